@@ -1,0 +1,41 @@
+"""
+A fake of ``miiwrap_fidelity.platform.EdxPlatform`` for the sandbox and the tests.
+
+Certificate generation mirrors edx-platform's ``_generate_certificate_task``: it runs the real
+``CertificateCreationRequested`` filter pipeline, and a ``PreventCertificateCreation`` stops it
+without writing a certificate.
+"""
+from django.dispatch import Signal
+from openedx_filters.learning.filters import CertificateCreationRequested
+
+from .models import CertificateRequest, CourseRole, TrackingEvent
+
+#: Stand-in for the platform's USER_RETIRE_LMS_MISC signal (kwargs: user).
+USER_RETIRE_LMS_MISC = Signal()
+
+
+class FakePlatform:
+    def is_course_staff(self, user, course_key):
+        if not getattr(user, "is_authenticated", False):
+            return False
+        return user.is_superuser or CourseRole.objects.filter(user_id=user.pk, course_key=course_key).exists()
+
+    def request_certificate(self, user, course_key, allowlist=False):
+        try:
+            CertificateCreationRequested.run_filter(
+                user=user, course_key=course_key, mode="verified", status="downloadable", grade=1.0,
+                generation_mode="batch",
+            )
+        except CertificateCreationRequested.PreventCertificateCreation as exc:
+            CertificateRequest.objects.create(course_key=course_key, user=user, outcome="prevented",
+                                              message=str(exc), allowlisted=allowlist)
+            return False
+        CertificateRequest.objects.create(course_key=course_key, user=user, outcome="generated",
+                                          allowlisted=allowlist)
+        return True
+
+    def emit_event(self, name, data):
+        TrackingEvent.objects.create(name=name, data=data)
+
+    def retirement_signals(self):
+        return [USER_RETIRE_LMS_MISC]

@@ -1,0 +1,65 @@
+"""Seed the sandbox: the sample instrument, a course policy, a coach, a lead and three learners."""
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from miiwrap_fidelity import api
+from miiwrap_fidelity.models import Indicator, InstrumentVersion
+from sandbox.models import CourseRole
+from sandbox.views import DEMO_PASSWORD, DEMO_USERS
+
+
+def ratings(indicators, miss=(), not_applicable=()):
+    """Every indicator met, except those in ``miss`` (partly) and ``not_applicable``."""
+    result = {}
+    for indicator in indicators:
+        level = "partly" if indicator.key in miss else "na" if indicator.key in not_applicable else "met"
+        result[indicator.key] = {
+            "level": level,
+            "strength": "" if level != "met" else f"Clear example of {indicator.label.lower()}.",
+            "next_step": "" if level == "met" else f"Practise {indicator.label.lower()} in the next meeting.",
+        }
+    return result
+
+
+class Command(BaseCommand):
+    help = "Create the sandbox's demo course, people and observations (does nothing if already seeded)."
+
+    def handle(self, *args, **options):
+        users = get_user_model().objects
+        if users.filter(username="coach_casey").exists():
+            self.stdout.write("Already seeded.")
+            return
+        call_command("load_instrument", stdout=self.stdout)
+        course = api.parse_course_key(settings.DEMO_COURSE_ID)
+        people = {name: users.create_user(name, f"{name}@example.com", DEMO_PASSWORD) for name, _ in DEMO_USERS}
+        users.create_superuser("admin", "admin@example.com", DEMO_PASSWORD)
+        lead, coach = people["lead_lee"], people["coach_casey"]
+        CourseRole.objects.create(course_key=course, user=lead, role="staff")
+        version = InstrumentVersion.objects.order_by("-id").first()
+        api.save_policy(lead, course, instrument_version=version, min_observations=3, min_percent=80,
+                        window_days=180, critical_required=True, min_distinct_observers=1,
+                        require_lead_signoff=False, validity_months=24, mode="add_to_grade")
+        for name in ("learner_ana", "learner_ben", "learner_cam"):
+            api.assign_coach(lead, course, coach, people[name])
+        indicators = list(Indicator.objects.filter(version=version))
+        today = timezone.now().date()
+
+        def observe(learner, days_ago, **kwargs):
+            api.save_observation(coach, learner, course, {
+                "practice_date": (today - timedelta(days=days_ago)).isoformat(), "setting": "family_team_meeting",
+                "overall_note": "Observed a full team meeting.", "ratings": ratings(indicators, **kwargs),
+            }, submit=True)
+
+        observe(people["learner_ben"], 40, miss=("plan-brainstorm", "mi-summaries"))
+        observe(people["learner_ben"], 10, miss=("mi-reflections",))
+        for days_ago in (60, 30, 7):
+            observe(people["learner_cam"], days_ago, miss=("mi-summaries",), not_applicable=("trans-readiness",))
+        self.stdout.write(self.style.SUCCESS("Seeded the sandbox."))
+        self.stdout.write(f"Course: {course}")
+        for name, role in DEMO_USERS + [("admin", "Django admin")]:
+            self.stdout.write(f"  {name:<12} password {DEMO_PASSWORD:<14} {role}")

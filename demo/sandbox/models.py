@@ -1,0 +1,43 @@
+"""Records of the fake platform: course roles, certificate requests and tracking events."""
+from django.conf import settings
+from django.db import models
+from opaque_keys.edx.django.models import CourseKeyField
+
+
+class CourseRole(models.Model):
+    """Stands in for edx-platform's CourseStaffRole / CourseInstructorRole.
+
+    .. no_pii:
+    """
+
+    course_key = CourseKeyField(max_length=255)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    role = models.CharField(max_length=20, choices=[("staff", "Staff"), ("instructor", "Instructor")])
+
+
+class CertificateRequest(models.Model):
+    """One run of the (fake) platform's certificate generation, with the filter's outcome.
+
+    .. no_pii:
+    """
+
+    course_key = CourseKeyField(max_length=255)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    outcome = models.CharField(max_length=20)  # "generated" | "prevented"
+    message = models.TextField(blank=True)
+    allowlisted = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+
+class TrackingEvent(models.Model):
+    """What the platform's eventtracking would have emitted.
+
+    .. no_pii:
+    """
+
+    name = models.CharField(max_length=200)
+    data = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)

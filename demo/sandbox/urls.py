@@ -1,0 +1,14 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from . import views
+
+app_name = "sandbox"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("login/", auth_views.LoginView.as_view(template_name="sandbox/login.html"), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(next_page="/"), name="logout"),
+    path("certificate/request/", views.request_certificate, name="request_certificate"),
+    path("certificate/", views.view_certificate, name="view_certificate"),
+]

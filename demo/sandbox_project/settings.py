@@ -1,0 +1,96 @@
+"""
+Settings of the sandbox, assembled the way the LMS assembles its own: plugin apps, plugin settings
+and plugin URLs are discovered through edx-django-utils from the installed package's entry points.
+Tests use these settings too.
+"""
+import os
+
+from edx_django_utils.plugins import add_plugins, get_plugin_apps
+
+PROJECT_TYPE = "lms.djangoapp"
+BASE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+SECRET_KEY = os.environ.get("MIIWRAP_DEMO_SECRET_KEY", "sandbox-only-not-a-secret")
+DEBUG = os.environ.get("MIIWRAP_DEMO_DEBUG", "1") == "1"
+ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "sandbox",
+] + get_plugin_apps(PROJECT_TYPE)
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "sandbox_project.urls"
+TEMPLATES = [{
+    "BACKEND": "django.template.backends.django.DjangoTemplates",
+    "DIRS": [],
+    "APP_DIRS": True,
+    "OPTIONS": {"context_processors": [
+        "django.template.context_processors.request",
+        "django.contrib.auth.context_processors.auth",
+        "django.contrib.messages.context_processors.messages",
+    ]},
+}]
+
+
+def _database():
+    engine = os.environ.get("MIIWRAP_DB_ENGINE", "sqlite")
+    if engine == "mysql":
+        return {
+            "ENGINE": "django.db.backends.mysql",
+            "NAME": os.environ.get("MIIWRAP_DB_NAME", "miiwrap"),
+            "USER": os.environ.get("MIIWRAP_DB_USER", "root"),
+            "PASSWORD": os.environ.get("MIIWRAP_DB_PASSWORD", ""),
+            "HOST": os.environ.get("MIIWRAP_DB_HOST", "127.0.0.1"),
+            "PORT": os.environ.get("MIIWRAP_DB_PORT", "3306"),
+            "ATOMIC_REQUESTS": True,
+            "OPTIONS": {"charset": "utf8mb4"},
+        }
+    return {"ENGINE": "django.db.backends.sqlite3",
+            "NAME": os.environ.get("MIIWRAP_DB_NAME", os.path.join(BASE_DIR, "db.sqlite3"))}
+
+
+DATABASES = {"default": _database()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+USE_TZ = True
+TIME_ZONE = "UTC"
+USE_I18N = True
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("es", "Español")]
+
+STATIC_URL = "/static/"
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
+
+# Another plugin's pipeline step is already configured here, as it may be on a real LMS: ours
+# must be appended after it, not replace it.
+OPEN_EDX_FILTERS_CONFIG = {
+    "org.openedx.learning.certificate.creation.requested.v1": {
+        "pipeline": ["sandbox.filters.OtherPluginCertificateStep"],
+        "fail_silently": False,
+    },
+}
+
+MIIWRAP_FIDELITY_PLATFORM_BACKEND = "sandbox.fake_platform.FakePlatform"
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+
+DEMO_COURSE_ID = "course-v1:MiiWrap+FID101+2026"
+
+add_plugins(__name__, PROJECT_TYPE, "common")

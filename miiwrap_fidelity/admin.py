@@ -1,0 +1,97 @@
+"""Django admin for every record; evidence (observations submitted, sign-offs, audit) is read-only."""
+from django.contrib import admin
+
+from . import models
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class IndicatorInline(admin.TabularInline):
+    model = models.Indicator
+    extra = 0
+    fields = ("position", "key", "domain", "label", "critical")
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(models.Instrument)
+class InstrumentAdmin(admin.ModelAdmin):
+    list_display = ("slug", "name", "created_at")
+    search_fields = ("slug", "name")
+
+
+@admin.register(models.InstrumentVersion)
+class InstrumentVersionAdmin(ReadOnlyAdmin):
+    list_display = ("instrument", "number", "title", "created_at")
+    inlines = [IndicatorInline]
+
+
+@admin.register(models.Indicator)
+class IndicatorAdmin(ReadOnlyAdmin):
+    list_display = ("key", "version", "domain", "critical")
+    list_filter = ("critical", "domain")
+
+
+@admin.register(models.CompetencyPolicy)
+class CompetencyPolicyAdmin(admin.ModelAdmin):
+    list_display = ("course_key", "enabled", "instrument_version", "min_observations", "min_percent", "mode")
+    list_filter = ("enabled", "mode")
+
+
+@admin.register(models.CoachAssignment)
+class CoachAssignmentAdmin(admin.ModelAdmin):
+    list_display = ("course_key", "coach", "learner", "created_at")
+    raw_id_fields = ("coach", "learner")
+
+
+class IndicatorRatingInline(admin.TabularInline):
+    model = models.IndicatorRating
+    extra = 0
+    readonly_fields = ("indicator", "level", "strength", "next_step")
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(models.Observation)
+class ObservationAdmin(ReadOnlyAdmin):
+    list_display = ("id", "course_key", "learner", "observer", "practice_date", "status", "percent")
+    list_filter = ("status", "setting")
+    inlines = [IndicatorRatingInline]
+
+
+@admin.register(models.SignOff)
+class SignOffAdmin(ReadOnlyAdmin):
+    list_display = ("id", "course_key", "learner", "actor", "action", "level", "created_at")
+    list_filter = ("action", "level")
+
+
+@admin.register(models.Certification)
+class CertificationAdmin(ReadOnlyAdmin):
+    list_display = ("id", "course_key", "learner", "issued_at", "expires_at", "revoked_at")
+
+
+@admin.register(models.LearnerStatus)
+class LearnerStatusAdmin(ReadOnlyAdmin):
+    list_display = ("course_key", "learner", "state", "qualifying_count", "required_count", "evaluated_at")
+    list_filter = ("state",)
+
+
+@admin.register(models.AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ("id", "created_at", "action", "actor_id", "subject_user_id", "object_type", "object_id")
+    list_filter = ("action",)

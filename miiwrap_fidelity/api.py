@@ -1,0 +1,532 @@
+"""
+The only door into miiwrap-fidelity's records: XBlocks, views, filters and tasks call these.
+
+Every write checks the actor's role on the server, validates its input (``ValidationError`` with
+field messages), runs in one transaction, and leaves an audit event. Permission failures raise
+``django.core.exceptions.PermissionDenied``.
+"""
+from dataclasses import dataclass
+from datetime import date
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from opaque_keys import InvalidKeyError
+from opaque_keys.edx.keys import CourseKey
+
+from . import audit, competency, evaluation, privacy, rubric
+from .models import (
+    Certification,
+    CoachAssignment,
+    CompetencyPolicy,
+    Indicator,
+    IndicatorRating,
+    LearnerStatus,
+    Observation,
+    SignOff,
+)
+from .platform import get_platform
+from .signals import competency_changed
+
+MAX_NOTE_CHARS = 4000
+MAX_REASON_CHARS = 2000
+
+
+# --- input helpers -------------------------------------------------------------------------------
+
+def parse_course_key(value):
+    """A ``CourseKey`` from a key or its string; ``ValidationError`` when it is not one."""
+    if isinstance(value, CourseKey):
+        return value
+    try:
+        return CourseKey.from_string(str(value))
+    except InvalidKeyError as exc:
+        raise ValidationError({"course_key": [_("Not a valid course id.")]}) from exc
+
+
+def get_user(user_or_id, field="user"):
+    """A user from a user, an id or a username; ``ValidationError`` naming ``field`` if unknown."""
+    model = get_user_model()
+    if isinstance(user_or_id, model):
+        return user_or_id
+    lookup = {"pk": user_or_id} if isinstance(user_or_id, int) or str(user_or_id).isdigit() else {
+        "username": str(user_or_id)
+    }
+    try:
+        return model.objects.get(**lookup)
+    except (model.DoesNotExist, ValueError) as exc:
+        raise ValidationError({field: [_("No such user.")]}) from exc
+
+
+def _clean_text(value, field, limit, required=False):
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ValidationError({field: [_("Must be text.")]})
+    value = value.strip()
+    if required and not value:
+        raise ValidationError({field: [_("This field is required.")]})
+    if len(value) > limit:
+        raise ValidationError({field: [_("At most %(max)s characters.") % {"max": limit}]})
+    return value
+
+
+def _clean_date(value, field):
+    if isinstance(value, date):
+        parsed = value
+    else:
+        try:
+            parsed = date.fromisoformat(str(value))
+        except ValueError as exc:
+            raise ValidationError({field: [_("Enter a date as YYYY-MM-DD.")]}) from exc
+    if parsed > timezone.now().date():
+        raise ValidationError({field: [_("The practice date cannot be in the future.")]})
+    return parsed
+
+
+# --- roles ---------------------------------------------------------------------------------------
+
+def is_course_staff(user, course_key):
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return bool(get_platform().is_course_staff(user, parse_course_key(course_key)))
+
+
+def is_coach_of(user, learner, course_key):
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return CoachAssignment.objects.filter(
+        course_key=parse_course_key(course_key), coach_id=user.pk, learner_id=getattr(learner, "pk", learner)
+    ).exists()
+
+
+def can_view_learner(user, learner, course_key):
+    """The learner, their coaches and course staff see a learner's fidelity records."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    learner_id = getattr(learner, "pk", learner)
+    return user.pk == learner_id or is_coach_of(user, learner_id, course_key) or is_course_staff(user, course_key)
+
+
+def can_coach(user, learner, course_key):
+    """Assigned coaches and course staff may observe and sign off, never for themselves."""
+    learner_id = getattr(learner, "pk", learner)
+    if not getattr(user, "is_authenticated", False) or user.pk == learner_id:
+        return False
+    return is_coach_of(user, learner_id, course_key) or is_course_staff(user, course_key)
+
+
+def _require(allowed, message):
+    if not allowed:
+        raise PermissionDenied(message)
+
+
+# --- policy and assignments ----------------------------------------------------------------------
+
+def get_policy(course_key):
+    """The course's enabled competency policy, or None (stock Open edX behaviour)."""
+    return CompetencyPolicy.objects.filter(course_key=parse_course_key(course_key), enabled=True).select_related(
+        "instrument_version"
+    ).first()
+
+
+def _require_policy(course_key):
+    policy = get_policy(course_key)
+    if policy is None:
+        raise ValidationError({"course_key": [_("This course has no competency policy.")]})
+    return policy
+
+
+POLICY_FIELDS = (
+    "enabled", "instrument_version", "min_observations", "min_percent", "window_days", "critical_required",
+    "min_distinct_observers", "require_lead_signoff", "validity_months", "mode",
+)
+
+
+def save_policy(actor, course_key, **fields):
+    """Create or update a course's policy (course staff only); validates every field."""
+    course_key = parse_course_key(course_key)
+    _require(is_course_staff(actor, course_key), _("Only course staff can change the competency policy."))
+    unknown = set(fields) - set(POLICY_FIELDS)
+    if unknown:
+        raise ValidationError({name: [_("Unknown policy setting.")] for name in sorted(unknown)})
+    with transaction.atomic():
+        policy = CompetencyPolicy.objects.filter(course_key=course_key).first() or CompetencyPolicy(
+            course_key=course_key
+        )
+        for name, value in fields.items():
+            setattr(policy, name if name != "instrument_version" else "instrument_version_id",
+                    getattr(value, "pk", value))
+        policy.full_clean()
+        policy.save()
+        audit.record("policy.saved", policy, actor=actor, course_key=course_key)
+    return policy
+
+
+def assign_coach(actor, course_key, coach, learner):
+    """Assign ``coach`` to ``learner`` (course staff only); assigning twice changes nothing."""
+    course_key = parse_course_key(course_key)
+    _require(is_course_staff(actor, course_key), _("Only course staff can assign coaches."))
+    coach, learner = get_user(coach, "coach"), get_user(learner, "learner")
+    if coach.pk == learner.pk:
+        raise ValidationError({"coach": [_("A learner cannot coach themselves.")]})
+    with transaction.atomic():
+        assignment, created = CoachAssignment.objects.get_or_create(
+            course_key=course_key, coach=coach, learner=learner
+        )
+        if created:
+            audit.record("coach.assigned", assignment, actor=actor, subject_user_id=learner.pk,
+                         course_key=course_key)
+    return assignment
+
+
+def coached_learner_ids(coach, course_key):
+    return list(
+        CoachAssignment.objects.filter(course_key=parse_course_key(course_key), coach_id=coach.pk)
+        .values_list("learner_id", flat=True)
+    )
+
+
+# --- observations --------------------------------------------------------------------------------
+
+@dataclass
+class ObservationResult:
+    observation: Observation
+    warnings: list
+
+
+def _indicators(version_id):
+    return list(Indicator.objects.filter(version_id=version_id).order_by("position", "id"))
+
+
+def save_observation(actor, learner, course_key, data, observation_id=None, submit=False):
+    """
+    Create or update a draft observation, optionally submitting it.
+
+    ``data``: ``practice_date`` (YYYY-MM-DD), ``setting``, ``overall_note``, ``ratings`` (see
+    ``rubric``), and for an edit the ``revision`` the editor started from. Submission requires
+    every indicator rated and makes the observation final.
+    """
+    course_key = parse_course_key(course_key)
+    learner = get_user(learner, "learner")
+    _require(can_coach(actor, learner, course_key), _("You are not a coach of this learner in this course."))
+    policy = _require_policy(course_key)
+    if not isinstance(data, dict):
+        raise ValidationError({"data": [_("Expected an object.")]})
+    errors = {}
+    try:
+        practice_date = _clean_date(data.get("practice_date"), "practice_date")
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    setting = data.get("setting")
+    if setting not in dict(Observation.SETTING_CHOICES):
+        errors["setting"] = [_("Choose the setting of the observed practice.")]
+    try:
+        note = _clean_text(data.get("overall_note"), "overall_note", MAX_NOTE_CHARS)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    with transaction.atomic():
+        observation = _editable_observation(observation_id, learner, course_key, data.get("revision"), errors)
+        version_id = observation.instrument_version_id if observation.pk else policy.instrument_version_id
+        try:
+            ratings = rubric.clean_ratings(_indicators(version_id), data.get("ratings"), require_all=submit)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+        if errors:
+            raise ValidationError(errors)
+        observation.observer = actor if not observation.pk else observation.observer
+        observation.instrument_version_id = version_id
+        observation.practice_date, observation.setting, observation.overall_note = practice_date, setting, note
+        observation.revision = (observation.revision or 0) + 1 if observation.pk else 1
+        if submit:
+            met, applicable, critical_missed = rubric.score(ratings)
+            observation.met_count, observation.applicable_count = met, applicable
+            observation.critical_missed = critical_missed
+            observation.status = Observation.SUBMITTED
+            observation.submitted_at = timezone.now()
+        observation.save()
+        observation.ratings.all().delete()
+        IndicatorRating.objects.bulk_create(
+            IndicatorRating(observation=observation, indicator=r.indicator, level=r.level,
+                            strength=r.strength, next_step=r.next_step)
+            for r in ratings.values()
+        )
+        audit.record("observation.submitted" if submit else "observation.saved", observation, actor=actor,
+                     subject_user_id=learner.pk, course_key=course_key)
+        if submit:
+            decision, _certification = evaluation.refresh(policy, learner.pk, course_key)
+            _announce(learner.pk, course_key, decision.state, "observation_submitted")
+    texts = [note] + [t for r in ratings.values() for t in (r.strength, r.next_step)]
+    warnings = sorted({kind for text in texts for kind in privacy.identifier_warnings(text)})
+    return ObservationResult(observation, warnings)
+
+
+def _editable_observation(observation_id, learner, course_key, revision, errors):
+    if observation_id is None:
+        return Observation(learner=learner, course_key=course_key)
+    observation = Observation.objects.select_for_update().filter(
+        pk=observation_id, learner=learner, course_key=course_key
+    ).first()
+    if observation is None:
+        raise ValidationError({"observation": [_("No such observation for this learner.")]})
+    if observation.status == Observation.SUBMITTED:
+        raise ValidationError({"observation": [_("This observation was submitted and can no longer change.")]})
+    if revision is not None and str(revision) != str(observation.revision):
+        errors["revision"] = [_("Someone else changed this draft since you opened it; reload it first.")]
+    return observation
+
+
+def observations_for(viewer, learner, course_key, include_drafts=False):
+    """A learner's observations with ratings, for the learner, their coaches and staff."""
+    course_key = parse_course_key(course_key)
+    learner = get_user(learner, "learner")
+    _require(can_view_learner(viewer, learner, course_key), _("You cannot see this learner's records."))
+    queryset = Observation.objects.filter(learner=learner, course_key=course_key)
+    if not include_drafts or viewer.pk == learner.pk:
+        queryset = queryset.filter(status=Observation.SUBMITTED)
+    return list(queryset.select_related("observer").prefetch_related("ratings__indicator"))
+
+
+# --- decision and gate ---------------------------------------------------------------------------
+
+def competency_decision(user, course_key, now=None):
+    """The learner's full decision from their records, or None when the course has no policy."""
+    policy = get_policy(course_key)
+    if policy is None:
+        return None
+    decision, _certification = evaluation.evaluate(policy, get_user(user).pk, policy.course_key, now)
+    return decision
+
+
+@dataclass(frozen=True)
+class GateResult:
+    allowed: bool
+    reasons: tuple
+
+    @property
+    def message(self):
+        return " ".join(reason.message for reason in self.reasons)
+
+
+def gate_decision(user, course_key, now=None):
+    """
+    May the platform create this learner's certificate? At most two queries, whatever the history.
+
+    Reads the course policy and the learner's status row (kept current by every write); the
+    passing of time (expiry) is applied here.
+    """
+    now = now or timezone.now()
+    policy = CompetencyPolicy.objects.filter(course_key=parse_course_key(course_key), enabled=True).first()
+    if policy is None:
+        return GateResult(True, ())
+    status = LearnerStatus.objects.select_related("certification").filter(
+        learner_id=user.pk, course_key=policy.course_key
+    ).first()
+    if status is None:
+        rules = evaluation.rules_for(policy)
+        return GateResult(False, competency.decide(rules, [], [], None, now).reasons)
+    certification = status.certification
+    if certification is not None and certification.is_active(now):
+        return GateResult(True, ())
+    reasons = tuple(competency.Reason.from_dict(item) for item in status.reasons)
+    if certification is not None and certification.expires_at is not None:
+        reasons = (competency.Reason("certification_expired", {"date": certification.expires_at.date().isoformat()}),
+                   ) + tuple(r for r in reasons if r.code != "certification_expired")
+    return GateResult(False, reasons)
+
+
+def certification_status(user, course_key, now=None):
+    """The learner's most recent certification and whether it is active now (None if none)."""
+    now = now or timezone.now()
+    certification = evaluation.latest_certification(get_user(user).pk, parse_course_key(course_key))
+    if certification is None:
+        return None
+    return {
+        "id": certification.pk,
+        "issued_at": certification.issued_at,
+        "expires_at": certification.expires_at,
+        "revoked_at": certification.revoked_at,
+        "active": certification.is_active(now),
+    }
+
+
+def learner_status(viewer, learner, course_key):
+    """The stored status row of a learner (refreshed when time may have changed it)."""
+    course_key = parse_course_key(course_key)
+    learner = get_user(learner, "learner")
+    _require(can_view_learner(viewer, learner, course_key), _("You cannot see this learner's records."))
+    policy = _require_policy(course_key)
+    status = LearnerStatus.objects.select_related("certification").filter(
+        learner=learner, course_key=course_key
+    ).first()
+    now = timezone.now()
+    if status is None or (status.stale_after is not None and status.stale_after <= now):
+        with transaction.atomic():
+            evaluation.refresh(policy, learner.pk, course_key, now)
+        status = LearnerStatus.objects.select_related("certification").get(learner=learner, course_key=course_key)
+    return status
+
+
+def workspace_rows(course_key, learner_ids=None):
+    """
+    One row per learner for the coach workspace: status against the gate and the next step.
+
+    ``learner_ids`` limits the rows to a coach's learners; None means every learner with records
+    or an assignment in the course (course staff).
+    """
+    course_key = parse_course_key(course_key)
+    statuses = LearnerStatus.objects.filter(course_key=course_key).select_related("learner", "certification")
+    assigned = CoachAssignment.objects.filter(course_key=course_key).select_related("learner")
+    if learner_ids is not None:
+        statuses = statuses.filter(learner_id__in=learner_ids)
+        assigned = assigned.filter(learner_id__in=learner_ids)
+    rows = {status.learner_id: status for status in statuses}
+    for assignment in assigned:
+        rows.setdefault(assignment.learner_id, LearnerStatus(learner=assignment.learner, course_key=course_key))
+    result = []
+    for status in sorted(rows.values(), key=lambda row: row.learner.username):
+        reasons = [competency.Reason.from_dict(item) for item in status.reasons]
+        result.append({
+            "learner": status.learner, "state": status.state, "state_label": status.get_state_display(),
+            "qualifying": status.qualifying_count, "required": status.required_count,
+            "last_practice_date": status.last_practice_date, "last_percent": status.last_percent,
+            "next_step": reasons[0].message if reasons else "",
+            "expires_at": status.certification.expires_at if status.certification else None,
+        })
+    return result
+
+
+# --- sign-off ------------------------------------------------------------------------------------
+
+def _evidence(policy, decision):
+    return {
+        "policy": policy.pk,
+        "instrument_version": policy.instrument_version_id,
+        "observations": [{"id": obs.id, "percent": obs.percent} for obs in decision.qualifying],
+    }
+
+
+def sign_off(actor, learner, course_key, level=SignOff.COACH, reason=""):
+    """
+    Approve a learner's competency at ``level`` ("coach", or "lead" for the second level).
+
+    Refused unless the evidence meets the policy. Approving again on the same evidence changes
+    nothing. When every required level has approved, a certification is issued and, after the
+    transaction commits, the platform certificate is requested once.
+    """
+    course_key = parse_course_key(course_key)
+    learner = get_user(learner, "learner")
+    reason = _clean_text(reason, "reason", MAX_REASON_CHARS)
+    if level not in (SignOff.COACH, SignOff.LEAD):
+        raise ValidationError({"level": [_("Choose coach or lead.")]})
+    if level == SignOff.LEAD:
+        _require(is_course_staff(actor, course_key) and actor.pk != learner.pk,
+                 _("Only a certification lead (course staff) can confirm competency."))
+    else:
+        _require(can_coach(actor, learner, course_key), _("You are not a coach of this learner in this course."))
+    policy = _require_policy(course_key)
+    with transaction.atomic():
+        status = evaluation.lock_status(learner.pk, course_key)
+        decision, certification = evaluation.evaluate(policy, learner.pk, course_key)
+        if decision.certified:
+            return _latest_approval(learner, course_key)
+        if not decision.evidence_met:
+            raise ValidationError({"evidence": decision.messages})
+        if level == SignOff.LEAD and policy.require_lead_signoff is False:
+            raise ValidationError({"level": [_("This course's policy has no lead sign-off level.")]})
+        approvals = competency.current_approvals(
+            evaluation.load_signoffs(learner.pk, course_key), since=certification.issued_at if certification else None
+        )
+        if level == SignOff.LEAD and SignOff.COACH not in approvals:
+            raise ValidationError({"level": [_("The coach approves first; the lead then confirms.")]})
+        if level == SignOff.LEAD and approvals[SignOff.COACH].actor_id == actor.pk:
+            raise ValidationError({"level": [_("The lead confirmation must come from someone other than the "
+                                               "approving coach.")]})
+        evidence = _evidence(policy, decision)
+        digest = SignOff.digest(evidence)
+        existing = approvals.get(level)
+        if existing is not None and SignOff.objects.filter(pk=existing.id, evidence_digest=digest).exists():
+            return SignOff.objects.get(pk=existing.id)
+        signoff = SignOff.objects.create(course_key=course_key, learner=learner, actor=actor, action=SignOff.APPROVE,
+                                         level=level, reason=reason, evidence=evidence, evidence_digest=digest)
+        audit.record("competency.approved", signoff, actor=actor, subject_user_id=learner.pk, course_key=course_key)
+        decision, certification = evaluation.evaluate(policy, learner.pk, course_key)
+        if all(lvl in decision.approved_levels for lvl in evaluation.rules_for(policy).required_levels):
+            certification = _issue_certification(policy, learner, course_key, digest, actor)
+            decision, certification = evaluation.evaluate(policy, learner.pk, course_key)
+        evaluation.store_status(status, decision, certification)
+        _announce(learner.pk, course_key, decision.state, "approved")
+    return signoff
+
+
+def _latest_approval(learner, course_key):
+    return SignOff.objects.filter(learner=learner, course_key=course_key, action=SignOff.APPROVE).order_by(
+        "-created_at", "-id"
+    ).first()
+
+
+def _issue_certification(policy, learner, course_key, digest, actor):
+    now = timezone.now()
+    certification = Certification.objects.create(
+        course_key=course_key, learner=learner, policy=policy, issued_at=now,
+        expires_at=competency.expiry_for(now, evaluation.rules_for(policy)), evidence_digest=digest,
+    )
+    audit.record("certification.issued", certification, actor=actor, subject_user_id=learner.pk,
+                 course_key=course_key)
+    from . import tasks  # pylint: disable=import-outside-toplevel
+
+    transaction.on_commit(lambda: tasks.request_certificate.delay(certification.pk))
+    return certification
+
+
+def revoke(actor, learner, course_key, reason):
+    """Revoke a learner's competency (approvals and active certification), with a required reason."""
+    course_key = parse_course_key(course_key)
+    learner = get_user(learner, "learner")
+    _require(can_coach(actor, learner, course_key), _("You are not a coach of this learner in this course."))
+    reason = _clean_text(reason, "reason", MAX_REASON_CHARS, required=True)
+    policy = _require_policy(course_key)
+    with transaction.atomic():
+        status = evaluation.lock_status(learner.pk, course_key)
+        decision, certification = evaluation.evaluate(policy, learner.pk, course_key)
+        if not decision.certified and not decision.approved_levels:
+            raise ValidationError({"learner": [_("There is no approval or active certification to revoke.")]})
+        signoff = SignOff.objects.create(
+            course_key=course_key, learner=learner, actor=actor, action=SignOff.REVOKE,
+            level=SignOff.LEAD if is_course_staff(actor, course_key) else SignOff.COACH,
+            reason=reason, evidence=_evidence(policy, decision), evidence_digest=SignOff.digest(_evidence(policy, decision)),
+        )
+        if decision.certified:
+            certification.revoked_at, certification.revoked_by = signoff.created_at, signoff
+            certification.save(update_fields=["revoked_at", "revoked_by"])
+            audit.record("certification.revoked", certification, actor=actor, subject_user_id=learner.pk,
+                         course_key=course_key)
+        audit.record("competency.revoked", signoff, actor=actor, subject_user_id=learner.pk, course_key=course_key)
+        decision, certification = evaluation.evaluate(policy, learner.pk, course_key)
+        evaluation.store_status(status, decision, certification)
+        _announce(learner.pk, course_key, decision.state, "revoked")
+    return signoff
+
+
+def signoffs_for(viewer, learner, course_key):
+    course_key = parse_course_key(course_key)
+    learner = get_user(learner, "learner")
+    _require(can_view_learner(viewer, learner, course_key), _("You cannot see this learner's records."))
+    return list(SignOff.objects.filter(learner=learner, course_key=course_key).order_by("created_at", "id"))
+
+
+def reevaluate(learner, course_key):
+    """Recompute one learner's stored status (after a policy change, or when it went stale)."""
+    policy = _require_policy(course_key)
+    with transaction.atomic():
+        decision, _certification = evaluation.refresh(policy, get_user(learner).pk, policy.course_key)
+    return decision
+
+
+def _announce(learner_id, course_key, state, cause):
+    transaction.on_commit(
+        lambda: competency_changed.send(sender=None, learner_id=learner_id, course_key=str(course_key),
+                                        state=state, cause=cause)
+    )

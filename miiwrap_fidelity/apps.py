@@ -1,0 +1,48 @@
+"""Django app configuration, registered with the LMS and Studio as an edx-django-utils plugin."""
+from django.apps import AppConfig
+
+LMS = "lms.djangoapp"
+CMS = "cms.djangoapp"
+
+
+def _settings_for_project():
+    return {
+        "common": {"relative_path": "settings.common"},
+        "test": {"relative_path": "settings.test"},
+        "production": {"relative_path": "settings.production"},
+        "devstack": {"relative_path": "settings.common"},
+    }
+
+
+class MiiwrapFidelityConfig(AppConfig):
+    """The plugin app: models, the certificate gate and the coach workspace."""
+
+    name = "miiwrap_fidelity"
+    label = "miiwrap_fidelity"
+    verbose_name = "MiiWrap fidelity and competency"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    plugin_app = {
+        "url_config": {
+            LMS: {"namespace": "miiwrap_fidelity", "regex": r"^miiwrap-fidelity/", "relative_path": "urls"},
+            CMS: {"namespace": "miiwrap_fidelity", "regex": r"^miiwrap-fidelity/", "relative_path": "urls"},
+        },
+        "settings_config": {LMS: _settings_for_project(), CMS: _settings_for_project()},
+        "signals_config": {
+            LMS: {
+                "relative_path": "signals",
+                "receivers": [
+                    {
+                        "receiver_func_name": "emit_competency_event",
+                        "signal_path": "miiwrap_fidelity.signals.competency_changed",
+                    },
+                ],
+            },
+        },
+    }
+
+    def ready(self):
+        # Retirement receivers are connected only where the platform defines the signals.
+        from . import signals  # pylint: disable=import-outside-toplevel
+
+        signals.connect_platform_receivers()

@@ -1,0 +1,38 @@
+"""Import a fidelity instrument from a JSON or YAML file, reporting errors by line and field."""
+import os
+
+from django.core.management.base import BaseCommand, CommandError
+
+from miiwrap_fidelity import instruments
+
+SAMPLE = os.path.join(os.path.dirname(instruments.__file__), "data", "miiwrap_sample_instrument.yaml")
+
+
+class Command(BaseCommand):
+    help = "Validate and import an observation instrument (JSON or YAML). Without a path, the sample."
+
+    def add_arguments(self, parser):
+        parser.add_argument("path", nargs="?", default=SAMPLE, help="instrument file (default: the sample)")
+        parser.add_argument("--dry-run", action="store_true", help="validate only; write nothing")
+
+    def handle(self, *args, **options):
+        path = options["path"]
+        try:
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CommandError(f"Cannot read {path}: {exc}") from exc
+        try:
+            version, created = instruments.load(text, dry_run=options["dry_run"])
+        except instruments.InstrumentInvalid as exc:
+            for error in exc.errors:
+                self.stderr.write(f"{path}: {error}")
+            raise CommandError(f"{len(exc.errors)} problem(s) in {path}; nothing was imported.") from exc
+        if options["dry_run"]:
+            self.stdout.write(self.style.SUCCESS(f"{path} is valid."))
+        elif created:
+            self.stdout.write(self.style.SUCCESS(
+                f"Imported {version} with {version.indicators.count()} indicators (version id {version.pk})."
+            ))
+        else:
+            self.stdout.write(f"Unchanged: {version} already holds this content (version id {version.pk}).")

@@ -1,0 +1,426 @@
+"""
+Fidelity records: instruments, policies, coach assignments, observations, sign-offs, certifications.
+
+Observations and reflections describe a named staff member's professional practice (never a
+client). Submitted observations and sign-offs are evidence: they are not edited in place.
+"""
+import hashlib
+import json
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from opaque_keys.edx.django.models import CourseKeyField
+
+USER_MODEL = settings.AUTH_USER_MODEL
+
+
+class Instrument(models.Model):
+    """
+    A named fidelity observation rubric (its content lives in versions).
+
+    .. no_pii:
+    """
+
+    slug = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return self.name
+
+
+class InstrumentVersion(models.Model):
+    """
+    One immutable revision of an instrument; a change of content makes a new version.
+
+    .. no_pii:
+    """
+
+    instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    content_digest = models.CharField(max_length=64, help_text="sha256 of the imported content")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["instrument", "number"], name="mwf_instrument_version_number"),
+        ]
+        ordering = ["instrument_id", "number"]
+
+    def __str__(self):
+        return f"{self.instrument.slug} v{self.number}"
+
+    def is_in_use(self):
+        return self.observations.exists()
+
+
+class Indicator(models.Model):
+    """
+    One behaviour the observer rates, with its anchored scale.
+
+    ``levels`` is a list of ``{"key", "label", "anchor", "met"}`` where ``met`` is true (counts as
+    met), false (not met) or null (not applicable: excluded from the score).
+
+    .. no_pii:
+    """
+
+    version = models.ForeignKey(InstrumentVersion, on_delete=models.CASCADE, related_name="indicators")
+    key = models.SlugField(max_length=64)
+    domain = models.CharField(max_length=100)
+    label = models.CharField(max_length=200)
+    description = models.TextField()
+    critical = models.BooleanField(default=False)
+    position = models.PositiveSmallIntegerField(default=0)
+    levels = models.JSONField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["version", "key"], name="mwf_indicator_key")]
+        ordering = ["version_id", "position", "id"]
+
+    def __str__(self):
+        return f"{self.key} ({self.version})"
+
+    def level(self, key):
+        """The level dict for ``key``, or None."""
+        return next((level for level in self.levels if level.get("key") == key), None)
+
+    def save(self, *args, **kwargs):
+        if self.version_id and self.version.is_in_use():
+            raise ValidationError(
+                _("This instrument version is already used by observations; import a new version instead.")
+            )
+        super().save(*args, **kwargs)
+
+
+class CompetencyPolicy(models.Model):
+    """
+    A course's opt-in competency gate. Courses without one behave as stock Open edX.
+
+    .. no_pii:
+    """
+
+    ADD_TO_GRADE = "add_to_grade"
+    REPLACE_GRADE = "replace_grade"
+    MODE_CHOICES = [
+        (ADD_TO_GRADE, _("Competency is required in addition to a passing grade")),
+        (REPLACE_GRADE, _("Competency replaces the grade requirement")),
+    ]
+
+    course_key = CourseKeyField(max_length=255, unique=True)
+    enabled = models.BooleanField(default=True)
+    instrument_version = models.ForeignKey(InstrumentVersion, on_delete=models.PROTECT, related_name="policies")
+    min_observations = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1), MaxValueValidator(50)]
+    )
+    min_percent = models.PositiveSmallIntegerField(
+        default=80, validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text=_("Percent of applicable indicators met for an observation to qualify."),
+    )
+    window_days = models.PositiveSmallIntegerField(
+        default=180, validators=[MinValueValidator(1), MaxValueValidator(3650)],
+        help_text=_("Only observations of practice within this many days count."),
+    )
+    critical_required = models.BooleanField(default=True)
+    min_distinct_observers = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(10)]
+    )
+    require_lead_signoff = models.BooleanField(default=False)
+    validity_months = models.PositiveSmallIntegerField(
+        default=24, validators=[MaxValueValidator(120)], help_text=_("0 means the certification never expires."),
+    )
+    mode = models.CharField(max_length=20, choices=MODE_CHOICES, default=ADD_TO_GRADE)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "competency policies"
+
+    def __str__(self):
+        return f"Policy for {self.course_key}"
+
+    def clean(self):
+        if self.min_distinct_observers and self.min_observations and (
+            self.min_distinct_observers > self.min_observations
+        ):
+            raise ValidationError(
+                {"min_distinct_observers": _("Cannot require more distinct observers than observations.")}
+            )
+
+
+class CoachAssignment(models.Model):
+    """
+    Which coach observes and signs off which learner in a course.
+
+    .. pii: links two user ids; no other personal data.
+    .. pii_types: id
+    .. pii_retirement: local_api
+    """
+
+    course_key = CourseKeyField(max_length=255, db_index=True)
+    coach = models.ForeignKey(USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    learner = models.ForeignKey(USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["course_key", "coach", "learner"], name="mwf_coach_assignment"),
+        ]
+        indexes = [models.Index(fields=["course_key", "learner"], name="mwf_assign_learner")]
+
+    def __str__(self):
+        return f"coach {self.coach_id} -> learner {self.learner_id} in {self.course_key}"
+
+
+class Observation(models.Model):
+    """
+    A coach's observation of a learner's real practice, rated on an instrument version.
+
+    The score fields are written once, when the observation is submitted; from then on neither
+    the observation nor its ratings change.
+
+    .. pii: the overall note is free text about a staff member's practice (never about clients).
+    .. pii_types: id, other
+    .. pii_retirement: local_api
+    """
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    STATUS_CHOICES = [(DRAFT, _("Draft")), (SUBMITTED, _("Submitted"))]
+    SETTING_CHOICES = [
+        ("family_team_meeting", _("Family team meeting")),
+        ("home_visit", _("Home visit")),
+        ("supervision", _("Supervision")),
+        ("phone_session", _("Phone or video session")),
+        ("community", _("Community setting")),
+        ("other", _("Other")),
+    ]
+
+    course_key = CourseKeyField(max_length=255)
+    learner = models.ForeignKey(USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    observer = models.ForeignKey(USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    instrument_version = models.ForeignKey(InstrumentVersion, on_delete=models.PROTECT, related_name="observations")
+    practice_date = models.DateField()
+    setting = models.CharField(max_length=32, choices=SETTING_CHOICES)
+    status = models.CharField(max_length=16, choices=STATUS_CHOICES, default=DRAFT)
+    overall_note = models.TextField(blank=True)
+    met_count = models.PositiveSmallIntegerField(null=True, blank=True)
+    applicable_count = models.PositiveSmallIntegerField(null=True, blank=True)
+    critical_missed = models.JSONField(default=list, blank=True)
+    revision = models.PositiveIntegerField(default=1, help_text="Bumped on every draft save (edit conflicts).")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["learner", "course_key", "status", "practice_date"], name="mwf_obs_learner"),
+            models.Index(fields=["course_key", "observer"], name="mwf_obs_observer"),
+        ]
+        ordering = ["-practice_date", "-id"]
+
+    def __str__(self):
+        return f"observation {self.pk} of learner {self.learner_id} ({self.status})"
+
+    @property
+    def percent(self):
+        if not self.applicable_count:
+            return None
+        return round(100 * self.met_count / self.applicable_count, 1)
+
+
+class IndicatorRating(models.Model):
+    """
+    One indicator's level in an observation, with behaviour-specific feedback.
+
+    .. pii: strength / next-step feedback is free text about a staff member's practice.
+    .. pii_types: other
+    .. pii_retirement: local_api
+    """
+
+    observation = models.ForeignKey(Observation, on_delete=models.CASCADE, related_name="ratings")
+    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="+")
+    level = models.CharField(max_length=32)
+    strength = models.TextField(blank=True)
+    next_step = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["observation", "indicator"], name="mwf_rating_indicator"),
+        ]
+
+    def __str__(self):
+        return f"{self.indicator_id}={self.level}"
+
+
+class AppendOnlyModel(models.Model):
+    """A record that is written once and never updated or deleted through the ORM."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.pop("_allow_update", False):
+            raise ValidationError(_("%(model)s records are append-only.") % {"model": type(self).__name__})
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("%(model)s records are append-only.") % {"model": type(self).__name__})
+
+
+class SignOff(AppendOnlyModel):
+    """
+    An approval or revocation of a learner's competency, with the evidence it saw.
+
+    .. pii: the reason is free text written by a coach or lead about a staff member.
+    .. pii_types: id, other
+    .. pii_retirement: local_api
+    """
+
+    APPROVE = "approve"
+    REVOKE = "revoke"
+    ACTION_CHOICES = [(APPROVE, _("Approve")), (REVOKE, _("Revoke"))]
+    COACH = "coach"
+    LEAD = "lead"
+    LEVEL_CHOICES = [(COACH, _("Coach")), (LEAD, _("Certification lead"))]
+
+    course_key = CourseKeyField(max_length=255)
+    learner = models.ForeignKey(USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    actor = models.ForeignKey(USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    action = models.CharField(max_length=10, choices=ACTION_CHOICES)
+    level = models.CharField(max_length=10, choices=LEVEL_CHOICES)
+    reason = models.TextField(blank=True)
+    evidence = models.JSONField(default=dict, help_text="The qualifying observations this decision saw.")
+    evidence_digest = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["learner", "course_key", "created_at"], name="mwf_signoff_learner")]
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.action} ({self.level}) of learner {self.learner_id} by {self.actor_id}"
+
+    @staticmethod
+    def digest(evidence):
+        return hashlib.sha256(json.dumps(evidence, sort_keys=True).encode()).hexdigest()
+
+
+class Certification(models.Model):
+    """
+    Competence demonstrated and signed off: the grounds for the platform certificate.
+
+    .. pii: links a user id to certification dates.
+    .. pii_types: id
+    .. pii_retirement: local_api
+    """
+
+    course_key = CourseKeyField(max_length=255)
+    learner = models.ForeignKey(USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    policy = models.ForeignKey(CompetencyPolicy, on_delete=models.PROTECT, related_name="+")
+    issued_at = models.DateTimeField()
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(SignOff, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    evidence_digest = models.CharField(max_length=64)
+    certificate_requested_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["learner", "course_key"], name="mwf_cert_learner")]
+        ordering = ["-issued_at", "-id"]
+
+    def __str__(self):
+        return f"certification {self.pk} of learner {self.learner_id} in {self.course_key}"
+
+    def is_active(self, now):
+        return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
+
+
+class LearnerStatus(models.Model):
+    """
+    The latest competency evaluation of one learner in one course (a projection of the records).
+
+    Rewritten in the same transaction as every observation, sign-off or certification change, so
+    the certificate gate and the coach's learner list read one row instead of the whole history.
+
+    .. pii: links a user id to their competency state.
+    .. pii_types: id
+    .. pii_retirement: local_api
+    """
+
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    READY = "ready"
+    AWAITING_LEAD = "awaiting_lead"
+    CERTIFIED = "certified"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    STATE_CHOICES = [
+        (NOT_STARTED, _("Not started")),
+        (IN_PROGRESS, _("In progress")),
+        (READY, _("Ready for sign-off")),
+        (AWAITING_LEAD, _("Awaiting lead confirmation")),
+        (CERTIFIED, _("Certified")),
+        (EXPIRED, _("Expired")),
+        (REVOKED, _("Revoked")),
+    ]
+
+    course_key = CourseKeyField(max_length=255)
+    learner = models.ForeignKey(USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(max_length=16, choices=STATE_CHOICES, default=NOT_STARTED)
+    qualifying_count = models.PositiveSmallIntegerField(default=0)
+    required_count = models.PositiveSmallIntegerField(default=0)
+    last_practice_date = models.DateField(null=True, blank=True)
+    last_percent = models.FloatField(null=True, blank=True)
+    reasons = models.JSONField(default=list, blank=True)
+    certification = models.ForeignKey(Certification, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    evaluated_at = models.DateTimeField()
+    stale_after = models.DateTimeField(null=True, blank=True, help_text="When time alone may change the result.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["course_key", "learner"], name="mwf_status_learner"),
+        ]
+        indexes = [models.Index(fields=["course_key", "state"], name="mwf_status_state")]
+        verbose_name_plural = "learner statuses"
+
+    def __str__(self):
+        return f"learner {self.learner_id} in {self.course_key}: {self.state}"
+
+
+class AuditEvent(AppendOnlyModel):
+    """
+    Who did what, as ids only (no free text), in a hash chain that exposes tampering.
+
+    .. pii: actor and subject user ids.
+    .. pii_types: id
+    .. pii_retirement: retained
+    """
+
+    actor_id = models.IntegerField(null=True, blank=True)
+    subject_user_id = models.IntegerField(null=True, blank=True)
+    course_key = CourseKeyField(max_length=255, blank=True)
+    action = models.CharField(max_length=64)
+    object_type = models.CharField(max_length=64)
+    object_id = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.action} {self.object_type}:{self.object_id} by {self.actor_id}"
+
+    def compute_hash(self):
+        payload = json.dumps(
+            [
+                self.prev_hash, self.actor_id, self.subject_user_id, str(self.course_key or ""),
+                self.action, self.object_type, self.object_id, self.created_at.isoformat(),
+            ]
+        )
+        return hashlib.sha256(payload.encode()).hexdigest()

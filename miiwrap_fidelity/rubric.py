@@ -1,0 +1,107 @@
+"""
+Reading a rubric's ratings from user input: one set of rules for the XBlock, the workspace and the API.
+
+Ratings arrive as ``{indicator_key: {"level": ..., "strength": ..., "next_step": ...}}``; HTML
+forms post them as ``rating-<key>``, ``strength-<key>`` and ``next_step-<key>`` fields.
+"""
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+MAX_FEEDBACK_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class CleanRating:
+    indicator: object
+    level: str
+    strength: str
+    next_step: str
+
+    @property
+    def met(self):
+        return self.indicator.level(self.level).get("met")
+
+
+def ratings_from_form(data, indicators):
+    """Collect ``rating-<key>`` style form fields into the ratings mapping (blank levels omitted)."""
+    ratings = {}
+    for indicator in indicators:
+        level = (data.get(f"rating-{indicator.key}") or "").strip()
+        strength = (data.get(f"strength-{indicator.key}") or "").strip()
+        next_step = (data.get(f"next_step-{indicator.key}") or "").strip()
+        if level or strength or next_step:
+            ratings[indicator.key] = {"level": level, "strength": strength, "next_step": next_step}
+    return ratings
+
+
+def _text(value, field, errors):
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        errors[field] = [_("Must be text.")]
+        return ""
+    value = value.strip()
+    if len(value) > MAX_FEEDBACK_CHARS:
+        errors[field] = [_("At most %(max)s characters.") % {"max": MAX_FEEDBACK_CHARS}]
+    return value
+
+
+def clean_ratings(indicators, raw, require_all):
+    """
+    Validate ``raw`` ratings against ``indicators``; return ``{key: CleanRating}``.
+
+    Raises ``ValidationError`` with one message per offending field (``ratings.<key>.<part>``).
+    ``require_all`` demands a level for every indicator (submission); drafts may be partial.
+    """
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ValidationError({"ratings": [_("Ratings must be an object keyed by indicator.")]})
+    by_key = {indicator.key: indicator for indicator in indicators}
+    errors = {}
+    for key in raw:
+        if key not in by_key:
+            errors[f"ratings.{key}"] = [_("Unknown indicator for this rubric.")]
+    clean = {}
+    for key, indicator in by_key.items():
+        entry = raw.get(key)
+        if entry is None:
+            if require_all:
+                errors[f"ratings.{key}.level"] = [_("Rate every indicator before submitting.")]
+            continue
+        if not isinstance(entry, dict):
+            errors[f"ratings.{key}"] = [_("Must be an object with level, strength and next_step.")]
+            continue
+        level = entry.get("level") or ""
+        if not isinstance(level, str) or (level and indicator.level(level) is None):
+            errors[f"ratings.{key}.level"] = [_("Choose one of the levels of this indicator.")]
+            continue
+        strength = _text(entry.get("strength"), f"ratings.{key}.strength", errors)
+        next_step = _text(entry.get("next_step"), f"ratings.{key}.next_step", errors)
+        if not level:
+            if require_all:
+                errors[f"ratings.{key}.level"] = [_("Rate every indicator before submitting.")]
+            if not (strength or next_step):
+                continue
+        clean[key] = CleanRating(indicator, level, strength, next_step)
+    if errors:
+        raise ValidationError(errors)
+    return clean
+
+
+def score(clean_ratings_by_key):
+    """``(met, applicable, critical_missed_keys)`` of a complete set of ratings."""
+    met = applicable = 0
+    critical_missed = []
+    for key, rating in clean_ratings_by_key.items():
+        outcome = rating.met
+        if outcome is None:
+            continue
+        applicable += 1
+        if outcome:
+            met += 1
+        elif rating.indicator.critical:
+            critical_missed.append(key)
+    return met, applicable, sorted(critical_missed)

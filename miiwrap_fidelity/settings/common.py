@@ -1,0 +1,73 @@
+"""Settings the plugin adds to the LMS and Studio (edx-django-utils ``plugin_settings``)."""
+import copy
+import os
+
+CERTIFICATE_CREATION = "org.openedx.learning.certificate.creation.requested.v1"
+CERTIFICATE_RENDER = "org.openedx.learning.certificate.render.started.v1"
+
+#: Our pipeline steps, keyed by filter type.  They are appended after whatever other plugins or the
+#: operator configured, never replacing them.
+PIPELINE_STEPS = {
+    CERTIFICATE_CREATION: ["miiwrap_fidelity.filters.CompetencyCertificateGate"],
+    CERTIFICATE_RENDER: ["miiwrap_fidelity.filters.RevokedCertificateRenderGuard"],
+}
+
+#: The certificate filters fail closed: if our step crashes, no certificate slips through.
+FAIL_CLOSED_FILTERS = {CERTIFICATE_CREATION}
+
+DEFAULTS = {
+    # Dotted path of the edx-platform adapter; tests and the demo point this at a fake.
+    "MIIWRAP_FIDELITY_PLATFORM_BACKEND": "miiwrap_fidelity.platform.EdxPlatform",
+    # Seconds after approval before the platform certificate task is sent (0 = immediately).
+    "MIIWRAP_FIDELITY_CERTIFICATE_COUNTDOWN": 0,
+}
+
+
+def _translations_dir():
+    """The folder holding our message catalogs, inside the installed ``miiwrap_xblocks`` package."""
+    import importlib.util  # pylint: disable=import-outside-toplevel
+
+    spec = importlib.util.find_spec("miiwrap_xblocks.translations")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return os.path.abspath(list(spec.submodule_search_locations)[0])
+
+
+def merge_filter_config(existing, steps=None, fail_closed=None):
+    """
+    Return a copy of ``OPEN_EDX_FILTERS_CONFIG`` with our steps appended.
+
+    Keeps every other plugin's filters and steps, and their ``fail_silently`` choice where they made
+    one; accepts the list and string shorthands openedx-filters allows.
+    """
+    steps = PIPELINE_STEPS if steps is None else steps
+    fail_closed = FAIL_CLOSED_FILTERS if fail_closed is None else fail_closed
+    merged = copy.deepcopy(existing) if existing else {}
+    for filter_type, our_steps in steps.items():
+        entry = merged.get(filter_type)
+        if entry is None:
+            entry = {"pipeline": [], "fail_silently": filter_type not in fail_closed}
+        elif isinstance(entry, str):
+            entry = {"pipeline": [entry]}
+        elif isinstance(entry, (list, tuple)):
+            entry = {"pipeline": list(entry)}
+        pipeline = entry.get("pipeline") or []
+        if isinstance(pipeline, str):
+            pipeline = [pipeline]
+        entry["pipeline"] = list(pipeline) + [step for step in our_steps if step not in pipeline]
+        merged[filter_type] = entry
+    return merged
+
+
+def plugin_settings(settings):
+    """Append our filter steps, add our catalogs and set defaults the operator did not set."""
+    settings.OPEN_EDX_FILTERS_CONFIG = merge_filter_config(
+        getattr(settings, "OPEN_EDX_FILTERS_CONFIG", None)
+    )
+    for name, value in DEFAULTS.items():
+        if not hasattr(settings, name):
+            setattr(settings, name, value)
+    translations = _translations_dir()
+    locale_paths = list(getattr(settings, "LOCALE_PATHS", []) or [])
+    if translations and translations not in locale_paths:
+        settings.LOCALE_PATHS = locale_paths + [translations]

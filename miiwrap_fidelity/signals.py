@@ -1,0 +1,44 @@
+"""
+Signals we send and receivers we connect.
+
+``competency_changed`` is sent after a transaction that changed a learner's competency commits;
+the plugin's ``signals_config`` connects ``emit_competency_event`` to it. Platform retirement
+signals are connected in ``AppConfig.ready`` only where the platform defines them.
+"""
+import logging
+
+from django.dispatch import Signal
+
+log = logging.getLogger(__name__)
+
+#: kwargs: learner_id, course_key (str), state, cause ("observation_submitted" | "approved" | "revoked")
+competency_changed = Signal()
+
+EVENT_NAME = "edx.miiwrap_fidelity.competency.changed"
+
+
+def emit_competency_event(sender, learner_id, course_key, state, cause, **kwargs):  # pylint: disable=unused-argument
+    """Send a tracking event (ids and codes only, never free text)."""
+    from .platform import get_platform  # pylint: disable=import-outside-toplevel
+
+    try:
+        get_platform().emit_event(
+            EVENT_NAME, {"user_id": learner_id, "course_id": course_key, "state": state, "cause": cause}
+        )
+    except Exception:  # pylint: disable=broad-except
+        # Tracking must never undo or break the committed change that triggered it.
+        log.exception("Could not emit %s", EVENT_NAME)
+
+
+def connect_platform_receivers():
+    """Connect user-retirement receivers where the platform provides the signals."""
+    from .platform import get_platform  # pylint: disable=import-outside-toplevel
+    from .retirement import retire_user  # pylint: disable=import-outside-toplevel
+
+    try:
+        retirement_signals = get_platform().retirement_signals()
+    except Exception:  # pylint: disable=broad-except
+        log.exception("Could not look up the platform's retirement signals")
+        return
+    for signal in retirement_signals:
+        signal.connect(retire_user, dispatch_uid=f"miiwrap_fidelity.retire_user.{id(signal)}")

@@ -1,0 +1,37 @@
+"""Celery tasks: asking the platform for a certificate once a certification is issued."""
+import logging
+
+from celery import shared_task
+from django.utils import timezone
+
+from .models import Certification, CompetencyPolicy
+from .platform import get_platform
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(bind=True, max_retries=5, default_retry_delay=60)
+def request_certificate(self, certification_id):
+    """
+    Request the platform certificate for an issued certification, exactly once.
+
+    The claim (setting ``certificate_requested_at``) is a conditional UPDATE, so a duplicate or
+    retried task does nothing; a platform failure releases the claim and retries.
+    """
+    now = timezone.now()
+    claimed = Certification.objects.filter(
+        pk=certification_id, certificate_requested_at__isnull=True, revoked_at__isnull=True
+    ).update(certificate_requested_at=now)
+    if not claimed:
+        log.info("Certificate for certification %s already requested or revoked", certification_id)
+        return False
+    certification = Certification.objects.select_related("learner", "policy").get(pk=certification_id)
+    try:
+        get_platform().request_certificate(
+            certification.learner, certification.course_key,
+            allowlist=certification.policy.mode == CompetencyPolicy.REPLACE_GRADE,
+        )
+    except Exception as exc:  # pylint: disable=broad-except
+        Certification.objects.filter(pk=certification_id).update(certificate_requested_at=None)
+        raise self.retry(exc=exc)
+    return True

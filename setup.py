@@ -1,0 +1,66 @@
+"""Packaging for miiwrap-fidelity: the Open edX plugin app and its companion XBlocks."""
+import os
+
+from setuptools import find_packages, setup
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def read(*parts):
+    with open(os.path.join(HERE, *parts), encoding="utf-8") as handle:
+        return handle.read()
+
+
+setup(
+    name="miiwrap-fidelity",
+    version="0.1.0",
+    description=(
+        "Open edX plugin: observation-based fidelity monitoring, embedded coaching and "
+        "competency-based certification for MiiWrap-style wraparound practice."
+    ),
+    long_description=read("README.md"),
+    long_description_content_type="text/markdown",
+    license="AGPL-3.0",
+    python_requires=">=3.11",
+    packages=find_packages(include=["miiwrap_fidelity", "miiwrap_fidelity.*"])
+    + find_packages("xblocks", include=["miiwrap_xblocks", "miiwrap_xblocks.*"])
+    + ["miiwrap_xblocks.translations"],
+    # The XBlocks live under xblocks/; the message catalogs under translations/ ship inside the
+    # XBlock package, where the XBlock i18n fallback looks (<package>/translations/<locale>/...),
+    # and the plugin's settings point Django's LOCALE_PATHS at the same folder.
+    package_dir={
+        "miiwrap_xblocks": "xblocks/miiwrap_xblocks",
+        "miiwrap_xblocks.translations": "translations",
+    },
+    include_package_data=True,
+    package_data={
+        "miiwrap_fidelity": [
+            "templates/miiwrap_fidelity/*.html",
+            "templates/miiwrap_fidelity/**/*.html",
+            "static/miiwrap_fidelity/*",
+            "data/*.yaml",
+        ],
+        "miiwrap_xblocks": ["templates/*.html", "static/*", "scenarios/*.xml"],
+        "miiwrap_xblocks.translations": ["*/LC_MESSAGES/*.mo", "*/LC_MESSAGES/*.po"],
+    },
+    install_requires=[
+        "Django>=4.2",
+        "openedx-filters>=1.6",
+        "edx-django-utils>=5.0",
+        "edx-opaque-keys[django]>=2.5",
+        "XBlock>=5.0",
+        "djangorestframework>=3.14",
+        "celery>=5.2",
+        "PyYAML>=6.0",
+    ],
+    entry_points={
+        "lms.djangoapp": ["miiwrap_fidelity = miiwrap_fidelity.apps:MiiwrapFidelityConfig"],
+        "cms.djangoapp": ["miiwrap_fidelity = miiwrap_fidelity.apps:MiiwrapFidelityConfig"],
+    },
+    classifiers=[
+        "Framework :: Django",
+        "Framework :: Django :: 5.2",
+        "Programming Language :: Python :: 3.11",
+        "Programming Language :: Python :: 3.12",
+    ],
+)

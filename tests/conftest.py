@@ -1,0 +1,105 @@
+"""Shared fixtures: the sample instrument, a course with a policy, a coach, a lead and learners."""
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from miiwrap_fidelity import api, instruments
+from miiwrap_fidelity.management.commands.load_instrument import SAMPLE
+from sandbox.models import CourseRole
+
+COURSE = "course-v1:MiiWrap+FID101+2026"
+OTHER_COURSE = "course-v1:MiiWrap+OTHER+2026"
+
+
+@pytest.fixture
+def course_key():
+    return api.parse_course_key(COURSE)
+
+
+@pytest.fixture
+def version(db):
+    with open(SAMPLE, encoding="utf-8") as handle:
+        loaded, _ = instruments.load(handle.read())
+    return loaded
+
+
+@pytest.fixture
+def indicators(version):
+    return list(version.indicators.order_by("position"))
+
+
+def make_user(username, **extra):
+    return get_user_model().objects.create_user(username, f"{username}@example.com", "pw", **extra)
+
+
+@pytest.fixture
+def lead(db, course_key):
+    user = make_user("lead")
+    CourseRole.objects.create(course_key=course_key, user=user, role="staff")
+    return user
+
+
+@pytest.fixture
+def coach(db):
+    return make_user("coach")
+
+
+@pytest.fixture
+def coach2(db):
+    return make_user("coach2")
+
+
+@pytest.fixture
+def learner(db):
+    return make_user("learner")
+
+
+@pytest.fixture
+def stranger(db):
+    return make_user("stranger")
+
+
+@pytest.fixture
+def policy(lead, version, course_key):
+    return api.save_policy(lead, course_key, instrument_version=version, min_observations=3, min_percent=80,
+                           window_days=180, critical_required=True, validity_months=24)
+
+
+@pytest.fixture
+def assigned(policy, lead, coach, coach2, learner, course_key):
+    api.assign_coach(lead, course_key, coach, learner)
+    api.assign_coach(lead, course_key, coach2, learner)
+    return learner
+
+
+def ratings_for(indicators, miss=(), not_applicable=(), level_for_miss="partly"):
+    return {
+        ind.key: {"level": level_for_miss if ind.key in miss else "na" if ind.key in not_applicable else "met",
+                  "strength": "Good example.", "next_step": ""}
+        for ind in indicators
+    }
+
+
+@pytest.fixture
+def observe(indicators, course_key):
+    """Submit an observation through the api; ``days_ago`` sets the practice date."""
+
+    def _observe(observer, learner, days_ago=1, miss=(), not_applicable=(), submit=True, course=None):
+        data = {
+            "practice_date": (timezone.now().date() - timedelta(days=days_ago)).isoformat(),
+            "setting": "home_visit",
+            "overall_note": "Observed a home visit.",
+            "ratings": ratings_for(indicators, miss, not_applicable),
+        }
+        return api.save_observation(observer, learner, course or course_key, data, submit=submit).observation
+
+    return _observe
+
+
+@pytest.fixture
+def ready_learner(assigned, coach, observe):
+    for days in (50, 20, 5):
+        observe(coach, assigned, days_ago=days)
+    return assigned

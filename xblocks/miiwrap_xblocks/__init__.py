@@ -1,0 +1,1 @@
+"""Companion XBlocks of miiwrap-fidelity; thin views over ``miiwrap_fidelity.api``."""
