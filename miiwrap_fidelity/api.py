@@ -477,7 +477,9 @@ def _issue_certification(policy, learner, course_key, digest, actor):
                  course_key=course_key)
     from . import tasks  # pylint: disable=import-outside-toplevel
 
-    transaction.on_commit(lambda: tasks.request_certificate.delay(certification.pk))
+    # robust: a broker outage must not fail the approval that already committed; the periodic
+    # ``request_pending_certificates`` task picks up any certification left unrequested.
+    transaction.on_commit(lambda: tasks.request_certificate.delay(certification.pk), robust=True)
     return certification
 
 

@@ -169,7 +169,7 @@ def evaluate_evidence(rules, observations, today):
                                           "min_percent": rules.min_percent, "window_days": rules.window_days})
         )
     observers = len({obs.observer_id for obs in qualifying})
-    if observers < rules.min_distinct_observers:
+    if observers < rules.min_distinct_observers > 1:  # with one observer, "observations_short" says it all
         reasons.append(Reason("observers_short", {"have": observers, "need": rules.min_distinct_observers}))
     if latest is not None and latest.applicable_count == 0:
         reasons.append(Reason("latest_all_not_applicable", {"date": latest.practice_date.isoformat()}))

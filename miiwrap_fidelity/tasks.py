@@ -2,6 +2,8 @@
 import logging
 
 from celery import shared_task
+from datetime import timedelta
+
 from django.utils import timezone
 
 from .models import Certification, CompetencyPolicy
@@ -35,3 +37,15 @@ def request_certificate(self, certification_id):
         Certification.objects.filter(pk=certification_id).update(certificate_requested_at=None)
         raise self.retry(exc=exc)
     return True
+
+
+@shared_task
+def request_pending_certificates(older_than_minutes=10):
+    """Re-send requests for active certifications whose certificate was never requested."""
+    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
+    pending = Certification.objects.filter(
+        certificate_requested_at__isnull=True, revoked_at__isnull=True, issued_at__lte=cutoff
+    ).values_list("pk", flat=True)
+    for certification_id in pending:
+        request_certificate.delay(certification_id)
+    return len(pending)

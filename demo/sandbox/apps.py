@@ -6,3 +6,9 @@ class SandboxConfig(AppConfig):
 
     name = "sandbox"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        # The LMS connects every plugin's signals_config receivers at start-up; so does the sandbox.
+        from edx_django_utils.plugins import connect_plugin_receivers  # pylint: disable=import-outside-toplevel
+
+        connect_plugin_receivers("lms.djangoapp")

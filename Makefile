@@ -1,0 +1,54 @@
+# The two commands a newcomer needs: `make demo` and `make test`. Everything else is set up here.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Python 3.12 (primary) and 3.11: found on PATH or in pyenv's versions folder.
+PYENV_BINS := $(wildcard $(HOME)/.pyenv/versions/3.12*/bin $(HOME)/.pyenv/versions/3.11*/bin)
+export PATH := $(subst $(eval) ,:,$(PYENV_BINS)):$(PATH)
+PYTHON312 := $(firstword $(foreach dir,$(PYENV_BINS),$(wildcard $(dir)/python3.12)) $(shell command -v python3.12 2>/dev/null))
+
+VENV := .venv
+TOOLS := .venv-tools
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: help demo test bench chromium translations clean
+
+help:
+	@echo "make demo   - set up and serve the sandbox on http://127.0.0.1:8000"
+	@echo "make test   - run the whole test suite (tox: py312-django52, py311-django52)"
+	@echo "make bench  - print performance figures"
+
+$(VENV)/.installed: setup.py requirements/demo.txt requirements/test.txt
+	@test -n "$(PYTHON312)" || { echo "Python 3.12 is required (python3.12 on PATH or in pyenv)"; exit 1; }
+	$(PYTHON312) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e . -r requirements/demo.txt -r requirements/test.txt
+	touch $@
+
+demo: $(VENV)/.installed
+	cd demo && ../$(VENV)/bin/python manage.py migrate --noinput -v0
+	cd demo && ../$(VENV)/bin/python manage.py seed_demo
+	@echo "Serving the sandbox on http://127.0.0.1:8000 (Ctrl-C to stop)"
+	cd demo && ../$(VENV)/bin/python manage.py runserver 127.0.0.1:8000
+
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "Installing Debian's chromium for the browser tests"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+$(TOOLS)/.installed:
+	@test -n "$(PYTHON312)" || { echo "Python 3.12 is required (python3.12 on PATH or in pyenv)"; exit 1; }
+	$(PYTHON312) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install -q --upgrade pip
+	$(TOOLS)/bin/pip install -q tox
+	touch $@
+
+test: chromium $(TOOLS)/.installed
+	$(TOOLS)/bin/tox run
+
+bench: $(VENV)/.installed
+	cd demo && ../$(VENV)/bin/python ../benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .tox build dist *.egg-info demo/db.sqlite3

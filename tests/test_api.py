@@ -1,0 +1,212 @@
+"""api: validation with field messages, nothing half-written, roles checked, idempotent sign-off."""
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+
+from conftest import OTHER_COURSE, make_user, ratings_for
+from miiwrap_fidelity import api, audit
+from miiwrap_fidelity.models import (
+    AuditEvent, Certification, Indicator, IndicatorRating, LearnerStatus, Observation, SignOff,
+)
+from sandbox.models import CertificateRequest
+
+pytestmark = pytest.mark.django_db
+
+
+def payload(indicators, **overrides):
+    data = {"practice_date": timezone.now().date().isoformat(), "setting": "home_visit",
+            "overall_note": "Note.", "ratings": ratings_for(indicators)}
+    data.update(overrides)
+    return data
+
+
+@pytest.mark.parametrize("overrides, field", [
+    ({"practice_date": "yesterday"}, "practice_date"),
+    ({"practice_date": (timezone.now().date() + timedelta(days=2)).isoformat()}, "practice_date"),
+    ({"setting": "kitchen"}, "setting"),
+    ({"overall_note": "x" * 5000}, "overall_note"),
+    ({"overall_note": 12}, "overall_note"),
+    ({"ratings": "all met"}, "ratings"),
+    ({"ratings": {"no-such-indicator": {"level": "met"}}}, "ratings.no-such-indicator"),
+    ({"ratings": {"mi-reflections": {"level": "excellent"}}}, "ratings.mi-reflections.level"),
+    ({"ratings": {"mi-reflections": "met"}}, "ratings.mi-reflections"),
+    ({"ratings": {"mi-reflections": {"level": "met", "strength": "s" * 2001}}}, "ratings.mi-reflections.strength"),
+])
+def test_bad_observation_input_names_the_field_and_writes_nothing(assigned, coach, course_key, indicators,
+                                                                  overrides, field):
+    before = (Observation.objects.count(), IndicatorRating.objects.count(), AuditEvent.objects.count())
+    with pytest.raises(ValidationError) as caught:
+        api.save_observation(coach, assigned, course_key, payload(indicators, **overrides), submit=True)
+    assert field in caught.value.message_dict
+    assert (Observation.objects.count(), IndicatorRating.objects.count(), AuditEvent.objects.count()) == before
+
+
+def test_submission_needs_every_indicator_but_a_draft_does_not(assigned, coach, course_key, indicators):
+    partial = payload(indicators, ratings={"mi-reflections": {"level": "met"}})
+    with pytest.raises(ValidationError) as caught:
+        api.save_observation(coach, assigned, course_key, partial, submit=True)
+    assert "ratings.eng-strengths.level" in caught.value.message_dict
+    draft = api.save_observation(coach, assigned, course_key, partial).observation
+    assert draft.status == Observation.DRAFT and draft.ratings.count() == 1
+    assert LearnerStatus.objects.filter(learner=assigned).count() == 0, "drafts do not count"
+
+
+def test_submitted_observation_is_scored_and_frozen(assigned, coach, course_key, indicators):
+    data = payload(indicators, ratings=ratings_for(indicators, miss=("mi-reflections",), not_applicable=("trans-readiness",)))
+    observation = api.save_observation(coach, assigned, course_key, data, submit=True).observation
+    assert (observation.met_count, observation.applicable_count) == (19, 20)
+    assert observation.critical_missed == ["mi-reflections"]
+    with pytest.raises(ValidationError) as caught:
+        api.save_observation(coach, assigned, course_key, data, observation_id=observation.pk)
+    assert "observation" in caught.value.message_dict
+
+
+def test_concurrent_draft_edit_is_detected(assigned, coach, coach2, course_key, indicators):
+    draft = api.save_observation(coach, assigned, course_key, payload(indicators)).observation
+    opened_at = draft.revision
+    api.save_observation(coach, assigned, course_key, {**payload(indicators), "revision": opened_at},
+                         observation_id=draft.pk)
+    with pytest.raises(ValidationError) as caught:
+        api.save_observation(coach, assigned, course_key, {**payload(indicators), "revision": opened_at},
+                             observation_id=draft.pk)
+    assert "revision" in caught.value.message_dict
+
+
+def test_privacy_warnings_on_identifying_text(assigned, coach, course_key, indicators):
+    result = api.save_observation(coach, assigned, course_key,
+                                  payload(indicators, overall_note="Met client Johnson, call 555-123-4567"))
+    assert result.warnings == ["named_client", "phone"]
+
+
+def test_roles_are_checked_for_every_write(assigned, coach, stranger, learner, course_key, indicators, lead):
+    for actor in (stranger, learner):
+        with pytest.raises(PermissionDenied):
+            api.save_observation(actor, assigned, course_key, payload(indicators), submit=True)
+        with pytest.raises(PermissionDenied):
+            api.sign_off(actor, assigned, course_key)
+        with pytest.raises(PermissionDenied):
+            api.revoke(actor, assigned, course_key, "reason")
+        with pytest.raises(PermissionDenied):
+            api.assign_coach(actor, course_key, actor, make_user(f"x-{actor.username}"))
+        with pytest.raises(PermissionDenied):
+            api.save_policy(actor, course_key, min_observations=1)
+    with pytest.raises(PermissionDenied):
+        api.save_observation(coach, assigned, OTHER_COURSE, payload(indicators), submit=True)
+    with pytest.raises(PermissionDenied):
+        api.sign_off(coach, assigned, course_key, level="lead")
+    with pytest.raises(PermissionDenied):
+        api.observations_for(stranger, assigned, course_key)
+
+
+def test_approval_refused_until_the_evidence_meets_the_policy(assigned, coach, course_key, observe):
+    observe(coach, assigned, days_ago=3)
+    with pytest.raises(ValidationError) as caught:
+        api.sign_off(coach, assigned, course_key)
+    assert "1 of 3 qualifying observations" in caught.value.message_dict["evidence"][0]
+    assert SignOff.objects.count() == 0 and Certification.objects.count() == 0
+
+
+def test_second_approval_on_same_evidence_changes_nothing(ready_learner, coach, course_key,
+                                                         django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        first = api.sign_off(coach, ready_learner, course_key, reason="Consistent practice.")
+    events = AuditEvent.objects.count()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        again = api.sign_off(coach, ready_learner, course_key)
+    assert callbacks == []
+    assert again.pk == first.pk
+    assert SignOff.objects.count() == 1 and Certification.objects.count() == 1
+    assert AuditEvent.objects.count() == events
+    assert CertificateRequest.objects.filter(outcome="generated").count() == 1
+
+
+def test_two_level_signoff_needs_a_different_lead(ready_learner, coach, lead, course_key, policy,
+                                                 django_capture_on_commit_callbacks):
+    api.save_policy(lead, course_key, require_lead_signoff=True)
+    api.reevaluate(ready_learner, course_key)
+    with pytest.raises(ValidationError):
+        api.sign_off(lead, ready_learner, course_key, level="lead")  # the coach approves first
+    api.sign_off(coach, ready_learner, course_key)
+    status = LearnerStatus.objects.get(learner=ready_learner)
+    assert status.state == "awaiting_lead" and Certification.objects.count() == 0
+    api.assign_coach(lead, course_key, lead, make_user("learner2"))
+    with django_capture_on_commit_callbacks(execute=True):
+        api.sign_off(lead, ready_learner, course_key, level="lead")
+    assert LearnerStatus.objects.get(learner=ready_learner).state == "certified"
+    assert CertificateRequest.objects.filter(user=ready_learner).count() == 1
+
+
+def test_revoke_requires_a_reason_and_something_to_revoke(ready_learner, coach, course_key,
+                                                          django_capture_on_commit_callbacks):
+    with pytest.raises(ValidationError) as caught:
+        api.revoke(coach, ready_learner, course_key, "Not needed")
+    assert "learner" in caught.value.message_dict
+    with django_capture_on_commit_callbacks(execute=True):
+        api.sign_off(coach, ready_learner, course_key)
+    with pytest.raises(ValidationError) as caught:
+        api.revoke(coach, ready_learner, course_key, "   ")
+    assert "reason" in caught.value.message_dict
+    api.revoke(coach, ready_learner, course_key, "Observed drift in two sessions.")
+    certification = Certification.objects.get()
+    assert certification.revoked_at is not None and certification.revoked_by.action == "revoke"
+    assert LearnerStatus.objects.get(learner=ready_learner).state == "revoked"
+    # A fresh approval after revocation issues a new certification and a new request.
+    with django_capture_on_commit_callbacks(execute=True):
+        api.sign_off(coach, ready_learner, course_key, reason="Reviewed again.")
+    assert Certification.objects.filter(revoked_at__isnull=True).count() == 1
+    assert CertificateRequest.objects.filter(user=ready_learner, outcome="generated").count() == 2
+
+
+def test_signoffs_are_append_only(ready_learner, coach, course_key):
+    signoff = api.sign_off(coach, ready_learner, course_key)
+    signoff.reason = "changed"
+    with pytest.raises(ValidationError):
+        signoff.save()
+    with pytest.raises(ValidationError):
+        signoff.delete()
+
+
+def test_audit_chain_is_whole_and_detects_tampering(ready_learner, coach, course_key):
+    api.sign_off(coach, ready_learner, course_key)
+    assert AuditEvent.objects.count() >= 5 and audit.first_broken_link() is None
+    victim = AuditEvent.objects.order_by("id")[2]
+    AuditEvent.objects.filter(pk=victim.pk).update(actor_id=999)
+    assert audit.first_broken_link().pk == victim.pk
+
+
+def test_instrument_version_is_immutable_once_used(ready_learner):
+    indicator = Indicator.objects.first()
+    indicator.label = "Edited"
+    with pytest.raises(ValidationError):
+        indicator.save()
+
+
+def test_policy_validation(lead, course_key, version):
+    with pytest.raises(ValidationError) as caught:
+        api.save_policy(lead, course_key, instrument_version=version, min_percent=120, min_observations=0,
+                        mode="whatever")
+    assert {"min_percent", "min_observations", "mode"} <= set(caught.value.message_dict)
+    with pytest.raises(ValidationError) as caught:
+        api.save_policy(lead, course_key, instrument_version=version, min_observations=2, min_distinct_observers=3)
+    assert "min_distinct_observers" in caught.value.message_dict
+    with pytest.raises(ValidationError) as caught:
+        api.save_policy(lead, course_key, colour="blue")
+    assert "colour" in caught.value.message_dict
+    with pytest.raises(ValidationError):
+        api.parse_course_key("not a course")
+
+
+def test_status_row_tracks_the_learner(assigned, coach, course_key, observe):
+    observe(coach, assigned, days_ago=2, miss=("mi-reflections",))
+    status = LearnerStatus.objects.get(learner=assigned)
+    assert status.state == "in_progress" and status.qualifying_count == 0 and status.required_count == 3
+    assert [r["code"] for r in status.reasons][:2] == ["observations_short", "critical_not_met_latest"]
+
+
+def test_learner_sees_only_submitted_and_own(assigned, coach, course_key, indicators, observe, stranger):
+    observe(coach, assigned, days_ago=2)
+    api.save_observation(coach, assigned, course_key, payload(indicators))  # a draft
+    assert len(api.observations_for(assigned, assigned, course_key, include_drafts=True)) == 1
+    assert len(api.observations_for(coach, assigned, course_key, include_drafts=True)) == 2
