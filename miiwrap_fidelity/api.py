@@ -383,8 +383,15 @@ def workspace_rows(course_key, learner_ids=None):
         statuses = statuses.filter(learner_id__in=learner_ids)
         assigned = assigned.filter(learner_id__in=learner_ids)
     rows = {status.learner_id: status for status in statuses}
-    for assignment in assigned:
-        rows.setdefault(assignment.learner_id, LearnerStatus(learner=assignment.learner, course_key=course_key))
+    policy = get_policy(course_key)
+    if policy is not None:
+        # Learners without records yet: the reasons a learner with no records has.
+        unseen = competency.decide(evaluation.rules_for(policy), [], [], None, timezone.now())
+        for assignment in assigned:
+            rows.setdefault(assignment.learner_id, LearnerStatus(
+                learner=assignment.learner, course_key=course_key, required_count=unseen.required_count,
+                reasons=[reason.as_dict() for reason in unseen.reasons],
+            ))
     result = []
     for status in sorted(rows.values(), key=lambda row: row.learner.username):
         reasons = [competency.Reason.from_dict(item) for item in status.reasons]

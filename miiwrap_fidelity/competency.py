@@ -275,8 +275,9 @@ def reason_message(reason):  # pylint: disable=too-many-return-statements
             params["need"],
         ) % params
     if code == "critical_not_met_latest":
+        names = params.get("labels") or params["indicators"]
         return _("Next step: the essential indicator(s) %(indicators)s were not yet met in your latest "
-                 "observation (%(date)s).") % {"indicators": ", ".join(params["indicators"]), "date": params["date"]}
+                 "observation (%(date)s).") % {"indicators": ", ".join(names), "date": params["date"]}
     if code == "latest_all_not_applicable":
         return _("Your latest observation (%(date)s) had no applicable indicators, so it does not count.") % params
     if code == "coach_signoff_missing":

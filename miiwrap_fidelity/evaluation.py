@@ -3,10 +3,12 @@ Loading a learner's records into ``competency`` values and keeping ``LearnerStat
 
 Internal to ``api``: callers outside the app go through ``api``.
 """
+import dataclasses
+
 from django.utils import timezone
 
 from . import competency
-from .models import Certification, LearnerStatus, Observation, SignOff
+from .models import Certification, Indicator, LearnerStatus, Observation, SignOff
 
 
 def rules_for(policy):
@@ -65,7 +67,21 @@ def evaluate(policy, learner_id, course_key, now=None):
         certification_record(certification),
         now,
     )
-    return decision, certification
+    return _with_indicator_labels(decision, policy.instrument_version_id), certification
+
+
+def _with_indicator_labels(decision, version_id):
+    """Add the indicators' labels to reasons that name indicator keys (people read labels)."""
+    keys = {key for reason in decision.reasons for key in reason.params.get("indicators", ())}
+    if not keys:
+        return decision
+    labels = dict(Indicator.objects.filter(version_id=version_id, key__in=keys).values_list("key", "label"))
+    reasons = tuple(
+        competency.Reason(r.code, {**r.params, "labels": [labels.get(k, k) for k in r.params["indicators"]]})
+        if "indicators" in r.params else r
+        for r in decision.reasons
+    )
+    return dataclasses.replace(decision, reasons=reasons)
 
 
 def lock_status(learner_id, course_key):

@@ -36,6 +36,20 @@ def ratings_from_form(data, indicators):
     return ratings
 
 
+def form_rows(indicators, data=None):
+    """Rows for rendering the rubric form, keeping what the user already entered (after an error)."""
+    data = data or {}
+    return [
+        {
+            "indicator": indicator,
+            "selected": data.get(f"rating-{indicator.key}", ""),
+            "strength": data.get(f"strength-{indicator.key}", ""),
+            "next_step": data.get(f"next_step-{indicator.key}", ""),
+        }
+        for indicator in indicators
+    ]
+
+
 def _text(value, field, errors):
     if value is None:
         return ""

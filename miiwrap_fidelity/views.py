@@ -91,7 +91,7 @@ def _render_detail(request, course_key, learner, form_errors=None, form_data=Non
     policy = context["policy"]
     indicators = list(Indicator.objects.filter(version_id=policy.instrument_version_id)) if policy else []
     context.update(
-        course_key=course_key, learner=learner, indicators=indicators,
+        course_key=course_key, learner=learner, rubric_rows=rubric.form_rows(indicators, form_data),
         observations=api.observations_for(request.user, learner, course_key, include_drafts=True),
         signoffs=api.signoffs_for(request.user, learner, course_key),
         settings_choices=Observation.SETTING_CHOICES, form_errors=form_errors or {}, form=form_data or {},

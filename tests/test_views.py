@@ -24,7 +24,7 @@ def test_learner_sees_own_status_and_reasons(client, assigned, coach, observe):
     client.force_login(assigned)
     page = client.get(reverse("miiwrap_fidelity:my_competency", args=[COURSE])).content.decode()
     assert "0 of 3 qualifying observations" in page
-    assert "mi-reflections" in page and "Only you, your coaches and course staff" in page
+    assert "Reflective listening" in page and "Only you, your coaches and course staff" in page
 
 
 def test_bad_course_id_is_a_400(client, learner):

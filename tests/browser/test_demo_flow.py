@@ -1,0 +1,83 @@
+"""
+The sandbox walked in Debian's chromium: a learner is refused a certificate and sees why; the coach
+records an observation and signs off; the certificate request then goes through the real filter.
+Every page is scanned with axe.
+"""
+import pytest
+from django.core.management import call_command
+
+from browser_support import browser, login, page, serious_violations  # noqa: F401  pylint: disable=unused-import
+from miiwrap_fidelity.models import Certification, Observation
+from sandbox.models import CertificateRequest
+from sandbox.views import DEMO_PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+COURSE = "course-v1:MiiWrap+FID101+2026"
+
+
+@pytest.fixture
+def seeded(db):
+    call_command("seed_demo", verbosity=0)
+
+
+def test_learner_refused_then_coach_signs_off_then_certificate(seeded, live_server, page):  # noqa: F811
+    base = live_server.url
+    login(page, base, "learner_cam", DEMO_PASSWORD)
+    assert serious_violations(page) == []
+    page.click("text=Request my certificate")
+    assert "prevented by the competency gate" in page.inner_text(".mwf-messages")
+    assert "coach has not signed off" in page.inner_text(".mwf-messages")
+    page.click("text=My competency status and feedback")
+    assert "Ready for sign-off" in page.inner_text(".mwf-status")
+    assert serious_violations(page) == []
+
+    page.context.clear_cookies()
+    login(page, base, "coach_casey", DEMO_PASSWORD)
+    page.click("text=Coaching workspace")
+    assert serious_violations(page) == []
+    page.click("text=learner_cam")
+    assert serious_violations(page) == []
+    page.fill("#mwf-reason", "Three observations at fidelity; reflections are a clear strength.")
+    page.click("button:has-text('Approve competency')")
+    assert "Competency approved." in page.inner_text(".mwf-messages")
+    assert Certification.objects.filter(learner__username="learner_cam").count() == 1
+    assert list(CertificateRequest.objects.filter(user__username="learner_cam").values_list("outcome", flat=True)) \
+        == ["generated", "prevented"]
+
+    page.context.clear_cookies()
+    login(page, base, "learner_cam", DEMO_PASSWORD)
+    page.click("text=My competency status and feedback")
+    assert "Certified; valid until" in page.inner_text(".mwf-status")
+    page.goto(f"{base}/certificate/")
+    assert "issued" in page.inner_text("main")
+
+
+def test_coach_records_an_observation_with_the_rubric(seeded, live_server, page):  # noqa: F811
+    base = live_server.url
+    login(page, base, "coach_casey", DEMO_PASSWORD)
+    page.goto(f"{base}/miiwrap-fidelity/courses/{COURSE}/coaching/")
+    page.click("text=learner_ana")
+    page.fill("#mwf-date", "2026-11-02")
+    page.select_option("#mwf-setting", "home_visit")
+    for radio in page.locator("input[type=radio][value=met]").all():
+        radio.check()
+    page.locator("input[name='rating-mi-summaries'][value=partly]").check()
+    page.fill("#next_step-mi-summaries", "Offer a linking summary before moving to the plan.")
+    page.click("button:has-text('Submit observation')")
+    assert "Observation submitted (95.2% of applicable indicators met)" in page.inner_text(".mwf-messages")
+    assert serious_violations(page) == []
+    observation = Observation.objects.get(learner__username="learner_ana")
+    assert observation.status == "submitted" and observation.ratings.count() == 21
+
+    # A future date is refused by the server; the form keeps what was entered and focus moves to the problem.
+    page.fill("#mwf-date", "2099-01-01")
+    page.select_option("#mwf-setting", "supervision")
+    page.locator("input[name='rating-mi-reflections'][value=met]").check()
+    page.fill("#strength-mi-reflections", "Complex reflection of the parent's worry.")
+    page.click("button:has-text('Submit observation')")
+    assert "cannot be in the future" in page.inner_text("#mwf-errors")
+    assert page.evaluate("document.activeElement.id") == "mwf-errors"
+    assert page.locator("input[name='rating-mi-reflections'][value=met]").is_checked()
+    assert page.input_value("#strength-mi-reflections") == "Complex reflection of the parent's worry."
+    assert serious_violations(page) == []
+    assert Observation.objects.filter(learner__username="learner_ana").count() == 1
