@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 
-from . import audit, competency, evaluation, privacy, rubric
+from . import audit, competency, evaluation, privacy, reflections, rubric
 from .models import (
     Certification,
     CoachAssignment,
@@ -25,9 +25,12 @@ from .models import (
     IndicatorRating,
     LearnerStatus,
     Observation,
+    Reflection,
+    ReflectionComment,
     SignOff,
 )
 from .platform import get_platform
+from .validation import clean_text, collect
 from .signals import competency_changed
 
 MAX_NOTE_CHARS = 4000
@@ -58,19 +61,6 @@ def get_user(user_or_id, field="user"):
         return model.objects.get(**lookup)
     except (model.DoesNotExist, ValueError) as exc:
         raise ValidationError({field: [_("No such user.")]}) from exc
-
-
-def _clean_text(value, field, limit, required=False):
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise ValidationError({field: [_("Must be text.")]})
-    value = value.strip()
-    if required and not value:
-        raise ValidationError({field: [_("This field is required.")]})
-    if len(value) > limit:
-        raise ValidationError({field: [_("At most %(max)s characters.") % {"max": limit}]})
-    return value
 
 
 def _clean_date(value, field):
@@ -216,24 +206,16 @@ def save_observation(actor, learner, course_key, data, observation_id=None, subm
     if not isinstance(data, dict):
         raise ValidationError({"data": [_("Expected an object.")]})
     errors = {}
-    try:
-        practice_date = _clean_date(data.get("practice_date"), "practice_date")
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
+    practice_date = collect(errors, _clean_date, data.get("practice_date"), "practice_date")
     setting = data.get("setting")
     if setting not in dict(Observation.SETTING_CHOICES):
         errors["setting"] = [_("Choose the setting of the observed practice.")]
-    try:
-        note = _clean_text(data.get("overall_note"), "overall_note", MAX_NOTE_CHARS)
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
+    note = collect(errors, clean_text, data.get("overall_note"), "overall_note", MAX_NOTE_CHARS)
     with transaction.atomic():
         observation = _editable_observation(observation_id, learner, course_key, data.get("revision"), errors)
         version_id = observation.instrument_version_id if observation.pk else policy.instrument_version_id
-        try:
-            ratings = rubric.clean_ratings(_indicators(version_id), data.get("ratings"), require_all=submit)
-        except ValidationError as exc:
-            errors.update(exc.message_dict)
+        ratings = collect(errors, rubric.clean_ratings, _indicators(version_id), data.get("ratings"),
+                          require_all=submit)
         if errors:
             raise ValidationError(errors)
         observation.observer = actor if not observation.pk else observation.observer
@@ -287,6 +269,90 @@ def observations_for(viewer, learner, course_key, include_drafts=False):
     if not include_drafts or viewer.pk == learner.pk:
         queryset = queryset.filter(status=Observation.SUBMITTED)
     return list(queryset.select_related("observer").prefetch_related("ratings__indicator"))
+
+
+# --- reflections ---------------------------------------------------------------------------------
+
+def policy_indicators(course_key):
+    """The indicators of the course policy's instrument (empty when the course has no policy)."""
+    policy = get_policy(course_key)
+    return _indicators(policy.instrument_version_id) if policy else []
+
+
+def clean_reflection_prompts(course_key, prompts):
+    """Validate an author's prompts against the course's rubric (used by the XBlock's Studio view)."""
+    indicators = policy_indicators(course_key) if course_key else []
+    return reflections.clean_prompts(prompts, [i.key for i in indicators] if indicators else None)
+
+
+def get_reflection(viewer, learner, course_key, block_id):
+    course_key = parse_course_key(course_key)
+    learner = get_user(learner, "learner")
+    _require(can_view_learner(viewer, learner, course_key), _("You cannot see this learner's records."))
+    return Reflection.objects.filter(learner=learner, block_id=str(block_id)).prefetch_related(
+        "comments__author"
+    ).first()
+
+
+def save_reflection(learner, course_key, block_id, exercise, answers, self_ratings=None, submit=False):
+    """
+    Save the learner's draft answers, or submit them (final; completion is then published).
+
+    ``exercise``: the block's ``title``, ``prompts``, ``min_length`` and ``self_rating`` settings.
+    """
+    course_key = parse_course_key(course_key)
+    if not getattr(learner, "is_authenticated", False):
+        raise PermissionDenied(_("Sign in to write a reflection."))
+    prompts = exercise["prompts"]
+    errors = {}
+    clean_answers = collect(errors, reflections.clean_answers, prompts, answers, exercise.get("min_length", 0),
+                            require_all=submit)
+    clean_ratings = {}
+    if exercise.get("self_rating"):
+        by_key = {indicator.key: indicator for indicator in policy_indicators(course_key)}
+        clean_ratings = collect(errors, reflections.clean_self_ratings, prompts, self_ratings, by_key)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        reflection, _created = Reflection.objects.select_for_update().get_or_create(
+            learner=learner, block_id=str(block_id), defaults={"course_key": course_key}
+        )
+        if reflection.status == Reflection.SUBMITTED:
+            raise ValidationError({"reflection": [_("This reflection was already submitted.")]})
+        reflection.course_key, reflection.title, reflection.prompts = course_key, exercise.get("title", ""), prompts
+        reflection.answers, reflection.self_ratings = clean_answers, clean_ratings or {}
+        if submit:
+            reflection.status, reflection.submitted_at = Reflection.SUBMITTED, timezone.now()
+        reflection.save()
+        audit.record("reflection.submitted" if submit else "reflection.saved", reflection, actor=learner,
+                     subject_user_id=learner.pk, course_key=course_key)
+    return reflection
+
+
+def reflections_for(viewer, learner, course_key):
+    """A learner's submitted reflections with comments, for the learner, their coaches and staff."""
+    course_key = parse_course_key(course_key)
+    learner = get_user(learner, "learner")
+    _require(can_view_learner(viewer, learner, course_key), _("You cannot see this learner's records."))
+    return list(Reflection.objects.filter(learner=learner, course_key=course_key, status=Reflection.SUBMITTED)
+                .prefetch_related("comments__author").order_by("-submitted_at"))
+
+
+def comment_on_reflection(actor, reflection_id, text):
+    """A coach (or staff) comments on a submitted reflection of a learner they coach."""
+    reflection = Reflection.objects.filter(pk=reflection_id).first() if str(reflection_id).isdigit() else None
+    if reflection is None:
+        raise ValidationError({"reflection": [_("No such reflection.")]})
+    _require(can_coach(actor, reflection.learner_id, reflection.course_key),
+             _("You are not a coach of this learner in this course."))
+    if reflection.status != Reflection.SUBMITTED:
+        raise ValidationError({"reflection": [_("Comments are for submitted reflections.")]})
+    text = clean_text(text, "text", MAX_REASON_CHARS, required=True)
+    with transaction.atomic():
+        comment = ReflectionComment.objects.create(reflection=reflection, author=actor, text=text)
+        audit.record("reflection.commented", comment, actor=actor, subject_user_id=reflection.learner_id,
+                     course_key=reflection.course_key)
+    return comment
 
 
 # --- decision and gate ---------------------------------------------------------------------------
@@ -425,7 +491,7 @@ def sign_off(actor, learner, course_key, level=SignOff.COACH, reason=""):
     """
     course_key = parse_course_key(course_key)
     learner = get_user(learner, "learner")
-    reason = _clean_text(reason, "reason", MAX_REASON_CHARS)
+    reason = clean_text(reason, "reason", MAX_REASON_CHARS)
     if level not in (SignOff.COACH, SignOff.LEAD):
         raise ValidationError({"level": [_("Choose coach or lead.")]})
     if level == SignOff.LEAD:
@@ -495,7 +561,7 @@ def revoke(actor, learner, course_key, reason):
     course_key = parse_course_key(course_key)
     learner = get_user(learner, "learner")
     _require(can_coach(actor, learner, course_key), _("You are not a coach of this learner in this course."))
-    reason = _clean_text(reason, "reason", MAX_REASON_CHARS, required=True)
+    reason = clean_text(reason, "reason", MAX_REASON_CHARS, required=True)
     policy = _require_policy(course_key)
     with transaction.atomic():
         status = evaluation.lock_status(learner.pk, course_key)

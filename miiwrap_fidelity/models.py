@@ -256,6 +256,60 @@ class IndicatorRating(models.Model):
         return f"{self.indicator_id}={self.level}"
 
 
+class Reflection(models.Model):
+    """
+    A learner's answers to a reflective application exercise (one per learner and XBlock).
+
+    .. pii: free-text answers and self-ratings a staff member writes about their own practice.
+    .. pii_types: id, other
+    .. pii_retirement: local_api
+    """
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    STATUS_CHOICES = [(DRAFT, _("Draft")), (SUBMITTED, _("Submitted"))]
+
+    course_key = CourseKeyField(max_length=255)
+    learner = models.ForeignKey(USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    block_id = models.CharField(max_length=255, help_text="Usage id of the reflection XBlock.")
+    title = models.CharField(max_length=255, blank=True)
+    prompts = models.JSONField(default=list, help_text="The prompts as the learner saw them.")
+    answers = models.JSONField(default=dict)
+    self_ratings = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=STATUS_CHOICES, default=DRAFT)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["learner", "block_id"], name="mwf_reflection_block")]
+        indexes = [models.Index(fields=["learner", "course_key"], name="mwf_reflection_learner")]
+
+    def __str__(self):
+        return f"reflection {self.pk} of learner {self.learner_id} ({self.status})"
+
+
+class ReflectionComment(models.Model):
+    """
+    A coach's comment on a submitted reflection.
+
+    .. pii: free text written by a coach about a staff member's reflection.
+    .. pii_types: id, other
+    .. pii_retirement: local_api
+    """
+
+    reflection = models.ForeignKey(Reflection, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    text = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"comment {self.pk} on reflection {self.reflection_id}"
+
+
 class AppendOnlyModel(models.Model):
     """A record that is written once and never updated or deleted through the ORM."""
 

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from .validation import clean_text, collect
+
 MAX_FEEDBACK_CHARS = 2000
 
 
@@ -50,18 +52,6 @@ def form_rows(indicators, data=None):
     ]
 
 
-def _text(value, field, errors):
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        errors[field] = [_("Must be text.")]
-        return ""
-    value = value.strip()
-    if len(value) > MAX_FEEDBACK_CHARS:
-        errors[field] = [_("At most %(max)s characters.") % {"max": MAX_FEEDBACK_CHARS}]
-    return value
-
-
 def clean_ratings(indicators, raw, require_all):
     """
     Validate ``raw`` ratings against ``indicators``; return ``{key: CleanRating}``.
@@ -92,8 +82,10 @@ def clean_ratings(indicators, raw, require_all):
         if not isinstance(level, str) or (level and indicator.level(level) is None):
             errors[f"ratings.{key}.level"] = [_("Choose one of the levels of this indicator.")]
             continue
-        strength = _text(entry.get("strength"), f"ratings.{key}.strength", errors)
-        next_step = _text(entry.get("next_step"), f"ratings.{key}.next_step", errors)
+        strength = collect(errors, clean_text, entry.get("strength"), f"ratings.{key}.strength",
+                           MAX_FEEDBACK_CHARS) or ""
+        next_step = collect(errors, clean_text, entry.get("next_step"), f"ratings.{key}.next_step",
+                            MAX_FEEDBACK_CHARS) or ""
         if not level:
             if require_all:
                 errors[f"ratings.{key}.level"] = [_("Rate every indicator before submitting.")]
