@@ -56,6 +56,10 @@ setup(
     entry_points={
         "lms.djangoapp": ["miiwrap_fidelity = miiwrap_fidelity.apps:MiiwrapFidelityConfig"],
         "cms.djangoapp": ["miiwrap_fidelity = miiwrap_fidelity.apps:MiiwrapFidelityConfig"],
+        "xblock.v1": [
+            "miiwrap_reflection = miiwrap_xblocks.reflection:ReflectionXBlock",
+            "miiwrap_coach_signoff = miiwrap_xblocks.coach_signoff:CoachSignOffXBlock",
+        ],
     },
     classifiers=[
         "Framework :: Django",

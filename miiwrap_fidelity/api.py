@@ -34,6 +34,7 @@ from .validation import clean_text, collect
 from .signals import competency_changed
 
 MAX_NOTE_CHARS = 4000
+OBSERVATION_SETTINGS = Observation.SETTING_CHOICES
 MAX_REASON_CHARS = 2000
 
 
@@ -111,6 +112,19 @@ def can_coach(user, learner, course_key):
 def _require(allowed, message):
     if not allowed:
         raise PermissionDenied(message)
+
+
+def require_coach(user, learner, course_key):
+    """``PermissionDenied`` unless ``user`` may observe and sign off ``learner`` in the course."""
+    _require(can_coach(user, learner, course_key), _("You are not a coach of this learner in this course."))
+
+
+def coachable_rows(user, course_key):
+    """The learners ``user`` coaches in the course (every learner for staff), as workspace rows."""
+    if is_course_staff(user, course_key):
+        return workspace_rows(course_key)
+    learner_ids = coached_learner_ids(user, course_key)
+    return workspace_rows(course_key, learner_ids) if learner_ids else []
 
 
 # --- policy and assignments ----------------------------------------------------------------------
@@ -201,7 +215,7 @@ def save_observation(actor, learner, course_key, data, observation_id=None, subm
     """
     course_key = parse_course_key(course_key)
     learner = get_user(learner, "learner")
-    _require(can_coach(actor, learner, course_key), _("You are not a coach of this learner in this course."))
+    require_coach(actor, learner, course_key)
     policy = _require_policy(course_key)
     if not isinstance(data, dict):
         raise ValidationError({"data": [_("Expected an object.")]})
@@ -212,7 +226,10 @@ def save_observation(actor, learner, course_key, data, observation_id=None, subm
         errors["setting"] = [_("Choose the setting of the observed practice.")]
     note = collect(errors, clean_text, data.get("overall_note"), "overall_note", MAX_NOTE_CHARS)
     with transaction.atomic():
-        observation = _editable_observation(observation_id, learner, course_key, data.get("revision"), errors)
+        observation = collect(errors, _editable_observation, observation_id, learner, course_key,
+                              data.get("revision"), errors)
+        if observation is None:
+            raise ValidationError(errors)
         version_id = observation.instrument_version_id if observation.pk else policy.instrument_version_id
         ratings = collect(errors, rubric.clean_ratings, _indicators(version_id), data.get("ratings"),
                           require_all=submit)
@@ -246,8 +263,10 @@ def save_observation(actor, learner, course_key, data, observation_id=None, subm
 
 
 def _editable_observation(observation_id, learner, course_key, revision, errors):
-    if observation_id is None:
+    if observation_id in (None, ""):
         return Observation(learner=learner, course_key=course_key)
+    if isinstance(observation_id, bool) or not str(observation_id).isdigit():
+        raise ValidationError({"observation": [_("No such observation for this learner.")]})
     observation = Observation.objects.select_for_update().filter(
         pk=observation_id, learner=learner, course_key=course_key
     ).first()
@@ -343,8 +362,7 @@ def comment_on_reflection(actor, reflection_id, text):
     reflection = Reflection.objects.filter(pk=reflection_id).first() if str(reflection_id).isdigit() else None
     if reflection is None:
         raise ValidationError({"reflection": [_("No such reflection.")]})
-    _require(can_coach(actor, reflection.learner_id, reflection.course_key),
-             _("You are not a coach of this learner in this course."))
+    require_coach(actor, reflection.learner_id, reflection.course_key)
     if reflection.status != Reflection.SUBMITTED:
         raise ValidationError({"reflection": [_("Comments are for submitted reflections.")]})
     text = clean_text(text, "text", MAX_REASON_CHARS, required=True)
@@ -498,7 +516,7 @@ def sign_off(actor, learner, course_key, level=SignOff.COACH, reason=""):
         _require(is_course_staff(actor, course_key) and actor.pk != learner.pk,
                  _("Only a certification lead (course staff) can confirm competency."))
     else:
-        _require(can_coach(actor, learner, course_key), _("You are not a coach of this learner in this course."))
+        require_coach(actor, learner, course_key)
     policy = _require_policy(course_key)
     with transaction.atomic():
         status = evaluation.lock_status(learner.pk, course_key)
@@ -560,7 +578,7 @@ def revoke(actor, learner, course_key, reason):
     """Revoke a learner's competency (approvals and active certification), with a required reason."""
     course_key = parse_course_key(course_key)
     learner = get_user(learner, "learner")
-    _require(can_coach(actor, learner, course_key), _("You are not a coach of this learner in this course."))
+    require_coach(actor, learner, course_key)
     reason = clean_text(reason, "reason", MAX_REASON_CHARS, required=True)
     policy = _require_policy(course_key)
     with transaction.atomic():

@@ -21,10 +21,13 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "djpyfs",
+    "workbench",
     "sandbox",
 ] + get_plugin_apps(PROJECT_TYPE)
 
 MIDDLEWARE = [
+    "crum.CurrentRequestUserMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -92,5 +95,20 @@ CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 
 DEMO_COURSE_ID = "course-v1:MiiWrap+FID101+2026"
+
+# The XBlock workbench (xblock-sdk) runs our blocks. Its user service is replaced by one that, like
+# the LMS's, names the signed-in Django user (never the ?student= query parameter).
+WORKBENCH = {
+    "reset_state_on_restart": False,
+    "services": {
+        "user": "sandbox.xblock_services.SessionUserService",
+        "settings": "workbench.services.SettingsService",
+    },
+}
+MIIWRAP_FIDELITY_WORKBENCH_COURSE_ID = DEMO_COURSE_ID
+EXCLUDED_XBLOCKS = []
+XBLOCK_SETTINGS = {}
+MEDIA_ROOT = os.path.join(BASE_DIR, "media")
+MEDIA_URL = "/media/"
 
 add_plugins(__name__, PROJECT_TYPE, "common")

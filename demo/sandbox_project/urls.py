@@ -2,8 +2,13 @@
 from django.contrib import admin
 from django.urls import include, path
 from edx_django_utils.plugins import get_plugin_url_patterns
+from workbench import urls as workbench_urls
+
+# The workbench's own pages and handlers, without its second copy of the admin.
+WORKBENCH_PATTERNS = [p for p in workbench_urls.urlpatterns if "admin" not in str(p.pattern)]
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("sandbox.urls")),
+    path("workbench/", include(WORKBENCH_PATTERNS)),
 ] + get_plugin_url_patterns("lms.djangoapp")

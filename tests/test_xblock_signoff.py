@@ -1,0 +1,115 @@
+"""The coach sign-off block in the workbench runtime: learner status, coach actions, permissions."""
+import pytest
+from django.utils import timezone
+
+from conftest import OTHER_COURSE, make_user, ratings_for
+from miiwrap_fidelity import api
+from miiwrap_fidelity.models import Certification, Observation, Reflection, SignOff
+from xblock_support import SIGNOFF, call, view, workbench  # noqa: F401  pylint: disable=unused-import
+
+pytestmark = pytest.mark.django_db
+COACH_HANDLERS = ["learner_state", "record_observation", "decide", "comment_reflection"]
+
+
+def test_learner_sees_read_only_status_and_feedback(client, workbench, assigned, coach, observe):  # noqa: F811
+    observe(coach, assigned, days_ago=4, miss=("mi-summaries",))
+    client.force_login(assigned)
+    page = view(client, SIGNOFF)
+    assert "Qualifying observations: 1 of 3." in page
+    assert "2 more" not in page and "Your coach has not signed off your competency yet." in page
+    assert "Summaries" in page and "Good example." in page
+    assert "mwf-learner-picker" not in page and "Approve competency" not in page
+    assert "/miiwrap-fidelity/courses/" in page, "links to the growth page"
+
+
+def test_no_policy_course_says_so(client, workbench, learner):  # noqa: F811
+    client.force_login(learner)
+    assert "does not use observation-based competency" in view(client, SIGNOFF)
+
+
+def test_coach_records_observation_and_signs_off(client, workbench, assigned, coach, indicators,  # noqa: F811
+                                                 observe, django_capture_on_commit_callbacks):
+    for days in (40, 20):
+        observe(coach, assigned, days_ago=days)
+    client.force_login(coach)
+    page = view(client, SIGNOFF)
+    assert "mwf-learner-picker" in page and assigned.username in page
+    assert "Elicits and reflects at least two specific strengths" in page, "anchors are visible"
+    data = {"learner_id": assigned.pk, "practice_date": timezone.now().date().isoformat(), "setting": "home_visit",
+            "ratings": ratings_for(indicators)}
+    status, body = call(client, SIGNOFF, "record_observation", data)
+    assert status == 200 and body["observation"]["status"] == "draft"
+    draft = body["observation"]
+    status, body = call(client, SIGNOFF, "record_observation",
+                        {**data, "submit": True, "observation_id": draft["id"], "revision": draft["revision"]})
+    assert status == 200 and body["observation"]["status"] == "submitted"
+    assert Observation.objects.filter(learner=assigned).count() == 3, "the draft was submitted, not copied"
+    assert body["state"]["status"]["state"] == "ready"
+    with django_capture_on_commit_callbacks(execute=True):
+        status, body = call(client, SIGNOFF, "decide", {"learner_id": assigned.pk, "action": "approve"})
+    assert status == 200 and body["state"]["status"]["state"] == "certified"
+    client.force_login(assigned)
+    assert "Certified; valid until" in view(client, SIGNOFF)
+
+
+def test_coach_handler_errors_are_400_with_messages(client, workbench, assigned, coach):  # noqa: F811
+    client.force_login(coach)
+    assert call(client, SIGNOFF, "learner_state", {})[0] == 400
+    assert call(client, SIGNOFF, "learner_state", {"learner_id": "nobody-like-this"})[0] == 400
+    status, body = call(client, SIGNOFF, "decide", {"learner_id": assigned.pk, "action": "approve"})
+    assert status == 400 and "0 of 3 qualifying observations" in body["errors"]["evidence"][0]
+    assert call(client, SIGNOFF, "decide", {"learner_id": assigned.pk, "action": "explode"})[0] == 400
+    status, body = call(client, SIGNOFF, "record_observation",
+                        {"learner_id": assigned.pk, "practice_date": "2026-13-45", "setting": "x", "ratings": 5,
+                         "observation_id": "abc"})
+    assert status == 400 and {"practice_date", "setting", "observation"} <= set(body["errors"])
+    assert SignOff.objects.count() == 0 and Observation.objects.count() == 0
+
+
+@pytest.mark.parametrize("who", ["anonymous", "learner", "other_course_coach", "unassigned_coach"])
+@pytest.mark.parametrize("handler", COACH_HANDLERS)
+def test_every_coach_handler_refuses_the_wrong_people(client, workbench, assigned, coach, lead, who,  # noqa: F811
+                                                      handler, indicators, ready_learner):
+    client.force_login(assigned)
+    from xblock_support import REFLECTION  # pylint: disable=import-outside-toplevel
+
+    call(client, REFLECTION, "submit_reflection", {"answers": {"p1": "A long enough answer about my own practice this week."}})
+    if who == "learner":
+        client.force_login(make_user("another_learner"))
+    elif who == "other_course_coach":
+        other = make_user("other_coach")
+        from sandbox.models import CourseRole  # pylint: disable=import-outside-toplevel
+
+        CourseRole.objects.create(course_key=api.parse_course_key(OTHER_COURSE), user=lead, role="staff")
+        api.assign_coach(lead, OTHER_COURSE, other, assigned)
+        client.force_login(other)
+    elif who == "unassigned_coach":
+        client.force_login(make_user("unassigned"))
+    else:
+        client.logout()
+    payload = {"learner_id": assigned.pk, "action": "approve", "reason": "x", "practice_date": "2026-01-01",
+               "setting": "home_visit", "ratings": ratings_for(indicators), "submit": True,
+               "reflection_id": Reflection.objects.get().pk, "text": "Nice"}
+    status, body = call(client, SIGNOFF, handler, payload)
+    assert status == 403, body
+    assert "status" not in body and "state" not in body, "never data"
+    assert not Certification.objects.exists() and SignOff.objects.count() == 0
+    assert Observation.objects.filter(learner=assigned).count() == 3
+
+
+def test_graded_block_publishes_score_when_certified(client, workbench, ready_learner, coach, monkeypatch,  # noqa: F811
+                                                     django_capture_on_commit_callbacks):
+    from workbench.runtime import WorkbenchRuntime  # pylint: disable=import-outside-toplevel
+    from miiwrap_xblocks.coach_signoff import CoachSignOffXBlock  # pylint: disable=import-outside-toplevel
+
+    published = []
+    monkeypatch.setattr(WorkbenchRuntime, "publish", lambda self, block, event, data: published.append((event, data)))
+    monkeypatch.setattr(CoachSignOffXBlock, "graded", True)
+    client.force_login(ready_learner)
+    view(client, SIGNOFF)
+    assert published == [("grade", {"value": 0.0, "max_value": 1.0})]
+    with django_capture_on_commit_callbacks(execute=True):
+        api.sign_off(coach, ready_learner, api.parse_course_key("course-v1:MiiWrap+FID101+2026"))
+    view(client, SIGNOFF)
+    view(client, SIGNOFF)
+    assert published[-1] == ("grade", {"value": 1.0, "max_value": 1.0}) and len(published) == 2

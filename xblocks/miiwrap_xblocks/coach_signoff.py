@@ -1,0 +1,196 @@
+"""
+Coach sign-off: the competency gate inside the course.
+
+Learners see a read-only status (observations so far, what remains, feedback received,
+certification). Coaches and course staff see the learner picker, the anchored rubric, feedback
+fields and approve / revoke. Every handler re-checks the role through ``miiwrap_fidelity.api``.
+"""
+from django.core.exceptions import ValidationError
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils.safestring import mark_safe
+from web_fragments.fragment import Fragment
+from xblock.completable import XBlockCompletionMode
+from xblock.core import XBlock
+from xblock.fields import Boolean, Float, Scope, String
+
+from miiwrap_fidelity import api
+
+from . import context
+
+_ = lambda text: text  # noqa: E731  (marks field labels for extraction; the runtime translates them)
+
+
+def _observation_summary(observation):
+    return {
+        "id": observation.pk, "practice_date": observation.practice_date.isoformat(),
+        "setting": observation.get_setting_display(), "status": observation.status,
+        "percent": observation.percent, "observer": observation.observer.username,
+        "feedback": [
+            {"indicator": r.indicator.label, "level": r.level, "strength": r.strength, "next_step": r.next_step}
+            for r in observation.ratings.all() if r.strength or r.next_step
+        ],
+    }
+
+
+def _status_summary(status, certification):
+    reasons = [api.competency.Reason.from_dict(item).message for item in status.reasons]
+    return {
+        "state": status.state, "state_label": str(status.get_state_display()),
+        "qualifying": status.qualifying_count, "required": status.required_count, "reasons": reasons,
+        "certification": certification,
+    }
+
+
+@XBlock.needs("user")
+@XBlock.needs("i18n")
+class CoachSignOffXBlock(XBlock):
+    """Status for learners; rubric, feedback and sign-off for their coaches."""
+
+    completion_mode = XBlockCompletionMode.EXCLUDED
+    show_in_read_only_mode = True
+
+    display_name = String(display_name=_("Title"), default="Coach sign-off", scope=Scope.settings)
+    graded = Boolean(display_name=_("Count the coach's sign-off as this component's score"), default=False,
+                     scope=Scope.settings)
+    published_score = Float(default=None, scope=Scope.user_state)
+
+    @property
+    def has_score(self):
+        return self.graded
+
+    def max_score(self):
+        return 1.0
+
+    # --- views -----------------------------------------------------------------------------------
+
+    def student_view(self, context_=None):  # pylint: disable=unused-argument
+        user, course = context.current_user(self), context.course_key(self)
+        policy = api.get_policy(course) if course else None
+        values = {"block": self, "user": user, "policy": policy, "uid": self._uid()}
+        rows = api.coachable_rows(user, course) if user and policy else []
+        if rows:
+            template, script = "signoff_coach.html", "signoff_coach.js"
+            indicators = api.policy_indicators(course)
+            values.update(learners=rows, settings_choices=api.OBSERVATION_SETTINGS,
+                          require_lead=policy.require_lead_signoff, is_staff=api.is_course_staff(user, course),
+                          rubric_html=mark_safe(render_to_string(  # our own template, escaped by Django
+                              "miiwrap_fidelity/_rubric_form.html",
+                              {"rubric_rows": api.rubric.form_rows(indicators)})))
+        else:
+            template, script = "signoff_learner.html", None
+            if user and policy:
+                values.update(self._learner_values(user, course))
+        fragment = Fragment(context.render(self, template, values))
+        fragment.add_css(context.loader.load_unicode("static/miiwrap_xblocks.css"))
+        if script:
+            fragment.add_javascript(context.loader.load_unicode("static/miiwrap_common.js"))
+            fragment.add_javascript(context.loader.load_unicode(f"static/{script}"))
+            fragment.initialize_js("MiiwrapCoachSignOff")
+        return fragment
+
+    def _learner_values(self, user, course):
+        status = api.learner_status(user, user, course)
+        certification = api.certification_status(user, course)
+        self._publish_score(certification is not None and certification["active"])
+        try:
+            growth_url = reverse("miiwrap_fidelity:my_competency", args=[str(course)])
+        except NoReverseMatch:
+            growth_url = None
+        return {
+            "status": _status_summary(status, certification),
+            "observations": [_observation_summary(o) for o in api.observations_for(user, user, course)],
+            "growth_url": growth_url,
+        }
+
+    def _publish_score(self, certified):
+        """Graded blocks give 1 when the learner's competency is certified, else 0 (on change only)."""
+        score = 1.0 if certified else 0.0
+        if self.graded and self.published_score != score:
+            self.runtime.publish(self, "grade", {"value": score, "max_value": 1.0})
+            self.published_score = score
+
+    def _uid(self):
+        return "mws-" + "".join(ch if ch.isalnum() else "-" for ch in context.block_id(self))[-60:]
+
+    # --- coach handlers (each re-checks the role) --------------------------------------------------
+
+    def _course(self):
+        course = context.course_key(self)
+        if course is None:
+            raise ValidationError({"course": [_("This block is not in a course.")]})
+        return course
+
+    def _learner(self, user, data, course):
+        learner = api.get_user(data.get("learner_id"), "learner_id") if data.get("learner_id") else None
+        if learner is None:
+            raise ValidationError({"learner_id": [_("Choose a learner.")]})
+        api.require_coach(user, learner, course)
+        return learner
+
+    def _learner_state(self, user, learner, course):
+        status = api.learner_status(user, learner, course)
+        return {
+            "learner": {"id": learner.pk, "username": learner.username},
+            "status": _status_summary(status, api.certification_status(learner, course)),
+            "observations": [_observation_summary(o) for o in
+                             api.observations_for(user, learner, course, include_drafts=True)],
+            "reflections": [
+                {"id": r.pk, "title": r.title,
+                 "answers": [{"prompt": p["text"], "answer": r.answers.get(p["id"], "")} for p in r.prompts],
+                 "comments": [{"author": c.author.username, "text": c.text} for c in r.comments.all()]}
+                for r in api.reflections_for(user, learner, course)
+            ],
+            "signoffs": [{"action": s.action, "level": s.level, "actor": s.actor.username,
+                          "created_at": s.created_at.isoformat(), "reason": s.reason}
+                         for s in api.signoffs_for(user, learner, course)],
+        }
+
+    @XBlock.handler
+    @context.json_handler
+    def learner_state(self, user, data):
+        course = self._course()
+        return self._learner_state(user, self._learner(user, data, course), course)
+
+    @XBlock.handler
+    @context.json_handler
+    def record_observation(self, user, data):
+        course = self._course()
+        learner = self._learner(user, data, course)
+        result = api.save_observation(user, learner, course, data, observation_id=data.get("observation_id"),
+                                      submit=data.get("submit") is True)
+        observation = result.observation
+        message = (context.gettext(self, "Observation submitted.") if observation.status == "submitted"
+                   else context.gettext(self, "Draft saved."))
+        return {"message": message, "warnings": [api.privacy.warning_message(w) for w in result.warnings],
+                "observation": {"id": observation.pk, "status": observation.status,
+                                "percent": observation.percent, "revision": observation.revision},
+                "state": self._learner_state(user, learner, course)}
+
+    @XBlock.handler
+    @context.json_handler
+    def decide(self, user, data):
+        course = self._course()
+        learner = self._learner(user, data, course)
+        action = data.get("action")
+        if action == "approve":
+            api.sign_off(user, learner, course, level=data.get("level") or "coach", reason=data.get("reason", ""))
+            message = context.gettext(self, "Competency approved.")
+        elif action == "revoke":
+            api.revoke(user, learner, course, data.get("reason", ""))
+            message = context.gettext(self, "Competency revoked.")
+        else:
+            raise ValidationError({"action": [_("Choose approve or revoke.")]})
+        return {"message": message, "state": self._learner_state(user, learner, course)}
+
+    @XBlock.handler
+    @context.json_handler
+    def comment_reflection(self, user, data):
+        course = self._course()
+        learner = self._learner(user, data, course)
+        api.comment_on_reflection(user, data.get("reflection_id"), data.get("text"))
+        return {"message": context.gettext(self, "Comment added."), "state": self._learner_state(user, learner, course)}
+
+    @staticmethod
+    def workbench_scenarios():
+        return [("MiiWrap: coach sign-off", """<miiwrap_coach_signoff display_name="Competency sign-off"/>""")]

@@ -1,0 +1,103 @@
+"""
+What both blocks need from their runtime: the Django user, the course key, translations, rendering,
+and JSON handlers that answer 400/403 with a message instead of a traceback.
+"""
+import json
+from functools import wraps
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext_noop
+from webob import Response
+from xblock.utils.resources import ResourceLoader
+
+from miiwrap_fidelity import api
+
+loader = ResourceLoader(__name__)
+#: Largest JSON body a handler accepts.
+MAX_BODY_BYTES = 256 * 1024
+
+
+def current_user(block):
+    """The Django user the runtime says is acting (LMS and sandbox user services), or None."""
+    service = block.runtime.service(block, "user")
+    xblock_user = service.get_current_user() if service else None
+    user_id = xblock_user.opt_attrs.get("edx-platform.user_id") if xblock_user else None
+    if not user_id:
+        return None
+    return get_user_model().objects.filter(pk=user_id, is_active=True).first()
+
+
+def course_key(block):
+    """The course this block lives in (LMS/Studio usage keys; the runtime's course id otherwise)."""
+    from django.conf import settings  # pylint: disable=import-outside-toplevel
+
+    usage_id = block.scope_ids.usage_id
+    key = getattr(usage_id, "context_key", None) or getattr(usage_id, "course_key", None)
+    key = key or getattr(block.runtime, "course_id", None) or getattr(
+        settings, "MIIWRAP_FIDELITY_WORKBENCH_COURSE_ID", None
+    )
+    try:
+        return api.parse_course_key(key) if key else None
+    except ValidationError:
+        return None
+
+
+def block_id(block):
+    return str(block.scope_ids.usage_id)
+
+
+def i18n(block):
+    return block.runtime.service(block, "i18n")
+
+
+def gettext(block, message):
+    service = i18n(block)
+    return service.gettext(message) if service else message
+
+
+def render(block, template, context):
+    return loader.render_django_template(f"templates/{template}", context, i18n_service=i18n(block))
+
+
+def json_body(request):
+    """The request's JSON object; ``ValidationError`` for anything else."""
+    if len(request.body or b"") > MAX_BODY_BYTES:
+        raise ValidationError({"body": [gettext_noop("The request is too large.")]})
+    try:
+        data = json.loads(request.body.decode("utf-8") or "{}")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValidationError({"body": [gettext_noop("The request is not valid JSON.")]}) from exc
+    if not isinstance(data, dict):
+        raise ValidationError({"body": [gettext_noop("The request must be a JSON object.")]})
+    return data
+
+
+def _json(status, payload):
+    return Response(body=json.dumps(payload, default=str).encode("utf-8"), status=status,
+                    content_type="application/json", charset="utf-8")
+
+
+def json_handler(method):
+    """
+    A handler taking and returning JSON: only POST; the user must be signed in;
+    ``ValidationError`` → 400 with field messages, ``PermissionDenied`` → 403.
+    """
+
+    @wraps(method)
+    def wrapper(block, request, suffix=""):  # pylint: disable=unused-argument
+        if request.method != "POST":
+            return _json(405, {"error": gettext(block, "Use POST.")})
+        user = current_user(block)
+        if user is None:
+            return _json(403, {"error": gettext(block, "Sign in first.")})
+        try:
+            return _json(200, method(block, user, json_body(request)))
+        except PermissionDenied as exc:
+            return _json(403, {"error": str(exc) or gettext(block, "You are not allowed to do this.")})
+        except ValidationError as exc:
+            errors = exc.message_dict if hasattr(exc, "error_dict") else {"error": exc.messages}
+            translated = {field: [gettext(block, m) for m in messages] for field, messages in errors.items()}
+            return _json(400, {"errors": translated})
+
+    return wrapper

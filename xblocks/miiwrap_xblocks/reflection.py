@@ -1,0 +1,152 @@
+"""
+Reflective application exercise: the learner relates the practice to their own work.
+
+Answers are stored through ``miiwrap_fidelity.api`` (not in XBlock user state) so that the
+learner's coach can read and comment on them.
+"""
+from django.core.exceptions import PermissionDenied, ValidationError
+from web_fragments.fragment import Fragment
+from xblock.completable import XBlockCompletionMode
+from xblock.core import XBlock
+from xblock.fields import Boolean, Integer, List, Scope, String
+
+from miiwrap_fidelity import api
+
+from . import context
+
+_ = lambda text: text  # noqa: E731  (marks field labels for extraction; the runtime translates them)
+
+DEFAULT_PROMPTS = [
+    {"id": "p1", "text": "Describe a recent family team meeting. Where did you invite the family's own words, and "
+                         "what did you do with them?", "indicators": ["eng-family-story", "mi-reflections"]},
+]
+
+
+@XBlock.needs("user")
+@XBlock.needs("i18n")
+class ReflectionXBlock(XBlock):
+    """Prompts tied to fidelity indicators; drafts, one submission, coach comments."""
+
+    completion_mode = XBlockCompletionMode.COMPLETABLE
+    has_custom_completion = True
+    show_in_read_only_mode = True
+
+    display_name = String(display_name=_("Title"), default="Reflective application exercise",
+                          scope=Scope.settings)
+    prompts = List(display_name=_("Prompts"), default=DEFAULT_PROMPTS, scope=Scope.settings)
+    min_length = Integer(display_name=_("Minimum answer length (characters)"), default=50, scope=Scope.settings)
+    self_rating = Boolean(display_name=_("Ask for a self-rating on the related indicators"), default=False,
+                          scope=Scope.settings)
+
+    def _exercise(self):
+        return {"title": self.display_name, "prompts": self.prompts, "min_length": self.min_length,
+                "self_rating": self.self_rating}
+
+    def _state(self, user):
+        """What the learner's view shows: their answers, status and comments."""
+        course = context.course_key(self)
+        reflection = api.get_reflection(user, user, course, context.block_id(self)) if course else None
+        indicators = {i.key: i for i in api.policy_indicators(course)} if course else {}
+        return {
+            "status": reflection.status if reflection else "new",
+            "answers": reflection.answers if reflection else {},
+            "self_ratings": reflection.self_ratings if reflection else {},
+            "comments": [{"author": c.author.username, "text": c.text, "created_at": c.created_at.isoformat()}
+                         for c in reflection.comments.all()] if reflection else [],
+            "indicators": {key: {"label": ind.label, "levels": [{"key": lvl["key"], "label": lvl["label"]}
+                                                                 for lvl in ind.levels]}
+                           for key, ind in indicators.items()},
+        }
+
+    def student_view(self, context_=None):  # pylint: disable=unused-argument
+        user = context.current_user(self)
+        state = self._state(user) if user else None
+        prompts = [
+            {**prompt, "answer": (state or {}).get("answers", {}).get(prompt["id"], ""),
+             "indicators": [
+                 {"key": key, **(state or {}).get("indicators", {}).get(key, {"label": key, "levels": []}),
+                  "selected": (state or {}).get("self_ratings", {}).get(key, "")}
+                 for key in prompt.get("indicators", [])
+             ]}
+            for prompt in self.prompts
+        ]
+        html = context.render(self, "reflection.html", {
+            "block": self, "user": user, "state": state, "prompts": prompts,
+            "submitted": bool(state and state["status"] == "submitted"), "uid": self._uid(),
+        })
+        fragment = Fragment(html)
+        fragment.add_css(context.loader.load_unicode("static/miiwrap_xblocks.css"))
+        fragment.add_javascript(context.loader.load_unicode("static/miiwrap_common.js"))
+        fragment.add_javascript(context.loader.load_unicode("static/reflection.js"))
+        fragment.initialize_js("MiiwrapReflection")
+        return fragment
+
+    def _uid(self):
+        return "mwr-" + "".join(ch if ch.isalnum() else "-" for ch in context.block_id(self))[-60:]
+
+    def _save(self, user, data, submit):
+        course = context.course_key(self)
+        if course is None:
+            raise ValidationError({"course": [_("This exercise is not in a course.")]})
+        reflection = api.save_reflection(user, course, context.block_id(self), self._exercise(),
+                                         data.get("answers"), data.get("self_ratings"), submit=submit)
+        if submit:
+            self.runtime.publish(self, "completion", {"completion": 1.0})
+        return {"status": reflection.status, "message": context.gettext(
+            self, "Your reflection was submitted." if submit else "Draft saved.")}
+
+    @XBlock.handler
+    @context.json_handler
+    def save_draft(self, user, data):
+        return self._save(user, data, submit=False)
+
+    @XBlock.handler
+    @context.json_handler
+    def submit_reflection(self, user, data):
+        return self._save(user, data, submit=True)
+
+    # --- authoring ---------------------------------------------------------------------------
+
+    def studio_view(self, context_=None):  # pylint: disable=unused-argument
+        course = context.course_key(self)
+        indicators = api.policy_indicators(course) if course else []
+        html = context.render(self, "reflection_studio.html", {
+            "block": self, "uid": self._uid(), "indicators": indicators,
+            "prompts": [{**p, "selected": set(p.get("indicators", []))} for p in self.prompts],
+        })
+        fragment = Fragment(html)
+        fragment.add_css(context.loader.load_unicode("static/miiwrap_xblocks.css"))
+        fragment.add_javascript(context.loader.load_unicode("static/miiwrap_common.js"))
+        fragment.add_javascript(context.loader.load_unicode("static/reflection_studio.js"))
+        fragment.initialize_js("MiiwrapReflectionStudio")
+        return fragment
+
+    @XBlock.handler
+    @context.json_handler
+    def studio_submit(self, user, data):
+        """Save the author's settings after validating every field (course staff only)."""
+        course = context.course_key(self)
+        if course is not None and not api.is_course_staff(user, course):
+            raise PermissionDenied(context.gettext(self, "Only course staff can edit this exercise."))
+        errors = {}
+        title = api.collect(errors, api.clean_text, data.get("display_name"), "display_name", 255, required=True)
+        min_length = data.get("min_length")
+        if isinstance(min_length, bool) or not isinstance(min_length, int) or not 0 <= min_length <= 5000:
+            errors["min_length"] = [_("Enter a whole number from 0 to 5000.")]
+        self_rating = data.get("self_rating")
+        if not isinstance(self_rating, bool):
+            errors["self_rating"] = [_("Must be true or false.")]
+        try:
+            prompts = api.clean_reflection_prompts(course, data.get("prompts"))
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+        if errors:
+            raise ValidationError(errors)
+        self.display_name, self.min_length, self.self_rating, self.prompts = title, min_length, self_rating, prompts
+        return {"result": "success"}
+
+    @staticmethod
+    def workbench_scenarios():
+        return [("MiiWrap: reflective application exercise",
+                 """<miiwrap_reflection display_name="Reflect on a family team meeting" min_length="40"
+                                        self_rating="true"/>""")]

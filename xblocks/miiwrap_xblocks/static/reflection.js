@@ -1,0 +1,66 @@
+/* Reflection exercise: save drafts, submit once, then show the answers read-only. */
+function MiiwrapReflection(runtime, element) {
+  var root = MiiwrapCommon.rootOf(element);
+  var block = root.querySelector(".mwf-reflection");
+  if (!block) { return; }
+  var status = block.querySelector(".mwf-status-message");
+  var minLength = parseInt(block.getAttribute("data-min-length"), 10) || 0;
+
+  function collect() {
+    var data = {answers: {}, self_ratings: {}};
+    block.querySelectorAll(".mwf-prompt").forEach(function (prompt) {
+      var input = prompt.querySelector(".mwf-answer-input");
+      if (input) { data.answers[prompt.getAttribute("data-prompt-id")] = input.value; }
+    });
+    block.querySelectorAll(".mwf-self-rating").forEach(function (select) {
+      if (select.value) { data.self_ratings[select.getAttribute("data-indicator")] = select.value; }
+    });
+    return data;
+  }
+
+  function tooShort() {
+    var inputs = block.querySelectorAll(".mwf-answer-input");
+    for (var i = 0; i < inputs.length; i++) {
+      if (inputs[i].value.trim().length < Math.max(minLength, 1)) { return inputs[i]; }
+    }
+    return null;
+  }
+
+  function lock() {
+    block.querySelectorAll(".mwf-answer-input").forEach(function (input) {
+      var shown = document.createElement("div");
+      shown.className = "mwf-answer";
+      shown.id = input.id;
+      shown.textContent = input.value;
+      input.parentNode.replaceChild(shown, input);
+    });
+    block.querySelectorAll(".mwf-hint").forEach(function (hint) { hint.remove(); });
+    block.querySelectorAll(".mwf-self-rating").forEach(function (select) { select.disabled = true; });
+    var actions = block.querySelector(".mwf-actions");
+    if (actions) { actions.remove(); }
+  }
+
+  block.querySelectorAll("button[data-action]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var action = button.getAttribute("data-action");
+      if (action === "submit_reflection") {
+        var short = tooShort();
+        if (short) {
+          MiiwrapCommon.announce(status, block.querySelector("#" + short.id + "-hint").textContent, true);
+          short.focus();
+          return;
+        }
+      }
+      button.disabled = true;
+      MiiwrapCommon.post(runtime, element, action, collect()).then(function (result) {
+        button.disabled = false;
+        if (result.ok) {
+          if (action === "submit_reflection") { lock(); }
+          MiiwrapCommon.announce(status, result.body.message, false);
+        } else {
+          MiiwrapCommon.announce(status, MiiwrapCommon.errorText(result.body), true);
+        }
+      });
+    });
+  });
+}

@@ -1,0 +1,136 @@
+/* Coach view of the sign-off block: pick a learner, see their status and reflections, record an
+   observation with the rubric, approve or revoke. The server re-checks the role on every call. */
+function MiiwrapCoachSignOff(runtime, element) {
+  var root = MiiwrapCommon.rootOf(element);
+  var block = root.querySelector(".mwf-coach");
+  if (!block) { return; }
+  var picker = block.querySelector(".mwf-learner-picker");
+  var panel = block.querySelector(".mwf-learner-panel");
+  var summary = block.querySelector(".mwf-learner-summary");
+  var form = block.querySelector(".mwf-observation-form");
+  var status = block.querySelector(".mwf-status-message");
+  var msg = function (name) { return block.getAttribute("data-msg-" + name) || ""; };
+  var draft = null;  // {id, revision} of the draft being edited, so saving again updates it
+
+  function el(tag, text, className) {
+    var node = document.createElement(tag);
+    if (text !== undefined && text !== null) { node.textContent = text; }
+    if (className) { node.className = className; }
+    return node;
+  }
+  function list(items, render) {
+    var ul = el("ul");
+    if (!items.length) { ul.appendChild(el("li", msg("none"))); }
+    items.forEach(function (item) { ul.appendChild(render(item)); });
+    return ul;
+  }
+
+  function show(state) {
+    summary.textContent = "";
+    var s = state.status;
+    summary.appendChild(el("h4", state.learner.username + ": " + s.state_label));
+    summary.appendChild(el("p", msg("qualifying") + ": " + s.qualifying + " / " + s.required));
+    summary.appendChild(el("h5", msg("remains")));
+    summary.appendChild(list(s.reasons, function (reason) { return el("li", reason); }));
+    summary.appendChild(el("h5", msg("observed")));
+    summary.appendChild(list(state.observations, function (o) {
+      return el("li", o.practice_date + " · " + o.setting + " · " + o.status +
+                (o.percent === null ? "" : " · " + o.percent + "%") + " · " + o.observer);
+    }));
+    summary.appendChild(el("h5", msg("reflections")));
+    summary.appendChild(list(state.reflections, function (r) {
+      var li = el("li");
+      li.appendChild(el("strong", r.title));
+      r.answers.forEach(function (a) { li.appendChild(el("p", a.prompt + " — " + a.answer)); });
+      r.comments.forEach(function (c) { li.appendChild(el("p", c.author + ": " + c.text, "mwf-comment")); });
+      var id = block.id + "-comment-" + r.id;
+      var label = el("label", msg("comment-label"));
+      label.setAttribute("for", id);
+      var box = el("textarea");
+      box.id = id; box.rows = 2; box.maxLength = 2000;
+      var button = el("button", msg("comment"), "mwf-button mwf-secondary");
+      button.type = "button";
+      button.addEventListener("click", function () {
+        call("comment_reflection", {reflection_id: r.id, text: box.value});
+      });
+      li.appendChild(label); li.appendChild(box); li.appendChild(button);
+      return li;
+    }));
+    summary.appendChild(el("h5", msg("signoffs")));
+    summary.appendChild(list(state.signoffs, function (x) {
+      return el("li", x.created_at.slice(0, 10) + ": " + x.action + " (" + x.level + ") · " + x.actor +
+                (x.reason ? " — " + x.reason : ""));
+    }));
+    panel.hidden = false;
+  }
+
+  function call(handler, data) {
+    if (!picker.value) { MiiwrapCommon.announce(status, msg("choose"), true); return Promise.resolve(null); }
+    data.learner_id = parseInt(picker.value, 10);
+    return MiiwrapCommon.post(runtime, element, handler, data).then(function (result) {
+      if (!result.ok) {
+        MiiwrapCommon.announce(status, MiiwrapCommon.errorText(result.body), true);
+        return null;
+      }
+      show(result.body.state || result.body);
+      if (result.body.message) {
+        var warnings = (result.body.warnings || []).join(" ");
+        MiiwrapCommon.announce(status, result.body.message + (warnings ? " " + warnings : ""), false);
+      }
+      return result.body;
+    });
+  }
+
+  picker.addEventListener("change", function () {
+    draft = null;
+    form.reset();
+    if (!picker.value) { panel.hidden = true; return; }
+    status.textContent = msg("loading");
+    call("learner_state", {}).then(function () { if (status.textContent === msg("loading")) { status.textContent = ""; } });
+  });
+
+  function ratings() {
+    var result = {};
+    form.querySelectorAll(".mwf-indicator").forEach(function (fieldset) {
+      var radio = fieldset.querySelector("input[type=radio]");
+      if (!radio) { return; }
+      var key = radio.name.replace(/^rating-/, "");
+      var checked = fieldset.querySelector("input[type=radio]:checked");
+      var strength = fieldset.querySelector("[name='strength-" + key + "']").value;
+      var nextStep = fieldset.querySelector("[name='next_step-" + key + "']").value;
+      if (checked || strength || nextStep) {
+        result[key] = {level: checked ? checked.value : "", strength: strength, next_step: nextStep};
+      }
+    });
+    return result;
+  }
+
+  form.querySelectorAll("button[data-action]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var submit = button.getAttribute("data-action") === "submit";
+      call("record_observation", {
+        submit: submit,
+        observation_id: draft ? draft.id : null,
+        revision: draft ? draft.revision : null,
+        practice_date: form.querySelector(".mwf-practice-date").value,
+        setting: form.querySelector(".mwf-setting").value,
+        overall_note: form.querySelector(".mwf-overall-note").value,
+        ratings: ratings()
+      }).then(function (body) {
+        if (!body) { return; }
+        if (submit) { form.reset(); draft = null; } else { draft = body.observation; }
+      });
+    });
+  });
+
+  block.querySelectorAll("button[data-decide]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var level = block.querySelector(".mwf-level-select");
+      call("decide", {
+        action: button.getAttribute("data-decide"),
+        reason: block.querySelector(".mwf-reason").value,
+        level: level ? level.value : "coach"
+      }).then(function (body) { if (body) { block.querySelector(".mwf-reason").value = ""; } });
+    });
+  });
+}
