@@ -52,3 +52,6 @@ bench: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .tox build dist *.egg-info demo/db.sqlite3
+
+translations: $(VENV)/.installed
+	scripts/update_translations.sh

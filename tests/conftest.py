@@ -13,6 +13,12 @@ COURSE = "course-v1:MiiWrap+FID101+2026"
 OTHER_COURSE = "course-v1:MiiWrap+OTHER+2026"
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Users are created by the dozen in tests; a slow password hash only costs time here."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def course_key():
     return api.parse_course_key(COURSE)

@@ -160,8 +160,8 @@ class CoachSignOffXBlock(XBlock):
         result = api.save_observation(user, learner, course, data, observation_id=data.get("observation_id"),
                                       submit=data.get("submit") is True)
         observation = result.observation
-        message = (context.gettext(self, "Observation submitted.") if observation.status == "submitted"
-                   else context.gettext(self, "Draft saved."))
+        message = (context.gettext(self, _("Observation submitted.")) if observation.status == "submitted"
+                   else context.gettext(self, _("Draft saved.")))
         return {"message": message, "warnings": [api.privacy.warning_message(w) for w in result.warnings],
                 "observation": {"id": observation.pk, "status": observation.status,
                                 "percent": observation.percent, "revision": observation.revision},
@@ -175,10 +175,10 @@ class CoachSignOffXBlock(XBlock):
         action = data.get("action")
         if action == "approve":
             api.sign_off(user, learner, course, level=data.get("level") or "coach", reason=data.get("reason", ""))
-            message = context.gettext(self, "Competency approved.")
+            message = context.gettext(self, _("Competency approved."))
         elif action == "revoke":
             api.revoke(user, learner, course, data.get("reason", ""))
-            message = context.gettext(self, "Competency revoked.")
+            message = context.gettext(self, _("Competency revoked."))
         else:
             raise ValidationError({"action": [_("Choose approve or revoke.")]})
         return {"message": message, "state": self._learner_state(user, learner, course)}
@@ -189,7 +189,7 @@ class CoachSignOffXBlock(XBlock):
         course = self._course()
         learner = self._learner(user, data, course)
         api.comment_on_reflection(user, data.get("reflection_id"), data.get("text"))
-        return {"message": context.gettext(self, "Comment added."), "state": self._learner_state(user, learner, course)}
+        return {"message": context.gettext(self, _("Comment added.")), "state": self._learner_state(user, learner, course)}
 
     @staticmethod
     def workbench_scenarios():

@@ -87,14 +87,14 @@ def json_handler(method):
     @wraps(method)
     def wrapper(block, request, suffix=""):  # pylint: disable=unused-argument
         if request.method != "POST":
-            return _json(405, {"error": gettext(block, "Use POST.")})
+            return _json(405, {"error": gettext(block, gettext_noop("Use POST."))})
         user = current_user(block)
         if user is None:
-            return _json(403, {"error": gettext(block, "Sign in first.")})
+            return _json(403, {"error": gettext(block, gettext_noop("Sign in first."))})
         try:
             return _json(200, method(block, user, json_body(request)))
         except PermissionDenied as exc:
-            return _json(403, {"error": str(exc) or gettext(block, "You are not allowed to do this.")})
+            return _json(403, {"error": str(exc) or gettext(block, gettext_noop("You are not allowed to do this."))})
         except ValidationError as exc:
             errors = exc.message_dict if hasattr(exc, "error_dict") else {"error": exc.messages}
             translated = {field: [gettext(block, m) for m in messages] for field, messages in errors.items()}

@@ -92,8 +92,8 @@ class ReflectionXBlock(XBlock):
                                          data.get("answers"), data.get("self_ratings"), submit=submit)
         if submit:
             self.runtime.publish(self, "completion", {"completion": 1.0})
-        return {"status": reflection.status, "message": context.gettext(
-            self, "Your reflection was submitted." if submit else "Draft saved.")}
+        message = _("Your reflection was submitted.") if submit else _("Draft saved.")
+        return {"status": reflection.status, "message": context.gettext(self, message)}
 
     @XBlock.handler
     @context.json_handler
@@ -127,7 +127,7 @@ class ReflectionXBlock(XBlock):
         """Save the author's settings after validating every field (course staff only)."""
         course = context.course_key(self)
         if course is not None and not api.is_course_staff(user, course):
-            raise PermissionDenied(context.gettext(self, "Only course staff can edit this exercise."))
+            raise PermissionDenied(context.gettext(self, _("Only course staff can edit this exercise.")))
         errors = {}
         title = api.collect(errors, api.clean_text, data.get("display_name"), "display_name", 255, required=True)
         min_length = data.get("min_length")
