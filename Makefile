@@ -26,7 +26,7 @@ $(VENV)/.installed: setup.py requirements/demo.txt requirements/test.txt
 	touch $@
 
 demo: $(VENV)/.installed
-	cd demo && ../$(VENV)/bin/python manage.py migrate --noinput -v0
+	cd demo && ../$(VENV)/bin/python manage.py migrate --run-syncdb --noinput -v0
 	cd demo && ../$(VENV)/bin/python manage.py seed_demo
 	@echo "Serving the sandbox on http://127.0.0.1:8000 (Ctrl-C to stop)"
 	cd demo && ../$(VENV)/bin/python manage.py runserver 127.0.0.1:8000

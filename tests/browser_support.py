@@ -32,11 +32,11 @@ def page(browser):
     context.close()
 
 
-def serious_violations(tab):
-    """axe's serious and critical violations on the current page, as readable strings."""
+def serious_violations(tab, context=None):
+    """axe's serious and critical violations on the page (or within ``context``), as readable strings."""
     from axe_playwright_python.sync_playwright import Axe  # pylint: disable=import-outside-toplevel
 
-    results = Axe().run(tab)
+    results = Axe().run(tab, context=context)
     return [
         f"{violation['id']}: {violation['help']} ({len(violation['nodes'])} nodes)"
         for violation in results.response["violations"] if violation.get("impact") in SERIOUS

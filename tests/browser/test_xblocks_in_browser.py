@@ -1,0 +1,100 @@
+"""
+The two blocks in the workbench, driven in Debian's chromium: the learner writes, saves, reloads and
+submits a reflection with the keyboard; the coach records an observation and signs off; the learner
+then sees the certified status. axe scans each block (the host page belongs to the LMS).
+"""
+import pytest
+from django.core.management import call_command
+
+from browser_support import browser, login, page, serious_violations  # noqa: F401  pylint: disable=unused-import
+from miiwrap_fidelity.models import Certification, Observation, Reflection
+from sandbox.views import DEMO_PASSWORD
+from xblock_support import REFLECTION, SIGNOFF, workbench  # noqa: F401  pylint: disable=unused-import
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+ANSWER = ("At the last family team meeting I asked the mother what a good week would look like and "
+          "reflected her words back before we planned.")
+
+
+@pytest.fixture
+def seeded(db):
+    call_command("seed_demo", verbosity=0)
+
+
+def block_url(base, scenario):
+    return f"{base}/workbench/scenario/{scenario}/"
+
+
+def test_learner_writes_saves_reloads_and_submits(seeded, workbench, live_server, page):  # noqa: F811
+    base = live_server.url
+    login(page, base, "learner_ana", DEMO_PASSWORD)
+    page.goto(block_url(base, REFLECTION))
+    assert serious_violations(page, ".mwf-block") == []
+    answer = page.locator("textarea.mwf-answer-input")
+    answer.fill(ANSWER[:30])
+    page.get_by_role("button", name="Save draft").click()
+    status = page.locator(".mwf-reflection .mwf-status-message")
+    status.wait_for(state="visible")
+    assert status.inner_text() == "Draft saved."
+    page.reload()
+    assert page.locator("textarea.mwf-answer-input").input_value() == ANSWER[:30]
+
+    # Too short: refused in the page, focus moves to the answer, nothing submitted.
+    page.get_by_role("button", name="Submit reflection").click()
+    assert "Write at least 40 characters." in status.inner_text()
+    assert page.evaluate("document.activeElement.classList.contains('mwf-answer-input')")
+
+    page.locator("textarea.mwf-answer-input").fill(ANSWER)
+    page.select_option("select.mwf-self-rating >> nth=1", "partly")
+    submit = page.get_by_role("button", name="Submit reflection")
+    submit.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.querySelector('.mwf-reflection .mwf-status-message').textContent.length > 0"
+                           " && !document.querySelector('.mwf-actions')")
+    assert status.inner_text() == "Your reflection was submitted."
+    assert page.evaluate("document.activeElement.classList.contains('mwf-status-message')"), "focus on the result"
+    assert serious_violations(page, ".mwf-block") == []
+    page.reload()
+    assert page.locator("textarea").count() == 0 and ANSWER in page.inner_text(".mwf-reflection")
+    reflection = Reflection.objects.get(learner__username="learner_ana")
+    assert reflection.status == "submitted" and reflection.self_ratings == {"mi-reflections": "partly"}
+
+
+def test_coach_observes_and_signs_off_then_learner_is_certified(seeded, workbench, live_server, page):  # noqa: F811
+    base = live_server.url
+    login(page, base, "coach_casey", DEMO_PASSWORD)
+    page.goto(block_url(base, SIGNOFF))
+    assert serious_violations(page, ".mwf-block") == []
+    page.select_option(".mwf-learner-picker", label="learner_ben (In progress)")
+    page.locator(".mwf-learner-summary h4").wait_for()
+    assert "learner_ben: In progress" in page.inner_text(".mwf-learner-summary")
+    assert serious_violations(page, ".mwf-block") == []
+
+    # Two observations at fidelity make three qualifying ones with the seeded one.
+    for date in ("2026-11-20", "2026-11-21"):
+        page.fill(".mwf-practice-date", date)
+        page.select_option(".mwf-setting", "home_visit")
+        for radio in page.locator(".mwf-coach input[type=radio][value=met]").all():
+            radio.check()
+        page.fill("#strength-mi-reflections", "Complex reflections of the family's hopes.")
+        page.get_by_role("button", name="Submit observation").click()
+        page.wait_for_function("document.querySelector('.mwf-coach .mwf-status-message').textContent"
+                               ".indexOf('Observation submitted') === 0")
+        page.evaluate("document.querySelector('.mwf-coach .mwf-status-message').textContent = ''")
+    assert Observation.objects.filter(learner__username="learner_ben", status="submitted").count() == 4
+    assert "Ready for sign-off" in page.inner_text(".mwf-learner-summary")
+
+    page.fill(".mwf-reason", "Consistent fidelity across three observed sessions.")
+    page.get_by_role("button", name="Approve competency").click()
+    page.wait_for_function("document.querySelector('.mwf-coach .mwf-status-message').textContent"
+                           " === 'Competency approved.'")
+    assert "Certified" in page.inner_text(".mwf-learner-summary")
+    assert Certification.objects.filter(learner__username="learner_ben").count() == 1
+
+    page.context.clear_cookies()
+    login(page, base, "learner_ben", DEMO_PASSWORD)
+    page.goto(block_url(base, SIGNOFF))
+    text = page.inner_text(".mwf-signoff")
+    assert "Certified" in text and "valid until" in text
+    assert page.locator(".mwf-learner-picker").count() == 0
+    assert serious_violations(page, ".mwf-block") == []
