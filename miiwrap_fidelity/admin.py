@@ -95,3 +95,20 @@ class LearnerStatusAdmin(ReadOnlyAdmin):
 class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ("id", "created_at", "action", "actor_id", "subject_user_id", "object_type", "object_id")
     list_filter = ("action",)
+
+
+class ReflectionCommentInline(admin.TabularInline):
+    model = models.ReflectionComment
+    extra = 0
+    readonly_fields = ("author", "text", "created_at")
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(models.Reflection)
+class ReflectionAdmin(ReadOnlyAdmin):
+    list_display = ("id", "course_key", "learner", "title", "status", "submitted_at")
+    list_filter = ("status",)
+    inlines = [ReflectionCommentInline]

@@ -8,6 +8,7 @@ from django.utils import timezone
 from miiwrap_fidelity import api, instruments
 from miiwrap_fidelity.management.commands.load_instrument import SAMPLE
 from sandbox.models import CourseRole
+from workbench import scenarios
 
 COURSE = "course-v1:MiiWrap+FID101+2026"
 OTHER_COURSE = "course-v1:MiiWrap+OTHER+2026"
@@ -109,3 +110,14 @@ def ready_learner(assigned, coach, observe):
     for days in (50, 20, 5):
         observe(coach, assigned, days_ago=days)
     return assigned
+
+
+@pytest.fixture
+def workbench(db):
+    """Scenarios are (re)loaded inside each test's database, as the workbench does at start-up."""
+    scenarios.SCENARIOS.clear()
+    scenarios.get_scenarios.initialized = False
+    scenarios.get_scenarios()
+    yield scenarios.SCENARIOS
+    scenarios.SCENARIOS.clear()
+    scenarios.get_scenarios.initialized = False

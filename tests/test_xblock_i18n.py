@@ -14,7 +14,7 @@ from xblock.test.tools import TestRuntime
 
 from miiwrap_xblocks.coach_signoff import CoachSignOffXBlock
 from miiwrap_xblocks.reflection import ReflectionXBlock
-from xblock_support import REFLECTION, SIGNOFF, view, workbench  # noqa: F401  pylint: disable=unused-import
+from xblock_support import REFLECTION, SIGNOFF, view
 
 pytestmark = pytest.mark.django_db
 
@@ -59,7 +59,7 @@ def test_blocks_render_in_spanish_from_the_text_domain(policy, learner, block_cl
         assert text in html
 
 
-def test_workbench_renders_in_the_browser_language(client, workbench, policy, assigned, coach):  # noqa: F811
+def test_workbench_renders_in_the_browser_language(client, workbench, policy, assigned, coach):
     client.force_login(assigned)
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "es"
     assert "Enviar reflexión" in view(client, REFLECTION)

@@ -4,19 +4,19 @@ import pytest
 from conftest import make_user
 from miiwrap_fidelity import api
 from miiwrap_fidelity.models import Reflection
-from xblock_support import REFLECTION, call, usage_id, view, workbench  # noqa: F401  pylint: disable=unused-import
+from xblock_support import REFLECTION, call, usage_id, view
 
 pytestmark = pytest.mark.django_db
 ANSWER = "I reflected the mother's worry before asking about goals, and she added her own idea."
 
 
-def test_anonymous_sees_a_sign_in_message_and_cannot_save(client, workbench):  # noqa: F811
+def test_anonymous_sees_a_sign_in_message_and_cannot_save(client, workbench):
     assert "Sign in to write your reflection." in view(client, REFLECTION)
     status, body = call(client, REFLECTION, "save_draft", {"answers": {"p1": ANSWER}})
     assert status == 403 and Reflection.objects.count() == 0
 
 
-def test_draft_is_restored_then_submitted_once(client, workbench, policy, learner, monkeypatch):  # noqa: F811
+def test_draft_is_restored_then_submitted_once(client, workbench, policy, learner, monkeypatch):
     published = []
     from workbench.runtime import WorkbenchRuntime  # pylint: disable=import-outside-toplevel
 
@@ -52,14 +52,14 @@ def test_draft_is_restored_then_submitted_once(client, workbench, policy, learne
     ({"answers": {"p1": ANSWER}, "self_ratings": {"mi-reflections": "stellar"}}, "self_ratings.mi-reflections"),
     ({"answers": {"p1": ANSWER}, "self_ratings": {"plan-brainstorm": "met"}}, "self_ratings.plan-brainstorm"),
 ])
-def test_bad_answers_are_refused_with_a_message(client, workbench, policy, learner, payload, field):  # noqa: F811
+def test_bad_answers_are_refused_with_a_message(client, workbench, policy, learner, payload, field):
     client.force_login(learner)
     status, body = call(client, REFLECTION, "submit_reflection", payload)
     assert status == 400 and field in body["errors"]
     assert Reflection.objects.count() == 0
 
 
-def test_tampered_json_is_a_400(client, workbench, learner):  # noqa: F811
+def test_tampered_json_is_a_400(client, workbench, learner):
     client.force_login(learner)
     url = f"/workbench/handler/{usage_id(REFLECTION)}/save_draft/"
     for body in ("{not json", "[1, 2]", "\"text\""):
@@ -68,7 +68,7 @@ def test_tampered_json_is_a_400(client, workbench, learner):  # noqa: F811
     assert client.get(url).status_code == 405
 
 
-def test_coach_reads_and_comments_other_learners_cannot(client, workbench, assigned, coach, stranger):  # noqa: F811
+def test_coach_reads_and_comments_other_learners_cannot(client, workbench, assigned, coach, stranger):
     client.force_login(assigned)
     call(client, REFLECTION, "submit_reflection", {"answers": {"p1": ANSWER}})
     reflection = Reflection.objects.get()
@@ -84,7 +84,7 @@ def test_coach_reads_and_comments_other_learners_cannot(client, workbench, assig
     assert ANSWER not in view(client, REFLECTION), "a learner never sees another learner's reflection"
 
 
-def test_studio_editing_validates_and_saves(client, workbench, policy, lead, learner):  # noqa: F811
+def test_studio_editing_validates_and_saves(client, workbench, policy, lead, learner):
     client.force_login(lead)
     page = view(client, REFLECTION, "studio_view")
     assert "Related indicators" in page and "Reflective listening" in page
@@ -100,3 +100,16 @@ def test_studio_editing_validates_and_saves(client, workbench, policy, lead, lea
     assert {"min_length", "prompts[0].text", "prompts[0].indicators", "prompts[1].id"} <= set(body["errors"])
     client.force_login(learner)
     assert call(client, REFLECTION, "studio_submit", good)[0] == 403
+
+
+def test_handlers_are_csrf_protected(workbench, learner):
+    from django.test import Client  # pylint: disable=import-outside-toplevel
+
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(learner)
+    url = f"/workbench/handler/{usage_id(REFLECTION)}/save_draft/"
+    body = '{"answers": {"p1": "draft"}}'
+    assert strict.post(url, body, content_type="application/json").status_code == 403
+    strict.get(f"/workbench/scenario/{REFLECTION}/")  # sets the CSRF cookie, as the page does
+    token = strict.cookies["csrftoken"].value
+    assert strict.post(url, body, content_type="application/json", HTTP_X_CSRFTOKEN=token).status_code == 200

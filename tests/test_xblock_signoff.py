@@ -5,13 +5,13 @@ from django.utils import timezone
 from conftest import OTHER_COURSE, make_user, ratings_for
 from miiwrap_fidelity import api
 from miiwrap_fidelity.models import Certification, Observation, Reflection, SignOff
-from xblock_support import SIGNOFF, call, view, workbench  # noqa: F401  pylint: disable=unused-import
+from xblock_support import SIGNOFF, call, view
 
 pytestmark = pytest.mark.django_db
 COACH_HANDLERS = ["learner_state", "record_observation", "decide", "comment_reflection"]
 
 
-def test_learner_sees_read_only_status_and_feedback(client, workbench, assigned, coach, observe):  # noqa: F811
+def test_learner_sees_read_only_status_and_feedback(client, workbench, assigned, coach, observe):
     observe(coach, assigned, days_ago=4, miss=("mi-summaries",))
     client.force_login(assigned)
     page = view(client, SIGNOFF)
@@ -22,12 +22,12 @@ def test_learner_sees_read_only_status_and_feedback(client, workbench, assigned,
     assert "/miiwrap-fidelity/courses/" in page, "links to the growth page"
 
 
-def test_no_policy_course_says_so(client, workbench, learner):  # noqa: F811
+def test_no_policy_course_says_so(client, workbench, learner):
     client.force_login(learner)
     assert "does not use observation-based competency" in view(client, SIGNOFF)
 
 
-def test_coach_records_observation_and_signs_off(client, workbench, assigned, coach, indicators,  # noqa: F811
+def test_coach_records_observation_and_signs_off(client, workbench, assigned, coach, indicators,
                                                  observe, django_capture_on_commit_callbacks):
     for days in (40, 20):
         observe(coach, assigned, days_ago=days)
@@ -52,7 +52,7 @@ def test_coach_records_observation_and_signs_off(client, workbench, assigned, co
     assert "Certified; valid until" in view(client, SIGNOFF)
 
 
-def test_coach_handler_errors_are_400_with_messages(client, workbench, assigned, coach):  # noqa: F811
+def test_coach_handler_errors_are_400_with_messages(client, workbench, assigned, coach):
     client.force_login(coach)
     assert call(client, SIGNOFF, "learner_state", {})[0] == 400
     assert call(client, SIGNOFF, "learner_state", {"learner_id": "nobody-like-this"})[0] == 400
@@ -68,7 +68,7 @@ def test_coach_handler_errors_are_400_with_messages(client, workbench, assigned,
 
 @pytest.mark.parametrize("who", ["anonymous", "learner", "other_course_coach", "unassigned_coach"])
 @pytest.mark.parametrize("handler", COACH_HANDLERS)
-def test_every_coach_handler_refuses_the_wrong_people(client, workbench, assigned, coach, lead, who,  # noqa: F811
+def test_every_coach_handler_refuses_the_wrong_people(client, workbench, assigned, coach, lead, who,
                                                       handler, indicators, ready_learner):
     client.force_login(assigned)
     from xblock_support import REFLECTION  # pylint: disable=import-outside-toplevel
@@ -97,7 +97,7 @@ def test_every_coach_handler_refuses_the_wrong_people(client, workbench, assigne
     assert Observation.objects.filter(learner=assigned).count() == 3
 
 
-def test_graded_block_publishes_score_when_certified(client, workbench, ready_learner, coach, monkeypatch,  # noqa: F811
+def test_graded_block_publishes_score_when_certified(client, workbench, ready_learner, coach, monkeypatch,
                                                      django_capture_on_commit_callbacks):
     from workbench.runtime import WorkbenchRuntime  # pylint: disable=import-outside-toplevel
     from miiwrap_xblocks.coach_signoff import CoachSignOffXBlock  # pylint: disable=import-outside-toplevel

@@ -1,22 +1,10 @@
 """Helpers for driving the blocks through the xblock-sdk workbench (real runtime, real handlers)."""
 import json
 
-import pytest
 from workbench import scenarios
 
 REFLECTION = "miiwrap_reflection.0"
 SIGNOFF = "miiwrap_coach_signoff.0"
-
-
-@pytest.fixture
-def workbench(db):
-    """Scenarios are (re)loaded inside each test's database, as the workbench does at start-up."""
-    scenarios.SCENARIOS.clear()
-    scenarios.get_scenarios.initialized = False
-    scenarios.get_scenarios()
-    yield scenarios.SCENARIOS
-    scenarios.SCENARIOS.clear()
-    scenarios.get_scenarios.initialized = False
 
 
 def usage_id(scenario):

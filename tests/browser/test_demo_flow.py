@@ -6,7 +6,7 @@ Every page is scanned with axe.
 import pytest
 from django.core.management import call_command
 
-from browser_support import browser, login, page, serious_violations  # noqa: F401  pylint: disable=unused-import
+from browser_support import login, serious_violations
 from miiwrap_fidelity.models import Certification, Observation
 from sandbox.models import CertificateRequest
 from sandbox.views import DEMO_PASSWORD
@@ -20,7 +20,7 @@ def seeded(db):
     call_command("seed_demo", verbosity=0)
 
 
-def test_learner_refused_then_coach_signs_off_then_certificate(seeded, live_server, page):  # noqa: F811
+def test_learner_refused_then_coach_signs_off_then_certificate(seeded, live_server, page):
     base = live_server.url
     login(page, base, "learner_cam", DEMO_PASSWORD)
     assert serious_violations(page) == []
@@ -52,7 +52,7 @@ def test_learner_refused_then_coach_signs_off_then_certificate(seeded, live_serv
     assert "issued" in page.inner_text("main")
 
 
-def test_coach_records_an_observation_with_the_rubric(seeded, live_server, page):  # noqa: F811
+def test_coach_records_an_observation_with_the_rubric(seeded, live_server, page):
     base = live_server.url
     login(page, base, "coach_casey", DEMO_PASSWORD)
     page.goto(f"{base}/miiwrap-fidelity/courses/{COURSE}/coaching/")

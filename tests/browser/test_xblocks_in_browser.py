@@ -6,10 +6,10 @@ then sees the certified status. axe scans each block (the host page belongs to t
 import pytest
 from django.core.management import call_command
 
-from browser_support import browser, login, page, serious_violations  # noqa: F401  pylint: disable=unused-import
+from browser_support import login, serious_violations
 from miiwrap_fidelity.models import Certification, Observation, Reflection
 from sandbox.views import DEMO_PASSWORD
-from xblock_support import REFLECTION, SIGNOFF, workbench  # noqa: F401  pylint: disable=unused-import
+from xblock_support import REFLECTION, SIGNOFF
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 ANSWER = ("At the last family team meeting I asked the mother what a good week would look like and "
@@ -25,7 +25,7 @@ def block_url(base, scenario):
     return f"{base}/workbench/scenario/{scenario}/"
 
 
-def test_learner_writes_saves_reloads_and_submits(seeded, workbench, live_server, page):  # noqa: F811
+def test_learner_writes_saves_reloads_and_submits(seeded, workbench, live_server, page):
     base = live_server.url
     login(page, base, "learner_ana", DEMO_PASSWORD)
     page.goto(block_url(base, REFLECTION))
@@ -60,7 +60,7 @@ def test_learner_writes_saves_reloads_and_submits(seeded, workbench, live_server
     assert reflection.status == "submitted" and reflection.self_ratings == {"mi-reflections": "partly"}
 
 
-def test_coach_observes_and_signs_off_then_learner_is_certified(seeded, workbench, live_server, page):  # noqa: F811
+def test_coach_observes_and_signs_off_then_learner_is_certified(seeded, workbench, live_server, page):
     base = live_server.url
     login(page, base, "coach_casey", DEMO_PASSWORD)
     page.goto(block_url(base, SIGNOFF))
