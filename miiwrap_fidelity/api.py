@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 
-from . import audit, competency, evaluation, privacy, reflections, rubric
+from . import audit, competency, evaluation, privacy, reflections, roster, rubric
 from .models import (
     Certification,
     CoachAssignment,
@@ -119,12 +119,12 @@ def require_coach(user, learner, course_key):
     _require(can_coach(user, learner, course_key), _("You are not a coach of this learner in this course."))
 
 
-def coachable_rows(user, course_key):
-    """The learners ``user`` coaches in the course (every learner for staff), as workspace rows."""
-    if is_course_staff(user, course_key):
-        return workspace_rows(course_key)
-    learner_ids = coached_learner_ids(user, course_key)
-    return workspace_rows(course_key, learner_ids) if learner_ids else []
+def coachable_rows(user, course_key, limit=1000):
+    """The learners ``user`` coaches in the course (every learner for staff), as display rows."""
+    try:
+        return learner_rows(learner_statuses(user, course_key)[:limit])
+    except PermissionDenied:
+        return []
 
 
 # --- policy and assignments ----------------------------------------------------------------------
@@ -166,6 +166,9 @@ def save_policy(actor, course_key, **fields):
         policy.full_clean()
         policy.save()
         audit.record("policy.saved", policy, actor=actor, course_key=course_key)
+        from . import tasks  # pylint: disable=import-outside-toplevel
+
+        transaction.on_commit(lambda: tasks.reevaluate_course.delay(str(course_key)), robust=True)
     return policy
 
 
@@ -183,7 +186,40 @@ def assign_coach(actor, course_key, coach, learner):
         if created:
             audit.record("coach.assigned", assignment, actor=actor, subject_user_id=learner.pk,
                          course_key=course_key)
+            _ensure_status(learner, course_key)
     return assignment
+
+
+def _ensure_status(learner, course_key):
+    """Give a newly assigned learner a status row, so that every list is one table."""
+    policy = get_policy(course_key)
+    if policy is not None:
+        evaluation.refresh(policy, learner.pk, course_key)
+    else:
+        LearnerStatus.objects.get_or_create(learner=learner, course_key=course_key,
+                                            defaults={"evaluated_at": timezone.now()})
+
+
+def unassign_coach(actor, assignment_id):
+    """Remove a coach assignment (course staff only)."""
+    assignment = CoachAssignment.objects.filter(pk=assignment_id).first() if str(assignment_id).isdigit() else None
+    if assignment is None:
+        raise ValidationError({"assignment": [_("No such coach assignment.")]})
+    _require(is_course_staff(actor, assignment.course_key), _("Only course staff can assign coaches."))
+    with transaction.atomic():
+        audit.record("coach.unassigned", assignment, actor=actor, subject_user_id=assignment.learner_id,
+                     course_key=assignment.course_key)
+        assignment.delete()
+
+
+def coach_assignments(viewer, course_key):
+    """The course's assignments (staff) or the viewer's own (a coach)."""
+    course_key = parse_course_key(course_key)
+    assignments = CoachAssignment.objects.filter(course_key=course_key).select_related("coach", "learner")
+    if is_course_staff(viewer, course_key):
+        return assignments.order_by("learner__username", "coach__username")
+    _require(getattr(viewer, "is_authenticated", False), _("Sign in first."))
+    return assignments.filter(coach_id=viewer.pk).order_by("learner__username")
 
 
 def coached_learner_ids(coach, course_key):
@@ -453,40 +489,25 @@ def learner_status(viewer, learner, course_key):
     return status
 
 
-def workspace_rows(course_key, learner_ids=None):
+def learner_statuses(viewer, course_key, coach=None, state=None, search=None, ordering=None):
     """
-    One row per learner for the coach workspace: status against the gate and the next step.
-
-    ``learner_ids`` limits the rows to a coach's learners; None means every learner with records
-    or an assignment in the course (course staff).
+    The status rows ``viewer`` may list: every learner for course staff, their own learners for a
+    coach (``PermissionDenied`` for anyone else). Filters and sort keys: see ``roster``.
     """
     course_key = parse_course_key(course_key)
-    statuses = LearnerStatus.objects.filter(course_key=course_key).select_related("learner", "certification")
-    assigned = CoachAssignment.objects.filter(course_key=course_key).select_related("learner")
-    if learner_ids is not None:
-        statuses = statuses.filter(learner_id__in=learner_ids)
-        assigned = assigned.filter(learner_id__in=learner_ids)
-    rows = {status.learner_id: status for status in statuses}
-    policy = get_policy(course_key)
-    if policy is not None:
-        # Learners without records yet: the reasons a learner with no records has.
-        unseen = competency.decide(evaluation.rules_for(policy), [], [], None, timezone.now())
-        for assignment in assigned:
-            rows.setdefault(assignment.learner_id, LearnerStatus(
-                learner=assignment.learner, course_key=course_key, required_count=unseen.required_count,
-                reasons=[reason.as_dict() for reason in unseen.reasons],
-            ))
-    result = []
-    for status in sorted(rows.values(), key=lambda row: row.learner.username):
-        reasons = [competency.Reason.from_dict(item) for item in status.reasons]
-        result.append({
-            "learner": status.learner, "state": status.state, "state_label": status.get_state_display(),
-            "qualifying": status.qualifying_count, "required": status.required_count,
-            "last_practice_date": status.last_practice_date, "last_percent": status.last_percent,
-            "next_step": reasons[0].message if reasons else "",
-            "expires_at": status.certification.expires_at if status.certification else None,
-        })
-    return result
+    if is_course_staff(viewer, course_key):
+        return roster.statuses(course_key, coach_id=coach, state=state, search=search, ordering=ordering)
+    _require(getattr(viewer, "is_authenticated", False) and CoachAssignment.objects.filter(
+        course_key=course_key, coach_id=viewer.pk).exists(), _("You are not a coach or staff member in this course."))
+    if coach not in (None, "") and str(coach) != str(viewer.pk):
+        raise PermissionDenied(_("Coaches see only their own learners."))
+    return roster.statuses(course_key, coach_id=viewer.pk, state=state, search=search, ordering=ordering)
+
+
+def learner_rows(statuses):
+    """Display rows (state, next requirement...) for status rows, without further queries."""
+    now = timezone.now()
+    return [roster.row(status, now) for status in statuses]
 
 
 # --- sign-off ------------------------------------------------------------------------------------
@@ -608,6 +629,12 @@ def signoffs_for(viewer, learner, course_key):
     learner = get_user(learner, "learner")
     _require(can_view_learner(viewer, learner, course_key), _("You cannot see this learner's records."))
     return list(SignOff.objects.filter(learner=learner, course_key=course_key).order_by("created_at", "id"))
+
+
+def reevaluate_course(course_key, progress=None):
+    """Recompute every learner's status in a course (what the Celery task runs)."""
+    policy = _require_policy(course_key)
+    return evaluation.reevaluate_course(policy, policy.course_key, progress)
 
 
 def reevaluate(learner, course_key):

@@ -5,6 +5,7 @@ Internal to ``api``: callers outside the app go through ``api``.
 """
 import dataclasses
 
+from django.db import transaction
 from django.utils import timezone
 
 from . import competency
@@ -114,3 +115,21 @@ def refresh(policy, learner_id, course_key, now=None):
     decision, certification = evaluate(policy, learner_id, course_key, now)
     store_status(status, decision, certification, now)
     return decision, certification
+
+
+def course_learner_ids(course_key):
+    """Every learner with a status row or an observation in the course."""
+    ids = set(LearnerStatus.objects.filter(course_key=course_key).values_list("learner_id", flat=True))
+    ids |= set(Observation.objects.filter(course_key=course_key).values_list("learner_id", flat=True))
+    return sorted(ids)
+
+
+def reevaluate_course(policy, course_key, progress=None):
+    """Re-evaluate every learner of the course (one short transaction each); returns the count."""
+    learner_ids = course_learner_ids(course_key)
+    for done, learner_id in enumerate(learner_ids, start=1):
+        with transaction.atomic():
+            refresh(policy, learner_id, course_key)
+        if progress is not None:
+            progress(done, len(learner_ids))
+    return len(learner_ids)

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from . import evaluation
 from .models import Certification, CompetencyPolicy
 from .platform import get_platform
 
@@ -49,3 +50,17 @@ def request_pending_certificates(older_than_minutes=10):
     for certification_id in pending:
         request_certificate.delay(certification_id)
     return len(pending)
+
+
+@shared_task(bind=True)
+def reevaluate_course(self, course_id):
+    """Re-evaluate every learner of a course after its policy changed, reporting progress."""
+    policy = CompetencyPolicy.objects.filter(course_key=course_id, enabled=True).first()
+    if policy is None:
+        return 0
+
+    def progress(done, total):
+        if done % 100 == 0 or done == total:
+            self.update_state(state="PROGRESS", meta={"done": done, "total": total})
+
+    return evaluation.reevaluate_course(policy, policy.course_key, progress)
