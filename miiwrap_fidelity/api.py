@@ -11,6 +11,7 @@ from datetime import date
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from opaque_keys import InvalidKeyError
@@ -222,6 +223,73 @@ def coach_assignments(viewer, course_key):
     return assignments.filter(coach_id=viewer.pk).order_by("learner__username")
 
 
+MAX_CSV_ROWS = 5000
+
+
+def assign_coaches_from_csv(actor, course_key, text):
+    """
+    Assign coaches from CSV text with a ``coach,learner`` header (usernames or ids).
+
+    All or nothing: when any row is wrong nothing is assigned, and the report says which rows and
+    why. Returns ``(report, assigned_count)``; each report row is ``{"row", "coach", "learner",
+    "status", "errors"}`` with status "assigned", "unchanged" or "error".
+    """
+    course_key = parse_course_key(course_key)
+    _require(is_course_staff(actor, course_key), _("Only course staff can assign coaches."))
+    rows = _csv_rows(text)
+    report, users = [], {user.username: user for user in get_user_model().objects.filter(
+        username__in={value for row in rows for value in (row[1], row[2])})}
+    for line, coach_name, learner_name in rows:
+        errors = []
+        coach, learner = users.get(coach_name), users.get(learner_name)
+        if coach is None:
+            errors.append(_("Unknown coach username."))
+        if learner is None:
+            errors.append(_("Unknown learner username."))
+        if coach is not None and coach == learner:
+            errors.append(_("A learner cannot coach themselves."))
+        report.append({"row": line, "coach": coach_name, "learner": learner_name,
+                       "status": "error" if errors else "pending", "errors": errors})
+    if any(item["status"] == "error" for item in report):
+        return report, 0
+    assigned = 0
+    with transaction.atomic():
+        existing = set(CoachAssignment.objects.filter(course_key=course_key).values_list("coach__username",
+                                                                                         "learner__username"))
+        for item in report:
+            if (item["coach"], item["learner"]) in existing:
+                item["status"] = "unchanged"
+                continue
+            assign_coach(actor, course_key, users[item["coach"]], users[item["learner"]])
+            existing.add((item["coach"], item["learner"]))
+            item["status"] = "assigned"
+            assigned += 1
+    return report, assigned
+
+
+def _csv_rows(text):
+    import csv  # pylint: disable=import-outside-toplevel
+    import io  # pylint: disable=import-outside-toplevel
+
+    if not isinstance(text, str) or not text.strip():
+        raise ValidationError({"file": [_("The file is empty.")]})
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    try:
+        header = [cell.strip().lower() for cell in next(reader)]
+        body = list(reader)
+    except csv.Error as exc:
+        raise ValidationError({"file": [_("This is not a CSV file.")]}) from exc
+    if header[:2] != ["coach", "learner"]:
+        raise ValidationError({"file": [_("The first line must be the header: coach,learner")]})
+    if len(body) > MAX_CSV_ROWS:
+        raise ValidationError({"file": [_("At most %(max)s rows per file.") % {"max": MAX_CSV_ROWS}]})
+    rows = [(number, (cells + ["", ""])[0].strip(), (cells + ["", ""])[1].strip())
+            for number, cells in enumerate(body, start=2) if any(cell.strip() for cell in cells)]
+    if not rows:
+        raise ValidationError({"file": [_("The file has no rows after the header.")]})
+    return rows
+
+
 def coached_learner_ids(coach, course_key):
     return list(
         CoachAssignment.objects.filter(course_key=parse_course_key(course_key), coach_id=coach.pk)
@@ -315,6 +383,19 @@ def _editable_observation(observation_id, learner, course_key, revision, errors)
     return observation
 
 
+def get_observation(viewer, course_key, observation_id):
+    """One observation of the course, if ``viewer`` may see it (drafts: its coaches and staff only)."""
+    course_key = parse_course_key(course_key)
+    observation = Observation.objects.filter(pk=observation_id, course_key=course_key).select_related(
+        "observer").prefetch_related("ratings__indicator").first() if str(observation_id).isdigit() else None
+    if observation is None:
+        raise Http404(_("No such observation."))
+    _require(can_view_learner(viewer, observation.learner_id, course_key), _("You cannot see this learner's records."))
+    if observation.status == Observation.DRAFT and viewer.pk == observation.learner_id:
+        raise Http404(_("No such observation."))
+    return observation
+
+
 def observations_for(viewer, learner, course_key, include_drafts=False):
     """A learner's observations with ratings, for the learner, their coaches and staff."""
     course_key = parse_course_key(course_key)
@@ -391,6 +472,16 @@ def reflections_for(viewer, learner, course_key):
     _require(can_view_learner(viewer, learner, course_key), _("You cannot see this learner's records."))
     return list(Reflection.objects.filter(learner=learner, course_key=course_key, status=Reflection.SUBMITTED)
                 .prefetch_related("comments__author").order_by("-submitted_at"))
+
+
+def get_reflection_by_id(viewer, course_key, reflection_id):
+    course_key = parse_course_key(course_key)
+    reflection = Reflection.objects.filter(pk=reflection_id, course_key=course_key).prefetch_related(
+        "comments__author").first() if str(reflection_id).isdigit() else None
+    if reflection is None or (reflection.status != Reflection.SUBMITTED and viewer.pk != reflection.learner_id):
+        raise Http404(_("No such reflection."))
+    _require(can_view_learner(viewer, reflection.learner_id, course_key), _("You cannot see this learner's records."))
+    return reflection
 
 
 def comment_on_reflection(actor, reflection_id, text):

@@ -24,8 +24,8 @@ class MiiwrapFidelityConfig(AppConfig):
 
     plugin_app = {
         "url_config": {
-            LMS: {"namespace": "miiwrap_fidelity", "regex": r"^miiwrap-fidelity/", "relative_path": "urls"},
-            CMS: {"namespace": "miiwrap_fidelity", "regex": r"^miiwrap-fidelity/", "relative_path": "urls"},
+            LMS: {"namespace": "miiwrap_fidelity", "regex": r"^", "relative_path": "urls"},
+            CMS: {"namespace": "miiwrap_fidelity", "regex": r"^", "relative_path": "urls"},
         },
         "settings_config": {LMS: _settings_for_project(), CMS: _settings_for_project()},
         "signals_config": {

@@ -1,11 +1,11 @@
-"""URLs mounted by the plugin under ``/miiwrap-fidelity/`` in the LMS and Studio."""
-from django.urls import path
+"""URLs of the plugin: pages under ``/miiwrap-fidelity/``, the REST API under ``/api/miiwrap-fidelity/v1/``."""
+from django.urls import include, path
 
 from . import views
 
 app_name = "miiwrap_fidelity"
 
-urlpatterns = [
+page_patterns = [
     path("courses/<str:course_id>/me/", views.my_competency, name="my_competency"),
     path("courses/<str:course_id>/coaching/", views.workspace, name="workspace"),
     path("courses/<str:course_id>/coaching/learners/<int:learner_id>/", views.learner_detail,
@@ -14,4 +14,9 @@ urlpatterns = [
          name="record_observation"),
     path("courses/<str:course_id>/coaching/learners/<int:learner_id>/competency/", views.decide_competency,
          name="decide_competency"),
+]
+
+urlpatterns = [
+    path("miiwrap-fidelity/", include(page_patterns)),
+    path("api/miiwrap-fidelity/v1/", include("miiwrap_fidelity.rest_api.v1.urls")),
 ]

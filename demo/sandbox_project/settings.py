@@ -21,6 +21,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "rest_framework",
     "djpyfs",
     "workbench",
     "sandbox",
@@ -107,6 +108,18 @@ WORKBENCH = {
 }
 MIIWRAP_FIDELITY_WORKBENCH_COURSE_ID = DEMO_COURSE_ID
 EXCLUDED_XBLOCKS = []
+
+# JWT as the LMS issues it to MFEs (edx-drf-extensions); a symmetric key is enough for the sandbox.
+JWT_AUTH = {
+    "JWT_ISSUERS": [{"ISSUER": "http://127.0.0.1:8000/oauth2", "AUDIENCE": "miiwrap-sandbox",
+                     "SECRET_KEY": os.environ.get("MIIWRAP_DEMO_JWT_SECRET", "sandbox-only-jwt-secret-not-for-production-use")}],
+    "JWT_ISSUER": "http://127.0.0.1:8000/oauth2",
+    "JWT_AUDIENCE": "miiwrap-sandbox",
+    "JWT_SECRET_KEY": os.environ.get("MIIWRAP_DEMO_JWT_SECRET", "sandbox-only-jwt-secret-not-for-production-use"),
+    "JWT_ALGORITHM": "HS256",
+    "JWT_AUTH_HEADER_PREFIX": "JWT",
+    "JWT_VERIFY_AUDIENCE": True,
+}
 XBLOCK_SETTINGS = {}
 MEDIA_ROOT = os.path.join(BASE_DIR, "media")
 MEDIA_URL = "/media/"

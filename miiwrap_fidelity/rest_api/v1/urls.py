@@ -1,0 +1,33 @@
+"""Routes of REST API v1 (mounted at /api/miiwrap-fidelity/v1/)."""
+from django.urls import path
+from rest_framework.renderers import JSONOpenAPIRenderer
+from rest_framework.schemas import get_schema_view
+
+from . import views
+
+COURSE = "courses/<str:course_id>/"
+
+urlpatterns = [
+    path(f"{COURSE}learners/", views.LearnersView.as_view(), name="api-learners"),
+    path(f"{COURSE}learners/<int:user_id>/", views.LearnerDetailView.as_view(), name="api-learner"),
+    path(f"{COURSE}observations/", views.ObservationsView.as_view(), name="api-observations"),
+    path(f"{COURSE}observations/<int:observation_id>/", views.ObservationDetailView.as_view(),
+         name="api-observation"),
+    path(f"{COURSE}reflections/", views.ReflectionsView.as_view(), name="api-reflections"),
+    path(f"{COURSE}reflections/<int:reflection_id>/comments/", views.ReflectionCommentsView.as_view(),
+         name="api-reflection-comments"),
+    path(f"{COURSE}signoffs/", views.SignOffsView.as_view(), name="api-signoffs"),
+    path(f"{COURSE}certifications/", views.CertificationsView.as_view(), name="api-certifications"),
+    path(f"{COURSE}policy/", views.PolicyView.as_view(), name="api-policy"),
+    path(f"{COURSE}coach-assignments/", views.CoachAssignmentsView.as_view(), name="api-assignments"),
+    path(f"{COURSE}coach-assignments/<int:assignment_id>/", views.CoachAssignmentDetailView.as_view(),
+         name="api-assignment"),
+    path(f"{COURSE}coach-assignments/upload/", views.CoachAssignmentUploadView.as_view(),
+         name="api-assignments-upload"),
+    path("instruments/", views.InstrumentVersionsView.as_view(), name="api-instruments"),
+    path("instruments/<int:version_id>/", views.InstrumentVersionDetailView.as_view(), name="api-instrument"),
+    path("schema/", get_schema_view(title="miiwrap-fidelity API", version="1.0.0",
+                                    description="Fidelity records, competency sign-off and certification.",
+                                    renderer_classes=[JSONOpenAPIRenderer], public=True),
+         name="api-schema"),
+]
