@@ -37,6 +37,7 @@ setup(
         "miiwrap_fidelity": [
             "templates/miiwrap_fidelity/*.html",
             "templates/miiwrap_fidelity/**/*.html",
+            "templates/instructor_dashboard/*.html",
             "static/miiwrap_fidelity/*",
             "data/*.yaml",
         ],

@@ -5,9 +5,13 @@ They only call ``api``; the platform runs them inside its certificate task and v
 """
 import logging
 
+from crum import get_current_user
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from openedx_filters import PipelineStep
 from openedx_filters.learning.filters import CertificateCreationRequested, CertificateRenderStarted
+from web_fragments.fragment import Fragment
 
 from . import api
 
@@ -49,3 +53,55 @@ class RevokedCertificateRenderGuard(PipelineStep):
                       "or has expired.")
                 )
         return {"context": context, "custom_template": custom_template}
+
+
+TAB_ID = "miiwrap_coaching"
+LEGACY_SECTION_TEMPLATE_PREFIX = "/instructor_dashboard/"
+
+
+def _may_coach(user, course_key):
+    """Course staff and assigned coaches see the Coaching tab; errors hide it rather than break the page."""
+    try:
+        return api.is_course_staff(user, course_key) or bool(api.coached_learner_ids(user, course_key))
+    except Exception:  # pylint: disable=broad-except
+        log.exception("Could not decide whether to show the Coaching tab in %s", course_key)
+        return False
+
+
+def workspace_url(course_key):
+    return reverse("miiwrap_fidelity:workspace", args=[str(course_key)])
+
+
+class CoachingDashboardTab(PipelineStep):
+    """Add the "Coaching" tab to the Instructor Dashboard MFE (InstructorDashboardTabsRequested)."""
+
+    def run_filter(self, tabs, user, course_key):  # pylint: disable=arguments-differ
+        tabs = list(tabs or [])
+        if _may_coach(user, course_key) and not any(tab.get("tab_id") == TAB_ID for tab in tabs):
+            tabs.append({"tab_id": TAB_ID, "title": _("Coaching"), "url": workspace_url(course_key),
+                         "sort_order": 90})
+        return {"tabs": tabs, "user": user, "course_key": course_key}
+
+
+class CoachingLegacySection(PipelineStep):
+    """Add a "Coaching" section to the legacy instructor dashboard (InstructorDashboardRenderStarted)."""
+
+    def run_filter(self, context, template_name):  # pylint: disable=arguments-differ
+        course = context.get("course")
+        course_key = getattr(course, "id", None) or context.get("course_id")
+        # The legacy dashboard's context has no user: take the request's (django-crum, as the LMS does).
+        user = context.get("user") or get_current_user()
+        if course_key is None or user is None:
+            return {"context": context, "template_name": template_name}
+        course_key = api.parse_course_key(course_key)
+        if _may_coach(user, course_key):
+            html = render_to_string("miiwrap_fidelity/dashboard_section.html",
+                                    {"workspace_url": workspace_url(course_key)})
+            context.setdefault("sections", []).append({
+                "section_key": TAB_ID,
+                "section_display_name": _("Coaching"),
+                "course_id": str(course_key),
+                "template_path_prefix": LEGACY_SECTION_TEMPLATE_PREFIX,
+                "fragment": Fragment(html),
+            })
+        return {"context": context, "template_name": template_name}

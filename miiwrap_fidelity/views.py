@@ -13,6 +13,7 @@ from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from . import api, privacy, rubric
@@ -63,6 +64,7 @@ def my_competency(request, course_key):
     return render(request, "miiwrap_fidelity/my_competency.html", context)
 
 
+@xframe_options_sameorigin  # shown inside the legacy instructor dashboard's Coaching section
 @_course_view
 def workspace(request, course_key):
     """The coach's learners with their status against the gate (staff see every status row)."""

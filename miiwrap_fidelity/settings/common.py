@@ -4,12 +4,16 @@ import os
 
 CERTIFICATE_CREATION = "org.openedx.learning.certificate.creation.requested.v1"
 CERTIFICATE_RENDER = "org.openedx.learning.certificate.render.started.v1"
+DASHBOARD_TABS = "org.openedx.learning.instructor.dashboard.tabs.requested.v1"
+LEGACY_DASHBOARD = "org.openedx.learning.instructor.dashboard.render.started.v1"
 
 #: Our pipeline steps, keyed by filter type.  They are appended after whatever other plugins or the
 #: operator configured, never replacing them.
 PIPELINE_STEPS = {
     CERTIFICATE_CREATION: ["miiwrap_fidelity.filters.CompetencyCertificateGate"],
     CERTIFICATE_RENDER: ["miiwrap_fidelity.filters.RevokedCertificateRenderGuard"],
+    DASHBOARD_TABS: ["miiwrap_fidelity.filters.CoachingDashboardTab"],
+    LEGACY_DASHBOARD: ["miiwrap_fidelity.filters.CoachingLegacySection"],
 }
 
 #: The certificate filters fail closed: if our step crashes, no certificate slips through.
