@@ -290,6 +290,13 @@ def _csv_rows(text):
     return rows
 
 
+def course_coaches(course_key):
+    """The users who coach someone in the course, by username (for the staff's coach filter)."""
+    return list(get_user_model().objects.filter(
+        pk__in=CoachAssignment.objects.filter(course_key=parse_course_key(course_key)).values("coach_id")
+    ).order_by("username"))
+
+
 def coached_learner_ids(coach, course_key):
     return list(
         CoachAssignment.objects.filter(course_key=parse_course_key(course_key), coach_id=coach.pk)

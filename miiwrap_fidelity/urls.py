@@ -1,7 +1,7 @@
 """URLs of the plugin: pages under ``/miiwrap-fidelity/``, the REST API under ``/api/miiwrap-fidelity/v1/``."""
 from django.urls import include, path
 
-from . import views
+from . import staff_views, views
 
 app_name = "miiwrap_fidelity"
 
@@ -14,6 +14,10 @@ page_patterns = [
          name="record_observation"),
     path("courses/<str:course_id>/coaching/learners/<int:learner_id>/competency/", views.decide_competency,
          name="decide_competency"),
+    path("courses/<str:course_id>/coaching/learners/<int:learner_id>/reflections/<int:reflection_id>/comments/",
+         views.comment_reflection, name="comment_reflection"),
+    path("courses/<str:course_id>/coaching/assignments/", staff_views.assignments, name="assignments"),
+    path("courses/<str:course_id>/coaching/policy/", staff_views.policy, name="policy"),
 ]
 
 urlpatterns = [

@@ -1,5 +1,5 @@
 """
-Server-rendered pages: the learner's competency page and the coach workspace.
+Server-rendered pages: the learner's growth page and the coach workspace.
 
 Each view checks permissions through ``api``; bad input re-renders the form with messages and
 HTTP 400, a refused action answers 403.
@@ -8,20 +8,24 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponseBadRequest
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
-from . import api, privacy, rubric
-from .models import Indicator, Observation, SignOff
+from . import api, growth, privacy, roster, rubric
+from .models import Observation, SignOff
+
+PAGE_SIZE = 25
 
 
-def _course_view(view):
-    """Parse ``course_id`` from the URL; answer 400 with a message when it is not a course key."""
+def course_view(view):
+    """Parse ``course_id`` from the URL (400 when it is not a course key); sign-in required."""
 
     @wraps(view)
     def wrapper(request, course_id, *args, **kwargs):
@@ -55,46 +59,101 @@ def _status_context(viewer, learner, course_key):
     }
 
 
-@_course_view
+def _growth_context(observations, policy):
+    indicators = api.policy_indicators(policy.course_key) if policy else []
+    trend_rows, trend_dates = growth.indicator_trend(observations, indicators)
+    return {
+        # Built by growth.score_trend_svg from numbers and escaped text only.
+        "trend_svg": mark_safe(growth.score_trend_svg(growth.score_points(observations),  # nosec
+                                                      policy.min_percent if policy else 80)),
+        "score_points": growth.score_points(observations),
+        "trend_rows": trend_rows, "trend_dates": trend_dates,
+        "timeline": growth.feedback_timeline(observations),
+    }
+
+
+@course_view
 def my_competency(request, course_key):
-    """The learner's own status, feedback received and what remains."""
+    """The learner's own growth page: status, what remains, feedback and trends over time."""
     context = _status_context(request.user, request.user, course_key)
+    observations = api.observations_for(request.user, request.user, course_key)
     context.update(course_key=course_key, learner=request.user,
-                   observations=api.observations_for(request.user, request.user, course_key))
+                   reflections=api.reflections_for(request.user, request.user, course_key),
+                   **_growth_context(observations, context["policy"]))
     return render(request, "miiwrap_fidelity/my_competency.html", context)
 
 
 @xframe_options_sameorigin  # shown inside the legacy instructor dashboard's Coaching section
-@_course_view
+@course_view
 def workspace(request, course_key):
-    """The coach's learners with their status against the gate (staff see every status row)."""
+    """The learner list: a coach's learners, or every learner for staff; filtered, sorted, paged."""
+    params = request.GET
+    filters = {"coach": params.get("coach") or None, "state": params.get("state") or None,
+               "search": params.get("search") or None, "ordering": params.get("ordering") or None}
+    try:
+        statuses = api.learner_statuses(request.user, course_key, **filters)
+    except ValidationError as exc:
+        return render(request, "miiwrap_fidelity/workspace.html", {
+            "course_key": course_key, "form_errors": exc.message_dict, "filters": filters,
+            "state_choices": roster.STATE_FILTERS.items(), "page": None}, status=400)
     is_staff = api.is_course_staff(request.user, course_key)
-    rows = api.learner_rows(api.learner_statuses(request.user, course_key))
+    page = Paginator(statuses, PAGE_SIZE).get_page(params.get("page"))
+    query = params.copy()
+    query.pop("page", None)
     return render(request, "miiwrap_fidelity/workspace.html", {
-        "course_key": course_key, "rows": rows, "is_staff": is_staff, "policy": api.get_policy(course_key),
+        "course_key": course_key, "rows": api.learner_rows(page.object_list), "page": page, "is_staff": is_staff,
+        "policy": api.get_policy(course_key), "filters": filters, "state_choices": roster.STATE_FILTERS.items(),
+        "coaches": api.course_coaches(course_key) if is_staff else [], "query": query.urlencode(),
+        "sort_query": _without(params, "ordering", "page"),
     })
 
 
-@_course_view
+def _without(params, *names):
+    query = params.copy()
+    for name in names:
+        query.pop(name, None)
+    return query.urlencode()
+
+
+@course_view
 def learner_detail(request, course_key, learner_id):
     learner, error = _learner_or_400(learner_id)
     if error:
         return error
-    return _render_detail(request, course_key, learner)
+    draft = None
+    if request.GET.get("draft"):
+        try:
+            draft = api.get_observation(request.user, course_key, request.GET["draft"])
+        except Http404:
+            return HttpResponseBadRequest(_("No such draft."))
+    return _render_detail(request, course_key, learner, draft=draft)
 
 
-def _render_detail(request, course_key, learner, form_errors=None, form_data=None, status=200):
-    if not api.can_coach(request.user, learner, course_key):
-        raise PermissionDenied(_("You are not a coach of this learner in this course."))
+def _draft_form(draft):
+    data = {"practice_date": draft.practice_date.isoformat(), "setting": draft.setting,
+            "overall_note": draft.overall_note, "observation_id": draft.pk, "revision": draft.revision}
+    for rating in draft.ratings.all():
+        key = rating.indicator.key
+        data.update({f"rating-{key}": rating.level, f"strength-{key}": rating.strength,
+                     f"next_step-{key}": rating.next_step})
+    return data
+
+
+def _render_detail(request, course_key, learner, form_errors=None, form_data=None, status=200, draft=None):
+    api.require_coach(request.user, learner, course_key)
     context = _status_context(request.user, learner, course_key)
     policy = context["policy"]
-    indicators = list(Indicator.objects.filter(version_id=policy.instrument_version_id)) if policy else []
+    if draft is not None and draft.status == Observation.DRAFT and draft.learner_id == learner.pk:
+        form_data = _draft_form(draft)
+    observations = api.observations_for(request.user, learner, course_key, include_drafts=True)
     context.update(
-        course_key=course_key, learner=learner, rubric_rows=rubric.form_rows(indicators, form_data),
-        observations=api.observations_for(request.user, learner, course_key, include_drafts=True),
+        course_key=course_key, learner=learner, form_errors=form_errors or {}, form=form_data or {},
+        rubric_rows=rubric.form_rows(api.policy_indicators(course_key), form_data),
+        observations=observations, drafts=[o for o in observations if o.status == Observation.DRAFT],
         signoffs=api.signoffs_for(request.user, learner, course_key),
-        settings_choices=Observation.SETTING_CHOICES, form_errors=form_errors or {}, form=form_data or {},
-        is_staff=api.is_course_staff(request.user, course_key),
+        reflections=api.reflections_for(request.user, learner, course_key),
+        settings_choices=Observation.SETTING_CHOICES, is_staff=api.is_course_staff(request.user, course_key),
+        **_growth_context(observations, policy),
     )
     return render(request, "miiwrap_fidelity/learner_detail.html", context, status=status)
 
@@ -104,21 +163,21 @@ def _detail_url(course_key, learner):
 
 
 @require_POST
-@_course_view
+@course_view
 def record_observation(request, course_key, learner_id):
     learner, error = _learner_or_400(learner_id)
     if error:
         return error
-    policy = api.get_policy(course_key)
-    indicators = list(Indicator.objects.filter(version_id=policy.instrument_version_id)) if policy else []
     data = {
         "practice_date": request.POST.get("practice_date", ""),
         "setting": request.POST.get("setting", ""),
         "overall_note": request.POST.get("overall_note", ""),
-        "ratings": rubric.ratings_from_form(request.POST, indicators),
+        "ratings": rubric.ratings_from_form(request.POST, api.policy_indicators(course_key)),
+        "revision": request.POST.get("revision") or None,
     }
     try:
         result = api.save_observation(request.user, learner, course_key, data,
+                                      observation_id=request.POST.get("observation_id") or None,
                                       submit=request.POST.get("action") == "submit")
     except ValidationError as exc:
         return _render_detail(request, course_key, learner, form_errors=exc.message_dict,
@@ -128,13 +187,13 @@ def record_observation(request, course_key, learner_id):
     if result.observation.status == Observation.SUBMITTED:
         messages.success(request, _("Observation submitted (%(percent)s%% of applicable indicators met).")
                          % {"percent": result.observation.percent})
-    else:
-        messages.info(request, _("Draft saved."))
-    return redirect(_detail_url(course_key, learner))
+        return redirect(_detail_url(course_key, learner))
+    messages.info(request, _("Draft saved."))
+    return redirect(f"{_detail_url(course_key, learner)}?draft={result.observation.pk}#mwf-record-heading")
 
 
 @require_POST
-@_course_view
+@course_view
 def decide_competency(request, course_key, learner_id):
     learner, error = _learner_or_400(learner_id)
     if error:
@@ -152,4 +211,23 @@ def decide_competency(request, course_key, learner_id):
             return HttpResponseBadRequest(_("Unknown action."))
     except ValidationError as exc:
         return _render_detail(request, course_key, learner, form_errors=exc.message_dict, status=400)
+    return redirect(_detail_url(course_key, learner))
+
+
+@require_POST
+@course_view
+def comment_reflection(request, course_key, learner_id, reflection_id):
+    learner, error = _learner_or_400(learner_id)
+    if error:
+        return error
+    try:
+        reflection = api.get_reflection_by_id(request.user, course_key, reflection_id)
+        if reflection.learner_id != learner.pk:
+            raise Http404
+        api.comment_on_reflection(request.user, reflection.pk, request.POST.get("text", ""))
+    except ValidationError as exc:
+        return _render_detail(request, course_key, learner, form_errors=exc.message_dict, status=400)
+    except Http404:
+        return HttpResponseBadRequest(_("No such reflection."))
+    messages.success(request, _("Comment added."))
     return redirect(_detail_url(course_key, learner))

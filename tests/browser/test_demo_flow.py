@@ -81,3 +81,27 @@ def test_coach_records_an_observation_with_the_rubric(seeded, live_server, page)
     assert page.input_value("#strength-mi-reflections") == "Complex reflection of the parent's worry."
     assert serious_violations(page) == []
     assert Observation.objects.filter(learner__username="learner_ana").count() == 1
+
+
+def test_staff_pages_and_growth_page_are_accessible(seeded, live_server, page):
+    base = live_server.url
+    login(page, base, "lead_lee", DEMO_PASSWORD)
+    for path in ("coaching/", "coaching/?state=ready&ordering=-qualifying", "coaching/policy/",
+                 "coaching/assignments/"):
+        page.goto(f"{base}/miiwrap-fidelity/courses/{COURSE}/{path}")
+        assert serious_violations(page) == [], path
+    page.goto(f"{base}/miiwrap-fidelity/courses/{COURSE}/coaching/?state=ready")
+    assert "learner_cam" in page.inner_text("table") and "learner_ben" not in page.inner_text("table")
+    # A refused policy change is explained, focused, and changes nothing.
+    page.goto(f"{base}/miiwrap-fidelity/courses/{COURSE}/coaching/policy/")
+    page.fill("#id_min_percent", "150")
+    page.click("button:has-text('Save the policy')")
+    assert page.evaluate("document.activeElement.id") == "mwf-errors"
+    assert serious_violations(page) == []
+
+    page.context.clear_cookies()
+    login(page, base, "learner_ben", DEMO_PASSWORD)
+    page.goto(f"{base}/miiwrap-fidelity/courses/{COURSE}/me/")
+    assert page.locator("svg.mwf-chart title").text_content() == "Fidelity score over time"
+    assert "Next steps" in page.inner_text("main")
+    assert serious_violations(page) == []

@@ -21,7 +21,7 @@ def ratings(indicators, miss=(), not_applicable=()):
         result[indicator.key] = {
             "level": level,
             "strength": "" if level != "met" else f"Clear example of {indicator.label.lower()}.",
-            "next_step": "" if level == "met" else f"Practise {indicator.label.lower()} in the next meeting.",
+            "next_step": f"Practise {indicator.label.lower()} in the next meeting." if level == "partly" else "",
         }
     return result
 

@@ -1,0 +1,105 @@
+"""
+A learner's growth over time, for people to read: the score trend as an SVG chart readable without
+color, the per-indicator trend, and feedback gathered into strengths and next steps.
+
+Pure functions over submitted observations (with their ratings prefetched); no queries.
+"""
+from django.utils.html import escape
+from django.utils.translation import gettext as _
+
+WIDTH, HEIGHT, PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 640, 260, 64, 48, 24, 48
+TREND_COLUMNS = 6
+
+
+def score_points(observations):
+    """``[(date, percent, qualifies_threshold_unknown)]`` of submitted observations, oldest first."""
+    rows = [o for o in observations if o.status == "submitted" and o.percent is not None]
+    return [(o.practice_date, o.percent) for o in sorted(rows, key=lambda o: (o.practice_date, o.pk))]
+
+
+def score_trend_svg(points, threshold):
+    """
+    An accessible line chart of the fidelity score: title and description, labelled axes, each
+    point labelled with its value, the threshold as a dashed, labelled line. Empty string when
+    there are no points.
+    """
+    if not points:
+        return ""
+    plot_w, plot_h = WIDTH - PAD_LEFT - PAD_RIGHT, HEIGHT - PAD_TOP - PAD_BOTTOM
+    step = plot_w / max(len(points) - 1, 1)
+
+    def x(index):
+        return PAD_LEFT + (index * step if len(points) > 1 else plot_w / 2)
+
+    def y(value):
+        return PAD_TOP + plot_h * (1 - value / 100)
+
+    title = _("Fidelity score over time")
+    description = _("%(count)s observations; the dashed line marks the %(threshold)s%% needed to qualify. "
+                    "Latest: %(latest)s%% on %(date)s.") % {
+        "count": len(points), "threshold": threshold, "latest": points[-1][1], "date": points[-1][0].isoformat()}
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'aria-labelledby="mwf-trend-title mwf-trend-desc" class="mwf-chart">',
+        f'<title id="mwf-trend-title">{escape(title)}</title><desc id="mwf-trend-desc">{escape(description)}</desc>',
+    ]
+    for tick in (0, 25, 50, 75, 100):
+        parts.append(f'<line x1="{PAD_LEFT}" x2="{WIDTH - PAD_RIGHT}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" '
+                     f'stroke="#d0d0d0" stroke-width="1"/>'
+                     f'<text x="{PAD_LEFT - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" font-size="12" '
+                     f'fill="#1b1b1b">{tick}%</text>')
+    parts.append(f'<line x1="{PAD_LEFT}" x2="{WIDTH - PAD_RIGHT}" y1="{y(threshold):.1f}" y2="{y(threshold):.1f}" '
+                 f'stroke="#1b1b1b" stroke-width="2" stroke-dasharray="8 5"/>'
+                 f'<text x="{WIDTH - PAD_RIGHT}" y="{y(threshold) - 6:.1f}" text-anchor="end" font-size="12" '
+                 f'fill="#1b1b1b">{escape(_("needed: %(threshold)s%%") % {"threshold": threshold})}</text>')
+    path = " ".join(f"{'M' if i == 0 else 'L'}{x(i):.1f},{y(value):.1f}" for i, (_day, value) in enumerate(points))
+    parts.append(f'<path d="{path}" fill="none" stroke="#0a3055" stroke-width="2"/>')
+    for index, (day, value) in enumerate(points):
+        # Below the threshold: a hollow square; at or above: a filled circle (shape, not color, tells).
+        if value >= threshold:
+            marker = f'<circle cx="{x(index):.1f}" cy="{y(value):.1f}" r="5" fill="#0a3055"/>'
+        else:
+            marker = (f'<rect x="{x(index) - 5:.1f}" y="{y(value) - 5:.1f}" width="10" height="10" fill="#fff" '
+                      f'stroke="#0a3055" stroke-width="2"/>')
+        parts.append(marker + f'<text x="{x(index):.1f}" y="{y(value) - 10:.1f}" text-anchor="middle" '
+                              f'font-size="12" fill="#1b1b1b">{value:g}%</text>'
+                              f'<text x="{x(index):.1f}" y="{HEIGHT - PAD_BOTTOM + 18}" text-anchor="middle" '
+                              f'font-size="11" fill="#1b1b1b">{escape(day.strftime("%Y-%m-%d"))}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def indicator_trend(observations, indicators, columns=TREND_COLUMNS):
+    """
+    Per indicator, its outcome in the latest ``columns`` submitted observations (oldest first):
+    ``{"indicator", "cells": [{"date", "outcome": "met" | "not_yet" | "na" | "unrated", "label"}]}``.
+    """
+    recent = sorted((o for o in observations if o.status == "submitted"),
+                    key=lambda o: (o.practice_date, o.pk))[-columns:]
+    by_observation = [{r.indicator_id: r for r in o.ratings.all()} for o in recent]
+    labels = {"met": _("met"), "not_yet": _("not yet"), "na": _("not applicable"), "unrated": _("not rated")}
+    rows = []
+    for indicator in indicators:
+        cells = []
+        for observation, ratings in zip(recent, by_observation):
+            rating = ratings.get(indicator.pk)
+            level = indicator.level(rating.level) if rating and rating.level else None
+            outcome = "unrated" if level is None else "na" if level.get("met") is None else (
+                "met" if level["met"] else "not_yet")
+            cells.append({"date": observation.practice_date, "outcome": outcome, "label": labels[outcome]})
+        rows.append({"indicator": indicator, "cells": cells})
+    return rows, [o.practice_date for o in recent]
+
+
+def feedback_timeline(observations):
+    """Strengths and next steps per submitted observation, newest first."""
+    timeline = []
+    for observation in sorted((o for o in observations if o.status == "submitted"),
+                              key=lambda o: (o.practice_date, o.pk), reverse=True):
+        ratings = list(observation.ratings.all())
+        timeline.append({
+            "observation": observation,
+            "strengths": [(r.indicator.label, r.strength) for r in ratings if r.strength],
+            "next_steps": [(r.indicator.label, r.next_step) for r in ratings if r.next_step],
+        })
+    return timeline

@@ -1,0 +1,109 @@
+"""Course staff pages: assigning coaches (one at a time or by CSV) and editing the competency policy."""
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from . import api
+from .models import CompetencyPolicy, InstrumentVersion
+from .views import course_view
+
+MAX_CSV_BYTES = 1024 * 1024
+
+
+def _require_staff(user, course_key):
+    if not api.is_course_staff(user, course_key):
+        raise PermissionDenied(_("Only course staff can do this."))
+
+
+@course_view
+def assignments(request, course_key):
+    """List, add and remove coach assignments; upload a CSV (all rows or none, with a row report)."""
+    _require_staff(request.user, course_key)
+    context, status = {"course_key": course_key, "form_errors": {}, "report": None}, 200
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "add":
+                api.assign_coach(request.user, course_key, request.POST.get("coach", "").strip(),
+                                 request.POST.get("learner", "").strip())
+                messages.success(request, _("Coach assigned."))
+                return redirect(_url("assignments", course_key))
+            if action == "remove":
+                api.unassign_coach(request.user, request.POST.get("assignment", ""))
+                messages.success(request, _("Assignment removed."))
+                return redirect(_url("assignments", course_key))
+            if action == "upload":
+                report, assigned = api.assign_coaches_from_csv(request.user, course_key, _uploaded_text(request))
+                context["report"] = report
+                if any(row["status"] == "error" for row in report):
+                    status = 400
+                else:
+                    messages.success(request, _("%(count)s assignments added.") % {"count": assigned})
+            else:
+                raise ValidationError({"action": [_("Unknown action.")]})
+        except ValidationError as exc:
+            context["form_errors"], status = exc.message_dict, 400
+    context["assignments"] = api.coach_assignments(request.user, course_key)
+    return render(request, "miiwrap_fidelity/assignments.html", context, status=status)
+
+
+def _uploaded_text(request):
+    upload = request.FILES.get("file")
+    if upload is None:
+        raise ValidationError({"file": [_("Attach a CSV file.")]})
+    if upload.size > MAX_CSV_BYTES:
+        raise ValidationError({"file": [_("The file is larger than 1 MB.")]})
+    try:
+        return upload.read().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValidationError({"file": [_("Save the file as UTF-8 text.")]}) from exc
+
+
+class PolicyForm(forms.ModelForm):
+    instrument_version = forms.ModelChoiceField(
+        queryset=InstrumentVersion.objects.select_related("instrument").order_by("instrument__slug", "-number"),
+        label=gettext_lazy("Observation rubric (instrument version)"))
+
+    class Meta:
+        model = CompetencyPolicy
+        fields = ["enabled", "instrument_version", "min_observations", "min_percent", "window_days",
+                  "critical_required", "min_distinct_observers", "require_lead_signoff", "validity_months", "mode"]
+        labels = {
+            "enabled": gettext_lazy("Require observed competency for the certificate"),
+            "min_observations": gettext_lazy("Qualifying observations needed"),
+            "min_percent": gettext_lazy("Percent of applicable indicators met for an observation to qualify"),
+            "window_days": gettext_lazy("Observation window (days)"),
+            "critical_required": gettext_lazy("Essential indicators must be met"),
+            "min_distinct_observers": gettext_lazy("Different observers needed"),
+            "require_lead_signoff": gettext_lazy("A certification lead confirms after the coach"),
+            "validity_months": gettext_lazy("Certification valid for (months, 0 = no expiry)"),
+            "mode": gettext_lazy("Grade requirement"),
+        }
+
+
+@course_view
+def policy(request, course_key):
+    """Create or edit the course's competency policy (validated by the form and by ``api``)."""
+    _require_staff(request.user, course_key)
+    existing = CompetencyPolicy.objects.filter(course_key=course_key).first()
+    form, status = PolicyForm(instance=existing), 200
+    if request.method == "POST":
+        form = PolicyForm(request.POST, instance=existing or CompetencyPolicy(course_key=course_key))
+        if form.is_valid():
+            try:
+                api.save_policy(request.user, course_key, **form.cleaned_data)
+                messages.success(request, _("Policy saved. Learners' status is being re-evaluated."))
+                return redirect(_url("policy", course_key))
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+        status = 400
+    return render(request, "miiwrap_fidelity/policy.html", {"course_key": course_key, "form": form}, status=status)
+
+
+def _url(name, course_key):
+    return reverse(f"miiwrap_fidelity:{name}", args=[str(course_key)])

@@ -1,0 +1,116 @@
+"""
+Who may see and do what, over every page and endpoint: individual fidelity data is visible only to
+the learner, their coaches and course staff; everyone else is refused.
+"""
+import json
+
+import pytest
+from django.urls import reverse
+
+from conftest import COURSE, OTHER_COURSE, make_user, ratings_for
+from miiwrap_fidelity import api
+from sandbox.models import CourseRole
+
+pytestmark = pytest.mark.django_db
+API = f"/api/miiwrap-fidelity/v1/courses/{COURSE}"
+ROLES = ["anonymous", "self", "other_learner", "coach", "other_course_coach", "unassigned_coach", "staff"]
+
+
+@pytest.fixture
+def people(assigned, coach, lead, course_key, observe):
+    observe(coach, assigned, days_ago=3)
+    other_course_coach = make_user("occ")
+    CourseRole.objects.create(course_key=api.parse_course_key(OTHER_COURSE), user=lead, role="staff")
+    api.assign_coach(lead, OTHER_COURSE, other_course_coach, assigned)
+    unassigned_coach = make_user("uc")
+    api.assign_coach(lead, course_key, unassigned_coach, make_user("someone_else"))
+    return {"anonymous": None, "self": assigned, "other_learner": make_user("other"), "coach": coach,
+            "other_course_coach": other_course_coach, "unassigned_coach": unassigned_coach, "staff": lead}
+
+
+def as_(client, people, role):
+    if people[role] is not None:
+        client.force_login(people[role])
+    return client
+
+
+def page(name, *args):
+    return reverse(f"miiwrap_fidelity:{name}", args=[COURSE, *args])
+
+
+PAGES = {
+    # name: expected status per role, in ROLES order (302 = sent to sign in)
+    "workspace": [302, 403, 403, 200, 403, 200, 200],
+    "learner_detail": [302, 403, 403, 200, 403, 403, 200],
+    "assignments": [302, 403, 403, 403, 403, 403, 200],
+    "policy": [302, 403, 403, 403, 403, 403, 200],
+    "my_competency": [302, 200, 200, 200, 200, 200, 200],
+}
+
+
+@pytest.mark.parametrize("name", PAGES)
+@pytest.mark.parametrize("role", ROLES)
+def test_pages(client, people, name, role):
+    args = [people["self"].pk] if name == "learner_detail" else []
+    response = as_(client, people, role).get(page(name, *args))
+    assert response.status_code == PAGES[name][ROLES.index(role)]
+    if name == "workspace" and role == "unassigned_coach":
+        body = response.content.decode()
+        assert f"/learners/{people['self'].pk}/" not in body and "someone_else" in body, "only their own learners"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_page_actions(client, people, role, indicators):
+    learner = people["self"]
+    expected = {"anonymous": 302, "coach": 400, "staff": 400}.get(role, 403)
+    client = as_(client, people, role)
+    # Deliberately incomplete submissions: allowed people get a 400 with messages, others 403.
+    assert client.post(page("record_observation", learner.pk), {"action": "submit"}).status_code == expected
+    assert client.post(page("decide_competency", learner.pk), {"action": "revoke", "reason": "x"}
+                       ).status_code == expected
+
+
+READS = {
+    # path (learner-specific reads use ?learner=<assigned>): statuses per role in ROLES order;
+    # 401 = not signed in (the API offers JWT and session authentication)
+    "learners/": [401, 403, 403, 200, 403, 200, 200],
+    "learners/{id}/": [401, 200, 403, 200, 403, 403, 200],
+    "observations/?learner={id}": [401, 200, 403, 200, 403, 403, 200],
+    "reflections/?learner={id}": [401, 200, 403, 200, 403, 403, 200],
+    "signoffs/?learner={id}": [401, 200, 403, 200, 403, 403, 200],
+    "certifications/?learner={id}": [401, 200, 403, 200, 403, 403, 200],
+    "policy/": [401, 200, 200, 200, 200, 200, 200],
+    "coach-assignments/": [401, 200, 200, 200, 200, 200, 200],
+}
+
+
+@pytest.mark.parametrize("path", READS)
+@pytest.mark.parametrize("role", ROLES)
+def test_api_reads(client, people, path, role):
+    response = as_(client, people, role).get(f"{API}/{path.format(id=people['self'].pk)}")
+    expected = READS[path][ROLES.index(role)]
+    assert response.status_code == expected, response.content
+    if path == "coach-assignments/" and role in ("self", "other_learner"):
+        assert response.json()["count"] == 0
+    if path == "learners/" and role == "unassigned_coach":
+        assert people["self"].pk not in [row["learner"]["id"] for row in response.json()["results"]]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_api_writes(client, people, role, indicators, version):
+    learner, client = people["self"], as_(client, people, role)
+    allowed_coach = role in ("coach", "staff")
+    refused = 401 if role == "anonymous" else 403
+
+    def post(path, data, method="post"):
+        return getattr(client, method)(f"{API}/{path}", json.dumps(data), content_type="application/json")
+
+    observation = post("observations/", {"learner": learner.pk, "practice_date": "2026-01-10",
+                                         "setting": "supervision", "ratings": ratings_for(indicators)})
+    assert observation.status_code == (201 if allowed_coach else refused)
+    revoke = post("signoffs/", {"learner": learner.pk, "action": "revoke", "reason": "x"})
+    assert revoke.status_code == (400 if allowed_coach else refused)
+    policy = post("policy/", {"min_observations": 4}, method="patch")
+    assert policy.status_code == (200 if role == "staff" else refused)
+    assignment = post("coach-assignments/", {"coach": people["coach"].username, "learner": "other"})
+    assert assignment.status_code == (201 if role == "staff" else refused)
