@@ -255,6 +255,12 @@ class IndicatorRating(models.Model):
     def __str__(self):
         return f"{self.indicator_id}={self.level}"
 
+    @property
+    def level_label(self):
+        """The level's label in the indicator's scale (the key when it is not one of them)."""
+        level = self.indicator.level(self.level) if self.level else None
+        return level.get("label", self.level) if level else self.level
+
 
 class Reflection(models.Model):
     """

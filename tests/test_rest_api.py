@@ -258,3 +258,26 @@ def test_openapi_schema_is_published(client):
     paths = schema["paths"]
     assert "/api/miiwrap-fidelity/v1/courses/{course_id}/learners/" in paths
     assert "post" in paths["/api/miiwrap-fidelity/v1/courses/{course_id}/signoffs/"]
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"revision": "one"}, "revision"), ({"revision": None}, "revision"), ({"practice_date": 5}, "practice_date"),
+    ({"ratings": [1, 2]}, "ratings"), ({"overall_note": "n" * 4001}, "overall_note"), ("}{", None),
+])
+def test_bad_observation_update_is_a_400(client, assigned, coach, indicators, body, field):
+    client.force_login(coach)
+    draft = send(client, "post", "observations/", observation_payload(assigned, indicators)).json()
+    payload = body if isinstance(body, str) else {**observation_payload(assigned, indicators), "revision": draft["revision"],
+                                                  **body}
+    payload = payload if isinstance(payload, str) else {k: v for k, v in payload.items() if k != "learner"}
+    response = send(client, "patch", f"observations/{draft['id']}/", payload)
+    assert response.status_code == 400 and (field is None or field in response.json())
+    assert Observation.objects.get().revision == draft["revision"]
+
+
+def test_oversized_and_wrong_type_comment_is_a_400(client, assigned, coach, course_key):
+    exercise = {"title": "T", "prompts": [{"id": "p1", "text": "Q?", "indicators": []}], "min_length": 1}
+    reflection = api.save_reflection(assigned, course_key, "block-9", exercise, {"p1": "A"}, submit=True)
+    client.force_login(coach)
+    for body in ({"text": "x" * 2001}, {"text": ["x"]}, {}):
+        assert send(client, "post", f"reflections/{reflection.pk}/comments/", body).status_code == 400
