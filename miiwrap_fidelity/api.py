@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 
-from . import audit, competency, evaluation, privacy, reflections, roster, rubric
+from . import audit, competency, evaluation, events, monitoring, privacy, reflections, roster, rubric
 from .models import (
     Certification,
     CoachAssignment,
@@ -366,8 +366,11 @@ def save_observation(actor, learner, course_key, data, observation_id=None, subm
         audit.record("observation.submitted" if submit else "observation.saved", observation, actor=actor,
                      subject_user_id=learner.pk, course_key=course_key)
         if submit:
-            decision, _certification = evaluation.refresh(policy, learner.pk, course_key)
+            decision, _certification, new_alerts = evaluation.refresh(policy, learner.pk, course_key)
             _announce(learner.pk, course_key, decision.state, "observation_submitted")
+            events.observation_submitted(observation)
+            for alert in new_alerts:
+                events.drift_alert(alert)
     texts = [note] + [t for r in ratings.values() for t in (r.strength, r.next_step)]
     warnings = sorted({kind for text in texts for kind in privacy.identifier_warnings(text)})
     return ObservationResult(observation, warnings)
@@ -640,10 +643,12 @@ def sign_off(actor, learner, course_key, level=SignOff.COACH, reason=""):
     with transaction.atomic():
         status = evaluation.lock_status(learner.pk, course_key)
         decision, certification = evaluation.evaluate(policy, learner.pk, course_key)
-        if decision.certified:
+        renewing = decision.certified and competency.recertification_open(decision.certification, timezone.now())
+        if decision.certified and not renewing:
             return _latest_approval(learner, course_key)
         if not decision.evidence_met:
-            raise ValidationError({"evidence": decision.messages})
+            reasons = decision.evidence_reasons if renewing else decision.reasons
+            raise ValidationError({"evidence": [reason.message for reason in reasons]})
         if level == SignOff.LEAD and policy.require_lead_signoff is False:
             raise ValidationError({"level": [_("This course's policy has no lead sign-off level.")]})
         approvals = competency.current_approvals(
@@ -662,6 +667,7 @@ def sign_off(actor, learner, course_key, level=SignOff.COACH, reason=""):
         signoff = SignOff.objects.create(course_key=course_key, learner=learner, actor=actor, action=SignOff.APPROVE,
                                          level=level, reason=reason, evidence=evidence, evidence_digest=digest)
         audit.record("competency.approved", signoff, actor=actor, subject_user_id=learner.pk, course_key=course_key)
+        events.competency_approved(signoff)
         decision, certification = evaluation.evaluate(policy, learner.pk, course_key)
         if all(lvl in decision.approved_levels for lvl in evaluation.rules_for(policy).required_levels):
             certification = _issue_certification(policy, learner, course_key, digest, actor)
@@ -685,6 +691,7 @@ def _issue_certification(policy, learner, course_key, digest, actor):
     )
     audit.record("certification.issued", certification, actor=actor, subject_user_id=learner.pk,
                  course_key=course_key)
+    events.certification_issued(certification)
     from . import tasks  # pylint: disable=import-outside-toplevel
 
     # robust: a broker outage must not fail the approval that already committed; the periodic
@@ -716,6 +723,7 @@ def revoke(actor, learner, course_key, reason):
             audit.record("certification.revoked", certification, actor=actor, subject_user_id=learner.pk,
                          course_key=course_key)
         audit.record("competency.revoked", signoff, actor=actor, subject_user_id=learner.pk, course_key=course_key)
+        events.competency_revoked(signoff)
         decision, certification = evaluation.evaluate(policy, learner.pk, course_key)
         evaluation.store_status(status, decision, certification)
         _announce(learner.pk, course_key, decision.state, "revoked")
@@ -739,7 +747,7 @@ def reevaluate(learner, course_key):
     """Recompute one learner's stored status (after a policy change, or when it went stale)."""
     policy = _require_policy(course_key)
     with transaction.atomic():
-        decision, _certification = evaluation.refresh(policy, get_user(learner).pk, policy.course_key)
+        decision, _certification, _alerts = evaluation.refresh(policy, get_user(learner).pk, policy.course_key)
     return decision
 
 

@@ -14,7 +14,9 @@ from django.utils.translation import ngettext
 COACH = "coach"
 LEAD = "lead"
 #: Reasons that inform but do not by themselves keep a learner from competency.
-INFORMATIONAL = frozenset({"other_instrument_version", "latest_all_not_applicable"})
+INFORMATIONAL = frozenset({"other_instrument_version", "latest_all_not_applicable", "observer_not_calibrated"})
+#: A certified learner may be recertified (fresh evidence, new sign-off) this close to expiry.
+RECERTIFICATION_DAYS = 90
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,7 @@ class Decision:
     required_count: int
     last_observation: ObservationRecord | None
     stale_after: datetime | None
+    evidence_reasons: tuple = ()  # what the (fresh) evidence lacks, even while certified
 
     @property
     def messages(self):
@@ -141,13 +144,23 @@ def _in_window(observation, rules, today):
     return _window_start(rules, today) <= observation.practice_date <= today
 
 
-def evaluate_evidence(rules, observations, today):
+def evaluate_evidence(rules, observations, today, fresh_after=None, calibrated_observers=None):
     """
     Which observations qualify and what the evidence still lacks.
 
-    Returns ``(qualifying, reasons, latest)`` where ``latest`` is the most recent in-window
-    observation on the policy's instrument version.
+    ``fresh_after``: after a certification, only practice observed after its date counts (a
+    recertification needs fresh evidence). ``calibrated_observers``: when the policy requires
+    calibration, the observers whose ratings count. Returns ``(qualifying, reasons, latest)``
+    where ``latest`` is the most recent counted observation in the window.
     """
+    reasons = []
+    if calibrated_observers is not None:
+        uncalibrated = [obs for obs in observations if obs.observer_id not in calibrated_observers]
+        if uncalibrated:
+            reasons.append(Reason("observer_not_calibrated", {"count": len(uncalibrated)}))
+        observations = [obs for obs in observations if obs.observer_id in calibrated_observers]
+    if fresh_after is not None:
+        observations = [obs for obs in observations if obs.practice_date > fresh_after]
     current = [obs for obs in observations if obs.instrument_version_id == rules.instrument_version_id]
     in_window = sorted(
         (obs for obs in current if _in_window(obs, rules, today)),
@@ -159,7 +172,6 @@ def evaluate_evidence(rules, observations, today):
         and not (rules.critical_required and obs.critical_missed)
     )
     latest = in_window[-1] if in_window else None
-    reasons = []
     other_version = len(observations) - len(current)
     if other_version:
         reasons.append(Reason("other_instrument_version", {"count": other_version}))
@@ -199,14 +211,17 @@ def current_approvals(signoffs, since=None):
     return approved
 
 
-def decide(rules, observations, signoffs, certification, now):
+def decide(rules, observations, signoffs, certification, now, calibrated_observers=None):
     """
     The learner's competency decision at ``now``.
 
-    ``certification`` is the learner's most recent certification in the course (or None).
+    ``certification`` is the learner's most recent certification in the course (or None); the
+    evidence for the next one must be observed after it was issued.
     """
     today = now.date()
-    qualifying, evidence_reasons, latest = evaluate_evidence(rules, observations, today)
+    fresh_after = certification.issued_at.date() if certification is not None else None
+    qualifying, evidence_reasons, latest = evaluate_evidence(rules, observations, today, fresh_after,
+                                                             calibrated_observers)
     reasons = [r for r in evidence_reasons if r.code not in INFORMATIONAL]
     evidence_met = not reasons
     active = certification is not None and certification.is_active(now)
@@ -216,7 +231,7 @@ def decide(rules, observations, signoffs, certification, now):
 
     if active:
         return Decision("certified", True, evidence_met, (), qualifying, approved_levels, certification,
-                        rules.min_observations, latest, stale_after)
+                        rules.min_observations, latest, stale_after, tuple(reasons))
 
     if certification is not None and certification.revoked_at is not None:
         reasons.insert(0, Reason("certification_revoked", {"date": certification.revoked_at.date().isoformat()}))
@@ -228,7 +243,7 @@ def decide(rules, observations, signoffs, certification, now):
     reasons += [r for r in evidence_reasons if r.code in INFORMATIONAL]
     return Decision(_state(evidence_met, approved_levels, certification, observations), False, evidence_met,
                     tuple(reasons), qualifying, approved_levels, certification, rules.min_observations,
-                    latest, stale_after)
+                    latest, stale_after, tuple(r for r in evidence_reasons if r.code not in INFORMATIONAL))
 
 
 def _state(evidence_met, approved_levels, certification, observations):
@@ -241,6 +256,12 @@ def _state(evidence_met, approved_levels, certification, observations):
     if certification is not None:
         return "expired"
     return "in_progress" if observations else "not_started"
+
+
+def recertification_open(certification, now):
+    """Whether an active certification is close enough to expiry for a new sign-off to renew it."""
+    return (certification is not None and certification.is_active(now) and certification.expires_at is not None
+            and certification.expires_at - now <= timedelta(days=RECERTIFICATION_DAYS))
 
 
 def _stale_after(rules, observations, today, active_certification):
@@ -289,6 +310,10 @@ def reason_message(reason):  # pylint: disable=too-many-return-statements
     if code == "certification_expired":
         return _("Your certification expired on %(date)s; recertification needs fresh observations and "
                  "sign-off.") % params
+    if code == "observer_not_calibrated":
+        return ngettext("%(count)s observation is by an observer not yet calibrated and does not count.",
+                        "%(count)s observations are by observers not yet calibrated and do not count.",
+                        params["count"]) % params
     if code == "other_instrument_version":
         return ngettext("%(count)s observation used an earlier rubric version and does not count.",
                         "%(count)s observations used an earlier rubric version and do not count.",

@@ -8,7 +8,7 @@ import dataclasses
 from django.db import transaction
 from django.utils import timezone
 
-from . import competency
+from . import competency, monitoring
 from .models import Certification, Indicator, LearnerStatus, Observation, SignOff
 
 
@@ -35,7 +35,7 @@ def certification_record(certification):
 
 def load_observations(learner_id, course_key):
     rows = Observation.objects.filter(
-        learner_id=learner_id, course_key=course_key, status=Observation.SUBMITTED
+        learner_id=learner_id, course_key=course_key, status=Observation.SUBMITTED, co_observation_of__isnull=True,
     ).values_list("id", "observer_id", "instrument_version_id", "practice_date", "met_count",
                   "applicable_count", "critical_missed")
     return [
@@ -61,12 +61,15 @@ def evaluate(policy, learner_id, course_key, now=None):
     """The full decision from the records (a few queries, independent of history length)."""
     now = now or timezone.now()
     certification = latest_certification(learner_id, course_key)
+    calibrated = (monitoring.calibrated_observers(course_key, policy.calibration_threshold)
+                  if policy.require_calibration else None)
     decision = competency.decide(
         rules_for(policy),
         load_observations(learner_id, course_key),
         load_signoffs(learner_id, course_key),
         certification_record(certification),
         now,
+        calibrated,
     )
     return _with_indicator_labels(decision, policy.instrument_version_id), certification
 
@@ -110,11 +113,16 @@ def store_status(status, decision, certification, now=None):
 
 
 def refresh(policy, learner_id, course_key, now=None):
-    """Re-evaluate one learner and store the result; returns ``(decision, certification)``."""
+    """
+    Re-evaluate one learner, store the result and bring their drift alerts up to date.
+
+    Returns ``(decision, certification, new_alerts)``.
+    """
     status = lock_status(learner_id, course_key)
     decision, certification = evaluate(policy, learner_id, course_key, now)
     store_status(status, decision, certification, now)
-    return decision, certification
+    new_alerts = monitoring.refresh_alerts(policy, learner_id, course_key, decision.certified)
+    return decision, certification, new_alerts
 
 
 def course_learner_ids(course_key):

@@ -17,6 +17,10 @@ from opaque_keys.edx.django.models import CourseKeyField
 USER_MODEL = settings.AUTH_USER_MODEL
 
 
+def default_bands():
+    return {"high": 85, "adequate": 75, "borderline": 65}
+
+
 class Instrument(models.Model):
     """
     A named fidelity observation rubric (its content lives in versions).
@@ -44,6 +48,9 @@ class InstrumentVersion(models.Model):
     number = models.PositiveIntegerField()
     title = models.CharField(max_length=200)
     content_digest = models.CharField(max_length=64, help_text="sha256 of the imported content")
+    bands = models.JSONField(
+        default=default_bands, blank=True,
+        help_text="Lower bounds (percent) of the fidelity bands: high, adequate, borderline; below is low.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -134,6 +141,20 @@ class CompetencyPolicy(models.Model):
         default=24, validators=[MaxValueValidator(120)], help_text=_("0 means the certification never expires."),
     )
     mode = models.CharField(max_length=20, choices=MODE_CHOICES, default=ADD_TO_GRADE)
+    drift_window_observations = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1), MaxValueValidator(20)],
+        help_text=_("Drift: the rolling score uses at most this many latest observations..."))
+    drift_window_days = models.PositiveSmallIntegerField(
+        default=120, validators=[MinValueValidator(1), MaxValueValidator(3650)],
+        help_text=_("...observed within this many days."))
+    drift_min_observations = models.PositiveSmallIntegerField(
+        default=2, validators=[MinValueValidator(1), MaxValueValidator(20)],
+        help_text=_("Below this many observations in the window, drift is not judged (not enough data)."))
+    require_calibration = models.BooleanField(
+        default=False, help_text=_("Only observations by coaches calibrated against reference ratings count."))
+    calibration_threshold = models.PositiveSmallIntegerField(
+        default=80, validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text=_("Percent agreement with reference ratings that makes a coach calibrated."))
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -211,6 +232,10 @@ class Observation(models.Model):
     applicable_count = models.PositiveSmallIntegerField(null=True, blank=True)
     critical_missed = models.JSONField(default=list, blank=True)
     revision = models.PositiveIntegerField(default=1, help_text="Bumped on every draft save (edit conflicts).")
+    co_observation_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="co_ratings",
+        help_text="Set on an independent second rating of the same practice session (inter-rater reliability).")
+    is_reference = models.BooleanField(default=False, help_text="A staff reference (gold standard) rating.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
@@ -314,6 +339,43 @@ class ReflectionComment(models.Model):
 
     def __str__(self):
         return f"comment {self.pk} on reflection {self.reflection_id}"
+
+
+class DriftAlert(models.Model):
+    """
+    A sign that a learner's practice may be drifting from fidelity, for their coach to act on.
+
+    .. pii: links a user id to an alert; the coaching plan note is free text by the coach.
+    .. pii_types: id, other
+    .. pii_retirement: local_api
+    """
+
+    BELOW_BAND = "below_band"
+    NOT_MET_TWICE = "not_met_twice"
+    CRITICAL_NOT_MET = "critical_not_met"
+    KIND_CHOICES = [
+        (BELOW_BAND, _("Rolling fidelity score below the adequate band")),
+        (NOT_MET_TWICE, _("Indicator not met in two consecutive observations")),
+        (CRITICAL_NOT_MET, _("Essential indicator not met")),
+    ]
+
+    course_key = CourseKeyField(max_length=255)
+    learner = models.ForeignKey(USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=KIND_CHOICES)
+    indicator_key = models.CharField(max_length=64, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True, help_text="Set when the records no longer show it.")
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    plan_note = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["course_key", "resolved_at", "learner"], name="mwf_drift_open")]
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.kind} {self.indicator_key} for learner {self.learner_id}"
 
 
 class AppendOnlyModel(models.Model):

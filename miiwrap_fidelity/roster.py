@@ -25,6 +25,8 @@ STATE_FILTERS = {
     "awaiting_lead": gettext_lazy("Awaiting lead confirmation"),
     "certified": gettext_lazy("Certified"),
     "expiring": gettext_lazy("Expiring within 90 days"),
+    "expiring_60": gettext_lazy("Expiring within 60 days"),
+    "expiring_30": gettext_lazy("Expiring within 30 days"),
     "expired": gettext_lazy("Expired"),
     "revoked": gettext_lazy("Revoked"),
 }
@@ -41,13 +43,16 @@ ORDERINGS = {
 }
 
 
+EXPIRING_FILTERS = {"expiring": 90, "expiring_60": 60, "expiring_30": 30}
+
+
 def _state_q(state, now):
-    soon = now + timedelta(days=EXPIRING_DAYS)
     certified = Q(state=LearnerStatus.CERTIFIED)
     lapsed = certified & Q(certification__expires_at__lte=now)
     if state == "certified":
         return certified & ~lapsed
-    if state == "expiring":
+    if state in EXPIRING_FILTERS:
+        soon = now + timedelta(days=EXPIRING_FILTERS[state])
         return certified & Q(certification__expires_at__gt=now, certification__expires_at__lte=soon)
     if state == "expired":
         return Q(state=LearnerStatus.EXPIRED) | lapsed
@@ -110,3 +115,13 @@ def row(status, now=None):
         "next_step": reasons[0].message if reasons else "",
         "expires_at": certification.expires_at if certification else None,
     }
+
+
+def expiring_counts(course_key, now=None):
+    """How many certifications in the course expire within 30, 60 and 90 days (one query)."""
+    from django.db.models import Count  # pylint: disable=import-outside-toplevel
+
+    now = now or timezone.now()
+    return LearnerStatus.objects.filter(course_key=course_key).aggregate(**{
+        name: Count("pk", filter=_state_q(name, now)) for name in ("expiring_30", "expiring_60", "expiring")
+    })

@@ -4,6 +4,7 @@ import logging
 from celery import shared_task
 from datetime import timedelta
 
+from django.db import transaction
 from django.utils import timezone
 
 from . import evaluation
@@ -64,3 +65,24 @@ def reevaluate_course(self, course_id):
             self.update_state(state="PROGRESS", meta={"done": done, "total": total})
 
     return evaluation.reevaluate_course(policy, policy.course_key, progress)
+
+
+@shared_task
+def expire_certifications():
+    """
+    Mark certifications that reached their expiry: the learner's status becomes "expired" and a
+    ``certification.expired`` event is sent once. Run it daily (celery beat).
+    """
+    from . import events  # pylint: disable=import-outside-toplevel
+    from .models import LearnerStatus  # pylint: disable=import-outside-toplevel
+
+    now = timezone.now()
+    lapsed = LearnerStatus.objects.filter(state=LearnerStatus.CERTIFIED, certification__expires_at__lte=now)
+    count = 0
+    for status in lapsed.select_related("certification", "certification__policy__instrument_version"):
+        certification = status.certification
+        with transaction.atomic():
+            evaluation.refresh(certification.policy, status.learner_id, status.course_key, now)
+            events.certification_expired(certification)
+        count += 1
+    return count

@@ -138,7 +138,7 @@ def test_two_level_signoff_needs_a_different_lead(ready_learner, coach, lead, co
     assert CertificateRequest.objects.filter(user=ready_learner).count() == 1
 
 
-def test_revoke_requires_a_reason_and_something_to_revoke(ready_learner, coach, course_key,
+def test_revoke_requires_a_reason_and_something_to_revoke(ready_learner, coach, course_key, observe,
                                                           django_capture_on_commit_callbacks):
     with pytest.raises(ValidationError) as caught:
         api.revoke(coach, ready_learner, course_key, "Not needed")
@@ -152,7 +152,12 @@ def test_revoke_requires_a_reason_and_something_to_revoke(ready_learner, coach, 
     certification = Certification.objects.get()
     assert certification.revoked_at is not None and certification.revoked_by.action == "revoke"
     assert LearnerStatus.objects.get(learner=ready_learner).state == "revoked"
-    # A fresh approval after revocation issues a new certification and a new request.
+    # Re-approval needs practice observed after the revoked certification: the old evidence is spent.
+    with pytest.raises(ValidationError):
+        api.sign_off(coach, ready_learner, course_key, reason="Reviewed again.")
+    Certification.objects.update(issued_at=timezone.now() - timedelta(days=30))
+    for days in (20, 10, 5):
+        observe(coach, ready_learner, days_ago=days)
     with django_capture_on_commit_callbacks(execute=True):
         api.sign_off(coach, ready_learner, course_key, reason="Reviewed again.")
     assert Certification.objects.filter(revoked_at__isnull=True).count() == 1

@@ -1,0 +1,130 @@
+"""
+Loading records for drift and rater agreement, and keeping stored drift alerts in step.
+
+Internal to ``api`` and ``evaluation``.
+"""
+from collections import defaultdict
+
+from django.utils import timezone
+
+from . import drift, reliability
+from .models import DriftAlert, Indicator, IndicatorRating, Observation
+
+
+def drift_rules(policy):
+    return drift.DriftRules(
+        window_observations=policy.drift_window_observations, window_days=policy.drift_window_days,
+        min_observations=policy.drift_min_observations, bands=policy.instrument_version.bands,
+    )
+
+
+def _outcome(indicator, level_key):
+    level = indicator.level(level_key) if level_key else None
+    if level is None:
+        return None
+    return drift.NOT_APPLICABLE if level.get("met") is None else drift.MET if level["met"] else drift.NOT_MET
+
+
+def rated_observations(learner_id, course_key, version_id):
+    """The learner's submitted primary observations on the version, oldest first, with outcomes."""
+    indicators = {i.pk: i for i in Indicator.objects.filter(version_id=version_id)}
+    observations = list(Observation.objects.filter(
+        learner_id=learner_id, course_key=course_key, status=Observation.SUBMITTED,
+        co_observation_of__isnull=True, instrument_version_id=version_id,
+    ).order_by("practice_date", "id"))
+    outcomes = defaultdict(dict)
+    for observation_id, indicator_id, level in IndicatorRating.objects.filter(
+            observation__in=observations).values_list("observation_id", "indicator_id", "level"):
+        outcome = _outcome(indicators[indicator_id], level) if indicator_id in indicators else None
+        if outcome is not None:
+            outcomes[observation_id][indicators[indicator_id].key] = outcome
+    return [drift.RatedObservation(o.pk, o.practice_date, o.percent, dict(outcomes[o.pk])) for o in observations], \
+        indicators
+
+
+def refresh_alerts(policy, learner_id, course_key, certified):
+    """Open the alerts the records call for, resolve those they no longer do; returns the new ones."""
+    observations, indicators = rated_observations(learner_id, course_key, policy.instrument_version_id)
+    critical = {i.key for i in indicators.values() if i.critical}
+    wanted = {(c.kind, c.indicator_key): c for c in drift.detect(
+        observations, drift_rules(policy), timezone.now().date(), certified, critical)}
+    open_alerts = {(a.kind, a.indicator_key): a for a in DriftAlert.objects.filter(
+        course_key=course_key, learner_id=learner_id, resolved_at__isnull=True)}
+    stale = [alert.pk for key, alert in open_alerts.items() if key not in wanted]
+    if stale:
+        DriftAlert.objects.filter(pk__in=stale).update(resolved_at=timezone.now())
+    created = [DriftAlert(course_key=course_key, learner_id=learner_id, kind=c.kind, indicator_key=c.indicator_key,
+                          details=c.details) for key, c in wanted.items() if key not in open_alerts]
+    return DriftAlert.objects.bulk_create(created)
+
+
+# --- rater agreement -------------------------------------------------------------------------------
+
+def co_rated_sessions(course_key):
+    """
+    Submitted co-ratings with their primary: ``[(primary, co_rating, items)]`` where ``items`` are the
+    comparable indicator ratings (see ``reliability.session_items``).
+    """
+    co_ratings = list(Observation.objects.filter(
+        course_key=course_key, status=Observation.SUBMITTED, co_observation_of__status=Observation.SUBMITTED,
+    ).select_related("co_observation_of", "observer", "co_observation_of__observer"))
+    observation_ids = [o.pk for o in co_ratings] + [o.co_observation_of_id for o in co_ratings]
+    levels = defaultdict(dict)
+    for observation_id, key, level in IndicatorRating.objects.filter(observation_id__in=observation_ids).values_list(
+            "observation_id", "indicator__key", "level"):
+        levels[observation_id][key] = level
+    version_ids = {o.instrument_version_id for o in co_ratings}
+    indicators = defaultdict(list)
+    for indicator in Indicator.objects.filter(version_id__in=version_ids):
+        indicators[indicator.version_id].append(indicator)
+    return [(o.co_observation_of, o, reliability.session_items(levels[o.co_observation_of_id], levels[o.pk],
+                                                               indicators[o.instrument_version_id]))
+            for o in co_ratings]
+
+
+def reliability_report(course_key):
+    """Agreement per observer pair and per coach, leniency, and agreement with reference ratings."""
+    sessions = co_rated_sessions(course_key)
+    pairs, per_coach, reference = defaultdict(list), defaultdict(list), defaultdict(list)
+    own, others = defaultdict(list), defaultdict(list)
+    names = {}
+    for primary, co_rating, items in sessions:
+        first, second = primary.observer, co_rating.observer
+        names.update({first.pk: first.username, second.pk: second.username})
+        if co_rating.is_reference:
+            reference[first.pk].extend(items)
+            continue
+        pairs[tuple(sorted((first.pk, second.pk)))].extend(items)
+        for coach, other_obs, coach_obs in ((first, co_rating, primary), (second, primary, co_rating)):
+            per_coach[coach.pk].extend(items)
+            if coach_obs.percent is not None and other_obs.percent is not None:
+                own[coach.pk].append(coach_obs.percent)
+                others[coach.pk].append(other_obs.percent)
+    return {
+        "pairs": sorted(({"coaches": [names[a], names[b]], "agreement": reliability.agreement(items)}
+                         for (a, b), items in pairs.items()), key=lambda row: row["coaches"]),
+        "coaches": sorted(({"coach": names[pk], "coach_id": pk, "agreement": reliability.agreement(items),
+                            "leniency": reliability.leniency(own[pk], others[pk]),
+                            "reference": reliability.agreement(reference.get(pk, []))}
+                           for pk, items in per_coach.items()), key=lambda row: row["coach"]),
+        "calibration": sorted(({"coach": names[pk], "coach_id": pk, "agreement": reliability.agreement(items)}
+                               for pk, items in reference.items()), key=lambda row: row["coach"]),
+    }
+
+
+def calibrated_observers(course_key, threshold):
+    """
+    Observers whose agreement with reference ratings reaches ``threshold`` percent, and the staff
+    who give reference ratings (they are the standard).
+    """
+    calibrated = set()
+    reference = defaultdict(list)
+    for primary, co_rating, items in co_rated_sessions(course_key):
+        if co_rating.is_reference:
+            reference[primary.observer_id].extend(items)
+            calibrated.add(co_rating.observer_id)
+    for observer_id, items in reference.items():
+        result = reliability.agreement(items)
+        if result.percent is not None and result.percent >= threshold:
+            calibrated.add(observer_id)
+    return frozenset(calibrated)
