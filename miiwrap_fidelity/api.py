@@ -11,6 +11,7 @@ from datetime import date
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,6 +23,7 @@ from .models import (
     Certification,
     CoachAssignment,
     CompetencyPolicy,
+    DriftAlert,
     Indicator,
     IndicatorRating,
     LearnerStatus,
@@ -341,6 +343,14 @@ def save_observation(actor, learner, course_key, data, observation_id=None, subm
                               data.get("revision"), errors)
         if observation is None:
             raise ValidationError(errors)
+        if not observation.pk:
+            primary = collect(errors, _co_rating_target, actor, learner, course_key, data)
+            if primary is not None:
+                # A co-rating rates the same practice session: its date and setting are the session's.
+                observation.co_observation_of, observation.is_reference = primary, data.get("is_reference") is True
+                practice_date, setting = primary.practice_date, primary.setting
+                errors.pop("practice_date", None)
+                errors.pop("setting", None)
         version_id = observation.instrument_version_id if observation.pk else policy.instrument_version_id
         ratings = collect(errors, rubric.clean_ratings, _indicators(version_id), data.get("ratings"),
                           require_all=submit)
@@ -365,6 +375,10 @@ def save_observation(actor, learner, course_key, data, observation_id=None, subm
         )
         audit.record("observation.submitted" if submit else "observation.saved", observation, actor=actor,
                      subject_user_id=learner.pk, course_key=course_key)
+        if submit and observation.is_reference and policy.require_calibration:
+            from . import tasks  # pylint: disable=import-outside-toplevel
+
+            transaction.on_commit(lambda: tasks.reevaluate_course.delay(str(course_key)), robust=True)
         if submit:
             decision, _certification, new_alerts = evaluation.refresh(policy, learner.pk, course_key)
             _announce(learner.pk, course_key, decision.state, "observation_submitted")
@@ -374,6 +388,30 @@ def save_observation(actor, learner, course_key, data, observation_id=None, subm
     texts = [note] + [t for r in ratings.values() for t in (r.strength, r.next_step)]
     warnings = sorted({kind for text in texts for kind in privacy.identifier_warnings(text)})
     return ObservationResult(observation, warnings)
+
+
+def _co_rating_target(actor, learner, course_key, data):
+    """The session (primary observation) a new co-rating rates, or None for an ordinary observation."""
+    target = data.get("co_observation_of")
+    if target in (None, ""):
+        if data.get("is_reference"):
+            raise ValidationError({"is_reference": [_("A reference rating rates an observed session.")]})
+        return None
+    primary = Observation.objects.filter(pk=target, learner=learner, course_key=course_key,
+                                         co_observation_of__isnull=True).first() if str(target).isdigit() else None
+    if primary is None:
+        raise ValidationError({"co_observation_of": [_("No such observed session of this learner.")]})
+    if primary.observer_id == actor.pk:
+        raise ValidationError({"co_observation_of": [_("A co-rating comes from another observer.")]})
+    if primary.co_ratings.filter(observer=actor).exists():
+        raise ValidationError({"co_observation_of": [_("You have already rated this session.")]})
+    if data.get("is_reference") is not True and primary.status != Observation.DRAFT:
+        raise ValidationError({"co_observation_of": [_(
+            "Co-ratings are made for the same session while the first rating is still a draft, so that "
+            "neither observer sees the other's ratings.")]})
+    if data.get("is_reference") is True and not is_course_staff(actor, course_key):
+        raise ValidationError({"is_reference": [_("Only course staff give reference ratings.")]})
+    return primary
 
 
 def _editable_observation(observation_id, learner, course_key, revision, errors):
@@ -396,13 +434,17 @@ def _editable_observation(observation_id, learner, course_key, revision, errors)
 def get_observation(viewer, course_key, observation_id):
     """One observation of the course, if ``viewer`` may see it (drafts: its coaches and staff only)."""
     course_key = parse_course_key(course_key)
-    observation = Observation.objects.filter(pk=observation_id, course_key=course_key).select_related(
-        "observer").prefetch_related("ratings__indicator").first() if str(observation_id).isdigit() else None
+    observation = Observation.objects.filter(pk=observation_id, course_key=course_key).exclude(
+        Q(status=Observation.DRAFT) & ~Q(observer_id=viewer.pk)).select_related(
+        "observer", "co_observation_of").prefetch_related("ratings__indicator", "co_ratings").first() \
+        if str(observation_id).isdigit() else None
     if observation is None:
         raise Http404(_("No such observation."))
     _require(can_view_learner(viewer, observation.learner_id, course_key), _("You cannot see this learner's records."))
     if observation.status == Observation.DRAFT and viewer.pk == observation.learner_id:
         raise Http404(_("No such observation."))
+    if _hidden_from(viewer, observation):
+        raise PermissionDenied(_("Co-ratings stay hidden until both observers have submitted."))
     return observation
 
 
@@ -414,7 +456,37 @@ def observations_for(viewer, learner, course_key, include_drafts=False):
     queryset = Observation.objects.filter(learner=learner, course_key=course_key)
     if not include_drafts or viewer.pk == learner.pk:
         queryset = queryset.filter(status=Observation.SUBMITTED)
-    return list(queryset.select_related("observer").prefetch_related("ratings__indicator"))
+    else:  # a draft is its observer's work in progress
+        queryset = queryset.filter(Q(status=Observation.SUBMITTED) | Q(observer_id=viewer.pk))
+    if viewer.pk == learner.pk:
+        queryset = queryset.filter(co_observation_of__isnull=True)  # co-ratings serve rater agreement
+    observations = list(queryset.select_related("observer", "co_observation_of").prefetch_related(
+        "ratings__indicator", "co_ratings"))
+    return [o for o in observations if not _hidden_from(viewer, o)]
+
+
+def sessions_open_for_co_rating(viewer, learner, course_key):
+    """Other observers' draft observations of the learner that ``viewer`` may co-rate (no ratings shown)."""
+    course_key = parse_course_key(course_key)
+    require_coach(viewer, learner, course_key)
+    return list(Observation.objects.filter(
+        learner=learner, course_key=course_key, status=Observation.DRAFT, co_observation_of__isnull=True,
+    ).exclude(observer_id=viewer.pk).exclude(co_ratings__observer_id=viewer.pk).select_related("observer"))
+
+
+def _hidden_from(viewer, observation):
+    """
+    Co-raters rate blind: each side of a co-rated session is hidden from the other side's observer
+    until both are submitted.
+    """
+    if observation.observer_id == viewer.pk:
+        return False
+    if observation.co_observation_of_id is not None:
+        primary = observation.co_observation_of
+        return primary.observer_id == viewer.pk and not (
+            primary.status == observation.status == Observation.SUBMITTED)
+    return any(co.observer_id == viewer.pk and not (co.status == observation.status == Observation.SUBMITTED)
+               for co in observation.co_ratings.all())
 
 
 # --- reflections ---------------------------------------------------------------------------------
@@ -609,6 +681,85 @@ def learner_rows(statuses):
     """Display rows (state, next requirement...) for status rows, without further queries."""
     now = timezone.now()
     return [roster.row(status, now) for status in statuses]
+
+
+# --- monitoring ----------------------------------------------------------------------------------
+
+def drift_alerts(viewer, course_key, learner=None, include_resolved=False):
+    """
+    Drift alerts: a learner's own, a coach's learners', or the whole course's for staff.
+    Two or three queries, whatever the number of alerts.
+    """
+    course_key = parse_course_key(course_key)
+    alerts = DriftAlert.objects.filter(course_key=course_key).select_related("learner", "acknowledged_by")
+    if not include_resolved:
+        alerts = alerts.filter(resolved_at__isnull=True)
+    if learner is not None:
+        learner = get_user(learner, "learner")
+        _require(can_view_learner(viewer, learner, course_key), _("You cannot see this learner's records."))
+        return alerts.filter(learner=learner)
+    if is_course_staff(viewer, course_key):
+        return alerts
+    _require(getattr(viewer, "is_authenticated", False), _("Sign in first."))
+    return alerts.filter(learner_id__in=CoachAssignment.objects.filter(
+        course_key=course_key, coach_id=viewer.pk).values("learner_id"))
+
+
+def alert_rows(alerts, course_key):
+    """Alerts with their developmental message (one query for the indicator labels)."""
+    policy = get_policy(course_key)
+    labels = dict(Indicator.objects.filter(version_id=policy.instrument_version_id).values_list("key", "label")) \
+        if policy else {}
+    from . import drift  # pylint: disable=import-outside-toplevel
+
+    return [{"alert": alert, "message": drift.alert_message(alert.kind, alert.details,
+                                                            labels.get(alert.indicator_key, alert.indicator_key))}
+            for alert in alerts]
+
+
+def acknowledge_alert(actor, alert_id, plan_note):
+    """A coach (or staff) acknowledges an alert with a coaching plan note."""
+    alert = DriftAlert.objects.filter(pk=alert_id).first() if str(alert_id).isdigit() else None
+    if alert is None:
+        raise ValidationError({"alert": [_("No such alert.")]})
+    require_coach(actor, alert.learner_id, alert.course_key)
+    note = clean_text(plan_note, "plan_note", MAX_REASON_CHARS, required=True)
+    with transaction.atomic():
+        alert.acknowledged_at, alert.acknowledged_by, alert.plan_note = timezone.now(), actor, note
+        alert.save(update_fields=["acknowledged_at", "acknowledged_by", "plan_note"])
+        audit.record("drift_alert.acknowledged", alert, actor=actor, subject_user_id=alert.learner_id,
+                     course_key=alert.course_key)
+    return alert
+
+
+def reliability_report(viewer, course_key):
+    """Rater agreement per pair and coach, leniency and calibration (course staff only)."""
+    course_key = parse_course_key(course_key)
+    _require(is_course_staff(viewer, course_key), _("Only course staff can see rater agreement."))
+    return monitoring.reliability_report(course_key)
+
+
+def leader_view(viewer, course_key):
+    """Course aggregates with small cells suppressed (course staff and certification leads)."""
+    course_key = parse_course_key(course_key)
+    _require(is_course_staff(viewer, course_key), _("Only course staff can see the leader view."))
+    policy = _require_policy(course_key)
+    from . import aggregates  # pylint: disable=import-outside-toplevel
+
+    return aggregates.leader_view(course_key, policy)
+
+
+def export_lines(viewer, course_key, kind):
+    """A streamed CSV export (course staff only); ``Http404`` for an unknown kind."""
+    from . import exports  # pylint: disable=import-outside-toplevel
+
+    course_key = parse_course_key(course_key)
+    _require(is_course_staff(viewer, course_key), _("Only course staff can export records."))
+    if kind not in exports.EXPORTS:
+        raise Http404(_("No such export."))
+    with transaction.atomic():
+        audit.record("export." + kind, None, actor=viewer, course_key=course_key)
+    return exports.rows(kind, course_key)
 
 
 # --- sign-off ------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """URLs of the plugin: pages under ``/miiwrap-fidelity/``, the REST API under ``/api/miiwrap-fidelity/v1/``."""
 from django.urls import include, path
 
-from . import staff_views, views
+from . import monitoring_views, staff_views, views
 
 app_name = "miiwrap_fidelity"
 
@@ -18,6 +18,12 @@ page_patterns = [
          views.comment_reflection, name="comment_reflection"),
     path("courses/<str:course_id>/coaching/assignments/", staff_views.assignments, name="assignments"),
     path("courses/<str:course_id>/coaching/policy/", staff_views.policy, name="policy"),
+    path("courses/<str:course_id>/coaching/alerts/", monitoring_views.alerts, name="alerts"),
+    path("courses/<str:course_id>/coaching/alerts/<int:alert_id>/acknowledge/", monitoring_views.acknowledge,
+         name="acknowledge_alert"),
+    path("courses/<str:course_id>/coaching/reliability/", monitoring_views.reliability, name="reliability"),
+    path("courses/<str:course_id>/coaching/leaders/", monitoring_views.leaders, name="leaders"),
+    path("courses/<str:course_id>/coaching/exports/<slug:kind>.csv", monitoring_views.export, name="export"),
 ]
 
 urlpatterns = [

@@ -8,13 +8,14 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
@@ -22,6 +23,8 @@ from . import api, growth, privacy, roster, rubric
 from .models import Observation, SignOff
 
 PAGE_SIZE = 25
+EXPORT_KINDS = [("observations", gettext_lazy("observations")), ("ratings", gettext_lazy("indicator ratings")),
+                ("signoffs", gettext_lazy("sign-offs")), ("certifications", gettext_lazy("certifications"))]
 
 
 def course_view(view):
@@ -77,8 +80,10 @@ def my_competency(request, course_key):
     """The learner's own growth page: status, what remains, feedback and trends over time."""
     context = _status_context(request.user, request.user, course_key)
     observations = api.observations_for(request.user, request.user, course_key)
-    context.update(course_key=course_key, learner=request.user,
+    context.update(course_key=course_key, learner=request.user, for_learner=True,
                    reflections=api.reflections_for(request.user, request.user, course_key),
+                   alert_rows=api.alert_rows(api.drift_alerts(request.user, course_key, learner=request.user),
+                                             course_key),
                    **_growth_context(observations, context["policy"]))
     return render(request, "miiwrap_fidelity/my_competency.html", context)
 
@@ -104,7 +109,8 @@ def workspace(request, course_key):
         "course_key": course_key, "rows": api.learner_rows(page.object_list), "page": page, "is_staff": is_staff,
         "policy": api.get_policy(course_key), "filters": filters, "state_choices": roster.STATE_FILTERS.items(),
         "coaches": api.course_coaches(course_key) if is_staff else [], "query": query.urlencode(),
-        "sort_query": _without(params, "ordering", "page"),
+        "sort_query": _without(params, "ordering", "page"), "export_kinds": EXPORT_KINDS,
+        "expiring": roster.expiring_counts(course_key) if is_staff else None,
     })
 
 
@@ -126,7 +132,18 @@ def learner_detail(request, course_key, learner_id):
             draft = api.get_observation(request.user, course_key, request.GET["draft"])
         except Http404:
             return HttpResponseBadRequest(_("No such draft."))
-    return _render_detail(request, course_key, learner, draft=draft)
+    co_rate = None
+    if request.GET.get("corate"):
+        co_rate = next((s for s in api.sessions_open_for_co_rating(request.user, learner, course_key)
+                        if str(s.pk) == request.GET["corate"]), None)
+        if co_rate is None:
+            return HttpResponseBadRequest(_("This session is not open for co-rating."))
+    elif request.GET.get("reference"):
+        try:
+            co_rate = api.get_observation(request.user, course_key, request.GET["reference"])
+        except (Http404, PermissionDenied):
+            return HttpResponseBadRequest(_("No such observation."))
+    return _render_detail(request, course_key, learner, draft=draft, co_rate=co_rate)
 
 
 def _draft_form(draft):
@@ -139,12 +156,16 @@ def _draft_form(draft):
     return data
 
 
-def _render_detail(request, course_key, learner, form_errors=None, form_data=None, status=200, draft=None):
+def _render_detail(request, course_key, learner, form_errors=None, form_data=None, status=200, draft=None,
+                   co_rate=None):
     api.require_coach(request.user, learner, course_key)
     context = _status_context(request.user, learner, course_key)
     policy = context["policy"]
     if draft is not None and draft.status == Observation.DRAFT and draft.learner_id == learner.pk:
         form_data = _draft_form(draft)
+    if co_rate is not None:
+        form_data = {"practice_date": co_rate.practice_date.isoformat(), "setting": co_rate.setting,
+                     "co_observation_of": co_rate.pk, "is_reference": co_rate.status == Observation.SUBMITTED}
     observations = api.observations_for(request.user, learner, course_key, include_drafts=True)
     context.update(
         course_key=course_key, learner=learner, form_errors=form_errors or {}, form=form_data or {},
@@ -153,6 +174,8 @@ def _render_detail(request, course_key, learner, form_errors=None, form_data=Non
         signoffs=api.signoffs_for(request.user, learner, course_key),
         reflections=api.reflections_for(request.user, learner, course_key),
         settings_choices=Observation.SETTING_CHOICES, is_staff=api.is_course_staff(request.user, course_key),
+        open_sessions=api.sessions_open_for_co_rating(request.user, learner, course_key),
+        alert_rows=api.alert_rows(api.drift_alerts(request.user, course_key, learner=learner), course_key),
         **_growth_context(observations, policy),
     )
     return render(request, "miiwrap_fidelity/learner_detail.html", context, status=status)
@@ -174,6 +197,8 @@ def record_observation(request, course_key, learner_id):
         "overall_note": request.POST.get("overall_note", ""),
         "ratings": rubric.ratings_from_form(request.POST, api.policy_indicators(course_key)),
         "revision": request.POST.get("revision") or None,
+        "co_observation_of": request.POST.get("co_observation_of") or None,
+        "is_reference": request.POST.get("is_reference") == "on",
     }
     try:
         result = api.save_observation(request.user, learner, course_key, data,

@@ -1,0 +1,84 @@
+"""Monitoring pages: drift alerts, rater agreement, the leader view and CSV exports."""
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as _noop
+from django.views.decorators.http import require_POST
+
+from . import api
+from . import charts as charts_module
+from . import roster
+from .views import course_view
+
+
+@course_view
+def alerts(request, course_key):
+    """Open drift alerts of the coach's learners (all learners for staff), newest first."""
+    rows = api.alert_rows(api.drift_alerts(request.user, course_key)[:500], course_key)
+    return render(request, "miiwrap_fidelity/alerts.html", {
+        "course_key": course_key, "rows": rows, "is_staff": api.is_course_staff(request.user, course_key),
+        "expiring": roster.expiring_counts(course_key) if api.is_course_staff(request.user, course_key) else None,
+    })
+
+
+@require_POST
+@course_view
+def acknowledge(request, course_key, alert_id):
+    try:
+        alert = api.acknowledge_alert(request.user, alert_id, request.POST.get("plan_note", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(request.POST.get("next") or reverse("miiwrap_fidelity:alerts", args=[str(course_key)]))
+    messages.success(request, _("Alert acknowledged with a coaching plan."))
+    return redirect(reverse("miiwrap_fidelity:learner_detail", args=[str(course_key), alert.learner_id]))
+
+
+@course_view
+def reliability(request, course_key):
+    return render(request, "miiwrap_fidelity/reliability.html", {
+        "course_key": course_key, "report": api.reliability_report(request.user, course_key),
+        "policy": api.get_policy(course_key)})
+
+
+BAND_LABELS = {"high": _noop("High"), "adequate": _noop("Adequate"), "borderline": _noop("Borderline"),
+               "low": _noop("Low")}
+
+
+@course_view
+def leaders(request, course_key):
+    """Aggregates for leaders: charts (SVG, values written on every bar) and the same data as tables."""
+    view = api.leader_view(request.user, course_key)
+    learners = max([row["value"] or 0 for row in view["distribution"]] + [1])
+    charts = {
+        "distribution": charts_module.bar_svg(
+            "mwf-chart-distribution", _("Learners by band of their latest score"),
+            [(_(BAND_LABELS[row["band"]]), row["value"]) for row in view["distribution"]],
+            maximum=learners, unit=""),
+        "domains": charts_module.bar_svg(
+            "mwf-chart-domains", _("Indicators met, by domain"),
+            [(row["domain"], row["value"]) for row in view["indicators"]["domains"]]),
+        "months": charts_module.bar_svg(
+            "mwf-chart-months", _("Mean fidelity score by month"),
+            [(row["month"].strftime("%Y-%m"), row["value"]) for row in view["months"]]),
+        "dosage": charts_module.bar_svg(
+            "mwf-chart-dosage", _("Mean fidelity score by number of observations (coaching dosage)"),
+            [(row["observations"], row["value"]) for row in view["dosage"]]),
+    }
+    return render(request, "miiwrap_fidelity/leaders.html", {
+        "course_key": course_key, "view": view,
+        # Built by charts.bar_svg from numbers and escaped text only.
+        "charts": {name: mark_safe(svg) for name, svg in charts.items()},  # nosec
+    })
+
+
+@course_view
+def export(request, course_key, kind):
+    response = StreamingHttpResponse(api.export_lines(request.user, course_key, kind),
+                                     content_type="text/csv; charset=utf-8")
+    slug = str(course_key).replace(":", "_").replace("+", "_")
+    response["Content-Disposition"] = f'attachment; filename="{slug}-{kind}.csv"'
+    return response
