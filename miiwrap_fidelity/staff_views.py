@@ -71,7 +71,9 @@ class PolicyForm(forms.ModelForm):
     class Meta:
         model = CompetencyPolicy
         fields = ["enabled", "instrument_version", "min_observations", "min_percent", "window_days",
-                  "critical_required", "min_distinct_observers", "require_lead_signoff", "validity_months", "mode"]
+                  "critical_required", "min_distinct_observers", "require_lead_signoff", "validity_months", "mode",
+                  "drift_window_observations", "drift_window_days", "drift_min_observations", "require_calibration",
+                  "calibration_threshold"]
         labels = {
             "enabled": gettext_lazy("Require observed competency for the certificate"),
             "min_observations": gettext_lazy("Qualifying observations needed"),
@@ -82,6 +84,11 @@ class PolicyForm(forms.ModelForm):
             "require_lead_signoff": gettext_lazy("A certification lead confirms after the coach"),
             "validity_months": gettext_lazy("Certification valid for (months, 0 = no expiry)"),
             "mode": gettext_lazy("Grade requirement"),
+            "drift_window_observations": gettext_lazy("Drift: latest observations in the rolling score"),
+            "drift_window_days": gettext_lazy("Drift: window (days)"),
+            "drift_min_observations": gettext_lazy("Drift: fewest observations to judge"),
+            "require_calibration": gettext_lazy("Count only observations by calibrated coaches"),
+            "calibration_threshold": gettext_lazy("Calibration: agreement with reference ratings (percent)"),
         }
 
 

@@ -58,6 +58,11 @@ class PolicyInput(serializers.Serializer):  # pylint: disable=abstract-method
     require_lead_signoff = serializers.BooleanField(required=False)
     validity_months = serializers.IntegerField(min_value=0, max_value=120, required=False)
     mode = serializers.ChoiceField(choices=CompetencyPolicy.MODE_CHOICES, required=False)
+    drift_window_observations = serializers.IntegerField(min_value=1, max_value=20, required=False)
+    drift_window_days = serializers.IntegerField(min_value=1, max_value=3650, required=False)
+    drift_min_observations = serializers.IntegerField(min_value=1, max_value=20, required=False)
+    require_calibration = serializers.BooleanField(required=False)
+    calibration_threshold = serializers.IntegerField(min_value=1, max_value=100, required=False)
 
 
 class AssignmentInput(serializers.Serializer):  # pylint: disable=abstract-method
@@ -118,7 +123,10 @@ def policy_out(policy):
         "min_percent": policy.min_percent, "window_days": policy.window_days,
         "critical_required": policy.critical_required, "min_distinct_observers": policy.min_distinct_observers,
         "require_lead_signoff": policy.require_lead_signoff, "validity_months": policy.validity_months,
-        "mode": policy.mode, "updated_at": policy.updated_at,
+        "mode": policy.mode, "drift_window_observations": policy.drift_window_observations,
+        "drift_window_days": policy.drift_window_days, "drift_min_observations": policy.drift_min_observations,
+        "require_calibration": policy.require_calibration, "calibration_threshold": policy.calibration_threshold,
+        "updated_at": policy.updated_at,
     }
 
 
