@@ -99,9 +99,9 @@ def alert_message(kind, details, indicator_label=""):
         return _("Recent observations average %(rolling)s%%, below the adequate band (%(adequate)s%%). "
                  "Plan a next step with your coach.") % details
     if kind == "not_met_twice":
-        return _("Next step: \u201c%(indicator)s\u201d was not yet met in the last two observations.") % {
+        return _("Next step: “%(indicator)s” was not yet met in the last two observations.") % {
             "indicator": indicator_label}
     if kind == "critical_not_met":
-        return _("Next step: the essential indicator \u201c%(indicator)s\u201d was not yet met in the latest "
+        return _("Next step: the essential indicator “%(indicator)s” was not yet met in the latest "
                  "observation.") % {"indicator": indicator_label}
     return kind

@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop as _noop
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_POST
 
 from . import api
@@ -44,8 +44,8 @@ def reliability(request, course_key):
         "policy": api.get_policy(course_key)})
 
 
-BAND_LABELS = {"high": _noop("High"), "adequate": _noop("Adequate"), "borderline": _noop("Borderline"),
-               "low": _noop("Low")}
+BAND_LABELS = {"high": gettext_noop("High"), "adequate": gettext_noop("Adequate"), "borderline": gettext_noop("Borderline"),
+               "low": gettext_noop("Low")}
 
 
 @course_view

@@ -94,7 +94,8 @@ def test_policy_editor(client, policy, lead, coach, version):
     assert "Qualifying observations needed" in page
     data = {"enabled": "on", "instrument_version": version.pk, "min_observations": 2, "min_percent": 75,
             "window_days": 90, "critical_required": "on", "min_distinct_observers": 1, "validity_months": 12,
-            "mode": "replace_grade"}
+            "mode": "replace_grade", "drift_window_observations": 3, "drift_window_days": 120,
+            "drift_min_observations": 2, "calibration_threshold": 80}
     assert client.post(url("policy"), data).status_code == 302
     saved = CompetencyPolicy.objects.get()
     assert (saved.min_observations, saved.min_percent, saved.mode, saved.require_lead_signoff) == (
