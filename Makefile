@@ -49,7 +49,7 @@ test: chromium $(TOOLS)/.installed
 	$(TOOLS)/bin/tox run
 
 bench: $(VENV)/.installed
-	cd demo && ../$(VENV)/bin/python ../benchmarks/run.py
+	$(VENV)/bin/python benchmarks/run.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .tox build dist *.egg-info demo/db.sqlite3

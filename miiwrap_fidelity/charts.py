@@ -2,7 +2,7 @@
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
-ROW, LABEL_W, BAR_W, VALUE_W = 26, 220, 300, 170
+ROW, LABEL_W, BAR_W, VALUE_W = 26, 220, 300, 280
 
 
 def bar_svg(chart_id, title, rows, maximum=100, unit="%"):

@@ -105,3 +105,27 @@ def test_staff_pages_and_growth_page_are_accessible(seeded, live_server, page):
     assert page.locator("svg.mwf-chart title").text_content() == "Fidelity score over time"
     assert "Next steps" in page.inner_text("main")
     assert serious_violations(page) == []
+
+
+def test_drift_alert_and_leader_charts(seeded, live_server, page):
+    base = live_server.url
+    login(page, base, "coach_casey", DEMO_PASSWORD)
+    page.goto(f"{base}/miiwrap-fidelity/courses/{COURSE}/coaching/alerts/")
+    assert "learner_ben" in page.inner_text("table") and "Reflective listening" in page.inner_text("table")
+    assert serious_violations(page) == []
+    page.click("table >> text=learner_ben")
+    page.fill("textarea[name=plan_note]", "Role-play complex reflections before the next family meeting.")
+    page.click("button:has-text('Acknowledge with this plan')")
+    assert "Alert acknowledged with a coaching plan." in page.inner_text(".mwf-messages")
+    assert "Role-play complex reflections" in page.inner_text("#main")
+    assert serious_violations(page) == []
+
+    page.context.clear_cookies()
+    login(page, base, "lead_lee", DEMO_PASSWORD)
+    page.goto(f"{base}/miiwrap-fidelity/courses/{COURSE}/coaching/leaders/")
+    assert page.locator("svg.mwf-bars").count() == 4
+    assert "suppressed (fewer than 5 learners)" in page.locator("svg.mwf-bars").first.text_content()
+    assert serious_violations(page) == []
+    page.goto(f"{base}/miiwrap-fidelity/courses/{COURSE}/coaching/reliability/")
+    assert "coach_casey & coach_dana" in page.inner_text("main")
+    assert serious_violations(page) == []

@@ -59,7 +59,38 @@ class Command(BaseCommand):
         observe(people["learner_ben"], 10, miss=("mi-reflections",))
         for days_ago in (60, 30, 7):
             observe(people["learner_cam"], days_ago, miss=("mi-summaries",), not_applicable=("trans-readiness",))
+        self._seed_cohort(lead, coach, course, indicators, today)
+
+    def _seed_cohort(self, lead, coach, course, indicators, today):
+        """Eight more learners and a second coach, so that the leader view has cells of five or more."""
+        users = get_user_model().objects
+        second = users.create_user("coach_dana", "coach_dana@example.com", DEMO_PASSWORD)
+        misses = [(), ("mi-summaries",), ("plan-brainstorm", "mi-affirmations"), ("impl-adjust-plan",),
+                  ("mi-evoking", "mi-summaries", "plan-measurable"), (), ("trans-readiness",), ("mi-open-questions",)]
+        for index, miss in enumerate(misses):
+            learner = users.create_user(f"cohort_{index + 1:02d}", f"cohort_{index + 1:02d}@example.com", DEMO_PASSWORD)
+            api.assign_coach(lead, course, coach if index % 2 else second, learner)
+            observer = coach if index % 2 else second
+            for days_ago in range(70 - 15 * (index % 3), 0, -25):
+                api.save_observation(observer, learner, course, {
+                    "practice_date": (today - timedelta(days=days_ago)).isoformat(), "setting": "home_visit",
+                    "overall_note": "", "ratings": ratings(indicators, miss=miss)}, submit=True)
+        # One session rated blind by both coaches, for the rater-agreement page.
+        learner = users.get(username="cohort_02")
+        api.assign_coach(lead, course, second, learner)
+        day = (today - timedelta(days=2)).isoformat()
+        first = api.save_observation(coach, learner, course, {"practice_date": day, "setting": "supervision",
+                                                              "ratings": ratings(indicators)}).observation
+        co = api.save_observation(second, learner, course, {"co_observation_of": first.pk,
+                                                            "ratings": ratings(indicators, miss=("mi-summaries",))},
+                                  submit=True).observation
+        api.save_observation(coach, learner, course, {"practice_date": day, "setting": "supervision",
+                                                      "ratings": ratings(indicators)}, observation_id=first.pk,
+                             submit=True)
+        assert co.co_observation_of_id == first.pk
         self.stdout.write(self.style.SUCCESS("Seeded the sandbox."))
         self.stdout.write(f"Course: {course}")
-        for name, role in DEMO_USERS + [("admin", "Django admin")]:
+        for name, role in DEMO_USERS + [("coach_dana", "second coach (co-rates)"),
+                                        ("cohort_01..08", "more learners, for the leader view"),
+                                        ("admin", "Django admin")]:
             self.stdout.write(f"  {name:<12} password {DEMO_PASSWORD:<14} {role}")
