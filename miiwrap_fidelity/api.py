@@ -227,6 +227,19 @@ def coach_assignments(viewer, course_key):
 
 
 MAX_CSV_ROWS = 5000
+MAX_CSV_BYTES = 1024 * 1024
+
+
+def read_csv_upload(upload):
+    """The text of an uploaded CSV file (UTF-8, at most 1 MB); ``ValidationError`` keyed ``file``."""
+    if upload is None:
+        raise ValidationError({"file": [_("Attach a CSV file.")]})
+    if upload.size > MAX_CSV_BYTES:
+        raise ValidationError({"file": [_("The file is larger than 1 MB.")]})
+    try:
+        return upload.read().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValidationError({"file": [_("Save the file as UTF-8 text.")]}) from exc
 
 
 def assign_coaches_from_csv(actor, course_key, text):

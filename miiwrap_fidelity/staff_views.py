@@ -11,8 +11,6 @@ from . import api
 from .models import CompetencyPolicy, InstrumentVersion
 from .views import course_view
 
-MAX_CSV_BYTES = 1024 * 1024
-
 
 def _require_staff(user, course_key):
     if not api.is_course_staff(user, course_key):
@@ -37,7 +35,8 @@ def assignments(request, course_key):
                 messages.success(request, _("Assignment removed."))
                 return redirect(_url("assignments", course_key))
             if action == "upload":
-                report, assigned = api.assign_coaches_from_csv(request.user, course_key, _uploaded_text(request))
+                report, assigned = api.assign_coaches_from_csv(request.user, course_key,
+                                                               api.read_csv_upload(request.FILES.get("file")))
                 context["report"] = report
                 if any(row["status"] == "error" for row in report):
                     status = 400
@@ -49,18 +48,6 @@ def assignments(request, course_key):
             context["form_errors"], status = exc.message_dict, 400
     context["assignments"] = api.coach_assignments(request.user, course_key)
     return render(request, "miiwrap_fidelity/assignments.html", context, status=status)
-
-
-def _uploaded_text(request):
-    upload = request.FILES.get("file")
-    if upload is None:
-        raise ValidationError({"file": [_("Attach a CSV file.")]})
-    if upload.size > MAX_CSV_BYTES:
-        raise ValidationError({"file": [_("The file is larger than 1 MB.")]})
-    try:
-        return upload.read().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ValidationError({"file": [_("Save the file as UTF-8 text.")]}) from exc
 
 
 class PolicyForm(forms.ModelForm):

@@ -247,3 +247,23 @@ def test_exports_stream_and_guard_formulas(client, assigned, coach, lead, course
     assert client.get(url("export", "passwords")).status_code == 404
     client.force_login(coach)
     assert client.get(url("export", "observations")).status_code == 403
+
+
+def test_policy_change_reevaluates_every_learner_with_progress(policy, lead, coach, course_key, observe,
+                                                              django_capture_on_commit_callbacks, monkeypatch):
+    learners = [make_user(f"r{i}") for i in range(3)]
+    for learner in learners:
+        api.assign_coach(lead, course_key, coach, learner)
+        for days in (30, 20):
+            observe(coach, learner, days_ago=days)
+    assert set(LearnerStatus.objects.values_list("state", flat=True)) == {"in_progress"}
+    progress = []
+    monkeypatch.setattr(tasks.reevaluate_course, "update_state",
+                        lambda state, meta: progress.append((state, meta)))
+    with django_capture_on_commit_callbacks(execute=True):
+        api.save_policy(lead, course_key, min_observations=2)
+    assert set(LearnerStatus.objects.values_list("state", flat=True)) == {"ready"}
+    assert progress[-1] == ("PROGRESS", {"done": 3, "total": 3})
+    before = list(LearnerStatus.objects.order_by("pk").values_list("state", "qualifying_count", "reasons"))
+    assert tasks.reevaluate_course.apply(args=[COURSE]).get() == 3
+    assert list(LearnerStatus.objects.order_by("pk").values_list("state", "qualifying_count", "reasons")) == before

@@ -9,7 +9,6 @@ from django.core.exceptions import ValidationError
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils.safestring import mark_safe
-from web_fragments.fragment import Fragment
 from xblock.completable import XBlockCompletionMode
 from xblock.core import XBlock
 from xblock.fields import Boolean, Float, Scope, String
@@ -81,13 +80,7 @@ class CoachSignOffXBlock(XBlock):
             template, script = "signoff_learner.html", None
             if user and policy:
                 values.update(self._learner_values(user, course))
-        fragment = Fragment(context.render(self, template, values))
-        fragment.add_css(context.loader.load_unicode("static/miiwrap_xblocks.css"))
-        if script:
-            fragment.add_javascript(context.loader.load_unicode("static/miiwrap_common.js"))
-            fragment.add_javascript(context.loader.load_unicode(f"static/{script}"))
-            fragment.initialize_js("MiiwrapCoachSignOff")
-        return fragment
+        return context.fragment(context.render(self, template, values), script, "MiiwrapCoachSignOff")
 
     def _learner_values(self, user, course):
         status = api.learner_status(user, user, course)

@@ -60,6 +60,19 @@ def render(block, template, context):
     return loader.render_django_template(f"templates/{template}", context, i18n_service=i18n(block))
 
 
+def fragment(html, script=None, initializer=None):
+    """A block fragment with our stylesheet and, for interactive views, the shared and the view's script."""
+    from web_fragments.fragment import Fragment  # pylint: disable=import-outside-toplevel
+
+    result = Fragment(html)
+    result.add_css(loader.load_unicode("static/miiwrap_xblocks.css"))
+    if script:
+        result.add_javascript(loader.load_unicode("static/miiwrap_common.js"))
+        result.add_javascript(loader.load_unicode(f"static/{script}"))
+        result.initialize_js(initializer)
+    return result
+
+
 def json_body(request):
     """The request's JSON object; ``ValidationError`` for anything else."""
     if len(request.body or b"") > MAX_BODY_BYTES:

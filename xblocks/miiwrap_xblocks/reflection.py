@@ -5,7 +5,6 @@ Answers are stored through ``miiwrap_fidelity.api`` (not in XBlock user state) s
 learner's coach can read and comment on them.
 """
 from django.core.exceptions import PermissionDenied, ValidationError
-from web_fragments.fragment import Fragment
 from xblock.completable import XBlockCompletionMode
 from xblock.core import XBlock
 from xblock.fields import Boolean, Integer, List, Scope, String
@@ -74,12 +73,7 @@ class ReflectionXBlock(XBlock):
             "block": self, "user": user, "state": state, "prompts": prompts,
             "submitted": bool(state and state["status"] == "submitted"), "uid": self._uid(),
         })
-        fragment = Fragment(html)
-        fragment.add_css(context.loader.load_unicode("static/miiwrap_xblocks.css"))
-        fragment.add_javascript(context.loader.load_unicode("static/miiwrap_common.js"))
-        fragment.add_javascript(context.loader.load_unicode("static/reflection.js"))
-        fragment.initialize_js("MiiwrapReflection")
-        return fragment
+        return context.fragment(html, "reflection.js", "MiiwrapReflection")
 
     def _uid(self):
         return "mwr-" + "".join(ch if ch.isalnum() else "-" for ch in context.block_id(self))[-60:]
@@ -114,12 +108,7 @@ class ReflectionXBlock(XBlock):
             "block": self, "uid": self._uid(), "indicators": indicators,
             "prompts": [{**p, "selected": set(p.get("indicators", []))} for p in self.prompts],
         })
-        fragment = Fragment(html)
-        fragment.add_css(context.loader.load_unicode("static/miiwrap_xblocks.css"))
-        fragment.add_javascript(context.loader.load_unicode("static/miiwrap_common.js"))
-        fragment.add_javascript(context.loader.load_unicode("static/reflection_studio.js"))
-        fragment.initialize_js("MiiwrapReflectionStudio")
-        return fragment
+        return context.fragment(html, "reflection_studio.js", "MiiwrapReflectionStudio")
 
     @XBlock.handler
     @context.json_handler

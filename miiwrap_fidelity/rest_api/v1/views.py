@@ -19,8 +19,6 @@ from . import serializers as s
 from .errors import exception_handler
 from .pagination import Pagination
 
-MAX_CSV_BYTES = 1024 * 1024
-
 
 def authentication_classes():
     """JWT (as the platform's MFEs send it) when edx-drf-extensions is there, and the session."""
@@ -212,15 +210,7 @@ class CoachAssignmentUploadView(CourseView):
     parser_classes = [MultiPartParser, FormParser]
 
     def post(self, request, course_id):
-        upload = request.FILES.get("file")
-        if upload is None:
-            raise ValidationError({"file": [_("Attach a CSV file.")]})
-        if upload.size > MAX_CSV_BYTES:
-            raise ValidationError({"file": [_("The file is larger than 1 MB.")]})
-        try:
-            text = upload.read().decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise ValidationError({"file": [_("Save the file as UTF-8 text.")]}) from exc
+        text = api.read_csv_upload(request.FILES.get("file"))
         report, assigned = api.assign_coaches_from_csv(request.user, self.course_key, text)
         failed = any(item["status"] == "error" for item in report)
         return Response({"assigned": assigned, "rows": report},
