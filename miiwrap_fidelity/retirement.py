@@ -1,7 +1,18 @@
 """User retirement: remove a retired user's free text and links; keep anonymous aggregates."""
 from django.db import transaction
 
-from .models import CoachAssignment, IndicatorRating, LearnerStatus, Observation, SignOff
+from django.db.models import Q
+
+from .models import (
+    CoachAssignment,
+    DriftAlert,
+    IndicatorRating,
+    LearnerStatus,
+    Observation,
+    Reflection,
+    ReflectionComment,
+    SignOff,
+)
 
 
 def retire_user(sender, user=None, **kwargs):  # pylint: disable=unused-argument
@@ -21,6 +32,24 @@ def scrub_user(user_id):
         # Sign-offs are append-only evidence: their free-text reason is the only personal part.
         SignOff.objects.filter(learner_id=user_id).update(reason="")
         SignOff.objects.filter(actor_id=user_id).update(reason="")
+        Reflection.objects.filter(learner_id=user_id).update(answers={}, self_ratings={}, prompts=[])
+        ReflectionComment.objects.filter(Q(author_id=user_id) | Q(reflection__learner_id=user_id)).update(text="")
+        DriftAlert.objects.filter(Q(learner_id=user_id) | Q(acknowledged_by_id=user_id)).update(plan_note="")
         CoachAssignment.objects.filter(coach_id=user_id).delete()
         CoachAssignment.objects.filter(learner_id=user_id).delete()
         LearnerStatus.objects.filter(learner_id=user_id).update(reasons=[])
+
+
+def purge_free_text(before, apply=False):
+    """
+    Blank observation notes and feedback of practice before ``before`` (a date); returns the counts.
+    Scores, levels and sign-offs stay, so every aggregate is unchanged.
+    """
+    observations = Observation.objects.filter(practice_date__lt=before).exclude(overall_note="")
+    ratings = IndicatorRating.objects.filter(observation__practice_date__lt=before).exclude(strength="", next_step="")
+    counts = observations.count(), ratings.count()
+    if apply:
+        with transaction.atomic():
+            observations.update(overall_note="")
+            ratings.update(strength="", next_step="")
+    return counts
