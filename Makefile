@@ -11,11 +11,11 @@ VENV := .venv
 TOOLS := .venv-tools
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help demo test bench chromium translations clean
+.PHONY: help demo test bench system-packages translations clean
 
 help:
 	@echo "make demo   - set up and serve the sandbox on http://127.0.0.1:8000"
-	@echo "make test   - run the whole test suite (tox: py312-django52, py311-django52)"
+	@echo "make test   - run the whole test suite (tox: py312, py311, MariaDB, Open edX pins, PII check)"
 	@echo "make bench  - print performance figures"
 
 $(VENV)/.installed: setup.py requirements/demo.txt requirements/test.txt
@@ -31,8 +31,14 @@ demo: $(VENV)/.installed
 	@echo "Serving the sandbox on http://127.0.0.1:8000 (Ctrl-C to stop)"
 	cd demo && ../$(VENV)/bin/python manage.py runserver 127.0.0.1:8000
 
-chromium:
-	@missing=""; [ -x /usr/bin/chromium ] || missing="chromium"; command -v xgettext >/dev/null || missing="$$missing gettext"; \
+system-packages:
+	@# Debian packages the tests need: chromium (browser tests), gettext (catalog checks), MariaDB
+	@# server and client headers (the py312-mariadb env builds mysqlclient and starts its own server).
+	@missing=""; [ -x /usr/bin/chromium ] || missing="chromium"; \
+	command -v xgettext >/dev/null || missing="$$missing gettext"; \
+	[ -x /usr/sbin/mariadbd ] || command -v mariadbd >/dev/null || missing="$$missing mariadb-server"; \
+	command -v mariadb_config >/dev/null || command -v mysql_config >/dev/null || missing="$$missing libmariadb-dev"; \
+	command -v pkg-config >/dev/null || missing="$$missing pkg-config"; \
 	if [ -n "$$missing" ]; then \
 		echo "Installing Debian packages for the tests:$$missing"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
@@ -45,7 +51,7 @@ $(TOOLS)/.installed:
 	$(TOOLS)/bin/pip install -q tox
 	touch $@
 
-test: chromium $(TOOLS)/.installed
+test: system-packages $(TOOLS)/.installed
 	$(TOOLS)/bin/tox run
 
 bench: $(VENV)/.installed

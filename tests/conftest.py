@@ -121,3 +121,10 @@ def workbench(db):
     yield scenarios.SCENARIOS
     scenarios.SCENARIOS.clear()
     scenarios.get_scenarios.initialized = False
+
+
+def data_queries(captured):
+    """The captured SQL statements that read or write data (transaction savepoints are not queries
+    in the budget; with ATOMIC_REQUESTS, as on MySQL, every request adds them)."""
+    return [q["sql"] for q in captured.captured_queries
+            if not q["sql"].upper().startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT"))]

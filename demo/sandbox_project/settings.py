@@ -64,6 +64,7 @@ def _database():
             "PORT": os.environ.get("MIIWRAP_DB_PORT", "3306"),
             "ATOMIC_REQUESTS": True,
             "OPTIONS": {"charset": "utf8mb4"},
+            "TEST": {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"},
         }
     return {"ENGINE": "django.db.backends.sqlite3",
             "NAME": os.environ.get("MIIWRAP_DB_NAME", os.path.join(BASE_DIR, "db.sqlite3"))}
