@@ -22,7 +22,7 @@ setup(
     long_description_content_type="text/markdown",
     license="AGPL-3.0",
     python_requires=">=3.11",
-    packages=find_packages(include=["miiwrap_fidelity", "miiwrap_fidelity.*"])
+    packages=find_packages(include=["miiwrap_fidelity", "miiwrap_fidelity.*", "tutor_miiwrap_fidelity"])
     + find_packages("xblocks", include=["miiwrap_xblocks", "miiwrap_xblocks.*"])
     + ["miiwrap_xblocks.translations"],
     # The XBlocks live under xblocks/; the message catalogs under translations/ ship inside the
@@ -60,6 +60,7 @@ setup(
     entry_points={
         "lms.djangoapp": ["miiwrap_fidelity = miiwrap_fidelity.apps:MiiwrapFidelityConfig"],
         "cms.djangoapp": ["miiwrap_fidelity = miiwrap_fidelity.apps:MiiwrapFidelityConfig"],
+        "tutor.plugin.v1": ["miiwrap_fidelity = tutor_miiwrap_fidelity.plugin"],
         "xblock.v1": [
             "miiwrap_reflection = miiwrap_xblocks.reflection:ReflectionXBlock",
             "miiwrap_coach_signoff = miiwrap_xblocks.coach_signoff:CoachSignOffXBlock",
