@@ -1,7 +1,10 @@
 """
 Benchmarks printed by `make bench` (figures, not pass/fail): seeds a course in a throwaway SQLite
 database through bulk inserts, then times the certificate gate, the learner list and the course
-re-evaluation. MIIWRAP_BENCH_LEARNERS / MIIWRAP_BENCH_OBSERVATIONS scale it (default 2,000 / 20,000).
+re-evaluation and exports. MIIWRAP_BENCH_LEARNERS / MIIWRAP_BENCH_OBSERVATIONS scale it
+(default 10,000 / 100,000). Targets (issue "production readiness"): gate <= 2 queries and within 3x
+of bare SQL; learners page <= 6 queries and within 3x of bare SQL; re-evaluation >= 1,000 learners/s
+within 150 MB; export memory flat with size.
 """
 import os
 import resource
@@ -31,8 +34,9 @@ from miiwrap_fidelity.management.commands.load_instrument import SAMPLE  # noqa:
 from miiwrap_fidelity.models import CoachAssignment, CompetencyPolicy, Observation  # noqa: E402
 from sandbox.models import CourseRole  # noqa: E402
 
-LEARNERS = int(os.environ.get("MIIWRAP_BENCH_LEARNERS", "2000"))
-OBSERVATIONS = int(os.environ.get("MIIWRAP_BENCH_OBSERVATIONS", "20000"))
+LEARNERS = int(os.environ.get("MIIWRAP_BENCH_LEARNERS", "10000"))
+OBSERVATIONS = int(os.environ.get("MIIWRAP_BENCH_OBSERVATIONS", "100000"))
+SMALL_COURSE = api.parse_course_key("course-v1:Bench+SMALL+2026")
 COURSE = api.parse_course_key("course-v1:Bench+FID+2026")
 
 
@@ -54,7 +58,26 @@ def seed():
                      practice_date=today - timedelta(days=i % 150), setting="home_visit", status="submitted",
                      met_count=16 + i % 6, applicable_count=21, critical_missed=[], submitted_at=timezone.now())
          for i in range(OBSERVATIONS)), batch_size=5000)
+    # A small course with 1,000 observations, to compare export memory with the large one.
+    Observation.objects.bulk_create(
+        (Observation(course_key=SMALL_COURSE, learner=learners[i % 100], observer=coach, instrument_version=version,
+                     practice_date=today, setting="home_visit", status="submitted", met_count=18,
+                     applicable_count=21, critical_missed=[], submitted_at=timezone.now())
+         for i in range(1000)), batch_size=5000)
     return staff, coach, learners
+
+
+def export_peak(course_key):
+    """Peak Python memory (tracemalloc) while streaming the observations export of a course."""
+    import tracemalloc  # pylint: disable=import-outside-toplevel
+
+    from miiwrap_fidelity import exports  # pylint: disable=import-outside-toplevel
+
+    tracemalloc.start()
+    rows = sum(1 for _ in exports.rows("observations", course_key)) - 1
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return rows, peak
 
 
 def query_count(function):
@@ -90,11 +113,36 @@ def main():
         bare_s, _ = timed(lambda: cursor.execute(sql, [learner.pk, str(COURSE)]) or cursor.fetchall(), repeat=200)
     print(f"gate decision: {gate_s * 1000:.2f} ms, {gate_queries} queries; bare SQL aggregate "
           f"{bare_s * 1000:.2f} ms; ratio {gate_s / bare_s:.1f}x")
+    bare_list = ("SELECT s.id, u.username, s.state, s.qualifying_count, s.last_percent, c.expires_at "
+                 "FROM miiwrap_fidelity_learnerstatus s JOIN auth_user u ON u.id = s.learner_id "
+                 "LEFT JOIN miiwrap_fidelity_certification c ON c.id = s.certification_id "
+                 "WHERE s.course_key = %s ORDER BY u.username LIMIT 25")
+    with connection.cursor() as cursor:
+        bare_list_s, _ = timed(lambda: (cursor.execute(bare_list, [str(COURSE)]), cursor.fetchall(),
+                                        cursor.execute("SELECT COUNT(*) FROM miiwrap_fidelity_learnerstatus "
+                                                       "WHERE course_key = %s", [str(COURSE)]),
+                                        cursor.fetchall()), repeat=20)
+    print(f"bare SQL for a learner list page (rows + count): {bare_list_s * 1000:.1f} ms")
+    from django.test import Client  # pylint: disable=import-outside-toplevel
+
     for user, name in ((staff, "staff"), (coach, "coach")):
         page = lambda: api.learner_rows(api.learner_statuses(user, COURSE)[:25])  # noqa: E731
         list_queries = query_count(page)
         list_s, _ = timed(page, repeat=20)
-        print(f"learner list page (25 rows, {name}): {list_s * 1000:.1f} ms, {list_queries} queries")
+        print(f"learner list, api (25 rows, {name}): {list_s * 1000:.1f} ms, {list_queries} queries, "
+              f"{list_s / bare_list_s:.1f}x bare SQL")
+        client = Client()
+        client.force_login(user)
+        for label, url in (("workspace page", f"/miiwrap-fidelity/courses/{COURSE}/coaching/"),
+                           ("REST API", f"/api/miiwrap-fidelity/v1/courses/{COURSE}/learners/")):
+            request = lambda: client.get(url)  # noqa: E731
+            count = query_count(request)
+            seconds, response = timed(request, repeat=10)
+            assert response.status_code == 200, response.status_code
+            print(f"learner list, {label} ({name}): {seconds * 1000:.1f} ms per request, {count} queries")
+    for course, label in ((SMALL_COURSE, "small"), (COURSE, "large")):
+        rows, peak = export_peak(course)
+        print(f"observations export, {label}: {rows:,} rows, peak Python memory {peak / 1024:.0f} KiB")
 
 
 if __name__ == "__main__":

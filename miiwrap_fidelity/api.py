@@ -619,27 +619,26 @@ class GateResult:
 
 def gate_decision(user, course_key, now=None):
     """
-    May the platform create this learner's certificate? At most two queries, whatever the history.
+    May the platform create this learner's certificate? One query, whatever the history.
 
-    Reads the course policy and the learner's status row (kept current by every write); the
-    passing of time (expiry) is applied here.
+    Reads the course policy and the learner's status row (kept current by every write) in a single
+    statement (``gate_query``); the passing of time (expiry) is applied here.
     """
+    from . import gate_query  # pylint: disable=import-outside-toplevel
+
     now = now or timezone.now()
-    policy = CompetencyPolicy.objects.filter(course_key=parse_course_key(course_key), enabled=True).first()
-    if policy is None:
+    found = gate_query.fetch(user.pk, parse_course_key(course_key))
+    if found is None:
         return GateResult(True, ())
-    status = LearnerStatus.objects.select_related("certification").filter(
-        learner_id=user.pk, course_key=policy.course_key
-    ).first()
-    if status is None:
-        rules = evaluation.rules_for(policy)
-        return GateResult(False, competency.decide(rules, [], [], None, now).reasons)
-    certification = status.certification
-    if certification is not None and certification.is_active(now):
+    rules, row = found
+    if row is None:
+        return GateResult(False, competency.decide(competency.Rules(**rules), [], [], None, now).reasons)
+    reasons, certification_id, expires_at, revoked_at = row
+    if certification_id is not None and revoked_at is None and (expires_at is None or now < expires_at):
         return GateResult(True, ())
-    reasons = tuple(competency.Reason.from_dict(item) for item in status.reasons)
-    if certification is not None and certification.expires_at is not None:
-        reasons = (competency.Reason("certification_expired", {"date": certification.expires_at.date().isoformat()}),
+    reasons = tuple(competency.Reason.from_dict(item) for item in reasons)
+    if certification_id is not None and expires_at is not None:
+        reasons = (competency.Reason("certification_expired", {"date": expires_at.date().isoformat()}),
                    ) + tuple(r for r in reasons if r.code != "certification_expired")
     return GateResult(False, reasons)
 

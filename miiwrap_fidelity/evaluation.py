@@ -1,15 +1,19 @@
 """
-Loading a learner's records into ``competency`` values and keeping ``LearnerStatus`` current.
+Loading learners' records into ``competency`` values and keeping ``LearnerStatus`` current.
 
-Internal to ``api``: callers outside the app go through ``api``.
+One loader serves one learner (after each write) and whole courses (re-evaluation in batches of
+``BATCH`` learners, a fixed handful of queries per batch). Internal to ``api``.
 """
 import dataclasses
+from collections import defaultdict
 
 from django.db import transaction
 from django.utils import timezone
 
 from . import competency, monitoring
 from .models import Certification, Indicator, LearnerStatus, Observation, SignOff
+
+BATCH = 500
 
 
 def rules_for(policy):
@@ -33,22 +37,8 @@ def certification_record(certification):
     )
 
 
-def load_observations(learner_id, course_key):
-    rows = Observation.objects.filter(
-        learner_id=learner_id, course_key=course_key, status=Observation.SUBMITTED, co_observation_of__isnull=True,
-    ).values_list("id", "observer_id", "instrument_version_id", "practice_date", "met_count",
-                  "applicable_count", "critical_missed")
-    return [
-        competency.ObservationRecord(pk, observer, version, day, met or 0, applicable or 0, tuple(missed or ()))
-        for pk, observer, version, day, met, applicable, missed in rows
-    ]
-
-
 def load_signoffs(learner_id, course_key):
-    rows = SignOff.objects.filter(learner_id=learner_id, course_key=course_key).values_list(
-        "id", "action", "level", "actor_id", "created_at"
-    )
-    return [competency.SignOffRecord(*row) for row in rows]
+    return _signoffs(course_key, [learner_id])[learner_id]
 
 
 def latest_certification(learner_id, course_key):
@@ -57,35 +47,80 @@ def latest_certification(learner_id, course_key):
     ).first()
 
 
+def _observations(course_key, learner_ids):
+    rows = Observation.objects.filter(
+        learner_id__in=learner_ids, course_key=course_key, status=Observation.SUBMITTED,
+        co_observation_of__isnull=True,
+    ).values_list("learner_id", "id", "observer_id", "instrument_version_id", "practice_date", "met_count",
+                  "applicable_count", "critical_missed")
+    grouped = defaultdict(list)
+    for learner_id, pk, observer, version, day, met, applicable, missed in rows:
+        grouped[learner_id].append(competency.ObservationRecord(
+            pk, observer, version, day, met or 0, applicable or 0, tuple(missed or ())))
+    return grouped
+
+
+def _signoffs(course_key, learner_ids):
+    grouped = defaultdict(list)
+    for learner_id, *row in SignOff.objects.filter(learner_id__in=learner_ids, course_key=course_key).values_list(
+            "learner_id", "id", "action", "level", "actor_id", "created_at"):
+        grouped[learner_id].append(competency.SignOffRecord(*row))
+    return grouped
+
+
+def _latest_certifications(course_key, learner_ids):
+    latest = {}
+    for certification in Certification.objects.filter(learner_id__in=learner_ids, course_key=course_key).order_by(
+            "learner_id", "-issued_at", "-id"):
+        latest.setdefault(certification.learner_id, certification)
+    return latest
+
+
+class _CourseContext:
+    """What every learner's evaluation in a course shares: rules, calibration, indicator labels."""
+
+    def __init__(self, policy, course_key):
+        self.policy, self.course_key, self.rules = policy, course_key, rules_for(policy)
+        self.calibrated = (monitoring.calibrated_observers(course_key, policy.calibration_threshold)
+                           if policy.require_calibration else None)
+        self._labels = None
+
+    def labels(self):
+        if self._labels is None:
+            self._labels = dict(Indicator.objects.filter(version_id=self.policy.instrument_version_id).values_list(
+                "key", "label"))
+        return self._labels
+
+    def with_labels(self, decision):
+        """Add indicator labels to reasons that name indicator keys (people read labels)."""
+        if not any("indicators" in reason.params for reason in decision.reasons):
+            return decision
+        labels = self.labels()
+        reasons = tuple(
+            competency.Reason(r.code, {**r.params, "labels": [labels.get(k, k) for k in r.params["indicators"]]})
+            if "indicators" in r.params else r
+            for r in decision.reasons
+        )
+        return dataclasses.replace(decision, reasons=reasons)
+
+
+def decide_many(context, learner_ids, now):
+    """``{learner_id: (decision, certification)}`` for the learners, in four queries."""
+    observations = _observations(context.course_key, learner_ids)
+    signoffs = _signoffs(context.course_key, learner_ids)
+    certifications = _latest_certifications(context.course_key, learner_ids)
+    results = {}
+    for learner_id in learner_ids:
+        certification = certifications.get(learner_id)
+        decision = competency.decide(context.rules, observations[learner_id], signoffs[learner_id],
+                                     certification_record(certification), now, context.calibrated)
+        results[learner_id] = (context.with_labels(decision), certification)
+    return results
+
+
 def evaluate(policy, learner_id, course_key, now=None):
     """The full decision from the records (a few queries, independent of history length)."""
-    now = now or timezone.now()
-    certification = latest_certification(learner_id, course_key)
-    calibrated = (monitoring.calibrated_observers(course_key, policy.calibration_threshold)
-                  if policy.require_calibration else None)
-    decision = competency.decide(
-        rules_for(policy),
-        load_observations(learner_id, course_key),
-        load_signoffs(learner_id, course_key),
-        certification_record(certification),
-        now,
-        calibrated,
-    )
-    return _with_indicator_labels(decision, policy.instrument_version_id), certification
-
-
-def _with_indicator_labels(decision, version_id):
-    """Add the indicators' labels to reasons that name indicator keys (people read labels)."""
-    keys = {key for reason in decision.reasons for key in reason.params.get("indicators", ())}
-    if not keys:
-        return decision
-    labels = dict(Indicator.objects.filter(version_id=version_id, key__in=keys).values_list("key", "label"))
-    reasons = tuple(
-        competency.Reason(r.code, {**r.params, "labels": [labels.get(k, k) for k in r.params["indicators"]]})
-        if "indicators" in r.params else r
-        for r in decision.reasons
-    )
-    return dataclasses.replace(decision, reasons=reasons)
+    return decide_many(_CourseContext(policy, course_key), [learner_id], now or timezone.now())[learner_id]
 
 
 def lock_status(learner_id, course_key):
@@ -96,8 +131,11 @@ def lock_status(learner_id, course_key):
     return LearnerStatus.objects.select_for_update().get(learner_id=learner_id, course_key=course_key)
 
 
-def store_status(status, decision, certification, now=None):
-    """Write ``decision`` into ``status`` (a locked row)."""
+STATUS_FIELDS = ["state", "qualifying_count", "required_count", "last_practice_date", "last_percent", "reasons",
+                 "certification", "evaluated_at", "stale_after"]
+
+
+def _fill_status(status, decision, certification, now):
     latest = decision.last_observation
     status.state = decision.state
     status.qualifying_count = len(decision.qualifying)
@@ -106,9 +144,14 @@ def store_status(status, decision, certification, now=None):
     status.last_percent = latest.percent if latest else None
     status.reasons = [reason.as_dict() for reason in decision.reasons]
     status.certification = certification if decision.certified else None
-    status.evaluated_at = now or timezone.now()
+    status.evaluated_at = now
     status.stale_after = decision.stale_after
-    status.save()
+    return status
+
+
+def store_status(status, decision, certification, now=None):
+    """Write ``decision`` into ``status`` (a locked row)."""
+    _fill_status(status, decision, certification, now or timezone.now()).save()
     return status
 
 
@@ -121,7 +164,7 @@ def refresh(policy, learner_id, course_key, now=None):
     status = lock_status(learner_id, course_key)
     decision, certification = evaluate(policy, learner_id, course_key, now)
     store_status(status, decision, certification, now)
-    new_alerts = monitoring.refresh_alerts(policy, learner_id, course_key, decision.certified)
+    new_alerts = monitoring.refresh_alerts(policy, [learner_id], course_key, {learner_id: decision.certified})
     return decision, certification, new_alerts
 
 
@@ -133,11 +176,25 @@ def course_learner_ids(course_key):
 
 
 def reevaluate_course(policy, course_key, progress=None):
-    """Re-evaluate every learner of the course (one short transaction each); returns the count."""
-    learner_ids = course_learner_ids(course_key)
-    for done, learner_id in enumerate(learner_ids, start=1):
+    """
+    Re-evaluate every learner of the course, ``BATCH`` learners per transaction; returns the count.
+    Idempotent: running it twice changes nothing the second time.
+    """
+    context, learner_ids = _CourseContext(policy, course_key), course_learner_ids(course_key)
+    for start in range(0, len(learner_ids), BATCH):
+        batch, now = learner_ids[start:start + BATCH], timezone.now()
         with transaction.atomic():
-            refresh(policy, learner_id, course_key)
+            statuses = {s.learner_id: s for s in LearnerStatus.objects.select_for_update().filter(
+                course_key=course_key, learner_id__in=batch)}
+            decisions = decide_many(context, batch, now)
+            missing = [LearnerStatus(course_key=course_key, learner_id=learner_id)
+                       for learner_id in batch if learner_id not in statuses]
+            for status in list(statuses.values()) + missing:
+                _fill_status(status, *decisions[status.learner_id], now)
+            LearnerStatus.objects.bulk_update(statuses.values(), STATUS_FIELDS, batch_size=BATCH)
+            LearnerStatus.objects.bulk_create(missing, batch_size=BATCH)
+            monitoring.refresh_alerts(policy, batch, course_key,
+                                      {learner_id: decisions[learner_id][0].certified for learner_id in batch})
         if progress is not None:
-            progress(done, len(learner_ids))
+            progress(min(start + BATCH, len(learner_ids)), len(learner_ids))
     return len(learner_ids)

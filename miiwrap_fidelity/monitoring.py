@@ -25,36 +25,54 @@ def _outcome(indicator, level_key):
     return drift.NOT_APPLICABLE if level.get("met") is None else drift.MET if level["met"] else drift.NOT_MET
 
 
-def rated_observations(learner_id, course_key, version_id):
-    """The learner's submitted primary observations on the version, oldest first, with outcomes."""
+def rated_observations(learner_ids, course_key, version_id):
+    """
+    Per learner, their submitted primary observations on the version, oldest first, with each
+    indicator's outcome; and the version's indicators. Three queries for any number of learners.
+    """
     indicators = {i.pk: i for i in Indicator.objects.filter(version_id=version_id)}
     observations = list(Observation.objects.filter(
-        learner_id=learner_id, course_key=course_key, status=Observation.SUBMITTED,
+        learner_id__in=learner_ids, course_key=course_key, status=Observation.SUBMITTED,
         co_observation_of__isnull=True, instrument_version_id=version_id,
-    ).order_by("practice_date", "id"))
+    ).order_by("practice_date", "id").values_list("id", "learner_id", "practice_date", "met_count",
+                                                  "applicable_count"))
     outcomes = defaultdict(dict)
     for observation_id, indicator_id, level in IndicatorRating.objects.filter(
-            observation__in=observations).values_list("observation_id", "indicator_id", "level"):
-        outcome = _outcome(indicators[indicator_id], level) if indicator_id in indicators else None
+            observation_id__in=[row[0] for row in observations]).values_list("observation_id", "indicator_id",
+                                                                              "level"):
+        indicator = indicators.get(indicator_id)
+        outcome = _outcome(indicator, level) if indicator else None
         if outcome is not None:
-            outcomes[observation_id][indicators[indicator_id].key] = outcome
-    return [drift.RatedObservation(o.pk, o.practice_date, o.percent, dict(outcomes[o.pk])) for o in observations], \
-        indicators
+            outcomes[observation_id][indicator.key] = outcome
+    per_learner = defaultdict(list)
+    for pk, learner_id, day, met, applicable in observations:
+        percent = round(100.0 * met / applicable, 1) if applicable else None
+        per_learner[learner_id].append(drift.RatedObservation(pk, day, percent, dict(outcomes[pk])))
+    return per_learner, indicators
 
 
-def refresh_alerts(policy, learner_id, course_key, certified):
-    """Open the alerts the records call for, resolve those they no longer do; returns the new ones."""
-    observations, indicators = rated_observations(learner_id, course_key, policy.instrument_version_id)
+def refresh_alerts(policy, learner_ids, course_key, certified):
+    """
+    Open the alerts the records call for and resolve those they no longer do, for each learner
+    (``certified``: learner id -> bool). Returns the new alerts.
+    """
+    observations, indicators = rated_observations(learner_ids, course_key, policy.instrument_version_id)
     critical = {i.key for i in indicators.values() if i.critical}
-    wanted = {(c.kind, c.indicator_key): c for c in drift.detect(
-        observations, drift_rules(policy), timezone.now().date(), certified, critical)}
-    open_alerts = {(a.kind, a.indicator_key): a for a in DriftAlert.objects.filter(
-        course_key=course_key, learner_id=learner_id, resolved_at__isnull=True)}
-    stale = [alert.pk for key, alert in open_alerts.items() if key not in wanted]
+    rules, today = drift_rules(policy), timezone.now().date()
+    open_alerts = defaultdict(dict)
+    for alert in DriftAlert.objects.filter(course_key=course_key, learner_id__in=learner_ids,
+                                           resolved_at__isnull=True):
+        open_alerts[alert.learner_id][(alert.kind, alert.indicator_key)] = alert
+    stale, created = [], []
+    for learner_id in learner_ids:
+        wanted = {(c.kind, c.indicator_key): c for c in drift.detect(
+            observations[learner_id], rules, today, certified.get(learner_id, False), critical)}
+        stale += [alert.pk for key, alert in open_alerts[learner_id].items() if key not in wanted]
+        created += [DriftAlert(course_key=course_key, learner_id=learner_id, kind=c.kind,
+                               indicator_key=c.indicator_key, details=c.details)
+                    for key, c in wanted.items() if key not in open_alerts[learner_id]]
     if stale:
         DriftAlert.objects.filter(pk__in=stale).update(resolved_at=timezone.now())
-    created = [DriftAlert(course_key=course_key, learner_id=learner_id, kind=c.kind, indicator_key=c.indicator_key,
-                          details=c.details) for key, c in wanted.items() if key not in open_alerts]
     return DriftAlert.objects.bulk_create(created)
 
 

@@ -15,6 +15,16 @@ OTHER_COURSE = "course-v1:MiiWrap+OTHER+2026"
 
 
 @pytest.fixture(autouse=True)
+def default_language():
+    """A request in Spanish leaves Spanish active in the thread; every test starts in English."""
+    from django.utils import translation  # pylint: disable=import-outside-toplevel
+
+    translation.activate("en")
+    yield
+    translation.activate("en")
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """Users are created by the dozen in tests; a slow password hash only costs time here."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
