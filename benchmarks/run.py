@@ -15,7 +15,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "demo"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sandbox_project.settings")
-os.environ["MIIWRAP_DB_NAME"] = os.path.join(tempfile.mkdtemp(), "bench.sqlite3")
+os.environ["MIIWRAP_DEMO_DEBUG"] = "0"  # as in production: no per-query logging
+REEVALUATE_ONLY = len(sys.argv) == 3 and sys.argv[1] == "--reevaluate"
+os.environ["MIIWRAP_DB_NAME"] = sys.argv[2] if REEVALUATE_ONLY else os.path.join(tempfile.mkdtemp(), "bench.sqlite3")
 
 import django  # noqa: E402
 
@@ -37,6 +39,7 @@ from sandbox.models import CourseRole  # noqa: E402
 LEARNERS = int(os.environ.get("MIIWRAP_BENCH_LEARNERS", "10000"))
 OBSERVATIONS = int(os.environ.get("MIIWRAP_BENCH_OBSERVATIONS", "100000"))
 SMALL_COURSE = api.parse_course_key("course-v1:Bench+SMALL+2026")
+COACHES = max(1, LEARNERS // 100)  # a coach with about 100 learners
 COURSE = api.parse_course_key("course-v1:Bench+FID+2026")
 
 
@@ -47,11 +50,12 @@ def seed():
     users = get_user_model().objects
     staff = users.create_user("bench_staff")
     CourseRole.objects.create(course_key=COURSE, user=staff, role="staff")
-    coach = users.create_user("bench_coach")
+    coaches = users.bulk_create([get_user_model()(username=f"coach{i:03d}") for i in range(COACHES)])
+    coach = coaches[0]
     CompetencyPolicy.objects.create(course_key=COURSE, instrument_version=version, min_observations=3)
     learners = users.bulk_create([get_user_model()(username=f"b{i:06d}") for i in range(LEARNERS)])
-    CoachAssignment.objects.bulk_create(CoachAssignment(course_key=COURSE, coach=coach, learner=learner)
-                                        for learner in learners)
+    CoachAssignment.objects.bulk_create(CoachAssignment(course_key=COURSE, coach=coaches[i % COACHES], learner=learner)
+                                        for i, learner in enumerate(learners))
     today = timezone.now().date()
     Observation.objects.bulk_create(
         (Observation(course_key=COURSE, learner=learners[i % LEARNERS], observer=coach, instrument_version=version,
@@ -94,16 +98,51 @@ def timed(function, repeat=1):
     return (time.perf_counter() - start) / repeat, result
 
 
+def bare_list_page(coach=None):
+    """The learner list's figures straight from SQL: 25 rows (status, user, certification) and the count."""
+    mine = ("AND s.learner_id IN (SELECT a.learner_id FROM miiwrap_fidelity_coachassignment a "
+            "WHERE a.course_key = %s AND a.coach_id = %s) ") if coach else ""
+    args = [str(COURSE)] + ([str(COURSE), coach.pk] if coach else [])
+    rows = ("SELECT s.id, u.username, s.state, s.qualifying_count, s.last_percent, s.reasons, c.expires_at "
+            "FROM miiwrap_fidelity_learnerstatus s JOIN auth_user u ON u.id = s.learner_id "
+            "LEFT JOIN miiwrap_fidelity_certification c ON c.id = s.certification_id "
+            f"WHERE s.course_key = %s {mine}ORDER BY u.username LIMIT 25")
+    count = f"SELECT COUNT(*) FROM miiwrap_fidelity_learnerstatus s WHERE s.course_key = %s {mine}"
+    with connection.cursor() as cursor:
+        seconds, _ = timed(lambda: (cursor.execute(rows, args), cursor.fetchall(), cursor.execute(count, args),
+                                    cursor.fetchall()), repeat=20)
+    return seconds
+
+
+def reevaluate_only():
+    """Run in a fresh process on the seeded database, so that its peak RSS is the re-evaluation's."""
+    policy = CompetencyPolicy.objects.select_related("instrument_version").get(course_key=COURSE)
+    seconds, count = timed(lambda: evaluation.reevaluate_course(policy, COURSE))
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(f"re-evaluation: {count:,} learners in {seconds:.1f}s = {count / seconds:,.0f} learners/s; "
+          f"peak RSS of the process {rss / 1024:.0f} MB")
+
+
+def profile_coach_list(coach):
+    import cProfile  # pylint: disable=import-outside-toplevel
+    import pstats  # pylint: disable=import-outside-toplevel
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(20):
+        api.learner_rows(api.learner_statuses(coach, COURSE)[:25])
+    profiler.disable()
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(18)
+
+
 def main():
+    import subprocess  # pylint: disable=import-outside-toplevel
+
     started = time.perf_counter()
     staff, coach, learners = seed()
     print(f"seeded {LEARNERS} learners / {OBSERVATIONS} observations in {time.perf_counter() - started:.1f}s")
-    policy = CompetencyPolicy.objects.select_related("instrument_version").get(course_key=COURSE)
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    seconds, count = timed(lambda: evaluation.reevaluate_course(policy, COURSE))
-    rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(f"re-evaluation: {count} learners in {seconds:.1f}s = {count / seconds:,.0f} learners/s; "
-          f"peak RSS {rss_after / 1024:.0f} MB (before {rss_before / 1024:.0f} MB)")
+    connection.close()
+    subprocess.run([sys.executable, __file__, "--reevaluate", os.environ["MIIWRAP_DB_NAME"]], check=True)
     learner = learners[LEARNERS // 2]
     gate_queries = query_count(lambda: api.gate_decision(learner, COURSE))
     gate_s, _ = timed(lambda: api.gate_decision(learner, COURSE), repeat=200)
@@ -113,19 +152,11 @@ def main():
         bare_s, _ = timed(lambda: cursor.execute(sql, [learner.pk, str(COURSE)]) or cursor.fetchall(), repeat=200)
     print(f"gate decision: {gate_s * 1000:.2f} ms, {gate_queries} queries; bare SQL aggregate "
           f"{bare_s * 1000:.2f} ms; ratio {gate_s / bare_s:.1f}x")
-    bare_list = ("SELECT s.id, u.username, s.state, s.qualifying_count, s.last_percent, c.expires_at "
-                 "FROM miiwrap_fidelity_learnerstatus s JOIN auth_user u ON u.id = s.learner_id "
-                 "LEFT JOIN miiwrap_fidelity_certification c ON c.id = s.certification_id "
-                 "WHERE s.course_key = %s ORDER BY u.username LIMIT 25")
-    with connection.cursor() as cursor:
-        bare_list_s, _ = timed(lambda: (cursor.execute(bare_list, [str(COURSE)]), cursor.fetchall(),
-                                        cursor.execute("SELECT COUNT(*) FROM miiwrap_fidelity_learnerstatus "
-                                                       "WHERE course_key = %s", [str(COURSE)]),
-                                        cursor.fetchall()), repeat=20)
-    print(f"bare SQL for a learner list page (rows + count): {bare_list_s * 1000:.1f} ms")
     from django.test import Client  # pylint: disable=import-outside-toplevel
 
     for user, name in ((staff, "staff"), (coach, "coach")):
+        bare_list_s = bare_list_page(user if name == "coach" else None)
+        print(f"bare SQL for a learner list page ({name}; rows + count): {bare_list_s * 1000:.1f} ms")
         page = lambda: api.learner_rows(api.learner_statuses(user, COURSE)[:25])  # noqa: E731
         list_queries = query_count(page)
         list_s, _ = timed(page, repeat=20)
@@ -146,4 +177,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    reevaluate_only() if REEVALUATE_ONLY else main()

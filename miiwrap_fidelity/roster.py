@@ -101,18 +101,18 @@ def display_state(status, now=None):
 
 def row(status, now=None):
     """What the learner list shows for one status row (no further queries)."""
-    reasons = [competency.Reason.from_dict(item) for item in status.reasons]
     state = display_state(status, now)
     certification = status.certification if status.certification_id else None
+    first_reason = competency.Reason.from_dict(status.reasons[0]) if status.reasons else None
     return {
         "learner": status.learner,
         "state": state,
-        "state_label": str(STATE_FILTERS.get(state, status.get_state_display())),
+        "state_label": str(STATE_FILTERS[state]) if state in STATE_FILTERS else status.get_state_display(),
         "qualifying": status.qualifying_count,
         "required": status.required_count,
         "last_practice_date": status.last_practice_date,
         "last_percent": status.last_percent,
-        "next_step": reasons[0].message if reasons else "",
+        "next_step": first_reason.message if first_reason else "",
         "expires_at": certification.expires_at if certification else None,
     }
 
