@@ -3,6 +3,7 @@ The one SQL statement behind the certificate gate: the course's enabled policy, 
 row and its certification, joined. The gate runs inside the platform's certificate task for every
 learner, so it reads plain values with a single round trip instead of building model instances.
 """
+import functools
 import json
 from datetime import timezone as dt_timezone
 
@@ -16,7 +17,8 @@ RULE_COLUMNS = ("instrument_version_id", "min_observations", "min_percent", "win
                 "min_distinct_observers", "require_lead_signoff", "validity_months")
 
 
-def _sql():
+@functools.lru_cache(maxsize=4)
+def _sql(vendor):  # pylint: disable=unused-argument  (the cache key: quoting differs per database)
     policy, status, certification = (model._meta.db_table for model in (CompetencyPolicy, LearnerStatus,
                                                                           Certification))
     quote = connection.ops.quote_name
@@ -47,7 +49,7 @@ def fetch(learner_id, course_key):
     ``(reasons, certification_id, expires_at, revoked_at)``.
     """
     with connection.cursor() as cursor:
-        cursor.execute(_sql(), [learner_id, str(course_key), True])
+        cursor.execute(_sql(connection.vendor), [learner_id, str(course_key), True])
         row = cursor.fetchone()
     if row is None:
         return None
