@@ -135,18 +135,6 @@ def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def profile_coach_list(coach):
-    import cProfile  # pylint: disable=import-outside-toplevel
-    import pstats  # pylint: disable=import-outside-toplevel
-
-    profiler = cProfile.Profile()
-    profiler.enable()
-    for _ in range(20):
-        api.learner_rows(api.learner_statuses(coach, COURSE)[:25])
-    profiler.disable()
-    pstats.Stats(profiler).sort_stats("cumulative").print_stats(18)
-
-
 def main():
     import subprocess  # pylint: disable=import-outside-toplevel
 
