@@ -8,6 +8,8 @@ field messages), runs in one transaction, and leaves an audit event. Permission 
 from dataclasses import dataclass
 from datetime import date
 
+from crum import get_current_request
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -82,18 +84,34 @@ def _clean_date(value, field):
 
 # --- roles ---------------------------------------------------------------------------------------
 
+def _per_request(key, compute):
+    """
+    Role answers are looked up once per request: a page or handler asks the same question for
+    every record it shows. Outside a request (tasks, commands, tests) nothing is remembered.
+    """
+    request = get_current_request()
+    if request is None:
+        return compute()
+    memo = request.__dict__.setdefault("_miiwrap_roles", {})
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
 def is_course_staff(user, course_key):
     if not getattr(user, "is_authenticated", False):
         return False
-    return bool(get_platform().is_course_staff(user, parse_course_key(course_key)))
+    course_key = parse_course_key(course_key)
+    return _per_request(("staff", user.pk, str(course_key)),
+                        lambda: bool(get_platform().is_course_staff(user, course_key)))
 
 
 def is_coach_of(user, learner, course_key):
     if not getattr(user, "is_authenticated", False):
         return False
-    return CoachAssignment.objects.filter(
-        course_key=parse_course_key(course_key), coach_id=user.pk, learner_id=getattr(learner, "pk", learner)
-    ).exists()
+    course_key, learner_id = parse_course_key(course_key), getattr(learner, "pk", learner)
+    return _per_request(("coach", user.pk, str(course_key), learner_id), lambda: CoachAssignment.objects.filter(
+        course_key=course_key, coach_id=user.pk, learner_id=learner_id).exists())
 
 
 def can_view_learner(user, learner, course_key):
@@ -832,10 +850,9 @@ def sign_off(actor, learner, course_key, level=SignOff.COACH, reason=""):
                                          level=level, reason=reason, evidence=evidence, evidence_digest=digest)
         audit.record("competency.approved", signoff, actor=actor, subject_user_id=learner.pk, course_key=course_key)
         events.competency_approved(signoff)
+        if set(evaluation.rules_for(policy).required_levels) <= set(approvals) | {level}:
+            _issue_certification(policy, learner, course_key, digest, actor)
         decision, certification = evaluation.evaluate(policy, learner.pk, course_key)
-        if all(lvl in decision.approved_levels for lvl in evaluation.rules_for(policy).required_levels):
-            certification = _issue_certification(policy, learner, course_key, digest, actor)
-            decision, certification = evaluation.evaluate(policy, learner.pk, course_key)
         evaluation.store_status(status, decision, certification)
         _announce(learner.pk, course_key, decision.state, "approved")
     return signoff
@@ -860,7 +877,9 @@ def _issue_certification(policy, learner, course_key, digest, actor):
 
     # robust: a broker outage must not fail the approval that already committed; the periodic
     # ``request_pending_certificates`` task picks up any certification left unrequested.
-    transaction.on_commit(lambda: tasks.request_certificate.delay(certification.pk), robust=True)
+    countdown = getattr(settings, "MIIWRAP_FIDELITY_CERTIFICATE_COUNTDOWN", 0) or 0
+    transaction.on_commit(lambda: tasks.request_certificate.apply_async(args=[certification.pk], countdown=countdown),
+                          robust=True)
     return certification
 
 

@@ -14,17 +14,17 @@ log = logging.getLogger(__name__)
 PREFIX = "edx.miiwrap_fidelity."
 
 
+def send(name, payload):
+    """Send ``PREFIX + name`` now; tracking never undoes or breaks the change that caused it."""
+    try:
+        get_platform().emit_event(PREFIX + name, payload)
+    except Exception:  # pylint: disable=broad-except
+        log.exception("Could not emit %s", PREFIX + name)
+
+
 def emit(name, payload):
-    """Emit ``PREFIX + name`` once the current transaction commits (at once outside one)."""
-
-    def send():
-        try:
-            get_platform().emit_event(PREFIX + name, payload)
-        except Exception:  # pylint: disable=broad-except
-            # Tracking never undoes or breaks the committed change that caused it.
-            log.exception("Could not emit %s", PREFIX + name)
-
-    transaction.on_commit(send)
+    """Send ``PREFIX + name`` once the current transaction commits (at once outside one)."""
+    transaction.on_commit(lambda: send(name, payload))
 
 
 def observation_submitted(observation):

@@ -12,7 +12,7 @@ TREND_COLUMNS = 6
 
 
 def score_points(observations):
-    """``[(date, percent, qualifies_threshold_unknown)]`` of submitted observations, oldest first."""
+    """``[(practice date, percent)]`` of submitted, scored observations, oldest first."""
     rows = [o for o in observations if o.status == "submitted" and o.percent is not None]
     return [(o.practice_date, o.percent) for o in sorted(rows, key=lambda o: (o.practice_date, o.pk))]
 

@@ -19,9 +19,10 @@ from .views import course_view
 def alerts(request, course_key):
     """Open drift alerts of the coach's learners (all learners for staff), newest first."""
     rows = api.alert_rows(api.drift_alerts(request.user, course_key)[:500], course_key)
+    is_staff = api.is_course_staff(request.user, course_key)
     return render(request, "miiwrap_fidelity/alerts.html", {
-        "course_key": course_key, "rows": rows, "is_staff": api.is_course_staff(request.user, course_key),
-        "expiring": roster.expiring_counts(course_key) if api.is_course_staff(request.user, course_key) else None,
+        "course_key": course_key, "rows": rows, "is_staff": is_staff,
+        "expiring": roster.expiring_counts(course_key) if is_staff else None,
     })
 
 

@@ -7,7 +7,7 @@ page size or a learner's history: every figure shown is on the status row. Inter
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -119,8 +119,6 @@ def row(status, now=None):
 
 def expiring_counts(course_key, now=None):
     """How many certifications in the course expire within 30, 60 and 90 days (one query)."""
-    from django.db.models import Count  # pylint: disable=import-outside-toplevel
-
     now = now or timezone.now()
     return LearnerStatus.objects.filter(course_key=course_key).aggregate(**{
         name: Count("pk", filter=_state_q(name, now)) for name in ("expiring_30", "expiring_60", "expiring")

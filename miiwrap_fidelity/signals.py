@@ -19,15 +19,10 @@ EVENT_NAME = "edx.miiwrap_fidelity.competency.changed"
 
 def emit_competency_event(sender, learner_id, course_key, state, cause, **kwargs):  # pylint: disable=unused-argument
     """Send a tracking event (ids and codes only, never free text)."""
-    from .platform import get_platform  # pylint: disable=import-outside-toplevel
+    from . import events  # pylint: disable=import-outside-toplevel
 
-    try:
-        get_platform().emit_event(
-            EVENT_NAME, {"user_id": learner_id, "course_id": course_key, "state": state, "cause": cause}
-        )
-    except Exception:  # pylint: disable=broad-except
-        # Tracking must never undo or break the committed change that triggered it.
-        log.exception("Could not emit %s", EVENT_NAME)
+    events.send("competency.changed", {"user_id": learner_id, "course_id": course_key, "state": state,
+                                       "cause": cause})
 
 
 def connect_platform_receivers():

@@ -132,3 +132,13 @@ def test_failed_platform_call_releases_the_claim_for_a_retry(ready_learner, coac
     assert request_pending_certificates.apply(kwargs={"older_than_minutes": 0}).get() == 1
     assert request_certificate.apply(args=[certification.pk]).get() is False
     assert CertificateRequest.objects.filter(user=ready_learner, outcome="generated").count() == 1
+
+
+def test_certificate_request_waits_the_configured_countdown(ready_learner, coach, course_key, settings, monkeypatch):
+    from miiwrap_fidelity import tasks  # pylint: disable=import-outside-toplevel
+
+    sent = []
+    monkeypatch.setattr(tasks.request_certificate, "apply_async", lambda **kwargs: sent.append(kwargs))
+    settings.MIIWRAP_FIDELITY_CERTIFICATE_COUNTDOWN = 30
+    api.sign_off(coach, ready_learner, course_key)
+    assert sent == [{"args": [Certification.objects.get().pk], "countdown": 30}]
