@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 
-from . import audit, competency, evaluation, events, monitoring, privacy, reflections, roster, rubric
+from . import audit, competency, evaluation, events, gate_query, monitoring, privacy, reflections, roster, rubric
 from .models import (
     Certification,
     CoachAssignment,
@@ -640,18 +640,19 @@ def gate_decision(user, course_key, now=None):
     May the platform create this learner's certificate? One query, whatever the history.
 
     Reads the course policy and the learner's status row (kept current by every write) in a single
-    statement (``gate_query``); the passing of time (expiry) is applied here.
+    statement (``gate_query``); the passing of time (expiry) is applied here. Only a learner with
+    no status row yet costs a second query (the policy's rules, to say what is missing).
     """
-    from . import gate_query  # pylint: disable=import-outside-toplevel
-
     now = now or timezone.now()
-    found = gate_query.fetch(user.pk, parse_course_key(course_key))
+    course_key = parse_course_key(course_key)
+    found = gate_query.fetch(user.pk, course_key)
     if found is None:
         return GateResult(True, ())
-    rules, row = found
-    if row is None:
-        return GateResult(False, competency.decide(competency.Rules(**rules), [], [], None, now).reasons)
-    reasons, certification_id, expires_at, revoked_at = row
+    (status,) = found
+    if status is None:
+        rules = evaluation.rules_for(get_policy(course_key))
+        return GateResult(False, competency.decide(rules, [], [], None, now).reasons)
+    reasons, certification_id, expires_at, revoked_at = status
     if certification_id is not None and revoked_at is None and (expires_at is None or now < expires_at):
         return GateResult(True, ())
     reasons = tuple(competency.Reason.from_dict(item) for item in reasons)
@@ -690,28 +691,36 @@ def learner_status(viewer, learner, course_key):
         with transaction.atomic():
             evaluation.refresh(policy, learner.pk, course_key, now)
         status = LearnerStatus.objects.select_related("certification").get(learner=learner, course_key=course_key)
+    status.learner = learner
     return status
 
 
-def learner_statuses(viewer, course_key, coach=None, state=None, search=None, ordering=None):
+def learner_statuses(viewer, course_key, coach=None, state=None, search=None, ordering=None, header=False):
     """
-    The status rows ``viewer`` may list: every learner for course staff, their own learners for a
-    coach (``PermissionDenied`` for anyone else). Filters and sort keys: see ``roster``.
+    The learner list ``viewer`` may see, as a ``roster.Roster`` (paginate it; its ``summary`` has the
+    count): every learner for course staff, their own learners for a coach, ``PermissionDenied`` for
+    anyone else. Filters and sort keys: see ``roster``. ``header``: the summary also holds what the
+    list's page shows above it (expiring certifications for staff, whether a policy is enabled).
     """
     course_key = parse_course_key(course_key)
-    if is_course_staff(viewer, course_key):
-        return roster.statuses(course_key, coach_id=coach, state=state, search=search, ordering=ordering)
-    _require(getattr(viewer, "is_authenticated", False) and CoachAssignment.objects.filter(
-        course_key=course_key, coach_id=viewer.pk).exists(), _("You are not a coach or staff member in this course."))
-    if coach not in (None, "") and str(coach) != str(viewer.pk):
-        raise PermissionDenied(_("Coaches see only their own learners."))
-    return roster.statuses(course_key, coach_id=viewer.pk, state=state, search=search, ordering=ordering)
+    staff = is_course_staff(viewer, course_key)
+    if not staff:
+        _require(getattr(viewer, "is_authenticated", False), _("You are not a coach or staff member in this course."))
+        if coach not in (None, "") and str(coach) != str(viewer.pk):
+            raise PermissionDenied(_("Coaches see only their own learners."))
+        coach = viewer.pk
+    listing = roster.Roster(course_key, coach_id=coach, state=state, search=search, ordering=ordering,
+                            with_expiring=staff and header, check_coach=not staff)
+    # A coach's right to the list is read with its count: one statement instead of two.
+    _require(staff or listing.summary["coaches_here"], _("You are not a coach or staff member in this course."))
+    return listing
 
 
 def learner_rows(statuses):
-    """Display rows (state, next requirement...) for status rows, without further queries."""
+    """Display rows (state, next requirement...) for roster rows or ``LearnerStatus`` instances, no queries."""
     now = timezone.now()
-    return [roster.row(status, now) for status in statuses]
+    return [roster.row(status if isinstance(status, dict) else roster.values_of(status), now)
+            for status in statuses]
 
 
 # --- monitoring ----------------------------------------------------------------------------------

@@ -1,14 +1,17 @@
 """
-Streamed CSV exports for course staff: rows are written as they are read (memory stays flat
-whatever the size), people appear as user ids and usernames only, and every text cell is guarded
-against spreadsheet formula injection.
+Streamed CSV exports for course staff: rows are written as they are read, one chunk at a time, so
+memory stays flat whatever the size; people appear as user ids and usernames only, and every text
+cell is guarded against spreadsheet formula injection.
+
+Chunks are read by key ranges (``pk > last ORDER BY pk LIMIT n``), not with ``QuerySet.iterator``:
+MySQL/MariaDB's driver loads a whole result set into memory before the first row is returned.
 """
 import csv
 
 from .models import Certification, IndicatorRating, Observation, SignOff
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-CHUNK = 2000
+CHUNK = 1000
 
 
 def safe(value):
@@ -75,7 +78,20 @@ def rows(kind, course_key):
     header, query = EXPORTS[kind]
     writer = csv.writer(_Echo())
     yield "\ufeff" + writer.writerow(header)
-    for row in query(course_key).iterator(chunk_size=CHUNK):
+    for row in _chunked(query(course_key)):
         if kind == "observations":
             row = _observation_row(row)
         yield writer.writerow([safe(value) for value in row])
+
+
+def _chunked(values_list):
+    """The rows of a ``values_list`` ordered by pk, ``CHUNK`` per query, each chunk freed before the next."""
+    keyed = values_list.values_list(*values_list._fields, "pk")  # pylint: disable=protected-access
+    last = 0
+    while True:
+        chunk = list(keyed.filter(pk__gt=last)[:CHUNK])
+        for row in chunk:
+            yield row[:-1]
+        if len(chunk) < CHUNK:
+            return
+        last, chunk = chunk[-1][-1], None  # let this chunk go before the next one is read

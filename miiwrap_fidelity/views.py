@@ -96,7 +96,7 @@ def workspace(request, course_key):
     filters = {"coach": params.get("coach") or None, "state": params.get("state") or None,
                "search": params.get("search") or None, "ordering": params.get("ordering") or None}
     try:
-        statuses = api.learner_statuses(request.user, course_key, **filters)
+        statuses = api.learner_statuses(request.user, course_key, header=True, **filters)
     except ValidationError as exc:
         return render(request, "miiwrap_fidelity/workspace.html", {
             "course_key": course_key, "form_errors": exc.message_dict, "filters": filters,
@@ -105,12 +105,13 @@ def workspace(request, course_key):
     page = Paginator(statuses, PAGE_SIZE).get_page(params.get("page"))
     query = params.copy()
     query.pop("page", None)
+    summary = statuses.summary
     return render(request, "miiwrap_fidelity/workspace.html", {
         "course_key": course_key, "rows": api.learner_rows(page.object_list), "page": page, "is_staff": is_staff,
-        "policy": api.get_policy(course_key), "filters": filters, "state_choices": roster.STATE_FILTERS.items(),
+        "has_policy": summary["has_policy"], "filters": filters, "state_choices": roster.STATE_FILTERS.items(),
         "coaches": api.course_coaches(course_key) if is_staff else [], "query": query.urlencode(),
         "sort_query": _without(params, "ordering", "page"), "export_kinds": EXPORT_KINDS,
-        "expiring": roster.expiring_counts(course_key) if is_staff else None,
+        "expiring": summary if is_staff else None,
     })
 
 

@@ -249,6 +249,19 @@ def test_exports_stream_and_guard_formulas(client, assigned, coach, lead, course
     assert client.get(url("export", "observations")).status_code == 403
 
 
+@pytest.mark.parametrize("chunk", [1, 2, 5, 1000])
+def test_exports_read_every_row_once_in_key_ranges(ready_learner, coach, course_key, monkeypatch, chunk):
+    from miiwrap_fidelity import exports  # pylint: disable=import-outside-toplevel
+
+    monkeypatch.setattr(exports, "CHUNK", chunk)
+    for kind, expected in (("observations", 3), ("ratings", 3 * 21)):
+        with CaptureQueriesContext(connection) as queries:
+            lines = list(exports.rows(kind, course_key))
+        ids = [line.split(",")[0] for line in lines[1:]]
+        assert len(lines) - 1 == expected and (kind == "ratings" or len(set(ids)) == expected)
+        assert len(queries) == expected // chunk + 1, "one query per chunk, and one that finds the end"
+
+
 def test_policy_change_reevaluates_every_learner_with_progress(policy, lead, coach, course_key, observe,
                                                               django_capture_on_commit_callbacks, monkeypatch):
     learners = [make_user(f"r{i}") for i in range(3)]

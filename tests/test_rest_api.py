@@ -239,7 +239,7 @@ def test_learners_list_query_budget(client, policy, lead, coach, course_key, obs
             with CaptureQueriesContext(connection) as queries:
                 response = get(client, "learners/", page_size=page_size)
             assert response.status_code == 200 and len(response.json()["results"]) == min(page_size, count)
-            assert len(data_queries(queries)) <= 6, data_queries(queries)
+            assert len(data_queries(queries)) <= 5, data_queries(queries)
 
 
 def test_jwt_authentication(client, ready_learner):

@@ -16,9 +16,18 @@ USER_RETIRE_LMS_MISC = Signal()
 
 class FakePlatform:
     def is_course_staff(self, user, course_key):
+        """
+        Like edx-platform's ``RoleCache``: a user's course roles are read in one query the first time
+        they are needed and kept on that user object (a request's user lives for the request).
+        """
         if not getattr(user, "is_authenticated", False):
             return False
-        return user.is_superuser or CourseRole.objects.filter(user_id=user.pk, course_key=course_key).exists()
+        if user.is_superuser:
+            return True
+        if "_sandbox_staff_courses" not in user.__dict__:
+            user._sandbox_staff_courses = {  # pylint: disable=protected-access
+                str(key) for key in CourseRole.objects.filter(user_id=user.pk).values_list("course_key", flat=True)}
+        return str(course_key) in user._sandbox_staff_courses  # pylint: disable=protected-access
 
     def request_certificate(self, user, course_key, allowlist=False):
         try:

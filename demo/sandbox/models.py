@@ -14,6 +14,12 @@ class CourseRole(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
     role = models.CharField(max_length=20, choices=[("staff", "Staff"), ("instructor", "Instructor")])
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        # As edx-platform's AccessRole.add_users does: the user object's cached roles are now stale.
+        if "user" in self._state.fields_cache:
+            self.user.__dict__.pop("_sandbox_staff_courses", None)
+
 
 class CertificateRequest(models.Model):
     """One run of the (fake) platform's certificate generation, with the filter's outcome.

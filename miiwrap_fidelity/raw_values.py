@@ -1,0 +1,39 @@
+"""
+Values read with plain SQL (``gate_query``, ``roster``) arrive as the database stores them; these
+turn them into what the ORM would have given.
+"""
+import json
+from datetime import timezone as dt_timezone
+
+from django.db import connection
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+
+def aware_datetime(value):
+    """Datetimes are stored as naive UTC (SQLite: as text); make them aware."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if value is not None and timezone.is_naive(value):
+        value = timezone.make_aware(value, dt_timezone.utc)
+    return value
+
+
+def date_value(value):
+    return parse_date(value) if isinstance(value, str) else value
+
+
+def json_value(value, default):
+    """JSON columns come back as text on SQLite and MySQL/MariaDB."""
+    if isinstance(value, (str, bytes)):
+        value = json.loads(value)
+    return default if value is None else value
+
+
+def datetime_param(value):
+    """A datetime as a SQL parameter, in the stored form (naive UTC on SQLite and MySQL)."""
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def quote(name):
+    return connection.ops.quote_name(name)

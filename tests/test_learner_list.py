@@ -1,0 +1,132 @@
+"""The learner list (roster): state filters at their date edges, search, paging, permissions, query budgets."""
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from conftest import COURSE, data_queries, make_user
+from miiwrap_fidelity import api, roster
+from miiwrap_fidelity.models import Certification, LearnerStatus
+
+pytestmark = pytest.mark.django_db
+
+#: username -> (stored state, days until the certification expires; None: no certification)
+CASES = {
+    "fresh": ("not_started", None),
+    "going": ("in_progress", None),
+    "ready": ("ready", None),
+    "awaiting": ("awaiting_lead", None),
+    "cert_forever": ("certified", "never"),
+    "cert_400": ("certified", 400),
+    "cert_91": ("certified", 91),
+    "cert_89": ("certified", 89),
+    "cert_59": ("certified", 59),
+    "cert_29": ("certified", 29),
+    "cert_lapsed": ("certified", -1),
+    "expired": ("expired", None),
+    "revoked": ("revoked", None),
+}
+
+#: What each filter must list, by the definition users read in the filter's label.
+EXPECTED = {
+    "not_started": {"fresh"}, "in_progress": {"going"}, "ready": {"ready"}, "awaiting_lead": {"awaiting"},
+    "certified": {"cert_forever", "cert_400", "cert_91", "cert_89", "cert_59", "cert_29"},
+    "expiring": {"cert_89", "cert_59", "cert_29"}, "expiring_60": {"cert_59", "cert_29"}, "expiring_30": {"cert_29"},
+    "expired": {"expired", "cert_lapsed"}, "revoked": {"revoked"},
+}
+
+
+@pytest.fixture
+def course_rows(policy, lead, coach, course_key):
+    now = timezone.now()
+    for username, (state, days) in CASES.items():
+        user = make_user(username)
+        api.assign_coach(lead, course_key, coach, user)
+        certification = None
+        if days is not None:
+            certification = Certification.objects.create(
+                course_key=course_key, learner=user, policy=policy, issued_at=now - timedelta(days=10),
+                expires_at=None if days == "never" else now + timedelta(days=days), evidence_digest="x")
+        LearnerStatus.objects.filter(learner=user, course_key=course_key).update(
+            state=state, certification=certification, stale_after=None)
+    return now
+
+
+def listed(viewer, course_key, **filters):
+    return {row["learner"].username for row in api.learner_rows(api.learner_statuses(viewer, course_key, **filters)[:100])}
+
+
+@pytest.mark.parametrize("state", sorted(roster.STATE_FILTERS))
+def test_each_state_filter_lists_exactly_its_learners(course_rows, lead, coach, course_key, state):
+    assert listed(lead, course_key, state=state) == EXPECTED[state]
+    assert listed(coach, course_key, state=state) == EXPECTED[state]
+    assert api.learner_statuses(lead, course_key, state=state).count() == len(EXPECTED[state])
+
+
+def test_display_state_and_header_figures_agree_with_the_filters(course_rows, lead, course_key):
+    rows = {row["learner"].username: row for row in api.learner_rows(api.learner_statuses(lead, course_key)[:100])}
+    assert rows["cert_400"]["state"] == "certified" and rows["cert_89"]["state"] == "expiring"
+    assert rows["cert_lapsed"]["state"] == "expired" and rows["cert_lapsed"]["state_label"] == "Expired"
+    assert rows["cert_29"]["expires_at"] > timezone.now() and rows["fresh"]["expires_at"] is None
+    summary = api.learner_statuses(lead, course_key, header=True).summary
+    assert (summary["expiring_30"], summary["expiring_60"], summary["expiring"]) == (1, 2, 3)
+    assert summary["count"] == len(CASES) and summary["has_policy"] is True
+    assert roster.expiring_counts(course_key) == {"expiring_30": 1, "expiring_60": 2, "expiring": 3}
+
+
+def test_search_is_case_insensitive_and_takes_wildcards_literally(policy, lead, coach, course_key):
+    for name in ("Ana_Smith", "anaXsmith", "ana%pct", "bob!bang"):
+        api.assign_coach(lead, course_key, coach, make_user(name))
+    assert listed(lead, course_key, search="ANA_") == {"Ana_Smith"}
+    assert listed(lead, course_key, search="a%p") == {"ana%pct"}
+    assert listed(lead, course_key, search="b!b") == {"bob!bang"}
+    assert listed(lead, course_key, search="  smith ") == {"Ana_Smith", "anaXsmith"}
+    assert listed(lead, course_key, search="nobody") == set()
+
+
+@pytest.mark.parametrize("ordering", sorted(roster.ORDERINGS))
+def test_pages_cover_every_learner_once_in_order(policy, lead, coach, course_key, observe, ordering):
+    for i in range(23):
+        learner = make_user(f"p{i:02d}")
+        api.assign_coach(lead, course_key, coach, learner)
+        if i % 3 == 0:
+            observe(coach, learner, days_ago=1 + i % 5)
+    listing = api.learner_statuses(lead, course_key, ordering=ordering)
+    pages = [listing[start:start + 10] for start in (0, 10, 20)]
+    names = [values["learner"].username for page in pages for values in page]
+    assert len(names) == 23 and len(set(names)) == 23
+    assert names == [values["learner"].username for values in listing]
+    key = {"username": "learner", "state": "state", "qualifying": "qualifying_count",
+           "last_observation": "last_practice_date"}[ordering.lstrip("-")]
+    values = [row[key] for page in pages for row in page]
+    values = [(value.username if key == "learner" else value) for value in values]
+    present = [value for value in values if value is not None]
+    assert present == sorted(present, reverse=ordering.startswith("-"))
+
+
+def test_who_may_list(policy, lead, coach, coach2, stranger, learner, course_key):
+    api.assign_coach(lead, course_key, coach, learner)
+    assert listed(coach, course_key) == {learner.username}
+    assert listed(coach, course_key, search="no-such-learner") == set(), "a coach with no match: empty, not 403"
+    for viewer in (stranger, coach2, learner):
+        with pytest.raises(PermissionDenied):
+            api.learner_statuses(viewer, course_key)
+    with pytest.raises(PermissionDenied):
+        api.learner_statuses(coach, course_key, coach=coach2.pk)
+    assert listed(lead, course_key, coach=coach2.pk) == set()
+
+
+def test_workspace_page_query_budget(client, course_rows, lead, coach):
+    url = reverse("miiwrap_fidelity:workspace", args=[COURSE])
+    for user, budget in ((lead, 6), (coach, 5)):
+        client.force_login(user)
+        for params in ({}, {"state": "expiring", "search": "cert", "ordering": "-qualifying"}):
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(url, params)
+            assert response.status_code == 200
+            assert len(data_queries(queries)) <= budget, data_queries(queries)
+    assert "cert_29" in response.content.decode() and "fresh" not in response.content.decode()
