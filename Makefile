@@ -11,12 +11,12 @@ VENV := .venv
 TOOLS := .venv-tools
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help demo test bench system-packages translations clean
+.PHONY: help demo test bench bench-mariadb system-packages translations clean
 
 help:
 	@echo "make demo   - set up and serve the sandbox on http://127.0.0.1:8000"
 	@echo "make test   - run the whole test suite (tox: py312, py311, MariaDB, Open edX pins, PII check)"
-	@echo "make bench  - print performance figures"
+	@echo "make bench  - print performance figures (SQLite; make bench-mariadb: on a throwaway MariaDB)"
 
 $(VENV)/.installed: setup.py requirements/demo.txt requirements/test.txt
 	@test -n "$(PYTHON312)" || { echo "Python 3.12 is required (python3.12 on PATH or in pyenv)"; exit 1; }
@@ -56,6 +56,13 @@ test: system-packages $(TOOLS)/.installed
 
 bench: $(VENV)/.installed
 	$(VENV)/bin/python benchmarks/run.py
+
+# The same figures on MariaDB (as Open edX runs MySQL), on a server started for the run and stopped after.
+bench-mariadb: system-packages $(VENV)/.installed
+	$(VENV)/bin/pip install -q mysqlclient
+	bash scripts/mariadb.sh start
+	MIIWRAP_DB_ENGINE=mysql MIIWRAP_DB_USER=miiwrap MIIWRAP_DB_PASSWORD=miiwrap MIIWRAP_DB_PORT=3307 \
+		$(VENV)/bin/python benchmarks/run.py; status=$$?; bash scripts/mariadb.sh stop; exit $$status
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .tox build dist *.egg-info demo/db.sqlite3

@@ -18,7 +18,32 @@ sys.path.insert(0, os.path.join(HERE, "..", "demo"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sandbox_project.settings")
 os.environ["MIIWRAP_DEMO_DEBUG"] = "0"  # as in production: no per-query logging
 REEVALUATE_ONLY = len(sys.argv) == 3 and sys.argv[1] == "--reevaluate"
-os.environ["MIIWRAP_DB_NAME"] = sys.argv[2] if REEVALUATE_ONLY else os.path.join(tempfile.mkdtemp(), "bench.sqlite3")
+MYSQL = os.environ.get("MIIWRAP_DB_ENGINE") == "mysql"  # `make bench-mariadb`: the server of scripts/mariadb.sh
+if REEVALUATE_ONLY:
+    os.environ["MIIWRAP_DB_NAME"] = sys.argv[2]
+elif MYSQL:
+    os.environ["MIIWRAP_DB_NAME"] = "miiwrap_bench"
+else:
+    os.environ["MIIWRAP_DB_NAME"] = os.path.join(tempfile.mkdtemp(), "bench.sqlite3")
+
+
+def create_mysql_database():
+    """A new, empty benchmark database on the MySQL/MariaDB server the settings point at."""
+    import MySQLdb  # pylint: disable=import-error,import-outside-toplevel
+
+    server = MySQLdb.connect(host=os.environ.get("MIIWRAP_DB_HOST", "127.0.0.1"),
+                             port=int(os.environ.get("MIIWRAP_DB_PORT", "3306")),
+                             user=os.environ.get("MIIWRAP_DB_USER", "root"),
+                             password=os.environ.get("MIIWRAP_DB_PASSWORD", ""))
+    name = os.environ["MIIWRAP_DB_NAME"]
+    with server.cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
+        cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+    server.close()
+
+
+if MYSQL and not REEVALUATE_ONLY:
+    create_mysql_database()
 
 import django  # noqa: E402
 
@@ -85,11 +110,15 @@ def export_peak(course_key):
     return rows, peak
 
 
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
+
+
 def query_count(function):
+    """Statements that read or write data (not BEGIN/COMMIT, which ATOMIC_REQUESTS adds on MySQL)."""
     connection.queries_log.clear()
     with CaptureQueriesContext(connection) as queries:
         function()
-    return len(queries)
+    return sum(1 for query in queries.captured_queries if not query["sql"].upper().startswith(TRANSACTION_CONTROL))
 
 
 def timed(function, repeat=1, rounds=1):
@@ -158,7 +187,8 @@ def main():
 
     started = time.perf_counter()
     staff, coach, learners = seed()
-    print(f"seeded {LEARNERS} learners / {OBSERVATIONS} observations in {time.perf_counter() - started:.1f}s")
+    print(f"database: {connection.vendor} {connection.Database.__name__}; seeded {LEARNERS:,} learners / "
+          f"{OBSERVATIONS:,} observations in {time.perf_counter() - started:.1f}s")
     connection.close()
     subprocess.run([sys.executable, __file__, "--reevaluate", os.environ["MIIWRAP_DB_NAME"]], check=True)
     learner = learners[LEARNERS // 2]
