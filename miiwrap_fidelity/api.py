@@ -716,10 +716,13 @@ def learner_statuses(viewer, course_key, coach=None, state=None, search=None, or
     return listing
 
 
-def learner_rows(statuses):
-    """Display rows (state, next requirement...) for roster rows or ``LearnerStatus`` instances, no queries."""
+def learner_rows(statuses, reviewer=True):
+    """
+    Display rows (state, next requirement...) for roster rows or ``LearnerStatus`` instances, without
+    queries; ``reviewer=False`` words the next requirement for the learner themselves.
+    """
     now = timezone.now()
-    return [roster.row(status if isinstance(status, dict) else roster.values_of(status), now)
+    return [roster.row(status if isinstance(status, dict) else roster.values_of(status), now, reviewer)
             for status in statuses]
 
 
@@ -839,7 +842,7 @@ def sign_off(actor, learner, course_key, level=SignOff.COACH, reason=""):
             return _latest_approval(learner, course_key)
         if not decision.evidence_met:
             reasons = decision.evidence_reasons if renewing else decision.reasons
-            raise ValidationError({"evidence": [reason.message for reason in reasons]})
+            raise ValidationError({"evidence": [reason.reviewer_message for reason in reasons]})
         if level == SignOff.LEAD and policy.require_lead_signoff is False:
             raise ValidationError({"level": [_("This course's policy has no lead sign-off level.")]})
         approvals = competency.current_approvals(

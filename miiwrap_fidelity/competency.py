@@ -90,7 +90,19 @@ class Reason:
 
     @property
     def message(self):
+        """The sentence for the learner ("your latest observation...")."""
         return reason_message(self)
+
+    @property
+    def reviewer_message(self):
+        """The sentence for a coach or course staff looking at the learner ("the latest observation...")."""
+        return reason_message(self, reviewer=True)
+
+
+def reason_messages(reason_dicts, reviewer=False):
+    """Sentences for stored reasons (``Reason.as_dict`` values), for the learner or for a reviewer."""
+    reasons = [Reason.from_dict(item) for item in reason_dicts or []]
+    return [reason.reviewer_message if reviewer else reason.message for reason in reasons]
 
 
 @dataclass(frozen=True)
@@ -277,8 +289,11 @@ def _stale_after(rules, observations, today, active_certification):
     return datetime.combine(min(leaving), time.min, tzinfo=timezone.utc)
 
 
-def reason_message(reason):  # pylint: disable=too-many-return-statements
-    """A sentence for the learner, in the active language, in developmental wording."""
+def reason_message(reason, reviewer=False):  # pylint: disable=too-many-return-statements
+    """
+    A sentence in the active language, in developmental wording: addressed to the learner, or
+    (``reviewer``) about the learner, for their coaches and course staff.
+    """
     params = reason.params
     code = reason.code
     if code == "observations_short":
@@ -296,18 +311,30 @@ def reason_message(reason):  # pylint: disable=too-many-return-statements
             params["need"],
         ) % params
     if code == "critical_not_met_latest":
-        names = params.get("labels") or params["indicators"]
+        values = {"indicators": ", ".join(params.get("labels") or params["indicators"]), "date": params["date"]}
+        if reviewer:
+            return _("Next step: the essential indicator(s) %(indicators)s were not yet met in the latest "
+                     "observation (%(date)s).") % values
         return _("Next step: the essential indicator(s) %(indicators)s were not yet met in your latest "
-                 "observation (%(date)s).") % {"indicators": ", ".join(names), "date": params["date"]}
+                 "observation (%(date)s).") % values
     if code == "latest_all_not_applicable":
+        if reviewer:
+            return _("The latest observation (%(date)s) had no applicable indicators, so it does not count.") % params
         return _("Your latest observation (%(date)s) had no applicable indicators, so it does not count.") % params
     if code == "coach_signoff_missing":
-        return _("Your coach has not signed off your competency yet.")
+        return _("Waiting for a coach's sign-off.") if reviewer else _(
+            "Your coach has not signed off your competency yet.")
     if code == "lead_signoff_missing":
-        return _("A certification lead has not confirmed your competency yet.")
+        return _("Waiting for a certification lead to confirm competency.") if reviewer else _(
+            "A certification lead has not confirmed your competency yet.")
     if code == "certification_revoked":
+        if reviewer:
+            return _("The certification was revoked on %(date)s.") % params
         return _("Your certification was revoked on %(date)s; talk with your coach about the next steps.") % params
     if code == "certification_expired":
+        if reviewer:
+            return _("The certification expired on %(date)s; recertification needs fresh observations and "
+                     "sign-off.") % params
         return _("Your certification expired on %(date)s; recertification needs fresh observations and "
                  "sign-off.") % params
     if code == "observer_not_calibrated":

@@ -250,10 +250,10 @@ def _reasons_text(value):
 
 
 @functools.lru_cache(maxsize=4096)
-def _next_step(language, reasons_text):  # pylint: disable=unused-argument  (part of the cache key)
+def _next_step(language, reasons_text, reviewer):  # pylint: disable=unused-argument  (language: cache key)
     """The first reason's sentence. Many rows share their reasons, so sentences are translated once."""
     reasons = json.loads(reasons_text)
-    return competency.Reason.from_dict(reasons[0]).message if reasons else ""
+    return competency.reason_messages(reasons[:1], reviewer=reviewer)[0] if reasons else ""
 
 
 @functools.lru_cache(maxsize=256)
@@ -273,8 +273,11 @@ def display_state(values, now=None):
     return values["state"]
 
 
-def row(values, now=None):
-    """What the learner list shows for one row (from ``Roster`` slices or ``values_of``)."""
+def row(values, now=None, reviewer=True):
+    """
+    What the learner list shows for one row (from ``Roster`` slices or ``values_of``); the next step
+    is worded for the coaches and staff who read lists, or (``reviewer=False``) for the learner.
+    """
     state, language = display_state(values, now), get_language()
     return {
         "learner": values["learner"],
@@ -284,6 +287,6 @@ def row(values, now=None):
         "required": values["required_count"],
         "last_practice_date": values["last_practice_date"],
         "last_percent": values["last_percent"],
-        "next_step": _next_step(language, values["reasons"]),
+        "next_step": _next_step(language, values["reasons"], reviewer),
         "expires_at": values["expires_at"],
     }

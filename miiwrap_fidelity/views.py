@@ -53,11 +53,10 @@ def _status_context(viewer, learner, course_key):
     if policy is None:
         return {"policy": None}
     status = api.learner_status(viewer, learner, course_key)
-    reasons = [api.competency.Reason.from_dict(item) for item in status.reasons]
     return {
         "policy": policy,
         "status": status,
-        "reasons": [reason.message for reason in reasons],
+        "reasons": api.competency.reason_messages(status.reasons, reviewer=viewer.pk != learner.pk),
         "certification": api.certification_status(learner, course_key),
     }
 

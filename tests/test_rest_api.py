@@ -33,7 +33,15 @@ def test_coach_workflow_through_the_api(client, ready_learner, coach, indicators
     client.force_login(coach)
     rows = get(client, "learners/").json()
     assert rows["count"] == 1 and rows["results"][0]["state"] == "ready"
-    assert rows["results"][0]["next_requirement"] == "Your coach has not signed off your competency yet."
+    assert rows["results"][0]["next_requirement"] == "Waiting for a coach's sign-off.", "worded for the coach"
+    detail = get(client, f"learners/{ready_learner.pk}/").json()
+    assert [reason["message"] for reason in detail["reasons"]] == ["Waiting for a coach's sign-off."]
+    client.force_login(ready_learner)
+    detail = get(client, f"learners/{ready_learner.pk}/").json()
+    assert detail["next_requirement"] == "Your coach has not signed off your competency yet.", "worded for the learner"
+    assert detail["reasons"] == [{"code": "coach_signoff_missing", "params": {},
+                                  "message": "Your coach has not signed off your competency yet."}]
+    client.force_login(coach)
     created = send(client, "post", "observations/", observation_payload(ready_learner, indicators))
     assert created.status_code == 201 and created.json()["status"] == "draft"
     draft = created.json()

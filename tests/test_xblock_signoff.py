@@ -56,6 +56,8 @@ def test_coach_handler_errors_are_400_with_messages(client, workbench, assigned,
     client.force_login(coach)
     assert call(client, SIGNOFF, "learner_state", {})[0] == 400
     assert call(client, SIGNOFF, "learner_state", {"learner_id": "nobody-like-this"})[0] == 400
+    status, body = call(client, SIGNOFF, "learner_state", {"learner_id": assigned.pk})
+    assert status == 200 and "Waiting for a coach's sign-off." in body["status"]["reasons"], "worded for the coach"
     status, body = call(client, SIGNOFF, "decide", {"learner_id": assigned.pk, "action": "approve"})
     assert status == 400 and "0 of 3 qualifying observations" in body["errors"]["evidence"][0]
     assert call(client, SIGNOFF, "decide", {"learner_id": assigned.pk, "action": "explode"})[0] == 400

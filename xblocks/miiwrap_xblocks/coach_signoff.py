@@ -32,8 +32,8 @@ def _observation_summary(observation):
     }
 
 
-def _status_summary(status, certification):
-    reasons = [api.competency.Reason.from_dict(item).message for item in status.reasons]
+def _status_summary(status, certification, reviewer=False):
+    reasons = api.competency.reason_messages(status.reasons, reviewer=reviewer)
     return {
         "state": status.state, "state_label": str(status.get_state_display()),
         "qualifying": status.qualifying_count, "required": status.required_count, "reasons": reasons,
@@ -125,7 +125,7 @@ class CoachSignOffXBlock(XBlock):
         status = api.learner_status(user, learner, course)
         return {
             "learner": {"id": learner.pk, "username": learner.username},
-            "status": _status_summary(status, api.certification_status(learner, course)),
+            "status": _status_summary(status, api.certification_status(learner, course), reviewer=True),
             "observations": [_observation_summary(o) for o in
                              api.observations_for(user, learner, course, include_drafts=True)],
             "reflections": [

@@ -87,10 +87,12 @@ class LearnerDetailView(CourseView):
     def get(self, request, course_id, user_id):
         learner = api.get_user(user_id, "learner")
         status_row = api.learner_status(request.user, learner, self.course_key)
-        row = api.learner_rows([status_row])[0]
-        reasons = [api.competency.Reason.from_dict(item) for item in status_row.reasons]
+        reviewer = request.user.pk != learner.pk
+        row = api.learner_rows([status_row], reviewer=reviewer)[0]
+        messages = api.competency.reason_messages(status_row.reasons, reviewer=reviewer)
         return Response({**s.learner_row_out(row),
-                         "reasons": [{**reason.as_dict(), "message": reason.message} for reason in reasons],
+                         "reasons": [{**reason, "message": message} for reason, message in zip(status_row.reasons,
+                                                                                              messages)],
                          "certification": api.certification_status(learner, self.course_key)})
 
 
