@@ -25,6 +25,7 @@ def bar_svg(chart_id, title, rows, maximum=100, unit="%"):
             length = max(1.0, BAR_W * min(value, maximum) / maximum) if maximum else 0
             parts.append(f'<rect x="{LABEL_W}" y="{y + 4}" width="{length:.1f}" height="16" fill="#0a3055"/>')
             text = f"{value:g}{unit}"
-        parts.append(f'<text x="{LABEL_W + BAR_W + 8}" y="{y + 17}" font-size="13" fill="#1b1b1b">{escape(text)}</text>')
+        parts.append(f'<text x="{LABEL_W + BAR_W + 8}" y="{y + 17}" font-size="13" fill="#1b1b1b">'
+                     f'{escape(text)}</text>')
     parts.append("</svg>")
     return "".join(parts)

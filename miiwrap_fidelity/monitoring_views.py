@@ -45,8 +45,8 @@ def reliability(request, course_key):
         "policy": api.get_policy(course_key)})
 
 
-BAND_LABELS = {"high": gettext_noop("High"), "adequate": gettext_noop("Adequate"), "borderline": gettext_noop("Borderline"),
-               "low": gettext_noop("Low")}
+BAND_LABELS = {"high": gettext_noop("High"), "adequate": gettext_noop("Adequate"),
+               "borderline": gettext_noop("Borderline"), "low": gettext_noop("Low")}
 
 
 @course_view

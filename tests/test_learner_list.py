@@ -57,7 +57,8 @@ def course_rows(policy, lead, coach, course_key):
 
 
 def listed(viewer, course_key, **filters):
-    return {row["learner"].username for row in api.learner_rows(api.learner_statuses(viewer, course_key, **filters)[:100])}
+    rows = api.learner_rows(api.learner_statuses(viewer, course_key, **filters)[:100])
+    return {row["learner"].username for row in rows}
 
 
 @pytest.mark.parametrize("state", sorted(roster.STATE_FILTERS))

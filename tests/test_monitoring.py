@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from conftest import COURSE, data_queries, make_user, ratings_for
 from miiwrap_fidelity import api, tasks
-from miiwrap_fidelity.models import Certification, CompetencyPolicy, DriftAlert, LearnerStatus, Observation
+from miiwrap_fidelity.models import Certification, DriftAlert, LearnerStatus, Observation
 from sandbox.models import TrackingEvent
 
 pytestmark = pytest.mark.django_db

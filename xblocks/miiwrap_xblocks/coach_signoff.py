@@ -182,7 +182,8 @@ class CoachSignOffXBlock(XBlock):
         course = self._course()
         learner = self._learner(user, data, course)
         api.comment_on_reflection(user, data.get("reflection_id"), data.get("text"))
-        return {"message": context.gettext(self, _("Comment added.")), "state": self._learner_state(user, learner, course)}
+        return {"message": context.gettext(self, _("Comment added.")),
+                "state": self._learner_state(user, learner, course)}
 
     @staticmethod
     def workbench_scenarios():

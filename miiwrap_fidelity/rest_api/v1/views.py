@@ -185,7 +185,8 @@ class PolicyView(CourseView):
         data = self.valid(s.PolicyInput, partial=partial)
         if not partial and "instrument_version" not in data:
             raise ValidationError({"instrument_version": [_("This field is required.")]})
-        if "instrument_version" in data and not InstrumentVersion.objects.filter(pk=data["instrument_version"]).exists():
+        if "instrument_version" in data and not InstrumentVersion.objects.filter(
+                pk=data["instrument_version"]).exists():
             raise ValidationError({"instrument_version": [_("No such instrument version.")]})
         return Response(s.policy_out(api.save_policy(self.request.user, self.course_key, **data)))
 

@@ -1,0 +1,202 @@
+"""A course's competency policy and its coach assignments (one by one or from a CSV file)."""
+import csv
+import io
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .. import audit, evaluation
+from ..models import CoachAssignment, CompetencyPolicy, LearnerStatus
+from .inputs import get_user, parse_course_key
+from .roles import is_course_staff, require
+
+
+def get_policy(course_key):
+    """The course's enabled competency policy, or None (stock Open edX behaviour)."""
+    return CompetencyPolicy.objects.filter(course_key=parse_course_key(course_key), enabled=True).select_related(
+        "instrument_version"
+    ).first()
+
+
+def require_policy(course_key):
+    policy = get_policy(course_key)
+    if policy is None:
+        raise ValidationError({"course_key": [_("This course has no competency policy.")]})
+    return policy
+
+
+POLICY_FIELDS = (
+    "enabled", "instrument_version", "min_observations", "min_percent", "window_days", "critical_required",
+    "min_distinct_observers", "require_lead_signoff", "validity_months", "mode", "drift_window_observations",
+    "drift_window_days", "drift_min_observations", "require_calibration", "calibration_threshold",
+)
+
+
+def save_policy(actor, course_key, **fields):
+    """Create or update a course's policy (course staff only); validates every field."""
+    course_key = parse_course_key(course_key)
+    require(is_course_staff(actor, course_key), _("Only course staff can change the competency policy."))
+    unknown = set(fields) - set(POLICY_FIELDS)
+    if unknown:
+        raise ValidationError({name: [_("Unknown policy setting.")] for name in sorted(unknown)})
+    with transaction.atomic():
+        policy = CompetencyPolicy.objects.filter(course_key=course_key).first() or CompetencyPolicy(
+            course_key=course_key
+        )
+        for name, value in fields.items():
+            setattr(policy, name if name != "instrument_version" else "instrument_version_id",
+                    getattr(value, "pk", value))
+        policy.full_clean()
+        policy.save()
+        audit.record("policy.saved", policy, actor=actor, course_key=course_key)
+        from .. import tasks  # pylint: disable=import-outside-toplevel
+
+        transaction.on_commit(lambda: tasks.reevaluate_course.delay(str(course_key)), robust=True)
+    return policy
+
+
+def assign_coach(actor, course_key, coach, learner):
+    """Assign ``coach`` to ``learner`` (course staff only); assigning twice changes nothing."""
+    course_key = parse_course_key(course_key)
+    require(is_course_staff(actor, course_key), _("Only course staff can assign coaches."))
+    coach, learner = get_user(coach, "coach"), get_user(learner, "learner")
+    if coach.pk == learner.pk:
+        raise ValidationError({"coach": [_("A learner cannot coach themselves.")]})
+    with transaction.atomic():
+        assignment, created = CoachAssignment.objects.get_or_create(
+            course_key=course_key, coach=coach, learner=learner
+        )
+        if created:
+            audit.record("coach.assigned", assignment, actor=actor, subject_user_id=learner.pk,
+                         course_key=course_key)
+            _ensure_status(learner, course_key)
+    return assignment
+
+
+def _ensure_status(learner, course_key):
+    """Give a newly assigned learner a status row, so that every list is one table."""
+    policy = get_policy(course_key)
+    if policy is not None:
+        evaluation.refresh(policy, learner.pk, course_key)
+    else:
+        LearnerStatus.objects.get_or_create(learner=learner, course_key=course_key,
+                                            defaults={"evaluated_at": timezone.now()})
+
+
+def unassign_coach(actor, assignment_id):
+    """Remove a coach assignment (course staff only)."""
+    assignment = CoachAssignment.objects.filter(pk=assignment_id).first() if str(assignment_id).isdigit() else None
+    if assignment is None:
+        raise ValidationError({"assignment": [_("No such coach assignment.")]})
+    require(is_course_staff(actor, assignment.course_key), _("Only course staff can assign coaches."))
+    with transaction.atomic():
+        audit.record("coach.unassigned", assignment, actor=actor, subject_user_id=assignment.learner_id,
+                     course_key=assignment.course_key)
+        assignment.delete()
+
+
+def coach_assignments(viewer, course_key):
+    """The course's assignments (staff) or the viewer's own (a coach)."""
+    course_key = parse_course_key(course_key)
+    assignments = CoachAssignment.objects.filter(course_key=course_key).select_related("coach", "learner")
+    if is_course_staff(viewer, course_key):
+        return assignments.order_by("learner__username", "coach__username")
+    require(getattr(viewer, "is_authenticated", False), _("Sign in first."))
+    return assignments.filter(coach_id=viewer.pk).order_by("learner__username")
+
+
+MAX_CSV_ROWS = 5000
+
+
+MAX_CSV_BYTES = 1024 * 1024
+
+
+def read_csv_upload(upload):
+    """The text of an uploaded CSV file (UTF-8, at most 1 MB); ``ValidationError`` keyed ``file``."""
+    if upload is None:
+        raise ValidationError({"file": [_("Attach a CSV file.")]})
+    if upload.size > MAX_CSV_BYTES:
+        raise ValidationError({"file": [_("The file is larger than 1 MB.")]})
+    try:
+        return upload.read().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValidationError({"file": [_("Save the file as UTF-8 text.")]}) from exc
+
+
+def assign_coaches_from_csv(actor, course_key, text):
+    """
+    Assign coaches from CSV text with a ``coach,learner`` header (usernames or ids).
+
+    All or nothing: when any row is wrong nothing is assigned, and the report says which rows and
+    why. Returns ``(report, assigned_count)``; each report row is ``{"row", "coach", "learner",
+    "status", "errors"}`` with status "assigned", "unchanged" or "error".
+    """
+    course_key = parse_course_key(course_key)
+    require(is_course_staff(actor, course_key), _("Only course staff can assign coaches."))
+    rows = _csv_rows(text)
+    report, users = [], {user.username: user for user in get_user_model().objects.filter(
+        username__in={value for row in rows for value in (row[1], row[2])})}
+    for line, coach_name, learner_name in rows:
+        errors = []
+        coach, learner = users.get(coach_name), users.get(learner_name)
+        if coach is None:
+            errors.append(_("Unknown coach username."))
+        if learner is None:
+            errors.append(_("Unknown learner username."))
+        if coach is not None and coach == learner:
+            errors.append(_("A learner cannot coach themselves."))
+        report.append({"row": line, "coach": coach_name, "learner": learner_name,
+                       "status": "error" if errors else "pending", "errors": errors})
+    if any(item["status"] == "error" for item in report):
+        return report, 0
+    assigned = 0
+    with transaction.atomic():
+        existing = set(CoachAssignment.objects.filter(course_key=course_key).values_list("coach__username",
+                                                                                         "learner__username"))
+        for item in report:
+            if (item["coach"], item["learner"]) in existing:
+                item["status"] = "unchanged"
+                continue
+            assign_coach(actor, course_key, users[item["coach"]], users[item["learner"]])
+            existing.add((item["coach"], item["learner"]))
+            item["status"] = "assigned"
+            assigned += 1
+    return report, assigned
+
+
+def _csv_rows(text):
+
+    if not isinstance(text, str) or not text.strip():
+        raise ValidationError({"file": [_("The file is empty.")]})
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    try:
+        header = [cell.strip().lower() for cell in next(reader)]
+        body = list(reader)
+    except csv.Error as exc:
+        raise ValidationError({"file": [_("This is not a CSV file.")]}) from exc
+    if header[:2] != ["coach", "learner"]:
+        raise ValidationError({"file": [_("The first line must be the header: coach,learner")]})
+    if len(body) > MAX_CSV_ROWS:
+        raise ValidationError({"file": [_("At most %(max)s rows per file.") % {"max": MAX_CSV_ROWS}]})
+    rows = [(number, (cells + ["", ""])[0].strip(), (cells + ["", ""])[1].strip())
+            for number, cells in enumerate(body, start=2) if any(cell.strip() for cell in cells)]
+    if not rows:
+        raise ValidationError({"file": [_("The file has no rows after the header.")]})
+    return rows
+
+
+def course_coaches(course_key):
+    """The users who coach someone in the course, by username (for the staff's coach filter)."""
+    return list(get_user_model().objects.filter(
+        pk__in=CoachAssignment.objects.filter(course_key=parse_course_key(course_key)).values("coach_id")
+    ).order_by("username"))
+
+
+def coached_learner_ids(coach, course_key):
+    return list(
+        CoachAssignment.objects.filter(course_key=parse_course_key(course_key), coach_id=coach.pk)
+        .values_list("learner_id", flat=True)
+    )

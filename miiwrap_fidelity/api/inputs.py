@@ -1,0 +1,52 @@
+"""Input helpers shared by the api: course keys, users, dates, text limits."""
+from datetime import date
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from opaque_keys import InvalidKeyError
+from opaque_keys.edx.keys import CourseKey
+
+
+def parse_course_key(value):
+    """A ``CourseKey`` from a key or its string; ``ValidationError`` when it is not one."""
+    if isinstance(value, CourseKey):
+        return value
+    try:
+        return CourseKey.from_string(str(value))
+    except InvalidKeyError as exc:
+        raise ValidationError({"course_key": [_("Not a valid course id.")]}) from exc
+
+
+def get_user(user_or_id, field="user"):
+    """A user from a user, an id or a username; ``ValidationError`` naming ``field`` if unknown."""
+    model = get_user_model()
+    if isinstance(user_or_id, model):
+        return user_or_id
+    lookup = {"pk": user_or_id} if isinstance(user_or_id, int) or str(user_or_id).isdigit() else {
+        "username": str(user_or_id)
+    }
+    try:
+        return model.objects.get(**lookup)
+    except (model.DoesNotExist, ValueError) as exc:
+        raise ValidationError({field: [_("No such user.")]}) from exc
+
+
+def clean_date(value, field):
+    if isinstance(value, date):
+        parsed = value
+    else:
+        try:
+            parsed = date.fromisoformat(str(value))
+        except ValueError as exc:
+            raise ValidationError({field: [_("Enter a date as YYYY-MM-DD.")]}) from exc
+    if parsed > timezone.now().date():
+        raise ValidationError({field: [_("The practice date cannot be in the future.")]})
+    return parsed
+
+
+MAX_NOTE_CHARS = 4000
+
+
+MAX_REASON_CHARS = 2000

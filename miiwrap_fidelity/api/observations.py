@@ -1,0 +1,200 @@
+"""Observations of practice: drafts, submission, blind co-rating, and who may read them."""
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .. import audit, evaluation, events, privacy, rubric
+from ..models import Indicator, IndicatorRating, Observation
+from ..validation import clean_text, collect
+from .courses import require_policy
+from .inputs import MAX_NOTE_CHARS, clean_date, get_user, parse_course_key
+from .roles import can_view_learner, is_course_staff, require, require_coach
+from .status import announce_change
+
+OBSERVATION_SETTINGS = Observation.SETTING_CHOICES
+
+
+@dataclass
+class ObservationResult:
+    observation: Observation
+    warnings: list
+
+
+def version_indicators(version_id):
+    return list(Indicator.objects.filter(version_id=version_id).order_by("position", "id"))
+
+
+def save_observation(actor, learner, course_key, data, observation_id=None, submit=False):
+    """
+    Create or update a draft observation, optionally submitting it.
+
+    ``data``: ``practice_date`` (YYYY-MM-DD), ``setting``, ``overall_note``, ``ratings`` (see
+    ``rubric``), and for an edit the ``revision`` the editor started from. Submission requires
+    every indicator rated and makes the observation final.
+    """
+    course_key = parse_course_key(course_key)
+    learner = get_user(learner, "learner")
+    require_coach(actor, learner, course_key)
+    policy = require_policy(course_key)
+    if not isinstance(data, dict):
+        raise ValidationError({"data": [_("Expected an object.")]})
+    errors = {}
+    practice_date = collect(errors, clean_date, data.get("practice_date"), "practice_date")
+    setting = data.get("setting")
+    if setting not in dict(Observation.SETTING_CHOICES):
+        errors["setting"] = [_("Choose the setting of the observed practice.")]
+    note = collect(errors, clean_text, data.get("overall_note"), "overall_note", MAX_NOTE_CHARS)
+    with transaction.atomic():
+        observation = collect(errors, _editable_observation, observation_id, learner, course_key,
+                              data.get("revision"), errors)
+        if observation is None:
+            raise ValidationError(errors)
+        if not observation.pk:
+            primary = collect(errors, _co_rating_target, actor, learner, course_key, data)
+            if primary is not None:
+                # A co-rating rates the same practice session: its date and setting are the session's.
+                observation.co_observation_of, observation.is_reference = primary, data.get("is_reference") is True
+                practice_date, setting = primary.practice_date, primary.setting
+                errors.pop("practice_date", None)
+                errors.pop("setting", None)
+        version_id = observation.instrument_version_id if observation.pk else policy.instrument_version_id
+        ratings = collect(errors, rubric.clean_ratings, version_indicators(version_id), data.get("ratings"),
+                          require_all=submit)
+        if errors:
+            raise ValidationError(errors)
+        observation.observer = actor if not observation.pk else observation.observer
+        observation.instrument_version_id = version_id
+        observation.practice_date, observation.setting, observation.overall_note = practice_date, setting, note
+        observation.revision = (observation.revision or 0) + 1 if observation.pk else 1
+        if submit:
+            met, applicable, critical_missed = rubric.score(ratings)
+            observation.met_count, observation.applicable_count = met, applicable
+            observation.critical_missed = critical_missed
+            observation.status = Observation.SUBMITTED
+            observation.submitted_at = timezone.now()
+        observation.save()
+        observation.ratings.all().delete()
+        IndicatorRating.objects.bulk_create(
+            IndicatorRating(observation=observation, indicator=r.indicator, level=r.level,
+                            strength=r.strength, next_step=r.next_step)
+            for r in ratings.values()
+        )
+        audit.record("observation.submitted" if submit else "observation.saved", observation, actor=actor,
+                     subject_user_id=learner.pk, course_key=course_key)
+        if submit and observation.is_reference and policy.require_calibration:
+            from .. import tasks  # pylint: disable=import-outside-toplevel
+
+            transaction.on_commit(lambda: tasks.reevaluate_course.delay(str(course_key)), robust=True)
+        if submit:
+            decision, _certification, new_alerts = evaluation.refresh(policy, learner.pk, course_key)
+            announce_change(learner.pk, course_key, decision.state, "observation_submitted")
+            events.observation_submitted(observation)
+            for alert in new_alerts:
+                events.drift_alert(alert)
+    texts = [note] + [t for r in ratings.values() for t in (r.strength, r.next_step)]
+    warnings = sorted({kind for text in texts for kind in privacy.identifier_warnings(text)})
+    return ObservationResult(observation, warnings)
+
+
+def _co_rating_target(actor, learner, course_key, data):
+    """The session (primary observation) a new co-rating rates, or None for an ordinary observation."""
+    target = data.get("co_observation_of")
+    if target in (None, ""):
+        if data.get("is_reference"):
+            raise ValidationError({"is_reference": [_("A reference rating rates an observed session.")]})
+        return None
+    primary = Observation.objects.filter(pk=target, learner=learner, course_key=course_key,
+                                         co_observation_of__isnull=True).first() if str(target).isdigit() else None
+    if primary is None:
+        raise ValidationError({"co_observation_of": [_("No such observed session of this learner.")]})
+    if primary.observer_id == actor.pk:
+        raise ValidationError({"co_observation_of": [_("A co-rating comes from another observer.")]})
+    if primary.co_ratings.filter(observer=actor).exists():
+        raise ValidationError({"co_observation_of": [_("You have already rated this session.")]})
+    if data.get("is_reference") is not True and primary.status != Observation.DRAFT:
+        raise ValidationError({"co_observation_of": [_(
+            "Co-ratings are made for the same session while the first rating is still a draft, so that "
+            "neither observer sees the other's ratings.")]})
+    if data.get("is_reference") is True and not is_course_staff(actor, course_key):
+        raise ValidationError({"is_reference": [_("Only course staff give reference ratings.")]})
+    return primary
+
+
+def _editable_observation(observation_id, learner, course_key, revision, errors):
+    if observation_id in (None, ""):
+        return Observation(learner=learner, course_key=course_key)
+    if isinstance(observation_id, bool) or not str(observation_id).isdigit():
+        raise ValidationError({"observation": [_("No such observation for this learner.")]})
+    observation = Observation.objects.select_for_update().filter(
+        pk=observation_id, learner=learner, course_key=course_key
+    ).first()
+    if observation is None:
+        raise ValidationError({"observation": [_("No such observation for this learner.")]})
+    if observation.status == Observation.SUBMITTED:
+        raise ValidationError({"observation": [_("This observation was submitted and can no longer change.")]})
+    if revision is not None and str(revision) != str(observation.revision):
+        errors["revision"] = [_("Someone else changed this draft since you opened it; reload it first.")]
+    return observation
+
+
+def get_observation(viewer, course_key, observation_id):
+    """One observation of the course, if ``viewer`` may see it (drafts: its coaches and staff only)."""
+    course_key = parse_course_key(course_key)
+    observation = Observation.objects.filter(pk=observation_id, course_key=course_key).exclude(
+        Q(status=Observation.DRAFT) & ~Q(observer_id=viewer.pk)).select_related(
+        "observer", "co_observation_of").prefetch_related("ratings__indicator", "co_ratings").first() \
+        if str(observation_id).isdigit() else None
+    if observation is None:
+        raise Http404(_("No such observation."))
+    require(can_view_learner(viewer, observation.learner_id, course_key), _("You cannot see this learner's records."))
+    if observation.status == Observation.DRAFT and viewer.pk == observation.learner_id:
+        raise Http404(_("No such observation."))
+    if _hidden_from(viewer, observation):
+        raise PermissionDenied(_("Co-ratings stay hidden until both observers have submitted."))
+    return observation
+
+
+def observations_for(viewer, learner, course_key, include_drafts=False):
+    """A learner's observations with ratings, for the learner, their coaches and staff."""
+    course_key = parse_course_key(course_key)
+    learner = get_user(learner, "learner")
+    require(can_view_learner(viewer, learner, course_key), _("You cannot see this learner's records."))
+    queryset = Observation.objects.filter(learner=learner, course_key=course_key)
+    if not include_drafts or viewer.pk == learner.pk:
+        queryset = queryset.filter(status=Observation.SUBMITTED)
+    else:  # a draft is its observer's work in progress
+        queryset = queryset.filter(Q(status=Observation.SUBMITTED) | Q(observer_id=viewer.pk))
+    if viewer.pk == learner.pk:
+        queryset = queryset.filter(co_observation_of__isnull=True)  # co-ratings serve rater agreement
+    observations = list(queryset.select_related("observer", "co_observation_of").prefetch_related(
+        "ratings__indicator", "co_ratings"))
+    return [o for o in observations if not _hidden_from(viewer, o)]
+
+
+def sessions_open_for_co_rating(viewer, learner, course_key):
+    """Other observers' draft observations of the learner that ``viewer`` may co-rate (no ratings shown)."""
+    course_key = parse_course_key(course_key)
+    require_coach(viewer, learner, course_key)
+    return list(Observation.objects.filter(
+        learner=learner, course_key=course_key, status=Observation.DRAFT, co_observation_of__isnull=True,
+    ).exclude(observer_id=viewer.pk).exclude(co_ratings__observer_id=viewer.pk).select_related("observer"))
+
+
+def _hidden_from(viewer, observation):
+    """
+    Co-raters rate blind: each side of a co-rated session is hidden from the other side's observer
+    until both are submitted.
+    """
+    if observation.observer_id == viewer.pk:
+        return False
+    if observation.co_observation_of_id is not None:
+        primary = observation.co_observation_of
+        return primary.observer_id == viewer.pk and not (
+            primary.status == observation.status == Observation.SUBMITTED)
+    return any(co.observer_id == viewer.pk and not (co.status == observation.status == Observation.SUBMITTED)
+               for co in observation.co_ratings.all())

@@ -1,0 +1,87 @@
+"""Fidelity monitoring for coaches and leads: drift alerts, rater agreement, the leader view, exports."""
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .. import aggregates, audit, drift, exports, monitoring
+from ..models import CoachAssignment, DriftAlert, Indicator
+from ..validation import clean_text
+from .courses import get_policy, require_policy
+from .inputs import MAX_REASON_CHARS, get_user, parse_course_key
+from .roles import can_view_learner, is_course_staff, require, require_coach
+
+
+def drift_alerts(viewer, course_key, learner=None, include_resolved=False):
+    """
+    Drift alerts: a learner's own, a coach's learners', or the whole course's for staff.
+    Two or three queries, whatever the number of alerts.
+    """
+    course_key = parse_course_key(course_key)
+    alerts = DriftAlert.objects.filter(course_key=course_key).select_related("learner", "acknowledged_by")
+    if not include_resolved:
+        alerts = alerts.filter(resolved_at__isnull=True)
+    if learner is not None:
+        learner = get_user(learner, "learner")
+        require(can_view_learner(viewer, learner, course_key), _("You cannot see this learner's records."))
+        return alerts.filter(learner=learner)
+    if is_course_staff(viewer, course_key):
+        return alerts
+    require(getattr(viewer, "is_authenticated", False), _("Sign in first."))
+    return alerts.filter(learner_id__in=CoachAssignment.objects.filter(
+        course_key=course_key, coach_id=viewer.pk).values("learner_id"))
+
+
+def alert_rows(alerts, course_key):
+    """Alerts with their developmental message (one query for the indicator labels)."""
+    policy = get_policy(course_key)
+    labels = dict(Indicator.objects.filter(version_id=policy.instrument_version_id).values_list("key", "label")) \
+        if policy else {}
+
+    return [{"alert": alert, "message": drift.alert_message(alert.kind, alert.details,
+                                                            labels.get(alert.indicator_key, alert.indicator_key))}
+            for alert in alerts]
+
+
+def acknowledge_alert(actor, alert_id, plan_note):
+    """A coach (or staff) acknowledges an alert with a coaching plan note."""
+    alert = DriftAlert.objects.filter(pk=alert_id).first() if str(alert_id).isdigit() else None
+    if alert is None:
+        raise ValidationError({"alert": [_("No such alert.")]})
+    require_coach(actor, alert.learner_id, alert.course_key)
+    note = clean_text(plan_note, "plan_note", MAX_REASON_CHARS, required=True)
+    with transaction.atomic():
+        alert.acknowledged_at, alert.acknowledged_by, alert.plan_note = timezone.now(), actor, note
+        alert.save(update_fields=["acknowledged_at", "acknowledged_by", "plan_note"])
+        audit.record("drift_alert.acknowledged", alert, actor=actor, subject_user_id=alert.learner_id,
+                     course_key=alert.course_key)
+    return alert
+
+
+def reliability_report(viewer, course_key):
+    """Rater agreement per pair and coach, leniency and calibration (course staff only)."""
+    course_key = parse_course_key(course_key)
+    require(is_course_staff(viewer, course_key), _("Only course staff can see rater agreement."))
+    return monitoring.reliability_report(course_key)
+
+
+def leader_view(viewer, course_key):
+    """Course aggregates with small cells suppressed (course staff and certification leads)."""
+    course_key = parse_course_key(course_key)
+    require(is_course_staff(viewer, course_key), _("Only course staff can see the leader view."))
+    policy = require_policy(course_key)
+
+    return aggregates.leader_view(course_key, policy)
+
+
+def export_lines(viewer, course_key, kind):
+    """A streamed CSV export (course staff only); ``Http404`` for an unknown kind."""
+
+    course_key = parse_course_key(course_key)
+    require(is_course_staff(viewer, course_key), _("Only course staff can export records."))
+    if kind not in exports.EXPORTS:
+        raise Http404(_("No such export."))
+    with transaction.atomic():
+        audit.record("export." + kind, None, actor=viewer, course_key=course_key)
+    return exports.rows(kind, course_key)

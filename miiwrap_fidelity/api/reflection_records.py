@@ -1,0 +1,105 @@
+"""Learners' reflections on their practice and their coaches' comments."""
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .. import audit, reflections
+from ..models import Reflection, ReflectionComment
+from ..validation import clean_text, collect
+from .courses import get_policy
+from .inputs import MAX_REASON_CHARS, get_user, parse_course_key
+from .observations import version_indicators
+from .roles import can_view_learner, require, require_coach
+
+
+def policy_indicators(course_key):
+    """The indicators of the course policy's instrument (empty when the course has no policy)."""
+    policy = get_policy(course_key)
+    return version_indicators(policy.instrument_version_id) if policy else []
+
+
+def clean_reflection_prompts(course_key, prompts):
+    """Validate an author's prompts against the course's rubric (used by the XBlock's Studio view)."""
+    indicators = policy_indicators(course_key) if course_key else []
+    return reflections.clean_prompts(prompts, [i.key for i in indicators] if indicators else None)
+
+
+def get_reflection(viewer, learner, course_key, block_id):
+    course_key = parse_course_key(course_key)
+    learner = get_user(learner, "learner")
+    require(can_view_learner(viewer, learner, course_key), _("You cannot see this learner's records."))
+    return Reflection.objects.filter(learner=learner, block_id=str(block_id)).prefetch_related(
+        "comments__author"
+    ).first()
+
+
+def save_reflection(learner, course_key, block_id, exercise, answers, self_ratings=None, submit=False):
+    """
+    Save the learner's draft answers, or submit them (final; completion is then published).
+
+    ``exercise``: the block's ``title``, ``prompts``, ``min_length`` and ``self_rating`` settings.
+    """
+    course_key = parse_course_key(course_key)
+    if not getattr(learner, "is_authenticated", False):
+        raise PermissionDenied(_("Sign in to write a reflection."))
+    prompts = exercise["prompts"]
+    errors = {}
+    clean_answers = collect(errors, reflections.clean_answers, prompts, answers, exercise.get("min_length", 0),
+                            require_all=submit)
+    clean_ratings = {}
+    if exercise.get("self_rating"):
+        by_key = {indicator.key: indicator for indicator in policy_indicators(course_key)}
+        clean_ratings = collect(errors, reflections.clean_self_ratings, prompts, self_ratings, by_key)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        reflection, _created = Reflection.objects.select_for_update().get_or_create(
+            learner=learner, block_id=str(block_id), defaults={"course_key": course_key}
+        )
+        if reflection.status == Reflection.SUBMITTED:
+            raise ValidationError({"reflection": [_("This reflection was already submitted.")]})
+        reflection.course_key, reflection.title, reflection.prompts = course_key, exercise.get("title", ""), prompts
+        reflection.answers, reflection.self_ratings = clean_answers, clean_ratings or {}
+        if submit:
+            reflection.status, reflection.submitted_at = Reflection.SUBMITTED, timezone.now()
+        reflection.save()
+        audit.record("reflection.submitted" if submit else "reflection.saved", reflection, actor=learner,
+                     subject_user_id=learner.pk, course_key=course_key)
+    return reflection
+
+
+def reflections_for(viewer, learner, course_key):
+    """A learner's submitted reflections with comments, for the learner, their coaches and staff."""
+    course_key = parse_course_key(course_key)
+    learner = get_user(learner, "learner")
+    require(can_view_learner(viewer, learner, course_key), _("You cannot see this learner's records."))
+    return list(Reflection.objects.filter(learner=learner, course_key=course_key, status=Reflection.SUBMITTED)
+                .prefetch_related("comments__author").order_by("-submitted_at"))
+
+
+def get_reflection_by_id(viewer, course_key, reflection_id):
+    course_key = parse_course_key(course_key)
+    reflection = Reflection.objects.filter(pk=reflection_id, course_key=course_key).prefetch_related(
+        "comments__author").first() if str(reflection_id).isdigit() else None
+    if reflection is None or (reflection.status != Reflection.SUBMITTED and viewer.pk != reflection.learner_id):
+        raise Http404(_("No such reflection."))
+    require(can_view_learner(viewer, reflection.learner_id, course_key), _("You cannot see this learner's records."))
+    return reflection
+
+
+def comment_on_reflection(actor, reflection_id, text):
+    """A coach (or staff) comments on a submitted reflection of a learner they coach."""
+    reflection = Reflection.objects.filter(pk=reflection_id).first() if str(reflection_id).isdigit() else None
+    if reflection is None:
+        raise ValidationError({"reflection": [_("No such reflection.")]})
+    require_coach(actor, reflection.learner_id, reflection.course_key)
+    if reflection.status != Reflection.SUBMITTED:
+        raise ValidationError({"reflection": [_("Comments are for submitted reflections.")]})
+    text = clean_text(text, "text", MAX_REASON_CHARS, required=True)
+    with transaction.atomic():
+        comment = ReflectionComment.objects.create(reflection=reflection, author=actor, text=text)
+        audit.record("reflection.commented", comment, actor=actor, subject_user_id=reflection.learner_id,
+                     course_key=reflection.course_key)
+    return comment

@@ -1,0 +1,67 @@
+"""
+Who may do what: course staff (the platform's roles) and assigned coaches, answered once per
+request.
+"""
+from crum import get_current_request
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
+
+from ..models import CoachAssignment
+from ..platform import get_platform
+from .inputs import parse_course_key
+
+
+def per_request(key, compute):
+    """
+    Role answers are looked up once per request: a page or handler asks the same question for
+    every record it shows. Outside a request (tasks, commands, tests) nothing is remembered.
+    """
+    request = get_current_request()
+    if request is None:
+        return compute()
+    memo = request.__dict__.setdefault("_miiwrap_roles", {})
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
+def is_course_staff(user, course_key):
+    if not getattr(user, "is_authenticated", False):
+        return False
+    course_key = parse_course_key(course_key)
+    return per_request(("staff", user.pk, str(course_key)),
+                        lambda: bool(get_platform().is_course_staff(user, course_key)))
+
+
+def is_coach_of(user, learner, course_key):
+    if not getattr(user, "is_authenticated", False):
+        return False
+    course_key, learner_id = parse_course_key(course_key), getattr(learner, "pk", learner)
+    return per_request(("coach", user.pk, str(course_key), learner_id), lambda: CoachAssignment.objects.filter(
+        course_key=course_key, coach_id=user.pk, learner_id=learner_id).exists())
+
+
+def can_view_learner(user, learner, course_key):
+    """The learner, their coaches and course staff see a learner's fidelity records."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    learner_id = getattr(learner, "pk", learner)
+    return user.pk == learner_id or is_coach_of(user, learner_id, course_key) or is_course_staff(user, course_key)
+
+
+def can_coach(user, learner, course_key):
+    """Assigned coaches and course staff may observe and sign off, never for themselves."""
+    learner_id = getattr(learner, "pk", learner)
+    if not getattr(user, "is_authenticated", False) or user.pk == learner_id:
+        return False
+    return is_coach_of(user, learner_id, course_key) or is_course_staff(user, course_key)
+
+
+def require(allowed, message):
+    if not allowed:
+        raise PermissionDenied(message)
+
+
+def require_coach(user, learner, course_key):
+    """``PermissionDenied`` unless ``user`` may observe and sign off ``learner`` in the course."""
+    require(can_coach(user, learner, course_key), _("You are not a coach of this learner in this course."))

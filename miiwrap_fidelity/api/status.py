@@ -1,0 +1,156 @@
+"""
+Where learners stand: the competency decision, the certificate gate, stored status rows and the
+learner list, and their re-evaluation.
+"""
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .. import competency, evaluation, gate_query, roster
+from ..models import LearnerStatus
+from ..signals import competency_changed
+from .courses import get_policy, require_policy
+from .inputs import get_user, parse_course_key
+from .roles import can_view_learner, is_course_staff, require
+
+
+def competency_decision(user, course_key, now=None):
+    """The learner's full decision from their records, or None when the course has no policy."""
+    policy = get_policy(course_key)
+    if policy is None:
+        return None
+    decision, _certification = evaluation.evaluate(policy, get_user(user).pk, policy.course_key, now)
+    return decision
+
+
+@dataclass(frozen=True)
+class GateResult:
+    allowed: bool
+    reasons: tuple
+
+    @property
+    def message(self):
+        return " ".join(reason.message for reason in self.reasons)
+
+
+def gate_decision(user, course_key, now=None):
+    """
+    May the platform create this learner's certificate? One query, whatever the history.
+
+    Reads the course policy and the learner's status row (kept current by every write) in a single
+    statement (``gate_query``); the passing of time (expiry) is applied here. Only a learner with
+    no status row yet costs a second query (the policy's rules, to say what is missing).
+    """
+    now = now or timezone.now()
+    course_key = parse_course_key(course_key)
+    found = gate_query.fetch(user.pk, course_key)
+    if found is None:
+        return GateResult(True, ())
+    (status,) = found
+    if status is None:
+        rules = evaluation.rules_for(get_policy(course_key))
+        return GateResult(False, competency.decide(rules, [], [], None, now).reasons)
+    reasons, certification_id, expires_at, revoked_at = status
+    if certification_id is not None and revoked_at is None and (expires_at is None or now < expires_at):
+        return GateResult(True, ())
+    reasons = tuple(competency.Reason.from_dict(item) for item in reasons)
+    if certification_id is not None and expires_at is not None:
+        reasons = (competency.Reason("certification_expired", {"date": expires_at.date().isoformat()}),
+                   ) + tuple(r for r in reasons if r.code != "certification_expired")
+    return GateResult(False, reasons)
+
+
+def certification_status(user, course_key, now=None):
+    """The learner's most recent certification and whether it is active now (None if none)."""
+    now = now or timezone.now()
+    certification = evaluation.latest_certification(get_user(user).pk, parse_course_key(course_key))
+    if certification is None:
+        return None
+    return {
+        "id": certification.pk,
+        "issued_at": certification.issued_at,
+        "expires_at": certification.expires_at,
+        "revoked_at": certification.revoked_at,
+        "active": certification.is_active(now),
+    }
+
+
+def learner_status(viewer, learner, course_key):
+    """The stored status row of a learner (refreshed when time may have changed it)."""
+    course_key = parse_course_key(course_key)
+    learner = get_user(learner, "learner")
+    require(can_view_learner(viewer, learner, course_key), _("You cannot see this learner's records."))
+    policy = require_policy(course_key)
+    status = LearnerStatus.objects.select_related("certification").filter(
+        learner=learner, course_key=course_key
+    ).first()
+    now = timezone.now()
+    if status is None or (status.stale_after is not None and status.stale_after <= now):
+        with transaction.atomic():
+            evaluation.refresh(policy, learner.pk, course_key, now)
+        status = LearnerStatus.objects.select_related("certification").get(learner=learner, course_key=course_key)
+    status.learner = learner
+    return status
+
+
+def learner_statuses(viewer, course_key, coach=None, state=None, search=None, ordering=None, header=False):
+    """
+    The learner list ``viewer`` may see, as a ``roster.Roster`` (paginate it; its ``summary`` has the
+    count): every learner for course staff, their own learners for a coach, ``PermissionDenied`` for
+    anyone else. Filters and sort keys: see ``roster``. ``header``: the summary also holds what the
+    list's page shows above it (expiring certifications for staff, whether a policy is enabled).
+    """
+    course_key = parse_course_key(course_key)
+    staff = is_course_staff(viewer, course_key)
+    if not staff:
+        require(getattr(viewer, "is_authenticated", False), _("You are not a coach or staff member in this course."))
+        if coach not in (None, "") and str(coach) != str(viewer.pk):
+            raise PermissionDenied(_("Coaches see only their own learners."))
+        coach = viewer.pk
+    listing = roster.Roster(course_key, coach_id=coach, state=state, search=search, ordering=ordering,
+                            with_expiring=staff and header, check_coach=not staff)
+    # A coach's right to the list is read with its count: one statement instead of two.
+    require(staff or listing.summary["coaches_here"], _("You are not a coach or staff member in this course."))
+    return listing
+
+
+def learner_rows(statuses, reviewer=True):
+    """
+    Display rows (state, next requirement...) for roster rows or ``LearnerStatus`` instances, without
+    queries; ``reviewer=False`` words the next requirement for the learner themselves.
+    """
+    now = timezone.now()
+    return [roster.row(status if isinstance(status, dict) else roster.values_of(status), now, reviewer)
+            for status in statuses]
+
+
+def coachable_rows(user, course_key, limit=1000):
+    """The learners ``user`` coaches in the course (every learner for staff), as display rows."""
+    try:
+        return learner_rows(learner_statuses(user, course_key)[:limit])
+    except PermissionDenied:
+        return []
+
+
+def reevaluate_course(course_key, progress=None):
+    """Recompute every learner's status in a course (what the Celery task runs)."""
+    policy = require_policy(course_key)
+    return evaluation.reevaluate_course(policy, policy.course_key, progress)
+
+
+def reevaluate(learner, course_key):
+    """Recompute one learner's stored status (after a policy change, or when it went stale)."""
+    policy = require_policy(course_key)
+    with transaction.atomic():
+        decision, _certification, _alerts = evaluation.refresh(policy, get_user(learner).pk, policy.course_key)
+    return decision
+
+
+def announce_change(learner_id, course_key, state, cause):
+    transaction.on_commit(
+        lambda: competency_changed.send(sender=None, learner_id=learner_id, course_key=str(course_key),
+                                        state=state, cause=cause)
+    )
