@@ -47,6 +47,7 @@ setup(
     install_requires=[
         "Django>=4.2",
         "openedx-filters>=1.6",
+        "openedx-events>=9.0",
         "edx-django-utils>=5.0",
         "edx-opaque-keys[django]>=2.5",
         "XBlock>=5.0",

@@ -36,6 +36,10 @@ class MiiwrapFidelityConfig(AppConfig):
                         "receiver_func_name": "emit_competency_event",
                         "signal_path": "miiwrap_fidelity.signals.competency_changed",
                     },
+                    {
+                        "receiver_func_name": "enrollment_created",
+                        "signal_path": "openedx_events.learning.signals.COURSE_ENROLLMENT_CREATED",
+                    },
                 ],
             },
         },

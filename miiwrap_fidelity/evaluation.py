@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from . import competency, monitoring
 from .models import Certification, Indicator, LearnerStatus, Observation, SignOff
+from .platform import get_platform
 
 BATCH = 500
 
@@ -169,9 +170,10 @@ def refresh(policy, learner_id, course_key, now=None):
 
 
 def course_learner_ids(course_key):
-    """Every learner with a status row or an observation in the course."""
+    """Every learner enrolled in the course, or with a status row or an observation in it."""
     ids = set(LearnerStatus.objects.filter(course_key=course_key).values_list("learner_id", flat=True))
     ids |= set(Observation.objects.filter(course_key=course_key).values_list("learner_id", flat=True))
+    ids |= set(get_platform().enrolled_learner_ids(course_key))
     return sorted(ids)
 
 

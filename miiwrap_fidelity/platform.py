@@ -50,6 +50,15 @@ class EdxPlatform:
             )
         return certs_api.generate_certificate_task(user, course_key, generation_mode="batch")
 
+    def enrolled_learner_ids(self, course_key):
+        """The ids of the users actively enrolled in the course."""
+        from common.djangoapps.student.models import (  # pylint: disable=import-error,import-outside-toplevel
+            CourseEnrollment,
+        )
+
+        return list(CourseEnrollment.objects.filter(course_id=course_key, is_active=True)
+                    .values_list("user_id", flat=True))
+
     def emit_event(self, name, data):
         from eventtracking import tracker  # pylint: disable=import-error,import-outside-toplevel
 

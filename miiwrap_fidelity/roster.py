@@ -39,6 +39,8 @@ STATE_FILTERS = {
     "revoked": gettext_lazy("Revoked"),
 }
 EXPIRING_FILTERS = {"expiring": 90, "expiring_60": 60, "expiring_30": 30}
+#: The coach filter's value for learners nobody coaches yet (enrolled, waiting for an assignment).
+NO_COACH = "none"
 
 #: Sort keys and their ORDER BY (the unique username breaks ties, so pages never overlap).
 ORDERINGS = {
@@ -104,8 +106,9 @@ class LearnerRef:
 
 class Roster:
     """
-    A course's status rows, filtered: ``coach_id`` (learners of that coach), ``state`` (a key of
-    ``STATE_FILTERS``), ``search`` (part of a username), sorted by an ``ORDERINGS`` key.
+    A course's status rows, filtered: ``coach_id`` (learners of that coach; ``NO_COACH``: of none),
+    ``state`` (a key of ``STATE_FILTERS``), ``search`` (part of a username), sorted by an
+    ``ORDERINGS`` key.
 
     Behaves as Django's and DRF's paginators expect: ``count()`` and slices (lists of row values).
     ``summary`` (one statement, run once) holds the count and, on request, the course's expiring
@@ -120,14 +123,15 @@ class Roster:
             errors["state"] = [_("Unknown status filter.")]
         if ordering and ordering not in ORDERINGS:
             errors["ordering"] = [_("Unknown sort order.")]
-        if coach_id not in (None, "") and (isinstance(coach_id, bool) or not str(coach_id).isdigit()):
+        if coach_id not in (None, "", NO_COACH) and (isinstance(coach_id, bool) or not str(coach_id).isdigit()):
             errors["coach"] = [_("Choose a coach from the list.")]
         if search is not None and (not isinstance(search, str) or len(search) > 150):
             errors["search"] = [_("At most 150 characters.")]
         if errors:
             raise ValidationError(errors)
         self.course_id = str(course_key)
-        self.coach_id = None if coach_id in (None, "") else int(coach_id)
+        self.without_coach = coach_id == NO_COACH
+        self.coach_id = None if coach_id in (None, "", NO_COACH) else int(coach_id)
         self.now = now or timezone.now()
         self.ordering = ORDERINGS[ordering or "username"]
         self.with_expiring, self.check_coach = with_expiring, check_coach
@@ -140,6 +144,9 @@ class Roster:
             where.append(f"s.learner_id IN (SELECT a.learner_id FROM {self.tables['assignment']} a "
                          "WHERE a.course_key = %s AND a.coach_id = %s)")
             params += [self.course_id, self.coach_id]
+        if self.without_coach:
+            where.append(f"NOT EXISTS (SELECT 1 FROM {self.tables['assignment']} a "
+                         "WHERE a.course_key = s.course_key AND a.learner_id = s.learner_id)")
         if state:
             condition, condition_params = _state_condition(state, self.now)
             where.append(condition)

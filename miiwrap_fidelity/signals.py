@@ -2,7 +2,8 @@
 Signals we send and receivers we connect.
 
 ``competency_changed`` is sent after a transaction that changed a learner's competency commits;
-the plugin's ``signals_config`` connects ``emit_competency_event`` to it. Platform retirement
+the plugin's ``signals_config`` connects ``emit_competency_event`` to it, and ``enrollment_created``
+to openedx-events' ``COURSE_ENROLLMENT_CREATED``. Platform retirement
 signals are connected in ``AppConfig.ready`` only where the platform defines them.
 """
 import logging
@@ -23,6 +24,18 @@ def emit_competency_event(sender, learner_id, course_key, state, cause, **kwargs
 
     events.send("competency.changed", {"user_id": learner_id, "course_id": course_key, "state": state,
                                        "cause": cause})
+
+
+def enrollment_created(sender, enrollment=None, **kwargs):  # pylint: disable=unused-argument
+    """
+    ``COURSE_ENROLLMENT_CREATED`` (openedx-events): a learner enrolled in a course with a competency
+    policy gets a status row at once, so course staff see them (and can assign a coach) before
+    anyone has observed them.
+    """
+    from . import api  # pylint: disable=import-outside-toplevel
+
+    if enrollment is not None and enrollment.is_active:
+        api.note_enrollment(enrollment.user.id, enrollment.course.course_key)
 
 
 def connect_platform_receivers():

@@ -53,6 +53,24 @@ def edx(monkeypatch):
         calls.append(("allowlist", user.pk, course_key, notes, enabled))
         return object(), True
 
+    class Enrollments:
+        """``CourseEnrollment.objects`` (common/djangoapps/student/models): a Django manager."""
+
+        rows = []
+
+        def filter(self, **conditions):
+            assert set(conditions) == {"course_id", "is_active"}, conditions
+            self.matched = [row for row in Enrollments.rows
+                            if str(row["course_id"]) == str(conditions["course_id"])
+                            and row["is_active"] == conditions["is_active"]]
+            return self
+
+        def values_list(self, field, flat=False):
+            assert field == "user_id" and flat
+            return [row["user_id"] for row in self.matched]
+
+    module("common.djangoapps.student.models",
+           CourseEnrollment=type("CourseEnrollment", (), {"objects": Enrollments()}))
     module("common.djangoapps.student.roles", GlobalStaff=GlobalStaff,
            CourseStaffRole=type("CourseStaffRole", (AccessRole,), {}),
            CourseInstructorRole=type("CourseInstructorRole", (AccessRole,), {}))
@@ -68,7 +86,8 @@ def edx(monkeypatch):
                    "openedx.core.djangoapps.user_api", "openedx.core.djangoapps.user_api.accounts"):
         if parent not in sys.modules:
             module(parent)
-    return types.SimpleNamespace(calls=calls, roles=AccessRole.members, global_staff=GlobalStaff.members)
+    return types.SimpleNamespace(calls=calls, roles=AccessRole.members, global_staff=GlobalStaff.members,
+                                 enrollments=Enrollments.rows)
 
 
 def test_course_staff_instructors_and_global_staff_administer(edx):
@@ -87,6 +106,13 @@ def test_certificate_request_goes_through_the_platform_task(edx, allowlist):
     if allowlist:
         expected.insert(0, ("allowlist", 7, COURSE, "miiwrap-fidelity: competency signed off", True))
     assert edx.calls == expected
+
+
+def test_enrolled_learners_are_the_active_enrollments_of_the_course(edx):
+    edx.enrollments.extend([{"course_id": COURSE, "user_id": 1, "is_active": True},
+                            {"course_id": COURSE, "user_id": 2, "is_active": False},
+                            {"course_id": "course-v1:Other+X+1", "user_id": 3, "is_active": True}])
+    assert platform.EdxPlatform().enrolled_learner_ids(COURSE) == [1]
 
 
 def test_events_go_to_the_tracker(edx):

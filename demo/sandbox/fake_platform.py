@@ -8,7 +8,7 @@ without writing a certificate.
 from django.dispatch import Signal
 from openedx_filters.learning.filters import CertificateCreationRequested
 
-from .models import CertificateRequest, CourseRole, TrackingEvent
+from .models import CertificateRequest, CourseRole, Enrollment, TrackingEvent
 
 #: Stand-in for the platform's USER_RETIRE_LMS_MISC signal (kwargs: user).
 USER_RETIRE_LMS_MISC = Signal()
@@ -42,6 +42,9 @@ class FakePlatform:
         CertificateRequest.objects.create(course_key=course_key, user=user, outcome="generated",
                                           allowlisted=allowlist)
         return True
+
+    def enrolled_learner_ids(self, course_key):
+        return list(Enrollment.objects.filter(course_key=course_key, is_active=True).values_list("user_id", flat=True))
 
     def emit_event(self, name, data):
         TrackingEvent.objects.create(name=name, data=data)

@@ -21,6 +21,22 @@ class CourseRole(models.Model):
             self.user.__dict__.pop("_sandbox_staff_courses", None)
 
 
+class Enrollment(models.Model):
+    """Stands in for edx-platform's CourseEnrollment (``sandbox.enrollment.enroll`` sends its event).
+
+    .. no_pii:
+    """
+
+    course_key = CourseKeyField(max_length=255)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    mode = models.CharField(max_length=32, default="audit")
+    is_active = models.BooleanField(default=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["course_key", "user"], name="sandbox_enrollment_once")]
+
+
 class CertificateRequest(models.Model):
     """One run of the (fake) platform's certificate generation, with the filter's outcome.
 

@@ -16,6 +16,7 @@ DEMO_USERS = [
     ("learner_ana", "learner: no observations yet"),
     ("learner_ben", "learner: in progress (a critical indicator not met)"),
     ("learner_cam", "learner: ready for coach sign-off"),
+    ("learner_dee", "learner: enrolled, no coach yet"),
     ("coach_casey", "coach of the three learners"),
     ("lead_lee", "course staff / certification lead"),
 ]

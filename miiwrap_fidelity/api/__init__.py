@@ -13,6 +13,7 @@ from ..validation import clean_text, collect
 from .courses import (
     MAX_CSV_BYTES,
     MAX_CSV_ROWS,
+    note_enrollment,
     POLICY_FIELDS,
     assign_coach,
     assign_coaches_from_csv,
@@ -83,6 +84,7 @@ __all__ = [
     "get_policy",
     "MAX_CSV_BYTES",
     "MAX_CSV_ROWS",
+    "note_enrollment",
     "POLICY_FIELDS",
     "read_csv_upload",
     "save_policy",

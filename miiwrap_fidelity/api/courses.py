@@ -86,6 +86,15 @@ def _ensure_status(learner, course_key):
                                             defaults={"evaluated_at": timezone.now()})
 
 
+def note_enrollment(learner_id, course_key):
+    """A learner enrolled: in a course with a policy, they get their status row (no coach needed)."""
+    course_key = parse_course_key(course_key)
+    policy = get_policy(course_key)
+    if policy is not None and get_user_model().objects.filter(pk=learner_id).exists():
+        with transaction.atomic():
+            evaluation.refresh(policy, learner_id, course_key)
+
+
 def unassign_coach(actor, assignment_id):
     """Remove a coach assignment (course staff only)."""
     assignment = CoachAssignment.objects.filter(pk=assignment_id).first() if str(assignment_id).isdigit() else None

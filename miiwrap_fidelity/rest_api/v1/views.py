@@ -71,7 +71,11 @@ class CourseView(BaseView):
 
 
 class LearnersView(CourseView):
-    """GET: the learners the requester may list (coach: theirs; staff: all) with their status."""
+    """
+    GET: the learners the requester may list (coach: theirs; staff: all) with their status.
+    Query: ``coach`` (a coach's id, or ``none``: learners nobody coaches yet), ``state``, ``search``,
+    ``ordering``, ``page``, ``page_size``.
+    """
 
     def get(self, request, course_id):
         params = request.query_params

@@ -1,4 +1,4 @@
-"""Seed the sandbox: the sample instrument, a course policy, a coach, a lead and three learners."""
+"""Seed the sandbox: the sample instrument, a course policy, coaches, a lead and enrolled learners."""
 from datetime import timedelta
 
 from django.conf import settings
@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from miiwrap_fidelity import api
 from miiwrap_fidelity.models import Indicator, InstrumentVersion
+from sandbox.enrollment import enroll
 from sandbox.models import CourseRole
 from sandbox.views import DEMO_PASSWORD, DEMO_USERS
 
@@ -44,7 +45,9 @@ class Command(BaseCommand):
         api.save_policy(lead, course, instrument_version=version, min_observations=3, min_percent=80,
                         window_days=180, critical_required=True, min_distinct_observers=1,
                         require_lead_signoff=False, validity_months=24, mode="add_to_grade")
-        for name in ("learner_ana", "learner_ben", "learner_cam"):
+        for name in ("learner_ana", "learner_ben", "learner_cam", "learner_dee"):
+            enroll(people[name], course)
+        for name in ("learner_ana", "learner_ben", "learner_cam"):  # learner_dee waits for a coach
             api.assign_coach(lead, course, coach, people[name])
         indicators = list(Indicator.objects.filter(version=version))
         today = timezone.now().date()
@@ -69,6 +72,7 @@ class Command(BaseCommand):
                   ("mi-evoking", "mi-summaries", "plan-measurable"), (), ("trans-readiness",), ("mi-open-questions",)]
         for index, miss in enumerate(misses):
             learner = users.create_user(f"cohort_{index + 1:02d}", f"cohort_{index + 1:02d}@example.com", DEMO_PASSWORD)
+            enroll(learner, course)
             api.assign_coach(lead, course, coach if index % 2 else second, learner)
             observer = coach if index % 2 else second
             for days_ago in range(70 - 15 * (index % 3), 0, -25):
