@@ -13,7 +13,6 @@ from ..validation import clean_text, collect
 from .courses import (
     MAX_CSV_BYTES,
     MAX_CSV_ROWS,
-    note_enrollment,
     POLICY_FIELDS,
     assign_coach,
     assign_coaches_from_csv,
@@ -21,6 +20,7 @@ from .courses import (
     coached_learner_ids,
     course_coaches,
     get_policy,
+    note_enrollment,
     read_csv_upload,
     save_policy,
     unassign_coach,

@@ -13,6 +13,7 @@ from ..models import Indicator, IndicatorRating, Observation
 from ..validation import clean_text, collect
 from .courses import require_policy
 from .inputs import MAX_NOTE_CHARS, clean_date, get_user, parse_course_key
+from .memo import per_request
 from .roles import can_view_learner, is_course_staff, require, require_coach
 from .status import announce_change
 
@@ -26,7 +27,9 @@ class ObservationResult:
 
 
 def version_indicators(version_id):
-    return list(Indicator.objects.filter(version_id=version_id).order_by("position", "id"))
+    """A rubric version's indicators (read once per request: a version in use never changes)."""
+    return per_request(("indicators", version_id),
+                       lambda: list(Indicator.objects.filter(version_id=version_id).order_by("position", "id")))
 
 
 def save_observation(actor, learner, course_key, data, observation_id=None, submit=False):

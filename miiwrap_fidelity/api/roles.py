@@ -2,27 +2,13 @@
 Who may do what: course staff (the platform's roles) and assigned coaches, answered once per
 request.
 """
-from crum import get_current_request
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
 from ..models import CoachAssignment
 from ..platform import get_platform
 from .inputs import parse_course_key
-
-
-def per_request(key, compute):
-    """
-    Role answers are looked up once per request: a page or handler asks the same question for
-    every record it shows. Outside a request (tasks, commands, tests) nothing is remembered.
-    """
-    request = get_current_request()
-    if request is None:
-        return compute()
-    memo = request.__dict__.setdefault("_miiwrap_roles", {})
-    if key not in memo:
-        memo[key] = compute()
-    return memo[key]
+from .memo import per_request
 
 
 def is_course_staff(user, course_key):
