@@ -27,6 +27,7 @@ def test_workspace_filters_sorts_and_pages(client, policy, lead, coach, course_k
     page = client.get(url("workspace"), {"ordering": "-username"}).content.decode()
     assert page.index("w29") < page.index("w28")
     assert "w05" not in client.get(url("workspace"), {"search": "w1"}).content.decode()
+    assert "No learners match." in client.get(url("workspace"), {"search": "zzz"}).content.decode()
     assert client.get(url("workspace"), {"state": "bogus"}).status_code == 400
 
 

@@ -92,6 +92,18 @@ def test_staff_pages_and_growth_page_are_accessible(seeded, live_server, page):
         assert serious_violations(page) == [], path
     page.goto(f"{base}/miiwrap-fidelity/courses/{COURSE}/coaching/?state=ready")
     assert "learner_cam" in page.inner_text("table") and "learner_ben" not in page.inner_text("table")
+    # An enrolled learner nobody coaches yet: found with the filter, then given a coach.
+    page.select_option("#mwf-coach", "none")
+    page.select_option("#mwf-state", "")
+    page.click("button:has-text('Apply filters')")
+    assert "learner_dee" in page.inner_text("table") and "learner_cam" not in page.inner_text("table")
+    assert serious_violations(page) == []
+    page.goto(f"{base}/miiwrap-fidelity/courses/{COURSE}/coaching/assignments/")
+    page.fill("#mwf-coach-name", "coach_casey")
+    page.fill("#mwf-learner-name", "learner_dee")
+    page.click("button[value=add]")
+    page.goto(f"{base}/miiwrap-fidelity/courses/{COURSE}/coaching/?coach=none")
+    assert "No learners match." in page.inner_text("table")
     # A refused policy change is explained, focused, and changes nothing.
     page.goto(f"{base}/miiwrap-fidelity/courses/{COURSE}/coaching/policy/")
     page.fill("#id_min_percent", "150")
