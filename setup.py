@@ -45,7 +45,7 @@ setup(
         "miiwrap_xblocks.translations": ["*/LC_MESSAGES/*.mo", "*/LC_MESSAGES/*.po"],
     },
     install_requires=[
-        "Django>=4.2",
+        "Django>=5.2,<6",
         "openedx-filters>=1.6",
         "openedx-events>=9.0",
         "edx-django-utils>=5.0",

@@ -183,6 +183,8 @@ def reevaluate_course(policy, course_key, progress=None):
     Idempotent: running it twice changes nothing the second time.
     """
     context, learner_ids = _CourseContext(policy, course_key), course_learner_ids(course_key)
+    if progress is not None:
+        progress(0, len(learner_ids))
     for start in range(0, len(learner_ids), BATCH):
         batch, now = learner_ids[start:start + BATCH], timezone.now()
         with transaction.atomic():

@@ -513,6 +513,25 @@ class LearnerStatus(models.Model):
         return f"learner {self.learner_id} in {self.course_key}: {self.state}"
 
 
+class CourseReevaluation(models.Model):
+    """
+    The latest re-evaluation of a course's learners (after a policy change) and how far it has come.
+
+    .. no_pii:
+    """
+
+    course_key = CourseKeyField(max_length=255, unique=True)
+    requested_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(null=True, blank=True)
+
+    def __str__(self):
+        return f"re-evaluation of {self.course_key}: {self.done}/{self.total}"
+
+
 class AuditEvent(AppendOnlyModel):
     """
     Who did what, as ids only (no free text), in a hash chain that exposes tampering.

@@ -96,7 +96,9 @@ def policy(request, course_key):
                 for field, errors in exc.message_dict.items():
                     form.add_error(field if field in form.fields else None, errors)
         status = 400
-    return render(request, "miiwrap_fidelity/policy.html", {"course_key": course_key, "form": form}, status=status)
+    return render(request, "miiwrap_fidelity/policy.html", {
+        "course_key": course_key, "form": form,
+        "reevaluation": api.reevaluation_progress(request.user, course_key)}, status=status)
 
 
 def _url(name, course_key):

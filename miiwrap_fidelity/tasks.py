@@ -55,16 +55,20 @@ def request_pending_certificates(older_than_minutes=10):
 
 @shared_task(bind=True)
 def reevaluate_course(self, course_id):
-    """Re-evaluate every learner of a course after its policy changed, reporting progress."""
-    policy = CompetencyPolicy.objects.filter(course_key=course_id, enabled=True).first()
-    if policy is None:
+    """
+    Re-evaluate every learner of a course after its policy changed, reporting progress (to the
+    result backend, and to staff through ``api.reevaluation_progress``).
+    """
+    from . import api  # pylint: disable=import-outside-toplevel
+
+    if not CompetencyPolicy.objects.filter(course_key=course_id, enabled=True).exists():
         return 0
 
     def progress(done, total):
         if done % 100 == 0 or done == total:
             self.update_state(state="PROGRESS", meta={"done": done, "total": total})
 
-    return evaluation.reevaluate_course(policy, policy.course_key, progress)
+    return api.reevaluate_course(course_id, progress)
 
 
 @shared_task

@@ -57,6 +57,7 @@ from .status import (
     learner_statuses,
     reevaluate,
     reevaluate_course,
+    reevaluation_progress,
 )
 
 __all__ = [
@@ -112,6 +113,7 @@ __all__ = [
     "learner_statuses",
     "reevaluate",
     "reevaluate_course",
+    "reevaluation_progress",
     "revoke",
     "sign_off",
     "signoffs_for",

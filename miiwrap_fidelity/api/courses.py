@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import audit, evaluation
+from .. import audit, evaluation, reevaluation
 from ..models import CoachAssignment, CompetencyPolicy, LearnerStatus
 from .inputs import get_user, parse_course_key
 from .roles import is_course_staff, require
@@ -52,10 +52,15 @@ def save_policy(actor, course_key, **fields):
         policy.full_clean()
         policy.save()
         audit.record("policy.saved", policy, actor=actor, course_key=course_key)
-        from .. import tasks  # pylint: disable=import-outside-toplevel
-
-        transaction.on_commit(lambda: tasks.reevaluate_course.delay(str(course_key)), robust=True)
+        transaction.on_commit(lambda: _start_reevaluation(course_key), robust=True)
     return policy
+
+
+def _start_reevaluation(course_key):
+    from .. import tasks  # pylint: disable=import-outside-toplevel
+
+    reevaluation.requested(course_key)  # shown as "waiting" until a worker picks the task up
+    tasks.reevaluate_course.delay(str(course_key))
 
 
 def assign_coach(actor, course_key, coach, learner):

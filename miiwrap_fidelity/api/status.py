@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import competency, evaluation, gate_query, roster
+from .. import competency, evaluation, gate_query, reevaluation, roster
 from ..models import LearnerStatus
 from ..signals import competency_changed
 from .courses import get_policy, require_policy
@@ -136,9 +136,25 @@ def coachable_rows(user, course_key, limit=1000):
 
 
 def reevaluate_course(course_key, progress=None):
-    """Recompute every learner's status in a course (what the Celery task runs)."""
+    """
+    Recompute every learner's status in a course (what the Celery task and the command run),
+    recording how far it has come for staff (``reevaluation_progress``).
+    """
     policy = require_policy(course_key)
-    return evaluation.reevaluate_course(policy, policy.course_key, progress)
+    with reevaluation.tracked(policy.course_key) as record:
+        def report(done, total):
+            record(done, total)
+            if progress is not None:
+                progress(done, total)
+
+        return evaluation.reevaluate_course(policy, policy.course_key, report)
+
+
+def reevaluation_progress(viewer, course_key):
+    """The course's latest re-evaluation (``reevaluation.summary``), for course staff."""
+    course_key = parse_course_key(course_key)
+    require(is_course_staff(viewer, course_key), _("Only course staff can see the course's re-evaluation."))
+    return reevaluation.summary(course_key)
 
 
 def reevaluate(learner, course_key):

@@ -141,3 +141,25 @@ def test_drift_alert_and_leader_charts(seeded, live_server, page):
     page.goto(f"{base}/miiwrap-fidelity/courses/{COURSE}/coaching/reliability/")
     assert "coach_casey & coach_dana" in page.inner_text("main")
     assert serious_violations(page) == []
+
+
+def test_policy_page_follows_a_running_reevaluation(seeded, live_server, page):
+    """The page asks how far the run has come and updates its live message; the bar goes when done."""
+    from django.utils import timezone  # pylint: disable=import-outside-toplevel
+
+    from miiwrap_fidelity.models import CourseReevaluation  # pylint: disable=import-outside-toplevel
+
+    now = timezone.now()
+    CourseReevaluation.objects.update_or_create(course_key=COURSE, defaults={
+        "requested_at": now, "started_at": now, "finished_at": None, "done": 4, "total": 12})
+    base = live_server.url
+    login(page, base, "lead_lee", DEMO_PASSWORD)
+    page.goto(f"{base}/miiwrap-fidelity/courses/{COURSE}/coaching/policy/")
+    assert "4 of 12 (33%)" in page.inner_text("#mwf-reevaluation-message")
+    assert serious_violations(page) == []
+    CourseReevaluation.objects.filter(course_key=COURSE).update(done=9)
+    page.wait_for_function("document.getElementById('mwf-reevaluation-message').textContent.includes('9 of 12')")
+    assert page.get_attribute("#mwf-reevaluation-bar", "value") == "75"
+    CourseReevaluation.objects.filter(course_key=COURSE).update(done=12, finished_at=timezone.now())
+    page.wait_for_function("document.getElementById('mwf-reevaluation-message').textContent.includes('(12 learners)')")
+    assert page.locator("#mwf-reevaluation-bar").count() == 0

@@ -19,6 +19,7 @@ urlpatterns = [
     path(f"{COURSE}signoffs/", views.SignOffsView.as_view(), name="api-signoffs"),
     path(f"{COURSE}certifications/", views.CertificationsView.as_view(), name="api-certifications"),
     path(f"{COURSE}policy/", views.PolicyView.as_view(), name="api-policy"),
+    path(f"{COURSE}policy/reevaluation/", views.ReevaluationView.as_view(), name="api-reevaluation"),
     path(f"{COURSE}coach-assignments/", views.CoachAssignmentsView.as_view(), name="api-assignments"),
     path(f"{COURSE}coach-assignments/<int:assignment_id>/", views.CoachAssignmentDetailView.as_view(),
          name="api-assignment"),

@@ -172,6 +172,16 @@ class CertificationsView(CourseView):
         return self.paginated([certification] if certification else [], lambda item: item)
 
 
+class ReevaluationView(CourseView):
+    """GET (course staff): how far the re-evaluation after the latest policy change has come."""
+
+    def get(self, request, course_id):
+        progress = api.reevaluation_progress(request.user, self.course_key)
+        if progress is None:
+            return Response({"state": "none", "message": _("The learners' status has not been re-evaluated yet.")})
+        return Response(progress)
+
+
 class PolicyView(CourseView):
     def get(self, request, course_id):
         policy = api.get_policy(self.course_key)

@@ -1,0 +1,90 @@
+"""Staff see how far the re-evaluation after a policy change has come: waiting, running, finished, failed."""
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.core.management import call_command
+from django.urls import reverse
+
+from conftest import COURSE, make_user
+from miiwrap_fidelity import api, evaluation, reevaluation
+from miiwrap_fidelity.models import CourseReevaluation
+
+pytestmark = pytest.mark.django_db
+API = f"/api/miiwrap-fidelity/v1/courses/{COURSE}/policy/reevaluation/"
+
+
+@pytest.fixture
+def learners(policy, lead, coach, course_key):
+    people = [make_user(f"r{i}") for i in range(5)]
+    for person in people:
+        api.assign_coach(lead, course_key, coach, person)
+    return people
+
+
+def test_each_batch_is_recorded_as_it_commits(learners, lead, course_key, monkeypatch):
+    monkeypatch.setattr(evaluation, "BATCH", 2)
+    seen = []
+
+    def watch(done, total):
+        run = CourseReevaluation.objects.get(course_key=course_key)
+        seen.append((done, total, run.done, run.total, reevaluation.state_of(run)))
+
+    assert api.reevaluate_course(course_key, watch) == 5
+    assert seen == [(0, 5, 0, 5, "running"), (2, 5, 2, 5, "running"), (4, 5, 4, 5, "running"),
+                    (5, 5, 5, 5, "running")]
+    progress = api.reevaluation_progress(lead, course_key)
+    assert progress["state"] == "finished" and progress["percent"] == 100
+    assert progress["message"].startswith("The learners' status was last re-evaluated on ")
+    assert progress["message"].endswith("(5 learners).")
+
+
+def test_saving_the_policy_requests_a_run_that_waits_for_a_worker(learners, lead, course_key, monkeypatch,
+                                                                 django_capture_on_commit_callbacks):
+    from miiwrap_fidelity import tasks  # pylint: disable=import-outside-toplevel
+
+    queued = []
+    monkeypatch.setattr(tasks.reevaluate_course, "delay", queued.append)
+    with django_capture_on_commit_callbacks(execute=True):
+        api.save_policy(lead, course_key, min_observations=2)
+    assert queued == [COURSE]
+    progress = api.reevaluation_progress(lead, course_key)
+    assert progress["state"] == "waiting" and "waiting to start" in progress["message"]
+    tasks.reevaluate_course.apply(args=[COURSE])
+    assert api.reevaluation_progress(lead, course_key)["state"] == "finished"
+
+
+def test_a_failed_run_says_how_far_it_came_and_what_to_do(learners, lead, course_key, monkeypatch):
+    def broken(policy, course_key, progress):
+        progress(0, 5)
+        progress(2, 5)
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(evaluation, "reevaluate_course", broken)
+    with pytest.raises(RuntimeError):
+        api.reevaluate_course(course_key)
+    progress = api.reevaluation_progress(lead, course_key)
+    assert progress["state"] == "failed" and progress["done"] == 2
+    assert "stopped after 2 of 5 learners" in progress["message"] and "reevaluate_competency" in progress["message"]
+    monkeypatch.undo()
+    call_command("reevaluate_competency", COURSE)
+    assert api.reevaluation_progress(lead, course_key)["state"] == "finished", "the command records its run too"
+
+
+def test_only_staff_see_it(client, learners, lead, coach, course_key):
+    with pytest.raises(PermissionDenied):
+        api.reevaluation_progress(coach, course_key)
+    client.force_login(coach)
+    assert client.get(API).status_code == 403
+    client.force_login(lead)
+    assert client.get(API).json()["state"] == "none"
+    api.reevaluate_course(course_key)
+    body = client.get(API).json()
+    assert body["state"] == "finished" and body["total"] == 5 and body["done"] == 5
+
+
+def test_the_policy_page_shows_a_running_run_with_a_progress_bar(client, learners, lead, course_key):
+    CourseReevaluation.objects.create(course_key=course_key, requested_at="2026-11-26T10:00:00Z",
+                                      started_at="2026-11-26T10:00:05Z", done=2, total=5)
+    client.force_login(lead)
+    page = client.get(reverse("miiwrap_fidelity:policy", args=[COURSE])).content.decode()
+    assert 'data-state="running"' in page and '<progress id="mwf-reevaluation-bar" max="100" value="40"' in page
+    assert "Re-evaluating the learners&#x27; status: 2 of 5 (40%)." in page
