@@ -40,6 +40,10 @@ class MiiwrapFidelityConfig(AppConfig):
                         "receiver_func_name": "enrollment_created",
                         "signal_path": "openedx_events.learning.signals.COURSE_ENROLLMENT_CREATED",
                     },
+                    {
+                        "receiver_func_name": "unenrollment_completed",
+                        "signal_path": "openedx_events.learning.signals.COURSE_UNENROLLMENT_COMPLETED",
+                    },
                 ],
             },
         },

@@ -3,7 +3,8 @@ Signals we send and receivers we connect.
 
 ``competency_changed`` is sent after a transaction that changed a learner's competency commits;
 the plugin's ``signals_config`` connects ``emit_competency_event`` to it, and ``enrollment_created``
-to openedx-events' ``COURSE_ENROLLMENT_CREATED``. Platform retirement
+and ``unenrollment_completed`` to openedx-events' ``COURSE_ENROLLMENT_CREATED`` and
+``COURSE_UNENROLLMENT_COMPLETED``. Platform retirement
 signals are connected in ``AppConfig.ready`` only where the platform defines them.
 """
 import logging
@@ -36,6 +37,14 @@ def enrollment_created(sender, enrollment=None, **kwargs):  # pylint: disable=un
 
     if enrollment is not None and enrollment.is_active:
         api.note_enrollment(enrollment.user.id, enrollment.course.course_key)
+
+
+def unenrollment_completed(sender, enrollment=None, **kwargs):  # pylint: disable=unused-argument
+    """``COURSE_UNENROLLMENT_COMPLETED``: a learner who left before anything was recorded leaves the list."""
+    from . import api  # pylint: disable=import-outside-toplevel
+
+    if enrollment is not None:
+        api.note_unenrollment(enrollment.user.id, enrollment.course.course_key)
 
 
 def connect_platform_receivers():

@@ -71,3 +71,19 @@ def test_the_workspace_offers_the_no_coach_filter_to_staff(client, policy, lead,
     response = client.get(f"/api/miiwrap-fidelity/v1/courses/{COURSE}/learners/", {"coach": "none"})
     assert [row["learner"]["username"] for row in response.json()["results"]] == ["waiting"]
     assert client.get(f"/api/miiwrap-fidelity/v1/courses/{COURSE}/learners/", {"coach": "nobody"}).status_code == 400
+
+
+def test_leaving_before_anything_was_recorded_leaves_the_list_records_stay(policy, lead, coach, course_key,
+                                                                           observe):
+    from sandbox.enrollment import unenroll  # pylint: disable=import-outside-toplevel
+
+    passer_by, practitioner = make_user("passer_by"), make_user("practitioner")
+    for person in (passer_by, practitioner):
+        enroll(person, course_key)
+    api.assign_coach(lead, course_key, coach, practitioner)
+    observe(coach, practitioner, days_ago=3)
+    for person in (passer_by, practitioner):
+        unenroll(person, course_key)
+    assert listed(lead, course_key) == ["practitioner"], "observed practice is a professional record"
+    enroll(passer_by, course_key)
+    assert listed(lead, course_key) == ["passer_by", "practitioner"], "enrolling again lists them again"

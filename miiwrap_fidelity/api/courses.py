@@ -9,7 +9,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import audit, evaluation, reevaluation
-from ..models import CoachAssignment, CompetencyPolicy, LearnerStatus
+from ..models import (
+    Certification,
+    CoachAssignment,
+    CompetencyPolicy,
+    LearnerStatus,
+    Observation,
+    Reflection,
+    SignOff,
+)
 from .inputs import get_user, parse_course_key
 from .roles import is_course_staff, require
 
@@ -56,6 +64,10 @@ def save_policy(actor, course_key, **fields):
     return policy
 
 
+#: What is recorded about a learner in a course (kept when they unenrol).
+RECORDS = (CoachAssignment, Observation, Reflection, SignOff, Certification)
+
+
 def _start_reevaluation(course_key):
     from .. import tasks  # pylint: disable=import-outside-toplevel
 
@@ -98,6 +110,18 @@ def note_enrollment(learner_id, course_key):
     if policy is not None and get_user_model().objects.filter(pk=learner_id).exists():
         with transaction.atomic():
             evaluation.refresh(policy, learner_id, course_key)
+
+
+def note_unenrollment(learner_id, course_key):
+    """
+    A learner left the course: if nothing was recorded about them there (no coach, observation,
+    reflection, sign-off or certification), their status row goes too; records are never removed.
+    """
+    course_key = parse_course_key(course_key)
+    mine = {"learner_id": learner_id, "course_key": course_key}
+    if any(model.objects.filter(**mine).exists() for model in RECORDS):
+        return False
+    return LearnerStatus.objects.filter(**mine).delete()[0] > 0
 
 
 def unassign_coach(actor, assignment_id):
