@@ -192,9 +192,6 @@ class Roster:
     def count(self):
         return self.summary["count"]
 
-    def __len__(self):
-        return self.count()
-
     def __iter__(self):
         return iter(self[:])
 
