@@ -108,7 +108,7 @@ def note_enrollment(learner_id, course_key):
     course_key = parse_course_key(course_key)
     policy = get_policy(course_key)
     if policy is not None and get_user_model().objects.filter(pk=learner_id).exists():
-        with transaction.atomic():
+        with transaction.atomic():  # a savepoint inside the platform's enrollment transaction
             evaluation.refresh(policy, learner_id, course_key)
 
 
@@ -119,9 +119,10 @@ def note_unenrollment(learner_id, course_key):
     """
     course_key = parse_course_key(course_key)
     mine = {"learner_id": learner_id, "course_key": course_key}
-    if any(model.objects.filter(**mine).exists() for model in RECORDS):
-        return False
-    return LearnerStatus.objects.filter(**mine).delete()[0] > 0
+    with transaction.atomic():  # a savepoint: a failure here must not break the platform's transaction
+        if any(model.objects.filter(**mine).exists() for model in RECORDS):
+            return False
+        return LearnerStatus.objects.filter(**mine).delete()[0] > 0
 
 
 def unassign_coach(actor, assignment_id):
