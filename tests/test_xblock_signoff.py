@@ -8,7 +8,7 @@ from miiwrap_fidelity.models import Certification, Observation, Reflection, Sign
 from xblock_support import SIGNOFF, call, view
 
 pytestmark = pytest.mark.django_db
-COACH_HANDLERS = ["learner_state", "record_observation", "decide", "comment_reflection"]
+COACH_HANDLERS = ["learner_state", "record_observation", "decide", "comment_reflection", "find_learners"]
 
 
 def test_learner_sees_read_only_status_and_feedback(client, workbench, assigned, coach, observe):
@@ -94,7 +94,7 @@ def test_every_coach_handler_refuses_the_wrong_people(client, workbench, assigne
                "reflection_id": Reflection.objects.get().pk, "text": "Nice"}
     status, body = call(client, SIGNOFF, handler, payload)
     assert status == 403, body
-    assert "status" not in body and "state" not in body, "never data"
+    assert not {"status", "state", "learners"} & set(body), "never data"
     assert not Certification.objects.exists() and SignOff.objects.count() == 0
     assert Observation.objects.filter(learner=assigned).count() == 3
 
@@ -115,3 +115,24 @@ def test_graded_block_publishes_score_when_certified(client, workbench, ready_le
     view(client, SIGNOFF)
     view(client, SIGNOFF)
     assert published[-1] == ("grade", {"value": 1.0, "max_value": 1.0}) and len(published) == 2
+
+
+def test_staff_narrow_a_long_picker_by_username(client, workbench, policy, lead, coach, course_key, monkeypatch):
+    from miiwrap_xblocks import coach_signoff  # pylint: disable=import-outside-toplevel
+
+    monkeypatch.setattr(coach_signoff, "PICKER_SIZE", 3)
+    for index in range(5):
+        api.assign_coach(lead, course_key, coach, make_user(f"team{index}"))
+    api.assign_coach(lead, course_key, coach, make_user("solo_ana"))
+    client.force_login(lead)
+    page = view(client, SIGNOFF)
+    assert "Showing 3 of 6 learners; type part of a username to find the others." in page
+    picker = page.split('class="mwf-learner-picker">')[1].split("</select>")[0]
+    assert picker.count("<option value=") == 3 + 1, "three learners and the empty choice"
+    status, body = call(client, SIGNOFF, "find_learners", {"search": "ana"})
+    assert status == 200 and body["total"] == 1 and [row["username"] for row in body["learners"]] == ["solo_ana"]
+    status, body = call(client, SIGNOFF, "find_learners", {"search": "team"})
+    assert body["total"] == 5 and len(body["learners"]) == 3
+    assert call(client, SIGNOFF, "find_learners", {"search": "x" * 151})[0] == 400
+    client.force_login(coach)
+    assert "type part of a username" in view(client, SIGNOFF), "a coach with many learners too"

@@ -128,11 +128,15 @@ def learner_rows(statuses, reviewer=True):
 
 
 def coachable_rows(user, course_key, limit=1000):
-    """The learners ``user`` coaches in the course (every learner for staff), as display rows."""
+    """
+    ``(rows, total)``: the display rows of the first ``limit`` learners ``user`` coaches in the
+    course (every learner for staff), and how many there are; nothing for anyone else.
+    """
     try:
-        return learner_rows(learner_statuses(user, course_key)[:limit])
+        listing = learner_statuses(user, course_key)
     except PermissionDenied:
-        return []
+        return [], 0
+    return learner_rows(listing[:limit]), listing.count()
 
 
 def reevaluate_course(course_key, progress=None):

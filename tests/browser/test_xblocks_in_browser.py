@@ -98,3 +98,22 @@ def test_coach_observes_and_signs_off_then_learner_is_certified(seeded, workbenc
     assert "Certified" in text and "valid until" in text
     assert page.locator(".mwf-learner-picker").count() == 0
     assert serious_violations(page, ".mwf-block") == []
+
+
+def test_staff_find_a_learner_in_a_long_picker(seeded, workbench, live_server, page, monkeypatch):
+    """More learners than the picker holds: typing part of a username asks the block for matches."""
+    from miiwrap_xblocks import coach_signoff  # pylint: disable=import-outside-toplevel
+
+    monkeypatch.setattr(coach_signoff, "PICKER_SIZE", 4)
+    base = live_server.url
+    login(page, base, "lead_lee", DEMO_PASSWORD)
+    page.goto(block_url(base, SIGNOFF))
+    hint = page.locator(".mwf-search-hint")
+    assert "Showing 4 of 12 learners" in hint.inner_text()
+    assert serious_violations(page, ".mwf-block") == []
+    page.get_by_label("Find a learner by username").fill("dee")
+    page.wait_for_function("document.querySelector('.mwf-search-hint').textContent.includes('1 of 1')")
+    options = page.locator("select.mwf-learner-picker option").all_inner_texts()
+    assert options[1:] == ["learner_dee (Not started)"]
+    page.select_option("select.mwf-learner-picker", label="learner_dee (Not started)")
+    page.wait_for_function("document.querySelector('.mwf-learner-summary').textContent.includes('learner_dee')")

@@ -19,6 +19,9 @@ from . import context
 
 _ = lambda text: text  # noqa: E731  (marks field labels for extraction; the runtime translates them)
 
+#: Learners offered in the picker at once; with more, the coach narrows them by typing a name.
+PICKER_SIZE = 200
+
 
 def _observation_summary(observation):
     return {
@@ -67,11 +70,12 @@ class CoachSignOffXBlock(XBlock):
         user, course = context.current_user(self), context.course_key(self)
         policy = api.get_policy(course) if course else None
         values = {"block": self, "user": user, "policy": policy, "uid": self._uid()}
-        rows = api.coachable_rows(user, course) if user and policy else []
+        rows, total = api.coachable_rows(user, course, limit=PICKER_SIZE) if user and policy else ([], 0)
         if rows:
             template, script = "signoff_coach.html", "signoff_coach.js"
             indicators = api.policy_indicators(course)
-            values.update(learners=rows, settings_choices=api.OBSERVATION_SETTINGS,
+            values.update(learners=rows, learner_total=total, picker_size=PICKER_SIZE,
+                          settings_choices=api.OBSERVATION_SETTINGS,
                           require_lead=policy.require_lead_signoff, is_staff=api.is_course_staff(user, course),
                           rubric_html=mark_safe(render_to_string(  # our own template, escaped by Django
                               "miiwrap_fidelity/_rubric_form.html",
@@ -138,6 +142,15 @@ class CoachSignOffXBlock(XBlock):
                           "created_at": s.created_at.isoformat(), "reason": s.reason}
                          for s in api.signoffs_for(user, learner, course)],
         }
+
+    @XBlock.handler
+    @context.json_handler
+    def find_learners(self, user, data):
+        """The picker's choices for part of a username (a course's staff may have thousands)."""
+        listing = api.learner_statuses(user, self._course(), search=data.get("search") or "")
+        return {"total": listing.count(), "learners": [
+            {"id": row["learner"].pk, "username": row["learner"].username, "state_label": row["state_label"]}
+            for row in api.learner_rows(listing[:PICKER_SIZE])]}
 
     @XBlock.handler
     @context.json_handler

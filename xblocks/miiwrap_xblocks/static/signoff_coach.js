@@ -123,6 +123,29 @@ function MiiwrapCoachSignOff(runtime, element) {
     });
   });
 
+  // Courses with more learners than the picker holds: narrow it by part of a username.
+  var search = block.querySelector(".mwf-learner-search");
+  if (search) {
+    var hint = block.querySelector(".mwf-search-hint");
+    var pending = null;
+    search.addEventListener("input", function () {
+      window.clearTimeout(pending);
+      pending = window.setTimeout(function () {
+        var asked = search.value;
+        MiiwrapCommon.post(runtime, element, "find_learners", {search: asked}).then(function (result) {
+          if (search.value !== asked) { return; }  // a newer search is on its way
+          if (!result.ok) { hint.textContent = MiiwrapCommon.errorText(result.body); return; }
+          while (picker.options.length > 1) { picker.remove(1); }
+          result.body.learners.forEach(function (learner) {
+            picker.appendChild(new Option(learner.username + " (" + learner.state_label + ")", learner.id));
+          });
+          hint.textContent = search.getAttribute("data-msg-showing")
+            .replace("{shown}", result.body.learners.length).replace("{total}", result.body.total);
+        });
+      }, 300);
+    });
+  }
+
   block.querySelectorAll("button[data-decide]").forEach(function (button) {
     button.addEventListener("click", function () {
       var level = block.querySelector(".mwf-level-select");
