@@ -41,12 +41,13 @@ class Command(BaseCommand):
         users.create_superuser("admin", "admin@example.com", DEMO_PASSWORD)
         lead, coach = people["lead_lee"], people["coach_casey"]
         CourseRole.objects.create(course_key=course, user=lead, role="staff")
+        for name in ("learner_ana", "learner_ben", "learner_cam", "learner_dee"):
+            enroll(people[name], course)
+        # Saving the policy re-evaluates the learners already enrolled (its page shows the run).
         version = InstrumentVersion.objects.order_by("-id").first()
         api.save_policy(lead, course, instrument_version=version, min_observations=3, min_percent=80,
                         window_days=180, critical_required=True, min_distinct_observers=1,
                         require_lead_signoff=False, validity_months=24, mode="add_to_grade")
-        for name in ("learner_ana", "learner_ben", "learner_cam", "learner_dee"):
-            enroll(people[name], course)
         for name in ("learner_ana", "learner_ben", "learner_cam"):  # learner_dee waits for a coach
             api.assign_coach(lead, course, coach, people[name])
         indicators = list(Indicator.objects.filter(version=version))
