@@ -8,7 +8,9 @@ MySQL/MariaDB's driver loads a whole result set into memory before the first row
 """
 import csv
 
-from .models import Certification, IndicatorRating, Observation, SignOff
+from django.utils import timezone
+
+from .models import Certification, IndicatorRating, LearnerStatus, Observation, SignOff
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CHUNK = 1000
@@ -24,6 +26,13 @@ def safe(value):
 
 
 EXPORTS = {
+    "learners": (
+        ["learner_id", "learner_username", "status", "qualifying_observations", "required_observations",
+         "last_practice_date", "last_percent_met", "next_requirement", "certification_expires_at"],
+        lambda course: LearnerStatus.objects.filter(course_key=course).order_by("pk").values_list(
+            "learner_id", "learner__username", "state", "qualifying_count", "required_count", "last_practice_date",
+            "last_percent", "reasons", "certification__expires_at"),
+    ),
     "observations": (
         ["observation_id", "learner_id", "learner_username", "observer_id", "observer_username", "practice_date",
          "setting", "status", "percent_met", "met_count", "applicable_count", "critical_missed", "co_rating_of",
@@ -73,14 +82,28 @@ def _observation_row(row):
     return row
 
 
+def _learner_row(row, now):
+    """The status as lists show it (a certification past its expiry is "expired"); reasons as a code."""
+    row = list(row)
+    reasons, expires_at = row[7], row[8]
+    if row[2] == LearnerStatus.CERTIFIED and expires_at is not None and expires_at <= now:
+        row[2] = LearnerStatus.EXPIRED
+    row[7] = reasons[0]["code"] if reasons else ""
+    return row
+
+
+ROW_SHAPERS = {"observations": lambda row, now: _observation_row(row), "learners": _learner_row}
+
+
 def rows(kind, course_key):
     """The export as CSV lines (a generator: one chunk of rows in memory at a time)."""
     header, query = EXPORTS[kind]
+    shape, now = ROW_SHAPERS.get(kind), timezone.now()
     writer = csv.writer(_Echo())
     yield "\ufeff" + writer.writerow(header)
     for row in _chunked(query(course_key)):
-        if kind == "observations":
-            row = _observation_row(row)
+        if shape is not None:
+            row = shape(row, now)
         yield writer.writerow([safe(value) for value in row])
 
 

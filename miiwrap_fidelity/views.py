@@ -23,8 +23,9 @@ from . import api, growth, privacy, roster, rubric
 from .models import Observation, SignOff
 
 PAGE_SIZE = 25
-EXPORT_KINDS = [("observations", gettext_lazy("observations")), ("ratings", gettext_lazy("indicator ratings")),
-                ("signoffs", gettext_lazy("sign-offs")), ("certifications", gettext_lazy("certifications"))]
+EXPORT_KINDS = [("learners", gettext_lazy("learners' status")), ("observations", gettext_lazy("observations")),
+                ("ratings", gettext_lazy("indicator ratings")), ("signoffs", gettext_lazy("sign-offs")),
+                ("certifications", gettext_lazy("certifications"))]
 
 
 def course_view(view):

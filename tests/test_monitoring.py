@@ -232,7 +232,7 @@ def test_exports_stream_and_guard_formulas(client, assigned, coach, lead, course
         "ratings": {**ratings_for(indicators), "mi-summaries": {"level": "partly", "next_step": "+cmd|' /C calc'!A0"}},
     }, submit=True)
     client.force_login(lead)
-    for kind in ("observations", "ratings", "signoffs", "certifications"):
+    for kind in ("learners", "observations", "ratings", "signoffs", "certifications"):
         response = client.get(url("export", kind))
         assert response.status_code == 200 and response.streaming
         assert response["Content-Type"].startswith("text/csv")
@@ -247,6 +247,25 @@ def test_exports_stream_and_guard_formulas(client, assigned, coach, lead, course
     assert client.get(url("export", "passwords")).status_code == 404
     client.force_login(coach)
     assert client.get(url("export", "observations")).status_code == 403
+
+
+def test_learners_export_shows_each_status_as_the_lists_do(ready_learner, learner, coach, lead, course_key,
+                                                           django_capture_on_commit_callbacks):
+    from miiwrap_fidelity import exports  # pylint: disable=import-outside-toplevel
+
+    with django_capture_on_commit_callbacks(execute=True):
+        api.sign_off(coach, ready_learner, course_key)
+    other = make_user("waiting_one")
+    api.assign_coach(lead, course_key, coach, other)
+    rows = list(csv.reader(io.StringIO("".join(exports.rows("learners", course_key)).lstrip("\ufeff"))))
+    header, by_name = rows[0], {row[1]: dict(zip(rows[0], row)) for row in rows[1:]}
+    assert header[:3] == ["learner_id", "learner_username", "status"]
+    assert by_name["learner"]["status"] == "certified" and by_name["learner"]["certification_expires_at"]
+    assert by_name["waiting_one"] == {**by_name["waiting_one"], "status": "not_started", "qualifying_observations": "0",
+                                      "required_observations": "3", "next_requirement": "observations_short"}
+    Certification.objects.update(expires_at=timezone.now() - timedelta(days=1))
+    rows = list(csv.reader(io.StringIO("".join(exports.rows("learners", course_key)))))
+    assert {row[1]: row[2] for row in rows[1:]}["learner"] == "expired", "lapsed, before the expiry task ran"
 
 
 @pytest.mark.parametrize("chunk", [1, 2, 5, 1000])
