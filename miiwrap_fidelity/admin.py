@@ -112,3 +112,14 @@ class ReflectionAdmin(ReadOnlyAdmin):
     list_display = ("id", "course_key", "learner", "title", "status", "submitted_at")
     list_filter = ("status",)
     inlines = [ReflectionCommentInline]
+
+
+@admin.register(models.DriftAlert)
+class DriftAlertAdmin(ReadOnlyAdmin):
+    list_display = ("id", "course_key", "learner", "kind", "indicator_key", "created_at", "resolved_at")
+    list_filter = ("kind",)
+
+
+@admin.register(models.CourseReevaluation)
+class CourseReevaluationAdmin(ReadOnlyAdmin):
+    list_display = ("course_key", "requested_at", "started_at", "finished_at", "failed_at", "done", "total")
