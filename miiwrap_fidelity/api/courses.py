@@ -64,10 +64,6 @@ def save_policy(actor, course_key, **fields):
     return policy
 
 
-#: What is recorded about a learner in a course (kept when they unenrol).
-RECORDS = (CoachAssignment, Observation, Reflection, SignOff, Certification)
-
-
 def _start_reevaluation(course_key):
     from .. import tasks  # pylint: disable=import-outside-toplevel
 
@@ -110,6 +106,10 @@ def note_enrollment(learner_id, course_key):
     if policy is not None and get_user_model().objects.filter(pk=learner_id).exists():
         with transaction.atomic():  # a savepoint inside the platform's enrollment transaction
             evaluation.refresh(policy, learner_id, course_key)
+
+
+#: What is recorded about a learner in a course (kept when they unenrol).
+RECORDS = (CoachAssignment, Observation, Reflection, SignOff, Certification)
 
 
 def note_unenrollment(learner_id, course_key):
