@@ -138,7 +138,7 @@ def bare_list_page(coach=None):
     mine = ("AND s.learner_id IN (SELECT a.learner_id FROM miiwrap_fidelity_coachassignment a "
             "WHERE a.course_key = %s AND a.coach_id = %s) ") if coach else ""
     args = [str(COURSE)] + ([str(COURSE), coach.pk] if coach else [])
-    rows = ("SELECT s.id, u.username, s.state, s.qualifying_count, s.last_percent, s.reasons, c.expires_at "
+    rows = ("SELECT s.id, u.username, s.state, s.qualifying_count, s.last_percent, s.reasons, c.expires_at, s.enrolled "
             "FROM miiwrap_fidelity_learnerstatus s JOIN auth_user u ON u.id = s.learner_id "
             "LEFT JOIN miiwrap_fidelity_certification c ON c.id = s.certification_id "
             f"WHERE s.course_key = %s {mine}ORDER BY u.username LIMIT 25")

@@ -28,10 +28,10 @@ def safe(value):
 EXPORTS = {
     "learners": (
         ["learner_id", "learner_username", "status", "qualifying_observations", "required_observations",
-         "last_practice_date", "last_percent_met", "next_requirement", "certification_expires_at"],
+         "last_practice_date", "last_percent_met", "next_requirement", "certification_expires_at", "enrolled"],
         lambda course: LearnerStatus.objects.filter(course_key=course).order_by("pk").values_list(
             "learner_id", "learner__username", "state", "qualifying_count", "required_count", "last_practice_date",
-            "last_percent", "reasons", "certification__expires_at"),
+            "last_percent", "reasons", "certification__expires_at", "enrolled"),
     ),
     "observations": (
         ["observation_id", "learner_id", "learner_username", "observer_id", "observer_username", "practice_date",

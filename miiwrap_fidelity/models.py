@@ -501,6 +501,7 @@ class LearnerStatus(models.Model):
     certification = models.ForeignKey(Certification, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     evaluated_at = models.DateTimeField()
     stale_after = models.DateTimeField(null=True, blank=True, help_text="When time alone may change the result.")
+    enrolled = models.BooleanField(default=True, help_text="False once the learner left the course (records kept).")
 
     class Meta:
         constraints = [

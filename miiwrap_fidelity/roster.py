@@ -55,7 +55,7 @@ ORDERINGS = {
 }
 
 ROW_COLUMNS = ("s.learner_id", "u.username", "s.state", "s.qualifying_count", "s.required_count",
-               "s.last_practice_date", "s.last_percent", "s.reasons", "c.expires_at")
+               "s.last_practice_date", "s.last_percent", "s.reasons", "c.expires_at", "s.enrolled")
 LIKE_ESCAPE = "!"
 
 
@@ -233,10 +233,10 @@ def expiring_counts(course_key, now=None):
 
 
 def _row_values(row):
-    learner_id, username, state, qualifying, required, practice_date, percent, reasons, expires_at = row
+    learner_id, username, state, qualifying, required, practice_date, percent, reasons, expires_at, enrolled = row
     return {"learner": LearnerRef(learner_id, username), "state": state, "qualifying_count": qualifying,
             "required_count": required, "last_practice_date": date_value(practice_date), "last_percent": percent,
-            "reasons": _reasons_text(reasons), "expires_at": aware_datetime(expires_at)}
+            "reasons": _reasons_text(reasons), "expires_at": aware_datetime(expires_at), "enrolled": bool(enrolled)}
 
 
 def values_of(status):
@@ -245,7 +245,7 @@ def values_of(status):
     return {"learner": status.learner, "state": status.state, "qualifying_count": status.qualifying_count,
             "required_count": status.required_count, "last_practice_date": status.last_practice_date,
             "last_percent": status.last_percent, "reasons": _reasons_text(status.reasons),
-            "expires_at": certification.expires_at if certification else None}
+            "expires_at": certification.expires_at if certification else None, "enrolled": status.enrolled}
 
 
 def _reasons_text(value):
@@ -293,4 +293,5 @@ def row(values, now=None, reviewer=True):
         "last_percent": values["last_percent"],
         "next_step": _next_step(language, values["reasons"], reviewer),
         "expires_at": values["expires_at"],
+        "enrolled": values["enrolled"],
     }

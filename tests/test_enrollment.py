@@ -85,5 +85,22 @@ def test_leaving_before_anything_was_recorded_leaves_the_list_records_stay(polic
     for person in (passer_by, practitioner):
         unenroll(person, course_key)
     assert listed(lead, course_key) == ["practitioner"], "observed practice is a professional record"
+    rows = api.learner_rows(api.learner_statuses(lead, course_key)[:10])
+    assert rows[0]["enrolled"] is False, "shown as having left"
     enroll(passer_by, course_key)
+    enroll(practitioner, course_key)
     assert listed(lead, course_key) == ["passer_by", "practitioner"], "enrolling again lists them again"
+    assert all(row["enrolled"] for row in api.learner_rows(api.learner_statuses(lead, course_key)[:10]))
+
+
+def test_the_workspace_and_api_mark_who_left(client, policy, lead, coach, course_key, observe):
+    from sandbox.enrollment import unenroll  # pylint: disable=import-outside-toplevel
+
+    leaver = make_user("leaver")
+    enroll(leaver, course_key)
+    api.assign_coach(lead, course_key, coach, leaver)
+    unenroll(leaver, course_key)
+    client.force_login(coach)
+    assert "(left the course)" in client.get(f"/miiwrap-fidelity/courses/{COURSE}/coaching/").content.decode()
+    row = client.get(f"/api/miiwrap-fidelity/v1/courses/{COURSE}/learners/").json()["results"][0]
+    assert row["learner"]["username"] == "leaver" and row["enrolled"] is False

@@ -106,6 +106,7 @@ def note_enrollment(learner_id, course_key):
     if policy is not None and get_user_model().objects.filter(pk=learner_id).exists():
         with transaction.atomic():  # a savepoint inside the platform's enrollment transaction
             evaluation.refresh(policy, learner_id, course_key)
+            LearnerStatus.objects.filter(learner_id=learner_id, course_key=course_key).update(enrolled=True)
 
 
 #: What is recorded about a learner in a course (kept when they unenrol).
@@ -115,12 +116,14 @@ RECORDS = (CoachAssignment, Observation, Reflection, SignOff, Certification)
 def note_unenrollment(learner_id, course_key):
     """
     A learner left the course: if nothing was recorded about them there (no coach, observation,
-    reflection, sign-off or certification), their status row goes too; records are never removed.
+    reflection, sign-off or certification), their status row goes too; otherwise the lists show
+    that they left. Records are never removed.
     """
     course_key = parse_course_key(course_key)
     mine = {"learner_id": learner_id, "course_key": course_key}
     with transaction.atomic():  # a savepoint: a failure here must not break the platform's transaction
         if any(model.objects.filter(**mine).exists() for model in RECORDS):
+            LearnerStatus.objects.filter(**mine).update(enrolled=False)  # listed as having left
             return False
         return LearnerStatus.objects.filter(**mine).delete()[0] > 0
 
