@@ -96,13 +96,6 @@ class LearnerRef:
     pk: int
     username: str
 
-    @property
-    def id(self):  # pylint: disable=invalid-name
-        return self.pk
-
-    def __str__(self):
-        return self.username
-
 
 class Roster:
     """

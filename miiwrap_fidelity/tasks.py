@@ -4,6 +4,7 @@ import logging
 from celery import shared_task
 from datetime import timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -61,14 +62,14 @@ def reevaluate_course(self, course_id):
     """
     from . import api  # pylint: disable=import-outside-toplevel
 
-    if not CompetencyPolicy.objects.filter(course_key=course_id, enabled=True).exists():
-        return 0
-
     def progress(done, total):
         if done % 100 == 0 or done == total:
             self.update_state(state="PROGRESS", meta={"done": done, "total": total})
 
-    return api.reevaluate_course(course_id, progress)
+    try:
+        return api.reevaluate_course(course_id, progress)
+    except ValidationError:  # the policy was disabled or removed since the task was queued
+        return 0
 
 
 @shared_task

@@ -19,7 +19,7 @@ from ..models import (
     SignOff,
 )
 from .inputs import get_user, parse_course_key
-from .roles import is_course_staff, require
+from .roles import is_course_staff, require, require_course_staff
 
 
 def get_policy(course_key):
@@ -45,8 +45,7 @@ POLICY_FIELDS = (
 
 def save_policy(actor, course_key, **fields):
     """Create or update a course's policy (course staff only); validates every field."""
-    course_key = parse_course_key(course_key)
-    require(is_course_staff(actor, course_key), _("Only course staff can change the competency policy."))
+    course_key = require_course_staff(actor, course_key, _("Only course staff can change the competency policy."))
     unknown = set(fields) - set(POLICY_FIELDS)
     if unknown:
         raise ValidationError({name: [_("Unknown policy setting.")] for name in sorted(unknown)})
@@ -73,8 +72,7 @@ def _start_reevaluation(course_key):
 
 def assign_coach(actor, course_key, coach, learner):
     """Assign ``coach`` to ``learner`` (course staff only); assigning twice changes nothing."""
-    course_key = parse_course_key(course_key)
-    require(is_course_staff(actor, course_key), _("Only course staff can assign coaches."))
+    course_key = require_course_staff(actor, course_key, _("Only course staff can assign coaches."))
     coach, learner = get_user(coach, "coach"), get_user(learner, "learner")
     if coach.pk == learner.pk:
         raise ValidationError({"coach": [_("A learner cannot coach themselves.")]})
@@ -133,7 +131,7 @@ def unassign_coach(actor, assignment_id):
     assignment = CoachAssignment.objects.filter(pk=assignment_id).first() if str(assignment_id).isdigit() else None
     if assignment is None:
         raise ValidationError({"assignment": [_("No such coach assignment.")]})
-    require(is_course_staff(actor, assignment.course_key), _("Only course staff can assign coaches."))
+    require_course_staff(actor, assignment.course_key, _("Only course staff can assign coaches."))
     with transaction.atomic():
         audit.record("coach.unassigned", assignment, actor=actor, subject_user_id=assignment.learner_id,
                      course_key=assignment.course_key)
@@ -176,8 +174,7 @@ def assign_coaches_from_csv(actor, course_key, text):
     why. Returns ``(report, assigned_count)``; each report row is ``{"row", "coach", "learner",
     "status", "errors"}`` with status "assigned", "unchanged" or "error".
     """
-    course_key = parse_course_key(course_key)
-    require(is_course_staff(actor, course_key), _("Only course staff can assign coaches."))
+    course_key = require_course_staff(actor, course_key, _("Only course staff can assign coaches."))
     rows = _csv_rows(text)
     report, users = [], {user.username: user for user in get_user_model().objects.filter(
         username__in={value for row in rows for value in (row[1], row[2])})}

@@ -10,7 +10,7 @@ from ..models import CoachAssignment, DriftAlert, Indicator
 from ..validation import clean_text
 from .courses import get_policy, require_policy
 from .inputs import MAX_REASON_CHARS, get_user, parse_course_key
-from .roles import can_view_learner, is_course_staff, require, require_coach
+from .roles import can_view_learner, is_course_staff, require, require_coach, require_course_staff
 
 
 def drift_alerts(viewer, course_key, learner=None, include_resolved=False):
@@ -61,15 +61,13 @@ def acknowledge_alert(actor, alert_id, plan_note):
 
 def reliability_report(viewer, course_key):
     """Rater agreement per pair and coach, leniency and calibration (course staff only)."""
-    course_key = parse_course_key(course_key)
-    require(is_course_staff(viewer, course_key), _("Only course staff can see rater agreement."))
+    course_key = require_course_staff(viewer, course_key, _("Only course staff can see rater agreement."))
     return monitoring.reliability_report(course_key)
 
 
 def leader_view(viewer, course_key):
     """Course aggregates with small cells suppressed (course staff and certification leads)."""
-    course_key = parse_course_key(course_key)
-    require(is_course_staff(viewer, course_key), _("Only course staff can see the leader view."))
+    course_key = require_course_staff(viewer, course_key, _("Only course staff can see the leader view."))
     policy = require_policy(course_key)
 
     return aggregates.leader_view(course_key, policy)
@@ -78,8 +76,7 @@ def leader_view(viewer, course_key):
 def export_lines(viewer, course_key, kind):
     """A streamed CSV export (course staff only); ``Http404`` for an unknown kind."""
 
-    course_key = parse_course_key(course_key)
-    require(is_course_staff(viewer, course_key), _("Only course staff can export records."))
+    course_key = require_course_staff(viewer, course_key, _("Only course staff can export records."))
     if kind not in exports.EXPORTS:
         raise Http404(_("No such export."))
     with transaction.atomic():

@@ -48,6 +48,13 @@ def require(allowed, message):
         raise PermissionDenied(message)
 
 
+def require_course_staff(user, course_key, message):
+    """The parsed course key; ``PermissionDenied`` with ``message`` unless ``user`` is its course staff."""
+    course_key = parse_course_key(course_key)
+    require(is_course_staff(user, course_key), message)
+    return course_key
+
+
 def require_coach(user, learner, course_key):
     """``PermissionDenied`` unless ``user`` may observe and sign off ``learner`` in the course."""
     require(can_coach(user, learner, course_key), _("You are not a coach of this learner in this course."))

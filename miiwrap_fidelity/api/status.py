@@ -14,7 +14,7 @@ from ..models import LearnerStatus
 from ..signals import competency_changed
 from .courses import get_policy, require_policy
 from .inputs import get_user, parse_course_key
-from .roles import can_view_learner, is_course_staff, require
+from .roles import can_view_learner, is_course_staff, require, require_course_staff
 
 
 def competency_decision(user, course_key, now=None):
@@ -158,8 +158,8 @@ def reevaluate_course(course_key, progress=None):
 
 def reevaluation_progress(viewer, course_key):
     """The course's latest re-evaluation (``reevaluation.summary``), for course staff."""
-    course_key = parse_course_key(course_key)
-    require(is_course_staff(viewer, course_key), _("Only course staff can see the course's re-evaluation."))
+    course_key = require_course_staff(viewer, course_key,
+                                      _("Only course staff can see the course's re-evaluation."))
     return reevaluation.summary(course_key)
 
 
