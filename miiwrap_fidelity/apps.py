@@ -30,7 +30,7 @@ class MiiwrapFidelityConfig(AppConfig):
         "settings_config": {LMS: _settings_for_project(), CMS: _settings_for_project()},
         "signals_config": {
             LMS: {
-                "relative_path": "signals",
+                "relative_path": "handlers",
                 "receivers": [
                     {
                         "receiver_func_name": "emit_competency_event",
@@ -50,7 +50,7 @@ class MiiwrapFidelityConfig(AppConfig):
     }
 
     def ready(self):
-        # Retirement receivers are connected only where the platform defines the signals.
-        from . import signals  # pylint: disable=import-outside-toplevel
+        # Our own task-queueing receivers, and retirement receivers where the platform defines the signals.
+        from . import handlers  # pylint: disable=import-outside-toplevel
 
-        signals.connect_platform_receivers()
+        handlers.connect_internal_receivers()

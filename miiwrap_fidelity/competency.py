@@ -1,22 +1,66 @@
 """
-The competency decision: a pure function from a learner's records and a course policy.
+Every certification rule, as pure functions: records in, decision with reasons out.
 
-No I/O here: callers load records (``api``) and pass plain values in; the result carries
-machine-readable reasons (codes and numbers) that views turn into learner-readable sentences.
+No I/O, no database, no translation here (the import-linter contracts in ``setup.cfg`` keep it so):
+callers load records (``evaluation``) and pass plain values in; results carry machine-readable
+reasons (codes and numbers) that ``reason_sentences`` words for people. What lives here:
+
+- the evidence rules (which observations qualify, what is still missing): ``evaluate_evidence``;
+- the learner's decision and state: ``decide`` and the ``State`` enum the status rows store;
+- the certification's state at a moment (active, expiring, expired, revoked): ``certification_state``,
+  with the one expiring window ``EXPIRING_DAYS`` (also the recertification window);
+- the state lists show for a stored row: ``display_state`` (the SQL of ``roster`` is built from
+  ``STATE_FILTERS`` below, the same rules);
+- the certificate gate's answer from a stored status row: ``gate_verdict``;
+- the sign-off rules (lead after coach, lead not the approving coach, renewal window, "all levels
+  approved: issue a certification"): ``signoff_verdict`` and ``revoke_refusal``.
 """
 import calendar
+import enum
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
-from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
-
 COACH = "coach"
 LEAD = "lead"
+APPROVE = "approve"
+REVOKE = "revoke"
 #: Reasons that inform but do not by themselves keep a learner from competency.
 INFORMATIONAL = frozenset({"other_instrument_version", "latest_all_not_applicable", "observer_not_calibrated"})
-#: A certified learner may be recertified (fresh evidence, new sign-off) this close to expiry.
-RECERTIFICATION_DAYS = 90
+#: A certification expiring within this many days is "expiring"; a new sign-off may then renew it.
+EXPIRING_DAYS = 90
+#: The narrower "expiring" filters offered to staff, in days (each within ``EXPIRING_DAYS``).
+EXPIRING_WINDOWS = (30, 60, EXPIRING_DAYS)
+
+
+class State(str, enum.Enum):
+    """A learner's stored competency state (``LearnerStatus.state``)."""
+
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    READY = "ready"
+    AWAITING_LEAD = "awaiting_lead"
+    CERTIFIED = "certified"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+    def __str__(self):
+        return self.value
+
+
+#: What lists show: the stored states, with a certified row "expiring" as its expiry nears.
+EXPIRING = "expiring"
+
+
+class CertificationState(str, enum.Enum):
+    """A certification at a given moment."""
+
+    ACTIVE = "active"
+    EXPIRING = "expiring"  # active, and expires within ``EXPIRING_DAYS``
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+    def __str__(self):
+        return self.value
 
 
 @dataclass(frozen=True)
@@ -57,10 +101,11 @@ class ObservationRecord:
 @dataclass(frozen=True)
 class SignOffRecord:
     id: int
-    action: str  # "approve" | "revoke"
-    level: str  # "coach" | "lead"
+    action: str  # APPROVE | REVOKE
+    level: str  # COACH | LEAD
     actor_id: int
     created_at: datetime
+    evidence_digest: str = ""
 
 
 @dataclass(frozen=True)
@@ -71,7 +116,7 @@ class CertificationRecord:
     revoked_at: datetime | None
 
     def is_active(self, now):
-        return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
+        return is_active(self.expires_at, self.revoked_at, now)
 
 
 @dataclass(frozen=True)
@@ -88,26 +133,10 @@ class Reason:
     def from_dict(cls, data):
         return cls(code=data["code"], params=dict(data.get("params") or {}))
 
-    @property
-    def message(self):
-        """The sentence for the learner ("your latest observation...")."""
-        return reason_message(self)
-
-    @property
-    def reviewer_message(self):
-        """The sentence for a coach or course staff looking at the learner ("the latest observation...")."""
-        return reason_message(self, reviewer=True)
-
-
-def reason_messages(reason_dicts, reviewer=False):
-    """Sentences for stored reasons (``Reason.as_dict`` values), for the learner or for a reviewer."""
-    reasons = [Reason.from_dict(item) for item in reason_dicts or []]
-    return [reason.reviewer_message if reviewer else reason.message for reason in reasons]
-
 
 @dataclass(frozen=True)
 class Decision:
-    state: str
+    state: State
     certified: bool
     evidence_met: bool
     reasons: tuple
@@ -118,11 +147,79 @@ class Decision:
     last_observation: ObservationRecord | None
     stale_after: datetime | None
     evidence_reasons: tuple = ()  # what the (fresh) evidence lacks, even while certified
+    approvals: dict = field(default_factory=dict)  # level -> the SignOffRecord that approved it
 
-    @property
-    def messages(self):
-        return [reason.message for reason in self.reasons]
 
+# --- certifications over time -------------------------------------------------------------------
+
+def is_active(expires_at, revoked_at, now):
+    """A certification counts from issue until revoked or until its expiry moment (exclusive)."""
+    return revoked_at is None and (expires_at is None or now < expires_at)
+
+
+def certification_state(expires_at, revoked_at, now, expiring_days=EXPIRING_DAYS):
+    """Active, expiring (active and within ``expiring_days`` of expiry), expired or revoked at ``now``."""
+    if revoked_at is not None:
+        return CertificationState.REVOKED
+    if not is_active(expires_at, revoked_at, now):
+        return CertificationState.EXPIRED
+    if expires_at is not None and expires_at <= now + timedelta(days=expiring_days):
+        return CertificationState.EXPIRING
+    return CertificationState.ACTIVE
+
+
+def display_state(stored_state, expires_at, now):
+    """
+    The state a list shows for a stored status row and its certification's expiry: a certified row
+    is "expiring" within ``EXPIRING_DAYS`` of its expiry and "expired" from then on.
+    """
+    if stored_state != State.CERTIFIED:
+        return str(stored_state)
+    state = certification_state(expires_at, None, now)
+    return {CertificationState.EXPIRING: EXPIRING, CertificationState.EXPIRED: str(State.EXPIRED)}.get(
+        state, str(State.CERTIFIED))
+
+
+@dataclass(frozen=True)
+class StateFilter:
+    """
+    One filter of the learner list, as conditions on a stored row (``states``: stored states that
+    match outright; ``certified_expiry``: certified rows match when their expiry lies in that range,
+    ``(after_days, until_days)`` from now, ``None`` for an open end: "no expiry" counts as after any
+    moment). ``roster`` turns these into SQL; ``matches`` is the same rule in Python.
+    """
+
+    states: tuple = ()
+    certified_expiry: tuple | None = None
+
+    def matches(self, stored_state, expires_at, now):
+        if stored_state in self.states:
+            return True
+        if self.certified_expiry is None or stored_state != State.CERTIFIED:
+            return False
+        after, until = self.certified_expiry
+        after_ok = after is None or expires_at is None or expires_at > now + timedelta(days=after)
+        if expires_at is None:
+            return after_ok and until is None
+        return after_ok and (until is None or expires_at <= now + timedelta(days=until))
+
+
+#: Every filter of the learner list; each matches exactly the rows ``display_state`` shows so
+#: (the expiring windows are nested: "within 60 days" includes "within 30 days").
+STATE_FILTERS = {
+    str(State.NOT_STARTED): StateFilter(states=(State.NOT_STARTED,)),
+    str(State.IN_PROGRESS): StateFilter(states=(State.IN_PROGRESS,)),
+    str(State.READY): StateFilter(states=(State.READY,)),
+    str(State.AWAITING_LEAD): StateFilter(states=(State.AWAITING_LEAD,)),
+    str(State.CERTIFIED): StateFilter(certified_expiry=(0, None)),
+    **{("expiring" if days == EXPIRING_DAYS else f"expiring_{days}"): StateFilter(certified_expiry=(0, days))
+       for days in EXPIRING_WINDOWS},
+    str(State.EXPIRED): StateFilter(states=(State.EXPIRED,), certified_expiry=(None, 0)),
+    str(State.REVOKED): StateFilter(states=(State.REVOKED,)),
+}
+
+
+# --- evidence -----------------------------------------------------------------------------------
 
 def percent(met, applicable):
     """Percent of applicable indicators met, or None when nothing was applicable."""
@@ -216,12 +313,14 @@ def current_approvals(signoffs, since=None):
     for signoff in sorted(signoffs, key=lambda s: (s.created_at, s.id)):
         if since is not None and signoff.created_at <= since:
             continue
-        if signoff.action == "revoke":
+        if signoff.action == REVOKE:
             approved.clear()
         else:
             approved.setdefault(signoff.level, signoff)
     return approved
 
+
+# --- the decision -------------------------------------------------------------------------------
 
 def decide(rules, observations, signoffs, certification, now, calibrated_observers=None):
     """
@@ -242,8 +341,8 @@ def decide(rules, observations, signoffs, certification, now, calibrated_observe
     stale_after = _stale_after(rules, observations, today, certification if active else None)
 
     if active:
-        return Decision("certified", True, evidence_met, (), qualifying, approved_levels, certification,
-                        rules.min_observations, latest, stale_after, tuple(reasons))
+        return Decision(State.CERTIFIED, True, evidence_met, (), qualifying, approved_levels, certification,
+                        rules.min_observations, latest, stale_after, tuple(reasons), approvals)
 
     if certification is not None and certification.revoked_at is not None:
         reasons.insert(0, Reason("certification_revoked", {"date": certification.revoked_at.date().isoformat()}))
@@ -255,25 +354,26 @@ def decide(rules, observations, signoffs, certification, now, calibrated_observe
     reasons += [r for r in evidence_reasons if r.code in INFORMATIONAL]
     return Decision(_state(evidence_met, approved_levels, certification, observations), False, evidence_met,
                     tuple(reasons), qualifying, approved_levels, certification, rules.min_observations,
-                    latest, stale_after, tuple(r for r in evidence_reasons if r.code not in INFORMATIONAL))
+                    latest, stale_after, tuple(r for r in evidence_reasons if r.code not in INFORMATIONAL),
+                    approvals)
 
 
 def _state(evidence_met, approved_levels, certification, observations):
     if evidence_met and COACH in approved_levels:
-        return "awaiting_lead"
+        return State.AWAITING_LEAD
     if certification is not None and certification.revoked_at is not None:
-        return "revoked"
+        return State.REVOKED
     if evidence_met:
-        return "ready"
+        return State.READY
     if certification is not None:
-        return "expired"
-    return "in_progress" if observations else "not_started"
+        return State.EXPIRED
+    return State.IN_PROGRESS if observations else State.NOT_STARTED
 
 
 def recertification_open(certification, now):
     """Whether an active certification is close enough to expiry for a new sign-off to renew it."""
-    return (certification is not None and certification.is_active(now) and certification.expires_at is not None
-            and certification.expires_at - now <= timedelta(days=RECERTIFICATION_DAYS))
+    return (certification is not None and certification_state(certification.expires_at, certification.revoked_at,
+                                                               now) == CertificationState.EXPIRING)
 
 
 def _stale_after(rules, observations, today, active_certification):
@@ -289,60 +389,93 @@ def _stale_after(rules, observations, today, active_certification):
     return datetime.combine(min(leaving), time.min, tzinfo=timezone.utc)
 
 
-def reason_message(reason, reviewer=False):  # pylint: disable=too-many-return-statements
+# --- the certificate gate -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class GateVerdict:
+    allowed: bool
+    reasons: tuple = ()
+
+
+def gate_verdict(stored_reasons, certification, now):
     """
-    A sentence in the active language, in developmental wording: addressed to the learner, or
-    (``reviewer``) about the learner, for their coaches and course staff.
+    The certificate gate's answer from a learner's stored status: ``stored_reasons`` (``Reason``
+    values the last evaluation stored) and ``certification`` (the row's certification record, or
+    None). Time is applied here, so a certification that expired after the last evaluation is
+    refused with the expiry as its first reason.
     """
-    params = reason.params
-    code = reason.code
-    if code == "observations_short":
-        return ngettext(
-            "%(have)s of %(need)s qualifying observation so far (practice observed in the last "
-            "%(window_days)s days, at least %(min_percent)s%% of indicators met).",
-            "%(have)s of %(need)s qualifying observations so far (practice observed in the last "
-            "%(window_days)s days, at least %(min_percent)s%% of indicators met).",
-            params["need"],
-        ) % params
-    if code == "observers_short":
-        return ngettext(
-            "Qualifying observations come from %(have)s observer; %(need)s different observer is needed.",
-            "Qualifying observations come from %(have)s observers; %(need)s different observers are needed.",
-            params["need"],
-        ) % params
-    if code == "critical_not_met_latest":
-        values = {"indicators": ", ".join(params.get("labels") or params["indicators"]), "date": params["date"]}
-        if reviewer:
-            return _("Next step: the essential indicator(s) %(indicators)s were not yet met in the latest "
-                     "observation (%(date)s).") % values
-        return _("Next step: the essential indicator(s) %(indicators)s were not yet met in your latest "
-                 "observation (%(date)s).") % values
-    if code == "latest_all_not_applicable":
-        if reviewer:
-            return _("The latest observation (%(date)s) had no applicable indicators, so it does not count.") % params
-        return _("Your latest observation (%(date)s) had no applicable indicators, so it does not count.") % params
-    if code == "coach_signoff_missing":
-        return _("Waiting for a coach's sign-off.") if reviewer else _(
-            "Your coach has not signed off your competency yet.")
-    if code == "lead_signoff_missing":
-        return _("Waiting for a certification lead to confirm competency.") if reviewer else _(
-            "A certification lead has not confirmed your competency yet.")
-    if code == "certification_revoked":
-        if reviewer:
-            return _("The certification was revoked on %(date)s.") % params
-        return _("Your certification was revoked on %(date)s; talk with your coach about the next steps.") % params
-    if code == "certification_expired":
-        if reviewer:
-            return _("The certification expired on %(date)s; recertification needs fresh observations and "
-                     "sign-off.") % params
-        return _("Your certification expired on %(date)s; recertification needs fresh observations and "
-                 "sign-off.") % params
-    if code == "observer_not_calibrated":
-        return ngettext("%(count)s observation is by an observer not yet calibrated and does not count.",
-                        "%(count)s observations are by observers not yet calibrated and do not count.",
-                        params["count"]) % params
-    if code == "other_instrument_version":
-        return ngettext("%(count)s observation used an earlier rubric version and does not count.",
-                        "%(count)s observations used an earlier rubric version and do not count.",
-                        params["count"]) % params
-    return code
+    if certification is not None and certification.is_active(now):
+        return GateVerdict(True)
+    reasons = tuple(stored_reasons)
+    if certification is not None and certification.revoked_at is None:
+        reasons = (Reason("certification_expired", {"date": certification.expires_at.date().isoformat()}),
+                   ) + tuple(r for r in reasons if r.code != "certification_expired")
+    return GateVerdict(False, reasons)
+
+
+def gate_verdict_without_status(rules, now):
+    """The gate's answer for a learner the course has never evaluated (no records at all)."""
+    return GateVerdict(False, decide(rules, [], [], None, now).reasons)
+
+
+# --- sign-off rules -----------------------------------------------------------------------------
+
+class SignOffOutcome(str, enum.Enum):
+    REFUSED = "refused"
+    ALREADY_CERTIFIED = "already_certified"  # nothing to do: the certification stands
+    ALREADY_APPROVED = "already_approved"  # the same level approved the same evidence already
+    RECORD = "record"  # write the approval
+    RECORD_AND_CERTIFY = "record_and_certify"  # write it; every required level has now approved
+
+    def __str__(self):
+        return self.value
+
+
+@dataclass(frozen=True)
+class SignOffVerdict:
+    outcome: SignOffOutcome
+    refusals: dict = field(default_factory=dict)  # field -> tuple of Reason
+    existing: SignOffRecord | None = None  # the approval that stands, for the "already" outcomes
+
+    @property
+    def writes(self):
+        return self.outcome in (SignOffOutcome.RECORD, SignOffOutcome.RECORD_AND_CERTIFY)
+
+
+def signoff_verdict(rules, decision, level, actor_id, evidence_digest, now):
+    """
+    What an approval at ``level`` by ``actor_id`` does, given the learner's ``decision``.
+
+    Approving needs evidence that meets the policy (while certified, only inside the renewal window,
+    and then fresh evidence); the lead confirms after a coach, and is someone other than that coach.
+    Approving again on the same evidence changes nothing. (Who may approve at all is a role check,
+    done by the caller before.)
+    """
+    renewing = decision.certified and recertification_open(decision.certification, now)
+    if decision.certified and not renewing:
+        return SignOffVerdict(SignOffOutcome.ALREADY_CERTIFIED)
+    if not decision.evidence_met:
+        missing = decision.evidence_reasons if renewing else decision.reasons
+        return SignOffVerdict(SignOffOutcome.REFUSED, {"evidence": tuple(
+            r for r in missing if not r.code.endswith("_signoff_missing"))})
+    if level not in rules.required_levels:
+        return SignOffVerdict(SignOffOutcome.REFUSED, {"level": (Reason("no_lead_level"),)})
+    approvals = decision.approvals
+    if level == LEAD and COACH not in approvals:
+        return SignOffVerdict(SignOffOutcome.REFUSED, {"level": (Reason("coach_approves_first"),)})
+    if level == LEAD and approvals[COACH].actor_id == actor_id:
+        return SignOffVerdict(SignOffOutcome.REFUSED, {"level": (Reason("lead_is_approving_coach"),)})
+    existing = approvals.get(level)
+    if existing is not None and existing.evidence_digest == evidence_digest:
+        return SignOffVerdict(SignOffOutcome.ALREADY_APPROVED, existing=existing)
+    if set(rules.required_levels) <= set(approvals) | {level}:
+        return SignOffVerdict(SignOffOutcome.RECORD_AND_CERTIFY)
+    return SignOffVerdict(SignOffOutcome.RECORD)
+
+
+def revoke_refusal(decision):
+    """Why a revocation cannot be recorded (a ``Reason``), or None: there must be something to revoke."""
+    if not decision.certified and not decision.approved_levels:
+        return Reason("nothing_to_revoke")
+    return None
+

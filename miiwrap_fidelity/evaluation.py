@@ -38,10 +38,6 @@ def certification_record(certification):
     )
 
 
-def load_signoffs(learner_id, course_key):
-    return _signoffs(course_key, [learner_id])[learner_id]
-
-
 def latest_certification(learner_id, course_key):
     return Certification.objects.filter(learner_id=learner_id, course_key=course_key).order_by(
         "-issued_at", "-id"
@@ -64,7 +60,7 @@ def _observations(course_key, learner_ids):
 def _signoffs(course_key, learner_ids):
     grouped = defaultdict(list)
     for learner_id, *row in SignOff.objects.filter(learner_id__in=learner_ids, course_key=course_key).values_list(
-            "learner_id", "id", "action", "level", "actor_id", "created_at"):
+            "learner_id", "id", "action", "level", "actor_id", "created_at", "evidence_digest"):
         grouped[learner_id].append(competency.SignOffRecord(*row))
     return grouped
 
@@ -77,7 +73,7 @@ def _latest_certifications(course_key, learner_ids):
     return latest
 
 
-class _CourseContext:
+class CourseContext:
     """What every learner's evaluation in a course shares: rules, calibration, indicator labels."""
 
     def __init__(self, policy, course_key):
@@ -105,23 +101,48 @@ class _CourseContext:
         return dataclasses.replace(decision, reasons=reasons)
 
 
-def decide_many(context, learner_ids, now):
-    """``{learner_id: (decision, certification)}`` for the learners, in four queries."""
+@dataclasses.dataclass(frozen=True)
+class Records:
+    """What one learner's decision is made from, loaded once."""
+
+    observations: tuple
+    signoffs: tuple
+    certification: Certification | None  # the latest, as a model row (the status row points at it)
+
+    def with_signoff(self, signoff, certification=None):
+        """These records plus a sign-off just written (and the certification it issued or revoked)."""
+        record = competency.SignOffRecord(signoff.pk, signoff.action, signoff.level, signoff.actor_id,
+                                          signoff.created_at, signoff.evidence_digest)
+        return Records(self.observations, self.signoffs + (record,),
+                       certification if certification is not None else self.certification)
+
+
+def load_records(context, learner_ids):
+    """``{learner_id: Records}`` for the learners, in three queries."""
     observations = _observations(context.course_key, learner_ids)
     signoffs = _signoffs(context.course_key, learner_ids)
     certifications = _latest_certifications(context.course_key, learner_ids)
-    results = {}
-    for learner_id in learner_ids:
-        certification = certifications.get(learner_id)
-        decision = competency.decide(context.rules, observations[learner_id], signoffs[learner_id],
-                                     certification_record(certification), now, context.calibrated)
-        results[learner_id] = (context.with_labels(decision), certification)
-    return results
+    return {learner_id: Records(tuple(observations[learner_id]), tuple(signoffs[learner_id]),
+                                certifications.get(learner_id))
+            for learner_id in learner_ids}
+
+
+def decide_records(context, records, now):
+    """The decision ``competency`` makes from ``records`` at ``now`` (reasons carry indicator labels)."""
+    decision = competency.decide(context.rules, records.observations, records.signoffs,
+                                 certification_record(records.certification), now, context.calibrated)
+    return context.with_labels(decision)
+
+
+def decide_many(context, learner_ids, now):
+    """``{learner_id: (decision, certification)}`` for the learners, in three queries."""
+    return {learner_id: (decide_records(context, records, now), records.certification)
+            for learner_id, records in load_records(context, learner_ids).items()}
 
 
 def evaluate(policy, learner_id, course_key, now=None):
     """The full decision from the records (a few queries, independent of history length)."""
-    return decide_many(_CourseContext(policy, course_key), [learner_id], now or timezone.now())[learner_id]
+    return decide_many(CourseContext(policy, course_key), [learner_id], now or timezone.now())[learner_id]
 
 
 def lock_status(learner_id, course_key):
@@ -138,7 +159,7 @@ STATUS_FIELDS = ["state", "qualifying_count", "required_count", "last_practice_d
 
 def _fill_status(status, decision, certification, now):
     latest = decision.last_observation
-    status.state = decision.state
+    status.state = str(decision.state)
     status.qualifying_count = len(decision.qualifying)
     status.required_count = decision.required_count
     status.last_practice_date = latest.practice_date if latest else None
@@ -182,7 +203,7 @@ def reevaluate_course(policy, course_key, progress=None):
     Re-evaluate every learner of the course, ``BATCH`` learners per transaction; returns the count.
     Idempotent: running it twice changes nothing the second time.
     """
-    context, learner_ids = _CourseContext(policy, course_key), course_learner_ids(course_key)
+    context, learner_ids = CourseContext(policy, course_key), course_learner_ids(course_key)
     if progress is not None:
         progress(0, len(learner_ids))
     for start in range(0, len(learner_ids), BATCH):

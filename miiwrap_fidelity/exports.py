@@ -10,6 +10,7 @@ import csv
 
 from django.utils import timezone
 
+from . import competency
 from .models import Certification, IndicatorRating, LearnerStatus, Observation, SignOff
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -86,8 +87,8 @@ def _learner_row(row, now):
     """The status as lists show it (a certification past its expiry is "expired"); reasons as a code."""
     row = list(row)
     reasons, expires_at = row[7], row[8]
-    if row[2] == LearnerStatus.CERTIFIED and expires_at is not None and expires_at <= now:
-        row[2] = LearnerStatus.EXPIRED
+    if competency.display_state(row[2], expires_at, now) == competency.State.EXPIRED:
+        row[2] = str(competency.State.EXPIRED)
     row[7] = reasons[0]["code"] if reasons else ""
     return row
 

@@ -47,7 +47,7 @@ class RevokedCertificateRenderGuard(PipelineStep):
         user_id, course_id = context.get("accomplishment_user_id"), context.get("course_id")
         if user_id and course_id:
             certification = api.certification_status(user_id, course_id)
-            if certification is not None and not certification["active"]:
+            if certification is not None and not certification.active:
                 raise CertificateRenderStarted.RenderAlternativeInvalidCertificate(
                     _("This certificate is no longer valid: the holder's competency certification was revoked "
                       "or has expired.")

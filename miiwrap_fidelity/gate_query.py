@@ -4,11 +4,23 @@ row and its certification, joined. The gate runs inside the platform's certifica
 learner, so it reads plain values with a single round trip instead of building model instances.
 """
 import functools
+from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import connection
 
+from . import competency
 from .models import Certification, CompetencyPolicy, LearnerStatus
 from .raw_values import aware_datetime, json_value, quote
+
+
+@dataclass(frozen=True)
+class GateRow:
+    """What the gate reads of a course with an enabled policy, for one learner."""
+
+    has_status: bool  # False: the learner was never evaluated in this course
+    reasons: tuple = ()  # ``competency.Reason`` values as stored
+    certification: competency.CertificationRecord | None = None
 
 
 @functools.lru_cache(maxsize=4)
@@ -16,7 +28,7 @@ def _sql(vendor):  # pylint: disable=unused-argument  (the cache key: quoting di
     policy, status, certification = (quote(model._meta.db_table) for model in (CompetencyPolicy, LearnerStatus,
                                                                                 Certification))
     return (
-        f"SELECT s.id, s.reasons, c.id, c.expires_at, c.revoked_at FROM {policy} p "
+        f"SELECT s.id, s.reasons, c.id, c.issued_at, c.expires_at, c.revoked_at FROM {policy} p "
         f"LEFT JOIN {status} s ON s.course_key = p.course_key AND s.learner_id = %s "
         f"LEFT JOIN {certification} c ON c.id = s.certification_id "
         f"WHERE p.course_key = %s AND p.enabled = %s"
@@ -24,17 +36,17 @@ def _sql(vendor):  # pylint: disable=unused-argument  (the cache key: quoting di
 
 
 def fetch(learner_id, course_key):
-    """
-    ``None`` when the course has no enabled policy, else the learner's status: ``None`` (no status
-    row yet) or ``(reasons, certification_id, expires_at, revoked_at)``, reasons as stored
-    (``competency.Reason`` dicts).
-    """
+    """``None`` when the course has no enabled policy, else the learner's ``GateRow``."""
     with connection.cursor() as cursor:
         cursor.execute(_sql(connection.vendor), [learner_id, str(course_key), True])
         row = cursor.fetchone()
     if row is None:
         return None
-    status_id, reasons, certification_id, expires_at, revoked_at = row
+    status_id, reasons, certification_id, issued_at, expires_at, revoked_at = row
     if status_id is None:
-        return (None,)
-    return (json_value(reasons, []), certification_id, aware_datetime(expires_at), aware_datetime(revoked_at)),
+        return GateRow(has_status=False)
+    certification = None
+    if certification_id is not None:
+        certification = competency.CertificationRecord(certification_id, aware_datetime(issued_at) or datetime.min,
+                                                       aware_datetime(expires_at), aware_datetime(revoked_at))
+    return GateRow(True, tuple(competency.Reason.from_dict(item) for item in json_value(reasons, [])), certification)

@@ -8,11 +8,14 @@ import hashlib
 import json
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from .errors import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from opaque_keys.edx.django.models import CourseKeyField
+
+from . import competency
+from .competency import State
 
 USER_MODEL = settings.AUTH_USER_MODEL
 
@@ -402,11 +405,11 @@ class SignOff(AppendOnlyModel):
     .. pii_retirement: local_api
     """
 
-    APPROVE = "approve"
-    REVOKE = "revoke"
+    APPROVE = competency.APPROVE
+    REVOKE = competency.REVOKE
     ACTION_CHOICES = [(APPROVE, _("Approve")), (REVOKE, _("Revoke"))]
-    COACH = "coach"
-    LEAD = "lead"
+    COACH = competency.COACH
+    LEAD = competency.LEAD
     LEVEL_CHOICES = [(COACH, _("Coach")), (LEAD, _("Certification lead"))]
 
     course_key = CourseKeyField(max_length=255)
@@ -458,7 +461,7 @@ class Certification(models.Model):
         return f"certification {self.pk} of learner {self.learner_id} in {self.course_key}"
 
     def is_active(self, now):
-        return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
+        return competency.is_active(self.expires_at, self.revoked_at, now)
 
 
 class LearnerStatus(models.Model):
@@ -473,26 +476,19 @@ class LearnerStatus(models.Model):
     .. pii_retirement: local_api
     """
 
-    NOT_STARTED = "not_started"
-    IN_PROGRESS = "in_progress"
-    READY = "ready"
-    AWAITING_LEAD = "awaiting_lead"
-    CERTIFIED = "certified"
-    EXPIRED = "expired"
-    REVOKED = "revoked"
     STATE_CHOICES = [
-        (NOT_STARTED, _("Not started")),
-        (IN_PROGRESS, _("In progress")),
-        (READY, _("Ready for sign-off")),
-        (AWAITING_LEAD, _("Awaiting lead confirmation")),
-        (CERTIFIED, _("Certified")),
-        (EXPIRED, _("Expired")),
-        (REVOKED, _("Revoked")),
+        (State.NOT_STARTED.value, _("Not started")),
+        (State.IN_PROGRESS.value, _("In progress")),
+        (State.READY.value, _("Ready for sign-off")),
+        (State.AWAITING_LEAD.value, _("Awaiting lead confirmation")),
+        (State.CERTIFIED.value, _("Certified")),
+        (State.EXPIRED.value, _("Expired")),
+        (State.REVOKED.value, _("Revoked")),
     ]
 
     course_key = CourseKeyField(max_length=255)
     learner = models.ForeignKey(USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    state = models.CharField(max_length=16, choices=STATE_CHOICES, default=NOT_STARTED)
+    state = models.CharField(max_length=16, choices=STATE_CHOICES, default=State.NOT_STARTED.value)
     qualifying_count = models.PositiveSmallIntegerField(default=0)
     required_count = models.PositiveSmallIntegerField(default=0)
     last_practice_date = models.DateField(null=True, blank=True)

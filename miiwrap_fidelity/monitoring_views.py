@@ -1,6 +1,5 @@
 """Monitoring pages: drift alerts, rater agreement, the leader view and CSV exports."""
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -11,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from . import api
 from . import charts as charts_module
-from . import roster
+from .api import ValidationError
 from .views import course_view
 
 
@@ -22,7 +21,7 @@ def alerts(request, course_key):
     is_staff = api.is_course_staff(request.user, course_key)
     return render(request, "miiwrap_fidelity/alerts.html", {
         "course_key": course_key, "rows": rows, "is_staff": is_staff,
-        "expiring": roster.expiring_counts(course_key) if is_staff else None,
+        "expiring": api.expiring_counts(request.user, course_key) if is_staff else None,
     })
 
 

@@ -5,7 +5,7 @@ Internal to ``api``: the XBlock and views call ``api``.
 """
 import re
 
-from django.core.exceptions import ValidationError
+from .errors import ValidationError
 from django.utils.translation import gettext as _
 
 MAX_ANSWER_CHARS = 5000

@@ -15,12 +15,6 @@ from .models import (
 )
 
 
-def retire_user(sender, user=None, **kwargs):  # pylint: disable=unused-argument
-    """Receiver for the platform's retirement signals (``user`` is the retiring user)."""
-    if user is not None:
-        scrub_user(user.pk)
-
-
 def scrub_user(user_id):
     """Blank the free text written about or by ``user_id`` and drop their coaching links."""
     with transaction.atomic():

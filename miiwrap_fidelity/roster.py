@@ -13,19 +13,18 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from .errors import ValidationError
 from django.db import connection
 from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
-from . import competency
+from . import competency, reason_sentences
 from .models import Certification, CoachAssignment, CompetencyPolicy, LearnerStatus
 from .raw_values import aware_datetime, date_value, datetime_param, quote
 
-EXPIRING_DAYS = 90
-
-#: Filter values: the stored states plus the ones that depend on today's date.
+#: Filter values (``competency.STATE_FILTERS``: the stored states plus the ones that depend on
+#: today's date) and their labels.
 STATE_FILTERS = {
     "not_started": gettext_lazy("Not started"),
     "in_progress": gettext_lazy("In progress"),
@@ -38,7 +37,9 @@ STATE_FILTERS = {
     "expired": gettext_lazy("Expired"),
     "revoked": gettext_lazy("Revoked"),
 }
-EXPIRING_FILTERS = {"expiring": 90, "expiring_60": 60, "expiring_30": 30}
+assert set(STATE_FILTERS) == set(competency.STATE_FILTERS), "a filter without a label, or a label without a rule"
+#: The expiring filters, narrowest first: also the columns of the staff page's expiring counts.
+EXPIRING_COLUMNS = ("expiring_30", "expiring_60", "expiring")
 #: The coach filter's value for learners nobody coaches yet (enrolled, waiting for an assignment).
 NO_COACH = "none"
 
@@ -71,16 +72,27 @@ def _tables(vendor):  # pylint: disable=unused-argument  (the cache key: quoting
 
 
 def _state_condition(state, now):
-    """SQL (on status ``s`` and certification ``c``) and parameters selecting one ``STATE_FILTERS`` value."""
-    certified, moment = LearnerStatus.CERTIFIED, datetime_param(now)
-    if state == "certified":
-        return "(s.state = %s AND (c.expires_at IS NULL OR c.expires_at > %s))", [certified, moment]
-    if state in EXPIRING_FILTERS:
-        soon = datetime_param(now + timedelta(days=EXPIRING_FILTERS[state]))
-        return "(s.state = %s AND c.expires_at > %s AND c.expires_at <= %s)", [certified, moment, soon]
-    if state == "expired":
-        return "(s.state = %s OR (s.state = %s AND c.expires_at <= %s))", [LearnerStatus.EXPIRED, certified, moment]
-    return "s.state = %s", [state]
+    """
+    SQL (on status ``s`` and certification ``c``) and parameters selecting one ``STATE_FILTERS``
+    value: ``competency.STATE_FILTERS``' rule for it, written in SQL.
+    """
+    rule = competency.STATE_FILTERS[state]
+    alternatives, params = [], []
+    if rule.states:
+        alternatives.append(f"s.state IN ({', '.join(['%s'] * len(rule.states))})")
+        params += [str(value) for value in rule.states]
+    if rule.certified_expiry is not None:
+        after, until = rule.certified_expiry
+        conditions = ["s.state = %s"]
+        params.append(str(competency.State.CERTIFIED))
+        if after is not None:
+            conditions.append("(c.expires_at IS NULL OR c.expires_at > %s)")
+            params.append(datetime_param(now + timedelta(days=after)))
+        if until is not None:
+            conditions.append("c.expires_at <= %s")
+            params.append(datetime_param(now + timedelta(days=until)))
+        alternatives.append(f"({' AND '.join(conditions)})")
+    return f"({' OR '.join(alternatives)})", params
 
 
 def _like_pattern(text):
@@ -157,7 +169,7 @@ class Roster:
         joins = " ".join(self.tables[name] for name in ("join_user", "join_certification") if name in self._needs)
         columns, params = ["m.n"], []
         if self.with_expiring:
-            columns += ["e.expiring_30", "e.expiring_60", "e.expiring"]
+            columns += [f"e.{name}" for name in EXPIRING_COLUMNS]
         columns.append(f"EXISTS (SELECT 1 FROM {self.tables['policy']} p WHERE p.course_key = %s AND p.enabled = %s)")
         params += [self.course_id, True]
         if self.check_coach:
@@ -176,7 +188,7 @@ class Roster:
             values = list(cursor.fetchone())
         figures = {"count": values.pop(0)}
         if self.with_expiring:
-            figures.update({name: int(values.pop(0) or 0) for name in ("expiring_30", "expiring_60", "expiring")})
+            figures.update({name: int(values.pop(0) or 0) for name in EXPIRING_COLUMNS})
         figures["has_policy"] = bool(values.pop(0))
         if self.check_coach:
             figures["coaches_here"] = bool(values.pop(0))
@@ -208,7 +220,7 @@ class Roster:
 def _expiring_sums(tables, now):
     """How many of the rows' certifications expire within 30, 60 and 90 days (columns of one SELECT)."""
     sums, params = [], []
-    for name in ("expiring_30", "expiring_60", "expiring"):
+    for name in EXPIRING_COLUMNS:
         condition, condition_params = _state_condition(name, now)
         sums.append(f"COALESCE(SUM(CASE WHEN {condition} THEN 1 ELSE 0 END), 0) AS {name}")
         params += condition_params
@@ -222,7 +234,7 @@ def expiring_counts(course_key, now=None):
     with connection.cursor() as cursor:
         cursor.execute(f"{sql} WHERE s.course_key = %s", params + [str(course_key)])
         values = cursor.fetchone()
-    return dict(zip(("expiring_30", "expiring_60", "expiring"), (int(value or 0) for value in values)))
+    return dict(zip(EXPIRING_COLUMNS, (int(value or 0) for value in values)))
 
 
 def _row_values(row):
@@ -233,8 +245,8 @@ def _row_values(row):
 
 
 def values_of(status):
-    """The row values of a ``LearnerStatus`` instance (its learner and certification already loaded)."""
-    certification = status.certification if status.certification_id else None
+    """The row values of a ``data.LearnerStatusData``."""
+    certification = status.certification
     return {"learner": status.learner, "state": status.state, "qualifying_count": status.qualifying_count,
             "required_count": status.required_count, "last_practice_date": status.last_practice_date,
             "last_percent": status.last_percent, "reasons": _reasons_text(status.reasons),
@@ -250,7 +262,7 @@ def _reasons_text(value):
 def _next_step(language, reasons_text, reviewer):  # pylint: disable=unused-argument  (language: cache key)
     """The first reason's sentence. Many rows share their reasons, so sentences are translated once."""
     reasons = json.loads(reasons_text)
-    return competency.reason_messages(reasons[:1], reviewer=reviewer)[0] if reasons else ""
+    return reason_sentences.sentences(reasons[:1], reviewer=reviewer)[0] if reasons else ""
 
 
 @functools.lru_cache(maxsize=256)
@@ -260,14 +272,7 @@ def _state_label(language, state):  # pylint: disable=unused-argument  (part of 
 
 def display_state(values, now=None):
     """The state to show: certified rows become "expiring" or "expired" as their expiry nears."""
-    now = now or timezone.now()
-    expires = values["expires_at"]
-    if values["state"] == LearnerStatus.CERTIFIED and expires is not None:
-        if expires <= now:
-            return "expired"
-        if expires <= now + timedelta(days=EXPIRING_DAYS):
-            return "expiring"
-    return values["state"]
+    return competency.display_state(values["state"], values["expires_at"], now or timezone.now())
 
 
 def row(values, now=None, reviewer=True):

@@ -6,7 +6,7 @@ forms post them as ``rating-<key>``, ``strength-<key>`` and ``next_step-<key>`` 
 """
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
+from .errors import ValidationError
 from django.utils.translation import gettext as _
 
 from .validation import clean_text, collect

@@ -1,14 +1,13 @@
 """Course staff pages: assigning coaches (one at a time or by CSV) and editing the competency policy."""
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from . import api
-from .models import CompetencyPolicy, InstrumentVersion
+from .api import PermissionDenied, ValidationError
 from .views import course_view
 
 
@@ -50,43 +49,58 @@ def assignments(request, course_key):
     return render(request, "miiwrap_fidelity/assignments.html", context, status=status)
 
 
-class PolicyForm(forms.ModelForm):
-    instrument_version = forms.ModelChoiceField(
-        queryset=InstrumentVersion.objects.select_related("instrument").order_by("instrument__slug", "-number"),
-        label=gettext_lazy("Observation rubric (instrument version)"))
+POLICY_LABELS = {
+    "enabled": gettext_lazy("Require observed competency for the certificate"),
+    "instrument_version": gettext_lazy("Observation rubric (instrument version)"),
+    "min_observations": gettext_lazy("Qualifying observations needed"),
+    "min_percent": gettext_lazy("Percent of applicable indicators met for an observation to qualify"),
+    "window_days": gettext_lazy("Observation window (days)"),
+    "critical_required": gettext_lazy("Essential indicators must be met"),
+    "min_distinct_observers": gettext_lazy("Different observers needed"),
+    "require_lead_signoff": gettext_lazy("A certification lead confirms after the coach"),
+    "validity_months": gettext_lazy("Certification valid for (months, 0 = no expiry)"),
+    "mode": gettext_lazy("Grade requirement"),
+    "drift_window_observations": gettext_lazy("Drift: latest observations in the rolling score"),
+    "drift_window_days": gettext_lazy("Drift: window (days)"),
+    "drift_min_observations": gettext_lazy("Drift: fewest observations to judge"),
+    "require_calibration": gettext_lazy("Count only observations by calibrated coaches"),
+    "calibration_threshold": gettext_lazy("Calibration: agreement with reference ratings (percent)"),
+}
+class PolicyForm(forms.Form):
+    """The policy editor: its fields and limits come from ``api`` (one place with the REST API)."""
 
-    class Meta:
-        model = CompetencyPolicy
-        fields = ["enabled", "instrument_version", "min_observations", "min_percent", "window_days",
-                  "critical_required", "min_distinct_observers", "require_lead_signoff", "validity_months", "mode",
-                  "drift_window_observations", "drift_window_days", "drift_min_observations", "require_calibration",
-                  "calibration_threshold"]
-        labels = {
-            "enabled": gettext_lazy("Require observed competency for the certificate"),
-            "min_observations": gettext_lazy("Qualifying observations needed"),
-            "min_percent": gettext_lazy("Percent of applicable indicators met for an observation to qualify"),
-            "window_days": gettext_lazy("Observation window (days)"),
-            "critical_required": gettext_lazy("Essential indicators must be met"),
-            "min_distinct_observers": gettext_lazy("Different observers needed"),
-            "require_lead_signoff": gettext_lazy("A certification lead confirms after the coach"),
-            "validity_months": gettext_lazy("Certification valid for (months, 0 = no expiry)"),
-            "mode": gettext_lazy("Grade requirement"),
-            "drift_window_observations": gettext_lazy("Drift: latest observations in the rolling score"),
-            "drift_window_days": gettext_lazy("Drift: window (days)"),
-            "drift_min_observations": gettext_lazy("Drift: fewest observations to judge"),
-            "require_calibration": gettext_lazy("Count only observations by calibrated coaches"),
-            "calibration_threshold": gettext_lazy("Calibration: agreement with reference ratings (percent)"),
-        }
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in api.POLICY_FIELDS:
+            label = POLICY_LABELS[name]
+            if name == "instrument_version":
+                field = forms.TypedChoiceField(coerce=int, label=label, choices=[
+                    (version.id, f"{version.instrument} v{version.number}") for version in api.instrument_versions()])
+            elif name == "mode":
+                field = forms.ChoiceField(choices=api.POLICY_MODES, label=label)
+            elif name in api.POLICY_LIMITS:
+                low, high = api.POLICY_LIMITS[name]
+                field = forms.IntegerField(min_value=low, max_value=high, label=label)
+            else:
+                field = forms.BooleanField(required=False, label=label)
+            self.fields[name] = field
+
+
+def _policy_initial(existing):
+    if existing is None:
+        return api.POLICY_DEFAULTS  # api.save_policy validates every field again
+    return {name: getattr(existing, "instrument_version_id" if name == "instrument_version" else name)
+            for name in api.POLICY_FIELDS}
 
 
 @course_view
 def policy(request, course_key):
     """Create or edit the course's competency policy (validated by the form and by ``api``)."""
     _require_staff(request.user, course_key)
-    existing = CompetencyPolicy.objects.filter(course_key=course_key).first()
-    form, status = PolicyForm(instance=existing), 200
+    existing = api.policy_for_editing(request.user, course_key)
+    form, status = PolicyForm(initial=_policy_initial(existing)), 200
     if request.method == "POST":
-        form = PolicyForm(request.POST, instance=existing or CompetencyPolicy(course_key=course_key))
+        form = PolicyForm(request.POST, initial=_policy_initial(existing))
         if form.is_valid():
             try:
                 api.save_policy(request.user, course_key, **form.cleaned_data)

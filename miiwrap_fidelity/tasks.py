@@ -5,10 +5,9 @@ from celery import shared_task
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 
-from . import evaluation
+from . import api
 from .models import Certification, CompetencyPolicy
 from .platform import get_platform
 
@@ -60,8 +59,6 @@ def reevaluate_course(self, course_id):
     Re-evaluate every learner of a course after its policy changed, reporting progress (to the
     result backend, and to staff through ``api.reevaluation_progress``).
     """
-    from . import api  # pylint: disable=import-outside-toplevel
-
     def progress(done, total):
         if done % 100 == 0 or done == total:
             self.update_state(state="PROGRESS", meta={"done": done, "total": total})
@@ -78,16 +75,4 @@ def expire_certifications():
     Mark certifications that reached their expiry: the learner's status becomes "expired" and a
     ``certification.expired`` event is sent once. Run it daily (celery beat).
     """
-    from . import events  # pylint: disable=import-outside-toplevel
-    from .models import LearnerStatus  # pylint: disable=import-outside-toplevel
-
-    now = timezone.now()
-    lapsed = LearnerStatus.objects.filter(state=LearnerStatus.CERTIFIED, certification__expires_at__lte=now)
-    count = 0
-    for status in lapsed.select_related("certification", "certification__policy__instrument_version"):
-        certification = status.certification
-        with transaction.atomic():
-            evaluation.refresh(certification.policy, status.learner_id, status.course_key, now)
-            events.certification_expired(certification)
-        count += 1
-    return count
+    return api.expire_certifications()

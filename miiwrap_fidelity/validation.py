@@ -1,5 +1,5 @@
 """Small input checks shared by api, rubric and reflections (one message per field)."""
-from django.core.exceptions import ValidationError
+from .errors import ValidationError
 from django.utils.translation import gettext as _
 
 

@@ -8,7 +8,6 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
@@ -19,8 +18,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
-from . import api, growth, privacy, roster, rubric
-from .models import Observation, SignOff
+from . import api, growth, privacy, rubric
+from .api import NotFound, PermissionDenied, ValidationError
 
 PAGE_SIZE = 25
 EXPORT_KINDS = [("learners", gettext_lazy("learners' status")), ("observations", gettext_lazy("observations")),
@@ -29,7 +28,10 @@ EXPORT_KINDS = [("learners", gettext_lazy("learners' status")), ("observations",
 
 
 def course_view(view):
-    """Parse ``course_id`` from the URL (400 when it is not a course key); sign-in required."""
+    """
+    Parse ``course_id`` from the URL (400 when it is not a course key); sign-in required. The api's
+    ``NotFound`` becomes a 404 here, for every page (``PermissionDenied`` is Django's 403 already).
+    """
 
     @wraps(view)
     def wrapper(request, course_id, *args, **kwargs):
@@ -37,7 +39,10 @@ def course_view(view):
             course_key = api.parse_course_key(course_id)
         except ValidationError:
             return HttpResponseBadRequest(_("Not a valid course id."))
-        return view(request, course_key, *args, **kwargs)
+        try:
+            return view(request, course_key, *args, **kwargs)
+        except NotFound as exc:
+            raise Http404(exc.message) from exc
 
     return login_required(wrapper)
 
@@ -57,7 +62,7 @@ def _status_context(viewer, learner, course_key):
     return {
         "policy": policy,
         "status": status,
-        "reasons": api.competency.reason_messages(status.reasons, reviewer=viewer.pk != learner.pk),
+        "reasons": api.reason_sentences(status.reasons, reviewer=viewer.pk != learner.pk),
         "certification": api.certification_status(learner, course_key),
     }
 
@@ -100,7 +105,7 @@ def workspace(request, course_key):
     except ValidationError as exc:
         return render(request, "miiwrap_fidelity/workspace.html", {
             "course_key": course_key, "form_errors": exc.message_dict, "filters": filters,
-            "state_choices": roster.STATE_FILTERS.items(), "page": None}, status=400)
+            "state_choices": api.STATE_FILTERS.items(), "page": None}, status=400)
     is_staff = api.is_course_staff(request.user, course_key)
     page = Paginator(statuses, PAGE_SIZE).get_page(params.get("page"))
     query = params.copy()
@@ -108,7 +113,7 @@ def workspace(request, course_key):
     summary = statuses.summary
     return render(request, "miiwrap_fidelity/workspace.html", {
         "course_key": course_key, "rows": api.learner_rows(page.object_list), "page": page, "is_staff": is_staff,
-        "has_policy": summary["has_policy"], "filters": filters, "state_choices": roster.STATE_FILTERS.items(),
+        "has_policy": summary["has_policy"], "filters": filters, "state_choices": api.STATE_FILTERS.items(),
         "coaches": api.course_coaches(course_key) if is_staff else [], "query": query.urlencode(),
         "sort_query": _without(params, "ordering", "page"), "export_kinds": EXPORT_KINDS,
         "expiring": summary if is_staff else None,
@@ -131,7 +136,7 @@ def learner_detail(request, course_key, learner_id):
     if request.GET.get("draft"):
         try:
             draft = api.get_observation(request.user, course_key, request.GET["draft"])
-        except Http404:
+        except NotFound:
             return HttpResponseBadRequest(_("No such draft."))
     co_rate = None
     if request.GET.get("corate"):
@@ -142,7 +147,7 @@ def learner_detail(request, course_key, learner_id):
     elif request.GET.get("reference"):
         try:
             co_rate = api.get_observation(request.user, course_key, request.GET["reference"])
-        except (Http404, PermissionDenied):
+        except (NotFound, PermissionDenied):
             return HttpResponseBadRequest(_("No such observation."))
     return _render_detail(request, course_key, learner, draft=draft, co_rate=co_rate)
 
@@ -162,19 +167,19 @@ def _render_detail(request, course_key, learner, form_errors=None, form_data=Non
     api.require_coach(request.user, learner, course_key)
     context = _status_context(request.user, learner, course_key)
     policy = context["policy"]
-    if draft is not None and draft.status == Observation.DRAFT and draft.learner_id == learner.pk:
+    if draft is not None and draft.status == api.DRAFT and draft.learner_id == learner.pk:
         form_data = _draft_form(draft)
     if co_rate is not None:
         form_data = {"practice_date": co_rate.practice_date.isoformat(), "setting": co_rate.setting,
-                     "co_observation_of": co_rate.pk, "is_reference": co_rate.status == Observation.SUBMITTED}
+                     "co_observation_of": co_rate.pk, "is_reference": co_rate.status == api.SUBMITTED}
     observations = api.observations_for(request.user, learner, course_key, include_drafts=True)
     context.update(
         course_key=course_key, learner=learner, form_errors=form_errors or {}, form=form_data or {},
         rubric_rows=rubric.form_rows(api.policy_indicators(course_key), form_data),
-        observations=observations, drafts=[o for o in observations if o.status == Observation.DRAFT],
+        observations=observations, drafts=[o for o in observations if o.status == api.DRAFT],
         signoffs=api.signoffs_for(request.user, learner, course_key),
         reflections=api.reflections_for(request.user, learner, course_key),
-        settings_choices=Observation.SETTING_CHOICES, is_staff=api.is_course_staff(request.user, course_key),
+        settings_choices=api.OBSERVATION_SETTINGS, is_staff=api.is_course_staff(request.user, course_key),
         open_sessions=api.sessions_open_for_co_rating(request.user, learner, course_key),
         alert_rows=api.alert_rows(api.drift_alerts(request.user, course_key, learner=learner), course_key),
         **_growth_context(observations, policy),
@@ -210,7 +215,7 @@ def record_observation(request, course_key, learner_id):
                               form_data=request.POST, status=400)
     for kind in result.warnings:
         messages.warning(request, privacy.warning_message(kind))
-    if result.observation.status == Observation.SUBMITTED:
+    if result.observation.status == api.SUBMITTED:
         messages.success(request, _("Observation submitted (%(percent)s%% of applicable indicators met).")
                          % {"percent": result.observation.percent})
         return redirect(_detail_url(course_key, learner))
@@ -227,7 +232,7 @@ def decide_competency(request, course_key, learner_id):
     action = request.POST.get("action")
     try:
         if action == "approve":
-            api.sign_off(request.user, learner, course_key, level=request.POST.get("level", SignOff.COACH),
+            api.sign_off(request.user, learner, course_key, level=request.POST.get("level", api.COACH),
                          reason=request.POST.get("reason", ""))
             messages.success(request, _("Competency approved."))
         elif action == "revoke":
@@ -249,11 +254,11 @@ def comment_reflection(request, course_key, learner_id, reflection_id):
     try:
         reflection = api.get_reflection_by_id(request.user, course_key, reflection_id)
         if reflection.learner_id != learner.pk:
-            raise Http404
+            raise NotFound(_("No such reflection."))
         api.comment_on_reflection(request.user, reflection.pk, request.POST.get("text", ""))
     except ValidationError as exc:
         return _render_detail(request, course_key, learner, form_errors=exc.message_dict, status=400)
-    except Http404:
+    except NotFound:
         return HttpResponseBadRequest(_("No such reflection."))
     messages.success(request, _("Comment added."))
     return redirect(_detail_url(course_key, learner))

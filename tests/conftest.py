@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from miiwrap_fidelity import api, instruments
+from miiwrap_fidelity.models import CompetencyPolicy
 from miiwrap_fidelity.management.commands.load_instrument import SAMPLE
 from sandbox.models import CourseRole
 from workbench import scenarios
@@ -80,8 +81,10 @@ def stranger(db):
 
 @pytest.fixture
 def policy(lead, version, course_key):
-    return api.save_policy(lead, course_key, instrument_version=version, min_observations=3, min_percent=80,
-                           window_days=180, critical_required=True, validity_months=24)
+    """The course's policy row (tests build records on it; the api itself hands out ``data.PolicyData``)."""
+    api.save_policy(lead, course_key, instrument_version=version, min_observations=3, min_percent=80,
+                    window_days=180, critical_required=True, validity_months=24)
+    return CompetencyPolicy.objects.get(course_key=course_key)
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from miiwrap_fidelity import competency as c
+from miiwrap_fidelity.reason_sentences import sentence
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=timezone.utc)
 TODAY = NOW.date()
@@ -60,7 +61,7 @@ def test_critical_indicator_missed_in_latest_observation_blocks():
     assert not decision.evidence_met
     reason = next(r for r in decision.reasons if r.code == "critical_not_met_latest")
     assert reason.params["indicators"] == ["mi-reflections"]
-    assert "mi-reflections" in reason.message
+    assert "mi-reflections" in sentence(reason)
     relaxed = c.Rules(**{**RULES.__dict__, "critical_required": False})
     assert c.decide(relaxed, records, [], None, NOW).evidence_met
 
@@ -149,4 +150,4 @@ def test_every_reason_has_a_sentence():
                    c.Reason("certification_revoked", {"date": "2026-01-01"}),
                    c.Reason("certification_expired", {"date": "2026-01-01"}),
                    c.Reason("other_instrument_version", {"count": 2})]:
-        assert reason.message != reason.code and len(reason.message) > 20
+        assert sentence(reason) != reason.code and len(sentence(reason)) > 20

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from conftest import COURSE
-from miiwrap_fidelity import api, competency
+from miiwrap_fidelity import api, competency, reason_sentences
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +29,7 @@ def test_gate_reasons_in_spanish(policy, learner, course_key):
 def test_plural_forms():
     reason = competency.Reason("observations_short", {"have": 0, "need": 1, "min_percent": 80, "window_days": 30})
     with translation.override("es"):
-        assert reason.message.startswith("0 de 1 observación válida")
+        assert reason_sentences.sentence(reason).startswith("0 de 1 observación válida")
 
 
 def test_learner_page_in_spanish(client, assigned):

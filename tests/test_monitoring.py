@@ -156,7 +156,7 @@ def test_recertification_needs_fresh_evidence_near_expiry(ready_learner, coach, 
                                                           django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         first = api.sign_off(coach, ready_learner, course_key)
-    assert api.sign_off(coach, ready_learner, course_key).pk == first.pk, "not near expiry: nothing changes"
+    assert api.sign_off(coach, ready_learner, course_key).id == first.id, "not near expiry: nothing changes"
     # Certified 40 days ago (on the observation of 50 days ago and two later), expiring in 20 days.
     Certification.objects.update(issued_at=timezone.now() - timedelta(days=40),
                                  expires_at=timezone.now() + timedelta(days=20))
@@ -167,7 +167,7 @@ def test_recertification_needs_fresh_evidence_near_expiry(ready_learner, coach, 
     with django_capture_on_commit_callbacks(execute=True):
         api.sign_off(coach, ready_learner, course_key, reason="Recertified on fresh observations.")
     assert Certification.objects.count() == 2
-    assert api.certification_status(ready_learner, course_key)["expires_at"] > timezone.now() + timedelta(days=600)
+    assert api.certification_status(ready_learner, course_key).expires_at > timezone.now() + timedelta(days=600)
 
 
 def test_expiry_task_marks_status_and_emits_once(ready_learner, coach, course_key, client, lead,

@@ -3,17 +3,22 @@ The only door into miiwrap-fidelity's records: XBlocks, views, filters and tasks
 
 Every write checks the actor's role on the server, validates its input (``ValidationError`` with
 field messages), runs in one transaction, and leaves an audit event. Permission failures raise
-``django.core.exceptions.PermissionDenied``. Each module of this package holds one subject;
+``PermissionDenied``, a missing record ``NotFound`` (``miiwrap_fidelity.errors``: each entry point
+maps them once). Records leave the api as frozen values (``miiwrap_fidelity.data``). Each module of this package holds one subject;
 callers use the names below, not the modules.
 """
-from django.core.exceptions import PermissionDenied, ValidationError
-
 from .. import competency, privacy, rubric
+from ..competency import APPROVE, COACH, LEAD, REVOKE
+from ..errors import NotFound, PermissionDenied, ValidationError
+from ..reason_sentences import sentences as reason_sentences
 from ..validation import clean_text, collect
 from .courses import (
     MAX_CSV_BYTES,
     MAX_CSV_ROWS,
     POLICY_FIELDS,
+    POLICY_DEFAULTS,
+    POLICY_LIMITS,
+    POLICY_MODES,
     assign_coach,
     assign_coaches_from_csv,
     coach_assignments,
@@ -22,13 +27,16 @@ from .courses import (
     get_policy,
     note_enrollment,
     note_unenrollment,
+    policy_for_editing,
     read_csv_upload,
     save_policy,
     unassign_coach,
 )
 from .inputs import MAX_NOTE_CHARS, MAX_REASON_CHARS, get_user, parse_course_key
 from .observations import (
+    DRAFT,
     OBSERVATION_SETTINGS,
+    SUBMITTED,
     ObservationResult,
     get_observation,
     observations_for,
@@ -45,27 +53,51 @@ from .reflection_records import (
     reflections_for,
     save_reflection,
 )
+from .rubrics import instrument_version, instrument_versions
+from .maintenance import SAMPLE_INSTRUMENT, InstrumentInvalid, import_instrument, purge_free_text, retire_user
 from .roles import can_coach, can_view_learner, is_coach_of, is_course_staff, require_coach
 from .signoffs import revoke, sign_off, signoffs_for
 from .status import (
     GateResult,
     certification_status,
     coachable_rows,
-    competency_decision,
+    expire_certifications,
+    expiring_counts,
     gate_decision,
     learner_rows,
     learner_status,
     learner_statuses,
+    STATE_FILTERS,
     reevaluate,
     reevaluate_course,
     reevaluation_progress,
 )
 
 __all__ = [
+    "SAMPLE_INSTRUMENT",
+    "InstrumentInvalid",
+    "import_instrument",
+    "purge_free_text",
+    "retire_user",
+    "APPROVE",
+    "COACH",
+    "LEAD",
+    "REVOKE",
+    "DRAFT",
+    "SUBMITTED",
+    "POLICY_DEFAULTS",
+    "POLICY_LIMITS",
+    "POLICY_MODES",
+    "policy_for_editing",
+    "instrument_version",
+    "instrument_versions",
+    "STATE_FILTERS",
+    "NotFound",
     "PermissionDenied",
     "ValidationError",
     "competency",
     "privacy",
+    "reason_sentences",
     "rubric",
     "clean_text",
     "collect",
@@ -107,7 +139,8 @@ __all__ = [
     "save_reflection",
     "certification_status",
     "coachable_rows",
-    "competency_decision",
+    "expire_certifications",
+    "expiring_counts",
     "gate_decision",
     "GateResult",
     "learner_rows",

@@ -3,12 +3,13 @@ import csv
 import io
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core import exceptions as django_exceptions
+from ..errors import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import audit, evaluation, reevaluation
+from .. import audit, data, evaluation, reevaluation
 from ..models import (
     Certification,
     CoachAssignment,
@@ -18,22 +19,43 @@ from ..models import (
     Reflection,
     SignOff,
 )
+from ..signals import course_reevaluation_requested
 from .inputs import get_user, parse_course_key
 from .roles import is_course_staff, require, require_course_staff
 
 
-def get_policy(course_key):
-    """The course's enabled competency policy, or None (stock Open edX behaviour)."""
+def policy_row(course_key):
+    """The course's enabled ``CompetencyPolicy`` row, or None (internal to the api)."""
     return CompetencyPolicy.objects.filter(course_key=parse_course_key(course_key), enabled=True).select_related(
         "instrument_version"
     ).first()
 
 
+def policy_data(policy):
+    """A ``CompetencyPolicy`` row as ``data.PolicyData`` (None stays None)."""
+    if policy is None:
+        return None
+    return data.PolicyData(course_key=str(policy.course_key), instrument_version_id=policy.instrument_version_id,
+                           updated_at=policy.updated_at,
+                           **{name: getattr(policy, name) for name in POLICY_FIELDS if name != "instrument_version"})
+
+
+def get_policy(course_key):
+    """The course's enabled competency policy (``data.PolicyData``), or None (stock Open edX behaviour)."""
+    return policy_data(policy_row(course_key))
+
+
 def require_policy(course_key):
-    policy = get_policy(course_key)
+    policy = policy_row(course_key)
     if policy is None:
         raise ValidationError({"course_key": [_("This course has no competency policy.")]})
     return policy
+
+
+def _limits(field):
+    """``(min, max)`` of a policy field, read from the model's validators (one place for both forms)."""
+    bounds = {type(v).__name__: v.limit_value for v in CompetencyPolicy._meta.get_field(field).validators}
+    return bounds.get("MinValueValidator", 0), bounds.get("MaxValueValidator")
 
 
 POLICY_FIELDS = (
@@ -41,6 +63,22 @@ POLICY_FIELDS = (
     "min_distinct_observers", "require_lead_signoff", "validity_months", "mode", "drift_window_observations",
     "drift_window_days", "drift_min_observations", "require_calibration", "calibration_threshold",
 )
+
+
+#: The number fields of a policy and their ``(min, max)``; ``POLICY_MODES``: the grade modes.
+POLICY_LIMITS = {name: _limits(name) for name in (
+    "min_observations", "min_percent", "window_days", "min_distinct_observers", "validity_months",
+    "drift_window_observations", "drift_window_days", "drift_min_observations", "calibration_threshold")}
+POLICY_MODES = CompetencyPolicy.MODE_CHOICES
+#: What a new policy starts from (the model's defaults).
+POLICY_DEFAULTS = {name: CompetencyPolicy._meta.get_field(name).get_default()
+                   for name in POLICY_FIELDS if name != "instrument_version"}
+
+
+def policy_for_editing(actor, course_key):
+    """The course's policy, enabled or not (``data.PolicyData``), for its staff; None when there is none."""
+    course_key = require_course_staff(actor, course_key, _("Only course staff can change the competency policy."))
+    return policy_data(CompetencyPolicy.objects.filter(course_key=course_key).first())
 
 
 def save_policy(actor, course_key, **fields):
@@ -56,18 +94,19 @@ def save_policy(actor, course_key, **fields):
         for name, value in fields.items():
             setattr(policy, name if name != "instrument_version" else "instrument_version_id",
                     getattr(value, "pk", value))
-        policy.full_clean()
+        try:
+            policy.full_clean()
+        except django_exceptions.ValidationError as exc:
+            raise ValidationError(exc.message_dict) from exc
         policy.save()
         audit.record("policy.saved", policy, actor=actor, course_key=course_key)
         transaction.on_commit(lambda: _start_reevaluation(course_key), robust=True)
-    return policy
+    return policy_data(policy)
 
 
 def _start_reevaluation(course_key):
-    from .. import tasks  # pylint: disable=import-outside-toplevel
-
     reevaluation.requested(course_key)  # shown as "waiting" until a worker picks the task up
-    tasks.reevaluate_course.delay(str(course_key))
+    course_reevaluation_requested.send(sender=CompetencyPolicy, course_id=str(course_key))
 
 
 def assign_coach(actor, course_key, coach, learner):
@@ -84,12 +123,21 @@ def assign_coach(actor, course_key, coach, learner):
             audit.record("coach.assigned", assignment, actor=actor, subject_user_id=learner.pk,
                          course_key=course_key)
             _ensure_status(learner, course_key)
-    return assignment
+    return _assignment_data(assignment)
+
+
+def _user_ref(user):
+    return data.UserRef(user.pk, user.username)
+
+
+def _assignment_data(assignment):
+    return data.CoachAssignmentData(assignment.pk, str(assignment.course_key), _user_ref(assignment.coach),
+                                    _user_ref(assignment.learner), assignment.created_at)
 
 
 def _ensure_status(learner, course_key):
     """Give a newly assigned learner a status row, so that every list is one table."""
-    policy = get_policy(course_key)
+    policy = policy_row(course_key)
     if policy is not None:
         evaluation.refresh(policy, learner.pk, course_key)
     else:
@@ -100,7 +148,7 @@ def _ensure_status(learner, course_key):
 def note_enrollment(learner_id, course_key):
     """A learner enrolled: in a course with a policy, they get their status row (no coach needed)."""
     course_key = parse_course_key(course_key)
-    policy = get_policy(course_key)
+    policy = policy_row(course_key)
     if policy is not None and get_user_model().objects.filter(pk=learner_id).exists():
         with transaction.atomic():  # a savepoint inside the platform's enrollment transaction
             evaluation.refresh(policy, learner_id, course_key)
@@ -139,13 +187,15 @@ def unassign_coach(actor, assignment_id):
 
 
 def coach_assignments(viewer, course_key):
-    """The course's assignments (staff) or the viewer's own (a coach)."""
+    """The course's assignments (staff) or the viewer's own (a coach), as ``data.CoachAssignmentData``."""
     course_key = parse_course_key(course_key)
     assignments = CoachAssignment.objects.filter(course_key=course_key).select_related("coach", "learner")
     if is_course_staff(viewer, course_key):
-        return assignments.order_by("learner__username", "coach__username")
-    require(getattr(viewer, "is_authenticated", False), _("Sign in first."))
-    return assignments.filter(coach_id=viewer.pk).order_by("learner__username")
+        assignments = assignments.order_by("learner__username", "coach__username")
+    else:
+        require(getattr(viewer, "is_authenticated", False), _("Sign in first."))
+        assignments = assignments.filter(coach_id=viewer.pk).order_by("learner__username")
+    return [_assignment_data(assignment) for assignment in assignments]
 
 
 MAX_CSV_ROWS = 5000
@@ -228,10 +278,10 @@ def _csv_rows(text):
 
 
 def course_coaches(course_key):
-    """The users who coach someone in the course, by username (for the staff's coach filter)."""
-    return list(get_user_model().objects.filter(
+    """The users who coach someone in the course (``data.UserRef``), by username (the staff's coach filter)."""
+    return [data.UserRef(pk, username) for pk, username in get_user_model().objects.filter(
         pk__in=CoachAssignment.objects.filter(course_key=parse_course_key(course_key)).values("coach_id")
-    ).order_by("username"))
+    ).order_by("username").values_list("pk", "username")]
 
 
 def coached_learner_ids(coach, course_key):

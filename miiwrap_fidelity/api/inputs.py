@@ -2,7 +2,7 @@
 from datetime import date
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from ..errors import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from opaque_keys import InvalidKeyError

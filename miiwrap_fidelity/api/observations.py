@@ -1,16 +1,16 @@
 """Observations of practice: drafts, submission, blind co-rating, and who may read them."""
 from dataclasses import dataclass
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from ..errors import NotFound, PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import audit, evaluation, events, privacy, rubric
 from ..models import Indicator, IndicatorRating, Observation
 from ..validation import clean_text, collect
+from ..signals import course_reevaluation_requested
 from .courses import require_policy
 from .inputs import MAX_NOTE_CHARS, clean_date, get_user, parse_course_key
 from .memo import per_request
@@ -18,6 +18,7 @@ from .roles import can_view_learner, is_course_staff, require, require_coach
 from .status import announce_change
 
 OBSERVATION_SETTINGS = Observation.SETTING_CHOICES
+DRAFT, SUBMITTED = Observation.DRAFT, Observation.SUBMITTED
 
 
 @dataclass
@@ -90,9 +91,8 @@ def save_observation(actor, learner, course_key, data, observation_id=None, subm
         audit.record("observation.submitted" if submit else "observation.saved", observation, actor=actor,
                      subject_user_id=learner.pk, course_key=course_key)
         if submit and observation.is_reference and policy.require_calibration:
-            from .. import tasks  # pylint: disable=import-outside-toplevel
-
-            transaction.on_commit(lambda: tasks.reevaluate_course.delay(str(course_key)), robust=True)
+            transaction.on_commit(lambda: course_reevaluation_requested.send(
+                sender=Observation, course_id=str(course_key)), robust=True)
         if submit:
             decision, _certification, new_alerts = evaluation.refresh(policy, learner.pk, course_key)
             announce_change(learner.pk, course_key, decision.state, "observation_submitted")
@@ -153,10 +153,10 @@ def get_observation(viewer, course_key, observation_id):
         "observer", "co_observation_of").prefetch_related("ratings__indicator", "co_ratings").first() \
         if str(observation_id).isdigit() else None
     if observation is None:
-        raise Http404(_("No such observation."))
+        raise NotFound(_("No such observation."))
     require(can_view_learner(viewer, observation.learner_id, course_key), _("You cannot see this learner's records."))
     if observation.status == Observation.DRAFT and viewer.pk == observation.learner_id:
-        raise Http404(_("No such observation."))
+        raise NotFound(_("No such observation."))
     if _hidden_from(viewer, observation):
         raise PermissionDenied(_("Co-ratings stay hidden until both observers have submitted."))
     return observation

@@ -1,14 +1,13 @@
 """Fidelity monitoring for coaches and leads: drift alerts, rater agreement, the leader view, exports."""
-from django.core.exceptions import ValidationError
+from ..errors import NotFound, ValidationError
 from django.db import transaction
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import aggregates, audit, drift, exports, monitoring
 from ..models import CoachAssignment, DriftAlert, Indicator
 from ..validation import clean_text
-from .courses import get_policy, require_policy
+from .courses import policy_row, require_policy
 from .inputs import MAX_REASON_CHARS, get_user, parse_course_key
 from .roles import can_view_learner, is_course_staff, require, require_coach, require_course_staff
 
@@ -35,7 +34,7 @@ def drift_alerts(viewer, course_key, learner=None, include_resolved=False):
 
 def alert_rows(alerts, course_key):
     """Alerts with their developmental message (one query for the indicator labels)."""
-    policy = get_policy(course_key)
+    policy = policy_row(course_key)
     labels = dict(Indicator.objects.filter(version_id=policy.instrument_version_id).values_list("key", "label")) \
         if policy else {}
 
@@ -74,11 +73,11 @@ def leader_view(viewer, course_key):
 
 
 def export_lines(viewer, course_key, kind):
-    """A streamed CSV export (course staff only); ``Http404`` for an unknown kind."""
+    """A streamed CSV export (course staff only); ``NotFound`` for an unknown kind."""
 
     course_key = require_course_staff(viewer, course_key, _("Only course staff can export records."))
     if kind not in exports.EXPORTS:
-        raise Http404(_("No such export."))
+        raise NotFound(_("No such export."))
     with transaction.atomic():
         audit.record("export." + kind, None, actor=viewer, course_key=course_key)
     return exports.rows(kind, course_key)

@@ -1,14 +1,13 @@
 """Learners' reflections on their practice and their coaches' comments."""
-from django.core.exceptions import PermissionDenied, ValidationError
+from ..errors import NotFound, PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import audit, reflections
 from ..models import Reflection, ReflectionComment
 from ..validation import clean_text, collect
-from .courses import get_policy
+from .courses import policy_row
 from .inputs import MAX_REASON_CHARS, get_user, parse_course_key
 from .observations import version_indicators
 from .roles import can_view_learner, require, require_coach
@@ -16,7 +15,7 @@ from .roles import can_view_learner, require, require_coach
 
 def policy_indicators(course_key):
     """The indicators of the course policy's instrument (empty when the course has no policy)."""
-    policy = get_policy(course_key)
+    policy = policy_row(course_key)
     return version_indicators(policy.instrument_version_id) if policy else []
 
 
@@ -84,7 +83,7 @@ def get_reflection_by_id(viewer, course_key, reflection_id):
     reflection = Reflection.objects.filter(pk=reflection_id, course_key=course_key).prefetch_related(
         "comments__author").first() if str(reflection_id).isdigit() else None
     if reflection is None or (reflection.status != Reflection.SUBMITTED and viewer.pk != reflection.learner_id):
-        raise Http404(_("No such reflection."))
+        raise NotFound(_("No such reflection."))
     require(can_view_learner(viewer, reflection.learner_id, course_key), _("You cannot see this learner's records."))
     return reflection
 

@@ -2,7 +2,7 @@
 Who may do what: course staff (the platform's roles) and assigned coaches, answered once per
 request.
 """
-from django.core.exceptions import PermissionDenied
+from ..errors import PermissionDenied
 from django.utils.translation import gettext as _
 
 from ..models import CoachAssignment

@@ -1,12 +1,18 @@
-"""Coach and lead sign-off, certification and revocation (append-only sign-offs)."""
+"""
+Coach and lead sign-off, certification and revocation (append-only sign-offs).
+
+Each write is: lock the learner's status row, load their records once, let ``competency`` decide,
+write, and store the decision on the new records (decided again in memory, nothing read twice).
+"""
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import audit, competency, evaluation, events
+from .. import audit, competency, data, evaluation, events, reason_sentences
+from ..errors import ValidationError
 from ..models import Certification, SignOff
+from ..signals import certification_issued
 from ..validation import clean_text
 from .courses import require_policy
 from .inputs import MAX_REASON_CHARS, get_user, parse_course_key
@@ -22,13 +28,29 @@ def _evidence(policy, decision):
     }
 
 
+def _locked_decision(policy, learner, course_key):
+    """Lock the learner's status row, then load their records once and decide: ``(context, status, records, decision)``."""
+    context = evaluation.CourseContext(policy, course_key)
+    status = evaluation.lock_status(learner.pk, course_key)
+    records = evaluation.load_records(context, [learner.pk])[learner.pk]
+    return context, status, records, evaluation.decide_records(context, records, timezone.now())
+
+
+def _store(context, status, records):
+    """Decide on ``records`` (with what was just written) and store it in the locked status row."""
+    decision = evaluation.decide_records(context, records, timezone.now())
+    evaluation.store_status(status, decision, records.certification)
+    return decision
+
+
 def sign_off(actor, learner, course_key, level=SignOff.COACH, reason=""):
     """
     Approve a learner's competency at ``level`` ("coach", or "lead" for the second level).
 
-    Refused unless the evidence meets the policy. Approving again on the same evidence changes
-    nothing. When every required level has approved, a certification is issued and, after the
-    transaction commits, the platform certificate is requested once.
+    Refused unless the evidence meets the policy (``competency.signoff_verdict`` has every rule).
+    Approving again on the same evidence changes nothing. When every required level has approved,
+    a certification is issued and, after the transaction commits, the platform certificate is
+    requested once. Returns the approval that stands (``data.SignOffData``).
     """
     course_key = parse_course_key(course_key)
     learner = get_user(learner, "learner")
@@ -37,68 +59,54 @@ def sign_off(actor, learner, course_key, level=SignOff.COACH, reason=""):
         raise ValidationError({"level": [_("Choose coach or lead.")]})
     if level == SignOff.LEAD:
         require(is_course_staff(actor, course_key) and actor.pk != learner.pk,
-                 _("Only a certification lead (course staff) can confirm competency."))
+                _("Only a certification lead (course staff) can confirm competency."))
     else:
         require_coach(actor, learner, course_key)
     policy = require_policy(course_key)
     with transaction.atomic():
-        status = evaluation.lock_status(learner.pk, course_key)
-        decision, certification = evaluation.evaluate(policy, learner.pk, course_key)
-        renewing = decision.certified and competency.recertification_open(decision.certification, timezone.now())
-        if decision.certified and not renewing:
-            return _latest_approval(learner, course_key)
-        if not decision.evidence_met:
-            reasons = decision.evidence_reasons if renewing else decision.reasons
-            raise ValidationError({"evidence": [reason.reviewer_message for reason in reasons]})
-        if level == SignOff.LEAD and policy.require_lead_signoff is False:
-            raise ValidationError({"level": [_("This course's policy has no lead sign-off level.")]})
-        approvals = competency.current_approvals(
-            evaluation.load_signoffs(learner.pk, course_key), since=certification.issued_at if certification else None
-        )
-        if level == SignOff.LEAD and SignOff.COACH not in approvals:
-            raise ValidationError({"level": [_("The coach approves first; the lead then confirms.")]})
-        if level == SignOff.LEAD and approvals[SignOff.COACH].actor_id == actor.pk:
-            raise ValidationError({"level": [_("The lead confirmation must come from someone other than the "
-                                               "approving coach.")]})
+        context, status, records, decision = _locked_decision(policy, learner, course_key)
         evidence = _evidence(policy, decision)
         digest = SignOff.digest(evidence)
-        existing = approvals.get(level)
-        if existing is not None and SignOff.objects.filter(pk=existing.id, evidence_digest=digest).exists():
-            return SignOff.objects.get(pk=existing.id)
+        verdict = competency.signoff_verdict(context.rules, decision, level, actor.pk, digest, timezone.now())
+        if verdict.outcome == competency.SignOffOutcome.REFUSED:
+            raise ValidationError({field: reason_sentences.sentences(reasons, reviewer=True)
+                                   for field, reasons in verdict.refusals.items()})
+        if verdict.outcome == competency.SignOffOutcome.ALREADY_CERTIFIED:
+            return _signoff_data(_latest_approval(learner, course_key))
+        if verdict.outcome == competency.SignOffOutcome.ALREADY_APPROVED:
+            return _signoff_data(SignOff.objects.select_related("actor").get(pk=verdict.existing.id))
         signoff = SignOff.objects.create(course_key=course_key, learner=learner, actor=actor, action=SignOff.APPROVE,
                                          level=level, reason=reason, evidence=evidence, evidence_digest=digest)
         audit.record("competency.approved", signoff, actor=actor, subject_user_id=learner.pk, course_key=course_key)
         events.competency_approved(signoff)
-        if set(evaluation.rules_for(policy).required_levels) <= set(approvals) | {level}:
-            _issue_certification(policy, learner, course_key, digest, actor)
-        decision, certification = evaluation.evaluate(policy, learner.pk, course_key)
-        evaluation.store_status(status, decision, certification)
+        certification = None
+        if verdict.outcome == competency.SignOffOutcome.RECORD_AND_CERTIFY:
+            certification = _issue_certification(context, learner, course_key, digest, actor)
+        decision = _store(context, status, records.with_signoff(signoff, certification))
         announce_change(learner.pk, course_key, decision.state, "approved")
-    return signoff
+    return _signoff_data(signoff)
 
 
 def _latest_approval(learner, course_key):
-    return SignOff.objects.filter(learner=learner, course_key=course_key, action=SignOff.APPROVE).order_by(
-        "-created_at", "-id"
-    ).first()
+    return SignOff.objects.select_related("actor").filter(
+        learner=learner, course_key=course_key, action=SignOff.APPROVE).order_by("-created_at", "-id").first()
 
 
-def _issue_certification(policy, learner, course_key, digest, actor):
+def _issue_certification(context, learner, course_key, digest, actor):
     now = timezone.now()
     certification = Certification.objects.create(
-        course_key=course_key, learner=learner, policy=policy, issued_at=now,
-        expires_at=competency.expiry_for(now, evaluation.rules_for(policy)), evidence_digest=digest,
+        course_key=course_key, learner=learner, policy=context.policy, issued_at=now,
+        expires_at=competency.expiry_for(now, context.rules), evidence_digest=digest,
     )
     audit.record("certification.issued", certification, actor=actor, subject_user_id=learner.pk,
                  course_key=course_key)
     events.certification_issued(certification)
-    from .. import tasks  # pylint: disable=import-outside-toplevel
-
-    # robust: a broker outage must not fail the approval that already committed; the periodic
-    # ``request_pending_certificates`` task picks up any certification left unrequested.
+    # After commit, a receiver (``handlers``) queues the platform certificate request; a broker outage
+    # must not fail the approval that already committed: the periodic ``request_pending_certificates``
+    # task picks up any certification left unrequested.
     countdown = getattr(settings, "MIIWRAP_FIDELITY_CERTIFICATE_COUNTDOWN", 0) or 0
-    transaction.on_commit(lambda: tasks.request_certificate.apply_async(args=[certification.pk], countdown=countdown),
-                          robust=True)
+    transaction.on_commit(lambda: certification_issued.send(sender=Certification, certification_id=certification.pk,
+                                                            countdown=countdown), robust=True)
     return certification
 
 
@@ -110,16 +118,17 @@ def revoke(actor, learner, course_key, reason):
     reason = clean_text(reason, "reason", MAX_REASON_CHARS, required=True)
     policy = require_policy(course_key)
     with transaction.atomic():
-        status = evaluation.lock_status(learner.pk, course_key)
-        decision, certification = evaluation.evaluate(policy, learner.pk, course_key)
-        if not decision.certified and not decision.approved_levels:
-            raise ValidationError({"learner": [_("There is no approval or active certification to revoke.")]})
+        context, status, records, decision = _locked_decision(policy, learner, course_key)
+        refusal = competency.revoke_refusal(decision)
+        if refusal is not None:
+            raise ValidationError({"learner": reason_sentences.sentences([refusal], reviewer=True)})
+        evidence = _evidence(policy, decision)
         signoff = SignOff.objects.create(
             course_key=course_key, learner=learner, actor=actor, action=SignOff.REVOKE,
             level=SignOff.LEAD if is_course_staff(actor, course_key) else SignOff.COACH,
-            reason=reason, evidence=_evidence(policy, decision),
-            evidence_digest=SignOff.digest(_evidence(policy, decision)),
+            reason=reason, evidence=evidence, evidence_digest=SignOff.digest(evidence),
         )
+        certification = records.certification
         if decision.certified:
             certification.revoked_at, certification.revoked_by = signoff.created_at, signoff
             certification.save(update_fields=["revoked_at", "revoked_by"])
@@ -127,14 +136,26 @@ def revoke(actor, learner, course_key, reason):
                          course_key=course_key)
         audit.record("competency.revoked", signoff, actor=actor, subject_user_id=learner.pk, course_key=course_key)
         events.competency_revoked(signoff)
-        decision, certification = evaluation.evaluate(policy, learner.pk, course_key)
-        evaluation.store_status(status, decision, certification)
+        decision = _store(context, status, records.with_signoff(signoff, certification))
         announce_change(learner.pk, course_key, decision.state, "revoked")
-    return signoff
+    return _signoff_data(signoff)
+
+
+def _signoff_data(signoff):
+    if signoff is None:
+        return None
+    return data.SignOffData(
+        id=signoff.pk, learner_id=signoff.learner_id, actor=data.UserRef(signoff.actor.pk, signoff.actor.username),
+        action=signoff.action, action_label=str(signoff.get_action_display()), level=signoff.level,
+        level_label=str(signoff.get_level_display()), reason=signoff.reason, evidence=signoff.evidence,
+        created_at=signoff.created_at,
+    )
 
 
 def signoffs_for(viewer, learner, course_key):
+    """The learner's sign-offs in the course, oldest first (``data.SignOffData``), in one query."""
     course_key = parse_course_key(course_key)
     learner = get_user(learner, "learner")
     require(can_view_learner(viewer, learner, course_key), _("You cannot see this learner's records."))
-    return list(SignOff.objects.filter(learner=learner, course_key=course_key).order_by("created_at", "id"))
+    return [_signoff_data(signoff) for signoff in SignOff.objects.select_related("actor").filter(
+        learner=learner, course_key=course_key).order_by("created_at", "id")]

@@ -4,26 +4,18 @@ learner list, and their re-evaluation.
 """
 from dataclasses import dataclass
 
-from django.core.exceptions import PermissionDenied
+from ..errors import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import competency, evaluation, gate_query, reevaluation, roster
+from .. import competency, data, evaluation, events, gate_query, reason_sentences, reevaluation, roster
 from ..models import LearnerStatus
+from ..roster import STATE_FILTERS  # noqa: F401  (the learner list's filters and their labels, for pages)
 from ..signals import competency_changed
-from .courses import get_policy, require_policy
+from .courses import policy_row, require_policy
 from .inputs import get_user, parse_course_key
 from .roles import can_view_learner, is_course_staff, require, require_course_staff
-
-
-def competency_decision(user, course_key, now=None):
-    """The learner's full decision from their records, or None when the course has no policy."""
-    policy = get_policy(course_key)
-    if policy is None:
-        return None
-    decision, _certification = evaluation.evaluate(policy, get_user(user).pk, policy.course_key, now)
-    return decision
 
 
 @dataclass(frozen=True)
@@ -33,7 +25,8 @@ class GateResult:
 
     @property
     def message(self):
-        return " ".join(reason.message for reason in self.reasons)
+        """The reasons as sentences for the learner, in the active language."""
+        return " ".join(reason_sentences.sentences(self.reasons))
 
 
 def gate_decision(user, course_key, now=None):
@@ -41,47 +34,47 @@ def gate_decision(user, course_key, now=None):
     May the platform create this learner's certificate? One query, whatever the history.
 
     Reads the course policy and the learner's status row (kept current by every write) in a single
-    statement (``gate_query``); the passing of time (expiry) is applied here. Only a learner with
-    no status row yet costs a second query (the policy's rules, to say what is missing).
+    statement (``gate_query``); ``competency.gate_verdict`` applies the passing of time (expiry).
+    Only a learner with no status row yet costs a second query (the policy's rules, to say what is
+    missing).
     """
     now = now or timezone.now()
     course_key = parse_course_key(course_key)
-    found = gate_query.fetch(user.pk, course_key)
-    if found is None:
+    row = gate_query.fetch(user.pk, course_key)
+    if row is None:
         return GateResult(True, ())
-    (status,) = found
-    if status is None:
-        policy = get_policy(course_key)
+    if row.has_status:
+        verdict = competency.gate_verdict(row.reasons, row.certification, now)
+    else:
+        policy = policy_row(course_key)
         if policy is None:  # disabled between the two statements: stock Open edX behaviour
             return GateResult(True, ())
-        return GateResult(False, competency.decide(evaluation.rules_for(policy), [], [], None, now).reasons)
-    reasons, certification_id, expires_at, revoked_at = status
-    if certification_id is not None and revoked_at is None and (expires_at is None or now < expires_at):
-        return GateResult(True, ())
-    reasons = tuple(competency.Reason.from_dict(item) for item in reasons)
-    if certification_id is not None and expires_at is not None:
-        reasons = (competency.Reason("certification_expired", {"date": expires_at.date().isoformat()}),
-                   ) + tuple(r for r in reasons if r.code != "certification_expired")
-    return GateResult(False, reasons)
+        verdict = competency.gate_verdict_without_status(evaluation.rules_for(policy), now)
+    return GateResult(verdict.allowed, verdict.reasons)
+
+
+def certification_data(certification, now=None):
+    """A ``Certification`` row as ``data.CertificationData`` at ``now`` (None stays None)."""
+    if certification is None:
+        return None
+    now = now or timezone.now()
+    state = competency.certification_state(certification.expires_at, certification.revoked_at, now)
+    return data.CertificationData(certification.pk, certification.issued_at, certification.expires_at,
+                                  certification.revoked_at, str(state),
+                                  competency.is_active(certification.expires_at, certification.revoked_at, now))
 
 
 def certification_status(user, course_key, now=None):
-    """The learner's most recent certification and whether it is active now (None if none)."""
-    now = now or timezone.now()
+    """The learner's most recent certification (``data.CertificationData``), or None."""
     certification = evaluation.latest_certification(get_user(user).pk, parse_course_key(course_key))
-    if certification is None:
-        return None
-    return {
-        "id": certification.pk,
-        "issued_at": certification.issued_at,
-        "expires_at": certification.expires_at,
-        "revoked_at": certification.revoked_at,
-        "active": certification.is_active(now),
-    }
+    return certification_data(certification, now)
 
 
 def learner_status(viewer, learner, course_key):
-    """The stored status row of a learner (refreshed when time may have changed it)."""
+    """
+    The learner's status (``data.LearnerStatusData``) as the records stand now. Refreshed (a write)
+    only when time may have changed it since it was stored.
+    """
     course_key = parse_course_key(course_key)
     learner = get_user(learner, "learner")
     require(can_view_learner(viewer, learner, course_key), _("You cannot see this learner's records."))
@@ -94,8 +87,20 @@ def learner_status(viewer, learner, course_key):
         with transaction.atomic():
             evaluation.refresh(policy, learner.pk, course_key, now)
         status = LearnerStatus.objects.select_related("certification").get(learner=learner, course_key=course_key)
-    status.learner = learner
-    return status
+    return status_data(status, learner, now)
+
+
+def status_data(status, learner, now=None):
+    """A ``LearnerStatus`` row (its certification loaded) as ``data.LearnerStatusData``."""
+    return data.LearnerStatusData(
+        learner=data.UserRef(learner.pk, learner.username), course_key=str(status.course_key),
+        state=status.state, state_label=str(status.get_state_display()),
+        qualifying_count=status.qualifying_count, required_count=status.required_count,
+        last_practice_date=status.last_practice_date, last_percent=status.last_percent,
+        reasons=tuple(status.reasons or ()),
+        certification=certification_data(status.certification if status.certification_id else None, now),
+        evaluated_at=status.evaluated_at, enrolled=status.enrolled,
+    )
 
 
 def learner_statuses(viewer, course_key, coach=None, state=None, search=None, ordering=None, header=False):
@@ -121,7 +126,7 @@ def learner_statuses(viewer, course_key, coach=None, state=None, search=None, or
 
 def learner_rows(statuses, reviewer=True):
     """
-    Display rows (state, next requirement...) for roster rows or ``LearnerStatus`` instances, without
+    Display rows (state, next requirement...) for roster rows or ``data.LearnerStatusData``, without
     queries; ``reviewer=False`` words the next requirement for the learner themselves.
     """
     now = timezone.now()
@@ -139,6 +144,12 @@ def coachable_rows(user, course_key, limit=1000):
     except PermissionDenied:
         return [], 0
     return learner_rows(listing[:limit]), listing.count()
+
+
+def expiring_counts(viewer, course_key):
+    """How many certifications in the course expire within 30, 60 and 90 days (course staff only)."""
+    course_key = require_course_staff(viewer, course_key, _("Only course staff can see expiring certifications."))
+    return roster.expiring_counts(course_key)
 
 
 def reevaluate_course(course_key, progress=None):
@@ -176,3 +187,20 @@ def announce_change(learner_id, course_key, state, cause):
         lambda: competency_changed.send(sender=None, learner_id=learner_id, course_key=str(course_key),
                                         state=state, cause=cause)
     )
+
+
+def expire_certifications(now=None):
+    """
+    Re-evaluate the learners whose certification reached its expiry since their status was stored
+    (they become "expired"); a ``certification.expired`` event is sent once for each. Returns the count.
+    """
+    now = now or timezone.now()
+    lapsed = LearnerStatus.objects.filter(state=str(competency.State.CERTIFIED), certification__expires_at__lte=now)
+    count = 0
+    for status in lapsed.select_related("certification", "certification__policy__instrument_version"):
+        certification = status.certification
+        with transaction.atomic():
+            evaluation.refresh(certification.policy, status.learner_id, status.course_key, now)
+            events.certification_expired(certification)
+        count += 1
+    return count

@@ -5,7 +5,6 @@ Learners see a read-only status (observations so far, what remains, feedback rec
 certification). Coaches and course staff see the learner picker, the anchored rubric, feedback
 fields and approve / revoke. Every handler re-checks the role through ``miiwrap_fidelity.api``.
 """
-from django.core.exceptions import ValidationError
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils.safestring import mark_safe
@@ -14,6 +13,7 @@ from xblock.core import XBlock
 from xblock.fields import Boolean, Float, Scope, String
 
 from miiwrap_fidelity import api
+from miiwrap_fidelity.api import ValidationError
 
 from . import context
 
@@ -36,11 +36,11 @@ def _observation_summary(observation):
 
 
 def _status_summary(status, certification, reviewer=False):
-    reasons = api.competency.reason_messages(status.reasons, reviewer=reviewer)
+    reasons = api.reason_sentences(status.reasons, reviewer=reviewer)
     return {
-        "state": status.state, "state_label": str(status.get_state_display()),
+        "state": status.state, "state_label": status.state_label,
         "qualifying": status.qualifying_count, "required": status.required_count, "reasons": reasons,
-        "certification": certification,
+        "certification": certification.as_dict() if certification else None,
     }
 
 
@@ -89,7 +89,7 @@ class CoachSignOffXBlock(XBlock):
     def _learner_values(self, user, course):
         status = api.learner_status(user, user, course)
         certification = api.certification_status(user, course)
-        self._publish_score(certification is not None and certification["active"])
+        self._publish_score(certification is not None and certification.active)
         try:
             growth_url = reverse("miiwrap_fidelity:my_competency", args=[str(course)])
         except NoReverseMatch:

@@ -6,12 +6,12 @@ import json
 from functools import wraps
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_noop
 from webob import Response
 from xblock.utils.resources import ResourceLoader
 
 from miiwrap_fidelity import api
+from miiwrap_fidelity.api import NotFound, PermissionDenied, ValidationError
 
 loader = ResourceLoader(__name__)
 #: Largest JSON body a handler accepts.
@@ -94,7 +94,8 @@ def _json(status, payload):
 def json_handler(method):
     """
     A handler taking and returning JSON: only POST; the user must be signed in;
-    ``ValidationError`` → 400 with field messages, ``PermissionDenied`` → 403.
+    the api's errors, mapped here once for every handler: ``ValidationError`` → 400 with field
+    messages, ``PermissionDenied`` → 403, ``NotFound`` → 404.
     """
 
     @wraps(method)
@@ -106,6 +107,8 @@ def json_handler(method):
             return _json(403, {"error": gettext(block, gettext_noop("Sign in first."))})
         try:
             return _json(200, method(block, user, json_body(request)))
+        except NotFound as exc:
+            return _json(404, {"error": exc.message})
         except PermissionDenied as exc:
             return _json(403, {"error": str(exc) or gettext(block, gettext_noop("You are not allowed to do this."))})
         except ValidationError as exc:

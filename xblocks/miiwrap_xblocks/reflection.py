@@ -4,12 +4,12 @@ Reflective application exercise: the learner relates the practice to their own w
 Answers are stored through ``miiwrap_fidelity.api`` (not in XBlock user state) so that the
 learner's coach can read and comment on them.
 """
-from django.core.exceptions import PermissionDenied, ValidationError
 from xblock.completable import XBlockCompletionMode
 from xblock.core import XBlock
 from xblock.fields import Boolean, Integer, List, Scope, String
 
 from miiwrap_fidelity import api
+from miiwrap_fidelity.api import PermissionDenied, ValidationError
 
 from . import context
 

@@ -3,9 +3,9 @@ import os
 
 from django.core.management.base import BaseCommand, CommandError
 
-from miiwrap_fidelity import instruments
+from miiwrap_fidelity import api
 
-SAMPLE = os.path.join(os.path.dirname(instruments.__file__), "data", "miiwrap_sample_instrument.yaml")
+SAMPLE = api.SAMPLE_INSTRUMENT
 
 
 class Command(BaseCommand):
@@ -23,8 +23,8 @@ class Command(BaseCommand):
         except (OSError, UnicodeDecodeError) as exc:
             raise CommandError(f"Cannot read {path}: {exc}") from exc
         try:
-            version, created = instruments.load(text, dry_run=options["dry_run"])
-        except instruments.InstrumentInvalid as exc:
+            summary, created = api.import_instrument(text, dry_run=options["dry_run"])
+        except api.InstrumentInvalid as exc:
             for error in exc.errors:
                 self.stderr.write(f"{path}: {error}")
             raise CommandError(f"{len(exc.errors)} problem(s) in {path}; nothing was imported.") from exc
@@ -32,7 +32,7 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(f"{path} is valid."))
         elif created:
             self.stdout.write(self.style.SUCCESS(
-                f"Imported {version} with {version.indicators.count()} indicators (version id {version.pk})."
+                f"Imported {summary['name']} with {summary['indicators']} indicators (version id {summary['id']})."
             ))
         else:
-            self.stdout.write(f"Unchanged: {version} already holds this content (version id {version.pk}).")
+            self.stdout.write(f"Unchanged: {summary['name']} already holds this content (version id {summary['id']}).")

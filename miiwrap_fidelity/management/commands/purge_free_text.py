@@ -2,7 +2,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from miiwrap_fidelity import retirement
+from miiwrap_fidelity import api
 from miiwrap_fidelity.competency import add_months
 
 
@@ -19,7 +19,7 @@ class Command(BaseCommand):
         if months < 1 or months > 1200:
             raise CommandError("--months must be between 1 and 1200.")
         cutoff = add_months(timezone.now(), -months).date()
-        observations, ratings = retirement.purge_free_text(cutoff, apply=options["apply"])
+        observations, ratings = api.purge_free_text(cutoff, apply=options["apply"])
         verb = "Blanked" if options["apply"] else "Would blank"
         self.stdout.write(f"{verb} the free text of {observations} observations and {ratings} indicator ratings "
                           f"of practice before {cutoff.isoformat()}.")

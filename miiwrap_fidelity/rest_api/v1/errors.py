@@ -1,11 +1,19 @@
 """Errors as JSON: 400 with field messages, 403, 404 — never a 500 for bad input."""
 from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework.exceptions import NotFound as RestNotFound
 from rest_framework.exceptions import ValidationError
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from miiwrap_fidelity.api import NotFound
+
 
 def exception_handler(exc, context):
-    """DRF's handler, which also turns Django's ``ValidationError`` (raised by ``api``) into a 400."""
+    """
+    DRF's handler, which also maps the api's errors, once for every view: ``NotFound`` → 404 and
+    ``ValidationError`` → 400 with field messages (``PermissionDenied`` is Django's: DRF answers 403).
+    """
+    if isinstance(exc, NotFound):
+        exc = RestNotFound(exc.message)
     if isinstance(exc, DjangoValidationError):
         exc = ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages})
     return drf_exception_handler(exc, context)

@@ -2,7 +2,6 @@
 from rest_framework import serializers
 
 from miiwrap_fidelity import api
-from miiwrap_fidelity.models import CompetencyPolicy, SignOff
 
 MAX_RATINGS = 200
 
@@ -42,27 +41,23 @@ class CommentInput(serializers.Serializer):  # pylint: disable=abstract-method
 
 class SignOffInput(serializers.Serializer):  # pylint: disable=abstract-method
     learner = serializers.IntegerField(min_value=1)
-    action = serializers.ChoiceField(choices=[SignOff.APPROVE, SignOff.REVOKE])
-    level = serializers.ChoiceField(choices=[SignOff.COACH, SignOff.LEAD], required=False, default=SignOff.COACH)
+    action = serializers.ChoiceField(choices=[api.APPROVE, api.REVOKE])
+    level = serializers.ChoiceField(choices=[api.COACH, api.LEAD], required=False, default=api.COACH)
     reason = serializers.CharField(max_length=api.MAX_REASON_CHARS, allow_blank=True, required=False, default="")
 
 
-class PolicyInput(serializers.Serializer):  # pylint: disable=abstract-method
-    enabled = serializers.BooleanField(required=False)
-    instrument_version = serializers.IntegerField(min_value=1, required=False)
-    min_observations = serializers.IntegerField(min_value=1, max_value=50, required=False)
-    min_percent = serializers.IntegerField(min_value=1, max_value=100, required=False)
-    window_days = serializers.IntegerField(min_value=1, max_value=3650, required=False)
-    critical_required = serializers.BooleanField(required=False)
-    min_distinct_observers = serializers.IntegerField(min_value=1, max_value=10, required=False)
-    require_lead_signoff = serializers.BooleanField(required=False)
-    validity_months = serializers.IntegerField(min_value=0, max_value=120, required=False)
-    mode = serializers.ChoiceField(choices=CompetencyPolicy.MODE_CHOICES, required=False)
-    drift_window_observations = serializers.IntegerField(min_value=1, max_value=20, required=False)
-    drift_window_days = serializers.IntegerField(min_value=1, max_value=3650, required=False)
-    drift_min_observations = serializers.IntegerField(min_value=1, max_value=20, required=False)
-    require_calibration = serializers.BooleanField(required=False)
-    calibration_threshold = serializers.IntegerField(min_value=1, max_value=100, required=False)
+def _policy_fields():
+    """The policy's fields for partial or full updates; number limits as ``api`` reads them from the model."""
+    fields = {name: serializers.BooleanField(required=False)
+              for name in ("enabled", "critical_required", "require_lead_signoff", "require_calibration")}
+    fields["instrument_version"] = serializers.IntegerField(min_value=1, required=False)
+    fields["mode"] = serializers.ChoiceField(choices=api.POLICY_MODES, required=False)
+    fields.update({name: serializers.IntegerField(min_value=low, max_value=high, required=False)
+                   for name, (low, high) in api.POLICY_LIMITS.items()})
+    return fields
+
+
+PolicyInput = type("PolicyInput", (serializers.Serializer,), _policy_fields())
 
 
 class AssignmentInput(serializers.Serializer):  # pylint: disable=abstract-method
@@ -111,7 +106,7 @@ def reflection_out(reflection):
 
 def signoff_out(signoff):
     return {
-        "id": signoff.pk, "learner": signoff.learner_id, "actor": user_out(signoff.actor), "action": signoff.action,
+        "id": signoff.id, "learner": signoff.learner_id, "actor": user_out(signoff.actor), "action": signoff.action,
         "level": signoff.level, "reason": signoff.reason, "evidence": signoff.evidence,
         "created_at": signoff.created_at,
     }
@@ -131,8 +126,13 @@ def policy_out(policy):
     }
 
 
+def version_out(version):
+    return {"id": version.id, "instrument": version.instrument, "number": version.number, "title": version.title,
+            "created_at": version.created_at}
+
+
 def assignment_out(assignment):
-    return {"id": assignment.pk, "course_id": str(assignment.course_key), "coach": user_out(assignment.coach),
+    return {"id": assignment.id, "course_id": str(assignment.course_key), "coach": user_out(assignment.coach),
             "learner": user_out(assignment.learner), "created_at": assignment.created_at}
 
 

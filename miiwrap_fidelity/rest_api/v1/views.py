@@ -13,7 +13,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from miiwrap_fidelity import api
-from miiwrap_fidelity.models import Indicator, InstrumentVersion
 
 from . import serializers as s
 from .errors import exception_handler
@@ -93,11 +92,12 @@ class LearnerDetailView(CourseView):
         status_row = api.learner_status(request.user, learner, self.course_key)
         reviewer = request.user.pk != learner.pk
         row = api.learner_rows([status_row], reviewer=reviewer)[0]
-        messages = api.competency.reason_messages(status_row.reasons, reviewer=reviewer)
+        messages = api.reason_sentences(status_row.reasons, reviewer=reviewer)
+        certification = api.certification_status(learner, self.course_key)
         return Response({**s.learner_row_out(row),
                          "reasons": [{**reason, "message": message} for reason, message in zip(status_row.reasons,
                                                                                               messages)],
-                         "certification": api.certification_status(learner, self.course_key)})
+                         "certification": certification.as_dict() if certification else None})
 
 
 class ObservationsView(CourseView):
@@ -169,7 +169,7 @@ class CertificationsView(CourseView):
         learner = self.learner_param()
         api.learner_status(request.user, learner, self.course_key)  # permission check and fresh status
         certification = api.certification_status(learner, self.course_key)
-        return self.paginated([certification] if certification else [], lambda item: item)
+        return self.paginated([certification] if certification else [], lambda item: item.as_dict())
 
 
 class ReevaluationView(CourseView):
@@ -199,9 +199,11 @@ class PolicyView(CourseView):
         data = self.valid(s.PolicyInput, partial=partial)
         if not partial and "instrument_version" not in data:
             raise ValidationError({"instrument_version": [_("This field is required.")]})
-        if "instrument_version" in data and not InstrumentVersion.objects.filter(
-                pk=data["instrument_version"]).exists():
-            raise ValidationError({"instrument_version": [_("No such instrument version.")]})
+        if "instrument_version" in data:
+            try:
+                api.instrument_version(data["instrument_version"])
+            except api.NotFound as exc:
+                raise ValidationError({"instrument_version": [exc.message]}) from exc
         return Response(s.policy_out(api.save_policy(self.request.user, self.course_key, **data)))
 
 
@@ -236,16 +238,10 @@ class CoachAssignmentUploadView(CourseView):
 
 class InstrumentVersionsView(BaseView):
     def get(self, request):
-        versions = InstrumentVersion.objects.select_related("instrument").order_by("instrument__slug", "number")
-        return self.paginated(versions, lambda v: {"id": v.pk, "instrument": v.instrument.slug, "number": v.number,
-                                                   "title": v.title, "created_at": v.created_at})
+        return self.paginated(api.instrument_versions(), s.version_out)
 
 
 class InstrumentVersionDetailView(BaseView):
     def get(self, request, version_id):
-        version = InstrumentVersion.objects.select_related("instrument").filter(pk=version_id).first()
-        if version is None:
-            return Response({"detail": _("No such instrument version.")}, status=status.HTTP_404_NOT_FOUND)
-        indicators = Indicator.objects.filter(version=version).order_by("position", "id")
-        return Response({"id": version.pk, "instrument": version.instrument.slug, "number": version.number,
-                         "title": version.title, "indicators": [s.indicator_out(i) for i in indicators]})
+        version = api.instrument_version(version_id)
+        return Response({**s.version_out(version), "indicators": [s.indicator_out(i) for i in version.indicators]})

@@ -1,0 +1,121 @@
+"""
+The values ``api`` hands to pages, REST views, XBlocks and tasks (OEP-49 ``data.py``).
+
+Frozen and plain: no database access can hide behind an attribute, and callers cannot write
+through them. Labels (``*_label``) are worded in the language active when the value was made.
+"""
+from dataclasses import dataclass
+from datetime import date, datetime
+
+
+@dataclass(frozen=True)
+class UserRef:
+    """A person as lists and pages show them."""
+
+    id: int
+    username: str
+
+    @property
+    def pk(self):  # templates and URL helpers written for users keep working
+        return self.id
+
+    def __str__(self):
+        return self.username
+
+
+@dataclass(frozen=True)
+class CertificationData:
+    id: int
+    issued_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    state: str  # ``competency.CertificationState`` at the moment the value was made
+    active: bool
+
+    def as_dict(self):
+        return {"id": self.id, "issued_at": self.issued_at, "expires_at": self.expires_at,
+                "revoked_at": self.revoked_at, "state": self.state, "active": self.active}
+
+
+@dataclass(frozen=True)
+class LearnerStatusData:
+    """A learner's stored status in a course, as fresh as the records."""
+
+    learner: UserRef
+    course_key: str
+    state: str  # ``competency.State``
+    state_label: str
+    qualifying_count: int
+    required_count: int
+    last_practice_date: date | None
+    last_percent: float | None
+    reasons: tuple  # ``competency.Reason.as_dict`` values
+    certification: CertificationData | None  # the certification the row rests on (while certified)
+    evaluated_at: datetime
+    enrolled: bool
+
+
+@dataclass(frozen=True)
+class SignOffData:
+    id: int
+    learner_id: int
+    actor: UserRef
+    action: str
+    action_label: str
+    level: str
+    level_label: str
+    reason: str
+    evidence: dict
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class PolicyData:
+    """A course's competency policy (``CompetencyPolicy`` fields)."""
+
+    course_key: str
+    enabled: bool
+    instrument_version_id: int
+    min_observations: int
+    min_percent: int
+    window_days: int
+    critical_required: bool
+    min_distinct_observers: int
+    require_lead_signoff: bool
+    validity_months: int
+    mode: str
+    drift_window_observations: int
+    drift_window_days: int
+    drift_min_observations: int
+    require_calibration: bool
+    calibration_threshold: int
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class CoachAssignmentData:
+    id: int
+    course_key: str
+    coach: UserRef
+    learner: UserRef
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class IndicatorData:
+    key: str
+    domain: str
+    label: str
+    description: str
+    critical: bool
+    levels: list
+
+
+@dataclass(frozen=True)
+class InstrumentVersionData:
+    id: int
+    instrument: str  # the instrument's slug
+    number: int
+    title: str
+    created_at: datetime
+    indicators: tuple = ()  # ``IndicatorData``, when asked for

@@ -1,0 +1,83 @@
+"""
+The sentences people read for ``competency.Reason`` codes, in the active language.
+
+The decision itself (``competency``) stays free of translation machinery: it returns codes and
+numbers, and pages, REST answers, XBlocks and the certificate gate's message word them here.
+"""
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from .competency import Reason
+
+
+def sentences(reasons, reviewer=False):
+    """Sentences for ``Reason`` values or stored reasons (``Reason.as_dict`` values)."""
+    return [sentence(reason if isinstance(reason, Reason) else Reason.from_dict(reason), reviewer)
+            for reason in reasons or []]
+
+
+def sentence(reason, reviewer=False):  # pylint: disable=too-many-return-statements
+    """
+    A sentence in the active language, in developmental wording: addressed to the learner, or
+    (``reviewer``) about the learner, for their coaches and course staff.
+    """
+    params = reason.params
+    code = reason.code
+    if code == "observations_short":
+        return ngettext(
+            "%(have)s of %(need)s qualifying observation so far (practice observed in the last "
+            "%(window_days)s days, at least %(min_percent)s%% of indicators met).",
+            "%(have)s of %(need)s qualifying observations so far (practice observed in the last "
+            "%(window_days)s days, at least %(min_percent)s%% of indicators met).",
+            params["need"],
+        ) % params
+    if code == "observers_short":
+        return ngettext(
+            "Qualifying observations come from %(have)s observer; %(need)s different observer is needed.",
+            "Qualifying observations come from %(have)s observers; %(need)s different observers are needed.",
+            params["need"],
+        ) % params
+    if code == "critical_not_met_latest":
+        values = {"indicators": ", ".join(params.get("labels") or params["indicators"]), "date": params["date"]}
+        if reviewer:
+            return _("Next step: the essential indicator(s) %(indicators)s were not yet met in the latest "
+                     "observation (%(date)s).") % values
+        return _("Next step: the essential indicator(s) %(indicators)s were not yet met in your latest "
+                 "observation (%(date)s).") % values
+    if code == "latest_all_not_applicable":
+        if reviewer:
+            return _("The latest observation (%(date)s) had no applicable indicators, so it does not count.") % params
+        return _("Your latest observation (%(date)s) had no applicable indicators, so it does not count.") % params
+    if code == "coach_signoff_missing":
+        return _("Waiting for a coach's sign-off.") if reviewer else _(
+            "Your coach has not signed off your competency yet.")
+    if code == "lead_signoff_missing":
+        return _("Waiting for a certification lead to confirm competency.") if reviewer else _(
+            "A certification lead has not confirmed your competency yet.")
+    if code == "certification_revoked":
+        if reviewer:
+            return _("The certification was revoked on %(date)s.") % params
+        return _("Your certification was revoked on %(date)s; talk with your coach about the next steps.") % params
+    if code == "certification_expired":
+        if reviewer:
+            return _("The certification expired on %(date)s; recertification needs fresh observations and "
+                     "sign-off.") % params
+        return _("Your certification expired on %(date)s; recertification needs fresh observations and "
+                 "sign-off.") % params
+    if code == "observer_not_calibrated":
+        return ngettext("%(count)s observation is by an observer not yet calibrated and does not count.",
+                        "%(count)s observations are by observers not yet calibrated and do not count.",
+                        params["count"]) % params
+    if code == "other_instrument_version":
+        return ngettext("%(count)s observation used an earlier rubric version and does not count.",
+                        "%(count)s observations used an earlier rubric version and do not count.",
+                        params["count"]) % params
+    if code == "no_lead_level":
+        return _("This course's policy has no lead sign-off level.")
+    if code == "coach_approves_first":
+        return _("The coach approves first; the lead then confirms.")
+    if code == "lead_is_approving_coach":
+        return _("The lead confirmation must come from someone other than the approving coach.")
+    if code == "nothing_to_revoke":
+        return _("There is no approval or active certification to revoke.")
+    return code
