@@ -109,6 +109,16 @@ class IndicatorData:
     description: str
     critical: bool
     levels: list
+    id: int = 0
+    position: int = 0
+
+    @property
+    def pk(self):
+        return self.id
+
+    def level(self, key):
+        """The level dict for ``key``, or None."""
+        return next((level for level in self.levels if level.get("key") == key), None)
 
 
 @dataclass(frozen=True)
@@ -119,3 +129,99 @@ class InstrumentVersionData:
     title: str
     created_at: datetime
     indicators: tuple = ()  # ``IndicatorData``, when asked for
+
+
+@dataclass(frozen=True)
+class RatingData:
+    """One indicator's rating in an observation, with its feedback."""
+
+    indicator_id: int
+    indicator_key: str
+    indicator_label: str
+    level: str
+    level_label: str
+    outcome: str  # "met", "not_yet", "na" (not applicable) or "unrated"
+    strength: str
+    next_step: str
+
+
+@dataclass(frozen=True)
+class ObservationData:
+    id: int
+    course_key: str
+    learner_id: int
+    observer: UserRef
+    instrument_version_id: int
+    practice_date: date
+    setting: str
+    setting_label: str
+    status: str
+    status_label: str
+    overall_note: str
+    percent: float | None
+    met_count: int | None
+    applicable_count: int | None
+    critical_missed: tuple
+    revision: int
+    submitted_at: datetime | None
+    co_observation_of_id: int | None
+    co_observation_of_date: date | None
+    is_reference: bool
+    ratings: tuple = ()  # ``RatingData`` in rubric order
+
+    @property
+    def pk(self):
+        return self.id
+
+    @property
+    def observer_id(self):
+        return self.observer.id
+
+
+@dataclass(frozen=True)
+class CommentData:
+    id: int
+    author: UserRef
+    text: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ReflectionData:
+    id: int
+    course_key: str
+    learner_id: int
+    block_id: str
+    title: str
+    prompts: list
+    answers: dict
+    self_ratings: dict
+    status: str
+    submitted_at: datetime | None
+    comments: tuple = ()  # ``CommentData``, oldest first
+
+    @property
+    def pk(self):
+        return self.id
+
+
+@dataclass(frozen=True)
+class DriftAlertData:
+    id: int
+    learner: UserRef
+    kind: str
+    indicator_key: str
+    details: dict
+    created_at: datetime
+    resolved_at: datetime | None
+    acknowledged_at: datetime | None
+    acknowledged_by: UserRef | None
+    plan_note: str
+
+    @property
+    def pk(self):
+        return self.id
+
+    @property
+    def learner_id(self):
+        return self.learner.id

@@ -2,7 +2,7 @@
 A learner's growth over time, for people to read: the score trend as an SVG chart readable without
 color, the per-indicator trend, and feedback gathered into strengths and next steps.
 
-Pure functions over submitted observations (with their ratings prefetched); no queries.
+Pure functions over ``data.ObservationData`` values; no queries.
 """
 from django.utils.html import escape
 from django.utils.translation import gettext as _
@@ -76,16 +76,14 @@ def indicator_trend(observations, indicators, columns=TREND_COLUMNS):
     """
     recent = sorted((o for o in observations if o.status == "submitted"),
                     key=lambda o: (o.practice_date, o.pk))[-columns:]
-    by_observation = [{r.indicator_id: r for r in o.ratings.all()} for o in recent]
+    by_observation = [{r.indicator_id: r for r in o.ratings} for o in recent]
     labels = {"met": _("met"), "not_yet": _("not yet"), "na": _("not applicable"), "unrated": _("not rated")}
     rows = []
     for indicator in indicators:
         cells = []
         for observation, ratings in zip(recent, by_observation):
-            rating = ratings.get(indicator.pk)
-            level = indicator.level(rating.level) if rating and rating.level else None
-            outcome = "unrated" if level is None else "na" if level.get("met") is None else (
-                "met" if level["met"] else "not_yet")
+            rating = ratings.get(indicator.id)
+            outcome = rating.outcome if rating is not None else "unrated"
             cells.append({"date": observation.practice_date, "outcome": outcome, "label": labels[outcome]})
         rows.append({"indicator": indicator, "cells": cells})
     return rows, [o.practice_date for o in recent]
@@ -96,10 +94,9 @@ def feedback_timeline(observations):
     timeline = []
     for observation in sorted((o for o in observations if o.status == "submitted"),
                               key=lambda o: (o.practice_date, o.pk), reverse=True):
-        ratings = list(observation.ratings.all())
         timeline.append({
             "observation": observation,
-            "strengths": [(r.indicator.label, r.strength) for r in ratings if r.strength],
-            "next_steps": [(r.indicator.label, r.next_step) for r in ratings if r.next_step],
+            "strengths": [(r.indicator_label, r.strength) for r in observation.ratings if r.strength],
+            "next_steps": [(r.indicator_label, r.next_step) for r in observation.ratings if r.next_step],
         })
     return timeline

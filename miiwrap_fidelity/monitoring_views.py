@@ -17,7 +17,7 @@ from .views import course_view
 @course_view
 def alerts(request, course_key):
     """Open drift alerts of the coach's learners (all learners for staff), newest first."""
-    rows = api.alert_rows(api.drift_alerts(request.user, course_key)[:500], course_key)
+    rows = api.drift_alert_rows(request.user, course_key)
     is_staff = api.is_course_staff(request.user, course_key)
     return render(request, "miiwrap_fidelity/alerts.html", {
         "course_key": course_key, "rows": rows, "is_staff": is_staff,

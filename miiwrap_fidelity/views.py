@@ -87,8 +87,7 @@ def my_competency(request, course_key):
     observations = api.observations_for(request.user, request.user, course_key)
     context.update(course_key=course_key, learner=request.user, for_learner=True,
                    reflections=api.reflections_for(request.user, request.user, course_key),
-                   alert_rows=api.alert_rows(api.drift_alerts(request.user, course_key, learner=request.user),
-                                             course_key),
+                   alert_rows=api.drift_alert_rows(request.user, course_key, learner=request.user),
                    **_growth_context(observations, context["policy"]))
     return render(request, "miiwrap_fidelity/my_competency.html", context)
 
@@ -155,8 +154,8 @@ def learner_detail(request, course_key, learner_id):
 def _draft_form(draft):
     data = {"practice_date": draft.practice_date.isoformat(), "setting": draft.setting,
             "overall_note": draft.overall_note, "observation_id": draft.pk, "revision": draft.revision}
-    for rating in draft.ratings.all():
-        key = rating.indicator.key
+    for rating in draft.ratings:
+        key = rating.indicator_key
         data.update({f"rating-{key}": rating.level, f"strength-{key}": rating.strength,
                      f"next_step-{key}": rating.next_step})
     return data
@@ -181,7 +180,7 @@ def _render_detail(request, course_key, learner, form_errors=None, form_data=Non
         reflections=api.reflections_for(request.user, learner, course_key),
         settings_choices=api.OBSERVATION_SETTINGS, is_staff=api.is_course_staff(request.user, course_key),
         open_sessions=api.sessions_open_for_co_rating(request.user, learner, course_key),
-        alert_rows=api.alert_rows(api.drift_alerts(request.user, course_key, learner=learner), course_key),
+        alert_rows=api.drift_alert_rows(request.user, course_key, learner=learner),
         **_growth_context(observations, policy),
     )
     return render(request, "miiwrap_fidelity/learner_detail.html", context, status=status)

@@ -93,7 +93,7 @@ def co_rate(coach_a, coach_b, learner, indicators, course_key, misses_b=(), refe
 
 def test_blind_co_rating_and_agreement(assigned, coach, coach2, lead, indicators, course_key):
     primary, second = co_rate(coach, coach2, assigned, indicators, course_key, misses_b=("mi-summaries", "mi-affirmations"))
-    assert second.co_observation_of == primary and second.practice_date == primary.practice_date
+    assert second.co_observation_of_id == primary.id and second.practice_date == primary.practice_date
     assert primary.pk not in [o.pk for o in api.observations_for(coach2, assigned, course_key, include_drafts=True)]
     assert second.pk not in [o.pk for o in api.observations_for(coach, assigned, course_key, include_drafts=True)]
     full = {"practice_date": primary.practice_date.isoformat(), "setting": "home_visit",

@@ -43,7 +43,13 @@ from .observations import (
     save_observation,
     sessions_open_for_co_rating,
 )
-from .oversight import acknowledge_alert, alert_rows, drift_alerts, export_lines, leader_view, reliability_report
+from .oversight import (
+    acknowledge_alert,
+    drift_alert_rows,
+    export_lines,
+    leader_view,
+    reliability_report,
+)
 from .reflection_records import (
     clean_reflection_prompts,
     comment_on_reflection,
@@ -153,8 +159,7 @@ __all__ = [
     "sign_off",
     "signoffs_for",
     "acknowledge_alert",
-    "alert_rows",
-    "drift_alerts",
+    "drift_alert_rows",
     "export_lines",
     "leader_view",
     "reliability_report",

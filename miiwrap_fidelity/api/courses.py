@@ -21,6 +21,8 @@ from ..models import (
 )
 from ..signals import course_reevaluation_requested
 from .inputs import get_user, parse_course_key
+from . import values
+from .values import POLICY_FIELDS
 from .roles import is_course_staff, require, require_course_staff
 
 
@@ -31,18 +33,9 @@ def policy_row(course_key):
     ).first()
 
 
-def policy_data(policy):
-    """A ``CompetencyPolicy`` row as ``data.PolicyData`` (None stays None)."""
-    if policy is None:
-        return None
-    return data.PolicyData(course_key=str(policy.course_key), instrument_version_id=policy.instrument_version_id,
-                           updated_at=policy.updated_at,
-                           **{name: getattr(policy, name) for name in POLICY_FIELDS if name != "instrument_version"})
-
-
 def get_policy(course_key):
     """The course's enabled competency policy (``data.PolicyData``), or None (stock Open edX behaviour)."""
-    return policy_data(policy_row(course_key))
+    return values.policy_data(policy_row(course_key))
 
 
 def require_policy(course_key):
@@ -58,11 +51,6 @@ def _limits(field):
     return bounds.get("MinValueValidator", 0), bounds.get("MaxValueValidator")
 
 
-POLICY_FIELDS = (
-    "enabled", "instrument_version", "min_observations", "min_percent", "window_days", "critical_required",
-    "min_distinct_observers", "require_lead_signoff", "validity_months", "mode", "drift_window_observations",
-    "drift_window_days", "drift_min_observations", "require_calibration", "calibration_threshold",
-)
 
 
 #: The number fields of a policy and their ``(min, max)``; ``POLICY_MODES``: the grade modes.
@@ -78,7 +66,7 @@ POLICY_DEFAULTS = {name: CompetencyPolicy._meta.get_field(name).get_default()
 def policy_for_editing(actor, course_key):
     """The course's policy, enabled or not (``data.PolicyData``), for its staff; None when there is none."""
     course_key = require_course_staff(actor, course_key, _("Only course staff can change the competency policy."))
-    return policy_data(CompetencyPolicy.objects.filter(course_key=course_key).first())
+    return values.policy_data(CompetencyPolicy.objects.filter(course_key=course_key).first())
 
 
 def save_policy(actor, course_key, **fields):
@@ -101,7 +89,7 @@ def save_policy(actor, course_key, **fields):
         policy.save()
         audit.record("policy.saved", policy, actor=actor, course_key=course_key)
         transaction.on_commit(lambda: _start_reevaluation(course_key), robust=True)
-    return policy_data(policy)
+    return values.policy_data(policy)
 
 
 def _start_reevaluation(course_key):
@@ -123,16 +111,9 @@ def assign_coach(actor, course_key, coach, learner):
             audit.record("coach.assigned", assignment, actor=actor, subject_user_id=learner.pk,
                          course_key=course_key)
             _ensure_status(learner, course_key)
-    return _assignment_data(assignment)
+    return values.assignment_data(assignment)
 
 
-def _user_ref(user):
-    return data.UserRef(user.pk, user.username)
-
-
-def _assignment_data(assignment):
-    return data.CoachAssignmentData(assignment.pk, str(assignment.course_key), _user_ref(assignment.coach),
-                                    _user_ref(assignment.learner), assignment.created_at)
 
 
 def _ensure_status(learner, course_key):
@@ -195,7 +176,7 @@ def coach_assignments(viewer, course_key):
     else:
         require(getattr(viewer, "is_authenticated", False), _("Sign in first."))
         assignments = assignments.filter(coach_id=viewer.pk).order_by("learner__username")
-    return [_assignment_data(assignment) for assignment in assignments]
+    return [values.assignment_data(assignment) for assignment in assignments]
 
 
 MAX_CSV_ROWS = 5000

@@ -7,12 +7,13 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import audit, evaluation, events, privacy, rubric
+from .. import audit, data, evaluation, events, privacy, rubric
 from ..models import Indicator, IndicatorRating, Observation
 from ..validation import clean_text, collect
 from ..signals import course_reevaluation_requested
 from .courses import require_policy
 from .inputs import MAX_NOTE_CHARS, clean_date, get_user, parse_course_key
+from . import values
 from .memo import per_request
 from .roles import can_view_learner, is_course_staff, require, require_coach
 from .status import announce_change
@@ -21,9 +22,9 @@ OBSERVATION_SETTINGS = Observation.SETTING_CHOICES
 DRAFT, SUBMITTED = Observation.DRAFT, Observation.SUBMITTED
 
 
-@dataclass
+@dataclass(frozen=True)
 class ObservationResult:
-    observation: Observation
+    observation: data.ObservationData
     warnings: list
 
 
@@ -83,7 +84,7 @@ def save_observation(actor, learner, course_key, data, observation_id=None, subm
             observation.submitted_at = timezone.now()
         observation.save()
         observation.ratings.all().delete()
-        IndicatorRating.objects.bulk_create(
+        written = IndicatorRating.objects.bulk_create(
             IndicatorRating(observation=observation, indicator=r.indicator, level=r.level,
                             strength=r.strength, next_step=r.next_step)
             for r in ratings.values()
@@ -101,7 +102,7 @@ def save_observation(actor, learner, course_key, data, observation_id=None, subm
                 events.drift_alert(alert)
     texts = [note] + [t for r in ratings.values() for t in (r.strength, r.next_step)]
     warnings = sorted({kind for text in texts for kind in privacy.identifier_warnings(text)})
-    return ObservationResult(observation, warnings)
+    return ObservationResult(values.observation_data(observation, written), warnings)
 
 
 def _co_rating_target(actor, learner, course_key, data):
@@ -146,7 +147,10 @@ def _editable_observation(observation_id, learner, course_key, revision, errors)
 
 
 def get_observation(viewer, course_key, observation_id):
-    """One observation of the course, if ``viewer`` may see it (drafts: its coaches and staff only)."""
+    """
+    One observation of the course (``data.ObservationData``), if ``viewer`` may see it (drafts: their
+    observer only).
+    """
     course_key = parse_course_key(course_key)
     observation = Observation.objects.filter(pk=observation_id, course_key=course_key).exclude(
         Q(status=Observation.DRAFT) & ~Q(observer_id=viewer.pk)).select_related(
@@ -159,11 +163,11 @@ def get_observation(viewer, course_key, observation_id):
         raise NotFound(_("No such observation."))
     if _hidden_from(viewer, observation):
         raise PermissionDenied(_("Co-ratings stay hidden until both observers have submitted."))
-    return observation
+    return values.observation_data(observation)
 
 
 def observations_for(viewer, learner, course_key, include_drafts=False):
-    """A learner's observations with ratings, for the learner, their coaches and staff."""
+    """A learner's observations with ratings (``data.ObservationData``), for the learner, their coaches and staff."""
     course_key = parse_course_key(course_key)
     learner = get_user(learner, "learner")
     require(can_view_learner(viewer, learner, course_key), _("You cannot see this learner's records."))
@@ -176,16 +180,17 @@ def observations_for(viewer, learner, course_key, include_drafts=False):
         queryset = queryset.filter(co_observation_of__isnull=True)  # co-ratings serve rater agreement
     observations = list(queryset.select_related("observer", "co_observation_of").prefetch_related(
         "ratings__indicator", "co_ratings"))
-    return [o for o in observations if not _hidden_from(viewer, o)]
+    return [values.observation_data(o) for o in observations if not _hidden_from(viewer, o)]
 
 
 def sessions_open_for_co_rating(viewer, learner, course_key):
     """Other observers' draft observations of the learner that ``viewer`` may co-rate (no ratings shown)."""
     course_key = parse_course_key(course_key)
     require_coach(viewer, learner, course_key)
-    return list(Observation.objects.filter(
+    return [values.observation_data(session, ratings=()) for session in Observation.objects.filter(
         learner=learner, course_key=course_key, status=Observation.DRAFT, co_observation_of__isnull=True,
-    ).exclude(observer_id=viewer.pk).exclude(co_ratings__observer_id=viewer.pk).select_related("observer"))
+    ).exclude(observer_id=viewer.pk).exclude(co_ratings__observer_id=viewer.pk).select_related(
+        "observer", "co_observation_of")]
 
 
 def _hidden_from(viewer, observation):

@@ -9,10 +9,11 @@ from ..models import CoachAssignment, DriftAlert, Indicator
 from ..validation import clean_text
 from .courses import policy_row, require_policy
 from .inputs import MAX_REASON_CHARS, get_user, parse_course_key
+from . import values
 from .roles import can_view_learner, is_course_staff, require, require_coach, require_course_staff
 
 
-def drift_alerts(viewer, course_key, learner=None, include_resolved=False):
+def _drift_alerts(viewer, course_key, learner=None, include_resolved=False):
     """
     Drift alerts: a learner's own, a coach's learners', or the whole course's for staff.
     Two or three queries, whatever the number of alerts.
@@ -32,20 +33,25 @@ def drift_alerts(viewer, course_key, learner=None, include_resolved=False):
         course_key=course_key, coach_id=viewer.pk).values("learner_id"))
 
 
-def alert_rows(alerts, course_key):
-    """Alerts with their developmental message (one query for the indicator labels)."""
+def drift_alert_rows(viewer, course_key, learner=None, limit=500):
+    """
+    The open drift alerts ``viewer`` may see (a learner's own, a coach's learners', or the whole course's for staff; at most ``limit``, newest first),
+    each ``{"alert": data.DriftAlertData, "message"}`` with its developmental message. Three or four
+    queries, whatever the number of alerts.
+    """
+    alerts = list(_drift_alerts(viewer, course_key, learner=learner)[:limit])
     policy = policy_row(course_key)
     labels = dict(Indicator.objects.filter(version_id=policy.instrument_version_id).values_list("key", "label")) \
-        if policy else {}
-
-    return [{"alert": alert, "message": drift.alert_message(alert.kind, alert.details,
-                                                            labels.get(alert.indicator_key, alert.indicator_key))}
+        if policy and alerts else {}
+    return [{"alert": values.alert_data(alert),
+             "message": drift.alert_message(alert.kind, alert.details, labels.get(alert.indicator_key,
+                                                                                  alert.indicator_key))}
             for alert in alerts]
 
 
 def acknowledge_alert(actor, alert_id, plan_note):
     """A coach (or staff) acknowledges an alert with a coaching plan note."""
-    alert = DriftAlert.objects.filter(pk=alert_id).first() if str(alert_id).isdigit() else None
+    alert = DriftAlert.objects.select_related("learner").filter(pk=alert_id).first() if str(alert_id).isdigit() else None
     if alert is None:
         raise ValidationError({"alert": [_("No such alert.")]})
     require_coach(actor, alert.learner_id, alert.course_key)
@@ -55,7 +61,7 @@ def acknowledge_alert(actor, alert_id, plan_note):
         alert.save(update_fields=["acknowledged_at", "acknowledged_by", "plan_note"])
         audit.record("drift_alert.acknowledged", alert, actor=actor, subject_user_id=alert.learner_id,
                      course_key=alert.course_key)
-    return alert
+    return values.alert_data(alert)
 
 
 def reliability_report(viewer, course_key):

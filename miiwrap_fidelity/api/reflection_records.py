@@ -4,24 +4,29 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import audit, reflections
+from .. import audit, data, reflections
 from ..models import Reflection, ReflectionComment
 from ..validation import clean_text, collect
 from .courses import policy_row
 from .inputs import MAX_REASON_CHARS, get_user, parse_course_key
 from .observations import version_indicators
+from . import values
 from .roles import can_view_learner, require, require_coach
 
 
-def policy_indicators(course_key):
-    """The indicators of the course policy's instrument (empty when the course has no policy)."""
+def _policy_indicator_rows(course_key):
     policy = policy_row(course_key)
     return version_indicators(policy.instrument_version_id) if policy else []
 
 
+def policy_indicators(course_key):
+    """The indicators (``data.IndicatorData``) of the course policy's rubric; empty without a policy."""
+    return [values.indicator_data(indicator) for indicator in _policy_indicator_rows(course_key)]
+
+
 def clean_reflection_prompts(course_key, prompts):
     """Validate an author's prompts against the course's rubric (used by the XBlock's Studio view)."""
-    indicators = policy_indicators(course_key) if course_key else []
+    indicators = _policy_indicator_rows(course_key) if course_key else []
     return reflections.clean_prompts(prompts, [i.key for i in indicators] if indicators else None)
 
 
@@ -29,9 +34,10 @@ def get_reflection(viewer, learner, course_key, block_id):
     course_key = parse_course_key(course_key)
     learner = get_user(learner, "learner")
     require(can_view_learner(viewer, learner, course_key), _("You cannot see this learner's records."))
-    return Reflection.objects.filter(learner=learner, block_id=str(block_id)).prefetch_related(
+    reflection = Reflection.objects.filter(learner=learner, block_id=str(block_id)).prefetch_related(
         "comments__author"
     ).first()
+    return values.reflection_data(reflection) if reflection is not None else None
 
 
 def save_reflection(learner, course_key, block_id, exercise, answers, self_ratings=None, submit=False):
@@ -49,7 +55,7 @@ def save_reflection(learner, course_key, block_id, exercise, answers, self_ratin
                             require_all=submit)
     clean_ratings = {}
     if exercise.get("self_rating"):
-        by_key = {indicator.key: indicator for indicator in policy_indicators(course_key)}
+        by_key = {indicator.key: indicator for indicator in _policy_indicator_rows(course_key)}
         clean_ratings = collect(errors, reflections.clean_self_ratings, prompts, self_ratings, by_key)
     if errors:
         raise ValidationError(errors)
@@ -66,7 +72,7 @@ def save_reflection(learner, course_key, block_id, exercise, answers, self_ratin
         reflection.save()
         audit.record("reflection.submitted" if submit else "reflection.saved", reflection, actor=learner,
                      subject_user_id=learner.pk, course_key=course_key)
-    return reflection
+    return values.reflection_data(reflection)
 
 
 def reflections_for(viewer, learner, course_key):
@@ -74,8 +80,9 @@ def reflections_for(viewer, learner, course_key):
     course_key = parse_course_key(course_key)
     learner = get_user(learner, "learner")
     require(can_view_learner(viewer, learner, course_key), _("You cannot see this learner's records."))
-    return list(Reflection.objects.filter(learner=learner, course_key=course_key, status=Reflection.SUBMITTED)
-                .prefetch_related("comments__author").order_by("-submitted_at"))
+    return [values.reflection_data(reflection) for reflection in Reflection.objects.filter(
+        learner=learner, course_key=course_key, status=Reflection.SUBMITTED,
+    ).prefetch_related("comments__author").order_by("-submitted_at")]
 
 
 def get_reflection_by_id(viewer, course_key, reflection_id):
@@ -85,7 +92,7 @@ def get_reflection_by_id(viewer, course_key, reflection_id):
     if reflection is None or (reflection.status != Reflection.SUBMITTED and viewer.pk != reflection.learner_id):
         raise NotFound(_("No such reflection."))
     require(can_view_learner(viewer, reflection.learner_id, course_key), _("You cannot see this learner's records."))
-    return reflection
+    return values.reflection_data(reflection)
 
 
 def comment_on_reflection(actor, reflection_id, text):
@@ -101,4 +108,4 @@ def comment_on_reflection(actor, reflection_id, text):
         comment = ReflectionComment.objects.create(reflection=reflection, author=actor, text=text)
         audit.record("reflection.commented", comment, actor=actor, subject_user_id=reflection.learner_id,
                      course_key=reflection.course_key)
-    return comment
+    return data.CommentData(comment.pk, values.user_ref(actor), comment.text, comment.created_at)

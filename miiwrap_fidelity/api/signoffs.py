@@ -9,13 +9,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import audit, competency, data, evaluation, events, reason_sentences
+from .. import audit, competency, evaluation, events, reason_sentences
 from ..errors import ValidationError
 from ..models import Certification, SignOff
 from ..signals import certification_issued
 from ..validation import clean_text
 from .courses import require_policy
 from .inputs import MAX_REASON_CHARS, get_user, parse_course_key
+from . import values
 from .roles import can_view_learner, is_course_staff, require, require_coach
 from .status import announce_change
 
@@ -72,9 +73,9 @@ def sign_off(actor, learner, course_key, level=SignOff.COACH, reason=""):
             raise ValidationError({field: reason_sentences.sentences(reasons, reviewer=True)
                                    for field, reasons in verdict.refusals.items()})
         if verdict.outcome == competency.SignOffOutcome.ALREADY_CERTIFIED:
-            return _signoff_data(_latest_approval(learner, course_key))
+            return values.signoff_data(_latest_approval(learner, course_key))
         if verdict.outcome == competency.SignOffOutcome.ALREADY_APPROVED:
-            return _signoff_data(SignOff.objects.select_related("actor").get(pk=verdict.existing.id))
+            return values.signoff_data(SignOff.objects.select_related("actor").get(pk=verdict.existing.id))
         signoff = SignOff.objects.create(course_key=course_key, learner=learner, actor=actor, action=SignOff.APPROVE,
                                          level=level, reason=reason, evidence=evidence, evidence_digest=digest)
         audit.record("competency.approved", signoff, actor=actor, subject_user_id=learner.pk, course_key=course_key)
@@ -84,7 +85,7 @@ def sign_off(actor, learner, course_key, level=SignOff.COACH, reason=""):
             certification = _issue_certification(context, learner, course_key, digest, actor)
         decision = _store(context, status, records.with_signoff(signoff, certification))
         announce_change(learner.pk, course_key, decision.state, "approved")
-    return _signoff_data(signoff)
+    return values.signoff_data(signoff)
 
 
 def _latest_approval(learner, course_key):
@@ -138,18 +139,7 @@ def revoke(actor, learner, course_key, reason):
         events.competency_revoked(signoff)
         decision = _store(context, status, records.with_signoff(signoff, certification))
         announce_change(learner.pk, course_key, decision.state, "revoked")
-    return _signoff_data(signoff)
-
-
-def _signoff_data(signoff):
-    if signoff is None:
-        return None
-    return data.SignOffData(
-        id=signoff.pk, learner_id=signoff.learner_id, actor=data.UserRef(signoff.actor.pk, signoff.actor.username),
-        action=signoff.action, action_label=str(signoff.get_action_display()), level=signoff.level,
-        level_label=str(signoff.get_level_display()), reason=signoff.reason, evidence=signoff.evidence,
-        created_at=signoff.created_at,
-    )
+    return values.signoff_data(signoff)
 
 
 def signoffs_for(viewer, learner, course_key):
@@ -157,5 +147,5 @@ def signoffs_for(viewer, learner, course_key):
     course_key = parse_course_key(course_key)
     learner = get_user(learner, "learner")
     require(can_view_learner(viewer, learner, course_key), _("You cannot see this learner's records."))
-    return [_signoff_data(signoff) for signoff in SignOff.objects.select_related("actor").filter(
+    return [values.signoff_data(signoff) for signoff in SignOff.objects.select_related("actor").filter(
         learner=learner, course_key=course_key).order_by("created_at", "id")]

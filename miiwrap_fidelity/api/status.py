@@ -15,6 +15,7 @@ from ..roster import STATE_FILTERS  # noqa: F401  (the learner list's filters an
 from ..signals import competency_changed
 from .courses import policy_row, require_policy
 from .inputs import get_user, parse_course_key
+from . import values
 from .roles import can_view_learner, is_course_staff, require, require_course_staff
 
 
@@ -53,21 +54,10 @@ def gate_decision(user, course_key, now=None):
     return GateResult(verdict.allowed, verdict.reasons)
 
 
-def certification_data(certification, now=None):
-    """A ``Certification`` row as ``data.CertificationData`` at ``now`` (None stays None)."""
-    if certification is None:
-        return None
-    now = now or timezone.now()
-    state = competency.certification_state(certification.expires_at, certification.revoked_at, now)
-    return data.CertificationData(certification.pk, certification.issued_at, certification.expires_at,
-                                  certification.revoked_at, str(state),
-                                  competency.is_active(certification.expires_at, certification.revoked_at, now))
-
-
 def certification_status(user, course_key, now=None):
     """The learner's most recent certification (``data.CertificationData``), or None."""
     certification = evaluation.latest_certification(get_user(user).pk, parse_course_key(course_key))
-    return certification_data(certification, now)
+    return values.certification_data(certification, now or timezone.now())
 
 
 def learner_status(viewer, learner, course_key):
@@ -87,20 +77,7 @@ def learner_status(viewer, learner, course_key):
         with transaction.atomic():
             evaluation.refresh(policy, learner.pk, course_key, now)
         status = LearnerStatus.objects.select_related("certification").get(learner=learner, course_key=course_key)
-    return status_data(status, learner, now)
-
-
-def status_data(status, learner, now=None):
-    """A ``LearnerStatus`` row (its certification loaded) as ``data.LearnerStatusData``."""
-    return data.LearnerStatusData(
-        learner=data.UserRef(learner.pk, learner.username), course_key=str(status.course_key),
-        state=status.state, state_label=str(status.get_state_display()),
-        qualifying_count=status.qualifying_count, required_count=status.required_count,
-        last_practice_date=status.last_practice_date, last_percent=status.last_percent,
-        reasons=tuple(status.reasons or ()),
-        certification=certification_data(status.certification if status.certification_id else None, now),
-        evaluated_at=status.evaluated_at, enrolled=status.enrolled,
-    )
+    return values.status_data(status, learner, now)
 
 
 def learner_statuses(viewer, course_key, coach=None, state=None, search=None, ordering=None, header=False):

@@ -26,11 +26,11 @@ PICKER_SIZE = 200
 def _observation_summary(observation):
     return {
         "id": observation.pk, "practice_date": observation.practice_date.isoformat(),
-        "setting": observation.get_setting_display(), "status": observation.status,
+        "setting": observation.setting_label, "status": observation.status,
         "percent": observation.percent, "observer": observation.observer.username,
         "feedback": [
-            {"indicator": r.indicator.label, "level": r.level, "strength": r.strength, "next_step": r.next_step}
-            for r in observation.ratings.all() if r.strength or r.next_step
+            {"indicator": r.indicator_label, "level": r.level, "strength": r.strength, "next_step": r.next_step}
+            for r in observation.ratings if r.strength or r.next_step
         ],
     }
 
@@ -135,7 +135,7 @@ class CoachSignOffXBlock(XBlock):
             "reflections": [
                 {"id": r.pk, "title": r.title,
                  "answers": [{"prompt": p["text"], "answer": r.answers.get(p["id"], "")} for p in r.prompts],
-                 "comments": [{"author": c.author.username, "text": c.text} for c in r.comments.all()]}
+                 "comments": [{"author": c.author.username, "text": c.text} for c in r.comments]}
                 for r in api.reflections_for(user, learner, course)
             ],
             "signoffs": [{"action": s.action, "level": s.level, "actor": s.actor.username,

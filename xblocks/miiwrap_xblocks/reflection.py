@@ -51,7 +51,7 @@ class ReflectionXBlock(XBlock):
             "answers": reflection.answers if reflection else {},
             "self_ratings": reflection.self_ratings if reflection else {},
             "comments": [{"author": c.author.username, "text": c.text, "created_at": c.created_at.isoformat()}
-                         for c in reflection.comments.all()] if reflection else [],
+                         for c in reflection.comments] if reflection else [],
             "indicators": {key: {"label": ind.label, "levels": [{"key": lvl["key"], "label": lvl["label"]}
                                                                  for lvl in ind.levels]}
                            for key, ind in indicators.items()},

@@ -88,8 +88,8 @@ def observation_out(observation):
         "met_count": observation.met_count, "applicable_count": observation.applicable_count,
         "critical_missed": observation.critical_missed, "revision": observation.revision,
         "submitted_at": observation.submitted_at,
-        "ratings": {r.indicator.key: {"level": r.level, "strength": r.strength, "next_step": r.next_step}
-                    for r in observation.ratings.all()},
+        "ratings": {r.indicator_key: {"level": r.level, "strength": r.strength, "next_step": r.next_step}
+                    for r in observation.ratings},
     }
 
 
@@ -99,8 +99,8 @@ def reflection_out(reflection):
         "block_id": reflection.block_id, "title": reflection.title, "prompts": reflection.prompts,
         "answers": reflection.answers, "self_ratings": reflection.self_ratings, "status": reflection.status,
         "submitted_at": reflection.submitted_at,
-        "comments": [{"id": c.pk, "author": user_out(c.author), "text": c.text, "created_at": c.created_at}
-                     for c in reflection.comments.all()],
+        "comments": [{"id": c.id, "author": user_out(c.author), "text": c.text, "created_at": c.created_at}
+                     for c in reflection.comments],
     }
 
 
