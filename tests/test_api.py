@@ -215,3 +215,25 @@ def test_learner_sees_only_submitted_and_own(assigned, coach, course_key, indica
     api.save_observation(coach, assigned, course_key, payload(indicators))  # a draft
     assert len(api.observations_for(assigned, assigned, course_key, include_drafts=True)) == 1
     assert len(api.observations_for(coach, assigned, course_key, include_drafts=True)) == 2
+
+
+def test_signoffs_are_read_in_one_query_whatever_their_number(ready_learner, coach, course_key,
+                                                              django_assert_num_queries):
+    api.sign_off(coach, ready_learner, course_key)
+    api.revoke(coach, ready_learner, course_key, "Drifted.")
+    with django_assert_num_queries(1):  # the learner reads their own: no role query either
+        history = api.signoffs_for(ready_learner, ready_learner, course_key)
+    assert [(s.action, s.actor.username) for s in history] == [("approve", "coach"), ("revoke", "coach")]
+
+
+def test_an_approval_reads_the_records_once(ready_learner, coach, course_key):
+    """Lock, load once, decide, write: the observations, sign-offs and certifications are each read once."""
+    from django.db import connection  # pylint: disable=import-outside-toplevel
+    from django.test.utils import CaptureQueriesContext  # pylint: disable=import-outside-toplevel
+
+    with CaptureQueriesContext(connection) as captured:
+        api.sign_off(coach, ready_learner, course_key)
+    reads = [q["sql"] for q in captured.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")]
+    for table in (Observation, SignOff, Certification):
+        name = table._meta.db_table
+        assert sum(1 for sql in reads if f'FROM "{name}"' in sql or f"FROM `{name}`" in sql) == 1, name
