@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from . import api
 from . import charts as charts_module
-from . import roster
+from . import roster, write_retry
 from .views import course_view
 
 
@@ -27,6 +27,7 @@ def alerts(request, course_key):
 
 
 @require_POST
+@write_retry.retrying_view
 @course_view
 def acknowledge(request, course_key, alert_id):
     try:

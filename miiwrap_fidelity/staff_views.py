@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import api
+from . import api, write_retry
 from .models import CompetencyPolicy, InstrumentVersion
 from .views import course_view
 
@@ -17,6 +17,7 @@ def _require_staff(user, course_key):
         raise PermissionDenied(_("Only course staff can do this."))
 
 
+@write_retry.retrying_view
 @course_view
 def assignments(request, course_key):
     """List, add and remove coach assignments; upload a CSV (all rows or none, with a row report)."""
@@ -79,6 +80,7 @@ class PolicyForm(forms.ModelForm):
         }
 
 
+@write_retry.retrying_view
 @course_view
 def policy(request, course_key):
     """Create or edit the course's competency policy (validated by the form and by ``api``)."""

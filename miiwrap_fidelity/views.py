@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
-from . import api, growth, privacy, roster, rubric
+from . import api, growth, privacy, roster, rubric, write_retry
 from .models import Observation, SignOff
 
 PAGE_SIZE = 25
@@ -187,6 +187,7 @@ def _detail_url(course_key, learner):
 
 
 @require_POST
+@write_retry.retrying_view
 @course_view
 def record_observation(request, course_key, learner_id):
     learner, error = _learner_or_400(learner_id)
@@ -219,6 +220,7 @@ def record_observation(request, course_key, learner_id):
 
 
 @require_POST
+@write_retry.retrying_view
 @course_view
 def decide_competency(request, course_key, learner_id):
     learner, error = _learner_or_400(learner_id)
@@ -241,6 +243,7 @@ def decide_competency(request, course_key, learner_id):
 
 
 @require_POST
+@write_retry.retrying_view
 @course_view
 def comment_reflection(request, course_key, learner_id, reflection_id):
     learner, error = _learner_or_400(learner_id)

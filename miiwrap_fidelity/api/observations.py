@@ -53,6 +53,8 @@ def save_observation(actor, learner, course_key, data, observation_id=None, subm
         errors["setting"] = [_("Choose the setting of the observed practice.")]
     note = collect(errors, clean_text, data.get("overall_note"), "overall_note", MAX_NOTE_CHARS)
     with transaction.atomic():
+        # Lock order (ADR 0006): the learner's status row first, the audit head last.
+        evaluation.lock_status(learner.pk, course_key)
         observation = collect(errors, _editable_observation, observation_id, learner, course_key,
                               data.get("revision"), errors)
         if observation is None:

@@ -1,11 +1,16 @@
-"""Errors as JSON: 400 with field messages, 403, 404 — never a 500 for bad input."""
+"""Errors as JSON: 400 with field messages, 403, 404, 503 after lost lock conflicts — never a 500."""
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from miiwrap_fidelity.write_retry import WriteConflict
 
 
 def exception_handler(exc, context):
     """DRF's handler, which also turns Django's ``ValidationError`` (raised by ``api``) into a 400."""
+    if isinstance(exc, WriteConflict):
+        return Response({"detail": str(exc)}, status=exc.status_code, headers={"Retry-After": "5"})
     if isinstance(exc, DjangoValidationError):
         exc = ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages})
     return drf_exception_handler(exc, context)
