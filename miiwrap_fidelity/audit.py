@@ -40,7 +40,7 @@ def record(action, obj, actor=None, subject_user_id=None, course_key=None):
     """
     Append an event chained to the previous one; call inside the writing transaction, after its
     other locks (the head is held until that transaction ends).
-    ``obj`` None records a course-wide action (e.g. an export).
+    ``obj`` None records a course-wide action (e.g. an export), or a site-wide one without ``course_key``.
     """
     with transaction.atomic():
         head = _locked_head()
@@ -50,7 +50,7 @@ def record(action, obj, actor=None, subject_user_id=None, course_key=None):
             course_key=course_key or "",
             action=action,
             object_type=type(obj).__name__ if obj is not None else "Course",
-            object_id=str(obj.pk if obj is not None else course_key)[:64],
+            object_id=str(obj.pk if obj is not None else course_key or "")[:64],
             created_at=timezone.now(),
             prev_hash=head.last_hash if head.count else GENESIS,
         )

@@ -11,7 +11,7 @@ import json
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import IntegrityError, models
 from django.db.models import ProtectedError
 from django.utils.translation import gettext_lazy as _
 from opaque_keys.edx.django.models import CourseKeyField
@@ -19,17 +19,29 @@ from opaque_keys.edx.django.models import CourseKeyField
 USER_MODEL = settings.AUTH_USER_MODEL
 
 
+class EvidenceKept(IntegrityError):
+    """A user with competency evidence cannot be deleted (retire them instead)."""
+
+
+EVIDENCE_KEPT_MESSAGE = _(
+    "This user has competency evidence (observations, sign-offs or certifications), which is kept for the "
+    "certification record. Retire the user (the platform's account retirement) instead of deleting them.")
+
+
 def keep_evidence(collector, field, sub_objs, using):  # pylint: disable=unused-argument
     """
     ``on_delete`` of evidence's links to users: deleting a user who has observations, sign-offs or
     certifications is refused (retirement scrubs personal data and keeps the evidence).
+
+    Django's deletion collector would replace a ``ProtectedError``'s message with its own, so
+    deletion raises ``EvidenceKept`` with ours; the admin's "what would be deleted" collector gets
+    the ``ProtectedError`` it lists as protected objects.
     """
-    raise ProtectedError(
-        _("This user has competency evidence (observations, sign-offs or certifications), which is kept for "
-          "the certification record. Retire the user (the platform's account retirement) instead of deleting "
-          "them."),
-        sub_objs,
-    )
+    from django.contrib.admin.utils import NestedObjects  # pylint: disable=import-outside-toplevel
+
+    if isinstance(collector, NestedObjects):
+        raise ProtectedError(str(EVIDENCE_KEPT_MESSAGE), sub_objs)
+    raise EvidenceKept(str(EVIDENCE_KEPT_MESSAGE))
 
 
 def default_bands():
