@@ -17,6 +17,9 @@ free_port() {
 }
 
 start() {
+  if [ -z "${MIIWRAP_MARIADB_DIR:-}" ]; then
+    PRIVATE_DIR=1  # ours alone: 'run' removes it after
+  fi
   ROOT="${MIIWRAP_MARIADB_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/miiwrap-mariadb.XXXXXX")}"
   PORT="${MIIWRAP_DB_PORT:-$(free_port)}"
   SOCKET="$ROOT/mysqld.sock"
@@ -72,8 +75,9 @@ case "${1:-}" in
   run)
     shift
     [ "$#" -gt 0 ] || { echo "usage: $0 run CMD..." >&2; exit 2; }
+    PRIVATE_DIR=0
     start
-    trap 'stop_dir "$MIIWRAP_MARIADB_DIR"' EXIT
+    trap 'stop_dir "$MIIWRAP_MARIADB_DIR"; [ "$PRIVATE_DIR" = 1 ] && rm -rf "$MIIWRAP_MARIADB_DIR"' EXIT
     "$@"
     ;;
   *)
