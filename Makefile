@@ -60,9 +60,8 @@ bench: $(VENV)/.installed
 # The same figures on MariaDB (as Open edX runs MySQL), on a server started for the run and stopped after.
 bench-mariadb: system-packages $(VENV)/.installed
 	$(VENV)/bin/pip install -q mysqlclient
-	bash scripts/mariadb.sh start
-	MIIWRAP_DB_ENGINE=mysql MIIWRAP_DB_USER=miiwrap MIIWRAP_DB_PASSWORD=miiwrap MIIWRAP_DB_PORT=3307 \
-		$(VENV)/bin/python benchmarks/run.py; status=$$?; bash scripts/mariadb.sh stop; exit $$status
+	MIIWRAP_DB_ENGINE=mysql MIIWRAP_DB_USER=miiwrap MIIWRAP_DB_PASSWORD=miiwrap \
+		bash scripts/mariadb.sh run $(VENV)/bin/python benchmarks/run.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .tox build dist *.egg-info demo/db.sqlite3

@@ -4,7 +4,8 @@ database through bulk inserts, then times the certificate gate, the learner list
 re-evaluation and exports. MIIWRAP_BENCH_LEARNERS / MIIWRAP_BENCH_OBSERVATIONS scale it
 (default 10,000 / 100,000). Targets (issue "production readiness"): gate <= 2 queries and within 3x
 of bare SQL; learners page <= 6 queries and within 3x of bare SQL; re-evaluation >= 1,000 learners/s
-within 150 MB; export memory flat with size.
+within 150 MB; export memory flat with size. On MariaDB (`make bench-mariadb`) also: approve and
+revoke p50/p95 under 20 concurrent observation writers, with 0 failures (issue "evidence integrity").
 """
 import functools
 import os
@@ -161,6 +162,75 @@ def list_page(user):
     return listing.count(), api.learner_rows(listing[:25])
 
 
+def percentile(values, fraction):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def decisions_under_load(staff, coach, rounds=30, writers=20):
+    """
+    Approve and revoke latency while ``writers`` coaches keep submitting observations for the same
+    learner (the traffic that deadlocked before ADR 0006). Each round: a ready learner, the writers
+    start, the coach approves, the lead revokes, the writers stop. Every failure is counted.
+    """
+    import threading  # pylint: disable=import-outside-toplevel
+
+    from django.db import connections  # pylint: disable=import-outside-toplevel
+
+    from miiwrap_fidelity import write_retry  # pylint: disable=import-outside-toplevel
+    from miiwrap_fidelity.models import Indicator  # pylint: disable=import-outside-toplevel
+
+    policy = CompetencyPolicy.objects.get(course_key=COURSE)
+    ratings = {key: {"level": "met"} for key in Indicator.objects.filter(
+        version_id=policy.instrument_version_id).values_list("key", flat=True)}
+    users = get_user_model().objects
+    crowd = users.bulk_create([get_user_model()(username=f"writer{i:02d}") for i in range(writers)])
+    today = timezone.now().date()
+    timings, failures = {"approve": [], "revoke": []}, []
+
+    def write_until(stop, writer, learner):
+        try:
+            while not stop.is_set():
+                try:
+                    write_retry.run(api.save_observation, writer, learner, COURSE, {
+                        "practice_date": today.isoformat(), "setting": "home_visit", "ratings": ratings}, submit=True)
+                except Exception as exc:  # pylint: disable=broad-except
+                    failures.append(f"observation: {exc!r}")
+        finally:
+            connections.close_all()
+
+    for number in range(rounds):
+        learner = users.create(username=f"loaded{number:03d}")
+        CoachAssignment.objects.bulk_create(CoachAssignment(course_key=COURSE, coach=person, learner=learner)
+                                            for person in [coach, *crowd])
+        Observation.objects.bulk_create(
+            Observation(course_key=COURSE, learner=learner, observer=coach, instrument_version_id=policy.instrument_version_id,
+                        practice_date=today - timedelta(days=days), setting="home_visit", status="submitted",
+                        met_count=21, applicable_count=21, critical_missed=[], submitted_at=timezone.now())
+            for days in (30, 20, 10))
+        api.reevaluate(learner, COURSE)
+        stop = threading.Event()
+        threads = [threading.Thread(target=write_until, args=(stop, person, learner)) for person in crowd]
+        for thread in threads:
+            thread.start()
+        time.sleep(0.05)  # the writers are at it
+        for action, decide in (("approve", lambda: api.sign_off(coach, learner, COURSE)),
+                               ("revoke", lambda: api.revoke(staff, learner, COURSE, "Benchmark round."))):
+            start = time.perf_counter()
+            try:
+                write_retry.run(decide)
+            except Exception as exc:  # pylint: disable=broad-except
+                failures.append(f"{action}: {exc!r}")
+            timings[action].append(time.perf_counter() - start)
+        stop.set()
+        for thread in threads:
+            thread.join()
+    for action, seconds in timings.items():
+        print(f"{action} under {writers} concurrent observation writers: p50 {percentile(seconds, 0.5) * 1000:.0f} ms, "
+              f"p95 {percentile(seconds, 0.95) * 1000:.0f} ms ({rounds} rounds)")
+    print(f"failures under concurrent writes: {len(failures)}" + (f" (first: {failures[0]})" if failures else ""))
+
+
 def reevaluate_only():
     """Run in a fresh process on the seeded database, so that its peak RSS is the re-evaluation's."""
     policy = CompetencyPolicy.objects.select_related("instrument_version").get(course_key=COURSE)
@@ -224,6 +294,8 @@ def main():
     for course, label in ((SMALL_COURSE, "small"), (COURSE, "large")):
         rows, peak = export_peak(course)
         print(f"observations export, {label}: {rows:,} rows, peak Python memory {peak / 1024:.0f} KiB")
+    if MYSQL:  # SQLite serialises every write: concurrency is measured on the server
+        decisions_under_load(staff, coach)
 
 
 if __name__ == "__main__":

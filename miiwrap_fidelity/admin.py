@@ -82,7 +82,8 @@ class SignOffAdmin(ReadOnlyAdmin):
 
 @admin.register(models.Certification)
 class CertificationAdmin(ReadOnlyAdmin):
-    list_display = ("id", "course_key", "learner", "issued_at", "expires_at", "revoked_at")
+    list_display = ("id", "course_key", "learner", "issued_at", "expires_at", "revoked_at", "certificate_outcome",
+                    "certificate_confirmed_at")
 
 
 @admin.register(models.LearnerStatus)
@@ -95,6 +96,11 @@ class LearnerStatusAdmin(ReadOnlyAdmin):
 class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ("id", "created_at", "action", "actor_id", "subject_user_id", "object_type", "object_id")
     list_filter = ("action",)
+
+
+@admin.register(models.AuditChainHead)
+class AuditChainHeadAdmin(ReadOnlyAdmin):
+    list_display = ("count", "last_id", "last_hash")
 
 
 class ReflectionCommentInline(admin.TabularInline):
@@ -122,4 +128,5 @@ class DriftAlertAdmin(ReadOnlyAdmin):
 
 @admin.register(models.CourseReevaluation)
 class CourseReevaluationAdmin(ReadOnlyAdmin):
-    list_display = ("course_key", "requested_at", "started_at", "finished_at", "failed_at", "done", "total")
+    list_display = ("course_key", "requested_at", "started_at", "heartbeat_at", "finished_at", "failed_at", "done",
+                    "total")

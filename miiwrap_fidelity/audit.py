@@ -1,37 +1,134 @@
-"""The append-only, hash-chained audit log (ids only, no free text)."""
+"""
+The append-only, hash-chained audit log (ids only, no free text).
+
+Appends are serialised on one head row (``AuditChainHead``, locked FOR UPDATE): two transactions
+can never chain to the same predecessor, whatever the isolation level. The head also keeps the
+last id, hash and count, so that deleting the newest events is detected. With the
+``MIIWRAP_FIDELITY_AUDIT_HMAC_KEY`` setting every hash is an HMAC, so a chain rewritten with
+recomputed hashes does not verify without the key. Lock order (ADR 0006): the audit head is the
+last lock a transaction takes.
+"""
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
-from .models import AuditEvent
+from .models import AuditChainHead, AuditEvent
 
 GENESIS = "0" * 64
+#: Events read per query while verifying (memory stays flat whatever the chain's length).
+PAGE = 2000
+#: Breaks listed in a report (all are counted).
+MAX_LISTED_BREAKS = 1000
+
+
+def hmac_key():
+    key = getattr(settings, "MIIWRAP_FIDELITY_AUDIT_HMAC_KEY", "") or ""
+    return key.encode() if isinstance(key, str) else key
+
+
+def _locked_head():
+    head = AuditChainHead.objects.select_for_update().filter(pk=AuditChainHead.ONE).first()
+    if head is None:  # the first event ever (or a wiped table): create the row, racing others safely
+        AuditChainHead.objects.get_or_create(pk=AuditChainHead.ONE, defaults={"last_hash": GENESIS})
+        head = AuditChainHead.objects.select_for_update().get(pk=AuditChainHead.ONE)
+    return head
 
 
 def record(action, obj, actor=None, subject_user_id=None, course_key=None):
     """
-    Append an event chained to the previous one; call inside the writing transaction.
-    ``obj`` None records a course-wide action (e.g. an export).
+    Append an event chained to the previous one; call inside the writing transaction, after its
+    other locks (the head is held until that transaction ends).
+    ``obj`` None records a course-wide action (e.g. an export), or a site-wide one without ``course_key``.
     """
-    last = AuditEvent.objects.select_for_update().order_by("-id").only("hash").first()
-    event = AuditEvent(
-        actor_id=getattr(actor, "pk", actor),
-        subject_user_id=subject_user_id,
-        course_key=course_key or "",
-        action=action,
-        object_type=type(obj).__name__ if obj is not None else "Course",
-        object_id=str(obj.pk if obj is not None else course_key)[:64],
-        created_at=timezone.now(),
-        prev_hash=last.hash if last else GENESIS,
-    )
-    event.hash = event.compute_hash()
-    event.save()
+    with transaction.atomic():
+        head = _locked_head()
+        event = AuditEvent(
+            actor_id=getattr(actor, "pk", actor),
+            subject_user_id=subject_user_id,
+            course_key=course_key or "",
+            action=action,
+            object_type=type(obj).__name__ if obj is not None else "Course",
+            object_id=str(obj.pk if obj is not None else course_key or "")[:64],
+            created_at=timezone.now(),
+            prev_hash=head.last_hash if head.count else GENESIS,
+        )
+        event.hash = event.compute_hash(hmac_key())
+        event.save()
+        AuditChainHead.objects.filter(pk=head.pk).update(last_id=event.pk, last_hash=event.hash,
+                                                         count=head.count + 1)
     return event
+
+
+@dataclass(frozen=True)
+class Break:
+    """Where the chain does not hold: the event id (``None``: the head) and what is wrong."""
+
+    event_id: int
+    kind: str  # "hash" | "link" | "after_head" | "tail" | "count"
+    detail: str
+
+
+@dataclass
+class Report:
+    events: int = 0
+    break_count: int = 0
+    breaks: list = None
+
+    @property
+    def intact(self):
+        return self.break_count == 0
+
+    def add(self, event_id, kind, detail):
+        self.break_count += 1
+        if len(self.breaks) < MAX_LISTED_BREAKS:
+            self.breaks.append(Break(event_id, kind, detail))
+
+
+def verify(page=PAGE):
+    """
+    Walk the whole chain in id order, ``page`` events per query, and report every break:
+    an event whose hash does not match its content (changed, or rewritten without the key), whose
+    link does not match the previous event (an event removed or inserted before it), an event the
+    head does not know (appended around the log), and a head that does not match the chain's end
+    (the newest events removed) or its length.
+    """
+    key, report = hmac_key(), Report(breaks=[])
+    head = AuditChainHead.objects.filter(pk=AuditChainHead.ONE).first()
+    previous_hash, last_id = GENESIS, 0
+    head_seen = head is None or not head.count
+    while True:
+        rows = list(AuditEvent.objects.filter(id__gt=last_id).order_by("id")[:page])
+        for event in rows:
+            report.events += 1
+            if event.compute_hash(key) != event.hash:
+                report.add(event.pk, "hash", "its hash does not match its content")
+            if event.prev_hash != previous_hash:
+                report.add(event.pk, "link", f"it does not link to the event before it ({last_id or 'none'}): an "
+                                             f"event was removed or inserted between them")
+            if head_seen and head is not None and head.count:
+                report.add(event.pk, "after_head", "it was added after the chain's recorded end")
+            if head is not None and event.pk == head.last_id:
+                head_seen = True
+                if event.hash != head.last_hash:
+                    report.add(event.pk, "tail", "it is not the last event the head recorded")
+            previous_hash, last_id = event.hash, event.pk
+        if len(rows) < page:
+            break
+    if head is not None and head.count:
+        if not head_seen:
+            report.add(head.last_id, "tail", "the chain's last recorded event is missing (the newest events were "
+                                             "removed)")
+    expected = head.count if head is not None else 0
+    if report.events != expected and (head is not None or report.events):
+        report.add(None, "count", f"the chain has {report.events} events; the head recorded {expected}")
+    return report
 
 
 def first_broken_link():
     """The first event whose hash or link does not match, or None when the chain is whole."""
-    previous = GENESIS
-    for event in AuditEvent.objects.order_by("id").iterator():
-        if event.prev_hash != previous or event.compute_hash() != event.hash:
-            return event
-        previous = event.hash
+    for item in verify().breaks:
+        if item.event_id is not None:
+            return AuditEvent.objects.filter(pk=item.event_id).first()
     return None

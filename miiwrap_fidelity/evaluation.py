@@ -198,15 +198,17 @@ def course_learner_ids(course_key):
     return sorted(ids)
 
 
-def reevaluate_course(policy, course_key, progress=None):
+def reevaluate_course(policy, course_key, progress=None, start=0):
     """
-    Re-evaluate every learner of the course, ``BATCH`` learners per transaction; returns the count.
+    Re-evaluate every learner of the course (from the ``start``-th, in id order, to resume a run
+    that stopped), ``BATCH`` learners per transaction; returns the count.
     Idempotent: running it twice changes nothing the second time.
     """
     context, learner_ids = CourseContext(policy, course_key), course_learner_ids(course_key)
+    first = min(start, len(learner_ids))
     if progress is not None:
-        progress(0, len(learner_ids))
-    for start in range(0, len(learner_ids), BATCH):
+        progress(first, len(learner_ids))
+    for start in range(first, len(learner_ids), BATCH):  # pylint: disable=redefined-argument-from-local
         batch, now = learner_ids[start:start + BATCH], timezone.now()
         with transaction.atomic():
             statuses = {s.learner_id: s for s in LearnerStatus.objects.select_for_update().filter(
@@ -222,4 +224,4 @@ def reevaluate_course(policy, course_key, progress=None):
                                       {learner_id: decisions[learner_id][0].certified for learner_id in batch})
         if progress is not None:
             progress(min(start + BATCH, len(learner_ids)), len(learner_ids))
-    return len(learner_ids)
+    return len(learner_ids) - first

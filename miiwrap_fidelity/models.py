@@ -5,12 +5,14 @@ Observations and reflections describe a named staff member's professional practi
 client). Submitted observations and sign-offs are evidence: they are not edited in place.
 """
 import hashlib
+import hmac
 import json
 
 from django.conf import settings
 from .errors import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import IntegrityError, models
+from django.db.models import ProtectedError
 from django.utils.translation import gettext_lazy as _
 from opaque_keys.edx.django.models import CourseKeyField
 
@@ -18,6 +20,31 @@ from . import competency
 from .competency import State
 
 USER_MODEL = settings.AUTH_USER_MODEL
+
+
+class EvidenceKept(IntegrityError):
+    """A user with competency evidence cannot be deleted (retire them instead)."""
+
+
+EVIDENCE_KEPT_MESSAGE = _(
+    "This user has competency evidence (observations, sign-offs or certifications), which is kept for the "
+    "certification record. Retire the user (the platform's account retirement) instead of deleting them.")
+
+
+def keep_evidence(collector, field, sub_objs, using):  # pylint: disable=unused-argument
+    """
+    ``on_delete`` of evidence's links to users: deleting a user who has observations, sign-offs or
+    certifications is refused (retirement scrubs personal data and keeps the evidence).
+
+    Django's deletion collector would replace a ``ProtectedError``'s message with its own, so
+    deletion raises ``EvidenceKept`` with ours; the admin's "what would be deleted" collector gets
+    the ``ProtectedError`` it lists as protected objects.
+    """
+    from django.contrib.admin.utils import NestedObjects  # pylint: disable=import-outside-toplevel
+
+    if isinstance(collector, NestedObjects):
+        raise ProtectedError(str(EVIDENCE_KEPT_MESSAGE), sub_objs)
+    raise EvidenceKept(str(EVIDENCE_KEPT_MESSAGE))
 
 
 def default_bands():
@@ -224,8 +251,8 @@ class Observation(models.Model):
     ]
 
     course_key = CourseKeyField(max_length=255)
-    learner = models.ForeignKey(USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    observer = models.ForeignKey(USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    learner = models.ForeignKey(USER_MODEL, on_delete=keep_evidence, related_name="+")
+    observer = models.ForeignKey(USER_MODEL, on_delete=keep_evidence, related_name="+")
     instrument_version = models.ForeignKey(InstrumentVersion, on_delete=models.PROTECT, related_name="observations")
     practice_date = models.DateField()
     setting = models.CharField(max_length=32, choices=SETTING_CHOICES)
@@ -247,6 +274,11 @@ class Observation(models.Model):
         indexes = [
             models.Index(fields=["learner", "course_key", "status", "practice_date"], name="mwf_obs_learner"),
             models.Index(fields=["course_key", "observer"], name="mwf_obs_observer"),
+        ]
+        constraints = [
+            # One co-rating per rater per observed session. Ordinary observations have no session
+            # link (NULL), and NULLs never collide in a unique index (MySQL, SQLite, PostgreSQL).
+            models.UniqueConstraint(fields=["co_observation_of", "observer"], name="mwf_one_co_rating_per_rater"),
         ]
         ordering = ["-practice_date", "-id"]
 
@@ -413,8 +445,8 @@ class SignOff(AppendOnlyModel):
     LEVEL_CHOICES = [(COACH, _("Coach")), (LEAD, _("Certification lead"))]
 
     course_key = CourseKeyField(max_length=255)
-    learner = models.ForeignKey(USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    actor = models.ForeignKey(USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    learner = models.ForeignKey(USER_MODEL, on_delete=keep_evidence, related_name="+")
+    actor = models.ForeignKey(USER_MODEL, on_delete=keep_evidence, related_name="+")
     action = models.CharField(max_length=10, choices=ACTION_CHOICES)
     level = models.CharField(max_length=10, choices=LEVEL_CHOICES)
     reason = models.TextField(blank=True)
@@ -444,14 +476,20 @@ class Certification(models.Model):
     """
 
     course_key = CourseKeyField(max_length=255)
-    learner = models.ForeignKey(USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    learner = models.ForeignKey(USER_MODEL, on_delete=keep_evidence, related_name="+")
     policy = models.ForeignKey(CompetencyPolicy, on_delete=models.PROTECT, related_name="+")
     issued_at = models.DateTimeField()
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_by = models.ForeignKey(SignOff, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     evidence_digest = models.CharField(max_length=64)
-    certificate_requested_at = models.DateTimeField(null=True, blank=True)
+    certificate_requested_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a worker claimed the certificate request (a lease until confirmed).")
+    certificate_confirmed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the platform answered the certificate request.")
+    certificate_outcome = models.CharField(
+        max_length=32, blank=True, help_text="The platform's answer: requested, prevented or revoked.")
+    certificate_attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         indexes = [models.Index(fields=["learner", "course_key"], name="mwf_cert_learner")]
@@ -522,6 +560,7 @@ class CourseReevaluation(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="Last sign of life of the running job.")
     done = models.PositiveIntegerField(default=0)
     total = models.PositiveIntegerField(null=True, blank=True)
 
@@ -554,11 +593,32 @@ class AuditEvent(AppendOnlyModel):
     def __str__(self):
         return f"{self.action} {self.object_type}:{self.object_id} by {self.actor_id}"
 
-    def compute_hash(self):
+    def compute_hash(self, key=None):
+        """sha256 of the event and its predecessor's hash; an HMAC with ``key`` (bytes) when one is set."""
         payload = json.dumps(
             [
                 self.prev_hash, self.actor_id, self.subject_user_id, str(self.course_key or ""),
                 self.action, self.object_type, self.object_id, self.created_at.isoformat(),
             ]
-        )
-        return hashlib.sha256(payload.encode()).hexdigest()
+        ).encode()
+        if key:
+            return hmac.new(key, payload, hashlib.sha256).hexdigest()
+        return hashlib.sha256(payload).hexdigest()
+
+
+class AuditChainHead(models.Model):
+    """
+    The audit chain's one head row: every append locks it, so no two events can chain to the same
+    predecessor; its last id, hash and count expose deletion of the newest events.
+
+    .. no_pii:
+    """
+
+    ONE = 1
+
+    last_id = models.BigIntegerField(null=True, blank=True)
+    last_hash = models.CharField(max_length=64)
+    count = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"audit chain head: {self.count} events, last {self.last_id}"

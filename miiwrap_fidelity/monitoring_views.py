@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from . import api
 from . import charts as charts_module
+from . import write_retry
 from .api import ValidationError
 from .views import course_view
 
@@ -26,6 +27,7 @@ def alerts(request, course_key):
 
 
 @require_POST
+@write_retry.retrying_view
 @course_view
 def acknowledge(request, course_key, alert_id):
     try:

@@ -1,8 +1,9 @@
 """User retirement: remove a retired user's free text and links; keep anonymous aggregates."""
+from django.contrib.auth import get_user_model
 from django.db import transaction
-
 from django.db.models import Q
 
+from . import audit
 from .models import (
     CoachAssignment,
     DriftAlert,
@@ -32,6 +33,7 @@ def scrub_user(user_id):
         CoachAssignment.objects.filter(coach_id=user_id).delete()
         CoachAssignment.objects.filter(learner_id=user_id).delete()
         LearnerStatus.objects.filter(learner_id=user_id).update(reasons=[])
+        audit.record("user.retired", get_user_model()(pk=user_id), subject_user_id=user_id)  # the last lock
 
 
 def purge_free_text(before, apply=False):
@@ -46,4 +48,5 @@ def purge_free_text(before, apply=False):
         with transaction.atomic():
             observations.update(overall_note="")
             ratings.update(strength="", next_step="")
+            audit.record("records.free_text_purged", None)
     return counts

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import api
+from . import api, write_retry
 from .api import PermissionDenied, ValidationError
 from .views import course_view
 
@@ -16,6 +16,7 @@ def _require_staff(user, course_key):
         raise PermissionDenied(_("Only course staff can do this."))
 
 
+@write_retry.retrying_view
 @course_view
 def assignments(request, course_key):
     """List, add and remove coach assignments; upload a CSV (all rows or none, with a row report)."""
@@ -93,6 +94,7 @@ def _policy_initial(existing):
             for name in api.POLICY_FIELDS}
 
 
+@write_retry.retrying_view
 @course_view
 def policy(request, course_key):
     """Create or edit the course's competency policy (validated by the form and by ``api``)."""

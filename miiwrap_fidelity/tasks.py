@@ -4,7 +4,10 @@ import logging
 from celery import shared_task
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from . import api
@@ -13,60 +16,103 @@ from .platform import get_platform
 
 log = logging.getLogger(__name__)
 
+#: A claimed certificate request not confirmed within this many seconds is re-sent by
+#: ``request_pending_certificates`` (setting ``MIIWRAP_FIDELITY_CERTIFICATE_LEASE_SECONDS``).
+DEFAULT_LEASE_SECONDS = 600
+OUTCOME_REQUESTED, OUTCOME_PREVENTED = "requested", "prevented"
+
+
+def lease_seconds():
+    """How long a claimed, unconfirmed certificate request stays with its worker before being re-sent."""
+    return int(getattr(settings, "MIIWRAP_FIDELITY_CERTIFICATE_LEASE_SECONDS", DEFAULT_LEASE_SECONDS))
+
 
 @shared_task(bind=True, max_retries=5, default_retry_delay=60)
 def request_certificate(self, certification_id):
     """
-    Request the platform certificate for an issued certification, exactly once.
+    Request the platform certificate for an issued certification, effectively exactly once.
 
-    The claim (setting ``certificate_requested_at``) is a conditional UPDATE, so a duplicate or
-    retried task does nothing; a platform failure releases the claim and retries.
+    The claim is a lease: a conditional UPDATE (committed on its own) takes a request that is
+    unclaimed, or claimed longer ago than the lease and never confirmed (its worker died), so a
+    duplicate or concurrent task does nothing. The platform's answer is recorded as the
+    confirmation; a platform failure releases the claim and retries. A request sent twice (a worker
+    that died after the platform call, before confirming) is harmless: generating a certificate
+    that exists, or allowlisting twice, changes nothing on the platform.
     """
     now = timezone.now()
-    claimed = Certification.objects.filter(
-        pk=certification_id, certificate_requested_at__isnull=True, revoked_at__isnull=True
-    ).update(certificate_requested_at=now)
+    claimable = Q(certificate_requested_at__isnull=True) | Q(
+        certificate_requested_at__lte=now - timedelta(seconds=lease_seconds()))
+    claimed = Certification.objects.filter(claimable, pk=certification_id, certificate_confirmed_at__isnull=True,
+                                           revoked_at__isnull=True).update(
+        certificate_requested_at=now, certificate_attempts=F("certificate_attempts") + 1)
     if not claimed:
-        log.info("Certificate for certification %s already requested or revoked", certification_id)
+        log.info("Certificate for certification %s already requested, claimed or revoked", certification_id)
         return False
     certification = Certification.objects.select_related("learner", "policy").get(pk=certification_id)
     try:
-        get_platform().request_certificate(
+        answer = get_platform().request_certificate(
             certification.learner, certification.course_key,
             allowlist=certification.policy.mode == CompetencyPolicy.REPLACE_GRADE,
         )
     except Exception as exc:  # pylint: disable=broad-except
-        Certification.objects.filter(pk=certification_id).update(certificate_requested_at=None)
+        Certification.objects.filter(pk=certification_id, certificate_requested_at=now).update(
+            certificate_requested_at=None)
         raise self.retry(exc=exc)
+    Certification.objects.filter(pk=certification_id).update(
+        certificate_confirmed_at=timezone.now(),
+        certificate_outcome=OUTCOME_PREVENTED if answer is False else OUTCOME_REQUESTED)
     return True
 
 
 @shared_task
 def request_pending_certificates(older_than_minutes=10):
-    """Re-send requests for active certifications whose certificate was never requested."""
-    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
-    pending = Certification.objects.filter(
-        certificate_requested_at__isnull=True, revoked_at__isnull=True, issued_at__lte=cutoff
-    ).values_list("pk", flat=True)
+    """
+    Periodic (celery beat): re-send the certificate requests of active certifications that were
+    never claimed (the broker lost the task) or claimed and never confirmed within the lease (the
+    worker died between its claim and the platform's answer).
+    """
+    now = timezone.now()
+    cutoff = now - timedelta(minutes=older_than_minutes)
+    pending = list(Certification.objects.filter(
+        Q(certificate_requested_at__isnull=True, issued_at__lte=cutoff)
+        | Q(certificate_requested_at__lte=now - timedelta(seconds=lease_seconds())),
+        certificate_confirmed_at__isnull=True, revoked_at__isnull=True,
+    ).values_list("pk", flat=True))
     for certification_id in pending:
         request_certificate.delay(certification_id)
     return len(pending)
 
 
 @shared_task(bind=True)
-def reevaluate_course(self, course_id):
+def reevaluate_course(self, course_id, resume=False):
     """
     Re-evaluate every learner of a course after its policy changed, reporting progress (to the
-    result backend, and to staff through ``api.reevaluation_progress``).
+    result backend, and to staff through ``api.reevaluation_progress``); ``resume`` continues a
+    run that stopped.
     """
     def progress(done, total):
         if done % 100 == 0 or done == total:
             self.update_state(state="PROGRESS", meta={"done": done, "total": total})
 
     try:
-        return api.reevaluate_course(course_id, progress)
+        return api.reevaluate_course(course_id, progress, resume=resume)
     except ValidationError:  # the policy was disabled or removed since the task was queued
         return 0
+
+
+@shared_task
+def resume_stopped_reevaluations():
+    """Periodic (celery beat): continue the course re-evaluations whose worker stopped beating."""
+    from . import reevaluation  # pylint: disable=import-outside-toplevel
+    from .models import CourseReevaluation  # pylint: disable=import-outside-toplevel
+
+    now = timezone.now()
+    unfinished = CourseReevaluation.objects.filter(started_at__isnull=False, finished_at__isnull=True,
+                                                   failed_at__isnull=True)
+    stopped = [str(run.course_key) for run in unfinished if reevaluation.state_of(run, now) == reevaluation.STOPPED]
+    for course_id in stopped:
+        reevaluate_course.delay(course_id, resume=True)
+    return len(stopped)
 
 
 @shared_task

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
-from . import api, growth, privacy, rubric
+from . import api, growth, privacy, rubric, write_retry
 from .api import NotFound, PermissionDenied, ValidationError
 
 PAGE_SIZE = 25
@@ -191,6 +191,7 @@ def _detail_url(course_key, learner):
 
 
 @require_POST
+@write_retry.retrying_view
 @course_view
 def record_observation(request, course_key, learner_id):
     learner, error = _learner_or_400(learner_id)
@@ -223,6 +224,7 @@ def record_observation(request, course_key, learner_id):
 
 
 @require_POST
+@write_retry.retrying_view
 @course_view
 def decide_competency(request, course_key, learner_id):
     learner, error = _learner_or_400(learner_id)
@@ -245,6 +247,7 @@ def decide_competency(request, course_key, learner_id):
 
 
 @require_POST
+@write_retry.retrying_view
 @course_view
 def comment_reflection(request, course_key, learner_id, reflection_id):
     learner, error = _learner_or_400(learner_id)

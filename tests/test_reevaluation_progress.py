@@ -3,6 +3,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from conftest import COURSE, make_user
 from miiwrap_fidelity import api, evaluation, reevaluation
@@ -53,7 +54,7 @@ def test_saving_the_policy_requests_a_run_that_waits_for_a_worker(learners, lead
 
 
 def test_a_failed_run_says_how_far_it_came_and_what_to_do(learners, lead, course_key, monkeypatch):
-    def broken(policy, course_key, progress):
+    def broken(policy, course_key, progress, start=0):
         progress(0, 5)
         progress(2, 5)
         raise RuntimeError("database went away")
@@ -83,8 +84,46 @@ def test_only_staff_see_it(client, learners, lead, coach, course_key):
 
 def test_the_policy_page_shows_a_running_run_with_a_progress_bar(client, learners, lead, course_key):
     CourseReevaluation.objects.create(course_key=course_key, requested_at="2026-11-26T10:00:00Z",
-                                      started_at="2026-11-26T10:00:05Z", done=2, total=5)
+                                      started_at="2026-11-26T10:00:05Z", heartbeat_at=timezone.now(), done=2, total=5)
     client.force_login(lead)
     page = client.get(reverse("miiwrap_fidelity:policy", args=[COURSE])).content.decode()
     assert 'data-state="running"' in page and '<progress id="mwf-reevaluation-bar" max="100" value="40"' in page
     assert "Re-evaluating the learners&#x27; status: 2 of 5 (40%)." in page
+
+
+def test_a_run_whose_heartbeat_stopped_shows_as_stopped_and_resumes_where_it_got_to(
+        learners, lead, course_key, monkeypatch, settings):
+    """A worker killed mid-run leaves no failure mark: its silent heartbeat is what tells."""
+    settings.MIIWRAP_FIDELITY_REEVALUATION_STALE_SECONDS = 60
+    monkeypatch.setattr(evaluation, "BATCH", 2)
+    then = timezone.now() - timezone.timedelta(minutes=5)
+    CourseReevaluation.objects.create(course_key=course_key, requested_at=then, started_at=then,
+                                      heartbeat_at=then + timezone.timedelta(seconds=3), done=2, total=5)
+    progress = api.reevaluation_progress(lead, course_key)
+    assert progress["state"] == "stopped" and progress["done"] == 2 and progress["percent"] == 40
+    assert "stopped responding after 2 of 5 learners (40%" in progress["message"]
+
+    from miiwrap_fidelity import tasks  # pylint: disable=import-outside-toplevel
+
+    resumed = []
+    monkeypatch.setattr(tasks.reevaluate_course, "delay", lambda course_id, resume: resumed.append((course_id, resume)))
+    assert tasks.resume_stopped_reevaluations.apply().get() == 1 and resumed == [(COURSE, True)]
+
+    seen = []
+    assert api.reevaluate_course(course_key, lambda done, total: seen.append(done), resume=True) == 3
+    assert seen == [2, 4, 5], "the resumed run starts at the learners the stopped one had not reached"
+    run = CourseReevaluation.objects.get(course_key=course_key)
+    assert reevaluation.state_of(run) == "finished" and run.done == run.total == 5
+    assert tasks.resume_stopped_reevaluations.apply().get() == 0, "nothing more to resume"
+
+
+def test_a_running_run_beats_and_is_not_resumed(learners, lead, course_key, settings):
+    settings.MIIWRAP_FIDELITY_REEVALUATION_STALE_SECONDS = 60
+    beats = []
+
+    def watch(done, total):
+        beats.append(CourseReevaluation.objects.get(course_key=course_key).heartbeat_at)
+
+    api.reevaluate_course(course_key, watch)
+    assert all(beat is not None and timezone.now() - beat < timezone.timedelta(seconds=60) for beat in beats)
+    assert reevaluation.resume_point(course_key) == 0

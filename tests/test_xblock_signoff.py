@@ -136,3 +136,18 @@ def test_staff_narrow_a_long_picker_by_username(client, workbench, policy, lead,
     assert call(client, SIGNOFF, "find_learners", {"search": "x" * 151})[0] == 400
     client.force_login(coach)
     assert "type part of a username" in view(client, SIGNOFF), "a coach with many learners too"
+
+
+def test_a_handler_whose_write_keeps_losing_lock_conflicts_answers_503(client, workbench, ready_learner, coach,
+                                                                       monkeypatch, settings):
+    from django.db import OperationalError  # pylint: disable=import-outside-toplevel
+
+    def deadlocked(*args, **kwargs):
+        raise OperationalError(1213, "Deadlock found when trying to get lock")
+
+    settings.MIIWRAP_FIDELITY_WRITE_ATTEMPTS = 2
+    monkeypatch.setattr(api, "sign_off", deadlocked)
+    client.force_login(coach)
+    status, body = call(client, SIGNOFF, "decide", {"learner_id": ready_learner.pk, "action": "approve"})
+    assert status == 503 and "try again" in body["error"]
+    assert SignOff.objects.count() == 0

@@ -108,9 +108,9 @@ def assign_coach(actor, course_key, coach, learner):
             course_key=course_key, coach=coach, learner=learner
         )
         if created:
+            _ensure_status(learner, course_key)  # the status row before the audit head (ADR 0006)
             audit.record("coach.assigned", assignment, actor=actor, subject_user_id=learner.pk,
                          course_key=course_key)
-            _ensure_status(learner, course_key)
     return values.assignment_data(assignment)
 
 

@@ -2,7 +2,7 @@
 from dataclasses import dataclass
 
 from ..errors import NotFound, PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -55,6 +55,8 @@ def save_observation(actor, learner, course_key, data, observation_id=None, subm
         errors["setting"] = [_("Choose the setting of the observed practice.")]
     note = collect(errors, clean_text, data.get("overall_note"), "overall_note", MAX_NOTE_CHARS)
     with transaction.atomic():
+        # Lock order (ADR 0006): the learner's status row first, the audit head last.
+        evaluation.lock_status(learner.pk, course_key)
         observation = collect(errors, _editable_observation, observation_id, learner, course_key,
                               data.get("revision"), errors)
         if observation is None:
@@ -82,7 +84,7 @@ def save_observation(actor, learner, course_key, data, observation_id=None, subm
             observation.critical_missed = critical_missed
             observation.status = Observation.SUBMITTED
             observation.submitted_at = timezone.now()
-        observation.save()
+        _save_observation(observation)
         observation.ratings.all().delete()
         written = IndicatorRating.objects.bulk_create(
             IndicatorRating(observation=observation, indicator=r.indicator, level=r.level,
@@ -103,6 +105,18 @@ def save_observation(actor, learner, course_key, data, observation_id=None, subm
     texts = [note] + [t for r in ratings.values() for t in (r.strength, r.next_step)]
     warnings = sorted({kind for text in texts for kind in privacy.identifier_warnings(text)})
     return ObservationResult(values.observation_data(observation, written), warnings)
+
+
+def _save_observation(observation):
+    """Save; a second co-rating of a session by the same rater (a database constraint) is a field error."""
+    if observation.pk or observation.co_observation_of_id is None:
+        observation.save()
+        return
+    try:
+        with transaction.atomic():
+            observation.save()
+    except IntegrityError as exc:
+        raise ValidationError({"co_observation_of": [_("You have already rated this session.")]}) from exc
 
 
 def _co_rating_target(actor, learner, course_key, data):

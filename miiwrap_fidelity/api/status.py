@@ -129,19 +129,21 @@ def expiring_counts(viewer, course_key):
     return roster.expiring_counts(course_key)
 
 
-def reevaluate_course(course_key, progress=None):
+def reevaluate_course(course_key, progress=None, resume=False):
     """
     Recompute every learner's status in a course (what the Celery task and the command run),
-    recording how far it has come for staff (``reevaluation_progress``).
+    recording how far it has come for staff (``reevaluation_progress``). ``resume``: continue a
+    run that stopped (its heartbeat went silent) from where it got to.
     """
     policy = require_policy(course_key)
-    with reevaluation.tracked(policy.course_key) as record:
+    start = reevaluation.resume_point(policy.course_key) if resume else 0
+    with reevaluation.tracked(policy.course_key, resumed_from=start) as record:
         def report(done, total):
             record(done, total)
             if progress is not None:
                 progress(done, total)
 
-        return evaluation.reevaluate_course(policy, policy.course_key, report)
+        return evaluation.reevaluate_course(policy, policy.course_key, report, start=start)
 
 
 def reevaluation_progress(viewer, course_key):

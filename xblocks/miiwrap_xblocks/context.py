@@ -10,12 +10,15 @@ from django.utils.translation import gettext_noop
 from webob import Response
 from xblock.utils.resources import ResourceLoader
 
-from miiwrap_fidelity import api
+from miiwrap_fidelity import api, write_retry
 from miiwrap_fidelity.api import NotFound, PermissionDenied, ValidationError
 
 loader = ResourceLoader(__name__)
 #: Largest JSON body a handler accepts.
 MAX_BODY_BYTES = 256 * 1024
+#: The answer to a write that kept losing lock conflicts (``write_retry.WriteConflict``).
+CONFLICT_MESSAGE = gettext_noop("Many people are saving records for this learner right now, so nothing was saved. "
+                                "Please try again in a few seconds.")
 
 
 def current_user(block):
@@ -95,7 +98,8 @@ def json_handler(method):
     """
     A handler taking and returning JSON: only POST; the user must be signed in;
     the api's errors, mapped here once for every handler: ``ValidationError`` → 400 with field
-    messages, ``PermissionDenied`` → 403, ``NotFound`` → 404.
+    messages, ``PermissionDenied`` → 403, ``NotFound`` → 404; the write is one transaction retried
+    after a lock conflict, 503 when it cannot succeed (``write_retry``).
     """
 
     @wraps(method)
@@ -106,7 +110,9 @@ def json_handler(method):
         if user is None:
             return _json(403, {"error": gettext(block, gettext_noop("Sign in first."))})
         try:
-            return _json(200, method(block, user, json_body(request)))
+            return _json(200, write_retry.run(method, block, user, json_body(request)))
+        except write_retry.WriteConflict:
+            return _json(503, {"error": gettext(block, CONFLICT_MESSAGE)})
         except NotFound as exc:
             return _json(404, {"error": exc.message})
         except PermissionDenied as exc:

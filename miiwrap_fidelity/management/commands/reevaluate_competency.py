@@ -10,6 +10,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("course_key")
+        parser.add_argument("--resume", action="store_true",
+                            help="Continue the course's last run from where it stopped (its heartbeat went silent).")
 
     def handle(self, *args, **options):
         def progress(done, total):
@@ -17,7 +19,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"{done}/{total} learners re-evaluated")
 
         try:
-            total = api.reevaluate_course(options["course_key"], progress)
+            total = api.reevaluate_course(options["course_key"], progress, resume=options["resume"])
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from exc
         self.stdout.write(self.style.SUCCESS(f"Re-evaluated {total} learners in {options['course_key']}."))

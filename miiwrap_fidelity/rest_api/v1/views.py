@@ -2,17 +2,19 @@
 REST API v1: thin views over ``miiwrap_fidelity.api``, which checks every permission.
 
 A learner sees only their own records; a coach only their assigned learners; course staff the
-whole course. Every list is paginated; errors are 400 (field messages), 403 or 404.
+whole course. Every list is paginated; errors are 400 (field messages), 403 or 404, and 503 when a
+write kept losing lock conflicts (``write_retry``).
 """
+from django.db import transaction
 from django.utils.translation import gettext as _
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from miiwrap_fidelity import api
+from miiwrap_fidelity import api, write_retry
 
 from . import serializers as s
 from .errors import exception_handler
@@ -37,6 +39,18 @@ class BaseView(APIView):
     authentication_classes = authentication_classes()
     permission_classes = [IsAuthenticated]
     parser_classes = [JSONParser]
+
+    @classmethod
+    def as_view(cls, **initkwargs):
+        # The transaction boundary of a write is its handler (retried there after a lock conflict),
+        # not the whole request as ATOMIC_REQUESTS would make it.
+        return transaction.non_atomic_requests(super().as_view(**initkwargs))
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        method = request.method.lower()
+        if request.method not in SAFE_METHODS and hasattr(self, method):
+            setattr(self, method, write_retry.retrying(getattr(self, method)))
 
     def get_exception_handler(self):
         return exception_handler

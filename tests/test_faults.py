@@ -1,0 +1,119 @@
+"""
+Process death (ADR 0006): a real worker process, killed with SIGKILL at the worst moment, against
+the test database of the py312-mariadb env. A separate process cannot see SQLite's in-memory test
+database, so these run where the database is a server.
+"""
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from conftest import COURSE, make_user
+from miiwrap_fidelity import api, reevaluation, tasks
+from miiwrap_fidelity.models import Certification, CourseReevaluation
+from sandbox.models import CertificateRequest
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "mysql", reason="a second process needs a database server "
+                                                            "(py312-mariadb env)"),
+]
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+#: Runs ``work`` in a worker process; ``hang`` replaces a function with one that prints
+#: "REACHED" and sleeps, so the test can kill the process exactly there.
+WORKER = textwrap.dedent("""
+    import sys, time
+    import django
+    django.setup()
+
+    def hang(*args, **kwargs):
+        print("REACHED", flush=True)
+        time.sleep(600)
+
+    {setup}
+    {work}
+""")
+
+
+def start_worker(setup, work):
+    env = {**os.environ, "MIIWRAP_DB_NAME": connection.settings_dict["NAME"],
+           "DJANGO_SETTINGS_MODULE": "sandbox_project.settings",
+           "PYTHONPATH": os.pathsep.join([os.path.join(ROOT, "demo"), os.environ.get("PYTHONPATH", "")])}
+    process = subprocess.Popen([sys.executable, "-c", WORKER.format(setup=setup, work=work)], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = process.stdout.readline()
+    if line.strip() != "REACHED":
+        process.kill()
+        pytest.fail(f"the worker did not reach the point to kill it at: {line}{process.stderr.read()}")
+    return process
+
+
+def kill(process):
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+
+
+@pytest.fixture
+def unrequested(ready_learner, coach, course_key, monkeypatch):
+    """A certification whose request task has not run yet (queued in a broker)."""
+    with monkeypatch.context() as queued:
+        queued.setattr(tasks.request_certificate, "apply_async", lambda *args, **kwargs: None)
+        api.sign_off(coach, ready_learner, course_key)
+    return Certification.objects.get(learner=ready_learner)
+
+
+def test_a_worker_killed_between_claim_and_platform_call_is_replaced_by_the_periodic_task(unrequested, settings):
+    worker = start_worker("from sandbox.fake_platform import FakePlatform; FakePlatform.request_certificate = hang",
+                          f"from miiwrap_fidelity import tasks; tasks.request_certificate.apply(args=[{unrequested.pk}])")
+    unrequested.refresh_from_db()
+    assert unrequested.certificate_requested_at is not None, "the claim was committed before the platform call"
+    kill(worker)
+    assert CertificateRequest.objects.count() == 0, "the platform was never asked"
+
+    assert tasks.request_pending_certificates.apply().get() == 0, "within its lease the claim is left alone"
+    settings.MIIWRAP_FIDELITY_CERTIFICATE_LEASE_SECONDS = 1
+    time.sleep(1.2)
+    assert tasks.request_pending_certificates.apply().get() == 1
+    assert tasks.request_pending_certificates.apply().get() == 0
+    assert CertificateRequest.objects.filter(user=unrequested.learner, outcome="generated").count() == 1, \
+        "sent once"
+    unrequested.refresh_from_db()
+    assert unrequested.certificate_outcome == "requested" and unrequested.certificate_attempts == 2
+
+
+def test_a_reevaluation_killed_halfway_shows_as_stopped_and_resumes(policy, lead, coach, course_key, settings):
+    for index in range(7):
+        api.assign_coach(lead, course_key, coach, make_user(f"k{index}"))
+    # The worker re-evaluates two learners per batch and is killed after its second batch committed.
+    worker = start_worker(textwrap.dedent("""
+        from miiwrap_fidelity import evaluation, monitoring
+        evaluation.BATCH = 2
+        calls = []
+        original = monitoring.refresh_alerts
+        def refresh_alerts(*args, **kwargs):
+            calls.append(1)
+            if len(calls) == 3:
+                hang()
+            return original(*args, **kwargs)
+        monitoring.refresh_alerts = refresh_alerts
+    """), f"from miiwrap_fidelity import api; api.reevaluate_course('{COURSE}')")
+    kill(worker)
+    run = CourseReevaluation.objects.get(course_key=course_key)
+    assert (run.done, run.total, run.failed_at, run.finished_at) == (4, 7, None, None)
+
+    settings.MIIWRAP_FIDELITY_REEVALUATION_STALE_SECONDS = 1
+    time.sleep(1.2)
+    progress = api.reevaluation_progress(lead, course_key)
+    assert progress["state"] == "stopped" and "after 4 of 7 learners" in progress["message"]
+    assert tasks.resume_stopped_reevaluations.apply().get() == 1
+    run.refresh_from_db()
+    assert run.finished_at is not None and run.done == run.total == 7
+    assert reevaluation.state_of(run, timezone.now()) == "finished"
