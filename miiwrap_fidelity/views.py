@@ -13,14 +13,17 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from . import api, growth, privacy, roster, rubric
 from .models import Observation, SignOff
+from .validation import Conflict
 
 PAGE_SIZE = 25
 EXPORT_KINDS = [("learners", gettext_lazy("learners' status")), ("observations", gettext_lazy("observations")),
@@ -29,7 +32,11 @@ EXPORT_KINDS = [("learners", gettext_lazy("learners' status")), ("observations",
 
 
 def course_view(view):
-    """Parse ``course_id`` from the URL (400 when it is not a course key); sign-in required."""
+    """
+    Parse ``course_id`` from the URL (400 when it is not a course key); sign-in required. Input the
+    view leaves to ``api`` answers 400 with its messages, never a 500; pages hold personal data, so
+    no cache keeps them.
+    """
 
     @wraps(view)
     def wrapper(request, course_id, *args, **kwargs):
@@ -37,9 +44,21 @@ def course_view(view):
             course_key = api.parse_course_key(course_id)
         except ValidationError:
             return HttpResponseBadRequest(_("Not a valid course id."))
-        return view(request, course_key, *args, **kwargs)
+        try:
+            return view(request, course_key, *args, **kwargs)
+        except ValidationError as exc:
+            return HttpResponseBadRequest(" ".join(exc.messages), content_type="text/plain; charset=utf-8")
 
-    return login_required(wrapper)
+    return login_required(never_cache(wrapper))
+
+
+def safe_next(request, fallback):
+    """The ``next`` the form posted when it stays on this site (``url_has_allowed_host_and_scheme``)."""
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return target
+    return fallback
 
 
 def _learner_or_400(learner_id):
@@ -205,9 +224,9 @@ def record_observation(request, course_key, learner_id):
         result = api.save_observation(request.user, learner, course_key, data,
                                       observation_id=request.POST.get("observation_id") or None,
                                       submit=request.POST.get("action") == "submit")
-    except ValidationError as exc:
+    except ValidationError as exc:  # a conflict (the draft changed since it was opened) is a 409
         return _render_detail(request, course_key, learner, form_errors=exc.message_dict,
-                              form_data=request.POST, status=400)
+                              form_data=request.POST, status=409 if isinstance(exc, Conflict) else 400)
     for kind in result.warnings:
         messages.warning(request, privacy.warning_message(kind))
     if result.observation.status == Observation.SUBMITTED:

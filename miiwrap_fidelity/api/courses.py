@@ -18,6 +18,7 @@ from ..models import (
     Reflection,
     SignOff,
 )
+from ..validation import as_id
 from .inputs import get_user, parse_course_key
 from .roles import is_course_staff, require, require_course_staff
 
@@ -128,7 +129,7 @@ def note_unenrollment(learner_id, course_key):
 
 def unassign_coach(actor, assignment_id):
     """Remove a coach assignment (course staff only)."""
-    assignment = CoachAssignment.objects.filter(pk=assignment_id).first() if str(assignment_id).isdigit() else None
+    assignment = CoachAssignment.objects.filter(pk=assignment_id).first() if as_id(assignment_id) else None
     if assignment is None:
         raise ValidationError({"assignment": [_("No such coach assignment.")]})
     require_course_staff(actor, assignment.course_key, _("Only course staff can assign coaches."))

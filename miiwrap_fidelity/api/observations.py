@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from .. import audit, evaluation, events, privacy, rubric
 from ..models import Indicator, IndicatorRating, Observation
-from ..validation import clean_text, collect
+from ..validation import Conflict, as_id, clean_id, clean_text, collect
 from .courses import require_policy
 from .inputs import MAX_NOTE_CHARS, clean_date, get_user, parse_course_key
 from .memo import per_request
@@ -18,6 +18,11 @@ from .roles import can_view_learner, is_course_staff, require, require_coach
 from .status import announce_change
 
 OBSERVATION_SETTINGS = Observation.SETTING_CHOICES
+
+
+#: What learners see of their own observations, in lists and by id alike: submitted ones, without
+#: co-ratings (those serve rater agreement).
+LEARNER_VISIBLE = Q(status=Observation.SUBMITTED, co_observation_of__isnull=True)
 
 
 @dataclass
@@ -49,12 +54,12 @@ def save_observation(actor, learner, course_key, data, observation_id=None, subm
     errors = {}
     practice_date = collect(errors, clean_date, data.get("practice_date"), "practice_date")
     setting = data.get("setting")
-    if setting not in dict(Observation.SETTING_CHOICES):
+    if not isinstance(setting, str) or setting not in dict(Observation.SETTING_CHOICES):
         errors["setting"] = [_("Choose the setting of the observed practice.")]
     note = collect(errors, clean_text, data.get("overall_note"), "overall_note", MAX_NOTE_CHARS)
     with transaction.atomic():
-        observation = collect(errors, _editable_observation, observation_id, learner, course_key,
-                              data.get("revision"), errors)
+        observation = collect(errors, _editable_observation, actor, observation_id, learner, course_key,
+                              data.get("revision"))
         if observation is None:
             raise ValidationError(errors)
         if not observation.pk:
@@ -112,7 +117,7 @@ def _co_rating_target(actor, learner, course_key, data):
             raise ValidationError({"is_reference": [_("A reference rating rates an observed session.")]})
         return None
     primary = Observation.objects.filter(pk=target, learner=learner, course_key=course_key,
-                                         co_observation_of__isnull=True).first() if str(target).isdigit() else None
+                                         co_observation_of__isnull=True).first() if as_id(target) else None
     if primary is None:
         raise ValidationError({"co_observation_of": [_("No such observed session of this learner.")]})
     if primary.observer_id == actor.pk:
@@ -128,20 +133,29 @@ def _co_rating_target(actor, learner, course_key, data):
     return primary
 
 
-def _editable_observation(observation_id, learner, course_key, revision, errors):
+def _editable_observation(actor, observation_id, learner, course_key, revision):
+    """
+    A new observation, or the draft ``actor`` continues: one owner rule on every path (page, block,
+    REST). Only the draft's observer edits or submits it, from the revision they read.
+    """
     if observation_id in (None, ""):
         return Observation(learner=learner, course_key=course_key)
-    if isinstance(observation_id, bool) or not str(observation_id).isdigit():
-        raise ValidationError({"observation": [_("No such observation for this learner.")]})
+    observation_id = clean_id(observation_id, "observation", _("No such observation for this learner."))
     observation = Observation.objects.select_for_update().filter(
         pk=observation_id, learner=learner, course_key=course_key
     ).first()
     if observation is None:
         raise ValidationError({"observation": [_("No such observation for this learner.")]})
+    if observation.observer_id != actor.pk:
+        # Who observed what, distinct observers and blind co-rating all rest on this.
+        raise PermissionDenied(_("Only the observer who started this draft can change or submit it."))
     if observation.status == Observation.SUBMITTED:
         raise ValidationError({"observation": [_("This observation was submitted and can no longer change.")]})
-    if revision is not None and str(revision) != str(observation.revision):
-        errors["revision"] = [_("Someone else changed this draft since you opened it; reload it first.")]
+    if revision in (None, ""):
+        raise ValidationError({"revision": [_("Give the revision of the draft you are editing.")]})
+    if as_id(revision) != observation.revision:
+        raise Conflict(_("Someone else changed this draft since you opened it; reload it first."),
+                       observation.revision)
     return observation
 
 
@@ -149,14 +163,13 @@ def get_observation(viewer, course_key, observation_id):
     """One observation of the course, if ``viewer`` may see it (drafts: its coaches and staff only)."""
     course_key = parse_course_key(course_key)
     observation = Observation.objects.filter(pk=observation_id, course_key=course_key).exclude(
-        Q(status=Observation.DRAFT) & ~Q(observer_id=viewer.pk)).select_related(
+        Q(status=Observation.DRAFT) & ~Q(observer_id=viewer.pk)).exclude(
+        Q(learner_id=viewer.pk) & ~LEARNER_VISIBLE).select_related(
         "observer", "co_observation_of").prefetch_related("ratings__indicator", "co_ratings").first() \
-        if str(observation_id).isdigit() else None
+        if as_id(observation_id) else None
     if observation is None:
         raise Http404(_("No such observation."))
     require(can_view_learner(viewer, observation.learner_id, course_key), _("You cannot see this learner's records."))
-    if observation.status == Observation.DRAFT and viewer.pk == observation.learner_id:
-        raise Http404(_("No such observation."))
     if _hidden_from(viewer, observation):
         raise PermissionDenied(_("Co-ratings stay hidden until both observers have submitted."))
     return observation
@@ -168,12 +181,12 @@ def observations_for(viewer, learner, course_key, include_drafts=False):
     learner = get_user(learner, "learner")
     require(can_view_learner(viewer, learner, course_key), _("You cannot see this learner's records."))
     queryset = Observation.objects.filter(learner=learner, course_key=course_key)
-    if not include_drafts or viewer.pk == learner.pk:
+    if viewer.pk == learner.pk:
+        queryset = queryset.filter(LEARNER_VISIBLE)
+    elif not include_drafts:
         queryset = queryset.filter(status=Observation.SUBMITTED)
     else:  # a draft is its observer's work in progress
         queryset = queryset.filter(Q(status=Observation.SUBMITTED) | Q(observer_id=viewer.pk))
-    if viewer.pk == learner.pk:
-        queryset = queryset.filter(co_observation_of__isnull=True)  # co-ratings serve rater agreement
     observations = list(queryset.select_related("observer", "co_observation_of").prefetch_related(
         "ratings__indicator", "co_ratings"))
     return [o for o in observations if not _hidden_from(viewer, o)]

@@ -46,7 +46,7 @@ def _status_summary(status, certification, reviewer=False):
 
 @XBlock.needs("user")
 @XBlock.needs("i18n")
-class CoachSignOffXBlock(XBlock):
+class CoachSignOffXBlock(context.UnknownHandlers, XBlock):
     """Status for learners; rubric, feedback and sign-off for their coaches."""
 
     completion_mode = XBlockCompletionMode.EXCLUDED

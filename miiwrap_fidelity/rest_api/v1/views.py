@@ -4,20 +4,24 @@ REST API v1: thin views over ``miiwrap_fidelity.api``, which checks every permis
 A learner sees only their own records; a coach only their assigned learners; course staff the
 whole course. Every list is paginated; errors are 400 (field messages), 403 or 404.
 """
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from edx_rest_framework_extensions.permissions import NotJwtRestrictedApplication
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from miiwrap_fidelity import api
 from miiwrap_fidelity.models import Indicator, InstrumentVersion
+from miiwrap_fidelity.validation import clean_id
 
 from . import serializers as s
 from .errors import exception_handler
 from .pagination import Pagination
+from .parsers import CappedJSONParser
 
 
 def authentication_classes():
@@ -36,11 +40,19 @@ def authentication_classes():
 
 class BaseView(APIView):
     authentication_classes = authentication_classes()
-    permission_classes = [IsAuthenticated]
-    parser_classes = [JSONParser]
+    # Tokens of restricted OAuth applications (client credentials of third parties) are refused, as
+    # Open edX REST APIs do without a scope of their own: fidelity records are personal (ADR 0007).
+    permission_classes = [IsAuthenticated, NotJwtRestrictedApplication]
+    parser_classes = [CappedJSONParser]
 
     def get_exception_handler(self):
         return exception_handler
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        """Every answer here is personal or permission-dependent: no cache keeps it."""
+        response = super().finalize_response(request, response, *args, **kwargs)
+        add_never_cache_headers(response)
+        return response
 
     def valid(self, serializer_class, partial=False):
         serializer = serializer_class(data=self.request.data, partial=partial)
@@ -65,9 +77,7 @@ class CourseView(BaseView):
         value = self.request.query_params.get("learner")
         if value in (None, ""):
             return self.request.user
-        if not value.isdigit():
-            raise ValidationError({"learner": [_("Give the learner's numeric id.")]})
-        return api.get_user(int(value), "learner")
+        return api.get_user(clean_id(value, "learner", _("Give the learner's numeric id.")), "learner")
 
 
 class LearnersView(CourseView):
