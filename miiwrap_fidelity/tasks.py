@@ -91,3 +91,27 @@ def expire_certifications():
             events.certification_expired(certification)
         count += 1
     return count
+
+
+@shared_task
+def refresh_stale_statuses(limit=5000):
+    """
+    Store the status of learners whose decision time alone has changed (an observation left the
+    window, a certification expired). Reads decide such rows again in memory but never write, so
+    this keeps the lists and the gate current. Run it hourly (celery beat).
+    """
+    from .models import LearnerStatus  # pylint: disable=import-outside-toplevel
+
+    now = timezone.now()
+    stale = LearnerStatus.objects.filter(stale_after__lte=now).values_list("learner_id", "course_key")[:limit]
+    policies = {}
+    count = 0
+    for learner_id, course_key in stale:
+        if course_key not in policies:
+            policies[course_key] = CompetencyPolicy.objects.filter(course_key=course_key, enabled=True).first()
+        if policies[course_key] is None:
+            continue
+        with transaction.atomic():
+            evaluation.refresh(policies[course_key], learner_id, course_key, now)
+        count += 1
+    return count

@@ -72,7 +72,10 @@ def _status_context(viewer, learner, course_key):
     policy = api.get_policy(course_key)
     if policy is None:
         return {"policy": None}
-    status = api.learner_status(viewer, learner, course_key)
+    try:
+        status = api.learner_status(viewer, learner, course_key)
+    except api.NotEnrolled as exc:
+        return {"policy": policy, "not_enrolled": " ".join(exc.messages)}
     return {
         "policy": policy,
         "status": status,

@@ -49,6 +49,7 @@ from .roles import can_coach, can_view_learner, is_coach_of, is_course_staff, re
 from .signoffs import revoke, sign_off, signoffs_for
 from .status import (
     GateResult,
+    NotEnrolled,
     certification_status,
     coachable_rows,
     competency_decision,
@@ -110,6 +111,7 @@ __all__ = [
     "competency_decision",
     "gate_decision",
     "GateResult",
+    "NotEnrolled",
     "learner_rows",
     "learner_status",
     "learner_statuses",

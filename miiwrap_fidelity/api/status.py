@@ -4,7 +4,7 @@ learner list, and their re-evaluation.
 """
 from dataclasses import dataclass
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -80,8 +80,16 @@ def certification_status(user, course_key, now=None):
     }
 
 
+class NotEnrolled(ValidationError):
+    """The learner has no status row in the course: rows exist only for enrolled learners."""
+
+
 def learner_status(viewer, learner, course_key):
-    """The stored status row of a learner (refreshed when time may have changed it)."""
+    """
+    The stored status row of a learner, decided again in memory when time alone may have changed it.
+    Reads never write: ``NotEnrolled`` when the learner has no row (enrollment and re-evaluation
+    create rows; ``tasks.refresh_stale_statuses`` stores what time changed).
+    """
     course_key = parse_course_key(course_key)
     learner = get_user(learner, "learner")
     require(can_view_learner(viewer, learner, course_key), _("You cannot see this learner's records."))
@@ -89,11 +97,12 @@ def learner_status(viewer, learner, course_key):
     status = LearnerStatus.objects.select_related("certification").filter(
         learner=learner, course_key=course_key
     ).first()
+    if status is None:
+        raise NotEnrolled({"learner": [_("Not enrolled in this course.") if viewer.pk == learner.pk
+                                       else _("This learner is not enrolled in this course.")]})
     now = timezone.now()
-    if status is None or (status.stale_after is not None and status.stale_after <= now):
-        with transaction.atomic():
-            evaluation.refresh(policy, learner.pk, course_key, now)
-        status = LearnerStatus.objects.select_related("certification").get(learner=learner, course_key=course_key)
+    if status.stale_after is not None and status.stale_after <= now:
+        evaluation.decide_again(policy, status, now)  # in memory only
     status.learner = learner
     return status
 

@@ -87,7 +87,10 @@ class CoachSignOffXBlock(context.UnknownHandlers, XBlock):
         return context.fragment(context.render(self, template, values), script, "MiiwrapCoachSignOff")
 
     def _learner_values(self, user, course):
-        status = api.learner_status(user, user, course)
+        try:
+            status = api.learner_status(user, user, course)
+        except api.NotEnrolled as exc:
+            return {"not_enrolled": " ".join(exc.messages)}
         certification = api.certification_status(user, course)
         self._publish_score(certification is not None and certification["active"])
         try:

@@ -7,7 +7,7 @@ whole course. Every list is paginated; errors are 400 (field messages), 403 or 4
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from edx_rest_framework_extensions.permissions import NotJwtRestrictedApplication
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
@@ -100,7 +100,10 @@ class LearnersView(CourseView):
 class LearnerDetailView(CourseView):
     def get(self, request, course_id, user_id):
         learner = api.get_user(user_id, "learner")
-        status_row = api.learner_status(request.user, learner, self.course_key)
+        try:
+            status_row = api.learner_status(request.user, learner, self.course_key)
+        except api.NotEnrolled as exc:
+            raise NotFound(" ".join(exc.messages)) from exc
         reviewer = request.user.pk != learner.pk
         row = api.learner_rows([status_row], reviewer=reviewer)[0]
         messages = api.competency.reason_messages(status_row.reasons, reviewer=reviewer)
@@ -177,8 +180,9 @@ class SignOffsView(CourseView):
 class CertificationsView(CourseView):
     def get(self, request, course_id):
         learner = self.learner_param()
-        api.learner_status(request.user, learner, self.course_key)  # permission check and fresh status
-        certification = api.certification_status(learner, self.course_key)
+        if not api.can_view_learner(request.user, learner, self.course_key):
+            raise PermissionDenied(_("You cannot see this learner's records."))
+        certification = api.certification_status(learner, self.course_key)  # a read: writes nothing
         return self.paginated([certification] if certification else [], lambda item: item)
 
 
