@@ -11,6 +11,10 @@ from django.utils.translation import gettext as _
 #: Largest JSON body a block handler or REST request accepts, and its deepest nesting.
 MAX_JSON_BYTES = 256 * 1024
 MAX_JSON_DEPTH = 20
+#: Open drafts one observer may keep of one learner, and comments on one reflection: enough for real
+#: work, bounded against floods.
+MAX_OPEN_DRAFTS = 20
+MAX_COMMENTS_PER_REFLECTION = 100
 #: Ids are database keys: positive and inside a signed 64-bit integer on every backend.
 MAX_ID = 2 ** 63 - 1
 

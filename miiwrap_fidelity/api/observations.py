@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from .. import audit, evaluation, events, privacy, rubric
 from ..models import Indicator, IndicatorRating, Observation
-from ..validation import Conflict, as_id, clean_id, clean_text, collect
+from ..validation import MAX_OPEN_DRAFTS, Conflict, as_id, clean_id, clean_text, collect
 from .courses import require_policy
 from .inputs import MAX_NOTE_CHARS, clean_date, get_user, parse_course_key
 from .memo import per_request
@@ -63,6 +63,11 @@ def save_observation(actor, learner, course_key, data, observation_id=None, subm
         if observation is None:
             raise ValidationError(errors)
         if not observation.pk:
+            if Observation.objects.filter(observer=actor, learner=learner, course_key=course_key,
+                                          status=Observation.DRAFT).count() >= MAX_OPEN_DRAFTS:
+                raise ValidationError({"observation": [_(
+                    "You have %(max)s draft observations of this learner; submit or continue one of them.")
+                    % {"max": MAX_OPEN_DRAFTS}]})
             primary = collect(errors, _co_rating_target, actor, learner, course_key, data)
             if primary is not None:
                 # A co-rating rates the same practice session: its date and setting are the session's.

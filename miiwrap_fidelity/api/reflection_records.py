@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from .. import audit, reflections
 from ..models import Reflection, ReflectionComment
-from ..validation import as_id, clean_text, collect
+from ..validation import MAX_COMMENTS_PER_REFLECTION, as_id, clean_text, collect
 from .courses import get_policy
 from .inputs import MAX_REASON_CHARS, get_user, parse_course_key
 from .observations import version_indicators
@@ -98,6 +98,9 @@ def comment_on_reflection(actor, reflection_id, text):
     if reflection.status != Reflection.SUBMITTED:
         raise ValidationError({"reflection": [_("Comments are for submitted reflections.")]})
     text = clean_text(text, "text", MAX_REASON_CHARS, required=True)
+    if reflection.comments.count() >= MAX_COMMENTS_PER_REFLECTION:
+        raise ValidationError({"text": [_("This reflection has the most comments it can take (%(max)s).")
+                                        % {"max": MAX_COMMENTS_PER_REFLECTION}]})
     with transaction.atomic():
         comment = ReflectionComment.objects.create(reflection=reflection, author=actor, text=text)
         audit.record("reflection.commented", comment, actor=actor, subject_user_id=reflection.learner_id,
