@@ -4,8 +4,10 @@ REST API v1: thin views over ``miiwrap_fidelity.api``, which checks every permis
 A learner sees only their own records; a coach only their assigned learners; course staff the
 whole course. Every list is paginated; errors are 400 (field messages), 403 or 404.
 """
+from django.http import JsonResponse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from edx_rest_framework_extensions.permissions import NotJwtRestrictedApplication
@@ -22,6 +24,9 @@ from . import serializers as s
 from .errors import exception_handler
 from .pagination import Pagination
 from .parsers import CappedJSONParser
+from .schema import ApiSchema
+
+LEARNER_QUERY = {"learner": "integer"}  # whose records; the requester's own when absent
 
 
 def authentication_classes():
@@ -86,6 +91,8 @@ class LearnersView(CourseView):
     Query: ``coach`` (a coach's id, or ``none``: learners nobody coaches yet), ``state``, ``search``,
     ``ordering``, ``page``, ``page_size``.
     """
+    schema = ApiSchema(query={"coach": "string", "state": "string", "search": "string", "ordering": "string"},
+                       paginated=True)
 
     def get(self, request, course_id):
         params = request.query_params
@@ -98,6 +105,8 @@ class LearnersView(CourseView):
 
 
 class LearnerDetailView(CourseView):
+    schema = ApiSchema()
+
     def get(self, request, course_id, user_id):
         learner = api.get_user(user_id, "learner")
         try:
@@ -114,6 +123,8 @@ class LearnerDetailView(CourseView):
 
 
 class ObservationsView(CourseView):
+    schema = ApiSchema(requests={"POST": s.ObservationInput}, query=LEARNER_QUERY, paginated=True, conflicts=True)
+
     def get(self, request, course_id):
         learner = self.learner_param()
         observations = api.observations_for(request.user, learner, self.course_key, include_drafts=True)
@@ -135,6 +146,8 @@ def _observation_data(data):
 
 
 class ObservationDetailView(CourseView):
+    schema = ApiSchema(requests={"PATCH": s.ObservationUpdate}, conflicts=True)
+
     def get(self, request, course_id, observation_id):
         return Response(s.observation_out(api.get_observation(request.user, self.course_key, observation_id)))
 
@@ -148,12 +161,16 @@ class ObservationDetailView(CourseView):
 
 
 class ReflectionsView(CourseView):
+    schema = ApiSchema(query=LEARNER_QUERY, paginated=True)
+
     def get(self, request, course_id):
         learner = self.learner_param()
         return self.paginated(api.reflections_for(request.user, learner, self.course_key), s.reflection_out)
 
 
 class ReflectionCommentsView(CourseView):
+    schema = ApiSchema(requests={"POST": s.CommentInput})
+
     def post(self, request, course_id, reflection_id):
         reflection = api.get_reflection_by_id(request.user, self.course_key, reflection_id)
         data = self.valid(s.CommentInput)
@@ -163,6 +180,8 @@ class ReflectionCommentsView(CourseView):
 
 
 class SignOffsView(CourseView):
+    schema = ApiSchema(requests={"POST": s.SignOffInput}, query=LEARNER_QUERY, paginated=True)
+
     def get(self, request, course_id):
         learner = self.learner_param()
         return self.paginated(api.signoffs_for(request.user, learner, self.course_key), s.signoff_out)
@@ -178,6 +197,8 @@ class SignOffsView(CourseView):
 
 
 class CertificationsView(CourseView):
+    schema = ApiSchema(query=LEARNER_QUERY, paginated=True)
+
     def get(self, request, course_id):
         learner = self.learner_param()
         if not api.can_view_learner(request.user, learner, self.course_key):
@@ -188,6 +209,7 @@ class CertificationsView(CourseView):
 
 class ReevaluationView(CourseView):
     """GET (course staff): how far the re-evaluation after the latest policy change has come."""
+    schema = ApiSchema()
 
     def get(self, request, course_id):
         progress = api.reevaluation_progress(request.user, self.course_key)
@@ -197,6 +219,8 @@ class ReevaluationView(CourseView):
 
 
 class PolicyView(CourseView):
+    schema = ApiSchema(requests={"PUT": s.PolicyInput, "PATCH": s.PolicyInput})
+
     def get(self, request, course_id):
         policy = api.get_policy(self.course_key)
         if policy is None:
@@ -220,6 +244,8 @@ class PolicyView(CourseView):
 
 
 class CoachAssignmentsView(CourseView):
+    schema = ApiSchema(requests={"POST": s.AssignmentInput}, paginated=True)
+
     def get(self, request, course_id):
         return self.paginated(api.coach_assignments(request.user, self.course_key), s.assignment_out)
 
@@ -230,6 +256,8 @@ class CoachAssignmentsView(CourseView):
 
 
 class CoachAssignmentDetailView(CourseView):
+    schema = ApiSchema()
+
     def delete(self, request, course_id, assignment_id):
         api.unassign_coach(request.user, assignment_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -237,6 +265,7 @@ class CoachAssignmentDetailView(CourseView):
 
 class CoachAssignmentUploadView(CourseView):
     """POST a CSV file (``file``, header ``coach,learner``): all rows assigned, or none and a report."""
+    schema = ApiSchema(created="200")
 
     parser_classes = [MultiPartParser, FormParser]
 
@@ -249,6 +278,8 @@ class CoachAssignmentUploadView(CourseView):
 
 
 class InstrumentVersionsView(BaseView):
+    schema = ApiSchema(paginated=True)
+
     def get(self, request):
         versions = InstrumentVersion.objects.select_related("instrument").order_by("instrument__slug", "number")
         return self.paginated(versions, lambda v: {"id": v.pk, "instrument": v.instrument.slug, "number": v.number,
@@ -256,6 +287,8 @@ class InstrumentVersionsView(BaseView):
 
 
 class InstrumentVersionDetailView(BaseView):
+    schema = ApiSchema()
+
     def get(self, request, version_id):
         version = InstrumentVersion.objects.select_related("instrument").filter(pk=version_id).first()
         if version is None:
@@ -263,3 +296,11 @@ class InstrumentVersionDetailView(BaseView):
         indicators = Indicator.objects.filter(version=version).order_by("position", "id")
         return Response({"id": version.pk, "instrument": version.instrument.slug, "number": version.number,
                          "title": version.title, "indicators": [s.indicator_out(i) for i in indicators]})
+
+
+@csrf_exempt  # it changes nothing; CSRF's own 403 page would answer HTML
+def not_found(request, *args, **kwargs):  # pylint: disable=unused-argument
+    """A path under the API that names no operation: 404 as JSON, like every other answer here."""
+    response = JsonResponse({"detail": _("Not found.")}, status=status.HTTP_404_NOT_FOUND)
+    add_never_cache_headers(response)
+    return response
