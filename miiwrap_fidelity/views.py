@@ -53,10 +53,13 @@ def course_view(view):
 
 
 def safe_next(request, fallback):
-    """The ``next`` the form posted when it stays on this site (``url_has_allowed_host_and_scheme``)."""
+    """
+    The ``next`` the form posted when it is a path on this site (``url_has_allowed_host_and_scheme``
+    refuses other hosts and schemes; a path, not a view name, is what ``redirect`` may be given).
+    """
     target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                  require_https=request.is_secure()):
+    if target and target.startswith("/") and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return target
     return fallback
 

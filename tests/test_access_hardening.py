@@ -296,11 +296,12 @@ def test_leaders_page_without_a_policy_is_a_400(client, lead):
 
 @pytest.fixture
 def alert(assigned, course_key):
-    return DriftAlert.objects.create(course_key=course_key, learner=assigned, kind=DriftAlert.BELOW_BAND)
+    return DriftAlert.objects.create(course_key=course_key, learner=assigned, kind=DriftAlert.BELOW_BAND,
+                                details={"rolling": 60, "adequate": 70})
 
 
 @pytest.mark.parametrize("target", ["javascript:alert(1)", "https://evil.example/x", "//evil.example",
-                                    "///evil.example", "https:evil.example"])
+                                    "///evil.example", "https:evil.example", "/\\evil.example", "0", "alerts"])
 def test_acknowledge_never_redirects_off_site(client, alert, coach, target):
     client.force_login(coach)
     response = client.post(page("acknowledge_alert", alert.pk), {"plan_note": "", "next": target})
