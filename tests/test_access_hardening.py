@@ -398,3 +398,20 @@ def test_a_stranger_is_not_created_as_a_learner_by_the_block(client, workbench, 
     client.force_login(stranger)
     assert "Not enrolled in this course." in view(client, SIGNOFF)
     assert not LearnerStatus.objects.filter(learner=stranger).exists()
+
+
+def test_reconcile_enrollments_clears_rows_the_old_read_path_made(policy, lead, coach, learner, course_key,
+                                                                  stranger):
+    from django.core.management import call_command  # pylint: disable=import-outside-toplevel
+
+    from sandbox.enrollment import enroll  # pylint: disable=import-outside-toplevel
+
+    enroll(learner, course_key)
+    api.assign_coach(lead, course_key, coach, stranger)  # a record: kept, marked as having left
+    LearnerStatus.objects.create(learner=lead, course_key=course_key, evaluated_at=timezone.now())  # the old bug
+    out = io.StringIO()
+    call_command("reconcile_enrollments", COURSE, stdout=out)
+    assert "Would reconcile 2" in out.getvalue() and LearnerStatus.objects.count() == 3
+    call_command("reconcile_enrollments", COURSE, "--apply", stdout=out)
+    rows = {row.learner_id: row.enrolled for row in LearnerStatus.objects.all()}
+    assert rows == {learner.pk: True, stranger.pk: False}
