@@ -1,4 +1,5 @@
-"""Django admin for every record; evidence (observations submitted, sign-offs, audit) is read-only."""
+"""Django admin for every record; evidence (observations, sign-offs, audit), policies and coach assignments
+are read-only (they change through ``api``: role check, audit, re-evaluation)."""
 from django.contrib import admin
 
 from . import models
@@ -45,14 +46,16 @@ class IndicatorAdmin(ReadOnlyAdmin):
     list_filter = ("critical", "domain")
 
 
+# Policies and coach assignments change through the course's Coaching pages or the REST API, which
+# check the course role, write the audit event and start the re-evaluation: read-only here.
 @admin.register(models.CompetencyPolicy)
-class CompetencyPolicyAdmin(admin.ModelAdmin):
+class CompetencyPolicyAdmin(ReadOnlyAdmin):
     list_display = ("course_key", "enabled", "instrument_version", "min_observations", "min_percent", "mode")
     list_filter = ("enabled", "mode")
 
 
 @admin.register(models.CoachAssignment)
-class CoachAssignmentAdmin(admin.ModelAdmin):
+class CoachAssignmentAdmin(ReadOnlyAdmin):
     list_display = ("course_key", "coach", "learner", "created_at")
     raw_id_fields = ("coach", "learner")
 

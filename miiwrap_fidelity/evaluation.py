@@ -171,6 +171,12 @@ def _fill_status(status, decision, certification, now):
     return status
 
 
+def decide_again(policy, status, now):
+    """``status`` brought up to ``now`` in memory, not saved (a read that finds it stale writes nothing)."""
+    decision, certification = evaluate(policy, status.learner_id, status.course_key, now)
+    return _fill_status(status, decision, certification, now)
+
+
 def store_status(status, decision, certification, now=None):
     """Write ``decision`` into ``status`` (a locked row)."""
     _fill_status(status, decision, certification, now or timezone.now()).save()

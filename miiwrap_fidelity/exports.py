@@ -1,12 +1,14 @@
 """
 Streamed CSV exports for course staff: rows are written as they are read, one chunk at a time, so
 memory stays flat whatever the size; people appear as user ids and usernames only, and every text
-cell is guarded against spreadsheet formula injection.
+cell is guarded against spreadsheet formula injection. Observations and ratings are submitted
+evidence only: drafts are their observer's work in progress, hidden everywhere.
 
 Chunks are read by key ranges (``pk > last ORDER BY pk LIMIT n``), not with ``QuerySet.iterator``:
 MySQL/MariaDB's driver loads a whole result set into memory before the first row is returned.
 """
 import csv
+import unicodedata
 
 from django.utils import timezone
 
@@ -17,11 +19,25 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CHUNK = 1000
 
 
+def _first_visible(text):
+    """The first character of ``text`` that is not blank or invisible (zero-width space, BOM...)."""
+    for char in text:
+        if not (char.isspace() or unicodedata.category(char) in ("Cf", "Cc", "Zs")):
+            return char
+    return ""
+
+
+def _looks_like_formula(text):
+    """Whether a spreadsheet may read ``text`` as a formula: it starts like one after invisible or blank
+    characters, or after a ``;`` (the separator in many locales)."""
+    return any(_first_visible(part) in FORMULA_STARTS for part in text.split(";") if part)
+
+
 def safe(value):
-    """A cell a spreadsheet will not execute: text starting like a formula gets a leading quote."""
+    """A cell a spreadsheet will not execute: text that may read as a formula gets a leading quote."""
     if value is None:
         return ""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    if isinstance(value, str) and (value.startswith(FORMULA_STARTS) or _looks_like_formula(value)):
         return "'" + value
     return value
 
@@ -38,7 +54,8 @@ EXPORTS = {
         ["observation_id", "learner_id", "learner_username", "observer_id", "observer_username", "practice_date",
          "setting", "status", "percent_met", "met_count", "applicable_count", "critical_missed", "co_rating_of",
          "reference", "submitted_at", "overall_note"],
-        lambda course: Observation.objects.filter(course_key=course).order_by("pk").values_list(
+        lambda course: Observation.objects.filter(course_key=course, status=Observation.SUBMITTED).order_by(
+            "pk").values_list(
             "pk", "learner_id", "learner__username", "observer_id", "observer__username", "practice_date", "setting",
             "status", "met_count", "met_count", "applicable_count", "critical_missed", "co_observation_of_id",
             "is_reference", "submitted_at", "overall_note"),
@@ -46,7 +63,8 @@ EXPORTS = {
     "ratings": (
         ["observation_id", "learner_id", "learner_username", "observer_id", "observer_username", "practice_date",
          "indicator", "domain", "level", "strength", "next_step"],
-        lambda course: IndicatorRating.objects.filter(observation__course_key=course).order_by("pk").values_list(
+        lambda course: IndicatorRating.objects.filter(
+            observation__course_key=course, observation__status=Observation.SUBMITTED).order_by("pk").values_list(
             "observation_id", "observation__learner_id", "observation__learner__username",
             "observation__observer_id", "observation__observer__username", "observation__practice_date",
             "indicator__key", "indicator__domain", "level", "strength", "next_step"),
@@ -100,7 +118,8 @@ def rows(kind, course_key):
     """The export as CSV lines (a generator: one chunk of rows in memory at a time)."""
     header, query = EXPORTS[kind]
     shape, now = ROW_SHAPERS.get(kind), timezone.now()
-    writer = csv.writer(_Echo())
+    # Every text cell quoted: a spreadsheet splitting on ";" (many locales) keeps it one cell.
+    writer = csv.writer(_Echo(), quoting=csv.QUOTE_NONNUMERIC)
     yield "\ufeff" + writer.writerow(header)
     for row in _chunked(query(course_key)):
         if shape is not None:

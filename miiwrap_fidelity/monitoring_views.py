@@ -12,7 +12,7 @@ from . import api
 from . import charts as charts_module
 from . import write_retry
 from .api import ValidationError
-from .views import course_view
+from .views import course_view, safe_next
 
 
 @course_view
@@ -34,7 +34,7 @@ def acknowledge(request, course_key, alert_id):
         alert = api.acknowledge_alert(request.user, alert_id, request.POST.get("plan_note", ""))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-        return redirect(request.POST.get("next") or reverse("miiwrap_fidelity:alerts", args=[str(course_key)]))
+        return redirect(safe_next(request, reverse("miiwrap_fidelity:alerts", args=[str(course_key)])))
     messages.success(request, _("Alert acknowledged with a coaching plan."))
     return redirect(reverse("miiwrap_fidelity:learner_detail", args=[str(course_key), alert.learner_id]))
 

@@ -37,7 +37,8 @@ def clean_prompts(prompts, indicator_keys=None):
             errors[f"{path}.id"] = [_("Use letters, digits, '-' or '_' (at most 40).")]
         elif prompt_id in seen:
             errors[f"{path}.id"] = [_("Prompt ids must be unique.")]
-        seen.add(prompt_id)
+        else:
+            seen.add(prompt_id)
         text = prompt.get("text")
         if not isinstance(text, str) or not text.strip():
             errors[f"{path}.text"] = [_("Write the prompt text.")]

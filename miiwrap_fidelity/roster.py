@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from . import competency, reason_sentences
 from .models import Certification, CoachAssignment, CompetencyPolicy, LearnerStatus
 from .raw_values import aware_datetime, date_value, datetime_param, quote
+from .validation import as_id
 
 #: Filter values (``competency.STATE_FILTERS``: the stored states plus the ones that depend on
 #: today's date) and their labels.
@@ -128,7 +129,7 @@ class Roster:
             errors["state"] = [_("Unknown status filter.")]
         if ordering and ordering not in ORDERINGS:
             errors["ordering"] = [_("Unknown sort order.")]
-        if coach_id not in (None, "", NO_COACH) and (isinstance(coach_id, bool) or not str(coach_id).isdigit()):
+        if coach_id not in (None, "", NO_COACH) and as_id(coach_id) is None:
             errors["coach"] = [_("Choose a coach from the list.")]
         if search is not None and (not isinstance(search, str) or len(search) > 150):
             errors["search"] = [_("At most 150 characters.")]
@@ -136,7 +137,7 @@ class Roster:
             raise ValidationError(errors)
         self.course_id = str(course_key)
         self.without_coach = coach_id == NO_COACH
-        self.coach_id = None if coach_id in (None, "", NO_COACH) else int(coach_id)
+        self.coach_id = None if coach_id in (None, "", NO_COACH) else as_id(coach_id)
         self.now = now or timezone.now()
         self.ordering = ORDERINGS[ordering or "username"]
         self.with_expiring, self.check_coach = with_expiring, check_coach

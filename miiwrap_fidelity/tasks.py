@@ -6,7 +6,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -122,3 +121,13 @@ def expire_certifications():
     ``certification.expired`` event is sent once. Run it daily (celery beat).
     """
     return api.expire_certifications()
+
+
+@shared_task
+def refresh_stale_statuses(limit=5000):
+    """
+    Store the status of learners whose decision time alone has changed (an observation left the
+    window, a certification expired). Reads decide such rows again in memory but never write, so
+    this keeps the lists and the gate current. Run it hourly (celery beat).
+    """
+    return api.refresh_stale_statuses(limit)

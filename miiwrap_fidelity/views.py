@@ -12,14 +12,17 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from . import api, growth, privacy, rubric, write_retry
 from .api import NotFound, PermissionDenied, ValidationError
+from .validation import Conflict
 
 PAGE_SIZE = 25
 EXPORT_KINDS = [("learners", gettext_lazy("learners' status")), ("observations", gettext_lazy("observations")),
@@ -30,7 +33,9 @@ EXPORT_KINDS = [("learners", gettext_lazy("learners' status")), ("observations",
 def course_view(view):
     """
     Parse ``course_id`` from the URL (400 when it is not a course key); sign-in required. The api's
-    ``NotFound`` becomes a 404 here, for every page (``PermissionDenied`` is Django's 403 already).
+    errors are mapped here once for every page: ``NotFound`` → 404, input the view leaves to ``api``
+    → 400 with its messages, never a 500 (``PermissionDenied`` is Django's 403). Pages hold personal
+    data, so no cache keeps them.
     """
 
     @wraps(view)
@@ -43,8 +48,22 @@ def course_view(view):
             return view(request, course_key, *args, **kwargs)
         except NotFound as exc:
             raise Http404(exc.message) from exc
+        except ValidationError as exc:
+            return HttpResponseBadRequest(" ".join(exc.messages), content_type="text/plain; charset=utf-8")
 
-    return login_required(wrapper)
+    return login_required(never_cache(wrapper))
+
+
+def safe_next(request, fallback):
+    """
+    The ``next`` the form posted when it is a path on this site (``url_has_allowed_host_and_scheme``
+    refuses other hosts and schemes; a path, not a view name, is what ``redirect`` may be given).
+    """
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and target.startswith("/") and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return fallback
 
 
 def _learner_or_400(learner_id):
@@ -58,7 +77,10 @@ def _status_context(viewer, learner, course_key):
     policy = api.get_policy(course_key)
     if policy is None:
         return {"policy": None}
-    status = api.learner_status(viewer, learner, course_key)
+    try:
+        status = api.learner_status(viewer, learner, course_key)
+    except api.NotEnrolled as exc:
+        return {"policy": policy, "not_enrolled": " ".join(exc.messages)}
     return {
         "policy": policy,
         "status": status,
@@ -210,9 +232,9 @@ def record_observation(request, course_key, learner_id):
         result = api.save_observation(request.user, learner, course_key, data,
                                       observation_id=request.POST.get("observation_id") or None,
                                       submit=request.POST.get("action") == "submit")
-    except ValidationError as exc:
+    except ValidationError as exc:  # a conflict (the draft changed since it was opened) is a 409
         return _render_detail(request, course_key, learner, form_errors=exc.message_dict,
-                              form_data=request.POST, status=400)
+                              form_data=request.POST, status=409 if isinstance(exc, Conflict) else 400)
     for kind in result.warnings:
         messages.warning(request, privacy.warning_message(kind))
     if result.observation.status == api.SUBMITTED:

@@ -98,10 +98,12 @@ def test_blind_co_rating_and_agreement(assigned, coach, coach2, lead, indicators
     assert second.pk not in [o.pk for o in api.observations_for(coach, assigned, course_key, include_drafts=True)]
     full = {"practice_date": primary.practice_date.isoformat(), "setting": "home_visit",
             "ratings": ratings_for(indicators, miss=("mi-summaries", "mi-affirmations"))}
-    api.save_observation(coach2, assigned, course_key, full, observation_id=second.pk, submit=True)
+    api.save_observation(coach2, assigned, course_key, {**full, "revision": second.revision}, observation_id=second.pk,
+                         submit=True)
     assert primary.pk not in [o.pk for o in api.observations_for(coach2, assigned, course_key)], \
         "still hidden: the first observer has not submitted"
-    api.save_observation(coach, assigned, course_key, {**full, "ratings": ratings_for(indicators)},
+    api.save_observation(coach, assigned, course_key, {**full, "ratings": ratings_for(indicators),
+                                                       "revision": primary.revision},
                          observation_id=primary.pk, submit=True)
     assert primary.pk in [o.pk for o in api.observations_for(coach2, assigned, course_key)]
     assert second.pk not in [o.pk for o in api.observations_for(assigned, assigned, course_key)], \

@@ -9,15 +9,18 @@ from django.urls import reverse
 
 from conftest import COURSE, OTHER_COURSE, make_user, ratings_for
 from miiwrap_fidelity import api
+from miiwrap_fidelity.models import CoachAssignment, Observation, SignOff
 from sandbox.models import CourseRole
+from xblock_support import SIGNOFF, handler_url
 
 pytestmark = pytest.mark.django_db
 API = f"/api/miiwrap-fidelity/v1/courses/{COURSE}"
-ROLES = ["anonymous", "self", "other_learner", "coach", "other_course_coach", "unassigned_coach", "staff"]
+ROLES = ["anonymous", "self", "other_learner", "coach", "other_course_coach", "unassigned_coach", "staff",
+         "second_coach"]
 
 
 @pytest.fixture
-def people(assigned, coach, lead, course_key, observe):
+def people(assigned, coach, coach2, lead, course_key, observe):
     observe(coach, assigned, days_ago=3)
     other_course_coach = make_user("occ")
     CourseRole.objects.create(course_key=api.parse_course_key(OTHER_COURSE), user=lead, role="staff")
@@ -25,7 +28,8 @@ def people(assigned, coach, lead, course_key, observe):
     unassigned_coach = make_user("uc")
     api.assign_coach(lead, course_key, unassigned_coach, make_user("someone_else"))
     return {"anonymous": None, "self": assigned, "other_learner": make_user("other"), "coach": coach,
-            "other_course_coach": other_course_coach, "unassigned_coach": unassigned_coach, "staff": lead}
+            "other_course_coach": other_course_coach, "unassigned_coach": unassigned_coach, "staff": lead,
+            "second_coach": coach2}  # also assigned to "self"
 
 
 def as_(client, people, role):
@@ -40,11 +44,11 @@ def page(name, *args):
 
 PAGES = {
     # name: expected status per role, in ROLES order (302 = sent to sign in)
-    "workspace": [302, 403, 403, 200, 403, 200, 200],
-    "learner_detail": [302, 403, 403, 200, 403, 403, 200],
-    "assignments": [302, 403, 403, 403, 403, 403, 200],
-    "policy": [302, 403, 403, 403, 403, 403, 200],
-    "my_competency": [302, 200, 200, 200, 200, 200, 200],
+    "workspace": [302, 403, 403, 200, 403, 200, 200, 200],
+    "learner_detail": [302, 403, 403, 200, 403, 403, 200, 200],
+    "assignments": [302, 403, 403, 403, 403, 403, 200, 403],
+    "policy": [302, 403, 403, 403, 403, 403, 200, 403],
+    "my_competency": [302, 200, 200, 200, 200, 200, 200, 200],
 }
 
 
@@ -62,7 +66,7 @@ def test_pages(client, people, name, role):
 @pytest.mark.parametrize("role", ROLES)
 def test_page_actions(client, people, role, indicators):
     learner = people["self"]
-    expected = {"anonymous": 302, "coach": 400, "staff": 400}.get(role, 403)
+    expected = {"anonymous": 302, "coach": 400, "staff": 400, "second_coach": 400}.get(role, 403)
     client = as_(client, people, role)
     # Deliberately incomplete submissions: allowed people get a 400 with messages, others 403.
     assert client.post(page("record_observation", learner.pk), {"action": "submit"}).status_code == expected
@@ -73,15 +77,15 @@ def test_page_actions(client, people, role, indicators):
 READS = {
     # path (learner-specific reads use ?learner=<assigned>): statuses per role in ROLES order;
     # 401 = not signed in (the API offers JWT and session authentication)
-    "learners/": [401, 403, 403, 200, 403, 200, 200],
-    "learners/{id}/": [401, 200, 403, 200, 403, 403, 200],
-    "observations/?learner={id}": [401, 200, 403, 200, 403, 403, 200],
-    "reflections/?learner={id}": [401, 200, 403, 200, 403, 403, 200],
-    "signoffs/?learner={id}": [401, 200, 403, 200, 403, 403, 200],
-    "certifications/?learner={id}": [401, 200, 403, 200, 403, 403, 200],
-    "policy/": [401, 200, 200, 200, 200, 200, 200],
-    "policy/reevaluation/": [401, 403, 403, 403, 403, 403, 200],
-    "coach-assignments/": [401, 200, 200, 200, 200, 200, 200],
+    "learners/": [401, 403, 403, 200, 403, 200, 200, 200],
+    "learners/{id}/": [401, 200, 403, 200, 403, 403, 200, 200],
+    "observations/?learner={id}": [401, 200, 403, 200, 403, 403, 200, 200],
+    "reflections/?learner={id}": [401, 200, 403, 200, 403, 403, 200, 200],
+    "signoffs/?learner={id}": [401, 200, 403, 200, 403, 403, 200, 200],
+    "certifications/?learner={id}": [401, 200, 403, 200, 403, 403, 200, 200],
+    "policy/": [401, 200, 200, 200, 200, 200, 200, 200],
+    "policy/reevaluation/": [401, 403, 403, 403, 403, 403, 200, 403],
+    "coach-assignments/": [401, 200, 200, 200, 200, 200, 200, 200],
 }
 
 
@@ -100,7 +104,7 @@ def test_api_reads(client, people, path, role):
 @pytest.mark.parametrize("role", ROLES)
 def test_api_writes(client, people, role, indicators, version):
     learner, client = people["self"], as_(client, people, role)
-    allowed_coach = role in ("coach", "staff")
+    allowed_coach = role in ("coach", "staff", "second_coach")
     refused = 401 if role == "anonymous" else 403
 
     def post(path, data, method="post"):
@@ -115,3 +119,67 @@ def test_api_writes(client, people, role, indicators, version):
     assert policy.status_code == (200 if role == "staff" else refused)
     assignment = post("coach-assignments/", {"coach": people["coach"].username, "learner": "other"})
     assert assignment.status_code == (201 if role == "staff" else refused)
+
+
+DRAFT_ACTIONS = {
+    # the first coach's draft: only its observer reads, edits or submits it (pages, block, REST);
+    # statuses per role in ROLES order. To everyone else REST says it does not exist.
+    "rest_read": [401, 404, 404, 200, 404, 404, 404, 404],
+    "rest_patch": [401, 404, 404, 200, 404, 404, 404, 404],
+    "page_edit": [302, 403, 403, 302, 403, 403, 403, 403],
+    "block_edit": [403, 403, 403, 200, 403, 403, 403, 403],
+}
+
+
+@pytest.mark.parametrize("action", DRAFT_ACTIONS)
+@pytest.mark.parametrize("role", ROLES)
+def test_a_draft_is_its_observers_alone(client, workbench, people, role, action, course_key, indicators):
+    learner = people["self"]
+    draft = api.save_observation(people["coach"], learner, course_key, {
+        "practice_date": "2026-01-10", "setting": "supervision", "ratings": ratings_for(indicators)}).observation
+    client = as_(client, people, role)
+    edit = {"practice_date": "2026-01-10", "setting": "home_visit", "revision": draft.revision,
+            "overall_note": f"by {role}"}
+    if action == "rest_read":
+        response = client.get(f"{API}/observations/{draft.pk}/")
+    elif action == "rest_patch":
+        response = client.patch(f"{API}/observations/{draft.pk}/", json.dumps(edit), content_type="application/json")
+    elif action == "page_edit":
+        response = client.post(page("record_observation", learner.pk), {**edit, "observation_id": draft.pk})
+    else:
+        response = client.post(handler_url(SIGNOFF, "record_observation"), json.dumps(
+            {**edit, "learner_id": learner.pk, "observation_id": draft.pk}), content_type="application/json")
+    assert response.status_code == DRAFT_ACTIONS[action][ROLES.index(role)]
+    saved = Observation.objects.get(pk=draft.pk)
+    assert saved.observer == people["coach"]
+    assert (saved.overall_note == "by coach") == (role == "coach" and action != "rest_read")
+
+
+def restricted(user):
+    from edx_rest_framework_extensions.auth.jwt.tests.utils import generate_jwt  # pylint: disable=all
+
+    return {"HTTP_AUTHORIZATION": f"JWT {generate_jwt(user, scopes=['email'], is_restricted=True)}"}
+
+
+@pytest.mark.parametrize("path", READS)
+@pytest.mark.parametrize("role", ["self", "coach", "staff"])
+def test_api_reads_refuse_a_restricted_token(client, people, path, role):
+    """A restricted application's token (client credentials, scopes ["email"]) reads nothing, whoever it names."""
+    response = client.get(f"{API}/{path.format(id=people['self'].pk)}", **restricted(people[role]))
+    assert response.status_code == 403, response.content
+
+
+@pytest.mark.parametrize("role", ["coach", "staff"])
+def test_api_writes_refuse_a_restricted_token(client, people, role, indicators):
+    auth, learner = restricted(people[role]), people["self"]
+    before = (Observation.objects.count(), SignOff.objects.count(), CoachAssignment.objects.count())
+
+    def send(path, data, method="post"):
+        return getattr(client, method)(f"{API}/{path}", json.dumps(data), content_type="application/json", **auth)
+
+    assert send("observations/", {"learner": learner.pk, "practice_date": "2026-01-10", "setting": "supervision",
+                                  "ratings": ratings_for(indicators)}).status_code == 403
+    assert send("signoffs/", {"learner": learner.pk, "action": "revoke", "reason": "x"}).status_code == 403
+    assert send("policy/", {"min_observations": 4}, method="patch").status_code == 403
+    assert send("coach-assignments/", {"coach": people["coach"].username, "learner": "other"}).status_code == 403
+    assert (Observation.objects.count(), SignOff.objects.count(), CoachAssignment.objects.count()) == before

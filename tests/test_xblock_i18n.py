@@ -12,6 +12,7 @@ from xblock.fields import ScopeIds
 from xblock.reference.user_service import UserService, XBlockUser
 from xblock.test.tools import TestRuntime
 
+from miiwrap_fidelity import api
 from miiwrap_xblocks.coach_signoff import CoachSignOffXBlock
 from miiwrap_xblocks.reflection import ReflectionXBlock
 from xblock_support import REFLECTION, SIGNOFF, view
@@ -49,6 +50,7 @@ def test_text_catalog_ships_inside_the_installed_package():
     (CoachSignOffXBlock, ["Observaciones válidas: 0 de 3.", "Lo que falta", "Retroalimentación de sus observaciones"]),
 ])
 def test_blocks_render_in_spanish_from_the_text_domain(policy, learner, block_class, expected):
+    api.note_enrollment(learner.pk, policy.course_key)  # status rows are for enrolled learners
     runtime = TestRuntime(services={"i18n": text_catalog(), "user": OneUser(learner),
                                     "field-data": DictFieldData({})})
     block = runtime.construct_xblock_from_class(block_class, ScopeIds("user", "block", "def", "usage"))

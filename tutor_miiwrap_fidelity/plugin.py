@@ -31,6 +31,8 @@ hooks.Filters.ENV_PATCHES.add_items([
      "    'task': 'miiwrap_fidelity.tasks.request_pending_certificates', 'schedule': 900.0}\n"
      "CELERYBEAT_SCHEDULE['miiwrap-resume-stopped-reevaluations'] = {\n"
      "    'task': 'miiwrap_fidelity.tasks.resume_stopped_reevaluations', 'schedule': 600.0}"),
+     "CELERYBEAT_SCHEDULE['miiwrap-refresh-stale-statuses'] = {\n"
+     "    'task': 'miiwrap_fidelity.tasks.refresh_stale_statuses', 'schedule': 3600.0}"),
 ])
 
 hooks.Filters.CLI_DO_INIT_TASKS.add_item((

@@ -65,10 +65,12 @@ from .roles import can_coach, can_view_learner, is_coach_of, is_course_staff, re
 from .signoffs import revoke, sign_off, signoffs_for
 from .status import (
     GateResult,
+    NotEnrolled,
     certification_status,
     coachable_rows,
     expire_certifications,
     expiring_counts,
+    refresh_stale_statuses,
     gate_decision,
     learner_rows,
     learner_status,
@@ -147,8 +149,10 @@ __all__ = [
     "coachable_rows",
     "expire_certifications",
     "expiring_counts",
+    "refresh_stale_statuses",
     "gate_decision",
     "GateResult",
+    "NotEnrolled",
     "learner_rows",
     "learner_status",
     "learner_statuses",

@@ -20,6 +20,7 @@ from ..models import (
     SignOff,
 )
 from ..signals import course_reevaluation_requested
+from ..validation import as_id
 from .inputs import get_user, parse_course_key
 from . import values
 from .values import POLICY_FIELDS
@@ -157,7 +158,7 @@ def note_unenrollment(learner_id, course_key):
 
 def unassign_coach(actor, assignment_id):
     """Remove a coach assignment (course staff only)."""
-    assignment = CoachAssignment.objects.filter(pk=assignment_id).first() if str(assignment_id).isdigit() else None
+    assignment = CoachAssignment.objects.filter(pk=assignment_id).first() if as_id(assignment_id) else None
     if assignment is None:
         raise ValidationError({"assignment": [_("No such coach assignment.")]})
     require_course_staff(actor, assignment.course_key, _("Only course staff can assign coaches."))

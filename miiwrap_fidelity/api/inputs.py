@@ -8,6 +8,8 @@ from django.utils.translation import gettext as _
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 
+from ..validation import as_id
+
 
 def parse_course_key(value):
     """A ``CourseKey`` from a key or its string; ``ValidationError`` when it is not one."""
@@ -24,9 +26,15 @@ def get_user(user_or_id, field="user"):
     model = get_user_model()
     if isinstance(user_or_id, model):
         return user_or_id
-    lookup = {"pk": user_or_id} if isinstance(user_or_id, int) or str(user_or_id).isdigit() else {
-        "username": str(user_or_id)
-    }
+    if isinstance(user_or_id, (int, bool)) or (isinstance(user_or_id, str) and user_or_id.strip().isdigit()):
+        user_id = as_id(user_or_id)
+        if user_id is None:
+            raise ValidationError({field: [_("No such user.")]})
+        lookup = {"pk": user_id}
+    elif isinstance(user_or_id, str) and "\x00" not in user_or_id and len(user_or_id) <= 150:
+        lookup = {"username": user_or_id}
+    else:
+        raise ValidationError({field: [_("No such user.")]})
     try:
         return model.objects.get(**lookup)
     except (model.DoesNotExist, ValueError) as exc:

@@ -9,8 +9,8 @@ from django.utils.translation import gettext as _
 
 from .. import audit, data, evaluation, events, privacy, rubric
 from ..models import Indicator, IndicatorRating, Observation
-from ..validation import clean_text, collect
 from ..signals import course_reevaluation_requested
+from ..validation import MAX_OPEN_DRAFTS, Conflict, as_id, clean_id, clean_text, collect
 from .courses import require_policy
 from .inputs import MAX_NOTE_CHARS, clean_date, get_user, parse_course_key
 from . import values
@@ -20,6 +20,11 @@ from .status import announce_change
 
 OBSERVATION_SETTINGS = Observation.SETTING_CHOICES
 DRAFT, SUBMITTED = Observation.DRAFT, Observation.SUBMITTED
+
+
+#: What learners see of their own observations, in lists and by id alike: submitted ones, without
+#: co-ratings (those serve rater agreement).
+LEARNER_VISIBLE = Q(status=Observation.SUBMITTED, co_observation_of__isnull=True)
 
 
 @dataclass(frozen=True)
@@ -51,17 +56,22 @@ def save_observation(actor, learner, course_key, data, observation_id=None, subm
     errors = {}
     practice_date = collect(errors, clean_date, data.get("practice_date"), "practice_date")
     setting = data.get("setting")
-    if setting not in dict(Observation.SETTING_CHOICES):
+    if not isinstance(setting, str) or setting not in dict(Observation.SETTING_CHOICES):
         errors["setting"] = [_("Choose the setting of the observed practice.")]
     note = collect(errors, clean_text, data.get("overall_note"), "overall_note", MAX_NOTE_CHARS)
     with transaction.atomic():
         # Lock order (ADR 0006): the learner's status row first, the audit head last.
         evaluation.lock_status(learner.pk, course_key)
-        observation = collect(errors, _editable_observation, observation_id, learner, course_key,
-                              data.get("revision"), errors)
+        observation = collect(errors, _editable_observation, actor, observation_id, learner, course_key,
+                              data.get("revision"))
         if observation is None:
             raise ValidationError(errors)
         if not observation.pk:
+            if Observation.objects.filter(observer=actor, learner=learner, course_key=course_key,
+                                          status=Observation.DRAFT).count() >= MAX_OPEN_DRAFTS:
+                raise ValidationError({"observation": [_(
+                    "You have %(max)s draft observations of this learner; submit or continue one of them.")
+                    % {"max": MAX_OPEN_DRAFTS}]})
             primary = collect(errors, _co_rating_target, actor, learner, course_key, data)
             if primary is not None:
                 # A co-rating rates the same practice session: its date and setting are the session's.
@@ -127,7 +137,7 @@ def _co_rating_target(actor, learner, course_key, data):
             raise ValidationError({"is_reference": [_("A reference rating rates an observed session.")]})
         return None
     primary = Observation.objects.filter(pk=target, learner=learner, course_key=course_key,
-                                         co_observation_of__isnull=True).first() if str(target).isdigit() else None
+                                         co_observation_of__isnull=True).first() if as_id(target) else None
     if primary is None:
         raise ValidationError({"co_observation_of": [_("No such observed session of this learner.")]})
     if primary.observer_id == actor.pk:
@@ -143,20 +153,29 @@ def _co_rating_target(actor, learner, course_key, data):
     return primary
 
 
-def _editable_observation(observation_id, learner, course_key, revision, errors):
+def _editable_observation(actor, observation_id, learner, course_key, revision):
+    """
+    A new observation, or the draft ``actor`` continues: one owner rule on every path (page, block,
+    REST). Only the draft's observer edits or submits it, from the revision they read.
+    """
     if observation_id in (None, ""):
         return Observation(learner=learner, course_key=course_key)
-    if isinstance(observation_id, bool) or not str(observation_id).isdigit():
-        raise ValidationError({"observation": [_("No such observation for this learner.")]})
+    observation_id = clean_id(observation_id, "observation", _("No such observation for this learner."))
     observation = Observation.objects.select_for_update().filter(
         pk=observation_id, learner=learner, course_key=course_key
     ).first()
     if observation is None:
         raise ValidationError({"observation": [_("No such observation for this learner.")]})
+    if observation.observer_id != actor.pk:
+        # Who observed what, distinct observers and blind co-rating all rest on this.
+        raise PermissionDenied(_("Only the observer who started this draft can change or submit it."))
     if observation.status == Observation.SUBMITTED:
         raise ValidationError({"observation": [_("This observation was submitted and can no longer change.")]})
-    if revision is not None and str(revision) != str(observation.revision):
-        errors["revision"] = [_("Someone else changed this draft since you opened it; reload it first.")]
+    if revision in (None, ""):
+        raise ValidationError({"revision": [_("Give the revision of the draft you are editing.")]})
+    if as_id(revision) != observation.revision:
+        raise Conflict(_("Someone else changed this draft since you opened it; reload it first."),
+                       observation.revision)
     return observation
 
 
@@ -167,14 +186,13 @@ def get_observation(viewer, course_key, observation_id):
     """
     course_key = parse_course_key(course_key)
     observation = Observation.objects.filter(pk=observation_id, course_key=course_key).exclude(
-        Q(status=Observation.DRAFT) & ~Q(observer_id=viewer.pk)).select_related(
+        Q(status=Observation.DRAFT) & ~Q(observer_id=viewer.pk)).exclude(
+        Q(learner_id=viewer.pk) & ~LEARNER_VISIBLE).select_related(
         "observer", "co_observation_of").prefetch_related("ratings__indicator", "co_ratings").first() \
-        if str(observation_id).isdigit() else None
+        if as_id(observation_id) else None
     if observation is None:
         raise NotFound(_("No such observation."))
     require(can_view_learner(viewer, observation.learner_id, course_key), _("You cannot see this learner's records."))
-    if observation.status == Observation.DRAFT and viewer.pk == observation.learner_id:
-        raise NotFound(_("No such observation."))
     if _hidden_from(viewer, observation):
         raise PermissionDenied(_("Co-ratings stay hidden until both observers have submitted."))
     return values.observation_data(observation)
@@ -186,12 +204,12 @@ def observations_for(viewer, learner, course_key, include_drafts=False):
     learner = get_user(learner, "learner")
     require(can_view_learner(viewer, learner, course_key), _("You cannot see this learner's records."))
     queryset = Observation.objects.filter(learner=learner, course_key=course_key)
-    if not include_drafts or viewer.pk == learner.pk:
+    if viewer.pk == learner.pk:
+        queryset = queryset.filter(LEARNER_VISIBLE)
+    elif not include_drafts:
         queryset = queryset.filter(status=Observation.SUBMITTED)
     else:  # a draft is its observer's work in progress
         queryset = queryset.filter(Q(status=Observation.SUBMITTED) | Q(observer_id=viewer.pk))
-    if viewer.pk == learner.pk:
-        queryset = queryset.filter(co_observation_of__isnull=True)  # co-ratings serve rater agreement
     observations = list(queryset.select_related("observer", "co_observation_of").prefetch_related(
         "ratings__indicator", "co_ratings"))
     return [values.observation_data(o) for o in observations if not _hidden_from(viewer, o)]

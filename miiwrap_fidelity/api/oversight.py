@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 
 from .. import aggregates, audit, drift, exports, monitoring
 from ..models import CoachAssignment, DriftAlert, Indicator
-from ..validation import clean_text
+from ..validation import as_id, clean_text
 from .courses import policy_row, require_policy
 from .inputs import MAX_REASON_CHARS, get_user, parse_course_key
 from . import values
@@ -51,7 +51,7 @@ def drift_alert_rows(viewer, course_key, learner=None, limit=500):
 
 def acknowledge_alert(actor, alert_id, plan_note):
     """A coach (or staff) acknowledges an alert with a coaching plan note."""
-    alert = DriftAlert.objects.select_related("learner").filter(pk=alert_id).first() if str(alert_id).isdigit() else None
+    alert = DriftAlert.objects.select_related("learner").filter(pk=alert_id).first() if as_id(alert_id) else None
     if alert is None:
         raise ValidationError({"alert": [_("No such alert.")]})
     require_coach(actor, alert.learner_id, alert.course_key)

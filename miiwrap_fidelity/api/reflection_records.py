@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 
 from .. import audit, data, reflections
 from ..models import Reflection, ReflectionComment
-from ..validation import clean_text, collect
+from ..validation import MAX_COMMENTS_PER_REFLECTION, as_id, clean_text, collect
 from .courses import policy_row
 from .inputs import MAX_REASON_CHARS, get_user, parse_course_key
 from .observations import version_indicators
@@ -88,7 +88,7 @@ def reflections_for(viewer, learner, course_key):
 def get_reflection_by_id(viewer, course_key, reflection_id):
     course_key = parse_course_key(course_key)
     reflection = Reflection.objects.filter(pk=reflection_id, course_key=course_key).prefetch_related(
-        "comments__author").first() if str(reflection_id).isdigit() else None
+        "comments__author").first() if as_id(reflection_id) else None
     if reflection is None or (reflection.status != Reflection.SUBMITTED and viewer.pk != reflection.learner_id):
         raise NotFound(_("No such reflection."))
     require(can_view_learner(viewer, reflection.learner_id, course_key), _("You cannot see this learner's records."))
@@ -97,13 +97,16 @@ def get_reflection_by_id(viewer, course_key, reflection_id):
 
 def comment_on_reflection(actor, reflection_id, text):
     """A coach (or staff) comments on a submitted reflection of a learner they coach."""
-    reflection = Reflection.objects.filter(pk=reflection_id).first() if str(reflection_id).isdigit() else None
+    reflection = Reflection.objects.filter(pk=reflection_id).first() if as_id(reflection_id) else None
     if reflection is None:
         raise ValidationError({"reflection": [_("No such reflection.")]})
     require_coach(actor, reflection.learner_id, reflection.course_key)
     if reflection.status != Reflection.SUBMITTED:
         raise ValidationError({"reflection": [_("Comments are for submitted reflections.")]})
     text = clean_text(text, "text", MAX_REASON_CHARS, required=True)
+    if reflection.comments.count() >= MAX_COMMENTS_PER_REFLECTION:
+        raise ValidationError({"text": [_("This reflection has the most comments it can take (%(max)s).")
+                                        % {"max": MAX_COMMENTS_PER_REFLECTION}]})
     with transaction.atomic():
         comment = ReflectionComment.objects.create(reflection=reflection, author=actor, text=text)
         audit.record("reflection.commented", comment, actor=actor, subject_user_id=reflection.learner_id,

@@ -4,12 +4,12 @@ learner list, and their re-evaluation.
 """
 from dataclasses import dataclass
 
-from ..errors import PermissionDenied
+from ..errors import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import competency, data, evaluation, events, gate_query, reason_sentences, reevaluation, roster
+from .. import competency, evaluation, events, gate_query, reason_sentences, reevaluation, roster
 from ..models import LearnerStatus
 from ..roster import STATE_FILTERS  # noqa: F401  (the learner list's filters and their labels, for pages)
 from ..signals import competency_changed
@@ -60,10 +60,15 @@ def certification_status(user, course_key, now=None):
     return values.certification_data(certification, now or timezone.now())
 
 
+class NotEnrolled(ValidationError):
+    """The learner has no status row in the course: rows exist only for enrolled learners."""
+
+
 def learner_status(viewer, learner, course_key):
     """
-    The learner's status (``data.LearnerStatusData``) as the records stand now. Refreshed (a write)
-    only when time may have changed it since it was stored.
+    The learner's status (``data.LearnerStatusData``), decided again in memory when time alone may
+    have changed it. Reads never write: ``NotEnrolled`` when the learner has no row (enrollment and
+    re-evaluation create rows; ``tasks.refresh_stale_statuses`` stores what time changed).
     """
     course_key = parse_course_key(course_key)
     learner = get_user(learner, "learner")
@@ -72,11 +77,12 @@ def learner_status(viewer, learner, course_key):
     status = LearnerStatus.objects.select_related("certification").filter(
         learner=learner, course_key=course_key
     ).first()
+    if status is None:
+        raise NotEnrolled({"learner": [_("Not enrolled in this course.") if viewer.pk == learner.pk
+                                       else _("This learner is not enrolled in this course.")]})
     now = timezone.now()
-    if status is None or (status.stale_after is not None and status.stale_after <= now):
-        with transaction.atomic():
-            evaluation.refresh(policy, learner.pk, course_key, now)
-        status = LearnerStatus.objects.select_related("certification").get(learner=learner, course_key=course_key)
+    if status.stale_after is not None and status.stale_after <= now:
+        evaluation.decide_again(policy, status, now)  # in memory only
     return values.status_data(status, learner, now)
 
 
@@ -121,6 +127,26 @@ def coachable_rows(user, course_key, limit=1000):
     except PermissionDenied:
         return [], 0
     return learner_rows(listing[:limit]), listing.count()
+
+
+def refresh_stale_statuses(limit=5000, now=None):
+    """
+    Store the status of learners whose decision time alone has changed (an observation left the
+    window, a certification expired): reads decide such rows again in memory but never write.
+    Returns how many were stored.
+    """
+    now = now or timezone.now()
+    stale = LearnerStatus.objects.filter(stale_after__lte=now).values_list("learner_id", "course_key")[:limit]
+    policies, count = {}, 0
+    for learner_id, course_key in stale:
+        if course_key not in policies:
+            policies[course_key] = policy_row(course_key)
+        if policies[course_key] is None:
+            continue
+        with transaction.atomic():
+            evaluation.refresh(policies[course_key], learner_id, course_key, now)
+        count += 1
+    return count
 
 
 def expiring_counts(viewer, course_key):

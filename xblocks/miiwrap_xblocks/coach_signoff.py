@@ -46,7 +46,7 @@ def _status_summary(status, certification, reviewer=False):
 
 @XBlock.needs("user")
 @XBlock.needs("i18n")
-class CoachSignOffXBlock(XBlock):
+class CoachSignOffXBlock(context.UnknownHandlers, XBlock):
     """Status for learners; rubric, feedback and sign-off for their coaches."""
 
     completion_mode = XBlockCompletionMode.EXCLUDED
@@ -87,7 +87,10 @@ class CoachSignOffXBlock(XBlock):
         return context.fragment(context.render(self, template, values), script, "MiiwrapCoachSignOff")
 
     def _learner_values(self, user, course):
-        status = api.learner_status(user, user, course)
+        try:
+            status = api.learner_status(user, user, course)
+        except api.NotEnrolled as exc:
+            return {"not_enrolled": " ".join(exc.messages)}
         certification = api.certification_status(user, course)
         self._publish_score(certification is not None and certification.active)
         try:

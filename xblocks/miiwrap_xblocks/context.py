@@ -8,14 +8,13 @@ from functools import wraps
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_noop
 from webob import Response
+from xblock.core import XBlock
 from xblock.utils.resources import ResourceLoader
 
-from miiwrap_fidelity import api, write_retry
+from miiwrap_fidelity import api, validation, write_retry
 from miiwrap_fidelity.api import NotFound, PermissionDenied, ValidationError
 
 loader = ResourceLoader(__name__)
-#: Largest JSON body a handler accepts.
-MAX_BODY_BYTES = 256 * 1024
 #: The answer to a write that kept losing lock conflicts (``write_retry.WriteConflict``).
 CONFLICT_MESSAGE = gettext_noop("Many people are saving records for this learner right now, so nothing was saved. "
                                 "Please try again in a few seconds.")
@@ -77,21 +76,18 @@ def fragment(html, script=None, initializer=None):
 
 
 def json_body(request):
-    """The request's JSON object; ``ValidationError`` for anything else."""
-    if len(request.body or b"") > MAX_BODY_BYTES:
-        raise ValidationError({"body": [gettext_noop("The request is too large.")]})
-    try:
-        data = json.loads(request.body.decode("utf-8") or "{}")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValidationError({"body": [gettext_noop("The request is not valid JSON.")]}) from exc
+    """The request's JSON object (the shared size and nesting caps); ``ValidationError`` otherwise."""
+    data = validation.parse_json(request.body or b"{}")
     if not isinstance(data, dict):
         raise ValidationError({"body": [gettext_noop("The request must be a JSON object.")]})
     return data
 
 
 def _json(status, payload):
-    return Response(body=json.dumps(payload, default=str).encode("utf-8"), status=status,
-                    content_type="application/json", charset="utf-8")
+    response = Response(body=json.dumps(payload, default=str).encode("utf-8"), status=status,
+                        content_type="application/json", charset="utf-8")
+    response.headers["Cache-Control"] = "no-store, private"  # answers carry personal records
+    return response
 
 
 def json_handler(method):
@@ -115,11 +111,24 @@ def json_handler(method):
             return _json(503, {"error": gettext(block, CONFLICT_MESSAGE)})
         except NotFound as exc:
             return _json(404, {"error": exc.message})
+        except validation.Conflict as exc:
+            return _json(409, {"errors": _translated(block, exc), "current_revision": exc.current_revision})
         except PermissionDenied as exc:
             return _json(403, {"error": str(exc) or gettext(block, gettext_noop("You are not allowed to do this."))})
         except ValidationError as exc:
-            errors = exc.message_dict if hasattr(exc, "error_dict") else {"error": exc.messages}
-            translated = {field: [gettext(block, m) for m in messages] for field, messages in errors.items()}
-            return _json(400, {"errors": translated})
+            return _json(400, {"errors": _translated(block, exc)})
 
     return wrapper
+
+
+def _translated(block, exc):
+    errors = exc.message_dict if hasattr(exc, "error_dict") else {"error": exc.messages}
+    return {field: [gettext(block, m) for m in messages] for field, messages in errors.items()}
+
+
+class UnknownHandlers:
+    """Mixed into our blocks: a handler name that does not exist answers 404, not a runtime error."""
+
+    @XBlock.handler
+    def fallback_handler(self, handler_name, request, suffix=""):  # pylint: disable=unused-argument
+        return _json(404, {"error": gettext(self, gettext_noop("No such action."))})

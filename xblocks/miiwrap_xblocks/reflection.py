@@ -23,7 +23,7 @@ DEFAULT_PROMPTS = [
 
 @XBlock.needs("user")
 @XBlock.needs("i18n")
-class ReflectionXBlock(XBlock):
+class ReflectionXBlock(context.UnknownHandlers, XBlock):
     """Prompts tied to fidelity indicators; drafts, one submission, coach comments."""
 
     completion_mode = XBlockCompletionMode.COMPLETABLE

@@ -1,5 +1,4 @@
 """Import a fidelity instrument from a JSON or YAML file, reporting errors by line and field."""
-import os
 
 from django.core.management.base import BaseCommand, CommandError
 

@@ -1,11 +1,13 @@
 """Errors as JSON: 400 with field messages, 403, 404, 503 after lost lock conflicts — never a 500."""
 from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import status
 from rest_framework.exceptions import NotFound as RestNotFound
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from miiwrap_fidelity.api import NotFound
+from miiwrap_fidelity.validation import Conflict
 from miiwrap_fidelity.write_retry import WriteConflict
 
 
@@ -13,10 +15,14 @@ def exception_handler(exc, context):
     """
     DRF's handler, which also maps the api's errors, once for every view: ``NotFound`` → 404,
     ``ValidationError`` → 400 with field messages (``PermissionDenied`` is Django's: DRF answers 403),
-    and a write that kept losing lock conflicts (``WriteConflict``) → 503 or 409 with Retry-After.
+    an edit conflict → 409 with the current revision, and a write that kept losing lock conflicts
+    (``WriteConflict``) → 503 or 409 with Retry-After.
     """
     if isinstance(exc, WriteConflict):
         return Response({"detail": str(exc)}, status=exc.status_code, headers={"Retry-After": "5"})
+    if isinstance(exc, Conflict):
+        return Response({**exc.message_dict, "current_revision": exc.current_revision},
+                        status=status.HTTP_409_CONFLICT)
     if isinstance(exc, NotFound):
         exc = RestNotFound(exc.message)
     if isinstance(exc, DjangoValidationError):

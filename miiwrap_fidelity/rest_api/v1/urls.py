@@ -1,5 +1,5 @@
 """Routes of REST API v1 (mounted at /api/miiwrap-fidelity/v1/)."""
-from django.urls import path
+from django.urls import path, re_path
 from rest_framework.renderers import JSONOpenAPIRenderer
 from rest_framework.schemas import get_schema_view
 
@@ -31,4 +31,6 @@ urlpatterns = [
                                     description="Fidelity records, competency sign-off and certification.",
                                     renderer_classes=[JSONOpenAPIRenderer], public=True),
          name="api-schema"),
+    # Anything else under the API (a negative id, a course id with a slash...) is a JSON 404 too.
+    re_path(r"^.*$", views.not_found, name="api-not-found"),
 ]

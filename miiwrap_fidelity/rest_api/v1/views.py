@@ -6,19 +6,28 @@ whole course. Every list is paginated; errors are 400 (field messages), 403 or 4
 write kept losing lock conflicts (``write_retry``).
 """
 from django.db import transaction
+from django.http import JsonResponse
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from edx_rest_framework_extensions.permissions import NotJwtRestrictedApplication
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from miiwrap_fidelity import api, write_retry
+from miiwrap_fidelity.validation import clean_id
 
 from . import serializers as s
 from .errors import exception_handler
 from .pagination import Pagination
+from .parsers import CappedJSONParser
+from .schema import ApiSchema
+
+LEARNER_QUERY = {"learner": "integer"}  # whose records; the requester's own when absent
 
 
 def authentication_classes():
@@ -37,8 +46,10 @@ def authentication_classes():
 
 class BaseView(APIView):
     authentication_classes = authentication_classes()
-    permission_classes = [IsAuthenticated]
-    parser_classes = [JSONParser]
+    # Tokens of restricted OAuth applications (client credentials of third parties) are refused, as
+    # Open edX REST APIs do without a scope of their own: fidelity records are personal (ADR 0007).
+    permission_classes = [IsAuthenticated, NotJwtRestrictedApplication]
+    parser_classes = [CappedJSONParser]
 
     @classmethod
     def as_view(cls, **initkwargs):
@@ -54,6 +65,12 @@ class BaseView(APIView):
 
     def get_exception_handler(self):
         return exception_handler
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        """Every answer here is personal or permission-dependent: no cache keeps it."""
+        response = super().finalize_response(request, response, *args, **kwargs)
+        add_never_cache_headers(response)
+        return response
 
     def valid(self, serializer_class, partial=False):
         serializer = serializer_class(data=self.request.data, partial=partial)
@@ -78,9 +95,7 @@ class CourseView(BaseView):
         value = self.request.query_params.get("learner")
         if value in (None, ""):
             return self.request.user
-        if not value.isdigit():
-            raise ValidationError({"learner": [_("Give the learner's numeric id.")]})
-        return api.get_user(int(value), "learner")
+        return api.get_user(clean_id(value, "learner", _("Give the learner's numeric id.")), "learner")
 
 
 class LearnersView(CourseView):
@@ -89,6 +104,8 @@ class LearnersView(CourseView):
     Query: ``coach`` (a coach's id, or ``none``: learners nobody coaches yet), ``state``, ``search``,
     ``ordering``, ``page``, ``page_size``.
     """
+    schema = ApiSchema(query={"coach": "string", "state": "string", "search": "string", "ordering": "string"},
+                       paginated=True)
 
     def get(self, request, course_id):
         params = request.query_params
@@ -101,9 +118,14 @@ class LearnersView(CourseView):
 
 
 class LearnerDetailView(CourseView):
+    schema = ApiSchema()
+
     def get(self, request, course_id, user_id):
         learner = api.get_user(user_id, "learner")
-        status_row = api.learner_status(request.user, learner, self.course_key)
+        try:
+            status_row = api.learner_status(request.user, learner, self.course_key)
+        except api.NotEnrolled as exc:
+            raise NotFound(" ".join(exc.messages)) from exc
         reviewer = request.user.pk != learner.pk
         row = api.learner_rows([status_row], reviewer=reviewer)[0]
         messages = api.reason_sentences(status_row.reasons, reviewer=reviewer)
@@ -115,6 +137,8 @@ class LearnerDetailView(CourseView):
 
 
 class ObservationsView(CourseView):
+    schema = ApiSchema(requests={"POST": s.ObservationInput}, query=LEARNER_QUERY, paginated=True, conflicts=True)
+
     def get(self, request, course_id):
         learner = self.learner_param()
         observations = api.observations_for(request.user, learner, self.course_key, include_drafts=True)
@@ -136,6 +160,8 @@ def _observation_data(data):
 
 
 class ObservationDetailView(CourseView):
+    schema = ApiSchema(requests={"PATCH": s.ObservationUpdate}, conflicts=True)
+
     def get(self, request, course_id, observation_id):
         return Response(s.observation_out(api.get_observation(request.user, self.course_key, observation_id)))
 
@@ -149,12 +175,16 @@ class ObservationDetailView(CourseView):
 
 
 class ReflectionsView(CourseView):
+    schema = ApiSchema(query=LEARNER_QUERY, paginated=True)
+
     def get(self, request, course_id):
         learner = self.learner_param()
         return self.paginated(api.reflections_for(request.user, learner, self.course_key), s.reflection_out)
 
 
 class ReflectionCommentsView(CourseView):
+    schema = ApiSchema(requests={"POST": s.CommentInput})
+
     def post(self, request, course_id, reflection_id):
         reflection = api.get_reflection_by_id(request.user, self.course_key, reflection_id)
         data = self.valid(s.CommentInput)
@@ -164,6 +194,8 @@ class ReflectionCommentsView(CourseView):
 
 
 class SignOffsView(CourseView):
+    schema = ApiSchema(requests={"POST": s.SignOffInput}, query=LEARNER_QUERY, paginated=True)
+
     def get(self, request, course_id):
         learner = self.learner_param()
         return self.paginated(api.signoffs_for(request.user, learner, self.course_key), s.signoff_out)
@@ -179,15 +211,19 @@ class SignOffsView(CourseView):
 
 
 class CertificationsView(CourseView):
+    schema = ApiSchema(query=LEARNER_QUERY, paginated=True)
+
     def get(self, request, course_id):
         learner = self.learner_param()
-        api.learner_status(request.user, learner, self.course_key)  # permission check and fresh status
-        certification = api.certification_status(learner, self.course_key)
+        if not api.can_view_learner(request.user, learner, self.course_key):
+            raise PermissionDenied(_("You cannot see this learner's records."))
+        certification = api.certification_status(learner, self.course_key)  # a read: writes nothing
         return self.paginated([certification] if certification else [], lambda item: item.as_dict())
 
 
 class ReevaluationView(CourseView):
     """GET (course staff): how far the re-evaluation after the latest policy change has come."""
+    schema = ApiSchema()
 
     def get(self, request, course_id):
         progress = api.reevaluation_progress(request.user, self.course_key)
@@ -197,6 +233,8 @@ class ReevaluationView(CourseView):
 
 
 class PolicyView(CourseView):
+    schema = ApiSchema(requests={"PUT": s.PolicyInput, "PATCH": s.PolicyInput})
+
     def get(self, request, course_id):
         policy = api.get_policy(self.course_key)
         if policy is None:
@@ -222,6 +260,8 @@ class PolicyView(CourseView):
 
 
 class CoachAssignmentsView(CourseView):
+    schema = ApiSchema(requests={"POST": s.AssignmentInput}, paginated=True)
+
     def get(self, request, course_id):
         return self.paginated(api.coach_assignments(request.user, self.course_key), s.assignment_out)
 
@@ -232,6 +272,8 @@ class CoachAssignmentsView(CourseView):
 
 
 class CoachAssignmentDetailView(CourseView):
+    schema = ApiSchema()
+
     def delete(self, request, course_id, assignment_id):
         api.unassign_coach(request.user, assignment_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -239,6 +281,7 @@ class CoachAssignmentDetailView(CourseView):
 
 class CoachAssignmentUploadView(CourseView):
     """POST a CSV file (``file``, header ``coach,learner``): all rows assigned, or none and a report."""
+    schema = ApiSchema(created="200")
 
     parser_classes = [MultiPartParser, FormParser]
 
@@ -251,11 +294,23 @@ class CoachAssignmentUploadView(CourseView):
 
 
 class InstrumentVersionsView(BaseView):
+    schema = ApiSchema(paginated=True)
+
     def get(self, request):
         return self.paginated(api.instrument_versions(), s.version_out)
 
 
 class InstrumentVersionDetailView(BaseView):
+    schema = ApiSchema()
+
     def get(self, request, version_id):
         version = api.instrument_version(version_id)
         return Response({**s.version_out(version), "indicators": [s.indicator_out(i) for i in version.indicators]})
+
+
+@csrf_exempt  # it changes nothing; CSRF's own 403 page would answer HTML
+def not_found(request, *args, **kwargs):  # pylint: disable=unused-argument
+    """A path under the API that names no operation: 404 as JSON, like every other answer here."""
+    response = JsonResponse({"detail": _("Not found.")}, status=status.HTTP_404_NOT_FOUND)
+    add_never_cache_headers(response)
+    return response
