@@ -51,6 +51,7 @@ class MiiwrapFidelityConfig(AppConfig):
 
     def ready(self):
         # Retirement receivers are connected only where the platform defines the signals.
-        from . import signals  # pylint: disable=import-outside-toplevel
+        from . import certificate_sync, signals  # pylint: disable=import-outside-toplevel
 
         signals.connect_platform_receivers()
+        certificate_sync.connect()  # the platform certificate follows revocation (ADR 0008)

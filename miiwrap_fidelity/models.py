@@ -449,6 +449,8 @@ class Certification(models.Model):
     revoked_by = models.ForeignKey(SignOff, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     evidence_digest = models.CharField(max_length=64)
     certificate_requested_at = models.DateTimeField(null=True, blank=True)
+    certificate_invalidated_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the platform certificate was invalidated after revocation or expiry.")
 
     class Meta:
         indexes = [models.Index(fields=["learner", "course_key"], name="mwf_cert_learner")]

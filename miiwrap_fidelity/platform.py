@@ -13,6 +13,10 @@ from django.utils.module_loading import import_string
 log = logging.getLogger(__name__)
 
 DEFAULT_BACKEND = "miiwrap_fidelity.platform.EdxPlatform"
+#: Our certificate invalidations are recognised by this note prefix (we lift only our own).
+INVALIDATION_NOTE_PREFIX = "miiwrap-fidelity:"
+#: ``source`` of the platform's ``edx.certificate.revoked`` tracking event when we invalidate.
+INVALIDATION_SOURCE = "miiwrap_fidelity"
 
 
 class EdxPlatform:
@@ -48,7 +52,41 @@ class EdxPlatform:
             certs_api.create_or_update_certificate_allowlist_entry(
                 user, course_key, notes="miiwrap-fidelity: competency signed off"
             )
+        self._lift_own_invalidation(certs_api, user, course_key)
         return certs_api.generate_certificate_task(user, course_key, generation_mode="batch")
+
+    def invalidate_certificate(self, user, course_key, note, invalidated_by=None):
+        """
+        Take back the learner's platform certificate; True if there was one to take back.
+
+        The render guard alone leaves the certificate "downloadable" on the learner dashboard, the
+        Progress page and in Credentials. The platform's own way (what the instructor dashboard's
+        "Invalidate certificate" does) is an invalidation entry plus ``GeneratedCertificate.invalidate``:
+        the status becomes "unavailable", ``CERTIFICATE_REVOKED`` is sent (Credentials revokes the
+        credential and its badges) and the entry keeps the platform from generating it again until
+        we lift it (``request_certificate``). ``note`` starts with ``INVALIDATION_NOTE_PREFIX`` so we
+        only ever lift our own entries, never one course staff made. The entry needs a user:
+        the revoker, or (expiry has no actor) the learner.
+        """
+        from lms.djangoapps.certificates import api as certs_api  # pylint: disable=import-error,import-outside-toplevel
+
+        certificate = certs_api.get_certificate_for_user_id(user, course_key)
+        if certificate is None:
+            return False
+        certs_api.create_certificate_invalidation_entry(certificate, invalidated_by or user,
+                                                        f"{INVALIDATION_NOTE_PREFIX} {note}")
+        certificate.invalidate(source=INVALIDATION_SOURCE)
+        return True
+
+    @staticmethod
+    def _lift_own_invalidation(certs_api, user, course_key):
+        """Deactivate an active invalidation we made (it blocks generation); leave staff's alone."""
+        certificate = certs_api.get_certificate_for_user_id(user, course_key)
+        if certificate is None:
+            return
+        entry = certs_api.get_certificate_invalidation_entry(certificate, active=True)
+        if entry is not None and (entry.notes or "").startswith(INVALIDATION_NOTE_PREFIX):
+            entry.deactivate()
 
     def enrolled_learner_ids(self, course_key):
         """The ids of the users actively enrolled in the course."""

@@ -53,6 +53,41 @@ def edx(monkeypatch):
         calls.append(("allowlist", user.pk, course_key, notes, enabled))
         return object(), True
 
+    class GeneratedCertificate:
+        """lms/djangoapps/certificates/models.py: one per user and course run."""
+
+        def __init__(self, user_id, course_key):
+            self.user_id, self.course_id, self.status = user_id, course_key, "downloadable"
+
+        def invalidate(self, mode=None, source=None):
+            calls.append(("invalidate", self.user_id, self.course_id, mode, source))
+            self.status = "unavailable"
+
+    class CertificateInvalidation:
+        def __init__(self, generated_certificate, invalidated_by, notes):
+            self.generated_certificate, self.invalidated_by, self.notes = generated_certificate, invalidated_by, notes
+            self.active = True
+
+        def deactivate(self):
+            calls.append(("deactivate", self.generated_certificate.user_id, self.notes))
+            self.active = False
+
+    certificates, invalidations = {}, []
+
+    def get_certificate_for_user_id(user, course_id):
+        return certificates.get((user.pk, str(course_id)))
+
+    def create_certificate_invalidation_entry(certificate, user_requesting_invalidation, notes):
+        calls.append(("invalidation_entry", certificate.user_id, user_requesting_invalidation.pk, notes))
+        entry = CertificateInvalidation(certificate, user_requesting_invalidation, notes)
+        invalidations.append(entry)
+        return entry
+
+    def get_certificate_invalidation_entry(generated_certificate, invalidated_by=None, notes=None, active=None):
+        assert invalidated_by is None and notes is None
+        return next((entry for entry in invalidations if entry.generated_certificate is generated_certificate
+                     and (active is None or entry.active == active)), None)
+
     class Enrollments:
         """``CourseEnrollment.objects`` (common/djangoapps/student/models): a Django manager."""
 
@@ -75,7 +110,10 @@ def edx(monkeypatch):
            CourseStaffRole=type("CourseStaffRole", (AccessRole,), {}),
            CourseInstructorRole=type("CourseInstructorRole", (AccessRole,), {}))
     module("lms.djangoapps.certificates.api", generate_certificate_task=generate_certificate_task,
-           create_or_update_certificate_allowlist_entry=create_or_update_certificate_allowlist_entry)
+           create_or_update_certificate_allowlist_entry=create_or_update_certificate_allowlist_entry,
+           get_certificate_for_user_id=get_certificate_for_user_id,
+           create_certificate_invalidation_entry=create_certificate_invalidation_entry,
+           get_certificate_invalidation_entry=get_certificate_invalidation_entry)
     module("eventtracking.tracker", emit=lambda name=None, data=None: calls.append(("event", name, data)))
     module("eventtracking")
     sys.modules["eventtracking"].tracker = sys.modules["eventtracking.tracker"]
@@ -87,7 +125,11 @@ def edx(monkeypatch):
         if parent not in sys.modules:
             module(parent)
     return types.SimpleNamespace(calls=calls, roles=AccessRole.members, global_staff=GlobalStaff.members,
-                                 enrollments=Enrollments.rows)
+                                 enrollments=Enrollments.rows, invalidations=invalidations,
+                                 add_certificate=lambda user_id: certificates.setdefault(
+                                     (user_id, COURSE), GeneratedCertificate(user_id, COURSE)),
+                                 staff_invalidation=lambda cert, staff_id, notes: invalidations.append(
+                                     CertificateInvalidation(cert, User(staff_id), notes)))
 
 
 def test_course_staff_instructors_and_global_staff_administer(edx):
@@ -106,6 +148,40 @@ def test_certificate_request_goes_through_the_platform_task(edx, allowlist):
     if allowlist:
         expected.insert(0, ("allowlist", 7, COURSE, "miiwrap-fidelity: competency signed off", True))
     assert edx.calls == expected
+
+
+def test_invalidation_is_an_entry_plus_the_certificates_own_invalidate(edx):
+    certificate = edx.add_certificate(7)
+    assert platform.EdxPlatform().invalidate_certificate(User(7), COURSE, "certification 3 expired") is True
+    assert edx.calls == [("invalidation_entry", 7, 7, "miiwrap-fidelity: certification 3 expired"),
+                         ("invalidate", 7, COURSE, None, "miiwrap_fidelity")]
+    assert certificate.status == "unavailable"
+    edx.calls.clear()
+    platform.EdxPlatform().invalidate_certificate(User(7), COURSE, "competency revoked", invalidated_by=User(2))
+    assert edx.calls[0] == ("invalidation_entry", 7, 2, "miiwrap-fidelity: competency revoked")
+
+
+def test_nothing_to_invalidate_without_a_platform_certificate(edx):
+    assert platform.EdxPlatform().invalidate_certificate(User(7), COURSE, "competency revoked") is False
+    assert edx.calls == []
+
+
+def test_a_new_request_lifts_our_invalidation_before_generating(edx):
+    edx.add_certificate(7)
+    platform.EdxPlatform().invalidate_certificate(User(7), COURSE, "competency revoked")
+    edx.calls.clear()
+    platform.EdxPlatform().request_certificate(User(7), COURSE)
+    assert edx.calls == [("deactivate", 7, "miiwrap-fidelity: competency revoked"),
+                         ("generate", 7, COURSE, "batch")]
+    assert [entry.active for entry in edx.invalidations] == [False]
+
+
+def test_a_staff_invalidation_is_never_lifted(edx):
+    certificate = edx.add_certificate(7)
+    edx.staff_invalidation(certificate, 2, "Academic integrity")
+    platform.EdxPlatform().request_certificate(User(7), COURSE)
+    assert edx.calls == [("generate", 7, COURSE, "batch")]
+    assert edx.invalidations[0].active is True
 
 
 def test_enrolled_learners_are_the_active_enrollments_of_the_course(edx):

@@ -28,7 +28,9 @@ hooks.Filters.ENV_PATCHES.add_items([
      "CELERYBEAT_SCHEDULE['miiwrap-expire-certifications'] = {\n"
      "    'task': 'miiwrap_fidelity.tasks.expire_certifications', 'schedule': _miiwrap_crontab(minute=15, hour=2)}\n"
      "CELERYBEAT_SCHEDULE['miiwrap-request-pending-certificates'] = {\n"
-     "    'task': 'miiwrap_fidelity.tasks.request_pending_certificates', 'schedule': 900.0}"),
+     "    'task': 'miiwrap_fidelity.tasks.request_pending_certificates', 'schedule': 900.0}\n"
+     "CELERYBEAT_SCHEDULE['miiwrap-invalidate-lapsed-certificates'] = {\n"
+     "    'task': 'miiwrap_fidelity.certificate_sync.invalidate_lapsed_certificates', 'schedule': 900.0}"),
 ])
 
 hooks.Filters.CLI_DO_INIT_TASKS.add_item((

@@ -8,6 +8,8 @@ without writing a certificate.
 from django.dispatch import Signal
 from openedx_filters.learning.filters import CertificateCreationRequested
 
+from miiwrap_fidelity.platform import INVALIDATION_NOTE_PREFIX
+
 from .models import CertificateRequest, CourseRole, Enrollment, TrackingEvent
 
 #: Stand-in for the platform's USER_RETIRE_LMS_MISC signal (kwargs: user).
@@ -30,6 +32,7 @@ class FakePlatform:
         return str(course_key) in user._sandbox_staff_courses  # pylint: disable=protected-access
 
     def request_certificate(self, user, course_key, allowlist=False):
+        # A generation after an invalidation supersedes it (the real adapter lifts ours first).
         try:
             CertificateCreationRequested.run_filter(
                 user=user, course_key=course_key, mode="verified", status="downloadable", grade=1.0,
@@ -41,6 +44,17 @@ class FakePlatform:
             return False
         CertificateRequest.objects.create(course_key=course_key, user=user, outcome="generated",
                                           allowlisted=allowlist)
+        return True
+
+    def invalidate_certificate(self, user, course_key, note, invalidated_by=None):
+        """Like the platform's invalidation: only a generated certificate can be taken back."""
+        latest = CertificateRequest.objects.filter(user=user, course_key=course_key).exclude(
+            outcome="prevented").first()
+        if latest is None or latest.outcome != "generated":
+            return False
+        CertificateRequest.objects.create(course_key=course_key, user=user, outcome="invalidated",
+                                          message=f"{INVALIDATION_NOTE_PREFIX} {note}",
+                                          allowlisted=latest.allowlisted)
         return True
 
     def enrolled_learner_ids(self, course_key):
