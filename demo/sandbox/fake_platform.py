@@ -3,9 +3,12 @@ A fake of ``miiwrap_fidelity.platform.EdxPlatform`` for the sandbox and the test
 
 Certificate generation mirrors edx-platform's ``_generate_certificate_task``: it runs the real
 ``CertificateCreationRequested`` filter pipeline, and a ``PreventCertificateCreation`` stops it
-without writing a certificate.
+without writing a certificate. A generated certificate sends openedx-events' ``CERTIFICATE_CREATED``
+and an invalidated one ``CERTIFICATE_REVOKED``, with the data ``GeneratedCertificate`` sends.
 """
 from django.dispatch import Signal
+from openedx_events.learning.data import CertificateData, CourseData, UserData, UserPersonalData
+from openedx_events.learning.signals import CERTIFICATE_CREATED, CERTIFICATE_REVOKED
 from openedx_filters.learning.filters import CertificateCreationRequested
 
 from miiwrap_fidelity.platform import INVALIDATION_NOTE_PREFIX
@@ -44,6 +47,7 @@ class FakePlatform:
             return False
         CertificateRequest.objects.create(course_key=course_key, user=user, outcome="generated",
                                           allowlisted=allowlist)
+        CERTIFICATE_CREATED.send_event(certificate=_certificate_data(user, course_key, "downloadable"))
         return True
 
     def invalidate_certificate(self, user, course_key, note, invalidated_by=None):
@@ -55,6 +59,7 @@ class FakePlatform:
         CertificateRequest.objects.create(course_key=course_key, user=user, outcome="invalidated",
                                           message=f"{INVALIDATION_NOTE_PREFIX} {note}",
                                           allowlisted=latest.allowlisted)
+        CERTIFICATE_REVOKED.send_event(certificate=_certificate_data(user, course_key, "unavailable"))
         return True
 
     def enrolled_learner_ids(self, course_key):
@@ -65,3 +70,13 @@ class FakePlatform:
 
     def retirement_signals(self):
         return [USER_RETIRE_LMS_MISC]
+
+
+def _certificate_data(user, course_key, status):
+    """``CertificateData`` as ``GeneratedCertificate.save`` / ``_revoke_certificate`` build it."""
+    return CertificateData(
+        user=UserData(id=user.pk, is_active=user.is_active,
+                      pii=UserPersonalData(username=user.username, email=user.email, name=user.get_full_name())),
+        course=CourseData(course_key=course_key), mode="verified", grade="1.0" if status == "downloadable" else "",
+        current_status=status, download_url="", name=user.get_full_name(),
+    )
