@@ -21,7 +21,7 @@ setup(
     long_description=read("README.md"),
     long_description_content_type="text/markdown",
     license="AGPL-3.0",
-    python_requires=">=3.11",
+    python_requires=">=3.12",
     packages=find_packages(include=["miiwrap_fidelity", "miiwrap_fidelity.*", "tutor_miiwrap_fidelity"])
     + find_packages("xblocks", include=["miiwrap_xblocks", "miiwrap_xblocks.*"])
     + ["miiwrap_xblocks.translations"],
@@ -70,7 +70,6 @@ setup(
     classifiers=[
         "Framework :: Django",
         "Framework :: Django :: 5.2",
-        "Programming Language :: Python :: 3.11",
         "Programming Language :: Python :: 3.12",
     ],
 )
