@@ -9,7 +9,7 @@ lifts our own invalidation (the platform refuses to generate over an active one)
 Like the certificate request, the invalidation is a side effect outside our database: a conditional
 UPDATE claims it (``certificate_invalidated_at``), a failure releases the claim, and the periodic
 ``invalidate_lapsed_certificates`` task re-sends whatever is left, and is also what notices expiry
-(every 15 minutes, Tutor's beat schedule). See docs/decisions/0008-platform-certificate-follows-certification.rst.
+(every 15 minutes, Tutor's beat schedule). See docs/decisions/0008-open-edx-ecosystem-seams.rst.
 """
 import logging
 from datetime import timedelta
