@@ -1,4 +1,6 @@
 """Django app configuration, registered with the LMS and Studio as an edx-django-utils plugin."""
+import importlib.util
+
 from django.apps import AppConfig
 
 LMS = "lms.djangoapp"
@@ -55,3 +57,5 @@ class MiiwrapFidelityConfig(AppConfig):
 
         signals.connect_platform_receivers()
         certificate_sync.connect()  # the platform certificate follows revocation (ADR 0008)
+        if importlib.util.find_spec("event_routing_backends") is not None:  # xAPI transformers (ADR 0008)
+            from . import xapi  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import

@@ -97,6 +97,8 @@ CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 
 DEMO_COURSE_ID = "course-v1:MiiWrap+FID101+2026"
+# The LMS's own address; other LMS plugins read it (event-routing-backends, in the xapi tox env).
+LMS_ROOT_URL = "http://127.0.0.1:8000"
 
 # The XBlock workbench (xblock-sdk) runs our blocks. Its user service is replaced by one that, like
 # the LMS's, names the signed-in Django user (never the ?student= query parameter).
