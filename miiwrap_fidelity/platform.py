@@ -97,6 +97,41 @@ class EdxPlatform:
         return list(CourseEnrollment.objects.filter(course_id=course_key, is_active=True)
                     .values_list("user_id", flat=True))
 
+    def course_progress(self, user, course_key):
+        """
+        The learner's progress through the course's content, for their coach.
+
+        ``{"units": {"complete", "incomplete", "locked"}, "sections": [{"id", "title", "tags",
+        "subsections": [{"id", "title", "earned", "possible"}]}]}``: units completed as the
+        Progress page counts them (the completion API through the course's block structure, cached
+        by the platform), knowledge-check scores from the persisted subsection grades (one query),
+        the outline from learning_sequences (cached) and sections' Studio tags (one query).
+        """
+        # pylint: disable=import-error,import-outside-toplevel
+        from lms.djangoapps.courseware.courses import get_course_blocks_completion_summary
+        from lms.djangoapps.grades.api import get_subsection_grades
+        from openedx.core.djangoapps.content.learning_sequences.api import get_course_outline
+        from openedx.core.djangoapps.content_tagging.api import get_all_object_tags
+
+        summary = get_course_blocks_completion_summary(course_key, user) or {}
+        grades = get_subsection_grades(user.pk, course_key)
+        tags, _taxonomies = get_all_object_tags(course_key)
+        sections = []
+        for section in get_course_outline(course_key).sections:
+            subsections = []
+            for sequence in section.sequences:
+                grade = grades.get(sequence.usage_key)
+                subsections.append({"id": str(sequence.usage_key), "title": sequence.title,
+                                    "earned": float(grade.earned_all) if grade else 0.0,
+                                    "possible": float(grade.possible_all) if grade else 0.0})
+            section_tags = tags.get(str(section.usage_key), {})
+            sections.append({"id": str(section.usage_key), "title": section.title, "subsections": subsections,
+                             # newer platforms give tag values, older ObjectTag rows
+                             "tags": [getattr(tag, "value", tag) for values in section_tags.values() for tag in values]})
+        return {"units": {"complete": summary.get("complete_count", 0), "incomplete": summary.get("incomplete_count", 0),
+                          "locked": summary.get("locked_count", 0)},
+                "sections": sections}
+
     def emit_event(self, name, data):
         from eventtracking import tracker  # pylint: disable=import-error,import-outside-toplevel
 

@@ -177,6 +177,7 @@ def _render_detail(request, course_key, learner, form_errors=None, form_data=Non
         settings_choices=Observation.SETTING_CHOICES, is_staff=api.is_course_staff(request.user, course_key),
         open_sessions=api.sessions_open_for_co_rating(request.user, learner, course_key),
         alert_rows=api.alert_rows(api.drift_alerts(request.user, course_key, learner=learner), course_key),
+        course_progress=api.learner_course_progress(request.user, learner, course_key),
         **_growth_context(observations, policy),
     )
     return render(request, "miiwrap_fidelity/learner_detail.html", context, status=status)

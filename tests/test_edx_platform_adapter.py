@@ -119,13 +119,39 @@ def edx(monkeypatch):
     sys.modules["eventtracking"].tracker = sys.modules["eventtracking.tracker"]
     module("openedx.core.djangoapps.user_api.accounts.signals", USER_RETIRE_MAILINGS=Signal(),
            USER_RETIRE_LMS_CRITICAL=Signal(), USER_RETIRE_LMS_MISC=Signal())
+    # Course progress: lms/djangoapps/courseware/courses.py, lms/djangoapps/grades/api.py,
+    # openedx/core/djangoapps/content/learning_sequences/api (CourseOutlineData: sections of
+    # sequences, each with usage_key and title), openedx/core/djangoapps/content_tagging/api.py.
+    progress = types.SimpleNamespace(summary=None, grades={}, sections=[], tags={}, grade_reads=[])
+
+    def get_course_blocks_completion_summary(course_key, user):
+        calls.append(("completion", str(course_key), user.pk))
+        return progress.summary
+
+    def get_subsection_grades(user_id, course_key_or_id):
+        progress.grade_reads.append((user_id, str(course_key_or_id)))
+        return progress.grades
+
+    def get_course_outline(course_key):
+        return types.SimpleNamespace(course_key=course_key, sections=progress.sections)
+
+    def get_all_object_tags(content_key, prefetch_orgs=False):  # pylint: disable=unused-argument
+        return progress.tags, {}
+
+    module("lms.djangoapps.courseware.courses",
+           get_course_blocks_completion_summary=get_course_blocks_completion_summary)
+    module("lms.djangoapps.grades.api", get_subsection_grades=get_subsection_grades)
+    module("openedx.core.djangoapps.content.learning_sequences.api", get_course_outline=get_course_outline)
+    module("openedx.core.djangoapps.content_tagging.api", get_all_object_tags=get_all_object_tags)
     for parent in ("common", "common.djangoapps", "common.djangoapps.student", "lms", "lms.djangoapps",
-                   "lms.djangoapps.certificates", "openedx", "openedx.core", "openedx.core.djangoapps",
+                   "lms.djangoapps.certificates", "lms.djangoapps.courseware", "lms.djangoapps.grades", "openedx",
+                   "openedx.core", "openedx.core.djangoapps", "openedx.core.djangoapps.content",
+                   "openedx.core.djangoapps.content.learning_sequences", "openedx.core.djangoapps.content_tagging",
                    "openedx.core.djangoapps.user_api", "openedx.core.djangoapps.user_api.accounts"):
         if parent not in sys.modules:
             module(parent)
     return types.SimpleNamespace(calls=calls, roles=AccessRole.members, global_staff=GlobalStaff.members,
-                                 enrollments=Enrollments.rows, invalidations=invalidations,
+                                 enrollments=Enrollments.rows, invalidations=invalidations, progress=progress,
                                  add_certificate=lambda user_id: certificates.setdefault(
                                      (user_id, COURSE), GeneratedCertificate(user_id, COURSE)),
                                  staff_invalidation=lambda cert, staff_id, notes: invalidations.append(
@@ -182,6 +208,33 @@ def test_a_staff_invalidation_is_never_lifted(edx):
     platform.EdxPlatform().request_certificate(User(7), COURSE)
     assert edx.calls == [("generate", 7, COURSE, "batch")]
     assert edx.invalidations[0].active is True
+
+
+def test_course_progress_reads_completion_persisted_grades_outline_and_tags(edx):
+    def key(kind, name):
+        return f"block-v1:MiiWrap+FID101+2026+type@{kind}+block@{name}"
+
+    def node(kind, name, title, children=()):
+        return types.SimpleNamespace(usage_key=key(kind, name), title=title, sequences=list(children))
+
+    edx.progress.summary = {"complete_count": 7, "incomplete_count": 5, "locked_count": 1}
+    edx.progress.sections = [node("chapter", "a", "Foundations", [node("sequential", "a1", "Voice"),
+                                                                  node("sequential", "a2", "Choice")]),
+                             node("chapter", "b", "OARS")]
+    edx.progress.grades = {key("sequential", "a1"): types.SimpleNamespace(earned_all=3.0, possible_all=4.0)}
+    tag = types.SimpleNamespace(value="Engagement")  # older platforms: ObjectTag rows; newer: the values
+    edx.progress.tags = {key("chapter", "a"): {1: [tag, "Week 1"]}}
+    progress = platform.EdxPlatform().course_progress(User(7), COURSE)
+    assert progress == {
+        "units": {"complete": 7, "incomplete": 5, "locked": 1},
+        "sections": [
+            {"id": key("chapter", "a"), "title": "Foundations", "tags": ["Engagement", "Week 1"], "subsections": [
+                {"id": key("sequential", "a1"), "title": "Voice", "earned": 3.0, "possible": 4.0},
+                {"id": key("sequential", "a2"), "title": "Choice", "earned": 0.0, "possible": 0.0}]},
+            {"id": key("chapter", "b"), "title": "OARS", "tags": [], "subsections": []},
+        ],
+    }
+    assert edx.progress.grade_reads == [(7, COURSE)] and ("completion", COURSE, 7) in edx.calls
 
 
 def test_enrolled_learners_are_the_active_enrollments_of_the_course(edx):

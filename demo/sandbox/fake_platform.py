@@ -13,6 +13,7 @@ from openedx_filters.learning.filters import CertificateCreationRequested
 
 from miiwrap_fidelity.platform import INVALIDATION_NOTE_PREFIX
 
+from . import course_content
 from .models import CertificateRequest, CourseRole, Enrollment, TrackingEvent
 
 #: Stand-in for the platform's USER_RETIRE_LMS_MISC signal (kwargs: user).
@@ -61,6 +62,9 @@ class FakePlatform:
                                           allowlisted=latest.allowlisted)
         CERTIFICATE_REVOKED.send_event(certificate=_certificate_data(user, course_key, "unavailable"))
         return True
+
+    def course_progress(self, user, course_key):
+        return course_content.progress_for(user, course_key)
 
     def enrolled_learner_ids(self, course_key):
         return list(Enrollment.objects.filter(course_key=course_key, is_active=True).values_list("user_id", flat=True))

@@ -36,6 +36,7 @@ from .observations import (
     sessions_open_for_co_rating,
 )
 from .oversight import acknowledge_alert, alert_rows, drift_alerts, export_lines, leader_view, reliability_report
+from .progress import learner_course_progress
 from .reflection_records import (
     clean_reflection_prompts,
     comment_on_reflection,
@@ -116,6 +117,7 @@ __all__ = [
     "reevaluate",
     "reevaluate_course",
     "reevaluation_progress",
+    "learner_course_progress",
     "revoke",
     "sign_off",
     "signoffs_for",

@@ -97,7 +97,9 @@ class LearnerDetailView(CourseView):
         return Response({**s.learner_row_out(row),
                          "reasons": [{**reason, "message": message} for reason, message in zip(status_row.reasons,
                                                                                               messages)],
-                         "certification": api.certification_status(learner, self.course_key)})
+                         "certification": api.certification_status(learner, self.course_key),
+                         "course_progress": s.course_progress_out(
+                             api.learner_course_progress(request.user, learner, self.course_key))})
 
 
 class ObservationsView(CourseView):
