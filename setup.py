@@ -37,6 +37,7 @@ setup(
         "miiwrap_fidelity": [
             "templates/miiwrap_fidelity/*.html",
             "templates/miiwrap_fidelity/**/*.html",
+            "templates/miiwrap_fidelity/**/*.txt",
             "templates/instructor_dashboard/*.html",
             "static/miiwrap_fidelity/*",
             "data/*.yaml",
@@ -57,6 +58,7 @@ setup(
         "inflection>=0.5",
         "celery>=5.2",
         "PyYAML>=6.0",
+        "edx-ace>=1.11",
     ],
     entry_points={
         "lms.djangoapp": ["miiwrap_fidelity = miiwrap_fidelity.apps:MiiwrapFidelityConfig"],

@@ -53,9 +53,10 @@ class MiiwrapFidelityConfig(AppConfig):
 
     def ready(self):
         # Retirement receivers are connected only where the platform defines the signals.
-        from . import certificate_sync, signals  # pylint: disable=import-outside-toplevel
+        from . import certificate_sync, notifications, signals  # pylint: disable=import-outside-toplevel
 
         signals.connect_platform_receivers()
         certificate_sync.connect()  # the platform certificate follows revocation (ADR 0008)
+        notifications.connect()  # messages through edx-ace (ADR 0008)
         if importlib.util.find_spec("event_routing_backends") is not None:  # xAPI transformers (ADR 0008)
             from . import xapi  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import

@@ -568,3 +568,42 @@ class AuditEvent(AppendOnlyModel):
             ]
         )
         return hashlib.sha256(payload.encode()).hexdigest()
+
+
+class MessagePreference(models.Model):
+    """
+    A person's choice about our non-essential messages (feedback, observations, the coach digest).
+
+    Essential ones (certification issued, revoked, expiring) are always sent.
+
+    .. pii: links a user id to their messaging choice.
+    .. pii_types: id
+    .. pii_retirement: local_api
+    """
+
+    user = models.OneToOneField(USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    non_essential = models.BooleanField(default=True, help_text="Receive non-essential messages.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"message preference of user {self.user_id}"
+
+
+class ExpiryReminder(models.Model):
+    """
+    One reminder per certification and threshold (days before expiry), whoever runs the task and how often.
+
+    .. pii: a certification id (of one person) and when its reminder went out.
+    .. pii_types: id
+    .. pii_retirement: local_api
+    """
+
+    certification = models.ForeignKey(Certification, on_delete=models.CASCADE, related_name="+")
+    days_before = models.PositiveSmallIntegerField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["certification", "days_before"], name="mwf_expiry_reminder")]
+
+    def __str__(self):
+        return f"{self.days_before}-day reminder of certification {self.certification_id}"

@@ -132,6 +132,23 @@ class EdxPlatform:
                           "locked": summary.get("locked_count", 0)},
                 "sections": sections}
 
+    def course_name(self, course_key):
+        """The course's display name, for messages (the key when the platform does not know it)."""
+        from openedx.core.djangoapps.content.course_overviews.api import (  # pylint: disable=import-error,import-outside-toplevel
+            get_course_overview_or_none,
+        )
+
+        overview = get_course_overview_or_none(course_key)
+        return overview.display_name if overview is not None and overview.display_name else str(course_key)
+
+    def preferred_language(self, user):
+        """The language the user chose in their account settings (the site's default otherwise)."""
+        # pylint: disable=import-error,import-outside-toplevel
+        from openedx.core.djangoapps.lang_pref import LANGUAGE_KEY
+        from openedx.core.djangoapps.user_api.preferences.api import get_user_preference
+
+        return get_user_preference(user, LANGUAGE_KEY) or settings.LANGUAGE_CODE
+
     def emit_event(self, name, data):
         from eventtracking import tracker  # pylint: disable=import-error,import-outside-toplevel
 

@@ -8,6 +8,7 @@ from .models import (
     DriftAlert,
     IndicatorRating,
     LearnerStatus,
+    MessagePreference,
     Observation,
     Reflection,
     ReflectionComment,
@@ -38,6 +39,7 @@ def scrub_user(user_id):
         CoachAssignment.objects.filter(coach_id=user_id).delete()
         CoachAssignment.objects.filter(learner_id=user_id).delete()
         LearnerStatus.objects.filter(learner_id=user_id).update(reasons=[])
+        MessagePreference.objects.filter(user_id=user_id).delete()
 
 
 def purge_free_text(before, apply=False):

@@ -6,6 +6,7 @@ Certificate generation mirrors edx-platform's ``_generate_certificate_task``: it
 without writing a certificate. A generated certificate sends openedx-events' ``CERTIFICATE_CREATED``
 and an invalidated one ``CERTIFICATE_REVOKED``, with the data ``GeneratedCertificate`` sends.
 """
+from django.conf import settings
 from django.dispatch import Signal
 from openedx_events.learning.data import CertificateData, CourseData, UserData, UserPersonalData
 from openedx_events.learning.signals import CERTIFICATE_CREATED, CERTIFICATE_REVOKED
@@ -65,6 +66,16 @@ class FakePlatform:
 
     def course_progress(self, user, course_key):
         return course_content.progress_for(user, course_key)
+
+    #: user id -> language code, as the account settings would hold it (tests set it).
+    LANGUAGES = {}
+
+    def course_name(self, course_key):
+        return "MiiWrap: high-fidelity wraparound (sandbox)" if str(course_key) == settings.DEMO_COURSE_ID \
+            else str(course_key)
+
+    def preferred_language(self, user):
+        return self.LANGUAGES.get(user.pk) or settings.LANGUAGE_CODE
 
     def enrolled_learner_ids(self, course_key):
         return list(Enrollment.objects.filter(course_key=course_key, is_active=True).values_list("user_id", flat=True))

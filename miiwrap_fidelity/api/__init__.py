@@ -27,6 +27,7 @@ from .courses import (
     unassign_coach,
 )
 from .inputs import MAX_NOTE_CHARS, MAX_REASON_CHARS, get_user, parse_course_key
+from .messaging import receives_non_essential, set_non_essential
 from .observations import (
     OBSERVATION_SETTINGS,
     ObservationResult,
@@ -118,6 +119,8 @@ __all__ = [
     "reevaluate_course",
     "reevaluation_progress",
     "learner_course_progress",
+    "receives_non_essential",
+    "set_non_essential",
     "revoke",
     "sign_off",
     "signoffs_for",

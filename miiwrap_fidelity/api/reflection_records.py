@@ -5,7 +5,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import audit, reflections
+from .. import audit, notifications, reflections
 from ..models import Reflection, ReflectionComment
 from ..validation import clean_text, collect
 from .courses import get_policy
@@ -102,4 +102,5 @@ def comment_on_reflection(actor, reflection_id, text):
         comment = ReflectionComment.objects.create(reflection=reflection, author=actor, text=text)
         audit.record("reflection.commented", comment, actor=actor, subject_user_id=reflection.learner_id,
                      course_key=reflection.course_key)
+        notifications.reflection_commented(comment)
     return comment
