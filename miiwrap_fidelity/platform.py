@@ -73,8 +73,10 @@ class EdxPlatform:
         certificate = certs_api.get_certificate_for_user_id(user, course_key)
         if certificate is None:
             return False
-        certs_api.create_certificate_invalidation_entry(certificate, invalidated_by or user,
-                                                        f"{INVALIDATION_NOTE_PREFIX} {note}")
+        # One entry per certificate (update_or_create): an active one, course staff's or ours, stays as it is.
+        if certs_api.get_certificate_invalidation_entry(certificate, active=True) is None:
+            certs_api.create_certificate_invalidation_entry(certificate, invalidated_by or user,
+                                                            f"{INVALIDATION_NOTE_PREFIX} {note}")
         certificate.invalidate(source=INVALIDATION_SOURCE)
         return True
 

@@ -138,6 +138,17 @@ def edx(monkeypatch):
     def get_all_object_tags(content_key, prefetch_orgs=False):  # pylint: disable=unused-argument
         return progress.tags, {}
 
+    # Messages: openedx/core/djangoapps/content/course_overviews/api.py, user_api/preferences/api.py, lang_pref.
+    overviews, preferences = {}, {}
+    module("openedx.core.djangoapps.content.course_overviews.api",
+           get_course_overview_or_none=lambda course_id: overviews.get(str(course_id)))
+    module("openedx.core.djangoapps.lang_pref", LANGUAGE_KEY="pref-lang")
+
+    def get_user_preference(requesting_user, preference_key, username=None):
+        assert username is None  # the user's own preference
+        return preferences.get((requesting_user.pk, preference_key))
+
+    module("openedx.core.djangoapps.user_api.preferences.api", get_user_preference=get_user_preference)
     module("lms.djangoapps.courseware.courses",
            get_course_blocks_completion_summary=get_course_blocks_completion_summary)
     module("lms.djangoapps.grades.api", get_subsection_grades=get_subsection_grades)
@@ -147,11 +158,13 @@ def edx(monkeypatch):
                    "lms.djangoapps.certificates", "lms.djangoapps.courseware", "lms.djangoapps.grades", "openedx",
                    "openedx.core", "openedx.core.djangoapps", "openedx.core.djangoapps.content",
                    "openedx.core.djangoapps.content.learning_sequences", "openedx.core.djangoapps.content_tagging",
-                   "openedx.core.djangoapps.user_api", "openedx.core.djangoapps.user_api.accounts"):
+                   "openedx.core.djangoapps.content.course_overviews", "openedx.core.djangoapps.user_api",
+                   "openedx.core.djangoapps.user_api.accounts", "openedx.core.djangoapps.user_api.preferences"):
         if parent not in sys.modules:
             module(parent)
     return types.SimpleNamespace(calls=calls, roles=AccessRole.members, global_staff=GlobalStaff.members,
                                  enrollments=Enrollments.rows, invalidations=invalidations, progress=progress,
+                                 overviews=overviews, preferences=preferences,
                                  add_certificate=lambda user_id: certificates.setdefault(
                                      (user_id, COURSE), GeneratedCertificate(user_id, COURSE)),
                                  staff_invalidation=lambda cert, staff_id, notes: invalidations.append(
@@ -183,8 +196,12 @@ def test_invalidation_is_an_entry_plus_the_certificates_own_invalidate(edx):
                          ("invalidate", 7, COURSE, None, "miiwrap_fidelity")]
     assert certificate.status == "unavailable"
     edx.calls.clear()
-    platform.EdxPlatform().invalidate_certificate(User(7), COURSE, "competency revoked", invalidated_by=User(2))
-    assert edx.calls[0] == ("invalidation_entry", 7, 2, "miiwrap-fidelity: competency revoked")
+    platform.EdxPlatform().invalidate_certificate(User(7), COURSE, "certification 3 expired")  # again: no new entry
+    assert edx.calls == [("invalidate", 7, COURSE, None, "miiwrap_fidelity")]
+    edx.add_certificate(8)
+    edx.calls.clear()
+    platform.EdxPlatform().invalidate_certificate(User(8), COURSE, "competency revoked", invalidated_by=User(2))
+    assert edx.calls[0] == ("invalidation_entry", 8, 2, "miiwrap-fidelity: competency revoked")
 
 
 def test_nothing_to_invalidate_without_a_platform_certificate(edx):
@@ -200,6 +217,14 @@ def test_a_new_request_lifts_our_invalidation_before_generating(edx):
     assert edx.calls == [("deactivate", 7, "miiwrap-fidelity: competency revoked"),
                          ("generate", 7, COURSE, "batch")]
     assert [entry.active for entry in edx.invalidations] == [False]
+
+
+def test_our_invalidation_never_overwrites_an_active_staff_one(edx):
+    certificate = edx.add_certificate(7)
+    edx.staff_invalidation(certificate, 2, "Academic integrity")
+    assert platform.EdxPlatform().invalidate_certificate(User(7), COURSE, "competency revoked") is True
+    assert edx.calls == [("invalidate", 7, COURSE, None, "miiwrap_fidelity")]
+    assert [(entry.notes, entry.active) for entry in edx.invalidations] == [("Academic integrity", True)]
 
 
 def test_a_staff_invalidation_is_never_lifted(edx):
@@ -235,6 +260,16 @@ def test_course_progress_reads_completion_persisted_grades_outline_and_tags(edx)
         ],
     }
     assert edx.progress.grade_reads == [(7, COURSE)] and ("completion", COURSE, 7) in edx.calls
+
+
+def test_messages_name_the_course_and_speak_the_users_language(edx, settings):
+    adapter = platform.EdxPlatform()
+    edx.overviews[COURSE] = types.SimpleNamespace(display_name="MiiWrap fidelity")
+    assert adapter.course_name(COURSE) == "MiiWrap fidelity"
+    assert adapter.course_name("course-v1:Gone+X+1") == "course-v1:Gone+X+1"
+    edx.preferences[(7, "pref-lang")] = "es-419"
+    assert adapter.preferred_language(User(7)) == "es-419"
+    assert adapter.preferred_language(User(8)) == settings.LANGUAGE_CODE
 
 
 def test_enrolled_learners_are_the_active_enrollments_of_the_course(edx):
