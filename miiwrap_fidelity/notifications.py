@@ -8,8 +8,8 @@ Essential messages (certified, revoked, certification expiring) always go out; t
 details: they never carry a note, a reason or feedback text (which may describe a family), only
 counts, dates and usernames of the course's own people.
 
-Sent by Celery tasks: after the change commits (receivers of ``competency_changed`` and the
-reflection-comment hook) and on celery beat (expiry reminders daily, coach digests weekly; the
+Sent by Celery tasks: after the change commits (receivers of ``competency_changed`` and
+``reflection_commented``) and on celery beat (expiry reminders daily, coach digests weekly; the
 Tutor plugin schedules both). See ADR 0008.
 """
 import logging
@@ -130,9 +130,9 @@ def send_reflection_feedback(comment_id):
     return deliver(ReflectionFeedback, comment.reflection.learner, comment.reflection.course_key)
 
 
-def reflection_commented(comment):
-    """Called where a comment is saved: the learner hears of it once the transaction commits."""
-    transaction.on_commit(lambda: _queue(send_reflection_feedback, comment.pk), robust=True)
+def reflection_commented(sender, comment_id, **kwargs):  # pylint: disable=unused-argument
+    """``reflection_commented`` receiver (sent after commit): queue the learner's message."""
+    _queue(send_reflection_feedback, comment_id)
 
 
 def _queue(task, *args):
@@ -143,9 +143,10 @@ def _queue(task, *args):
 
 
 def connect():
-    from .signals import competency_changed as signal  # pylint: disable=import-outside-toplevel
+    from . import signals  # pylint: disable=import-outside-toplevel
 
-    signal.connect(competency_changed, dispatch_uid="miiwrap_fidelity.notifications")
+    signals.competency_changed.connect(competency_changed, dispatch_uid="miiwrap_fidelity.notifications")
+    signals.reflection_commented.connect(reflection_commented, dispatch_uid="miiwrap_fidelity.notifications")
 
 
 # --- on a schedule ---------------------------------------------------------------------------

@@ -16,6 +16,9 @@ log = logging.getLogger(__name__)
 #: kwargs: learner_id, course_key (str), state, cause ("observation_submitted" | "approved" | "revoked")
 competency_changed = Signal()
 
+#: kwargs: comment_id. Sent after a coach's comment on a reflection commits (the learner is told).
+reflection_commented = Signal()
+
 EVENT_NAME = "edx.miiwrap_fidelity.competency.changed"
 
 

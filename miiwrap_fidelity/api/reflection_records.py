@@ -5,8 +5,9 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import audit, notifications, reflections
+from .. import audit, reflections
 from ..models import Reflection, ReflectionComment
+from ..signals import reflection_commented
 from ..validation import clean_text, collect
 from .courses import get_policy
 from .inputs import MAX_REASON_CHARS, get_user, parse_course_key
@@ -102,5 +103,5 @@ def comment_on_reflection(actor, reflection_id, text):
         comment = ReflectionComment.objects.create(reflection=reflection, author=actor, text=text)
         audit.record("reflection.commented", comment, actor=actor, subject_user_id=reflection.learner_id,
                      course_key=reflection.course_key)
-        notifications.reflection_commented(comment)
+        transaction.on_commit(lambda: reflection_commented.send(sender=None, comment_id=comment.pk), robust=True)
     return comment
