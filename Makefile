@@ -2,8 +2,8 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-# Python 3.12 (primary) and 3.11: found on PATH or in pyenv's versions folder.
-PYENV_BINS := $(wildcard $(HOME)/.pyenv/versions/3.12*/bin $(HOME)/.pyenv/versions/3.11*/bin)
+# Python 3.12: found on PATH or in pyenv's versions folder.
+PYENV_BINS := $(wildcard $(HOME)/.pyenv/versions/3.12*/bin)
 export PATH := $(subst $(eval) ,:,$(PYENV_BINS)):$(PATH)
 PYTHON312 := $(firstword $(foreach dir,$(PYENV_BINS),$(wildcard $(dir)/python3.12)) $(shell command -v python3.12 2>/dev/null))
 
@@ -15,7 +15,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 help:
 	@echo "make demo   - set up and serve the sandbox on http://127.0.0.1:8000"
-	@echo "make test   - run the whole test suite (tox: py312, py311, MariaDB, Open edX pins, PII check)"
+	@echo "make test   - run the whole test suite (tox: py312, MariaDB, Open edX Verawood and master pins, PII check)"
 	@echo "make bench  - print performance figures (SQLite; make bench-mariadb: on a throwaway MariaDB)"
 
 $(VENV)/.installed: setup.py requirements/demo.txt requirements/test.txt

@@ -21,7 +21,7 @@ setup(
     long_description=read("README.md"),
     long_description_content_type="text/markdown",
     license="AGPL-3.0",
-    python_requires=">=3.11",
+    python_requires=">=3.12",
     packages=find_packages(include=["miiwrap_fidelity", "miiwrap_fidelity.*", "tutor_miiwrap_fidelity"])
     + find_packages("xblocks", include=["miiwrap_xblocks", "miiwrap_xblocks.*"])
     + ["miiwrap_xblocks.translations"],
@@ -37,6 +37,7 @@ setup(
         "miiwrap_fidelity": [
             "templates/miiwrap_fidelity/*.html",
             "templates/miiwrap_fidelity/**/*.html",
+            "templates/miiwrap_fidelity/**/*.txt",
             "templates/instructor_dashboard/*.html",
             "static/miiwrap_fidelity/*",
             "data/*.yaml",
@@ -57,6 +58,7 @@ setup(
         "inflection>=0.5",
         "celery>=5.2",
         "PyYAML>=6.0",
+        "edx-ace>=1.11",
     ],
     entry_points={
         "lms.djangoapp": ["miiwrap_fidelity = miiwrap_fidelity.apps:MiiwrapFidelityConfig"],
@@ -70,7 +72,6 @@ setup(
     classifiers=[
         "Framework :: Django",
         "Framework :: Django :: 5.2",
-        "Programming Language :: Python :: 3.11",
         "Programming Language :: Python :: 3.12",
     ],
 )

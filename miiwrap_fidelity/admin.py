@@ -133,3 +133,14 @@ class DriftAlertAdmin(ReadOnlyAdmin):
 class CourseReevaluationAdmin(ReadOnlyAdmin):
     list_display = ("course_key", "requested_at", "started_at", "heartbeat_at", "finished_at", "failed_at", "done",
                     "total")
+
+
+@admin.register(models.MessagePreference)
+class MessagePreferenceAdmin(admin.ModelAdmin):
+    list_display = ("user", "non_essential", "updated_at")
+    raw_id_fields = ("user",)
+
+
+@admin.register(models.ExpiryReminder)
+class ExpiryReminderAdmin(ReadOnlyAdmin):
+    list_display = ("certification", "days_before", "sent_at")

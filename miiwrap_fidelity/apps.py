@@ -1,4 +1,6 @@
 """Django app configuration, registered with the LMS and Studio as an edx-django-utils plugin."""
+import importlib.util
+
 from django.apps import AppConfig
 
 LMS = "lms.djangoapp"
@@ -50,7 +52,10 @@ class MiiwrapFidelityConfig(AppConfig):
     }
 
     def ready(self):
-        # Our own task-queueing receivers, and retirement receivers where the platform defines the signals.
+        # Our own receivers (task queueing, certificate sync, messages), retirement receivers where the
+        # platform defines the signals, and the xAPI transformers where event-routing-backends is installed.
         from . import handlers  # pylint: disable=import-outside-toplevel
 
         handlers.connect_internal_receivers()
+        if importlib.util.find_spec("event_routing_backends") is not None:  # xAPI transformers (ADR 0008)
+            from . import xapi  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import

@@ -9,7 +9,7 @@ own Celery tasks, and the platform's retirement signals where the platform defin
 """
 import logging
 
-from . import api, events, tasks
+from . import api, certificate_sync, events, notifications, tasks
 from .platform import get_platform
 from .signals import certification_issued, course_reevaluation_requested
 
@@ -55,10 +55,15 @@ def retire_user(sender, user=None, **kwargs):  # pylint: disable=unused-argument
 
 
 def connect_internal_receivers():
-    """Connect the task-queueing receivers, and retirement receivers where the platform has the signals."""
+    """
+    Connect the task-queueing receivers, the platform certificate's sync and the messages (ADR 0008),
+    and retirement receivers where the platform has the signals.
+    """
     certification_issued.connect(queue_certificate_request, dispatch_uid="miiwrap_fidelity.queue_certificate")
     course_reevaluation_requested.connect(queue_course_reevaluation,
                                           dispatch_uid="miiwrap_fidelity.queue_reevaluation")
+    certificate_sync.connect()  # the platform certificate follows revocation
+    notifications.connect()  # messages through edx-ace
     try:
         retirement_signals = get_platform().retirement_signals()
     except Exception:  # pylint: disable=broad-except

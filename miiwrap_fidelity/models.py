@@ -490,6 +490,8 @@ class Certification(models.Model):
     certificate_outcome = models.CharField(
         max_length=32, blank=True, help_text="The platform's answer: requested, prevented or revoked.")
     certificate_attempts = models.PositiveSmallIntegerField(default=0)
+    certificate_invalidated_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the platform certificate was invalidated after revocation or expiry.")
 
     class Meta:
         indexes = [models.Index(fields=["learner", "course_key"], name="mwf_cert_learner")]
@@ -622,3 +624,42 @@ class AuditChainHead(models.Model):
 
     def __str__(self):
         return f"audit chain head: {self.count} events, last {self.last_id}"
+
+
+class MessagePreference(models.Model):
+    """
+    A person's choice about our non-essential messages (feedback, observations, the coach digest).
+
+    Essential ones (certification issued, revoked, expiring) are always sent.
+
+    .. pii: links a user id to their messaging choice.
+    .. pii_types: id
+    .. pii_retirement: local_api
+    """
+
+    user = models.OneToOneField(USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    non_essential = models.BooleanField(default=True, help_text="Receive non-essential messages.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"message preference of user {self.user_id}"
+
+
+class ExpiryReminder(models.Model):
+    """
+    One reminder per certification and threshold (days before expiry), whoever runs the task and how often.
+
+    .. pii: a certification id (of one person) and when its reminder went out.
+    .. pii_types: id
+    .. pii_retirement: local_api
+    """
+
+    certification = models.ForeignKey(Certification, on_delete=models.CASCADE, related_name="+")
+    days_before = models.PositiveSmallIntegerField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["certification", "days_before"], name="mwf_expiry_reminder")]
+
+    def __str__(self):
+        return f"{self.days_before}-day reminder of certification {self.certification_id}"

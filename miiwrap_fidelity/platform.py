@@ -13,6 +13,10 @@ from django.utils.module_loading import import_string
 log = logging.getLogger(__name__)
 
 DEFAULT_BACKEND = "miiwrap_fidelity.platform.EdxPlatform"
+#: Our certificate invalidations are recognised by this note prefix (we lift only our own).
+INVALIDATION_NOTE_PREFIX = "miiwrap-fidelity:"
+#: ``source`` of the platform's ``edx.certificate.revoked`` tracking event when we invalidate.
+INVALIDATION_SOURCE = "miiwrap_fidelity"
 
 
 class EdxPlatform:
@@ -48,7 +52,43 @@ class EdxPlatform:
             certs_api.create_or_update_certificate_allowlist_entry(
                 user, course_key, notes="miiwrap-fidelity: competency signed off"
             )
+        self._lift_own_invalidation(certs_api, user, course_key)
         return certs_api.generate_certificate_task(user, course_key, generation_mode="batch")
+
+    def invalidate_certificate(self, user, course_key, note, invalidated_by=None):
+        """
+        Take back the learner's platform certificate; True if there was one to take back.
+
+        The render guard alone leaves the certificate "downloadable" on the learner dashboard, the
+        Progress page and in Credentials. The platform's own way (what the instructor dashboard's
+        "Invalidate certificate" does) is an invalidation entry plus ``GeneratedCertificate.invalidate``:
+        the status becomes "unavailable", ``CERTIFICATE_REVOKED`` is sent (Credentials revokes the
+        credential and its badges) and the entry keeps the platform from generating it again until
+        we lift it (``request_certificate``). ``note`` starts with ``INVALIDATION_NOTE_PREFIX`` so we
+        only ever lift our own entries, never one course staff made. The entry needs a user:
+        the revoker, or (expiry has no actor) the learner.
+        """
+        from lms.djangoapps.certificates import api as certs_api  # pylint: disable=import-error,import-outside-toplevel
+
+        certificate = certs_api.get_certificate_for_user_id(user, course_key)
+        if certificate is None:
+            return False
+        # One entry per certificate (update_or_create): an active one, course staff's or ours, stays as it is.
+        if certs_api.get_certificate_invalidation_entry(certificate, active=True) is None:
+            certs_api.create_certificate_invalidation_entry(certificate, invalidated_by or user,
+                                                            f"{INVALIDATION_NOTE_PREFIX} {note}")
+        certificate.invalidate(source=INVALIDATION_SOURCE)
+        return True
+
+    @staticmethod
+    def _lift_own_invalidation(certs_api, user, course_key):
+        """Deactivate an active invalidation we made (it blocks generation); leave staff's alone."""
+        certificate = certs_api.get_certificate_for_user_id(user, course_key)
+        if certificate is None:
+            return
+        entry = certs_api.get_certificate_invalidation_entry(certificate, active=True)
+        if entry is not None and (entry.notes or "").startswith(INVALIDATION_NOTE_PREFIX):
+            entry.deactivate()
 
     def enrolled_learner_ids(self, course_key):
         """The ids of the users actively enrolled in the course."""
@@ -58,6 +98,58 @@ class EdxPlatform:
 
         return list(CourseEnrollment.objects.filter(course_id=course_key, is_active=True)
                     .values_list("user_id", flat=True))
+
+    def course_progress(self, user, course_key):
+        """
+        The learner's progress through the course's content, for their coach.
+
+        ``{"units": {"complete", "incomplete", "locked"}, "sections": [{"id", "title", "tags",
+        "subsections": [{"id", "title", "earned", "possible"}]}]}``: units completed as the
+        Progress page counts them (the completion API through the course's block structure, cached
+        by the platform), knowledge-check scores from the persisted subsection grades (one query),
+        the outline from learning_sequences (cached) and sections' Studio tags (one query).
+        """
+        # pylint: disable=import-error,import-outside-toplevel
+        from lms.djangoapps.courseware.courses import get_course_blocks_completion_summary
+        from lms.djangoapps.grades.api import get_subsection_grades
+        from openedx.core.djangoapps.content.learning_sequences.api import get_course_outline
+        from openedx.core.djangoapps.content_tagging.api import get_all_object_tags
+
+        summary = get_course_blocks_completion_summary(course_key, user) or {}
+        grades = get_subsection_grades(user.pk, course_key)
+        tags, _taxonomies = get_all_object_tags(course_key)
+        sections = []
+        for section in get_course_outline(course_key).sections:
+            subsections = []
+            for sequence in section.sequences:
+                grade = grades.get(sequence.usage_key)
+                subsections.append({"id": str(sequence.usage_key), "title": sequence.title,
+                                    "earned": float(grade.earned_all) if grade else 0.0,
+                                    "possible": float(grade.possible_all) if grade else 0.0})
+            section_tags = tags.get(str(section.usage_key), {})
+            sections.append({"id": str(section.usage_key), "title": section.title, "subsections": subsections,
+                             # newer platforms give tag values, older ObjectTag rows
+                             "tags": [getattr(tag, "value", tag) for values in section_tags.values() for tag in values]})
+        return {"units": {"complete": summary.get("complete_count", 0), "incomplete": summary.get("incomplete_count", 0),
+                          "locked": summary.get("locked_count", 0)},
+                "sections": sections}
+
+    def course_name(self, course_key):
+        """The course's display name, for messages (the key when the platform does not know it)."""
+        from openedx.core.djangoapps.content.course_overviews.api import (  # pylint: disable=import-error,import-outside-toplevel
+            get_course_overview_or_none,
+        )
+
+        overview = get_course_overview_or_none(course_key)
+        return overview.display_name if overview is not None and overview.display_name else str(course_key)
+
+    def preferred_language(self, user):
+        """The language the user chose in their account settings (the site's default otherwise)."""
+        # pylint: disable=import-error,import-outside-toplevel
+        from openedx.core.djangoapps.lang_pref import LANGUAGE_KEY
+        from openedx.core.djangoapps.user_api.preferences.api import get_user_preference
+
+        return get_user_preference(user, LANGUAGE_KEY) or settings.LANGUAGE_CODE
 
     def emit_event(self, name, data):
         from eventtracking import tracker  # pylint: disable=import-error,import-outside-toplevel

@@ -9,6 +9,7 @@ from .models import (
     DriftAlert,
     IndicatorRating,
     LearnerStatus,
+    MessagePreference,
     Observation,
     Reflection,
     ReflectionComment,
@@ -33,6 +34,7 @@ def scrub_user(user_id):
         CoachAssignment.objects.filter(coach_id=user_id).delete()
         CoachAssignment.objects.filter(learner_id=user_id).delete()
         LearnerStatus.objects.filter(learner_id=user_id).update(reasons=[])
+        MessagePreference.objects.filter(user_id=user_id).delete()
         audit.record("user.retired", get_user_model()(pk=user_id), subject_user_id=user_id)  # the last lock
 
 

@@ -13,5 +13,7 @@ certification_issued = Signal()
 
 #: kwargs: course_id (str): every learner of the course is to be re-evaluated (the policy changed)
 course_reevaluation_requested = Signal()
+#: kwargs: comment_id. Sent after a coach's comment on a reflection commits (the learner is told).
+reflection_commented = Signal()
 
 EVENT_NAME = "edx.miiwrap_fidelity.competency.changed"

@@ -1,7 +1,7 @@
 """URLs of the plugin: pages under ``/miiwrap-fidelity/``, the REST API under ``/api/miiwrap-fidelity/v1/``."""
 from django.urls import include, path
 
-from . import monitoring_views, staff_views, views
+from . import message_views, monitoring_views, staff_views, views
 
 app_name = "miiwrap_fidelity"
 
@@ -24,6 +24,7 @@ page_patterns = [
     path("courses/<str:course_id>/coaching/reliability/", monitoring_views.reliability, name="reliability"),
     path("courses/<str:course_id>/coaching/leaders/", monitoring_views.leaders, name="leaders"),
     path("courses/<str:course_id>/coaching/exports/<slug:kind>.csv", monitoring_views.export, name="export"),
+    path("messages/", message_views.message_preferences, name="message_preferences"),
 ]
 
 urlpatterns = [

@@ -203,6 +203,7 @@ def _render_detail(request, course_key, learner, form_errors=None, form_data=Non
         settings_choices=api.OBSERVATION_SETTINGS, is_staff=api.is_course_staff(request.user, course_key),
         open_sessions=api.sessions_open_for_co_rating(request.user, learner, course_key),
         alert_rows=api.drift_alert_rows(request.user, course_key, learner=learner),
+        course_progress=api.learner_course_progress(request.user, learner, course_key),
         **_growth_context(observations, policy),
     )
     return render(request, "miiwrap_fidelity/learner_detail.html", context, status=status)

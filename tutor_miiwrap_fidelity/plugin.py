@@ -30,9 +30,16 @@ hooks.Filters.ENV_PATCHES.add_items([
      "CELERYBEAT_SCHEDULE['miiwrap-request-pending-certificates'] = {\n"
      "    'task': 'miiwrap_fidelity.tasks.request_pending_certificates', 'schedule': 900.0}\n"
      "CELERYBEAT_SCHEDULE['miiwrap-resume-stopped-reevaluations'] = {\n"
-     "    'task': 'miiwrap_fidelity.tasks.resume_stopped_reevaluations', 'schedule': 600.0}"),
+     "    'task': 'miiwrap_fidelity.tasks.resume_stopped_reevaluations', 'schedule': 600.0}\n"
      "CELERYBEAT_SCHEDULE['miiwrap-refresh-stale-statuses'] = {\n"
-     "    'task': 'miiwrap_fidelity.tasks.refresh_stale_statuses', 'schedule': 3600.0}"),
+     "    'task': 'miiwrap_fidelity.tasks.refresh_stale_statuses', 'schedule': 3600.0}\n"
+     "CELERYBEAT_SCHEDULE['miiwrap-invalidate-lapsed-certificates'] = {\n"
+     "    'task': 'miiwrap_fidelity.certificate_sync.invalidate_lapsed_certificates', 'schedule': 900.0}\n"
+     "CELERYBEAT_SCHEDULE['miiwrap-expiry-reminders'] = {\n"
+     "    'task': 'miiwrap_fidelity.notifications.send_expiry_reminders', 'schedule': _miiwrap_crontab(minute=30, hour=7)}\n"
+     "CELERYBEAT_SCHEDULE['miiwrap-coach-digests'] = {\n"
+     "    'task': 'miiwrap_fidelity.notifications.send_coach_digests',\n"
+     "    'schedule': _miiwrap_crontab(minute=0, hour=7, day_of_week=1)}"),
 ])
 
 hooks.Filters.CLI_DO_INIT_TASKS.add_item((

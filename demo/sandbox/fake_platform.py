@@ -3,11 +3,18 @@ A fake of ``miiwrap_fidelity.platform.EdxPlatform`` for the sandbox and the test
 
 Certificate generation mirrors edx-platform's ``_generate_certificate_task``: it runs the real
 ``CertificateCreationRequested`` filter pipeline, and a ``PreventCertificateCreation`` stops it
-without writing a certificate.
+without writing a certificate. A generated certificate sends openedx-events' ``CERTIFICATE_CREATED``
+and an invalidated one ``CERTIFICATE_REVOKED``, with the data ``GeneratedCertificate`` sends.
 """
+from django.conf import settings
 from django.dispatch import Signal
+from openedx_events.learning.data import CertificateData, CourseData, UserData, UserPersonalData
+from openedx_events.learning.signals import CERTIFICATE_CREATED, CERTIFICATE_REVOKED
 from openedx_filters.learning.filters import CertificateCreationRequested
 
+from miiwrap_fidelity.platform import INVALIDATION_NOTE_PREFIX
+
+from . import course_content
 from .models import CertificateRequest, CourseRole, Enrollment, TrackingEvent
 
 #: Stand-in for the platform's USER_RETIRE_LMS_MISC signal (kwargs: user).
@@ -30,6 +37,7 @@ class FakePlatform:
         return str(course_key) in user._sandbox_staff_courses  # pylint: disable=protected-access
 
     def request_certificate(self, user, course_key, allowlist=False):
+        # A generation after an invalidation supersedes it (the real adapter lifts ours first).
         try:
             CertificateCreationRequested.run_filter(
                 user=user, course_key=course_key, mode="verified", status="downloadable", grade=1.0,
@@ -41,7 +49,33 @@ class FakePlatform:
             return False
         CertificateRequest.objects.create(course_key=course_key, user=user, outcome="generated",
                                           allowlisted=allowlist)
+        CERTIFICATE_CREATED.send_event(certificate=_certificate_data(user, course_key, "downloadable"))
         return True
+
+    def invalidate_certificate(self, user, course_key, note, invalidated_by=None):
+        """Like the platform's invalidation: only a generated certificate can be taken back."""
+        latest = CertificateRequest.objects.filter(user=user, course_key=course_key).exclude(
+            outcome="prevented").first()
+        if latest is None or latest.outcome != "generated":
+            return False
+        CertificateRequest.objects.create(course_key=course_key, user=user, outcome="invalidated",
+                                          message=f"{INVALIDATION_NOTE_PREFIX} {note}",
+                                          allowlisted=latest.allowlisted)
+        CERTIFICATE_REVOKED.send_event(certificate=_certificate_data(user, course_key, "unavailable"))
+        return True
+
+    def course_progress(self, user, course_key):
+        return course_content.progress_for(user, course_key)
+
+    #: user id -> language code, as the account settings would hold it (tests set it).
+    LANGUAGES = {}
+
+    def course_name(self, course_key):
+        return "MiiWrap: high-fidelity wraparound (sandbox)" if str(course_key) == settings.DEMO_COURSE_ID \
+            else str(course_key)
+
+    def preferred_language(self, user):
+        return self.LANGUAGES.get(user.pk) or settings.LANGUAGE_CODE
 
     def enrolled_learner_ids(self, course_key):
         return list(Enrollment.objects.filter(course_key=course_key, is_active=True).values_list("user_id", flat=True))
@@ -51,3 +85,13 @@ class FakePlatform:
 
     def retirement_signals(self):
         return [USER_RETIRE_LMS_MISC]
+
+
+def _certificate_data(user, course_key, status):
+    """``CertificateData`` as ``GeneratedCertificate.save`` / ``_revoke_certificate`` build it."""
+    return CertificateData(
+        user=UserData(id=user.pk, is_active=user.is_active,
+                      pii=UserPersonalData(username=user.username, email=user.email, name=user.get_full_name())),
+        course=CourseData(course_key=course_key), mode="verified", grade="1.0" if status == "downloadable" else "",
+        current_status=status, download_url="", name=user.get_full_name(),
+    )

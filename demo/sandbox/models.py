@@ -45,7 +45,7 @@ class CertificateRequest(models.Model):
 
     course_key = CourseKeyField(max_length=255)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
-    outcome = models.CharField(max_length=20)  # "generated" | "prevented"
+    outcome = models.CharField(max_length=20)  # "generated" | "prevented" | "invalidated"
     message = models.TextField(blank=True)
     allowlisted = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -97,6 +97,18 @@ CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 
 DEMO_COURSE_ID = "course-v1:MiiWrap+FID101+2026"
+# The LMS's own address; other LMS plugins read it (event-routing-backends, in the xapi tox env).
+LMS_ROOT_URL = "http://127.0.0.1:8000"
+
+# Messages go through edx-ace as in the LMS (its django_email channel); the sandbox writes each email
+# to a file under demo/sent_emails/ instead of sending it (the tests use Django's in-memory outbox).
+ACE_ENABLED_CHANNELS = ["django_email"]
+ACE_CHANNEL_DEFAULT_EMAIL = "django_email"
+ACE_CHANNEL_TRANSACTIONAL_EMAIL = "django_email"
+ACE_ENABLED_POLICIES = []
+DEFAULT_FROM_EMAIL = "coaching@sandbox.example.org"
+EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+EMAIL_FILE_PATH = os.path.join(BASE_DIR, "sent_emails")
 
 # The XBlock workbench (xblock-sdk) runs our blocks. Its user service is replaced by one that, like
 # the LMS's, names the signed-in Django user (never the ?student= query parameter).

@@ -33,6 +33,7 @@ from .courses import (
     unassign_coach,
 )
 from .inputs import MAX_NOTE_CHARS, MAX_REASON_CHARS, get_user, parse_course_key
+from .messaging import receives_non_essential, set_non_essential
 from .observations import (
     DRAFT,
     OBSERVATION_SETTINGS,
@@ -50,6 +51,7 @@ from .oversight import (
     leader_view,
     reliability_report,
 )
+from .progress import learner_course_progress
 from .reflection_records import (
     clean_reflection_prompts,
     comment_on_reflection,
@@ -159,6 +161,9 @@ __all__ = [
     "reevaluate",
     "reevaluate_course",
     "reevaluation_progress",
+    "learner_course_progress",
+    "receives_non_essential",
+    "set_non_essential",
     "revoke",
     "sign_off",
     "signoffs_for",

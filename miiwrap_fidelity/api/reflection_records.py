@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 
 from .. import audit, data, reflections
 from ..models import Reflection, ReflectionComment
+from ..signals import reflection_commented
 from ..validation import MAX_COMMENTS_PER_REFLECTION, as_id, clean_text, collect
 from .courses import policy_row
 from .inputs import MAX_REASON_CHARS, get_user, parse_course_key
@@ -111,4 +112,5 @@ def comment_on_reflection(actor, reflection_id, text):
         comment = ReflectionComment.objects.create(reflection=reflection, author=actor, text=text)
         audit.record("reflection.commented", comment, actor=actor, subject_user_id=reflection.learner_id,
                      course_key=reflection.course_key)
+        transaction.on_commit(lambda: reflection_commented.send(sender=None, comment_id=comment.pk), robust=True)
     return data.CommentData(comment.pk, values.user_ref(actor), comment.text, comment.created_at)

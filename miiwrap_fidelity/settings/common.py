@@ -19,6 +19,14 @@ PIPELINE_STEPS = {
 #: The certificate filters fail closed: if our step crashes, no certificate slips through.
 FAIL_CLOSED_FILTERS = {CERTIFICATE_CREATION}
 
+#: Every tracking event we send (events.py, signals.py); each has an xAPI transformer (xapi.py).
+TRACKING_EVENTS = [
+    f"edx.miiwrap_fidelity.{name}" for name in (
+        "observation.submitted", "competency.approved", "competency.revoked", "certification.issued",
+        "certification.expired", "drift_alert.created", "competency.changed",
+    )
+]
+
 DEFAULTS = {
     # Dotted path of the edx-platform adapter; tests and the demo point this at a fake.
     "MIIWRAP_FIDELITY_PLATFORM_BACKEND": "miiwrap_fidelity.platform.EdxPlatform",
@@ -71,7 +79,36 @@ def plugin_settings(settings):
     for name, value in DEFAULTS.items():
         if not hasattr(settings, name):
             setattr(settings, name, value)
+    allow_xapi_events(settings)
     translations = _translations_dir()
     locale_paths = list(getattr(settings, "LOCALE_PATHS", []) or [])
     if translations and translations not in locale_paths:
         settings.LOCALE_PATHS = locale_paths + [translations]
+
+
+def allow_xapi_events(settings):
+    """
+    Let event-routing-backends forward our events as xAPI, whichever plugin's settings run first.
+
+    Its ``plugin_settings`` appends its own names to ``EVENT_TRACKING_BACKENDS_ALLOWED_XAPI_EVENTS``
+    and builds ``EVENT_TRACKING_BACKENDS`` from it: before it, adding ours to the list is enough;
+    after it, the built router's two allow-lists get ours too.
+    """
+    allowed = list(getattr(settings, "EVENT_TRACKING_BACKENDS_ALLOWED_XAPI_EVENTS", None) or [])
+    settings.EVENT_TRACKING_BACKENDS_ALLOWED_XAPI_EVENTS = allowed + [
+        name for name in TRACKING_EVENTS if name not in allowed]
+    router = (getattr(settings, "EVENT_TRACKING_BACKENDS", None) or {}).get("event_transformer")
+    if not router:
+        return
+    options = router.get("OPTIONS", {})
+    allow_lists = [processor["OPTIONS"] for processor in options.get("processors", [])
+                   if processor.get("ENGINE", "").endswith("NameWhitelistProcessor")]
+    xapi = options.get("backends", {}).get("xapi", {}).get("OPTIONS", {})
+    allow_lists += [processor["OPTIONS"] for processor in xapi.get("processors", [])
+                    if processor.get("ENGINE", "").endswith("NameWhitelistProcessor")]
+    for allow_list in allow_lists:
+        names = allow_list.get("whitelist")
+        if isinstance(names, set):
+            names.update(TRACKING_EVENTS)
+        else:
+            allow_list["whitelist"] = list(names or []) + [n for n in TRACKING_EVENTS if n not in (names or [])]

@@ -46,6 +46,9 @@ def test_rendered_settings_contain_our_configuration(tutor_root):
     lms = read(root, "apps", "openedx", "settings", "lms", "production.py")
     assert "MIIWRAP_FIDELITY_CERTIFICATE_COUNTDOWN = 0" in lms
     assert "miiwrap_fidelity.tasks.expire_certifications" in lms
+    assert "miiwrap_fidelity.certificate_sync.invalidate_lapsed_certificates" in lms
+    assert "miiwrap_fidelity.notifications.send_expiry_reminders" in lms
+    assert "miiwrap_fidelity.notifications.send_coach_digests" in lms
     cms = read(root, "apps", "openedx", "settings", "cms", "production.py")
     assert "MIIWRAP_FIDELITY_CERTIFICATE_COUNTDOWN = 0" in cms
     assert run("config", "printvalue", "MIIWRAP_FIDELITY_LOAD_SAMPLE_INSTRUMENT").strip() == "true"

@@ -79,6 +79,20 @@ def learner_row_out(row):
     }
 
 
+def course_progress_out(progress):
+    """``course_progress.CourseProgress`` (None when the platform could not say)."""
+    if progress is None:
+        return None
+    return {
+        "units_complete": progress.units_complete, "units_total": progress.units_total,
+        "units_locked": progress.units_locked, "units_percent": progress.units_percent,
+        "domains": [{"domain": group.domain, "percent": group.percent,
+                     "sections": [{"title": section.title, "earned": section.earned, "possible": section.possible,
+                                   "percent": section.percent} for section in group.sections]}
+                    for group in progress.domains],
+    }
+
+
 def observation_out(observation):
     return {
         "id": observation.pk, "course_id": str(observation.course_key), "learner": observation.learner_id,

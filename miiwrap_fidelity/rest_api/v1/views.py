@@ -133,7 +133,9 @@ class LearnerDetailView(CourseView):
         return Response({**s.learner_row_out(row),
                          "reasons": [{**reason, "message": message} for reason, message in zip(status_row.reasons,
                                                                                               messages)],
-                         "certification": certification.as_dict() if certification else None})
+                         "certification": certification.as_dict() if certification else None,
+                         "course_progress": s.course_progress_out(
+                             api.learner_course_progress(request.user, learner, self.course_key))})
 
 
 class ObservationsView(CourseView):

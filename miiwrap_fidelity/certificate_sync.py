@@ -1,0 +1,113 @@
+"""
+The platform certificate follows the certification.
+
+Revoked or expired: the learner's platform certificate is invalidated (``platform.invalidate_certificate``),
+so the learner dashboard, the Progress page, Credentials and badges stop showing it, not only our
+render guard. Certified again: ``tasks.request_certificate`` asks for it again, and the adapter first
+lifts our own invalidation (the platform refuses to generate over an active one).
+
+Like the certificate request, the invalidation is a side effect outside our database: a conditional
+UPDATE claims it (``certificate_invalidated_at``), a failure releases the claim, and the periodic
+``invalidate_lapsed_certificates`` task re-sends whatever is left, and is also what notices expiry
+(every 15 minutes, Tutor's beat schedule). See docs/decisions/0008-open-edx-ecosystem-seams.rst.
+"""
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+from django.db.models import Q
+from django.utils import timezone
+
+from .models import Certification
+from .platform import get_platform
+
+log = logging.getLogger(__name__)
+
+#: The platform generates a requested certificate in a delayed task; one requested this recently may
+#: not exist yet, so "nothing to invalidate" is only believed after this long.
+GENERATION_GRACE = timedelta(hours=1)
+
+
+def _lapsed(now):
+    return Q(revoked_at__isnull=False) | Q(expires_at__lte=now)
+
+
+def _active(now):
+    return Q(revoked_at__isnull=True) & (Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+
+
+def _pending(now):
+    """Lapsed certifications whose platform certificate was requested and not yet invalidated."""
+    return Certification.objects.filter(_lapsed(now), certificate_requested_at__isnull=False,
+                                        certificate_invalidated_at__isnull=True)
+
+
+def _note(certification):
+    # Ids and codes only: the revoker's reason is free text and stays in our records.
+    if certification.revoked_at is not None:
+        return f"competency revoked (certification {certification.pk})"
+    return f"certification {certification.pk} expired"
+
+
+def _release(certification_id):
+    Certification.objects.filter(pk=certification_id).update(certificate_invalidated_at=None)
+
+
+@shared_task(bind=True, max_retries=5, default_retry_delay=60)
+def invalidate_certificate(self, certification_id):
+    """
+    Invalidate the platform certificate of a revoked or expired certification, at most once.
+
+    Returns True when the platform had a certificate and it was invalidated. A certification that a
+    newer, active one superseded (recertification) is only marked: the platform certificate now
+    stands for the newer one.
+    """
+    now = timezone.now()
+    claimed = _pending(now).filter(pk=certification_id).update(certificate_invalidated_at=now)
+    if not claimed:
+        return False
+    certification = Certification.objects.select_related("learner", "revoked_by__actor").get(pk=certification_id)
+    if Certification.objects.filter(_active(now), learner_id=certification.learner_id,
+                                    course_key=certification.course_key).exists():
+        log.info("Certification %s lapsed but a newer one is active: certificate kept", certification_id)
+        return False
+    revoker = certification.revoked_by.actor if certification.revoked_by_id else None
+    try:
+        invalidated = get_platform().invalidate_certificate(
+            certification.learner, certification.course_key, _note(certification), invalidated_by=revoker)
+    except Exception as exc:  # pylint: disable=broad-except
+        _release(certification_id)
+        raise self.retry(exc=exc)
+    if not invalidated and certification.certificate_requested_at > now - GENERATION_GRACE:
+        _release(certification_id)  # may still be generating: the periodic task looks again
+    return invalidated
+
+
+@shared_task
+def invalidate_lapsed_certificates():
+    """Send the invalidation of every revoked or expired certification not yet done; run it every 15 minutes."""
+    pending = list(_pending(timezone.now()).values_list("pk", flat=True))
+    for certification_id in pending:
+        invalidate_certificate.delay(certification_id)
+    return len(pending)
+
+
+def competency_revoked(sender, learner_id, course_key, state, cause, **kwargs):  # pylint: disable=unused-argument
+    """
+    ``competency_changed`` receiver (sent after commit): a revocation invalidates the certificate at
+    once. A broker outage only delays it until the periodic task runs.
+    """
+    if cause != "revoked":
+        return
+    for certification_id in _pending(timezone.now()).filter(learner_id=learner_id, course_key=course_key) \
+            .values_list("pk", flat=True):
+        try:
+            invalidate_certificate.delay(certification_id)
+        except Exception:  # pylint: disable=broad-except
+            log.exception("Could not queue the invalidation of certification %s", certification_id)
+
+
+def connect():
+    from .signals import competency_changed  # pylint: disable=import-outside-toplevel
+
+    competency_changed.connect(competency_revoked, dispatch_uid="miiwrap_fidelity.certificate_sync")

@@ -1,0 +1,229 @@
+"""
+Messages through edx-ace, the platform's messaging framework (templates under
+``templates/miiwrap_fidelity/edx_ace/<name>/email/``, rendered in the recipient's language).
+
+Essential messages (certified, revoked, certification expiring) always go out; the others
+(observation recorded, feedback on a reflection, the coach digest) respect the person's
+``MessagePreference``. Messages say that something happened and link to the page with the
+details: they never carry a note, a reason or feedback text (which may describe a family), only
+counts, dates and usernames of the course's own people.
+
+Sent by Celery tasks: after the change commits (receivers of ``competency_changed`` and
+``reflection_commented``) and on celery beat (expiry reminders daily, coach digests weekly; the
+Tutor plugin schedules both). See ADR 0008.
+"""
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from edx_ace import MessageType, Recipient, ace
+
+from .models import (
+    CoachAssignment,
+    CompetencyPolicy,
+    ExpiryReminder,
+    LearnerStatus,
+    ReflectionComment,
+)
+from .competency import State
+from .platform import get_platform
+
+log = logging.getLogger(__name__)
+
+#: Days before expiry at which the certified person is reminded (each once).
+EXPIRY_REMINDER_DAYS = (90, 30)
+#: However long a policy's window, a learner is not "due" sooner than this after an observation.
+MIN_CADENCE_DAYS = 7
+
+
+class MiiwrapMessage(MessageType):
+    APP_LABEL = "miiwrap_fidelity"
+    ESSENTIAL = False
+
+
+class ObservationRecorded(MiiwrapMessage):
+    NAME = "observation_recorded"
+
+
+class ReflectionFeedback(MiiwrapMessage):
+    NAME = "reflection_feedback"
+
+
+class Certified(MiiwrapMessage):
+    NAME = "certified"
+    ESSENTIAL = True
+
+
+class Revoked(MiiwrapMessage):
+    NAME = "revoked"
+    ESSENTIAL = True
+
+
+class CertificationExpiring(MiiwrapMessage):
+    NAME = "certification_expiring"
+    ESSENTIAL = True
+
+
+class CoachDigest(MiiwrapMessage):
+    NAME = "coach_digest"
+
+
+def wants(user, message_type):
+    """Essential messages always; the others unless the person opted out."""
+    from .api.messaging import receives_non_essential  # pylint: disable=import-outside-toplevel
+
+    return message_type.ESSENTIAL or receives_non_essential(user)
+
+
+def _absolute(path):
+    return getattr(settings, "LMS_ROOT_URL", "").rstrip("/") + path
+
+
+def deliver(message_type, user, course_key, **context):
+    """Render and send one message to ``user`` (when they want it); True when it was handed to ACE."""
+    if not user.email or not wants(user, message_type):
+        return False
+    platform = get_platform()
+    context.update(
+        course_id=str(course_key), course_name=platform.course_name(course_key),
+        status_url=_absolute(reverse("miiwrap_fidelity:my_competency", args=[str(course_key)])),
+        preferences_url=_absolute(reverse("miiwrap_fidelity:message_preferences")),
+        essential=message_type.ESSENTIAL, username=user.username,
+    )
+    message = message_type(context=context).personalize(
+        recipient=Recipient(lms_user_id=user.pk, email_address=user.email),
+        language=platform.preferred_language(user), user_context={},
+    )
+    ace.send(message)
+    return True
+
+
+# --- after a change commits -------------------------------------------------------------------
+
+COMPETENCY_MESSAGES = {("observation_submitted", None): ObservationRecorded, ("approved", "certified"): Certified,
+                       ("revoked", None): Revoked}
+
+
+@shared_task
+def send_competency_message(learner_id, course_id, state, cause):
+    message_type = COMPETENCY_MESSAGES.get((cause, state)) or COMPETENCY_MESSAGES.get((cause, None))
+    if message_type is None:  # e.g. the coach approved and the lead has still to confirm
+        return False
+    learner = get_user_model().objects.filter(pk=learner_id).first()
+    return bool(learner) and deliver(message_type, learner, course_id, state=state)
+
+
+def competency_changed(sender, learner_id, course_key, state, cause, **kwargs):  # pylint: disable=unused-argument
+    """``competency_changed`` receiver (sent after commit): queue the learner's message."""
+    _queue(send_competency_message, learner_id, course_key, state, cause)
+
+
+@shared_task
+def send_reflection_feedback(comment_id):
+    comment = ReflectionComment.objects.select_related("reflection__learner").filter(pk=comment_id).first()
+    if comment is None or comment.author_id == comment.reflection.learner_id:
+        return False
+    return deliver(ReflectionFeedback, comment.reflection.learner, comment.reflection.course_key)
+
+
+def reflection_commented(sender, comment_id, **kwargs):  # pylint: disable=unused-argument
+    """``reflection_commented`` receiver (sent after commit): queue the learner's message."""
+    _queue(send_reflection_feedback, comment_id)
+
+
+def _queue(task, *args):
+    try:
+        task.delay(*args)
+    except Exception:  # pylint: disable=broad-except  # a broker outage never undoes the change
+        log.exception("Could not queue %s%s", task.name, args)
+
+
+def connect():
+    from . import signals  # pylint: disable=import-outside-toplevel
+
+    signals.competency_changed.connect(competency_changed, dispatch_uid="miiwrap_fidelity.notifications")
+    signals.reflection_commented.connect(reflection_commented, dispatch_uid="miiwrap_fidelity.notifications")
+
+
+# --- on a schedule ---------------------------------------------------------------------------
+
+@shared_task
+def send_expiry_reminders(now=None):
+    """
+    Remind certified people 90 and 30 days before their certification expires (daily, celery beat).
+
+    The reminder row is claimed first (a unique constraint), so a repeated or overlapping run sends
+    nothing twice; a reminder missed on its day goes out the next run, while still before expiry.
+    """
+    now = now or timezone.now()
+    sent = 0
+    for days in sorted(EXPIRY_REMINDER_DAYS):
+        due = LearnerStatus.objects.filter(
+            state=str(State.CERTIFIED), certification__revoked_at__isnull=True,
+            certification__expires_at__gt=now, certification__expires_at__lte=now + timedelta(days=days),
+        ).select_related("certification", "learner")
+        for status in due:
+            certification = status.certification
+            if ExpiryReminder.objects.filter(certification=certification, days_before__lte=days).exists():
+                continue  # the nearer reminder went out already (or this one)
+            try:
+                with transaction.atomic():
+                    ExpiryReminder.objects.create(certification=certification, days_before=days)
+            except IntegrityError:
+                continue
+            sent += deliver(CertificationExpiring, status.learner, certification.course_key, days=days,
+                            expires_on=certification.expires_at.date())
+    return sent
+
+
+def cadence_days(policy):
+    """How often a learner should be observed to gather the policy's evidence within its window."""
+    return max(MIN_CADENCE_DAYS, policy.window_days // max(policy.min_observations, 1))
+
+
+def digest_rows(policy, learner_ids, today):
+    """``(due, overdue)`` statuses among the learners: no observation for one cadence, or for two."""
+    cadence = timedelta(days=cadence_days(policy))
+    due, overdue = [], []
+    statuses = LearnerStatus.objects.filter(
+        course_key=policy.course_key, learner_id__in=learner_ids, enrolled=True,
+        state__in=[str(State.NOT_STARTED), str(State.IN_PROGRESS)],
+    ).select_related("learner").order_by("last_practice_date", "learner__username")
+    for status in statuses:
+        last = status.last_practice_date
+        if last is None or last <= today - 2 * cadence:
+            overdue.append(status)
+        elif last <= today - cadence:
+            due.append(status)
+    return due, overdue
+
+
+@shared_task
+def send_coach_digests(now=None):
+    """Each coach, per course with a policy: the learners due or overdue for observation (weekly)."""
+    today = (now or timezone.now()).date()
+    sent = 0
+    for policy in CompetencyPolicy.objects.filter(enabled=True):
+        assignments = CoachAssignment.objects.filter(course_key=policy.course_key).select_related("coach")
+        by_coach = {}
+        for assignment in assignments:
+            by_coach.setdefault(assignment.coach, []).append(assignment.learner_id)
+        for coach, learner_ids in by_coach.items():
+            due, overdue = digest_rows(policy, learner_ids, today)
+            if not due and not overdue:
+                continue
+            sent += deliver(
+                CoachDigest, coach, policy.course_key, cadence_days=cadence_days(policy),
+                due=[_digest_line(status) for status in due], overdue=[_digest_line(status) for status in overdue],
+                workspace_url=_absolute(reverse("miiwrap_fidelity:workspace", args=[str(policy.course_key)])),
+            )
+    return sent
+
+
+def _digest_line(status):
+    return {"username": status.learner.username, "last_observed": status.last_practice_date}
