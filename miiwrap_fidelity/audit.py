@@ -126,6 +126,41 @@ def verify(page=PAGE):
     return report
 
 
+class SealRefused(Exception):
+    """The chain does not verify, so sealing it would launder the tampering."""
+
+
+def seal(page=PAGE):
+    """
+    Re-hash the whole chain with the HMAC key (once, right after the key is set on a site that
+    already has events): each event must still verify as written (plain or keyed) and link to its
+    predecessor, otherwise nothing changes and ``SealRefused`` names the event. Appends wait
+    meanwhile (the head is locked). Returns the number of events sealed.
+    """
+    key = hmac_key()
+    if not key:
+        raise SealRefused("Set MIIWRAP_FIDELITY_AUDIT_HMAC_KEY first.")
+    with transaction.atomic():
+        head = _locked_head()
+        old_previous = new_previous = GENESIS
+        count, last_id = 0, 0
+        while True:
+            rows = list(AuditEvent.objects.filter(id__gt=last_id).order_by("id")[:page])
+            for event in rows:
+                if event.prev_hash != old_previous or event.hash not in (event.compute_hash(), event.compute_hash(key)):
+                    raise SealRefused(f"Event {event.pk} does not verify; run verify_audit_chain.")
+                old_previous, event.prev_hash = event.hash, new_previous
+                event.hash = new_previous = event.compute_hash(key)
+                AuditEvent.objects.filter(pk=event.pk).update(prev_hash=event.prev_hash, hash=event.hash)
+                count, last_id = count + 1, event.pk
+            if len(rows) < page:
+                break
+        if count != head.count or (count and (last_id != head.last_id or old_previous != head.last_hash)):
+            raise SealRefused("The chain's end does not match its head; run verify_audit_chain.")
+        AuditChainHead.objects.filter(pk=head.pk).update(last_hash=new_previous if count else GENESIS)
+    return count
+
+
 def first_broken_link():
     """The first event whose hash or link does not match, or None when the chain is whole."""
     for item in verify().breaks:

@@ -238,6 +238,31 @@ def test_every_break_is_reported_and_the_command_lists_them(chain, capsys):
     assert f"broken at event {chain[7]}" in capsys.readouterr().err
 
 
+def test_an_existing_chain_is_sealed_once_the_key_is_set(settings, capsys):
+    settings.MIIWRAP_FIDELITY_AUDIT_HMAC_KEY = ""
+    actor = make_user("before_the_key")
+    ids = [audit.record("test.event", actor, actor=actor).pk for _ in range(5)]
+    settings.MIIWRAP_FIDELITY_AUDIT_HMAC_KEY = KEY
+    assert {event_id for event_id, kind in _breaks("hash")} == set(ids), "written without the key"
+    call_command("verify_audit_chain", "--seal")
+    assert "Sealed 5 events" in capsys.readouterr().out and audit.verify().intact
+    audit.record("test.event", actor, actor=actor)
+    AuditEvent.objects.filter(pk=ids[2]).update(action="changed")
+    _recompute(ids[2:])
+    assert _breaks()[0] == (ids[2], "hash"), "a sealed chain rewritten without the key does not verify"
+
+
+def test_a_chain_that_does_not_verify_is_not_sealed(settings):
+    settings.MIIWRAP_FIDELITY_AUDIT_HMAC_KEY = ""
+    actor = make_user("tamperer")
+    ids = [audit.record("test.event", actor, actor=actor).pk for _ in range(4)]
+    AuditEvent.objects.filter(pk=ids[1]).update(action="changed")
+    settings.MIIWRAP_FIDELITY_AUDIT_HMAC_KEY = KEY
+    with pytest.raises(CommandError, match=f"Not sealed: Event {ids[1]} does not verify"):
+        call_command("verify_audit_chain", "--seal")
+    assert AuditEvent.objects.get(pk=ids[0]).hash == AuditEvent.objects.get(pk=ids[0]).compute_hash(), "unchanged"
+
+
 def _bulk_chain(count):
     AuditEvent.objects.all().delete()
     previous, now, events = audit.GENESIS, timezone.now(), []
