@@ -8,7 +8,7 @@ last id, hash and count, so that deleting the newest events is detected. With th
 recomputed hashes does not verify without the key. Lock order (ADR 0006): the audit head is the
 last lock a transaction takes.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
@@ -72,9 +72,11 @@ class Break:
 
 @dataclass
 class Report:
+    """What ``verify`` found: the events read, and the breaks (all counted, the first 1,000 listed)."""
+
     events: int = 0
     break_count: int = 0
-    breaks: list = None
+    breaks: list = field(default_factory=list)
 
     @property
     def intact(self):
@@ -94,7 +96,7 @@ def verify(page=PAGE):
     head does not know (appended around the log), and a head that does not match the chain's end
     (the newest events removed) or its length.
     """
-    key, report = hmac_key(), Report(breaks=[])
+    key, report = hmac_key(), Report()
     head = AuditChainHead.objects.filter(pk=AuditChainHead.ONE).first()
     previous_hash, last_id = GENESIS, 0
     head_seen = head is None or not head.count
@@ -116,12 +118,10 @@ def verify(page=PAGE):
             previous_hash, last_id = event.hash, event.pk
         if len(rows) < page:
             break
-    if head is not None and head.count:
-        if not head_seen:
-            report.add(head.last_id, "tail", "the chain's last recorded event is missing (the newest events were "
-                                             "removed)")
+    if not head_seen:
+        report.add(head.last_id, "tail", "the chain's last recorded event is missing (the newest events were removed)")
     expected = head.count if head is not None else 0
-    if report.events != expected and (head is not None or report.events):
+    if report.events != expected:
         report.add(None, "count", f"the chain has {report.events} events; the head recorded {expected}")
     return report
 
