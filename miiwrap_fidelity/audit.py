@@ -8,7 +8,7 @@ last id, hash and count, so that deleting the newest events is detected. With th
 recomputed hashes does not verify without the key. Lock order (ADR 0006): the audit head is the
 last lock a transaction takes.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
@@ -72,9 +72,11 @@ class Break:
 
 @dataclass
 class Report:
+    """What ``verify`` found: the events read, and the breaks (all counted, the first 1,000 listed)."""
+
     events: int = 0
     break_count: int = 0
-    breaks: list = None
+    breaks: list = field(default_factory=list)
 
     @property
     def intact(self):
@@ -94,7 +96,7 @@ def verify(page=PAGE):
     head does not know (appended around the log), and a head that does not match the chain's end
     (the newest events removed) or its length.
     """
-    key, report = hmac_key(), Report(breaks=[])
+    key, report = hmac_key(), Report()
     head = AuditChainHead.objects.filter(pk=AuditChainHead.ONE).first()
     previous_hash, last_id = GENESIS, 0
     head_seen = head is None or not head.count
@@ -116,14 +118,47 @@ def verify(page=PAGE):
             previous_hash, last_id = event.hash, event.pk
         if len(rows) < page:
             break
-    if head is not None and head.count:
-        if not head_seen:
-            report.add(head.last_id, "tail", "the chain's last recorded event is missing (the newest events were "
-                                             "removed)")
+    if not head_seen:
+        report.add(head.last_id, "tail", "the chain's last recorded event is missing (the newest events were removed)")
     expected = head.count if head is not None else 0
-    if report.events != expected and (head is not None or report.events):
+    if report.events != expected:
         report.add(None, "count", f"the chain has {report.events} events; the head recorded {expected}")
     return report
+
+
+class SealRefused(Exception):
+    """The chain does not verify, so sealing it would launder the tampering."""
+
+
+def seal(page=PAGE):
+    """
+    Re-hash the whole chain with the HMAC key (once, right after the key is set on a site that
+    already has events): each event must still verify as written (plain or keyed) and link to its
+    predecessor, otherwise nothing changes and ``SealRefused`` names the event. Appends wait
+    meanwhile (the head is locked). Returns the number of events sealed.
+    """
+    key = hmac_key()
+    if not key:
+        raise SealRefused("Set MIIWRAP_FIDELITY_AUDIT_HMAC_KEY first.")
+    with transaction.atomic():
+        head = _locked_head()
+        old_previous = new_previous = GENESIS
+        count, last_id = 0, 0
+        while True:
+            rows = list(AuditEvent.objects.filter(id__gt=last_id).order_by("id")[:page])
+            for event in rows:
+                if event.prev_hash != old_previous or event.hash not in (event.compute_hash(), event.compute_hash(key)):
+                    raise SealRefused(f"Event {event.pk} does not verify; run verify_audit_chain.")
+                old_previous, event.prev_hash = event.hash, new_previous
+                event.hash = new_previous = event.compute_hash(key)
+                AuditEvent.objects.filter(pk=event.pk).update(prev_hash=event.prev_hash, hash=event.hash)
+                count, last_id = count + 1, event.pk
+            if len(rows) < page:
+                break
+        if count != head.count or (count and (last_id != head.last_id or old_previous != head.last_hash)):
+            raise SealRefused("The chain's end does not match its head; run verify_audit_chain.")
+        AuditChainHead.objects.filter(pk=head.pk).update(last_hash=new_previous if count else GENESIS)
+    return count
 
 
 def first_broken_link():

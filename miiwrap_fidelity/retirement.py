@@ -20,6 +20,8 @@ from .models import (
 def scrub_user(user_id):
     """Blank the free text written about or by ``user_id`` and drop their coaching links."""
     with transaction.atomic():
+        # Lock order (ADR 0006): the retiree's status rows first (their records change), the audit head last.
+        list(LearnerStatus.objects.select_for_update().filter(learner_id=user_id).values_list("pk", flat=True))
         observations = Observation.objects.filter(learner_id=user_id)
         observations.update(overall_note="")
         IndicatorRating.objects.filter(observation__learner_id=user_id).update(strength="", next_step="")

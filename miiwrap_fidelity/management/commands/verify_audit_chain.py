@@ -8,7 +8,18 @@ class Command(BaseCommand):
     help = ("Verify that no audit event was changed, removed (also the newest), inserted or rewritten; lists every "
             "break and exits with status 1 when there is one. Reads the chain in pages (flat memory).")
 
+    def add_arguments(self, parser):
+        parser.add_argument("--seal", action="store_true",
+                            help="Once, after setting MIIWRAP_FIDELITY_AUDIT_HMAC_KEY on a site with events: re-hash the "
+                                 "intact chain with the key (refused, changing nothing, if it does not verify).")
+
     def handle(self, *args, **options):
+        if options["seal"]:
+            try:
+                sealed = audit.seal()
+            except audit.SealRefused as exc:
+                raise CommandError(f"Not sealed: {exc}") from exc
+            self.stdout.write(f"Sealed {sealed} events with the HMAC key.")
         report = audit.verify()
         if report.intact:
             sealed = " (HMAC-sealed)" if audit.hmac_key() else ""

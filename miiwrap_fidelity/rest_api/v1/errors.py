@@ -1,5 +1,6 @@
 """Errors as JSON: 400 with field messages, 403, 404, 503 after lost lock conflicts — never a 500."""
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from rest_framework import status
 from rest_framework.exceptions import NotFound as RestNotFound
 from rest_framework.exceptions import ValidationError
@@ -27,4 +28,8 @@ def exception_handler(exc, context):
         exc = RestNotFound(exc.message)
     if isinstance(exc, DjangoValidationError):
         exc = ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages})
-    return drf_exception_handler(exc, context)
+    # DRF marks the current transaction for rollback (meant for ATOMIC_REQUESTS). Our views own no
+    # request transaction (a write's transaction, already rolled back, is write_retry's), so the mark
+    # is given a savepoint of its own and never reaches a transaction a caller opened.
+    with transaction.atomic():
+        return drf_exception_handler(exc, context)
