@@ -174,15 +174,16 @@ def _editable_observation(actor, observation_id, learner, course_key, revision):
     if revision in (None, ""):
         raise ValidationError({"revision": [_("Give the revision of the draft you are editing.")]})
     if as_id(revision) != observation.revision:
-        raise Conflict(_("Someone else changed this draft since you opened it; reload it first."),
-                       observation.revision)
+        raise Conflict(_("This draft was saved again since you opened it (in another window?); reload it "
+                         "first."), observation.revision)
     return observation
 
 
 def get_observation(viewer, course_key, observation_id):
     """
-    One observation of the course (``data.ObservationData``), if ``viewer`` may see it (drafts: their
-    observer only).
+    One observation of the course (``data.ObservationData``), if ``viewer`` may see it: a draft only
+    by its observer; by the learner, what ``LEARNER_VISIBLE`` allows; blind co-ratings as
+    ``_hidden_from`` says.
     """
     course_key = parse_course_key(course_key)
     observation = Observation.objects.filter(pk=observation_id, course_key=course_key).exclude(

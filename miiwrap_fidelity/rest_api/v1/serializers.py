@@ -8,8 +8,10 @@ MAX_RATINGS = 200
 
 class RatingInput(serializers.Serializer):  # pylint: disable=abstract-method
     level = serializers.CharField(max_length=32, allow_blank=True, required=False, default="")
-    strength = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
-    next_step = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
+    strength = serializers.CharField(max_length=api.rubric.MAX_FEEDBACK_CHARS, allow_blank=True, required=False,
+                                     default="")
+    next_step = serializers.CharField(max_length=api.rubric.MAX_FEEDBACK_CHARS, allow_blank=True, required=False,
+                                      default="")
 
 
 class RatingsField(serializers.DictField):
