@@ -2,28 +2,11 @@
 import logging
 
 from celery import shared_task
-from datetime import timedelta
-
-from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.db.models import F, Q
-from django.utils import timezone
 
 from . import api
-from .models import Certification, CompetencyPolicy
 from .platform import get_platform
 
 log = logging.getLogger(__name__)
-
-#: A claimed certificate request not confirmed within this many seconds is re-sent by
-#: ``request_pending_certificates`` (setting ``MIIWRAP_FIDELITY_CERTIFICATE_LEASE_SECONDS``).
-DEFAULT_LEASE_SECONDS = 600
-OUTCOME_REQUESTED, OUTCOME_PREVENTED = "requested", "prevented"
-
-
-def lease_seconds():
-    """How long a claimed, unconfirmed certificate request stays with its worker before being re-sent."""
-    return int(getattr(settings, "MIIWRAP_FIDELITY_CERTIFICATE_LEASE_SECONDS", DEFAULT_LEASE_SECONDS))
 
 
 @shared_task(bind=True, max_retries=5, default_retry_delay=60)
@@ -31,35 +14,22 @@ def request_certificate(self, certification_id):
     """
     Request the platform certificate for an issued certification, effectively exactly once.
 
-    The claim is a lease: a conditional UPDATE (committed on its own) takes a request that is
-    unclaimed, or claimed longer ago than the lease and never confirmed (its worker died), so a
-    duplicate or concurrent task does nothing. The platform's answer is recorded as the
-    confirmation; a platform failure releases the claim and retries. A request sent twice (a worker
-    that died after the platform call, before confirming) is harmless: generating a certificate
-    that exists, or allowlisting twice, changes nothing on the platform.
+    The claim is a lease (``api.claim_certificate_request``), so a duplicate or concurrent task does
+    nothing; the platform's answer is recorded as the confirmation; a platform failure releases the
+    claim and retries. A request sent twice (a worker that died after the platform call, before
+    confirming) is harmless: generating a certificate that exists, or allowlisting twice, changes
+    nothing on the platform.
     """
-    now = timezone.now()
-    claimable = Q(certificate_requested_at__isnull=True) | Q(
-        certificate_requested_at__lte=now - timedelta(seconds=lease_seconds()))
-    claimed = Certification.objects.filter(claimable, pk=certification_id, certificate_confirmed_at__isnull=True,
-                                           revoked_at__isnull=True).update(
-        certificate_requested_at=now, certificate_attempts=F("certificate_attempts") + 1)
-    if not claimed:
+    claim = api.claim_certificate_request(certification_id)
+    if claim is None:
         log.info("Certificate for certification %s already requested, claimed or revoked", certification_id)
         return False
-    certification = Certification.objects.select_related("learner", "policy").get(pk=certification_id)
     try:
-        answer = get_platform().request_certificate(
-            certification.learner, certification.course_key,
-            allowlist=certification.policy.mode == CompetencyPolicy.REPLACE_GRADE,
-        )
+        answer = get_platform().request_certificate(claim.learner, claim.course_key, allowlist=claim.allowlist)
     except Exception as exc:  # pylint: disable=broad-except
-        Certification.objects.filter(pk=certification_id, certificate_requested_at=now).update(
-            certificate_requested_at=None)
+        api.release_certificate_claim(certification_id, claim)
         raise self.retry(exc=exc)
-    Certification.objects.filter(pk=certification_id).update(
-        certificate_confirmed_at=timezone.now(),
-        certificate_outcome=OUTCOME_PREVENTED if answer is False else OUTCOME_REQUESTED)
+    api.confirm_certificate_request(certification_id, answer)
     return True
 
 
@@ -70,13 +40,7 @@ def request_pending_certificates(older_than_minutes=10):
     never claimed (the broker lost the task) or claimed and never confirmed within the lease (the
     worker died between its claim and the platform's answer).
     """
-    now = timezone.now()
-    cutoff = now - timedelta(minutes=older_than_minutes)
-    pending = list(Certification.objects.filter(
-        Q(certificate_requested_at__isnull=True, issued_at__lte=cutoff)
-        | Q(certificate_requested_at__lte=now - timedelta(seconds=lease_seconds())),
-        certificate_confirmed_at__isnull=True, revoked_at__isnull=True,
-    ).values_list("pk", flat=True))
+    pending = api.pending_certificate_requests(older_than_minutes)
     for certification_id in pending:
         request_certificate.delay(certification_id)
     return len(pending)
@@ -95,20 +59,14 @@ def reevaluate_course(self, course_id, resume=False):
 
     try:
         return api.reevaluate_course(course_id, progress, resume=resume)
-    except ValidationError:  # the policy was disabled or removed since the task was queued
+    except api.ValidationError:  # the policy was disabled or removed since the task was queued
         return 0
 
 
 @shared_task
 def resume_stopped_reevaluations():
     """Periodic (celery beat): continue the course re-evaluations whose worker stopped beating."""
-    from . import reevaluation  # pylint: disable=import-outside-toplevel
-    from .models import CourseReevaluation  # pylint: disable=import-outside-toplevel
-
-    now = timezone.now()
-    unfinished = CourseReevaluation.objects.filter(started_at__isnull=False, finished_at__isnull=True,
-                                                   failed_at__isnull=True)
-    stopped = [str(run.course_key) for run in unfinished if reevaluation.state_of(run, now) == reevaluation.STOPPED]
+    stopped = api.stopped_reevaluations()
     for course_id in stopped:
         reevaluate_course.delay(course_id, resume=True)
     return len(stopped)

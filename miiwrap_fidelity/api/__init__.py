@@ -12,6 +12,13 @@ from ..competency import APPROVE, COACH, LEAD, REVOKE
 from ..errors import NotFound, PermissionDenied, ValidationError
 from ..reason_sentences import sentences as reason_sentences
 from ..validation import clean_text, collect
+from .certificate_requests import (
+    claim_certificate_request,
+    confirm_certificate_request,
+    pending_certificate_requests,
+    release_certificate_claim,
+    stopped_reevaluations,
+)
 from .courses import (
     MAX_CSV_BYTES,
     MAX_CSV_ROWS,
@@ -62,7 +69,19 @@ from .reflection_records import (
     save_reflection,
 )
 from .rubrics import instrument_version, instrument_versions
-from .maintenance import SAMPLE_INSTRUMENT, InstrumentInvalid, import_instrument, purge_free_text, retire_user
+from .maintenance import (
+    SAMPLE_INSTRUMENT,
+    AuditSealRefused,
+    InstrumentInvalid,
+    audit_chain_sealed,
+    import_instrument,
+    purge_free_text,
+    reconcile_enrollments,
+    retire_user,
+    seal_audit_chain,
+    stray_status_learners,
+    verify_audit_chain,
+)
 from .roles import can_coach, can_view_learner, is_coach_of, is_course_staff, require_coach
 from .signoffs import revoke, sign_off, signoffs_for
 from .status import (
@@ -84,7 +103,18 @@ from .status import (
 )
 
 __all__ = [
+    "claim_certificate_request",
+    "confirm_certificate_request",
+    "pending_certificate_requests",
+    "release_certificate_claim",
+    "stopped_reevaluations",
     "SAMPLE_INSTRUMENT",
+    "AuditSealRefused",
+    "audit_chain_sealed",
+    "reconcile_enrollments",
+    "seal_audit_chain",
+    "stray_status_learners",
+    "verify_audit_chain",
     "InstrumentInvalid",
     "import_instrument",
     "purge_free_text",

@@ -1,11 +1,43 @@
 """Operators' work: importing instruments, retention purges and user retirement."""
 import os
 
-from .. import instruments, retirement
+from .. import audit, instruments, retirement
+from ..models import LearnerStatus
+from ..platform import get_platform
+from .courses import note_unenrollment
 
 #: The MiiWrap-aligned sample rubric shipped with the package.
 SAMPLE_INSTRUMENT = os.path.join(os.path.dirname(instruments.__file__), "data", "miiwrap_sample_instrument.yaml")
 InstrumentInvalid = instruments.InstrumentInvalid
+AuditSealRefused = audit.SealRefused
+
+
+def verify_audit_chain():
+    """The audit chain checked from end to end in pages (``audit.Report``: every break with its id)."""
+    return audit.verify()
+
+
+def seal_audit_chain():
+    """Re-hash the intact chain with the HMAC key (``AuditSealRefused`` when it does not verify)."""
+    return audit.seal()
+
+
+def audit_chain_sealed():
+    return bool(audit.hmac_key())
+
+
+def stray_status_learners(course_key):
+    """Learners with a status row marked enrolled whom the platform does not list as enrolled."""
+    enrolled = set(get_platform().enrolled_learner_ids(course_key))
+    return sorted(set(LearnerStatus.objects.filter(course_key=course_key, enrolled=True).values_list(
+        "learner_id", flat=True)) - enrolled)
+
+
+def reconcile_enrollments(course_key):
+    """Remove (nothing recorded) or mark as having left the stray rows; returns ``(removed, marked)``."""
+    strays = stray_status_learners(course_key)
+    removed = sum(1 for learner_id in strays if note_unenrollment(learner_id, course_key))
+    return removed, len(strays) - removed
 
 
 def import_instrument(text, dry_run=False):

@@ -8,8 +8,6 @@ signed in; this clears those rows once.
 from django.core.management.base import BaseCommand, CommandError
 
 from miiwrap_fidelity import api
-from miiwrap_fidelity.models import LearnerStatus
-from miiwrap_fidelity.platform import get_platform
 
 
 class Command(BaseCommand):
@@ -25,13 +23,11 @@ class Command(BaseCommand):
             course_key = api.parse_course_key(options["course_id"])
         except api.ValidationError as exc:
             raise CommandError("Not a valid course id.") from exc
-        enrolled = set(get_platform().enrolled_learner_ids(course_key))
-        strays = sorted(set(LearnerStatus.objects.filter(course_key=course_key, enrolled=True).values_list(
-            "learner_id", flat=True)) - enrolled)
         if not options["apply"]:
+            strays = api.stray_status_learners(course_key)
             self.stdout.write(f"Would reconcile {len(strays)} status rows of users not enrolled in {course_key}.")
             self.stdout.write("Dry run: nothing changed. Run again with --apply to do it.")
             return
-        removed = sum(1 for learner_id in strays if api.note_unenrollment(learner_id, course_key))
-        self.stdout.write(f"Removed {removed} status rows; marked {len(strays) - removed} as having left "
+        removed, marked = api.reconcile_enrollments(course_key)
+        self.stdout.write(f"Removed {removed} status rows; marked {marked} as having left "
                           f"{course_key} (their records stay).")

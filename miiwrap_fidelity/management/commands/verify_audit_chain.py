@@ -1,7 +1,7 @@
 """Check the audit log's hash chain and its head, and report every break with its event id."""
 from django.core.management.base import BaseCommand, CommandError
 
-from miiwrap_fidelity import audit
+from miiwrap_fidelity import api
 
 
 class Command(BaseCommand):
@@ -16,13 +16,13 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if options["seal"]:
             try:
-                sealed = audit.seal()
-            except audit.SealRefused as exc:
+                sealed = api.seal_audit_chain()
+            except api.AuditSealRefused as exc:
                 raise CommandError(f"Not sealed: {exc}") from exc
             self.stdout.write(f"Sealed {sealed} events with the HMAC key.")
-        report = audit.verify()
+        report = api.verify_audit_chain()
         if report.intact:
-            sealed = " (HMAC-sealed)" if audit.hmac_key() else ""
+            sealed = " (HMAC-sealed)" if api.audit_chain_sealed() else ""
             self.stdout.write(self.style.SUCCESS(f"Audit chain intact{sealed}: {report.events} events."))
             return
         lines = [f"Audit chain broken at {_where(item)} ({item.kind}): {item.detail}." for item in report.breaks]
