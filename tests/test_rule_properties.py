@@ -4,14 +4,16 @@ statement on the stored status) answers what ``competency`` decides from the rec
 learner-list filter (SQL) lists exactly the learners whose displayed state it names.
 
 Histories go through the api as coaches and leads would make them (refused steps included), so the
-stored projection is the one real writes leave behind.
+stored projection is the one real writes leave behind. Time then moves on: at each later moment the
+gate is asked before and after the periodic refresh stores what time changed, so ``stale_after``
+(when time alone may change a decision) is checked too.
 """
 from datetime import timedelta
 
 import pytest
 from django.db import transaction
 from django.utils import timezone
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from conftest import make_user, ratings_for
@@ -34,15 +36,20 @@ RULES = st.fixed_dictionaries({
     "require_lead_signoff": st.booleans(),
     "validity_months": st.sampled_from([0, 1, 3, 24]),
 })
-STEP = st.one_of(
-    st.tuples(st.just("observe"), st.sampled_from(["coach", "coach2"]), st.integers(0, 420),
-              st.sampled_from(range(len(MISSES)))),
-    st.tuples(st.just("approve"), st.sampled_from(["coach", "coach2", "lead"]), st.sampled_from(["coach", "lead"])),
-    st.tuples(st.just("revoke"), st.sampled_from(["coach", "lead"])),
-)
-HISTORY = st.lists(STEP, max_size=7)
+#: One learner's history: observations (days ago, what was missed, by whom), then sign-off steps.
+OBSERVATION = st.tuples(st.integers(0, 420), st.sampled_from(range(len(MISSES))), st.sampled_from(["coach", "coach2"]))
+PLAN = st.fixed_dictionaries({
+    "observations": st.lists(OBSERVATION, max_size=5),
+    "decisions": st.lists(st.sampled_from(["approve coach", "approve lead", "approve coach2", "revoke coach",
+                                           "revoke lead", "coach approves lead level"]), max_size=4),
+})
 #: Moments to look at, in days after the history was written.
 LATER = st.lists(st.sampled_from([0, 1, 29, 31, 59, 61, 89, 91, 100, 200, 400, 800]), min_size=1, max_size=4)
+
+CERTIFIED = {"observations": [(5, 0, "coach"), (3, 0, "coach2"), (1, 0, "coach")],
+             "decisions": ["approve coach", "approve lead"]}
+RULES_ONE_YEAR = {"min_observations": 3, "min_percent": 80, "window_days": 180, "critical_required": True,
+                  "min_distinct_observers": 2, "require_lead_signoff": False, "validity_months": 3}
 
 
 @pytest.fixture
@@ -54,21 +61,28 @@ def cast(version, course_key, indicators):
     return {**people, "version": version, "indicators": indicators}
 
 
-def _apply(step, cast, learner, course_key):
-    """One step of a history through the api; the rules may refuse it (that is part of the history)."""
-    kind, actor = step[0], cast[step[1]]
+def _refused(step):
+    """Run one step through the api; the rules or the roles may refuse it (that is part of the history)."""
     try:
-        if kind == "observe":
-            day = (timezone.now().date() - timedelta(days=step[2])).isoformat()
-            api.save_observation(actor, learner, course_key, {
-                "practice_date": day, "setting": "home_visit",
-                "ratings": ratings_for(cast["indicators"], miss=MISSES[step[3]])}, submit=True)
-        elif kind == "approve":
-            api.sign_off(actor, learner, course_key, level=step[2])
-        else:
-            api.revoke(actor, learner, course_key, "Practice drifted.")
-    except (api.ValidationError, api.PermissionDenied):  # a refused step leaves the records as they were
+        step()
+    except (api.ValidationError, api.PermissionDenied):
         pass
+
+
+def _live(plan, cast, learner, course_key):
+    for days_ago, miss, observer in plan["observations"]:
+        day = (timezone.now().date() - timedelta(days=days_ago)).isoformat()
+        _refused(lambda: api.save_observation(cast[observer], learner, course_key, {
+            "practice_date": day, "setting": "home_visit",
+            "ratings": ratings_for(cast["indicators"], miss=MISSES[miss])}, submit=True))
+    for decision in plan["decisions"]:
+        verb, who = decision.split(" ")[:2]
+        if verb == "approve":
+            _refused(lambda: api.sign_off(cast[who], learner, course_key, level="lead" if who == "lead" else "coach"))
+        elif verb == "revoke":
+            _refused(lambda: api.revoke(cast[who], learner, course_key, "Practice drifted."))
+        else:  # a coach asking for the lead's level: refused by role
+            _refused(lambda: api.sign_off(cast["coach"], learner, course_key, level="lead"))
 
 
 def _fresh_decision(course_key, learner, moment):
@@ -81,17 +95,34 @@ def _fresh_decision(course_key, learner, moment):
 def _listed_by_display(name, display, expires_at, moment):
     """What a filter's label promises, read off the state a list displays."""
     if name == "certified":
-        return display in ("certified", "expiring")
-    if name.startswith("expiring"):
+        return display in ("certified", competency.EXPIRING)
+    if name.startswith(competency.EXPIRING):
         days = int(name.split("_")[1]) if "_" in name else competency.EXPIRING_DAYS
-        return display == "expiring" and expires_at <= moment + timedelta(days=days)
+        return display == competency.EXPIRING and expires_at <= moment + timedelta(days=days)
     return display == name
+
+
+def _check_lists(course_key, moment):
+    statuses = list(LearnerStatus.objects.select_related("certification").filter(course_key=course_key))
+    for name, rule in competency.STATE_FILTERS.items():
+        listed = {row["learner"].pk for row in roster.Roster(course_key, state=name, now=moment)[0:50]}
+        for status in statuses:
+            expires_at = status.certification.expires_at if status.certification_id else None
+            display = competency.display_state(status.state, expires_at, moment)
+            expected = _listed_by_display(name, display, expires_at, moment)
+            assert rule.matches(status.state, expires_at, moment) == expected, (name, display)
+            assert (status.learner_id in listed) == expected, (name, display, moment)
+        event(f"stored {sorted({s.state for s in statuses})}")
 
 
 @settings(max_examples=40, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(rules=RULES, histories=st.lists(HISTORY, min_size=3, max_size=3), later=LATER)
-def test_gate_and_learner_lists_agree_with_the_rules(cast, course_key, rules, histories, later):
+@given(rules=RULES, plans=st.lists(PLAN, min_size=3, max_size=3), later=LATER)
+@example(rules=RULES_ONE_YEAR, plans=[CERTIFIED, {**CERTIFIED, "decisions": ["approve coach", "revoke lead"]},
+                                      {"observations": [(1, 2, "coach")], "decisions": []}], later=[0, 61, 89, 91, 200])
+@example(rules={**RULES_ONE_YEAR, "require_lead_signoff": True, "validity_months": 24},
+         plans=[CERTIFIED, {**CERTIFIED, "decisions": ["approve coach"]}, CERTIFIED], later=[0, 700, 800])
+def test_gate_and_learner_lists_agree_with_the_rules(cast, course_key, rules, plans, later):
     with transaction.atomic():
         api.save_policy(cast["lead"], course_key, instrument_version=cast["version"],
                         **{**rules, "min_distinct_observers": min(rules["min_distinct_observers"],
@@ -99,35 +130,31 @@ def test_gate_and_learner_lists_agree_with_the_rules(cast, course_key, rules, hi
         for learner in cast["learners"]:
             for coach in ("coach", "coach2"):
                 api.assign_coach(cast["lead"], course_key, cast[coach], learner)
-        for learner, history in zip(cast["learners"], histories):
-            for step in history:
-                _apply(step, cast, learner, course_key)
+        for learner, plan in zip(cast["learners"], plans):
+            _live(plan, cast, learner, course_key)
         written = timezone.now()
-
         for learner in cast["learners"]:
             decision = _fresh_decision(course_key, learner, written)
             gate = api.gate_decision(learner, course_key, written)
             assert gate.allowed == decision.certified
             assert gate.reasons == decision.reasons
+            event(f"written: {decision.state}")
 
-        statuses = {s.learner_id: s for s in LearnerStatus.objects.select_related("certification").filter(
-            course_key=course_key)}
         # Random moments, and the exact edges of each certification's expiring windows and expiry.
-        moments = [written + timedelta(days=days) for days in later] + [
-            status.certification.expires_at - timedelta(days=days) for status in statuses.values()
-            if status.certification_id and status.certification.expires_at for days in (0, *competency.EXPIRING_WINDOWS)]
-        for moment in moments:
-            days = (moment - written).days
-            for learner in cast["learners"]:
+        certifications = [s.certification for s in LearnerStatus.objects.select_related("certification").filter(
+            course_key=course_key, certification__isnull=False)]
+        edges = [c.expires_at - timedelta(days=days) for c in certifications if c.expires_at
+                 for days in (0, *competency.EXPIRING_WINDOWS)]
+        for moment in sorted({written + timedelta(days=days) for days in later} | set(edges)):
+            for learner in cast["learners"]:  # before the refresh: whether a certificate may be made
+                assert api.gate_decision(learner, course_key, moment).allowed == \
+                    _fresh_decision(course_key, learner, moment).certified
+            _check_lists(course_key, moment)
+            api.refresh_stale_statuses(now=moment)  # what the hourly task stores
+            for learner in cast["learners"]:  # after it: the gate says exactly what the rules say
+                decision = _fresh_decision(course_key, learner, moment)
                 gate = api.gate_decision(learner, course_key, moment)
-                assert gate.allowed == _fresh_decision(course_key, learner, moment).certified, days
-            for name in competency.STATE_FILTERS:
-                listed = {row["learner"].pk for row in roster.Roster(course_key, state=name, now=moment)[0:50]}
-                expected = set()
-                for learner_id, status in statuses.items():
-                    expires_at = status.certification.expires_at if status.certification_id else None
-                    display = competency.display_state(status.state, expires_at, moment)
-                    if _listed_by_display(name, display, expires_at, moment):
-                        expected.add(learner_id)
-                assert listed == expected, (name, days)
+                assert (gate.allowed, gate.reasons) == (decision.certified, decision.reasons), moment
+                event(f"later: {decision.state}")
+            _check_lists(course_key, moment)
         transaction.set_rollback(True)
