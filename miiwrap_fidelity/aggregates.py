@@ -7,7 +7,8 @@ from collections import defaultdict
 from django.db.models import Avg, Count, ExpressionWrapper, F, FloatField
 from django.db.models.functions import TruncMonth
 
-from . import drift
+from . import drift, roster
+from .competency import State
 from .models import Indicator, IndicatorRating, LearnerStatus, Observation
 
 MIN_CELL = 5
@@ -39,7 +40,10 @@ def leader_view(course_key, policy):
 
 
 def _pipeline(course_key):
+    """Learners per state as the lists show them (a certification past its expiry counts as expired)."""
     counts = dict(LearnerStatus.objects.filter(course_key=course_key).values_list("state").annotate(n=Count("pk")))
+    for state in (str(State.CERTIFIED), str(State.EXPIRED)):  # these two depend on today's date
+        counts[state] = roster.Roster(course_key, state=state).count()
     return [{"state": state, "label": label, **cell(counts.get(state, 0), counts.get(state, 0))}
             for state, label in LearnerStatus.STATE_CHOICES]
 

@@ -1,7 +1,7 @@
 """
 Every certification rule, as pure functions: records in, decision with reasons out.
 
-No I/O, no database, no translation here (the import-linter contracts in ``setup.cfg`` keep it so):
+No I/O, no database, no translation here (the import-linter contracts in ``.importlinter`` keep it so):
 callers load records (``evaluation``) and pass plain values in; results carry machine-readable
 reasons (codes and numbers) that ``reason_sentences`` words for people. What lives here:
 
@@ -193,6 +193,7 @@ class StateFilter:
     certified_expiry: tuple | None = None
 
     def matches(self, stored_state, expires_at, now):
+        """The rule in Python (the property test holds ``roster``'s SQL to it)."""
         if stored_state in self.states:
             return True
         if self.certified_expiry is None or stored_state != State.CERTIFIED:
@@ -204,6 +205,11 @@ class StateFilter:
         return after_ok and (until is None or expires_at <= now + timedelta(days=until))
 
 
+def expiring_filter(days):
+    """The list filter's name for "expiring within ``days`` days" ("expiring" for the widest window)."""
+    return EXPIRING if days == EXPIRING_DAYS else f"{EXPIRING}_{days}"
+
+
 #: Every filter of the learner list; each matches exactly the rows ``display_state`` shows so
 #: (the expiring windows are nested: "within 60 days" includes "within 30 days").
 STATE_FILTERS = {
@@ -212,8 +218,7 @@ STATE_FILTERS = {
     str(State.READY): StateFilter(states=(State.READY,)),
     str(State.AWAITING_LEAD): StateFilter(states=(State.AWAITING_LEAD,)),
     str(State.CERTIFIED): StateFilter(certified_expiry=(0, None)),
-    **{("expiring" if days == EXPIRING_DAYS else f"expiring_{days}"): StateFilter(certified_expiry=(0, days))
-       for days in EXPIRING_WINDOWS},
+    **{expiring_filter(days): StateFilter(certified_expiry=(0, days)) for days in reversed(EXPIRING_WINDOWS)},
     str(State.EXPIRED): StateFilter(states=(State.EXPIRED,), certified_expiry=(None, 0)),
     str(State.REVOKED): StateFilter(states=(State.REVOKED,)),
 }

@@ -5,7 +5,6 @@ learner, so it reads plain values with a single round trip instead of building m
 """
 import functools
 from dataclasses import dataclass
-from datetime import datetime
 
 from django.db import connection
 
@@ -47,6 +46,6 @@ def fetch(learner_id, course_key):
         return GateRow(has_status=False)
     certification = None
     if certification_id is not None:
-        certification = competency.CertificationRecord(certification_id, aware_datetime(issued_at) or datetime.min,
+        certification = competency.CertificationRecord(certification_id, aware_datetime(issued_at),
                                                        aware_datetime(expires_at), aware_datetime(revoked_at))
     return GateRow(True, tuple(competency.Reason.from_dict(item) for item in json_value(reasons, [])), certification)

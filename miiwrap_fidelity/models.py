@@ -500,9 +500,6 @@ class Certification(models.Model):
     def __str__(self):
         return f"certification {self.pk} of learner {self.learner_id} in {self.course_key}"
 
-    def is_active(self, now):
-        return competency.is_active(self.expires_at, self.revoked_at, now)
-
 
 class LearnerStatus(models.Model):
     """

@@ -16,7 +16,8 @@ from django.contrib.auth import get_user_model
 from .errors import ValidationError
 from django.db import connection
 from django.utils import timezone
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.functional import lazy
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from . import competency, reason_sentences
@@ -24,23 +25,21 @@ from .models import Certification, CoachAssignment, CompetencyPolicy, LearnerSta
 from .raw_values import aware_datetime, date_value, datetime_param, quote
 from .validation import as_id
 
-#: Filter values (``competency.STATE_FILTERS``: the stored states plus the ones that depend on
-#: today's date) and their labels.
+def _expiring_label(days):
+    return _("Expiring within %(days)s days") % {"days": days}
+
+
+#: Filter values, in ``competency.STATE_FILTERS``' order (the stored states plus the ones that depend
+#: on today's date), and their labels.
 STATE_FILTERS = {
-    "not_started": gettext_lazy("Not started"),
-    "in_progress": gettext_lazy("In progress"),
-    "ready": gettext_lazy("Ready for sign-off"),
-    "awaiting_lead": gettext_lazy("Awaiting lead confirmation"),
-    "certified": gettext_lazy("Certified"),
-    "expiring": gettext_lazy("Expiring within 90 days"),
-    "expiring_60": gettext_lazy("Expiring within 60 days"),
-    "expiring_30": gettext_lazy("Expiring within 30 days"),
-    "expired": gettext_lazy("Expired"),
-    "revoked": gettext_lazy("Revoked"),
+    name: dict(LearnerStatus.STATE_CHOICES).get(name) or lazy(_expiring_label, str)(
+        next(days for days in competency.EXPIRING_WINDOWS if competency.expiring_filter(days) == name))
+    for name in competency.STATE_FILTERS
 }
-assert set(STATE_FILTERS) == set(competency.STATE_FILTERS), "a filter without a label, or a label without a rule"
 #: The expiring filters, narrowest first: also the columns of the staff page's expiring counts.
-EXPIRING_COLUMNS = ("expiring_30", "expiring_60", "expiring")
+EXPIRING_COLUMNS = tuple(competency.expiring_filter(days) for days in sorted(competency.EXPIRING_WINDOWS))
+#: ``(filter, days)`` of the expiring windows, narrowest first (the staff page links each).
+EXPIRING_FILTERS = tuple(zip(EXPIRING_COLUMNS, sorted(competency.EXPIRING_WINDOWS)))
 #: The coach filter's value for learners nobody coaches yet (enrolled, waiting for an assignment).
 NO_COACH = "none"
 

@@ -75,8 +75,9 @@ class PolicyForm(forms.Form):
         for name in api.POLICY_FIELDS:
             label = POLICY_LABELS[name]
             if name == "instrument_version":
-                field = forms.TypedChoiceField(coerce=int, label=label, choices=[
-                    (version.id, f"{version.instrument} v{version.number}") for version in api.instrument_versions()])
+                field = forms.TypedChoiceField(coerce=int, empty_value=None, label=label, choices=[("", "---------")] + [
+                    (version.id, f"{version.instrument} v{version.number}")
+                    for version in api.instrument_versions(newest_first=True)])
             elif name == "mode":
                 field = forms.ChoiceField(choices=api.POLICY_MODES, label=label)
             elif name in api.POLICY_LIMITS:
@@ -84,6 +85,7 @@ class PolicyForm(forms.Form):
                 field = forms.IntegerField(min_value=low, max_value=high, label=label)
             else:
                 field = forms.BooleanField(required=False, label=label)
+            field.help_text = api.POLICY_HELP[name]
             self.fields[name] = field
 
 

@@ -137,7 +137,7 @@ def workspace(request, course_key):
         "has_policy": summary["has_policy"], "filters": filters, "state_choices": api.STATE_FILTERS.items(),
         "coaches": api.course_coaches(course_key) if is_staff else [], "query": query.urlencode(),
         "sort_query": _without(params, "ordering", "page"), "export_kinds": EXPORT_KINDS,
-        "expiring": summary if is_staff else None,
+        "expiring": [(name, days, summary[name]) for name, days in api.EXPIRING_FILTERS] if is_staff else None,
     })
 
 

@@ -151,3 +151,11 @@ def test_every_reason_has_a_sentence():
                    c.Reason("certification_expired", {"date": "2026-01-01"}),
                    c.Reason("other_instrument_version", {"count": 2})]:
         assert sentence(reason) != reason.code and len(sentence(reason)) > 20
+
+
+def test_every_list_filter_has_a_label_and_a_rule():
+    from miiwrap_fidelity import roster  # pylint: disable=import-outside-toplevel
+
+    assert list(roster.STATE_FILTERS) == list(c.STATE_FILTERS)
+    assert roster.EXPIRING_COLUMNS == ("expiring_30", "expiring_60", "expiring")
+    assert str(roster.STATE_FILTERS["expiring_60"]) == "Expiring within 60 days"

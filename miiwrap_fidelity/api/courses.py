@@ -59,6 +59,8 @@ POLICY_LIMITS = {name: _limits(name) for name in (
     "min_observations", "min_percent", "window_days", "min_distinct_observers", "validity_months",
     "drift_window_observations", "drift_window_days", "drift_min_observations", "calibration_threshold")}
 POLICY_MODES = CompetencyPolicy.MODE_CHOICES
+#: The explanation shown beside each policy field (the model's help texts).
+POLICY_HELP = {name: CompetencyPolicy._meta.get_field(name).help_text for name in POLICY_FIELDS}
 #: What a new policy starts from (the model's defaults).
 POLICY_DEFAULTS = {name: CompetencyPolicy._meta.get_field(name).get_default()
                    for name in POLICY_FIELDS if name != "instrument_version"}

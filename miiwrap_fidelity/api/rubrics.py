@@ -11,10 +11,10 @@ def _version_data(version, indicators=()):
                                       version.created_at, tuple(indicators))
 
 
-def instrument_versions():
-    """Every instrument version, by instrument and newest number first (``data.InstrumentVersionData``)."""
-    return [_version_data(version) for version in
-            InstrumentVersion.objects.select_related("instrument").order_by("instrument__slug", "-number")]
+def instrument_versions(newest_first=False):
+    """Every instrument version (``data.InstrumentVersionData``), by instrument and number."""
+    return [_version_data(version) for version in InstrumentVersion.objects.select_related("instrument").order_by(
+        "instrument__slug", "-number" if newest_first else "number")]
 
 
 def instrument_version(version_id):

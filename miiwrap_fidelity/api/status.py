@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from .. import competency, evaluation, events, gate_query, reason_sentences, reevaluation, roster
 from ..models import LearnerStatus
-from ..roster import STATE_FILTERS  # noqa: F401  (the learner list's filters and their labels, for pages)
+from ..roster import EXPIRING_FILTERS, STATE_FILTERS  # noqa: F401  (the list's filters and labels, for pages)
 from ..signals import competency_changed
 from .courses import policy_row, require_policy
 from .inputs import get_user, parse_course_key
