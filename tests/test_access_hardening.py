@@ -80,7 +80,7 @@ def test_second_coach_cannot_write_first_coachs_draft_through_the_block(client, 
 
 
 def test_second_coach_cannot_patch_first_coachs_draft_through_rest(client, assigned, coach, coach2, course_key,
-                                                                  indicators):
+                                                                   indicators):
     draft = draft_of(coach, assigned, course_key, indicators)
     client.force_login(coach2)
     response = client.patch(f"{API}/observations/{draft.pk}/", json.dumps({
@@ -103,7 +103,7 @@ def test_revision_is_required_on_the_page_and_in_the_block(client, workbench, as
 
 
 def test_a_stale_revision_is_a_409_with_the_current_one_on_every_path(client, workbench, assigned, coach,
-                                                                     course_key, indicators):
+                                                                      course_key, indicators):
     draft = draft_of(coach, assigned, course_key, indicators)
     api.save_observation(coach, assigned, course_key, {"practice_date": TODAY, "setting": "home_visit",
                                                        "revision": draft.revision}, observation_id=draft.pk)
@@ -297,7 +297,7 @@ def test_leaders_page_without_a_policy_is_a_400(client, lead):
 @pytest.fixture
 def alert(assigned, course_key):
     return DriftAlert.objects.create(course_key=course_key, learner=assigned, kind=DriftAlert.BELOW_BAND,
-                                details={"rolling": 60, "adequate": 70})
+                                     details={"rolling": 60, "adequate": 70})
 
 
 @pytest.mark.parametrize("target", ["javascript:alert(1)", "https://evil.example/x", "//evil.example",
@@ -338,7 +338,7 @@ def test_policies_and_assignments_are_read_only_in_admin(client, assigned, model
 
 
 def test_open_drafts_per_observer_and_learner_are_capped(assigned, coach, coach2, course_key, indicators,
-                                                        monkeypatch):
+                                                         monkeypatch):
     from miiwrap_fidelity.api import observations  # pylint: disable=import-outside-toplevel
 
     monkeypatch.setattr(observations, "MAX_OPEN_DRAFTS", 2)
