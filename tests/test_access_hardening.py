@@ -415,3 +415,21 @@ def test_reconcile_enrollments_clears_rows_the_old_read_path_made(policy, lead, 
     call_command("reconcile_enrollments", COURSE, "--apply", stdout=out)
     rows = {row.learner_id: row.enrolled for row in LearnerStatus.objects.all()}
     assert rows == {learner.pk: True, stranger.pk: False}
+
+
+def test_exports_keep_co_ratings_blind_for_the_exporting_co_rater(client, assigned, coach, lead, course_key,
+                                                                  indicators):
+    """Staff who co-rate a session do not see the first rating in an export before submitting their own."""
+    primary = draft_of(coach, assigned, course_key, indicators)
+    co_rating = api.save_observation(lead, assigned, course_key, {
+        "co_observation_of": primary.pk, "ratings": ratings_for(indicators)}).observation
+    api.save_observation(coach, assigned, course_key, {"practice_date": TODAY, "setting": "home_visit",
+                                                       "ratings": ratings_for(indicators), "revision": 1},
+                         observation_id=primary.pk, submit=True)
+    assert [row[0] for row in export(client, lead, "observations")[1:]] == []
+    assert {row[0] for row in export(client, lead, "ratings")[1:]} == set()
+    api.save_observation(lead, assigned, course_key, {"practice_date": TODAY, "setting": "home_visit",
+                                                      "ratings": ratings_for(indicators), "revision": 1},
+                         observation_id=co_rating.pk, submit=True)
+    assert [row[0] for row in export(client, lead, "observations")[1:]] == [str(primary.pk), str(co_rating.pk)]
+    assert {row[0] for row in export(client, lead, "ratings")[1:]} == {str(primary.pk), str(co_rating.pk)}
