@@ -433,3 +433,12 @@ def test_exports_keep_co_ratings_blind_for_the_exporting_co_rater(client, assign
                          observation_id=co_rating.pk, submit=True)
     assert [row[0] for row in export(client, lead, "observations")[1:]] == [str(primary.pk), str(co_rating.pk)]
     assert {row[0] for row in export(client, lead, "ratings")[1:]} == {str(primary.pk), str(co_rating.pk)}
+
+
+def test_the_demo_seed_follows_the_owner_rule(db):
+    """seed_demo continues its own draft with the revision it read (it broke when revision became required)."""
+    from django.core.management import call_command  # pylint: disable=import-outside-toplevel
+
+    call_command("seed_demo", stdout=io.StringIO())
+    co_rated = Observation.objects.filter(co_ratings__isnull=False).get()
+    assert co_rated.status == Observation.SUBMITTED and co_rated.revision == 2
