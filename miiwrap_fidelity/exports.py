@@ -10,6 +10,7 @@ MySQL/MariaDB's driver loads a whole result set into memory before the first row
 import csv
 import unicodedata
 
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from . import competency
@@ -114,9 +115,33 @@ def _learner_row(row, now):
 ROW_SHAPERS = {"observations": lambda row, now: _observation_row(row), "learners": _learner_row}
 
 
-def rows(kind, course_key):
-    """The export as CSV lines (a generator: one chunk of rows in memory at a time)."""
-    header, query = EXPORTS[kind]
+def blind_for(viewer_id, prefix=""):
+    """
+    The co-rating rule of every other view, for an exporting co-rater: neither side of a co-rated
+    session is shown to the other side's observer until both are submitted (``prefix``: the path
+    to the observation, e.g. ``"observation__"``).
+    """
+    own_draft_co_rating = Observation.objects.filter(co_observation_of_id=OuterRef(f"{prefix}pk" if prefix else "pk"),
+                                                     observer_id=viewer_id, status=Observation.DRAFT)
+    return Q(Exists(own_draft_co_rating)) | Q(**{f"{prefix}co_observation_of__observer_id": viewer_id,
+                                                 f"{prefix}co_observation_of__status": Observation.DRAFT})
+
+
+BLIND = {"observations": "", "ratings": "observation__"}
+
+
+def rows(kind, course_key, viewer_id=None):
+    """
+    The export as CSV lines (a generator: one chunk of rows in memory at a time), as ``viewer_id``
+    may see them (co-ratings stay blind to the other observer).
+    """
+    header, everything = EXPORTS[kind]
+
+    def query(course):
+        if kind in BLIND and viewer_id is not None:
+            return everything(course).exclude(blind_for(viewer_id, BLIND[kind]))
+        return everything(course)
+
     shape, now = ROW_SHAPERS.get(kind), timezone.now()
     # Every text cell quoted: a spreadsheet splitting on ";" (many locales) keeps it one cell.
     writer = csv.writer(_Echo(), quoting=csv.QUOTE_NONNUMERIC)

@@ -80,7 +80,7 @@ def test_second_coach_cannot_write_first_coachs_draft_through_the_block(client, 
 
 
 def test_second_coach_cannot_patch_first_coachs_draft_through_rest(client, assigned, coach, coach2, course_key,
-                                                                  indicators):
+                                                                   indicators):
     draft = draft_of(coach, assigned, course_key, indicators)
     client.force_login(coach2)
     response = client.patch(f"{API}/observations/{draft.pk}/", json.dumps({
@@ -103,7 +103,7 @@ def test_revision_is_required_on_the_page_and_in_the_block(client, workbench, as
 
 
 def test_a_stale_revision_is_a_409_with_the_current_one_on_every_path(client, workbench, assigned, coach,
-                                                                     course_key, indicators):
+                                                                      course_key, indicators):
     draft = draft_of(coach, assigned, course_key, indicators)
     api.save_observation(coach, assigned, course_key, {"practice_date": TODAY, "setting": "home_visit",
                                                        "revision": draft.revision}, observation_id=draft.pk)
@@ -297,7 +297,7 @@ def test_leaders_page_without_a_policy_is_a_400(client, lead):
 @pytest.fixture
 def alert(assigned, course_key):
     return DriftAlert.objects.create(course_key=course_key, learner=assigned, kind=DriftAlert.BELOW_BAND,
-                                details={"rolling": 60, "adequate": 70})
+                                     details={"rolling": 60, "adequate": 70})
 
 
 @pytest.mark.parametrize("target", ["javascript:alert(1)", "https://evil.example/x", "//evil.example",
@@ -338,7 +338,7 @@ def test_policies_and_assignments_are_read_only_in_admin(client, assigned, model
 
 
 def test_open_drafts_per_observer_and_learner_are_capped(assigned, coach, coach2, course_key, indicators,
-                                                        monkeypatch):
+                                                         monkeypatch):
     from miiwrap_fidelity.api import observations  # pylint: disable=import-outside-toplevel
 
     monkeypatch.setattr(observations, "MAX_OPEN_DRAFTS", 2)
@@ -415,3 +415,30 @@ def test_reconcile_enrollments_clears_rows_the_old_read_path_made(policy, lead, 
     call_command("reconcile_enrollments", COURSE, "--apply", stdout=out)
     rows = {row.learner_id: row.enrolled for row in LearnerStatus.objects.all()}
     assert rows == {learner.pk: True, stranger.pk: False}
+
+
+def test_exports_keep_co_ratings_blind_for_the_exporting_co_rater(client, assigned, coach, lead, course_key,
+                                                                  indicators):
+    """Staff who co-rate a session do not see the first rating in an export before submitting their own."""
+    primary = draft_of(coach, assigned, course_key, indicators)
+    co_rating = api.save_observation(lead, assigned, course_key, {
+        "co_observation_of": primary.pk, "ratings": ratings_for(indicators)}).observation
+    api.save_observation(coach, assigned, course_key, {"practice_date": TODAY, "setting": "home_visit",
+                                                       "ratings": ratings_for(indicators), "revision": 1},
+                         observation_id=primary.pk, submit=True)
+    assert [row[0] for row in export(client, lead, "observations")[1:]] == []
+    assert {row[0] for row in export(client, lead, "ratings")[1:]} == set()
+    api.save_observation(lead, assigned, course_key, {"practice_date": TODAY, "setting": "home_visit",
+                                                      "ratings": ratings_for(indicators), "revision": 1},
+                         observation_id=co_rating.pk, submit=True)
+    assert [row[0] for row in export(client, lead, "observations")[1:]] == [str(primary.pk), str(co_rating.pk)]
+    assert {row[0] for row in export(client, lead, "ratings")[1:]} == {str(primary.pk), str(co_rating.pk)}
+
+
+def test_the_demo_seed_follows_the_owner_rule(db):
+    """seed_demo continues its own draft with the revision it read (it broke when revision became required)."""
+    from django.core.management import call_command  # pylint: disable=import-outside-toplevel
+
+    call_command("seed_demo", stdout=io.StringIO())
+    co_rated = Observation.objects.filter(co_ratings__isnull=False).get()
+    assert co_rated.status == Observation.SUBMITTED and co_rated.revision == 2

@@ -86,4 +86,4 @@ def export_lines(viewer, course_key, kind):
         raise NotFound(_("No such export."))
     with transaction.atomic():
         audit.record("export." + kind, None, actor=viewer, course_key=course_key)
-    return exports.rows(kind, course_key)
+    return exports.rows(kind, course_key, viewer_id=viewer.pk)

@@ -90,8 +90,8 @@ class Command(BaseCommand):
                                                             "ratings": ratings(indicators, miss=("mi-summaries",))},
                                   submit=True).observation
         api.save_observation(coach, learner, course, {"practice_date": day, "setting": "supervision",
-                                                      "ratings": ratings(indicators)}, observation_id=first.pk,
-                             submit=True)
+                                                      "ratings": ratings(indicators), "revision": first.revision},
+                             observation_id=first.pk, submit=True)
         assert co.co_observation_of_id == first.pk
         self.stdout.write(self.style.SUCCESS("Seeded the sandbox."))
         self.stdout.write(f"Course: {course}")
