@@ -48,7 +48,7 @@ def run_at_once(count, work):
 
 
 def test_twenty_simultaneous_approvals_make_one_certification(ready_learner, coach, course_key):
-    results, errors = run_at_once(20, lambda i: api.sign_off(coach, ready_learner, course_key).pk)
+    results, errors = run_at_once(20, lambda i: api.sign_off(coach, ready_learner, course_key).id)
     assert errors == []
     assert len(set(results)) == 1, "every caller gets the same approval"
     assert SignOff.objects.count() == 1
@@ -176,7 +176,7 @@ def test_a_co_rating_sent_ten_times_at_once_is_saved_once(assigned, coach, coach
 
     results, errors = run_at_once(10, lambda i: write_retry.run(api.save_observation, coach2, assigned, course_key,
                                                                 body))
-    assert Observation.objects.filter(co_observation_of=session).count() == 1
+    assert Observation.objects.filter(co_observation_of_id=session.id).count() == 1
     assert len([r for r in results if r is not None]) == 1
     assert len(errors) == 9 and all(isinstance(e, ValidationError) and "co_observation_of" in e.message_dict
                                     for e in errors), errors

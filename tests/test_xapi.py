@@ -68,7 +68,7 @@ def statements(events):
 
 def test_every_event_we_send_has_a_registered_transformer():
     source = ""
-    for module in ("events.py", "signals.py"):
+    for module in ("events.py", "handlers.py"):
         with open(xapi.__file__.replace("xapi.py", module), encoding="utf-8") as handle:
             source += handle.read()
     sent = {xapi.PREFIX + name for name in re.findall(r'(?:emit|send)\("([a-z_.]+)"', source)}
