@@ -258,7 +258,9 @@ def reevaluate_course(policy, course_key, progress=None, start=0):
         with transaction.atomic():
             statuses = {s.learner_id: s for s in LearnerStatus.objects.select_for_update().filter(
                 course_key=course_key, learner_id__in=padded_ids(batch))}
-            decisions = decide_many(context, batch, now)
+            records = load_records(context, batch)
+            decisions = {learner_id: (decide_records(context, records[learner_id], now),
+                                      records[learner_id].certification) for learner_id in batch}
             changed = []
             for status in statuses.values():
                 before = _result(status)
@@ -270,7 +272,8 @@ def reevaluate_course(policy, course_key, progress=None, start=0):
                 [_fill_status(LearnerStatus(course_key=course_key, learner_id=learner_id), *decisions[learner_id], now)
                  for learner_id in batch if learner_id not in statuses], batch_size=BATCH)
             monitoring.refresh_alerts(policy, batch, course_key,
-                                      {learner_id: decisions[learner_id][0].certified for learner_id in batch})
+                                      {learner_id: decisions[learner_id][0].certified for learner_id in batch},
+                                      loaded={learner_id: records[learner_id].observations for learner_id in batch})
         if progress is not None:
             progress(min(start + BATCH, len(learner_ids)), len(learner_ids))
     return len(learner_ids) - first
