@@ -12,6 +12,7 @@ from collections import defaultdict
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
+from django.db.models.constants import OnConflict
 from django.utils import timezone
 
 from . import competency, monitoring
@@ -228,15 +229,25 @@ def _result(status):
 
 def _write_changed(statuses):
     """
-    Write the result fields of existing status rows (already locked): one ``UPDATE ... WHERE id``
-    statement run for every row (``executemany``), the same statement text for any number of rows.
+    Write the result fields of existing status rows (already locked), in one statement text for any
+    number of rows: on MySQL/MariaDB a multi-row ``INSERT ... ON DUPLICATE KEY UPDATE`` (its driver
+    sends ``executemany`` of an INSERT as one statement; every row exists, so each one updates),
+    elsewhere an ``UPDATE ... WHERE id`` run for every row (``executemany``; SQLite prepares it once).
     """
     if not statuses:
         return
-    fields = [LearnerStatus._meta.get_field(name) for name in STATUS_FIELDS]
-    sql = (f"UPDATE {quote(LearnerStatus._meta.db_table)} SET "
-           f"{', '.join(f'{quote(field.column)} = %s' for field in fields)} WHERE {quote('id')} = %s")
-    rows = [[field.get_db_prep_save(getattr(status, field.attname), connection) for field in fields] + [status.pk]
+    table = quote(LearnerStatus._meta.db_table)
+    changed = [LearnerStatus._meta.get_field(name) for name in STATUS_FIELDS]
+    if connection.vendor == "mysql":
+        fields = LearnerStatus._meta.concrete_fields
+        sql = (f"INSERT INTO {table} ({', '.join(quote(field.column) for field in fields)}) "
+               f"VALUES ({', '.join(['%s'] * len(fields))}) " + connection.ops.on_conflict_suffix_sql(
+                   fields, OnConflict.UPDATE, [field.column for field in changed], []))
+    else:
+        fields = [*changed, LearnerStatus._meta.pk]
+        sql = (f"UPDATE {table} SET {', '.join(f'{quote(field.column)} = %s' for field in changed)} "
+               f"WHERE {quote(LearnerStatus._meta.pk.column)} = %s")
+    rows = [[field.get_db_prep_save(getattr(status, field.attname), connection) for field in fields]
             for status in statuses]
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)

@@ -73,8 +73,9 @@ def shapes(batch):
 
 
 def status_updates(batch):
-    return [(many, count) for sql, many, count in batch if sql.startswith(f'UPDATE "{TABLE}"')
-            or sql.startswith(f"UPDATE `{TABLE}`")]
+    """The statements that wrote status rows: ``(run with executemany, rows)``."""
+    writes = (f'UPDATE "{TABLE}"', f"INSERT INTO `{TABLE}`")  # MySQL/MariaDB: INSERT ... ON DUPLICATE KEY UPDATE
+    return [(many, count) for sql, many, count in batch if sql.startswith(writes)]
 
 
 def test_a_run_that_changes_nothing_writes_nothing_and_batches_share_their_statements(
