@@ -1,11 +1,14 @@
 """
-Benchmarks printed by `make bench` (figures, not pass/fail): seeds a course in a throwaway SQLite
-database through bulk inserts, then times the certificate gate, the learner list and the course
-re-evaluation and exports. MIIWRAP_BENCH_LEARNERS / MIIWRAP_BENCH_OBSERVATIONS scale it
-(default 10,000 / 100,000). Targets (issue "production readiness"): gate <= 2 queries and within 3x
-of bare SQL; learners page <= 6 queries and within 3x of bare SQL; re-evaluation >= 1,000 learners/s
-within 150 MB; export memory flat with size. On MariaDB (`make bench-mariadb`) also: approve and
-revoke p50/p95 under 20 concurrent observation writers, with 0 failures (issue "evidence integrity").
+Benchmarks printed by `make bench` (figures, not pass/fail): seeds a course shaped like a real one
+(benchmarks/dataset.py) in a throwaway SQLite database through bulk inserts, then times the
+certificate gate, the learner list, the course re-evaluation and exports. MIIWRAP_BENCH_LEARNERS
+sets the size (1000, default 10000; 100000 takes a long time to seed on 2 cores). Re-evaluation is
+timed three times, each in a fresh process (its peak RSS is the run's): the first run (creates every
+status row), after a policy change (the UPDATE path: every row exists) and a run that changes
+nothing. Targets (issue "production readiness"): gate <= 2 queries and within 3x of bare SQL;
+learners page <= 6 queries and within 3x of bare SQL; re-evaluation >= 1,000 learners/s within
+150 MB; export memory flat with size. On MariaDB (`make bench-mariadb`) also: approve and revoke
+p50/p95 under 20 concurrent observation writers, with 0 failures (issue "evidence integrity").
 """
 import functools
 import os
@@ -18,7 +21,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "demo"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sandbox_project.settings")
 os.environ["MIIWRAP_DEMO_DEBUG"] = "0"  # as in production: no per-query logging
-REEVALUATE_ONLY = len(sys.argv) == 3 and sys.argv[1] == "--reevaluate"
+REEVALUATE_ONLY = len(sys.argv) == 4 and sys.argv[1] == "--reevaluate"
 MYSQL = os.environ.get("MIIWRAP_DB_ENGINE") == "mysql"  # `make bench-mariadb`: the server of scripts/mariadb.sh
 if REEVALUATE_ONLY:
     os.environ["MIIWRAP_DB_NAME"] = sys.argv[2]
@@ -55,16 +58,19 @@ from datetime import timedelta  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.db.models import Count  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+import dataset  # noqa: E402  (benchmarks/dataset.py: this script's folder is on sys.path)
 from miiwrap_fidelity import api, evaluation, instruments  # noqa: E402
 from miiwrap_fidelity.management.commands.load_instrument import SAMPLE  # noqa: E402
-from miiwrap_fidelity.models import CoachAssignment, CompetencyPolicy, Observation  # noqa: E402
-from sandbox.models import CourseRole  # noqa: E402
+from miiwrap_fidelity.models import (  # noqa: E402
+    CoachAssignment, CompetencyPolicy, DriftAlert, LearnerStatus, Observation,
+)
+from sandbox.models import CourseRole, Enrollment  # noqa: E402
 
 LEARNERS = int(os.environ.get("MIIWRAP_BENCH_LEARNERS", "10000"))
-OBSERVATIONS = int(os.environ.get("MIIWRAP_BENCH_OBSERVATIONS", "100000"))
 SMALL_COURSE = api.parse_course_key("course-v1:Bench+SMALL+2026")
 COACHES = max(1, LEARNERS // 100)  # a coach with about 100 learners
 COURSE = api.parse_course_key("course-v1:Bench+FID+2026")
@@ -74,28 +80,20 @@ def seed():
     call_command("migrate", run_syncdb=True, verbosity=0)
     with open(SAMPLE, encoding="utf-8") as handle:
         version, _ = instruments.load(handle.read())
-    users = get_user_model().objects
-    staff = users.create_user("bench_staff")
+    staff = get_user_model().objects.create_user("bench_staff")
     CourseRole.objects.create(course_key=COURSE, user=staff, role="staff")
-    coaches = users.bulk_create([get_user_model()(username=f"coach{i:03d}") for i in range(COACHES)])
+    coaches, learners = dataset.users("coach", COACHES), dataset.users("b", LEARNERS)
     coach = coaches[0]
-    CompetencyPolicy.objects.create(course_key=COURSE, instrument_version=version, min_observations=3)
-    learners = users.bulk_create([get_user_model()(username=f"b{i:06d}") for i in range(LEARNERS)])
-    CoachAssignment.objects.bulk_create(CoachAssignment(course_key=COURSE, coach=coaches[i % COACHES], learner=learner)
-                                        for i, learner in enumerate(learners))
+    Enrollment.objects.bulk_create((Enrollment(course_key=COURSE, user=learner) for learner in learners), batch_size=5000)
     today = timezone.now().date()
-    Observation.objects.bulk_create(
-        (Observation(course_key=COURSE, learner=learners[i % LEARNERS], observer=coach, instrument_version=version,
-                     practice_date=today - timedelta(days=i % 150), setting="home_visit", status="submitted",
-                     met_count=16 + i % 6, applicable_count=21, critical_missed=[], submitted_at=timezone.now())
-         for i in range(OBSERVATIONS)), batch_size=5000)
+    _policy, counts = dataset.seed_course(COURSE, version, learners, coaches, staff, today)
     # A small course with 1,000 observations, to compare export memory with the large one.
     Observation.objects.bulk_create(
         (Observation(course_key=SMALL_COURSE, learner=learners[i % 100], observer=coach, instrument_version=version,
                      practice_date=today, setting="home_visit", status="submitted", met_count=18,
                      applicable_count=21, critical_missed=[], submitted_at=timezone.now())
          for i in range(1000)), batch_size=5000)
-    return staff, coach, learners
+    return staff, coach, learners, counts
 
 
 def export_peak(course_key):
@@ -231,12 +229,33 @@ def decisions_under_load(staff, coach, rounds=30, writers=20):
     print(f"failures under concurrent writes: {len(failures)}" + (f" (first: {failures[0]})" if failures else ""))
 
 
-def reevaluate_only():
+def reevaluate_only(label):
     """Run in a fresh process on the seeded database, so that its peak RSS is the re-evaluation's."""
     policy = CompetencyPolicy.objects.select_related("instrument_version").get(course_key=COURSE)
+    started = timezone.now()
     seconds, count = timed(lambda: evaluation.reevaluate_course(policy, COURSE))
-    print(f"re-evaluation: {count:,} learners in {seconds:.1f}s = {count / seconds:,.0f} learners/s; "
-          f"peak RSS of the process {peak_rss_mb():.0f} MB")
+    written = LearnerStatus.objects.filter(course_key=COURSE, evaluated_at__gte=started).count()
+    print(f"re-evaluation, {label}: {count:,} learners in {seconds:.1f}s = {count / seconds:,.0f} learners/s, "
+          f"{written:,} status rows written; peak RSS of the process {peak_rss_mb():.0f} MB")
+
+
+def reevaluate_in_child(label):
+    import subprocess  # pylint: disable=import-outside-toplevel
+
+    connection.close()
+    subprocess.run([sys.executable, __file__, "--reevaluate", os.environ["MIIWRAP_DB_NAME"], label], check=True)
+
+
+def reevaluations():
+    """The first run (creates the rows), the UPDATE path after a policy change, and a run with no change."""
+    reevaluate_in_child("first run (creates every status row)")
+    states = dict(LearnerStatus.objects.filter(course_key=COURSE).values_list("state").annotate(
+        n=Count("id")))
+    alerts = DriftAlert.objects.filter(course_key=COURSE, resolved_at__isnull=True).count()
+    print(f"states after the first run: {states}; open drift alerts {alerts:,}")
+    CompetencyPolicy.objects.filter(course_key=COURSE).update(min_observations=4, min_percent=75)
+    reevaluate_in_child("after a policy change (UPDATE path, every row exists)")
+    reevaluate_in_child("again, nothing changed")
 
 
 def peak_rss_mb():
@@ -253,14 +272,14 @@ def peak_rss_mb():
 
 
 def main():
-    import subprocess  # pylint: disable=import-outside-toplevel
-
     started = time.perf_counter()
-    staff, coach, learners = seed()
-    print(f"database: {connection.vendor} {connection.Database.__name__}; seeded {LEARNERS:,} learners / "
-          f"{OBSERVATIONS:,} observations in {time.perf_counter() - started:.1f}s")
-    connection.close()
-    subprocess.run([sys.executable, __file__, "--reevaluate", os.environ["MIIWRAP_DB_NAME"]], check=True)
+    staff, coach, learners, counts = seed()
+    print(f"database: {connection.vendor} {connection.Database.__name__}; seeded {LEARNERS:,} learners, "
+          f"{COACHES} coaches, {counts['observations']:,} observations (+{counts['co_ratings']:,} co-ratings), "
+          f"{counts['ratings']:,} indicator ratings, {counts['certified']:,} certified and {counts['revoked']:,} "
+          f"revoked in {time.perf_counter() - started:.1f}s; load average {os.getloadavg()[0]:.1f} on "
+          f"{os.cpu_count()} cores")
+    reevaluations()
     learner = learners[LEARNERS // 2]
     gate_queries = query_count(lambda: api.gate_decision(learner, COURSE))
     gate_s, _ = timed(lambda: api.gate_decision(learner, COURSE), repeat=500, rounds=5)
@@ -299,4 +318,4 @@ def main():
 
 
 if __name__ == "__main__":
-    reevaluate_only() if REEVALUATE_ONLY else main()
+    reevaluate_only(sys.argv[3]) if REEVALUATE_ONLY else main()

@@ -10,6 +10,9 @@ from datetime import timedelta
 from django.utils.translation import gettext as _
 
 BAND_ORDER = ("high", "adequate", "borderline", "low")
+#: ``detect`` reads the indicator outcomes of a learner's latest this many observations only (the
+#: rolling score uses each observation's percent), so loaders need not read older ratings.
+OUTCOMES_USED = 2
 MET, NOT_MET, NOT_APPLICABLE = "met", "not_met", "na"
 
 

@@ -2,17 +2,23 @@
 Loading learners' records into ``competency`` values and keeping ``LearnerStatus`` current.
 
 One loader serves one learner (after each write) and whole courses (re-evaluation in batches of
-``BATCH`` learners, a fixed handful of queries per batch). Internal to ``api``.
+``BATCH`` learners, a fixed handful of queries per batch, each of a fixed shape: id lists are
+padded by ``raw_values.padded_ids``). Re-evaluation compares before it writes: only the status
+rows whose result changed are written, in one statement per batch. Internal to ``api``.
 """
 import dataclasses
+import json
 from collections import defaultdict
 
-from django.db import transaction
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, models, transaction
+from django.db.models.constants import OnConflict
 from django.utils import timezone
 
 from . import competency, monitoring
 from .models import Certification, Indicator, LearnerStatus, Observation, SignOff
 from .platform import get_platform
+from .raw_values import padded_ids, quote
 
 BATCH = 500
 
@@ -46,7 +52,7 @@ def latest_certification(learner_id, course_key):
 
 def _observations(course_key, learner_ids):
     rows = Observation.objects.filter(
-        learner_id__in=learner_ids, course_key=course_key, status=Observation.SUBMITTED,
+        learner_id__in=padded_ids(learner_ids), course_key=course_key, status=Observation.SUBMITTED,
         co_observation_of__isnull=True,
     ).values_list("learner_id", "id", "observer_id", "instrument_version_id", "practice_date", "met_count",
                   "applicable_count", "critical_missed")
@@ -59,7 +65,8 @@ def _observations(course_key, learner_ids):
 
 def _signoffs(course_key, learner_ids):
     grouped = defaultdict(list)
-    for learner_id, *row in SignOff.objects.filter(learner_id__in=learner_ids, course_key=course_key).values_list(
+    for learner_id, *row in SignOff.objects.filter(
+            learner_id__in=padded_ids(learner_ids), course_key=course_key).values_list(
             "learner_id", "id", "action", "level", "actor_id", "created_at", "evidence_digest"):
         grouped[learner_id].append(competency.SignOffRecord(*row))
     return grouped
@@ -67,8 +74,8 @@ def _signoffs(course_key, learner_ids):
 
 def _latest_certifications(course_key, learner_ids):
     latest = {}
-    for certification in Certification.objects.filter(learner_id__in=learner_ids, course_key=course_key).order_by(
-            "learner_id", "-issued_at", "-id"):
+    for certification in Certification.objects.filter(
+            learner_id__in=padded_ids(learner_ids), course_key=course_key).order_by("learner_id", "-issued_at", "-id"):
         latest.setdefault(certification.learner_id, certification)
     return latest
 
@@ -204,11 +211,54 @@ def course_learner_ids(course_key):
     return sorted(ids)
 
 
+def _result(status):
+    """
+    A status row's result (every stored field but ``evaluated_at``) in a comparable form: as the
+    database stores it, JSON with sorted keys (MySQL's JSON type reorders keys).
+    """
+    result = []
+    for name in STATUS_FIELDS:
+        if name == "evaluated_at":
+            continue
+        field = LearnerStatus._meta.get_field(name)
+        value = getattr(status, field.attname)
+        result.append(json.dumps(value, sort_keys=True, cls=DjangoJSONEncoder) if isinstance(field, models.JSONField)
+                      else field.get_db_prep_save(value, connection))
+    return tuple(result)
+
+
+def _write_changed(statuses):
+    """
+    Write the result fields of existing status rows (already locked), in one statement text for any
+    number of rows: on MySQL/MariaDB a multi-row ``INSERT ... ON DUPLICATE KEY UPDATE`` (its driver
+    sends ``executemany`` of an INSERT as one statement; every row exists, so each one updates),
+    elsewhere an ``UPDATE ... WHERE id`` run for every row (``executemany``; SQLite prepares it once).
+    """
+    if not statuses:
+        return
+    table = quote(LearnerStatus._meta.db_table)
+    changed = [LearnerStatus._meta.get_field(name) for name in STATUS_FIELDS]
+    if connection.vendor == "mysql":
+        fields = LearnerStatus._meta.concrete_fields
+        sql = (f"INSERT INTO {table} ({', '.join(quote(field.column) for field in fields)}) "
+               f"VALUES ({', '.join(['%s'] * len(fields))}) " + connection.ops.on_conflict_suffix_sql(
+                   fields, OnConflict.UPDATE, [field.column for field in changed], []))
+    else:
+        fields = [*changed, LearnerStatus._meta.pk]
+        sql = (f"UPDATE {table} SET {', '.join(f'{quote(field.column)} = %s' for field in changed)} "
+               f"WHERE {quote(LearnerStatus._meta.pk.column)} = %s")
+    rows = [[field.get_db_prep_save(getattr(status, field.attname), connection) for field in fields]
+            for status in statuses]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
 def reevaluate_course(policy, course_key, progress=None, start=0):
     """
     Re-evaluate every learner of the course (from the ``start``-th, in id order, to resume a run
     that stopped), ``BATCH`` learners per transaction; returns the count.
-    Idempotent: running it twice changes nothing the second time.
+    Only rows whose result changed are written (with ``evaluated_at``); missing rows are created.
+    Idempotent: running it twice writes nothing the second time.
     """
     context, learner_ids = CourseContext(policy, course_key), course_learner_ids(course_key)
     first = min(start, len(learner_ids))
@@ -218,16 +268,23 @@ def reevaluate_course(policy, course_key, progress=None, start=0):
         batch, now = learner_ids[start:start + BATCH], timezone.now()
         with transaction.atomic():
             statuses = {s.learner_id: s for s in LearnerStatus.objects.select_for_update().filter(
-                course_key=course_key, learner_id__in=batch)}
-            decisions = decide_many(context, batch, now)
-            missing = [LearnerStatus(course_key=course_key, learner_id=learner_id)
-                       for learner_id in batch if learner_id not in statuses]
-            for status in list(statuses.values()) + missing:
+                course_key=course_key, learner_id__in=padded_ids(batch))}
+            records = load_records(context, batch)
+            decisions = {learner_id: (decide_records(context, records[learner_id], now),
+                                      records[learner_id].certification) for learner_id in batch}
+            changed = []
+            for status in statuses.values():
+                before = _result(status)
                 _fill_status(status, *decisions[status.learner_id], now)
-            LearnerStatus.objects.bulk_update(statuses.values(), STATUS_FIELDS, batch_size=BATCH)
-            LearnerStatus.objects.bulk_create(missing, batch_size=BATCH)
+                if _result(status) != before:
+                    changed.append(status)
+            _write_changed(changed)
+            LearnerStatus.objects.bulk_create(
+                [_fill_status(LearnerStatus(course_key=course_key, learner_id=learner_id), *decisions[learner_id], now)
+                 for learner_id in batch if learner_id not in statuses], batch_size=BATCH)
             monitoring.refresh_alerts(policy, batch, course_key,
-                                      {learner_id: decisions[learner_id][0].certified for learner_id in batch})
+                                      {learner_id: decisions[learner_id][0].certified for learner_id in batch},
+                                      loaded={learner_id: records[learner_id].observations for learner_id in batch})
         if progress is not None:
             progress(min(start + BATCH, len(learner_ids)), len(learner_ids))
     return len(learner_ids) - first

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from . import drift, reliability
 from .models import DriftAlert, Indicator, IndicatorRating, Observation
+from .raw_values import padded_ids
 
 
 def drift_rules(policy):
@@ -25,21 +26,30 @@ def _outcome(indicator, level_key):
     return drift.NOT_APPLICABLE if level.get("met") is None else drift.MET if level["met"] else drift.NOT_MET
 
 
-def rated_observations(learner_ids, course_key, version_id):
+def rated_observations(learner_ids, course_key, version_id, outcomes_of_latest=None, loaded=None):
     """
     Per learner, their submitted primary observations on the version, oldest first, with each
     indicator's outcome; and the version's indicators. Three queries for any number of learners.
+    ``outcomes_of_latest``: read the ratings of only each learner's latest that many observations
+    (the others get no outcomes), so that a course's drift does not re-read every rating.
+    ``loaded``: the learners' submitted primary observations as ``evaluation`` loaded them
+    (learner id -> ``competency.ObservationRecord``s), so that they are not read twice.
     """
     indicators = {i.pk: i for i in Indicator.objects.filter(version_id=version_id)}
-    observations = list(Observation.objects.filter(
-        learner_id__in=learner_ids, course_key=course_key, status=Observation.SUBMITTED,
-        co_observation_of__isnull=True, instrument_version_id=version_id,
-    ).order_by("practice_date", "id").values_list("id", "learner_id", "practice_date", "met_count",
-                                                  "applicable_count"))
+    if loaded is None:
+        observations = list(Observation.objects.filter(
+            learner_id__in=padded_ids(learner_ids), course_key=course_key, status=Observation.SUBMITTED,
+            co_observation_of__isnull=True, instrument_version_id=version_id,
+        ).order_by("practice_date", "id").values_list("id", "learner_id", "practice_date", "met_count",
+                                                      "applicable_count"))
+    else:
+        observations = sorted(((o.id, learner_id, o.practice_date, o.met_count, o.applicable_count)
+                               for learner_id in learner_ids for o in loaded.get(learner_id, ())
+                               if o.instrument_version_id == version_id), key=lambda row: (row[2], row[0]))
+    rated = _latest_per_learner(observations, outcomes_of_latest)
     outcomes = defaultdict(dict)
     for observation_id, indicator_id, level in IndicatorRating.objects.filter(
-            observation_id__in=[row[0] for row in observations]).values_list("observation_id", "indicator_id",
-                                                                              "level"):
+            observation_id__in=padded_ids(rated)).values_list("observation_id", "indicator_id", "level"):
         indicator = indicators.get(indicator_id)
         outcome = _outcome(indicator, level) if indicator else None
         if outcome is not None:
@@ -51,28 +61,40 @@ def rated_observations(learner_ids, course_key, version_id):
     return per_learner, indicators
 
 
-def refresh_alerts(policy, learner_ids, course_key, certified):
+def _latest_per_learner(observations, count):
+    """The ids of each learner's latest ``count`` observations (all of them when ``count`` is None)."""
+    if count is None:
+        return [row[0] for row in observations]
+    per_learner = defaultdict(list)
+    for row in observations:  # oldest first
+        per_learner[row[1]].append(row[0])
+    return [pk for ids in per_learner.values() for pk in ids[-count:]]
+
+
+def refresh_alerts(policy, learner_ids, course_key, certified, loaded=None):
     """
     Open the alerts the records call for and resolve those they no longer do, for each learner
-    (``certified``: learner id -> bool). Returns the new alerts.
+    (``certified``: learner id -> bool; ``loaded``: see ``rated_observations``). Returns the new alerts.
     """
-    observations, indicators = rated_observations(learner_ids, course_key, policy.instrument_version_id)
+    observations, indicators = rated_observations(learner_ids, course_key, policy.instrument_version_id,
+                                                  outcomes_of_latest=drift.OUTCOMES_USED, loaded=loaded)
     critical = {i.key for i in indicators.values() if i.critical}
     rules, today = drift_rules(policy), timezone.now().date()
     open_alerts = defaultdict(dict)
-    for alert in DriftAlert.objects.filter(course_key=course_key, learner_id__in=learner_ids,
-                                           resolved_at__isnull=True):
-        open_alerts[alert.learner_id][(alert.kind, alert.indicator_key)] = alert
+    for pk, learner_id, kind, indicator_key in DriftAlert.objects.filter(
+            course_key=course_key, learner_id__in=padded_ids(learner_ids), resolved_at__isnull=True,
+    ).values_list("id", "learner_id", "kind", "indicator_key"):
+        open_alerts[learner_id][(kind, indicator_key)] = pk
     stale, created = [], []
     for learner_id in learner_ids:
         wanted = {(c.kind, c.indicator_key): c for c in drift.detect(
             observations[learner_id], rules, today, certified.get(learner_id, False), critical)}
-        stale += [alert.pk for key, alert in open_alerts[learner_id].items() if key not in wanted]
+        stale += [pk for key, pk in open_alerts[learner_id].items() if key not in wanted]
         created += [DriftAlert(course_key=course_key, learner_id=learner_id, kind=c.kind,
                                indicator_key=c.indicator_key, details=c.details)
                     for key, c in wanted.items() if key not in open_alerts[learner_id]]
     if stale:
-        DriftAlert.objects.filter(pk__in=stale).update(resolved_at=timezone.now())
+        DriftAlert.objects.filter(pk__in=padded_ids(stale)).update(resolved_at=timezone.now())
     return DriftAlert.objects.bulk_create(created)
 
 

@@ -37,3 +37,19 @@ def datetime_param(value):
 
 def quote(name):
     return connection.ops.quote_name(name)
+
+
+#: The lengths an ``IN (...)`` list of ids is padded to (beyond the last: its multiples).
+IN_LIST_SIZES = (1, 8, 64, 512)
+
+
+def padded_ids(ids):
+    """
+    ``ids`` (positive keys) padded with negative ids, which no row has, to one of a few fixed
+    lengths: a query over a batch then has one of a few statement shapes whatever the batch's size,
+    so SQLite's (and the driver's) statement cache does not grow with every new length.
+    """
+    ids = list(ids)
+    largest = IN_LIST_SIZES[-1]
+    size = next((s for s in IN_LIST_SIZES if s >= len(ids)), -(-len(ids) // largest) * largest)
+    return ids + list(range(-1, len(ids) - size - 1, -1))
