@@ -1,7 +1,9 @@
 """Shared fixtures: the sample instrument, a course with a policy, a coach, a lead and learners."""
+import os
 from datetime import timedelta
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
@@ -10,6 +12,12 @@ from miiwrap_fidelity.models import CompetencyPolicy
 from miiwrap_fidelity.management.commands.load_instrument import SAMPLE
 from sandbox.models import CourseRole
 from workbench import scenarios
+
+# CI runs the same examples every time (a red CI blocks everything; explore locally, where the
+# example database keeps what failed); local runs draw new examples each time.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 COURSE = "course-v1:MiiWrap+FID101+2026"
 OTHER_COURSE = "course-v1:MiiWrap+OTHER+2026"
