@@ -22,7 +22,6 @@ def alerts(request, course_key):
     is_staff = api.is_course_staff(request.user, course_key)
     return render(request, "miiwrap_fidelity/alerts.html", {
         "course_key": course_key, "rows": rows, "is_staff": is_staff,
-        "expiring": api.expiring_counts(request.user, course_key) if is_staff else None,
     })
 
 

@@ -149,12 +149,6 @@ def refresh_stale_statuses(limit=5000, now=None):
     return count
 
 
-def expiring_counts(viewer, course_key):
-    """How many certifications in the course expire within 30, 60 and 90 days (course staff only)."""
-    course_key = require_course_staff(viewer, course_key, _("Only course staff can see expiring certifications."))
-    return roster.expiring_counts(course_key)
-
-
 def reevaluate_course(course_key, progress=None, resume=False):
     """
     Recompute every learner's status in a course (what the Celery task and the command run),
