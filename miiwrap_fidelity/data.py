@@ -225,3 +225,24 @@ class DriftAlertData:
     @property
     def learner_id(self):
         return self.learner.id
+
+
+@dataclass(frozen=True)
+class EvidenceObservationData:
+    """One observation a certification rests on, as the approval saw it."""
+
+    id: int
+    practice_date: date
+    setting_label: str
+    percent: float | None
+    observer: UserRef
+
+
+@dataclass(frozen=True)
+class CertifiedEvidenceData:
+    """What an active certification rests on: the qualifying observations at sign-off, and its expiry."""
+
+    certification: CertificationData
+    observations: tuple  # ``EvidenceObservationData``, oldest first
+    signed_off_at: datetime | None
+    signed_off_by: tuple  # ``UserRef`` of the approvals that certified, coach first

@@ -20,7 +20,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from . import api, growth, privacy, rubric, write_retry
+from . import api, field_errors, growth, privacy, rubric, write_retry
 from .api import NotFound, PermissionDenied, ValidationError
 from .validation import Conflict
 
@@ -28,6 +28,16 @@ PAGE_SIZE = 25
 EXPORT_KINDS = [("learners", gettext_lazy("learners' status")), ("observations", gettext_lazy("observations")),
                 ("ratings", gettext_lazy("indicator ratings")), ("signoffs", gettext_lazy("sign-offs")),
                 ("certifications", gettext_lazy("certifications"))]
+
+
+#: What the observation form's autosave says (observation_form.js), in the page's language.
+AUTOSAVE_MESSAGES = {
+    "saved": gettext_lazy("Saved in this browser."),
+    "restored": gettext_lazy("Restored what you entered earlier in this browser (not yet sent)."),
+    "offline": gettext_lazy("You are offline: the observation is kept in this browser and will be sent when "
+                            "the connection is back."),
+    "sending": gettext_lazy("Back online: sending the observation…"),
+}
 
 
 def course_view(view):
@@ -107,7 +117,10 @@ def my_competency(request, course_key):
     """The learner's own growth page: status, what remains, feedback and trends over time."""
     context = _status_context(request.user, request.user, course_key)
     observations = api.observations_for(request.user, request.user, course_key)
+    status = context.get("status")
     context.update(course_key=course_key, learner=request.user, for_learner=True,
+                   evidence=api.certified_evidence(request.user, request.user, course_key)
+                   if status and status.certification else None,
                    reflections=api.reflections_for(request.user, request.user, course_key),
                    alert_rows=api.drift_alert_rows(request.user, course_key, learner=request.user),
                    **_growth_context(observations, context["policy"]))
@@ -184,7 +197,7 @@ def _draft_form(draft):
 
 
 def _render_detail(request, course_key, learner, form_errors=None, form_data=None, status=200, draft=None,
-                   co_rate=None):
+                   co_rate=None, record_open=False):
     api.require_coach(request.user, learner, course_key)
     context = _status_context(request.user, learner, course_key)
     policy = context["policy"]
@@ -194,9 +207,20 @@ def _render_detail(request, course_key, learner, form_errors=None, form_data=Non
         form_data = {"practice_date": co_rate.practice_date.isoformat(), "setting": co_rate.setting,
                      "co_observation_of": co_rate.pk, "is_reference": co_rate.status == api.SUBMITTED}
     observations = api.observations_for(request.user, learner, course_key, include_drafts=True)
+    free_text = {name: value for name, value in (form_data or {}).items()
+                 if name == "overall_note" or name.startswith(("strength-", "next_step-"))}
+    indicators = api.policy_indicators(course_key)
+    current = context.get("status")
     context.update(
         course_key=course_key, learner=learner, form_errors=form_errors or {}, form=form_data or {},
-        rubric_rows=rubric.form_rows(api.policy_indicators(course_key), form_data),
+        named_errors=field_errors.named_errors(form_errors or {}, indicators),
+        record_open=bool(form_data) or record_open,
+        actions=api.offered_actions(request.user, current, course_key) if current else None,
+        evidence=api.certified_evidence(request.user, learner, course_key)
+        if current and current.certification else None,
+        privacy_patterns=privacy.client_patterns(), autosave_messages=AUTOSAVE_MESSAGES,
+        privacy_suspected=bool(privacy.fields_with_identifiers(free_text)),
+        rubric_rows=rubric.form_rows(indicators, form_data),
         observations=observations, drafts=[o for o in observations if o.status == api.DRAFT],
         signoffs=api.signoffs_for(request.user, learner, course_key),
         reflections=api.reflections_for(request.user, learner, course_key),
@@ -228,6 +252,7 @@ def record_observation(request, course_key, learner_id):
         "revision": request.POST.get("revision") or None,
         "co_observation_of": request.POST.get("co_observation_of") or None,
         "is_reference": request.POST.get("is_reference") == "on",
+        "privacy_confirmed": request.POST.get("privacy_confirmed") == "on",
     }
     try:
         result = api.save_observation(request.user, learner, course_key, data,
@@ -235,7 +260,8 @@ def record_observation(request, course_key, learner_id):
                                       submit=request.POST.get("action") == "submit")
     except ValidationError as exc:  # a conflict (the draft changed since it was opened) is a 409
         return _render_detail(request, course_key, learner, form_errors=exc.message_dict,
-                              form_data=request.POST, status=409 if isinstance(exc, Conflict) else 400)
+                              form_data=request.POST, status=409 if isinstance(exc, Conflict) else 400,
+                              record_open=True)
     for kind in result.warnings:
         messages.warning(request, privacy.warning_message(kind))
     if result.observation.status == api.SUBMITTED:

@@ -40,6 +40,7 @@ from .courses import (
     save_policy,
     unassign_coach,
 )
+from .evidence import certified_evidence, offered_actions
 from .inputs import MAX_NOTE_CHARS, MAX_REASON_CHARS, get_user, parse_course_key
 from .messaging import receives_non_essential, set_non_essential
 from .observations import (
@@ -181,6 +182,8 @@ __all__ = [
     "reflections_for",
     "save_reflection",
     "certification_status",
+    "certified_evidence",
+    "offered_actions",
     "coachable_rows",
     "expire_certifications",
     "refresh_stale_statuses",

@@ -30,6 +30,9 @@ class ObservationInput(serializers.Serializer):  # pylint: disable=abstract-meth
     overall_note = serializers.CharField(max_length=api.MAX_NOTE_CHARS, allow_blank=True, required=False, default="")
     ratings = RatingsField(required=False, default=dict)
     submit = serializers.BooleanField(required=False, default=False)
+    privacy_confirmed = serializers.BooleanField(
+        required=False, default=False,
+        help_text="Submit although the text looks client-identifying: the observer confirms it is not.")
 
 
 class ObservationUpdate(ObservationInput):  # pylint: disable=abstract-method
