@@ -168,6 +168,7 @@ class ObservationData:
     co_observation_of_date: date | None
     is_reference: bool
     ratings: tuple = ()  # ``RatingData`` in rubric order
+    amendment: "AmendmentData | None" = None  # the latest correction, whose text the fields above hold
 
     @property
     def pk(self):
@@ -246,3 +247,17 @@ class CertifiedEvidenceData:
     observations: tuple  # ``EvidenceObservationData``, oldest first
     signed_off_at: datetime | None
     signed_off_by: tuple  # ``UserRef`` of the approvals that certified, coach first
+
+
+@dataclass(frozen=True)
+class AmendmentData:
+    """The latest correction of an observation's free text."""
+
+    id: int
+    author: UserRef
+    reason: str
+    created_at: datetime
+    count: int  # how many corrections there are
+    original_note: str = ""  # the original text: for coaches and staff, never for the learner
+    original_feedback: tuple = ()  # ``(indicator label, strength, next step)`` of the original
+    shows_original: bool = False

@@ -27,13 +27,17 @@ class FieldError:
     target: str  # the id of the element to focus; empty when there is none
 
 
-def named_errors(message_dict, indicators=()):
-    """``FieldError`` values for a ``ValidationError.message_dict``, in the order of the form."""
+def named_errors(message_dict, indicators=(), prefix=""):
+    """
+    ``FieldError`` values for a ``ValidationError.message_dict``, in the order of the form;
+    ``prefix``: that of the form's element ids when a page holds several forms (amendments).
+    """
     by_key = {indicator.key: indicator for indicator in indicators}
     order = {indicator.key: position for position, indicator in enumerate(indicators)}
     named = []
     for field, messages in message_dict.items():
         label, target, position = _describe(field, by_key, order)
+        target = f"{prefix}{target}" if target else ""
         named += [(position, FieldError(label, message, target)) for message in messages]
     return [error for _position, error in sorted(named, key=lambda item: item[0])]
 

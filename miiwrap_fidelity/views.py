@@ -4,6 +4,7 @@ Server-rendered pages: the learner's growth page and the coach workspace.
 Each view checks permissions through ``api``; bad input re-renders the form with messages and
 HTTP 400, a refused action answers 403.
 """
+from dataclasses import replace
 from functools import wraps
 
 from django.contrib import messages
@@ -197,7 +198,7 @@ def _draft_form(draft):
 
 
 def _render_detail(request, course_key, learner, form_errors=None, form_data=None, status=200, draft=None,
-                   co_rate=None, record_open=False):
+                   co_rate=None, record_open=False, amend=None):
     api.require_coach(request.user, learner, course_key)
     context = _status_context(request.user, learner, course_key)
     policy = context["policy"]
@@ -213,7 +214,9 @@ def _render_detail(request, course_key, learner, form_errors=None, form_data=Non
     current = context.get("status")
     context.update(
         course_key=course_key, learner=learner, form_errors=form_errors or {}, form=form_data or {},
-        named_errors=field_errors.named_errors(form_errors or {}, indicators),
+        named_errors=field_errors.named_errors(form_errors or {}, indicators,
+                                               prefix=f"amend-{amend[0].pk}-" if amend else ""),
+        amend_draft=amend[0] if amend else None, amend_reason=amend[1] if amend else "",
         record_open=bool(form_data) or record_open,
         actions=api.offered_actions(request.user, current, course_key) if current else None,
         evidence=api.certified_evidence(request.user, learner, course_key)
@@ -313,3 +316,31 @@ def comment_reflection(request, course_key, learner_id, reflection_id):
         return HttpResponseBadRequest(_("No such reflection."))
     messages.success(request, _("Comment added."))
     return redirect(_detail_url(course_key, learner))
+
+
+@require_POST
+@write_retry.retrying_view
+@course_view
+def amend_observation(request, course_key, learner_id, observation_id):
+    """Correct a submitted observation's text (an amendment record; the original is kept)."""
+    learner, error = _learner_or_400(learner_id)
+    if error:
+        return error
+    observation = api.get_observation(request.user, course_key, observation_id)
+    if observation.learner_id != learner.pk:
+        raise NotFound(_("No such observation."))
+    feedback = {r.indicator_key: {"strength": request.POST.get(f"strength-{r.indicator_key}", ""),
+                                  "next_step": request.POST.get(f"next_step-{r.indicator_key}", "")}
+                for r in observation.ratings}
+    data = {"reason": request.POST.get("reason", ""), "overall_note": request.POST.get("overall_note", ""),
+            "feedback": feedback, "privacy_confirmed": request.POST.get("privacy_confirmed") == "on"}
+    try:
+        api.amend_observation(request.user, course_key, observation.pk, data)
+    except ValidationError as exc:
+        # Show the form again, open, with what was entered (the history shows the stored text).
+        entered = replace(observation, overall_note=data["overall_note"], ratings=tuple(
+            replace(r, **feedback[r.indicator_key]) for r in observation.ratings))
+        return _render_detail(request, course_key, learner, form_errors=exc.message_dict, status=400,
+                              amend=(entered, data["reason"]))
+    messages.success(request, _("Observation corrected; the original is kept."))
+    return redirect(f"{_detail_url(course_key, learner)}#mwf-observation-{observation.pk}")

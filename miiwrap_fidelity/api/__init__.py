@@ -40,6 +40,7 @@ from .courses import (
     save_policy,
     unassign_coach,
 )
+from .amendments import amend_observation
 from .evidence import certified_evidence, offered_actions
 from .inputs import MAX_NOTE_CHARS, MAX_REASON_CHARS, get_user, parse_course_key
 from .messaging import receives_non_essential, set_non_essential
@@ -181,6 +182,7 @@ __all__ = [
     "policy_indicators",
     "reflections_for",
     "save_reflection",
+    "amend_observation",
     "certification_status",
     "certified_evidence",
     "offered_actions",

@@ -209,14 +209,21 @@ def get_observation(viewer, course_key, observation_id):
     observation = Observation.objects.filter(pk=observation_id, course_key=course_key).exclude(
         Q(status=Observation.DRAFT) & ~Q(observer_id=viewer.pk)).exclude(
         Q(learner_id=viewer.pk) & ~LEARNER_VISIBLE).select_related(
-        "observer", "co_observation_of").prefetch_related("ratings__indicator", "co_ratings").first() \
+        "observer", "co_observation_of").prefetch_related("ratings__indicator", "co_ratings",
+                                                          "amendments__author").first() \
         if as_id(observation_id) else None
     if observation is None:
         raise NotFound(_("No such observation."))
     require(can_view_learner(viewer, observation.learner_id, course_key), _("You cannot see this learner's records."))
     if _hidden_from(viewer, observation):
         raise PermissionDenied(_("Co-ratings stay hidden until both observers have submitted."))
-    return values.observation_data(observation)
+    return _as_seen_by(viewer, observation)
+
+
+def _as_seen_by(viewer, observation):
+    """The observation's value with its latest correction; the original text only for coaches and staff."""
+    return values.observation_data(observation, amendments=list(observation.amendments.all()),
+                                   show_original=viewer.pk != observation.learner_id)
 
 
 def observations_for(viewer, learner, course_key, include_drafts=False):
@@ -232,8 +239,8 @@ def observations_for(viewer, learner, course_key, include_drafts=False):
     else:  # a draft is its observer's work in progress
         queryset = queryset.filter(Q(status=Observation.SUBMITTED) | Q(observer_id=viewer.pk))
     observations = list(queryset.select_related("observer", "co_observation_of").prefetch_related(
-        "ratings__indicator", "co_ratings"))
-    return [values.observation_data(o) for o in observations if not _hidden_from(viewer, o)]
+        "ratings__indicator", "co_ratings", "amendments__author"))
+    return [_as_seen_by(viewer, o) for o in observations if not _hidden_from(viewer, o)]
 
 
 def sessions_open_for_co_rating(viewer, learner, course_key):

@@ -176,6 +176,15 @@ class ObservationDetailView(CourseView):
         return Response({**s.observation_out(observation), "warnings": result.warnings})
 
 
+class ObservationAmendmentsView(CourseView):
+    schema = ApiSchema(requests={"POST": s.AmendmentInput})
+
+    def post(self, request, course_id, observation_id):
+        data = self.valid(s.AmendmentInput)
+        observation = api.amend_observation(request.user, self.course_key, observation_id, data)
+        return Response(s.observation_out(observation), status=status.HTTP_201_CREATED)
+
+
 class ReflectionsView(CourseView):
     schema = ApiSchema(query=LEARNER_QUERY, paginated=True)
 

@@ -11,8 +11,7 @@
   function focusTarget(id) {
     var target = document.getElementById(id);
     if (!target) { return; }
-    var disclosure = target.closest("details");
-    if (disclosure) { disclosure.open = true; }
+    for (var d = target.closest("details"); d; d = d.parentElement.closest("details")) { d.open = true; }
     var input = target.matches("fieldset") ? target.querySelector("input, select, textarea") : target;
     (input || target).focus();
     target.scrollIntoView({block: "center"});
