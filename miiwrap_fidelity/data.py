@@ -200,6 +200,7 @@ class ReflectionData:
     status: str
     submitted_at: datetime | None
     comments: tuple = ()  # ``CommentData``, oldest first
+    self_rating_labels: tuple = ()  # ``(indicator label, level label)`` of the self-ratings, in rubric order
 
     @property
     def pk(self):

@@ -103,11 +103,11 @@ def _status_context(viewer, learner, course_key):
 def _growth_context(observations, policy):
     indicators = api.policy_indicators(policy.course_key) if policy else []
     trend_rows, trend_dates = growth.indicator_trend(observations, indicators)
+    points = growth.score_points(observations, policy.critical_required if policy else True)
     return {
         # Built by growth.score_trend_svg from numbers and escaped text only.
-        "trend_svg": mark_safe(growth.score_trend_svg(growth.score_points(observations),  # nosec
-                                                      policy.min_percent if policy else 80)),
-        "score_points": growth.score_points(observations),
+        "trend_svg": mark_safe(growth.score_trend_svg(points, policy.min_percent if policy else 80)),  # nosec
+        "score_points": points,
         "trend_rows": trend_rows, "trend_dates": trend_dates,
         "timeline": growth.feedback_timeline(observations),
     }

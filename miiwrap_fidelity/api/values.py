@@ -124,8 +124,17 @@ def observation_data(observation, ratings=None, amendments=(), show_original=Fal
     )
 
 
-def reflection_data(reflection):
-    """A ``Reflection`` (``comments__author`` loaded) as ``ReflectionData``."""
+def reflection_data(reflection, indicators=None):
+    """
+    A ``Reflection`` (``comments__author`` loaded) as ``ReflectionData``; ``indicators`` (``{key:
+    Indicator}``) words its self-ratings with the rubric's labels.
+    """
+    self_rated = []
+    for key, level_key in (reflection.self_ratings or {}).items() if indicators else ():
+        indicator = indicators.get(key)
+        if indicator is not None:
+            level = indicator.level(level_key)
+            self_rated.append((indicator.position, indicator.label, level.get("label", level_key) if level else level_key))
     return data.ReflectionData(
         id=reflection.pk, course_key=str(reflection.course_key), learner_id=reflection.learner_id,
         block_id=reflection.block_id, title=reflection.title, prompts=reflection.prompts,
@@ -133,6 +142,7 @@ def reflection_data(reflection):
         submitted_at=reflection.submitted_at,
         comments=tuple(data.CommentData(c.pk, user_ref(c.author), c.text, c.created_at)
                        for c in reflection.comments.all()),
+        self_rating_labels=tuple((label, level) for _position, label, level in sorted(self_rated)),
     )
 
 
