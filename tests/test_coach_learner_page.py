@@ -235,3 +235,19 @@ def test_no_evidence_once_revoked(ready_learner, coach, course_key):
     api.sign_off(coach, ready_learner, course_key)
     api.revoke(coach, ready_learner, course_key, "Reviewed again.")
     assert api.certified_evidence(coach, ready_learner, course_key) is None
+
+
+def test_the_coach_page_and_its_browser_messages_in_spanish(client, ready_learner, coach, course_key):
+    api.sign_off(coach, ready_learner, course_key)
+    client.force_login(coach)
+    page = client.get(reverse("miiwrap_fidelity:learner_detail", args=[COURSE, ready_learner.pk]),
+                      HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert 'lang="es"' in page and "Estado y próxima acción" in page and "En qué se basa esta certificación" in page
+    assert f"Aprobada por el coach {coach.username}" in page
+    messages = json.loads(page.split('<script id="mwf-autosave-messages" type="application/json">')[1]
+                          .split("</script>")[0])
+    assert messages["offline"].startswith("Está sin conexión")
+    patterns = json.loads(page.split('<script id="mwf-privacy-patterns" type="application/json">')[1]
+                          .split("</script>")[0])
+    phone = next(entry for entry in patterns if entry["kind"] == "phone")
+    assert phone["message"] != "This text contains what looks like a phone number.", "warned in Spanish"
