@@ -77,6 +77,12 @@ class ObservationAdmin(ReadOnlyAdmin):
     inlines = [IndicatorRatingInline]
 
 
+@admin.register(models.ObservationAmendment)
+class ObservationAmendmentAdmin(ReadOnlyAdmin):
+    list_display = ("id", "observation", "author", "created_at")
+    list_select_related = ("observation", "author")
+
+
 @admin.register(models.SignOff)
 class SignOffAdmin(ReadOnlyAdmin):
     list_display = ("id", "course_key", "learner", "actor", "action", "level", "created_at")

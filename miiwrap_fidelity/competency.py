@@ -484,3 +484,39 @@ def revoke_refusal(decision):
         return Reason("nothing_to_revoke")
     return None
 
+
+
+# --- what the coach's page offers ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class OfferedActions:
+    """Which sign-off actions a page offers for a learner's stored state, and why approval is not."""
+
+    approve: bool
+    revoke: bool
+    level: str = COACH  # the level an offered approval is at
+    not_offered: str = ""  # why approval is not offered: a code the page words (empty when offered)
+
+
+def offered_actions(state, certification_state, qualifying_count, required_count, reviewer_is_lead):
+    """
+    The actions a coach's page shows for a learner (the write paths still decide: ``signoff_verdict``
+    and ``revoke_refusal``). Approval is offered when the evidence is ready, at the lead level while
+    awaiting the lead (to course staff only), and while certified only inside the renewal window once
+    fresh evidence is in; revocation when there is a certification or an approval to withdraw.
+    """
+    state = State(state)
+    revoke = state in (State.CERTIFIED, State.AWAITING_LEAD)
+    if state == State.READY:
+        return OfferedActions(True, revoke)
+    if state == State.AWAITING_LEAD:
+        if reviewer_is_lead:
+            return OfferedActions(True, revoke, LEAD)
+        return OfferedActions(False, revoke, not_offered="awaiting_lead")
+    if state == State.CERTIFIED:
+        if certification_state != CertificationState.EXPIRING:
+            return OfferedActions(False, revoke, not_offered="certified")
+        if qualifying_count < required_count:
+            return OfferedActions(False, revoke, not_offered="renewal_needs_evidence")
+        return OfferedActions(True, revoke)
+    return OfferedActions(False, revoke, not_offered="not_ready")

@@ -168,6 +168,7 @@ class ObservationData:
     co_observation_of_date: date | None
     is_reference: bool
     ratings: tuple = ()  # ``RatingData`` in rubric order
+    amendment: "AmendmentData | None" = None  # the latest correction, whose text the fields above hold
 
     @property
     def pk(self):
@@ -199,6 +200,7 @@ class ReflectionData:
     status: str
     submitted_at: datetime | None
     comments: tuple = ()  # ``CommentData``, oldest first
+    self_rating_labels: tuple = ()  # ``(indicator label, level label)`` of the self-ratings, in rubric order
 
     @property
     def pk(self):
@@ -225,3 +227,38 @@ class DriftAlertData:
     @property
     def learner_id(self):
         return self.learner.id
+
+
+@dataclass(frozen=True)
+class EvidenceObservationData:
+    """One observation a certification rests on, as the approval saw it."""
+
+    id: int
+    practice_date: date
+    setting_label: str
+    percent: float | None
+    observer: UserRef
+
+
+@dataclass(frozen=True)
+class CertifiedEvidenceData:
+    """What an active certification rests on: the qualifying observations at sign-off, and its expiry."""
+
+    certification: CertificationData
+    observations: tuple  # ``EvidenceObservationData``, oldest first
+    signed_off_at: datetime | None
+    signed_off_by: tuple  # ``UserRef`` of the approvals that certified, coach first
+
+
+@dataclass(frozen=True)
+class AmendmentData:
+    """The latest correction of an observation's free text."""
+
+    id: int
+    author: UserRef
+    reason: str
+    created_at: datetime
+    count: int  # how many corrections there are
+    original_note: str = ""  # the original text: for coaches and staff, never for the learner
+    original_feedback: tuple = ()  # ``(indicator label, strength, next step)`` of the original
+    shows_original: bool = False

@@ -6,15 +6,21 @@ Pure functions over ``data.ObservationData`` values; no queries.
 """
 from django.utils.html import escape
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 WIDTH, HEIGHT, PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 640, 260, 64, 48, 24, 48
 TREND_COLUMNS = 6
 
 
-def score_points(observations):
-    """``[(practice date, percent)]`` of submitted, scored observations, oldest first."""
+def score_points(observations, critical_required=True):
+    """
+    ``[(practice date, percent, essential missed)]`` of submitted, scored observations, oldest first;
+    the flag is set when an essential indicator was not met and the policy requires them (such an
+    observation does not qualify, whatever its percent).
+    """
     rows = [o for o in observations if o.status == "submitted" and o.percent is not None]
-    return [(o.practice_date, o.percent) for o in sorted(rows, key=lambda o: (o.practice_date, o.pk))]
+    return [(o.practice_date, o.percent, bool(critical_required and o.critical_missed))
+            for o in sorted(rows, key=lambda o: (o.practice_date, o.pk))]
 
 
 def score_trend_svg(points, threshold):
@@ -38,6 +44,12 @@ def score_trend_svg(points, threshold):
     description = _("%(count)s observations; the dashed line marks the %(threshold)s%% needed to qualify. "
                     "Latest: %(latest)s%% on %(date)s.") % {
         "count": len(points), "threshold": threshold, "latest": points[-1][1], "date": points[-1][0].isoformat()}
+    missed = sum(1 for point in points if point[2:] and point[2] and point[1] >= threshold)
+    if missed:
+        description += " " + ngettext(
+            "%(count)s observation missed an essential indicator and does not qualify (crossed circle).",
+            "%(count)s observations missed an essential indicator and do not qualify (crossed circles).",
+            missed) % {"count": missed}
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
         f'aria-labelledby="mwf-trend-title mwf-trend-desc" class="mwf-chart">',
@@ -52,15 +64,22 @@ def score_trend_svg(points, threshold):
                  f'stroke="#1b1b1b" stroke-width="2" stroke-dasharray="8 5"/>'
                  f'<text x="{WIDTH - PAD_RIGHT}" y="{y(threshold) - 6:.1f}" text-anchor="end" font-size="12" '
                  f'fill="#1b1b1b">{escape(_("needed: %(threshold)s%%") % {"threshold": threshold})}</text>')
-    path = " ".join(f"{'M' if i == 0 else 'L'}{x(i):.1f},{y(value):.1f}" for i, (_day, value) in enumerate(points))
+    path = " ".join(f"{'M' if i == 0 else 'L'}{x(i):.1f},{y(point[1]):.1f}" for i, point in enumerate(points))
     parts.append(f'<path d="{path}" fill="none" stroke="#0a3055" stroke-width="2"/>')
-    for index, (day, value) in enumerate(points):
-        # Below the threshold: a hollow square; at or above: a filled circle (shape, not color, tells).
-        if value >= threshold:
-            marker = f'<circle cx="{x(index):.1f}" cy="{y(value):.1f}" r="5" fill="#0a3055"/>'
-        else:
+    for index, (day, value, *flags) in enumerate(points):
+        # Below the threshold: a hollow square; at or above it but an essential indicator missed: a
+        # hollow circle with a cross (it does not qualify); otherwise a filled circle (shape tells).
+        if value < threshold:
             marker = (f'<rect x="{x(index) - 5:.1f}" y="{y(value) - 5:.1f}" width="10" height="10" fill="#fff" '
                       f'stroke="#0a3055" stroke-width="2"/>')
+        elif flags and flags[0]:
+            cx, cy = x(index), y(value)
+            marker = (f'<g class="mwf-point-essential-missed"><circle cx="{cx:.1f}" cy="{cy:.1f}" r="6" fill="#fff" '
+                      f'stroke="#a4161a" stroke-width="2"/><path d="M{cx - 3.5:.1f},{cy - 3.5:.1f}L{cx + 3.5:.1f},'
+                      f'{cy + 3.5:.1f}M{cx - 3.5:.1f},{cy + 3.5:.1f}L{cx + 3.5:.1f},{cy - 3.5:.1f}" '
+                      f'stroke="#a4161a" stroke-width="2"/></g>')
+        else:
+            marker = f'<circle cx="{x(index):.1f}" cy="{y(value):.1f}" r="5" fill="#0a3055"/>'
         parts.append(marker + f'<text x="{x(index):.1f}" y="{y(value) - 10:.1f}" text-anchor="middle" '
                               f'font-size="12" fill="#1b1b1b">{value:g}%</text>'
                               f'<text x="{x(index):.1f}" y="{HEIGHT - PAD_BOTTOM + 18}" text-anchor="middle" '

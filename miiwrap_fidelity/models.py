@@ -466,6 +466,33 @@ class SignOff(AppendOnlyModel):
         return hashlib.sha256(json.dumps(evidence, sort_keys=True).encode()).hexdigest()
 
 
+class ObservationAmendment(AppendOnlyModel):
+    """
+    A correction of a submitted observation's free text (overall note, strengths, next steps), with
+    its reason. The observation itself never changes: pages show the latest amendment's text and
+    mark the observation "amended"; coaches and staff can still read the original. Levels and
+    scores are evidence and are not amended (a wrong rating is revoked and observed again).
+
+    .. pii: corrected free text about a staff member's practice, and the reason for the correction.
+    .. pii_types: id, other
+    .. pii_retirement: local_api
+    """
+
+    observation = models.ForeignKey(Observation, on_delete=models.PROTECT, related_name="amendments")
+    author = models.ForeignKey(USER_MODEL, on_delete=keep_evidence, related_name="+")
+    reason = models.TextField()
+    overall_note = models.TextField(blank=True)
+    feedback = models.JSONField(default=dict, blank=True,
+                                help_text="{indicator key: {strength, next_step}}: the corrected feedback.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"amendment {self.pk} of observation {self.observation_id}"
+
+
 class Certification(models.Model):
     """
     Competence demonstrated and signed off: the grounds for the platform certificate.

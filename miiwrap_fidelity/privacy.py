@@ -1,8 +1,16 @@
-"""Flags free text that looks like it identifies a client (observations are about staff practice)."""
+"""
+Flags free text that looks like it identifies a client (observations are about staff practice).
+
+One source of the patterns: the server checks them before an observation is submitted
+(``fields_with_identifiers``), and pages send the same patterns to the browser
+(``client_patterns``) so the coach is warned while typing.
+"""
 import re
 
 from django.utils.translation import gettext as _
 
+# Written in the common subset of Python and JavaScript regular expressions (``client_patterns``
+# hands the source to the browser): no named groups, no inline flags, lookbehind only as ``(?<!\d)``.
 _PATTERNS = [
     ("email", re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")),
     ("phone", re.compile(r"(?<!\d)(?:\+?\d{1,2}[\s.-]?)?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}(?!\d)")),
@@ -20,6 +28,16 @@ def identifier_warnings(text):
     return [kind for kind, pattern in _PATTERNS if pattern.search(text)]
 
 
+def fields_with_identifiers(texts):
+    """``{field: [kind, ...]}`` for the ``{field: text}`` items that look client-identifying."""
+    found = {}
+    for field, text in texts.items():
+        kinds = identifier_warnings(text)
+        if kinds:
+            found[field] = kinds
+    return found
+
+
 def warning_message(kind):
     messages = {
         "email": _("This text contains an e-mail address."),
@@ -29,3 +47,9 @@ def warning_message(kind):
         "address": _("This text contains what looks like a street address."),
     }
     return messages.get(kind, kind)
+
+
+def client_patterns():
+    """The patterns for the browser's check while typing: ``[{kind, source, flags, message}]`` (JSON-ready)."""
+    return [{"kind": kind, "source": pattern.pattern, "flags": "i" if pattern.flags & re.I else "",
+             "message": warning_message(kind)} for kind, pattern in _PATTERNS]

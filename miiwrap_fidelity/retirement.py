@@ -11,6 +11,7 @@ from .models import (
     LearnerStatus,
     MessagePreference,
     Observation,
+    ObservationAmendment,
     Reflection,
     ReflectionComment,
     SignOff,
@@ -27,6 +28,9 @@ def scrub_user(user_id):
         IndicatorRating.objects.filter(observation__learner_id=user_id).update(strength="", next_step="")
         Observation.objects.filter(observer_id=user_id).update(overall_note="")
         IndicatorRating.objects.filter(observation__observer_id=user_id).update(strength="", next_step="")
+        ObservationAmendment.objects.filter(
+            Q(observation__learner_id=user_id) | Q(observation__observer_id=user_id) | Q(author_id=user_id)
+        ).update(reason="", overall_note="", feedback={})
         # Sign-offs are append-only evidence: their free-text reason is the only personal part.
         SignOff.objects.filter(learner_id=user_id).update(reason="")
         SignOff.objects.filter(actor_id=user_id).update(reason="")
@@ -52,5 +56,7 @@ def purge_free_text(before, apply=False):
         with transaction.atomic():
             observations.update(overall_note="")
             ratings.update(strength="", next_step="")
+            ObservationAmendment.objects.filter(observation__practice_date__lt=before).update(
+                overall_note="", feedback={}, reason="")
             audit.record("records.free_text_purged", None)
     return counts

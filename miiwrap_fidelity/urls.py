@@ -12,6 +12,8 @@ page_patterns = [
          name="learner_detail"),
     path("courses/<str:course_id>/coaching/learners/<int:learner_id>/observations/", views.record_observation,
          name="record_observation"),
+    path("courses/<str:course_id>/coaching/learners/<int:learner_id>/observations/<int:observation_id>/amend/",
+         views.amend_observation, name="amend_observation"),
     path("courses/<str:course_id>/coaching/learners/<int:learner_id>/competency/", views.decide_competency,
          name="decide_competency"),
     path("courses/<str:course_id>/coaching/learners/<int:learner_id>/reflections/<int:reflection_id>/comments/",

@@ -4,6 +4,7 @@ Server-rendered pages: the learner's growth page and the coach workspace.
 Each view checks permissions through ``api``; bad input re-renders the form with messages and
 HTTP 400, a refused action answers 403.
 """
+from dataclasses import replace
 from functools import wraps
 
 from django.contrib import messages
@@ -20,7 +21,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from . import api, growth, privacy, rubric, write_retry
+from . import api, field_errors, growth, privacy, rubric, write_retry
 from .api import NotFound, PermissionDenied, ValidationError
 from .validation import Conflict
 
@@ -28,6 +29,16 @@ PAGE_SIZE = 25
 EXPORT_KINDS = [("learners", gettext_lazy("learners' status")), ("observations", gettext_lazy("observations")),
                 ("ratings", gettext_lazy("indicator ratings")), ("signoffs", gettext_lazy("sign-offs")),
                 ("certifications", gettext_lazy("certifications"))]
+
+
+#: What the observation form's autosave says (observation_form.js), in the page's language.
+AUTOSAVE_MESSAGES = {
+    "saved": gettext_lazy("Saved in this browser."),
+    "restored": gettext_lazy("Restored what you entered earlier in this browser (not yet sent)."),
+    "offline": gettext_lazy("You are offline: the observation is kept in this browser and will be sent when "
+                            "the connection is back."),
+    "sending": gettext_lazy("Back online: sending the observation…"),
+}
 
 
 def course_view(view):
@@ -92,11 +103,11 @@ def _status_context(viewer, learner, course_key):
 def _growth_context(observations, policy):
     indicators = api.policy_indicators(policy.course_key) if policy else []
     trend_rows, trend_dates = growth.indicator_trend(observations, indicators)
+    points = growth.score_points(observations, policy.critical_required if policy else True)
     return {
         # Built by growth.score_trend_svg from numbers and escaped text only.
-        "trend_svg": mark_safe(growth.score_trend_svg(growth.score_points(observations),  # nosec
-                                                      policy.min_percent if policy else 80)),
-        "score_points": growth.score_points(observations),
+        "trend_svg": mark_safe(growth.score_trend_svg(points, policy.min_percent if policy else 80)),  # nosec
+        "score_points": points,
         "trend_rows": trend_rows, "trend_dates": trend_dates,
         "timeline": growth.feedback_timeline(observations),
     }
@@ -107,7 +118,10 @@ def my_competency(request, course_key):
     """The learner's own growth page: status, what remains, feedback and trends over time."""
     context = _status_context(request.user, request.user, course_key)
     observations = api.observations_for(request.user, request.user, course_key)
+    status = context.get("status")
     context.update(course_key=course_key, learner=request.user, for_learner=True,
+                   evidence=api.certified_evidence(request.user, request.user, course_key)
+                   if status and status.certification else None,
                    reflections=api.reflections_for(request.user, request.user, course_key),
                    alert_rows=api.drift_alert_rows(request.user, course_key, learner=request.user),
                    **_growth_context(observations, context["policy"]))
@@ -184,7 +198,7 @@ def _draft_form(draft):
 
 
 def _render_detail(request, course_key, learner, form_errors=None, form_data=None, status=200, draft=None,
-                   co_rate=None):
+                   co_rate=None, record_open=False, amend=None):
     api.require_coach(request.user, learner, course_key)
     context = _status_context(request.user, learner, course_key)
     policy = context["policy"]
@@ -194,9 +208,22 @@ def _render_detail(request, course_key, learner, form_errors=None, form_data=Non
         form_data = {"practice_date": co_rate.practice_date.isoformat(), "setting": co_rate.setting,
                      "co_observation_of": co_rate.pk, "is_reference": co_rate.status == api.SUBMITTED}
     observations = api.observations_for(request.user, learner, course_key, include_drafts=True)
+    free_text = {name: value for name, value in (form_data or {}).items()
+                 if name == "overall_note" or name.startswith(("strength-", "next_step-"))}
+    indicators = api.policy_indicators(course_key)
+    current = context.get("status")
     context.update(
         course_key=course_key, learner=learner, form_errors=form_errors or {}, form=form_data or {},
-        rubric_rows=rubric.form_rows(api.policy_indicators(course_key), form_data),
+        named_errors=field_errors.named_errors(form_errors or {}, indicators,
+                                               prefix=f"amend-{amend[0].pk}-" if amend else ""),
+        amend_draft=amend[0] if amend else None, amend_reason=amend[1] if amend else "",
+        record_open=bool(form_data) or record_open,
+        actions=api.offered_actions(request.user, current, course_key) if current else None,
+        evidence=api.certified_evidence(request.user, learner, course_key)
+        if current and current.certification else None,
+        privacy_patterns=privacy.client_patterns(), autosave_messages=AUTOSAVE_MESSAGES,
+        privacy_suspected=bool(privacy.fields_with_identifiers(free_text)),
+        rubric_rows=rubric.form_rows(indicators, form_data),
         observations=observations, drafts=[o for o in observations if o.status == api.DRAFT],
         signoffs=api.signoffs_for(request.user, learner, course_key),
         reflections=api.reflections_for(request.user, learner, course_key),
@@ -228,6 +255,7 @@ def record_observation(request, course_key, learner_id):
         "revision": request.POST.get("revision") or None,
         "co_observation_of": request.POST.get("co_observation_of") or None,
         "is_reference": request.POST.get("is_reference") == "on",
+        "privacy_confirmed": request.POST.get("privacy_confirmed") == "on",
     }
     try:
         result = api.save_observation(request.user, learner, course_key, data,
@@ -235,7 +263,8 @@ def record_observation(request, course_key, learner_id):
                                       submit=request.POST.get("action") == "submit")
     except ValidationError as exc:  # a conflict (the draft changed since it was opened) is a 409
         return _render_detail(request, course_key, learner, form_errors=exc.message_dict,
-                              form_data=request.POST, status=409 if isinstance(exc, Conflict) else 400)
+                              form_data=request.POST, status=409 if isinstance(exc, Conflict) else 400,
+                              record_open=True)
     for kind in result.warnings:
         messages.warning(request, privacy.warning_message(kind))
     if result.observation.status == api.SUBMITTED:
@@ -287,3 +316,31 @@ def comment_reflection(request, course_key, learner_id, reflection_id):
         return HttpResponseBadRequest(_("No such reflection."))
     messages.success(request, _("Comment added."))
     return redirect(_detail_url(course_key, learner))
+
+
+@require_POST
+@write_retry.retrying_view
+@course_view
+def amend_observation(request, course_key, learner_id, observation_id):
+    """Correct a submitted observation's text (an amendment record; the original is kept)."""
+    learner, error = _learner_or_400(learner_id)
+    if error:
+        return error
+    observation = api.get_observation(request.user, course_key, observation_id)
+    if observation.learner_id != learner.pk:
+        raise NotFound(_("No such observation."))
+    feedback = {r.indicator_key: {"strength": request.POST.get(f"strength-{r.indicator_key}", ""),
+                                  "next_step": request.POST.get(f"next_step-{r.indicator_key}", "")}
+                for r in observation.ratings}
+    data = {"reason": request.POST.get("reason", ""), "overall_note": request.POST.get("overall_note", ""),
+            "feedback": feedback, "privacy_confirmed": request.POST.get("privacy_confirmed") == "on"}
+    try:
+        api.amend_observation(request.user, course_key, observation.pk, data)
+    except ValidationError as exc:
+        # Show the form again, open, with what was entered (the history shows the stored text).
+        entered = replace(observation, overall_note=data["overall_note"], ratings=tuple(
+            replace(r, **feedback[r.indicator_key]) for r in observation.ratings))
+        return _render_detail(request, course_key, learner, form_errors=exc.message_dict, status=400,
+                              amend=(entered, data["reason"]))
+    messages.success(request, _("Observation corrected; the original is kept."))
+    return redirect(f"{_detail_url(course_key, learner)}#mwf-observation-{observation.pk}")

@@ -48,6 +48,9 @@ def _write_paths(coach, coach2, lead, learner, course_key, indicators):
     yield "co-rating", lambda: api.save_observation(coach2, learner, course_key, {**full, "co_observation_of": draft.pk})
     for index in range(3):
         yield f"submission {index}", lambda: api.save_observation(coach, learner, course_key, full, submit=True)
+    submitted = Observation.objects.filter(observer=coach, status=Observation.SUBMITTED).first()
+    yield "amendment", lambda: api.amend_observation(coach, course_key, submitted.pk,
+                                                     {"reason": "Typo.", "overall_note": "Corrected."})
     yield "approval", lambda: api.sign_off(coach, learner, course_key)
     yield "revocation", lambda: api.revoke(lead, learner, course_key, "Re-check needed.")
     newcomer = make_user("newcomer")
@@ -72,8 +75,8 @@ def test_every_write_path_takes_the_learner_status_row_before_the_audit_head(
             locks = [sql.split(" FROM ")[1].split()[0] for sql in queries if "FOR UPDATE" in sql]
             first_head = next(i for i, table in enumerate(locks) if HEAD_TABLE in table)
             assert set(locks[first_head:]) <= set(locks[:first_head + 1]), f"{name}: a lock taken after the head"
-    assert set(checked) >= {"draft", "co-rating", "submission 0", "approval", "revocation", "coach assignment",
-                            "retirement"}
+    assert set(checked) >= {"draft", "co-rating", "submission 0", "amendment", "approval", "revocation",
+                            "coach assignment", "retirement"}
 
 
 # --- retry at the transaction boundary ------------------------------------------------------------

@@ -40,6 +40,8 @@ from .courses import (
     save_policy,
     unassign_coach,
 )
+from .amendments import amend_observation
+from .evidence import certified_evidence, offered_actions
 from .inputs import MAX_NOTE_CHARS, MAX_REASON_CHARS, get_user, parse_course_key
 from .messaging import receives_non_essential, set_non_essential
 from .observations import (
@@ -180,7 +182,10 @@ __all__ = [
     "policy_indicators",
     "reflections_for",
     "save_reflection",
+    "amend_observation",
     "certification_status",
+    "certified_evidence",
+    "offered_actions",
     "coachable_rows",
     "expire_certifications",
     "refresh_stale_statuses",

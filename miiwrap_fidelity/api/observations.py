@@ -45,7 +45,8 @@ def save_observation(actor, learner, course_key, data, observation_id=None, subm
 
     ``data``: ``practice_date`` (YYYY-MM-DD), ``setting``, ``overall_note``, ``ratings`` (see
     ``rubric``), and for an edit the ``revision`` the editor started from. Submission requires
-    every indicator rated and makes the observation final.
+    every indicator rated and makes the observation final; text that looks client-identifying
+    refuses it (naming the field) unless ``privacy_confirmed`` is True.
     """
     course_key = parse_course_key(course_key)
     learner = get_user(learner, "learner")
@@ -82,6 +83,14 @@ def save_observation(actor, learner, course_key, data, observation_id=None, subm
         version_id = observation.instrument_version_id if observation.pk else policy.instrument_version_id
         ratings = collect(errors, rubric.clean_ratings, version_indicators(version_id), data.get("ratings"),
                           require_all=submit)
+        suspected = _suspected_identifiers(note, ratings or {})
+        if submit and suspected and data.get("privacy_confirmed") is not True:
+            # Learners read a submitted observation: text that looks client-identifying is edited out
+            # first, or the observer confirms it is not (the same check for page, block and REST).
+            for field, kinds in suspected.items():
+                errors.setdefault(field, []).extend(
+                    f"{privacy.warning_message(kind)} " + _("Remove it, or confirm that it does not identify a client.")
+                    for kind in kinds)
         if errors:
             raise ValidationError(errors)
         observation.observer = actor if not observation.pk else observation.observer
@@ -103,6 +112,9 @@ def save_observation(actor, learner, course_key, data, observation_id=None, subm
         )
         audit.record("observation.submitted" if submit else "observation.saved", observation, actor=actor,
                      subject_user_id=learner.pk, course_key=course_key)
+        if submit and suspected:
+            audit.record("observation.identifier_check_confirmed", observation, actor=actor,
+                         subject_user_id=learner.pk, course_key=course_key)
         if submit and observation.is_reference and policy.require_calibration:
             transaction.on_commit(lambda: course_reevaluation_requested.send(
                 sender=Observation, course_id=str(course_key)), robust=True)
@@ -112,9 +124,17 @@ def save_observation(actor, learner, course_key, data, observation_id=None, subm
             events.observation_submitted(observation)
             for alert in new_alerts:
                 events.drift_alert(alert)
-    texts = [note] + [t for r in ratings.values() for t in (r.strength, r.next_step)]
-    warnings = sorted({kind for text in texts for kind in privacy.identifier_warnings(text)})
+    warnings = sorted({kind for kinds in suspected.values() for kind in kinds})
     return ObservationResult(values.observation_data(observation, written), warnings)
+
+
+def _suspected_identifiers(note, ratings):
+    """``{field: [kind, ...]}`` of the observation's free text that looks client-identifying."""
+    texts = {"overall_note": note or ""}
+    for key, rating in ratings.items():
+        texts[f"ratings.{key}.strength"] = rating.strength
+        texts[f"ratings.{key}.next_step"] = rating.next_step
+    return privacy.fields_with_identifiers(texts)
 
 
 def _save_observation(observation):
@@ -189,14 +209,21 @@ def get_observation(viewer, course_key, observation_id):
     observation = Observation.objects.filter(pk=observation_id, course_key=course_key).exclude(
         Q(status=Observation.DRAFT) & ~Q(observer_id=viewer.pk)).exclude(
         Q(learner_id=viewer.pk) & ~LEARNER_VISIBLE).select_related(
-        "observer", "co_observation_of").prefetch_related("ratings__indicator", "co_ratings").first() \
+        "observer", "co_observation_of").prefetch_related("ratings__indicator", "co_ratings",
+                                                          "amendments__author").first() \
         if as_id(observation_id) else None
     if observation is None:
         raise NotFound(_("No such observation."))
     require(can_view_learner(viewer, observation.learner_id, course_key), _("You cannot see this learner's records."))
     if _hidden_from(viewer, observation):
         raise PermissionDenied(_("Co-ratings stay hidden until both observers have submitted."))
-    return values.observation_data(observation)
+    return _as_seen_by(viewer, observation)
+
+
+def _as_seen_by(viewer, observation):
+    """The observation's value with its latest correction; the original text only for coaches and staff."""
+    return values.observation_data(observation, amendments=list(observation.amendments.all()),
+                                   show_original=viewer.pk != observation.learner_id)
 
 
 def observations_for(viewer, learner, course_key, include_drafts=False):
@@ -212,8 +239,8 @@ def observations_for(viewer, learner, course_key, include_drafts=False):
     else:  # a draft is its observer's work in progress
         queryset = queryset.filter(Q(status=Observation.SUBMITTED) | Q(observer_id=viewer.pk))
     observations = list(queryset.select_related("observer", "co_observation_of").prefetch_related(
-        "ratings__indicator", "co_ratings"))
-    return [values.observation_data(o) for o in observations if not _hidden_from(viewer, o)]
+        "ratings__indicator", "co_ratings", "amendments__author"))
+    return [_as_seen_by(viewer, o) for o in observations if not _hidden_from(viewer, o)]
 
 
 def sessions_open_for_co_rating(viewer, learner, course_key):

@@ -81,9 +81,10 @@ def reflections_for(viewer, learner, course_key):
     course_key = parse_course_key(course_key)
     learner = get_user(learner, "learner")
     require(can_view_learner(viewer, learner, course_key), _("You cannot see this learner's records."))
-    return [values.reflection_data(reflection) for reflection in Reflection.objects.filter(
-        learner=learner, course_key=course_key, status=Reflection.SUBMITTED,
-    ).prefetch_related("comments__author").order_by("-submitted_at")]
+    rows = list(Reflection.objects.filter(learner=learner, course_key=course_key, status=Reflection.SUBMITTED)
+                .prefetch_related("comments__author").order_by("-submitted_at"))
+    indicators = {i.key: i for i in _policy_indicator_rows(course_key)} if any(r.self_ratings for r in rows) else {}
+    return [values.reflection_data(reflection, indicators) for reflection in rows]
 
 
 def get_reflection_by_id(viewer, course_key, reflection_id):

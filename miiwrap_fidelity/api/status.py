@@ -2,6 +2,7 @@
 Where learners stand: the competency decision, the certificate gate, stored status rows and the
 learner list, and their re-evaluation.
 """
+import json
 from dataclasses import dataclass
 
 from ..errors import PermissionDenied, ValidationError
@@ -113,8 +114,20 @@ def learner_rows(statuses, reviewer=True):
     queries; ``reviewer=False`` words the next requirement for the learner themselves.
     """
     now = timezone.now()
-    return [roster.row(status if isinstance(status, dict) else roster.values_of(status), now, reviewer)
-            for status in statuses]
+    rows = []
+    for status in statuses:
+        values_ = status if isinstance(status, dict) else roster.values_of(status)
+        rows.append({**roster.row(values_, now, reviewer), "essential_note": _essential_note(values_["reasons"], reviewer)})
+    return rows
+
+
+def _essential_note(reasons_text, reviewer):
+    """The sentence about an essential indicator missed in the latest observation, or "" (rows name it)."""
+    if "critical_not_met_latest" not in reasons_text:  # most rows: no parsing
+        return ""
+    reasons = json.loads(reasons_text) if isinstance(reasons_text, str) else reasons_text
+    missed = [reason for reason in reasons or [] if reason.get("code") == "critical_not_met_latest"]
+    return reason_sentences.sentences(missed[:1], reviewer=reviewer)[0] if missed else ""
 
 
 def coachable_rows(user, course_key, limit=1000):

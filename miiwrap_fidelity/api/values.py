@@ -4,6 +4,8 @@ Records as they leave the api: model rows turned into ``miiwrap_fidelity.data`` 
 Each function expects the row's relations already loaded (``select_related`` /
 ``prefetch_related`` in the query that read it), so making a value never queries.
 """
+from dataclasses import replace
+
 from .. import competency, data
 
 
@@ -85,30 +87,54 @@ def rating_data(rating, indicator):
     )
 
 
-def observation_data(observation, ratings=None):
+def observation_data(observation, ratings=None, amendments=(), show_original=False):
     """
     An ``Observation`` (observer, session and ``ratings__indicator`` loaded) as ``ObservationData``;
     ``ratings``: its ``IndicatorRating`` rows when they were just written (not read back).
+    ``amendments``: its ``ObservationAmendment`` rows (author loaded), oldest first: the latest one's
+    text is shown; ``show_original`` adds the original text (for coaches and staff).
     """
     ratings = observation.ratings.all() if ratings is None else ratings
     ratings = sorted(ratings, key=lambda r: (r.indicator.position, r.indicator_id))
     primary = observation.co_observation_of if observation.co_observation_of_id else None
+    rating_values = tuple(rating_data(rating, rating.indicator) for rating in ratings)
+    note, amendment = observation.overall_note, None
+    if amendments:
+        latest = amendments[-1]
+        amendment = data.AmendmentData(
+            latest.pk, user_ref(latest.author), latest.reason, latest.created_at, len(amendments),
+            original_note=observation.overall_note if show_original else "",
+            original_feedback=tuple((r.indicator_label, r.strength, r.next_step) for r in rating_values
+                                    if r.strength or r.next_step) if show_original else (),
+            shows_original=show_original)
+        note = latest.overall_note
+        rating_values = tuple(replace(r, **{part: latest.feedback.get(r.indicator_key, {}).get(part, "")
+                                            for part in ("strength", "next_step")}) for r in rating_values)
     return data.ObservationData(
         id=observation.pk, course_key=str(observation.course_key), learner_id=observation.learner_id,
         observer=user_ref(observation.observer), instrument_version_id=observation.instrument_version_id,
         practice_date=observation.practice_date, setting=observation.setting,
         setting_label=str(observation.get_setting_display()), status=observation.status,
-        status_label=str(observation.get_status_display()), overall_note=observation.overall_note,
+        status_label=str(observation.get_status_display()), overall_note=note,
         percent=observation.percent, met_count=observation.met_count, applicable_count=observation.applicable_count,
         critical_missed=tuple(observation.critical_missed or ()), revision=observation.revision,
         submitted_at=observation.submitted_at, co_observation_of_id=observation.co_observation_of_id,
         co_observation_of_date=primary.practice_date if primary else None, is_reference=observation.is_reference,
-        ratings=tuple(rating_data(rating, rating.indicator) for rating in ratings),
+        ratings=rating_values, amendment=amendment,
     )
 
 
-def reflection_data(reflection):
-    """A ``Reflection`` (``comments__author`` loaded) as ``ReflectionData``."""
+def reflection_data(reflection, indicators=None):
+    """
+    A ``Reflection`` (``comments__author`` loaded) as ``ReflectionData``; ``indicators`` (``{key:
+    Indicator}``) words its self-ratings with the rubric's labels.
+    """
+    self_rated = []
+    for key, level_key in (reflection.self_ratings or {}).items() if indicators else ():
+        indicator = indicators.get(key)
+        if indicator is not None:
+            level = indicator.level(level_key)
+            self_rated.append((indicator.position, indicator.label, level.get("label", level_key) if level else level_key))
     return data.ReflectionData(
         id=reflection.pk, course_key=str(reflection.course_key), learner_id=reflection.learner_id,
         block_id=reflection.block_id, title=reflection.title, prompts=reflection.prompts,
@@ -116,6 +142,7 @@ def reflection_data(reflection):
         submitted_at=reflection.submitted_at,
         comments=tuple(data.CommentData(c.pk, user_ref(c.author), c.text, c.created_at)
                        for c in reflection.comments.all()),
+        self_rating_labels=tuple((label, level) for _position, label, level in sorted(self_rated)),
     )
 
 

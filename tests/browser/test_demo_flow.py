@@ -47,7 +47,8 @@ def test_learner_refused_then_coach_signs_off_then_certificate(seeded, live_serv
     page.context.clear_cookies()
     login(page, base, "learner_cam", DEMO_PASSWORD)
     page.click("text=My competency status and feedback")
-    assert "Certified; valid until" in page.inner_text(".mwf-status")
+    assert "valid until" in page.inner_text(".mwf-status")
+    assert "What this certification rests on" in page.inner_text(".mwf-status")
     page.goto(f"{base}/certificate/")
     assert "issued" in page.inner_text("main")
 
@@ -57,6 +58,7 @@ def test_coach_records_an_observation_with_the_rubric(seeded, live_server, page)
     login(page, base, "coach_casey", DEMO_PASSWORD)
     page.goto(f"{base}/miiwrap-fidelity/courses/{COURSE}/coaching/")
     page.click("text=learner_ana")
+    page.click("#mwf-record-disclosure > summary")  # the form is folded until the coach opens it
     page.fill("#mwf-date", "2026-11-02")
     page.select_option("#mwf-setting", "home_visit")
     for radio in page.locator("input[type=radio][value=met]").all():
@@ -70,6 +72,7 @@ def test_coach_records_an_observation_with_the_rubric(seeded, live_server, page)
     assert observation.status == "submitted" and observation.ratings.count() == 21
 
     # A future date is refused by the server; the form keeps what was entered and focus moves to the problem.
+    page.click("#mwf-record-disclosure > summary")
     page.fill("#mwf-date", "2099-01-01")
     page.select_option("#mwf-setting", "supervision")
     page.locator("input[name='rating-mi-reflections'][value=met]").check()

@@ -52,6 +52,7 @@ def test_learner_writes_saves_reloads_and_submits(seeded, workbench, live_server
     page.wait_for_function("document.querySelector('.mwf-reflection .mwf-status-message').textContent.length > 0"
                            " && !document.querySelector('.mwf-actions')")
     assert status.inner_text() == "Your reflection was submitted."
+    assert page.inner_text(".mwf-reflection .mwf-state-line").startswith("Submitted"), "the top line follows"
     assert page.evaluate("document.activeElement.classList.contains('mwf-status-message')"), "focus on the result"
     assert serious_violations(page, ".mwf-block") == []
     page.reload()
@@ -89,6 +90,10 @@ def test_coach_observes_and_signs_off_then_learner_is_certified(seeded, workbenc
     page.wait_for_function("document.querySelector('.mwf-coach .mwf-status-message').textContent"
                            " === 'Competency approved.'")
     assert "Certified" in page.inner_text(".mwf-learner-summary")
+    assert "What this certification rests on" in page.inner_text(".mwf-learner-summary")
+    assert "Approved by coach coach_casey" in page.inner_text(".mwf-learner-summary")
+    picked = page.eval_on_selector(".mwf-learner-picker", "p => p.options[p.selectedIndex].textContent")
+    assert picked == "learner_ben (Certified)", "the picker no longer says ready for sign-off"
     assert Certification.objects.filter(learner__username="learner_ben").count() == 1
 
     page.context.clear_cookies()

@@ -35,13 +35,38 @@ def _observation_summary(observation):
     }
 
 
-def _status_summary(status, certification, reviewer=False):
+def _status_summary(status, certification, reviewer=False, evidence=None):
     reasons = api.reason_sentences(status.reasons, reviewer=reviewer)
     return {
         "state": status.state, "state_label": status.state_label,
         "qualifying": status.qualifying_count, "required": status.required_count, "reasons": reasons,
         "certification": certification.as_dict() if certification else None,
+        "evidence": _evidence_summary(evidence),
     }
+
+
+def _evidence_summary(evidence):
+    """What an active certification rests on (``data.CertifiedEvidenceData``), as the block shows it."""
+    if evidence is None:
+        return None
+    return {
+        "issued_at": evidence.certification.issued_at.date().isoformat(),
+        "expires_at": evidence.certification.expires_at.date().isoformat()
+        if evidence.certification.expires_at else None,
+        "observations": [{"practice_date": o.practice_date.isoformat(), "setting": o.setting_label,
+                          "percent": o.percent, "observer": o.observer.username} for o in evidence.observations],
+    }
+
+
+def _signoff_label(block, signoff):
+    """A sign-off as a sentence ("Approved by coach casey"), never its codes."""
+    if signoff.action == api.REVOKE:
+        text = context.gettext(block, _("Revoked by %(name)s"))
+    elif signoff.level == api.LEAD:
+        text = context.gettext(block, _("Confirmed by certification lead %(name)s"))
+    else:
+        text = context.gettext(block, _("Approved by coach %(name)s"))
+    return text % {"name": signoff.actor.username}
 
 
 @XBlock.needs("user")
@@ -93,12 +118,13 @@ class CoachSignOffXBlock(context.UnknownHandlers, XBlock):
             return {"not_enrolled": " ".join(exc.messages)}
         certification = api.certification_status(user, course)
         self._publish_score(certification is not None and certification.active)
+        evidence = api.certified_evidence(user, user, course) if status.certification else None
         try:
             growth_url = reverse("miiwrap_fidelity:my_competency", args=[str(course)])
         except NoReverseMatch:
             growth_url = None
         return {
-            "status": _status_summary(status, certification),
+            "status": _status_summary(status, certification, evidence=evidence),
             "observations": [_observation_summary(o) for o in api.observations_for(user, user, course)],
             "growth_url": growth_url,
         }
@@ -130,19 +156,23 @@ class CoachSignOffXBlock(context.UnknownHandlers, XBlock):
 
     def _learner_state(self, user, learner, course):
         status = api.learner_status(user, learner, course)
+        evidence = api.certified_evidence(user, learner, course) if status.certification else None
         return {
             "learner": {"id": learner.pk, "username": learner.username},
-            "status": _status_summary(status, api.certification_status(learner, course), reviewer=True),
+            "status": _status_summary(status, api.certification_status(learner, course), reviewer=True,
+                                      evidence=evidence),
             "observations": [_observation_summary(o) for o in
                              api.observations_for(user, learner, course, include_drafts=True)],
             "reflections": [
                 {"id": r.pk, "title": r.title,
                  "answers": [{"prompt": p["text"], "answer": r.answers.get(p["id"], "")} for p in r.prompts],
+                 "self_ratings": [{"indicator": label, "level": level} for label, level in r.self_rating_labels],
                  "comments": [{"author": c.author.username, "text": c.text} for c in r.comments]}
                 for r in api.reflections_for(user, learner, course)
             ],
             "signoffs": [{"action": s.action, "level": s.level, "actor": s.actor.username,
-                          "created_at": s.created_at.isoformat(), "reason": s.reason}
+                          "label": _signoff_label(self, s), "created_at": s.created_at.isoformat(),
+                          "reason": s.reason}
                          for s in api.signoffs_for(user, learner, course)],
         }
 

@@ -50,6 +50,7 @@ class ReflectionXBlock(context.UnknownHandlers, XBlock):
             "status": reflection.status if reflection else "new",
             "answers": reflection.answers if reflection else {},
             "self_ratings": reflection.self_ratings if reflection else {},
+            "prompts": reflection.prompts if reflection else [],  # as the learner saw them when submitting
             "comments": [{"author": c.author.username, "text": c.text, "created_at": c.created_at.isoformat()}
                          for c in reflection.comments] if reflection else [],
             "indicators": {key: {"label": ind.label, "levels": [{"key": lvl["key"], "label": lvl["label"]}
@@ -60,6 +61,10 @@ class ReflectionXBlock(context.UnknownHandlers, XBlock):
     def student_view(self, context_=None):  # pylint: disable=unused-argument
         user = context.current_user(self)
         state = self._state(user) if user else None
+        submitted = bool(state and state["status"] == "submitted")
+        # A submitted reflection is shown with the prompts it answered, not today's (an author may
+        # have added or changed prompts since).
+        shown = state["prompts"] if submitted and state["prompts"] else self.prompts
         prompts = [
             {**prompt, "answer": (state or {}).get("answers", {}).get(prompt["id"], ""),
              "indicators": [
@@ -67,11 +72,11 @@ class ReflectionXBlock(context.UnknownHandlers, XBlock):
                   "selected": (state or {}).get("self_ratings", {}).get(key, "")}
                  for key in prompt.get("indicators", [])
              ]}
-            for prompt in self.prompts
+            for prompt in shown
         ]
         html = context.render(self, "reflection.html", {
             "block": self, "user": user, "state": state, "prompts": prompts,
-            "submitted": bool(state and state["status"] == "submitted"), "uid": self._uid(),
+            "submitted": submitted, "uid": self._uid(),
         })
         return context.fragment(html, "reflection.js", "MiiwrapReflection")
 

@@ -30,11 +30,35 @@ class ObservationInput(serializers.Serializer):  # pylint: disable=abstract-meth
     overall_note = serializers.CharField(max_length=api.MAX_NOTE_CHARS, allow_blank=True, required=False, default="")
     ratings = RatingsField(required=False, default=dict)
     submit = serializers.BooleanField(required=False, default=False)
+    privacy_confirmed = serializers.BooleanField(
+        required=False, default=False,
+        help_text="Submit although the text looks client-identifying: the observer confirms it is not.")
 
 
 class ObservationUpdate(ObservationInput):  # pylint: disable=abstract-method
     learner = None
     revision = serializers.IntegerField(min_value=1)
+
+
+class FeedbackInput(serializers.Serializer):  # pylint: disable=abstract-method
+    strength = serializers.CharField(max_length=api.rubric.MAX_FEEDBACK_CHARS, allow_blank=True, required=False)
+    next_step = serializers.CharField(max_length=api.rubric.MAX_FEEDBACK_CHARS, allow_blank=True, required=False)
+
+
+class FeedbackField(serializers.DictField):
+    child = FeedbackInput()
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict) and len(data) > MAX_RATINGS:
+            raise serializers.ValidationError(f"At most {MAX_RATINGS} indicators.")
+        return super().to_internal_value(data)
+
+
+class AmendmentInput(serializers.Serializer):  # pylint: disable=abstract-method
+    reason = serializers.CharField(max_length=api.MAX_REASON_CHARS)
+    overall_note = serializers.CharField(max_length=api.MAX_NOTE_CHARS, allow_blank=True, required=False)
+    feedback = FeedbackField(required=False, help_text="{indicator key: {strength, next_step}}: corrected feedback.")
+    privacy_confirmed = serializers.BooleanField(required=False, default=False)
 
 
 class CommentInput(serializers.Serializer):  # pylint: disable=abstract-method
@@ -106,7 +130,19 @@ def observation_out(observation):
         "submitted_at": observation.submitted_at,
         "ratings": {r.indicator_key: {"level": r.level, "strength": r.strength, "next_step": r.next_step}
                     for r in observation.ratings},
+        "amended": amendment_out(observation.amendment),
     }
+
+
+def amendment_out(amendment):
+    """The latest correction of an observation's text (None when never amended)."""
+    if amendment is None:
+        return None
+    out = {"id": amendment.id, "author": user_out(amendment.author), "created_at": amendment.created_at,
+           "count": amendment.count}
+    if amendment.shows_original:
+        out.update(reason=amendment.reason, original_note=amendment.original_note)
+    return out
 
 
 def reflection_out(reflection):

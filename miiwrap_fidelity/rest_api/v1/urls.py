@@ -13,6 +13,8 @@ urlpatterns = [
     path(f"{COURSE}observations/", views.ObservationsView.as_view(), name="api-observations"),
     path(f"{COURSE}observations/<int:observation_id>/", views.ObservationDetailView.as_view(),
          name="api-observation"),
+    path(f"{COURSE}observations/<int:observation_id>/amendments/", views.ObservationAmendmentsView.as_view(),
+         name="api-observation-amendments"),
     path(f"{COURSE}reflections/", views.ReflectionsView.as_view(), name="api-reflections"),
     path(f"{COURSE}reflections/<int:reflection_id>/comments/", views.ReflectionCommentsView.as_view(),
          name="api-reflection-comments"),

@@ -158,7 +158,7 @@ class ObservationsView(CourseView):
 def _observation_data(data):
     return {"practice_date": data["practice_date"], "setting": data["setting"],
             "overall_note": data.get("overall_note", ""), "ratings": data.get("ratings", {}),
-            "revision": data.get("revision")}
+            "revision": data.get("revision"), "privacy_confirmed": data.get("privacy_confirmed") is True}
 
 
 class ObservationDetailView(CourseView):
@@ -174,6 +174,15 @@ class ObservationDetailView(CourseView):
                                       observation_id=observation.pk, submit=data["submit"])
         observation = api.get_observation(request.user, self.course_key, result.observation.pk)
         return Response({**s.observation_out(observation), "warnings": result.warnings})
+
+
+class ObservationAmendmentsView(CourseView):
+    schema = ApiSchema(requests={"POST": s.AmendmentInput})
+
+    def post(self, request, course_id, observation_id):
+        data = self.valid(s.AmendmentInput)
+        observation = api.amend_observation(request.user, self.course_key, observation_id, data)
+        return Response(s.observation_out(observation), status=status.HTTP_201_CREATED)
 
 
 class ReflectionsView(CourseView):

@@ -38,6 +38,15 @@ function MiiwrapReflection(runtime, element) {
     block.querySelectorAll(".mwf-self-rating").forEach(function (select) { select.disabled = true; });
     var actions = block.querySelector(".mwf-actions");
     if (actions) { actions.remove(); }
+    // The top line says what is now true: submitted, no longer a draft.
+    var line = block.querySelector(".mwf-state-line");
+    if (line) {
+      line.textContent = "";
+      var strong = document.createElement("strong");
+      strong.textContent = block.getAttribute("data-msg-submitted");
+      line.appendChild(strong);
+      line.appendChild(document.createTextNode(": " + block.getAttribute("data-msg-submitted-line")));
+    }
   }
 
   block.querySelectorAll("button[data-action]").forEach(function (button) {

@@ -29,7 +29,16 @@ function MiiwrapCoachSignOff(runtime, element) {
     summary.textContent = "";
     var s = state.status;
     summary.appendChild(el("h4", state.learner.username + ": " + s.state_label));
-    summary.appendChild(el("p", msg("qualifying") + ": " + s.qualifying + " / " + s.required));
+    if (s.evidence) {
+      summary.appendChild(el("p", msg("valid-until") + ": " + (s.evidence.expires_at || "—")));
+      summary.appendChild(el("h5", msg("rests-on")));
+      summary.appendChild(list(s.evidence.observations, function (o) {
+        return el("li", o.practice_date + " · " + o.setting + " · " + o.percent + "% · " + o.observer);
+      }));
+      summary.appendChild(el("p", msg("recertification") + ": " + s.qualifying + " / " + s.required));
+    } else {
+      summary.appendChild(el("p", msg("qualifying") + ": " + s.qualifying + " / " + s.required));
+    }
     summary.appendChild(el("h5", msg("remains")));
     summary.appendChild(list(s.reasons, function (reason) { return el("li", reason); }));
     summary.appendChild(el("h5", msg("observed")));
@@ -42,6 +51,9 @@ function MiiwrapCoachSignOff(runtime, element) {
       var li = el("li");
       li.appendChild(el("strong", r.title));
       r.answers.forEach(function (a) { li.appendChild(el("p", a.prompt + " — " + a.answer)); });
+      (r.self_ratings || []).forEach(function (x) {
+        li.appendChild(el("p", msg("self-rating") + " " + x.indicator + ": " + x.level, "mwf-self-rating"));
+      });
       r.comments.forEach(function (c) { li.appendChild(el("p", c.author + ": " + c.text, "mwf-comment")); });
       var id = block.id + "-comment-" + r.id;
       var label = el("label", msg("comment-label"));
@@ -58,10 +70,35 @@ function MiiwrapCoachSignOff(runtime, element) {
     }));
     summary.appendChild(el("h5", msg("signoffs")));
     summary.appendChild(list(state.signoffs, function (x) {
-      return el("li", x.created_at.slice(0, 10) + ": " + x.action + " (" + x.level + ") · " + x.actor +
-                (x.reason ? " — " + x.reason : ""));
+      return el("li", x.created_at.slice(0, 10) + ": " + x.label + (x.reason ? " — " + x.reason : ""));
     }));
     panel.hidden = false;
+    // The picker's label follows the learner's state (not "Ready for sign-off" after approval).
+    var option = picker.options[picker.selectedIndex];
+    if (option && option.value === String(state.learner.id)) {
+      option.textContent = state.learner.username + " (" + s.state_label + ")";
+    }
+  }
+
+  // Errors about one indicator are named by its display name (the rubric's legend), not its key,
+  // and the first such indicator takes focus.
+  function namedErrors(body) {
+    if (!body || !body.errors) { return MiiwrapCommon.errorText(body); }
+    var first = null;
+    var lines = Object.keys(body.errors).map(function (field) {
+      var match = /^ratings\.([^.]+)/.exec(field);
+      var target = match ? form.querySelector("#mwf-indicator-" + CSS.escape(match[1])) :
+        field === "overall_note" ? form.querySelector(".mwf-overall-note") : null;
+      var label = !target ? null : match ? target.querySelector("legend") :
+        form.querySelector("label[for='" + target.id + "']");
+      if (target && !first) { first = target; }
+      return (label ? label.textContent.trim() + ": " : "") + [].concat(body.errors[field]).join(" ");
+    });
+    if (first) {
+      var input = first.matches("fieldset") ? first.querySelector("input, textarea") : first;
+      window.setTimeout(function () { input.focus(); }, 0);
+    }
+    return lines.join("\n");
   }
 
   function call(handler, data) {
@@ -69,7 +106,7 @@ function MiiwrapCoachSignOff(runtime, element) {
     data.learner_id = parseInt(picker.value, 10);
     return MiiwrapCommon.post(runtime, element, handler, data).then(function (result) {
       if (!result.ok) {
-        MiiwrapCommon.announce(status, MiiwrapCommon.errorText(result.body), true);
+        MiiwrapCommon.announce(status, namedErrors(result.body), true);
         return null;
       }
       show(result.body.state || result.body);
@@ -115,7 +152,8 @@ function MiiwrapCoachSignOff(runtime, element) {
         practice_date: form.querySelector(".mwf-practice-date").value,
         setting: form.querySelector(".mwf-setting").value,
         overall_note: form.querySelector(".mwf-overall-note").value,
-        ratings: ratings()
+        ratings: ratings(),
+        privacy_confirmed: form.querySelector(".mwf-privacy-confirmed").checked
       }).then(function (body) {
         if (!body) { return; }
         if (submit) { form.reset(); draft = null; } else { draft = body.observation; }

@@ -1,0 +1,89 @@
+"""
+Corrections of submitted observations: an amendment record keeps the original and holds the
+corrected text with its reason; the observation is never edited in place.
+"""
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from .. import audit, evaluation, privacy, rubric
+from ..errors import NotFound, PermissionDenied, ValidationError
+from ..models import Observation, ObservationAmendment
+from ..validation import clean_text, collect
+from .inputs import MAX_NOTE_CHARS, MAX_REASON_CHARS, parse_course_key
+from .observations import get_observation
+from .roles import is_course_staff
+
+
+def amend_observation(actor, course_key, observation_id, data):
+    """
+    Correct a submitted observation's free text: its observer or course staff, with a reason.
+
+    ``data``: ``reason`` (required), ``overall_note`` and ``feedback`` (``{indicator key: {strength,
+    next_step}}``; what it leaves out stays as it reads now), ``privacy_confirmed`` (see
+    ``save_observation``: the corrected text is checked the same way). Takes the learner's status
+    row first like every write; levels and scores are evidence and do not change, so the decision
+    stands. Returns the observation as ``viewer`` now reads it (``data.ObservationData``).
+    """
+    course_key = parse_course_key(course_key)
+    current = get_observation(actor, course_key, observation_id)  # NotFound / PermissionDenied as for reading
+    if current.status != Observation.SUBMITTED:
+        raise ValidationError({"observation": [_("A draft is corrected by editing it; only submitted "
+                                                 "observations are amended.")]})
+    if current.observer_id != actor.pk and not is_course_staff(actor, course_key):
+        raise PermissionDenied(_("Only the observer or course staff can correct an observation."))
+    if not isinstance(data, dict):
+        raise ValidationError({"data": [_("Expected an object.")]})
+    errors = {}
+    reason = collect(errors, clean_text, data.get("reason"), "reason", MAX_REASON_CHARS, required=True)
+    note = current.overall_note if data.get("overall_note") is None else collect(
+        errors, clean_text, data.get("overall_note"), "overall_note", MAX_NOTE_CHARS)
+    feedback = _corrected_feedback(errors, current, data.get("feedback"))
+    if errors:
+        raise ValidationError(errors)
+    if note == current.overall_note and all(
+            feedback[r.indicator_key] == {"strength": r.strength, "next_step": r.next_step} for r in current.ratings):
+        raise ValidationError({"observation": [_("Nothing was changed: edit the text you want to correct.")]})
+    texts = {"overall_note": note}
+    for key, entry in feedback.items():
+        texts.update({f"ratings.{key}.strength": entry["strength"], f"ratings.{key}.next_step": entry["next_step"]})
+    suspected = privacy.fields_with_identifiers(texts)
+    if suspected and data.get("privacy_confirmed") is not True:
+        raise ValidationError({field: [f"{privacy.warning_message(kind)} " + _(
+            "Remove it, or confirm that it does not identify a client.") for kind in kinds]
+            for field, kinds in suspected.items()})
+    with transaction.atomic():
+        # Lock order (ADR 0006): the learner's status row first, then the observation, the audit head last.
+        evaluation.lock_status(current.learner_id, course_key)
+        observation = Observation.objects.select_for_update().filter(pk=current.pk).first()
+        if observation is None:
+            raise NotFound(_("No such observation."))
+        amendment = ObservationAmendment.objects.create(observation=observation, author=actor, reason=reason,
+                                                        overall_note=note, feedback=feedback)
+        audit.record("observation.amended", amendment, actor=actor, subject_user_id=observation.learner_id,
+                     course_key=course_key)
+        if suspected:
+            audit.record("observation.identifier_check_confirmed", amendment, actor=actor,
+                         subject_user_id=observation.learner_id, course_key=course_key)
+    return get_observation(actor, course_key, current.pk)
+
+
+def _corrected_feedback(errors, current, raw):
+    """The full corrected feedback ``{key: {strength, next_step}}``: ``raw`` over what it reads now."""
+    feedback = {r.indicator_key: {"strength": r.strength, "next_step": r.next_step} for r in current.ratings}
+    if raw is None:
+        return feedback
+    if not isinstance(raw, dict):
+        errors["feedback"] = [_("Feedback must be an object keyed by indicator.")]
+        return feedback
+    for key, entry in raw.items():
+        if key not in feedback:
+            errors[f"ratings.{key}"] = [_("Unknown indicator for this rubric.")]
+            continue
+        if not isinstance(entry, dict):
+            errors[f"ratings.{key}"] = [_("Must be an object with strength and next_step.")]
+            continue
+        for part in ("strength", "next_step"):
+            if part in entry:
+                value = collect(errors, clean_text, entry[part], f"ratings.{key}.{part}", rubric.MAX_FEEDBACK_CHARS)
+                feedback[key][part] = value or ""
+    return feedback

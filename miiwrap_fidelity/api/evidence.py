@@ -1,0 +1,50 @@
+"""What a certification rests on, and which sign-off actions a coach's page offers."""
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .. import competency, data, evaluation
+from ..models import Observation, SignOff
+from .inputs import get_user, parse_course_key
+from . import values
+from .roles import can_view_learner, is_course_staff, require
+
+
+def certified_evidence(viewer, learner, course_key, now=None):
+    """
+    The learner's active certification with the qualifying observations its approvals saw
+    (``data.CertifiedEvidenceData``), or None when not certified. Three queries: the certification,
+    its approvals (matched by the evidence digest), the observations.
+    """
+    course_key = parse_course_key(course_key)
+    learner = get_user(learner, "learner")
+    require(can_view_learner(viewer, learner, course_key), _("You cannot see this learner's records."))
+    now = now or timezone.now()
+    certification = evaluation.latest_certification(learner.pk, course_key)
+    if certification is None or not competency.is_active(certification.expires_at, certification.revoked_at, now):
+        return None
+    approvals = list(SignOff.objects.select_related("actor").filter(
+        learner=learner, course_key=course_key, action=SignOff.APPROVE,
+        evidence_digest=certification.evidence_digest, created_at__lte=certification.issued_at,
+    ).order_by("created_at", "id"))
+    ids = [entry["id"] for entry in (approvals[-1].evidence.get("observations", []) if approvals else [])]
+    observations = sorted(Observation.objects.select_related("observer").filter(
+        pk__in=ids, learner=learner, course_key=course_key), key=lambda o: (o.practice_date, o.pk)) if ids else []
+    return data.CertifiedEvidenceData(
+        certification=values.certification_data(certification, now),
+        observations=tuple(data.EvidenceObservationData(
+            o.pk, o.practice_date, str(o.get_setting_display()), o.percent, values.user_ref(o.observer))
+            for o in observations),
+        signed_off_at=approvals[-1].created_at if approvals else None,
+        signed_off_by=tuple(values.user_ref(a.actor) for a in approvals),
+    )
+
+
+def offered_actions(viewer, status, course_key):
+    """
+    The sign-off actions the coach's page offers for ``status`` (``data.LearnerStatusData``), as
+    ``competency.offered_actions`` decides them; the write paths check again.
+    """
+    certification = status.certification
+    return competency.offered_actions(
+        status.state, certification.state if certification else None, status.qualifying_count,
+        status.required_count, is_course_staff(viewer, parse_course_key(course_key)))

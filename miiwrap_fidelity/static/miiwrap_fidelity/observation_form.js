@@ -1,0 +1,182 @@
+// The coach's observation form, progressively enhanced (the server checks everything again):
+// - an error's link focuses the indicator or field it names (opening the form if folded);
+// - the client-identifier check runs while typing, with the patterns the server uses (sent in
+//   the page as JSON), naming the field; submit stays possible once the coach confirms;
+// - the form autosaves to localStorage (per course, learner and draft) and, when the connection
+//   is lost, keeps a submit and sends it when the browser is back online.
+(function () {
+  "use strict";
+  var PENDING = ":pending", SENT = "mwf-autosave-sent";
+
+  function focusTarget(id) {
+    var target = document.getElementById(id);
+    if (!target) { return; }
+    for (var d = target.closest("details"); d; d = d.parentElement.closest("details")) { d.open = true; }
+    var input = target.matches("fieldset") ? target.querySelector("input, select, textarea") : target;
+    (input || target).focus();
+    target.scrollIntoView({block: "center"});
+  }
+
+  function enhanceErrorLinks() {
+    document.querySelectorAll(".mwf-error-link").forEach(function (link) {
+      link.addEventListener("click", function (event) {
+        event.preventDefault();
+        focusTarget(link.dataset.target);
+      });
+    });
+  }
+
+  function fieldLabel(field) {
+    var label = field.id ? document.querySelector("label[for='" + field.id + "']") : null;
+    var fieldset = field.closest("fieldset");
+    var legend = fieldset ? fieldset.querySelector("legend") : null;
+    var text = label ? label.textContent.trim() : field.name;
+    return legend ? legend.textContent.trim() + " (" + text + ")" : text;
+  }
+
+  function privacyCheck(form) {
+    var source = document.getElementById("mwf-privacy-patterns");
+    var panel = document.getElementById("mwf-privacy-check");
+    if (!source || !panel) { return function () { return true; }; }
+    var patterns = JSON.parse(source.textContent).map(function (p) {
+      return {kind: p.kind, message: p.message, regex: new RegExp(p.source, p.flags + "u")};
+    });
+    var confirm = document.getElementById("mwf-privacy-confirm");
+    var summary = document.getElementById("mwf-privacy-summary");
+    var summaryText = summary.textContent;
+    function check(field) {
+      var note = document.getElementById(field.id + "-privacy");
+      var found = patterns.filter(function (p) { return p.regex.test(field.value); });
+      if (!found.length) {
+        if (note) { note.remove(); }
+        field.removeAttribute("aria-describedby");
+        return false;
+      }
+      if (!note) {
+        note = document.createElement("p");
+        note.id = field.id + "-privacy";
+        note.className = "mwf-field-warning";
+        field.insertAdjacentElement("afterend", note);
+        field.setAttribute("aria-describedby", note.id);
+      }
+      note.textContent = found.map(function (p) { return p.message; }).join(" ");
+      return true;
+    }
+    function checkAll() {
+      var flagged = [];
+      form.querySelectorAll("textarea").forEach(function (field) { if (check(field)) { flagged.push(field); } });
+      panel.hidden = flagged.length === 0 && !panel.dataset.server;
+      summary.textContent = summaryText + (flagged.length ? " " + flagged.map(fieldLabel).join("; ") : "");
+      return flagged;
+    }
+    if (!panel.hidden) { panel.dataset.server = "1"; }
+    form.addEventListener("input", function (event) { if (event.target.matches("textarea")) { checkAll(); } });
+    checkAll();
+    // Before a submit: flagged text needs an edit or the confirmation (the server refuses it too).
+    return function (submitter) {
+      if (!submitter || submitter.value !== "submit") { return true; }
+      var flagged = checkAll();
+      if (flagged.length && !confirm.checked) {
+        panel.hidden = false;
+        flagged[0].focus();
+        return false;
+      }
+      return true;
+    };
+  }
+
+  function autosave(form, allowSubmit) {
+    var key = form.dataset.autosaveKey;
+    var state = document.getElementById("mwf-autosave-state");
+    var messages = JSON.parse(document.getElementById("mwf-autosave-messages").textContent);
+    if (!key || !window.localStorage) { return; }
+    function fields() {
+      return Array.prototype.filter.call(form.elements, function (el) {
+        return el.name && el.name !== "csrfmiddlewaretoken" && el.type !== "submit" && el.type !== "hidden";
+      });
+    }
+    function snapshot() {
+      var values = {};
+      fields().forEach(function (el) {
+        if (el.type === "radio") { if (el.checked) { values[el.name] = el.value; } }
+        else if (el.type === "checkbox") { values[el.name] = el.checked; }
+        else { values[el.name] = el.value; }
+      });
+      return values;
+    }
+    function restore(values) {
+      fields().forEach(function (el) {
+        if (!(el.name in values)) { return; }
+        if (el.type === "radio") { el.checked = values[el.name] === el.value; }
+        else if (el.type === "checkbox") { el.checked = values[el.name] === true; }
+        else { el.value = values[el.name]; }
+      });
+    }
+    function show(text) { state.textContent = text; }
+    function send(action) {
+      var button = form.querySelector("button[value='" + action + "']");
+      sessionStorage.setItem(SENT, key);
+      form.requestSubmit(button);
+    }
+
+    // A post that reached the server and came back without errors (submitted, or saved as a draft
+    // on the server, which then opens under its own key): the browser's copy is done.
+    var sent = sessionStorage.getItem(SENT);
+    if (sent) {
+      sessionStorage.removeItem(SENT);
+      if (!document.getElementById("mwf-errors")) {
+        localStorage.removeItem(sent);
+        localStorage.removeItem(sent + PENDING);
+      }
+    }
+    var saved = localStorage.getItem(key);
+    if (saved && !document.getElementById("mwf-errors")) {
+      restore(JSON.parse(saved));
+      form.closest("details").open = true;
+      show(messages.restored);
+    }
+    form.addEventListener("input", function () {
+      localStorage.setItem(key, JSON.stringify(snapshot()));
+      show(messages.saved);
+    });
+    form.addEventListener("change", function () { localStorage.setItem(key, JSON.stringify(snapshot())); });
+    form.addEventListener("submit", function (event) {
+      var action = event.submitter ? event.submitter.value : "draft";
+      if (!allowSubmit(event.submitter)) { event.preventDefault(); return; }
+      localStorage.setItem(key, JSON.stringify(snapshot()));
+      if (!navigator.onLine) {
+        event.preventDefault();
+        localStorage.setItem(key + PENDING, action);
+        show(messages.offline);
+        return;
+      }
+      sessionStorage.setItem(SENT, key);
+    });
+    function flush() {
+      var pending = localStorage.getItem(key + PENDING);
+      if (pending && navigator.onLine) {
+        localStorage.removeItem(key + PENDING);
+        show(messages.sending);
+        send(pending);
+      }
+    }
+    window.addEventListener("online", flush);
+    if (localStorage.getItem(key + PENDING)) {
+      if (navigator.onLine) { flush(); } else { show(messages.offline); }
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    enhanceErrorLinks();
+    var form = document.querySelector(".mwf-observation-form");
+    if (!form) { return; }
+    var allowSubmit = privacyCheck(form);
+    if (document.getElementById("mwf-autosave-messages")) {
+      autosave(form, allowSubmit);
+    } else {
+      form.addEventListener("submit", function (event) {
+        if (!allowSubmit(event.submitter)) { event.preventDefault(); }
+      });
+    }
+  });
+}());
