@@ -545,3 +545,14 @@ def rating_agreement(coach_level, coach_met, self_level, self_met):
     if coach_level == self_level:
         return "same"
     return "close" if coach_met == self_met else "differ"
+
+
+#: Reasons that tell one session's ratings (named by its ``date``): held back from a learner who
+#: has yet to rate that session.
+SESSION_REASONS = frozenset({"critical_not_met_latest", "latest_all_not_applicable"})
+
+
+def reasons_seen_blind(reasons, hidden_dates):
+    """The stored reasons (``Reason.as_dict`` values) a learner sees while the sessions of ``hidden_dates`` are hidden."""
+    return tuple(reason for reason in reasons if not (
+        reason["code"] in SESSION_REASONS and (reason.get("params") or {}).get("date") in hidden_dates))

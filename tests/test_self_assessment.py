@@ -159,6 +159,17 @@ def test_drift_alerts_the_session_raised_stay_hidden_from_the_learner_until_they
         DriftAlert.CRITICAL_NOT_MET]
 
 
+def test_the_learners_status_holds_back_what_tells_the_sessions_ratings(session, assigned, coach, indicators):
+    codes = lambda status: [reason["code"] for reason in status.reasons]  # noqa: E731
+    coach_view = api.learner_status(coach, assigned, COURSE)
+    assert "critical_not_met_latest" in codes(coach_view) and coach_view.last_percent is not None
+    own = api.learner_status(assigned, assigned, COURSE)
+    assert "critical_not_met_latest" not in codes(own) and own.last_percent is None
+    assert (own.state, own.qualifying_count) == (coach_view.state, coach_view.qualifying_count)
+    submit(assigned, session, indicators)
+    assert api.learner_status(assigned, assigned, COURSE) == coach_view
+
+
 def test_declining_shows_the_coachs_ratings_and_is_final(session, assigned, coach, indicators):
     declined = api.save_self_assessment(assigned, COURSE, session.pk, {"decline": True})
     assert (declined.state, declined.coach_visible, declined.learner_visible) == ("declined", True, False)

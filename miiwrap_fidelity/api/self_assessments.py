@@ -6,6 +6,7 @@ A coaching conversation, never evidence: nothing here touches the decision, the 
 or drift. The blindness rules are ``competency.self_assessment_state`` and its companions; this
 module applies them to every read (observations, drift alerts, side by side).
 """
+import dataclasses
 from datetime import timedelta
 
 from django.db import transaction
@@ -68,6 +69,23 @@ def awaiting_before(created_at_field, now):
         learner_id=OuterRef("learner_id"), course_key=OuterRef("course_key"), status=SelfAssessment.REQUESTED,
         requested_at__gt=now - timedelta(days=competency.SELF_ASSESSMENT_OPEN_DAYS),
         requested_at__lte=OuterRef(created_at_field)))
+
+
+def status_seen_by_learner(status, now):
+    """
+    The learner's own status value (``data.LearnerStatusData``) without what tells the ratings of
+    a session they have yet to rate: its score (when it is the latest) and the reasons naming it.
+    The state and counts stay: they are what the certificate gate answers (ADR 0014).
+    """
+    hidden = {day.isoformat() for day in SelfAssessment.objects.filter(
+        learner_id=status.learner.id, course_key=status.course_key, status=SelfAssessment.REQUESTED,
+        requested_at__gt=now - timedelta(days=competency.SELF_ASSESSMENT_OPEN_DAYS),
+    ).values_list("observation__practice_date", flat=True)}
+    if not hidden:
+        return status
+    last_hidden = status.last_practice_date is not None and status.last_practice_date.isoformat() in hidden
+    return dataclasses.replace(status, reasons=competency.reasons_seen_blind(status.reasons, hidden),
+                               last_percent=None if last_hidden else status.last_percent)
 
 
 def _value(assessment, viewer_id, now, indicators_by_version=None):
