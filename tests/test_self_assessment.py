@@ -451,3 +451,23 @@ def test_sign_off_block_shows_the_learner_no_ratings_before_they_rate(client, wo
     submit(assigned, session, indicators)
     page = view(client, SIGNOFF)
     assert FEEDBACK in page and "Rate this session yourself" not in page
+
+
+# --- concurrency (MariaDB: SQLite serialises every write) -----------------------------------------------------
+
+@pytest.mark.django_db(transaction=True)
+def test_a_self_assessment_sent_ten_times_at_once_is_saved_once(session, assigned, indicators):
+    from django.db import connection  # pylint: disable=import-outside-toplevel
+    if connection.vendor != "mysql":
+        pytest.skip("needs a database server (py312-mariadb env)")
+    from test_concurrency import run_at_once  # pylint: disable=import-outside-toplevel
+    from miiwrap_fidelity import write_retry  # pylint: disable=import-outside-toplevel
+
+    body = {"ratings": own_levels(indicators), "note": "Once."}
+    results, errors = run_at_once(10, lambda i: write_retry.run(api.save_self_assessment, assigned, COURSE,
+                                                                session.pk, body))
+    assert len([r for r in results if r is not None]) == 1
+    assert len(errors) == 9 and all(isinstance(e, api.ValidationError) and "self_assessment" in e.message_dict
+                                    for e in errors), errors
+    assert AuditEvent.objects.filter(action="self_assessment.submitted").count() == 1
+    assert SelfAssessment.objects.get().status == SelfAssessment.SUBMITTED
