@@ -21,7 +21,6 @@ from ..models import SelfAssessment
 from ..validation import as_id, clean_text, collect
 from . import values
 from .inputs import MAX_NOTE_CHARS, get_user, parse_course_key
-from .memo import per_request
 from .roles import can_view_learner, require
 
 
