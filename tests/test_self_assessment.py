@@ -314,6 +314,24 @@ def test_self_assessment_lists_take_the_same_queries_for_one_or_many_sessions(as
         api.self_assessments_for(viewer, assigned, COURSE)
 
 
+def test_blinding_the_learners_observations_and_alerts_costs_no_query(assigned, coach, lead, observe, course_key):
+    from django.db import connection  # pylint: disable=import-outside-toplevel
+    from django.test.utils import CaptureQueriesContext  # pylint: disable=import-outside-toplevel
+
+    def reads():
+        with CaptureQueriesContext(connection) as captured:
+            observations = api.observations_for(assigned, assigned, COURSE)
+            api.drift_alert_rows(assigned, COURSE, learner=assigned)
+        return len(captured), [o.blinded for o in observations]
+
+    observe(coach, assigned, days_ago=5, miss=(ESSENTIAL,))
+    plain = reads()
+    api.save_policy(lead, course_key, self_assessment=True)
+    observe(coach, assigned, days_ago=2, miss=(ESSENTIAL,))
+    blinded = reads()
+    assert plain == (plain[0], [False]) and blinded == (plain[0], [True, False])
+
+
 # --- pages --------------------------------------------------------------------------------------------------
 
 def my_page(client):
