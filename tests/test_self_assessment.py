@@ -358,6 +358,7 @@ def test_learner_page_invites_blind_then_shows_side_by_side(client, session, ass
     page = client.get(response.url).content.decode()
     assert f"Same level on {len(indicators) - 1} of {len(indicators)} indicators" in page
     assert "mwf-agreement-differ" in page and FEEDBACK in page and NOTE in page and "Felt good." in page
+    assert "Your own rating" in page and "Your note:" in page
     assert 'name="rating-' not in page
 
 
@@ -394,6 +395,7 @@ def test_coach_page_shows_waiting_then_side_by_side(client, session, assigned, c
     submit(assigned, session, indicators, note="My side.")
     page = client.get(url).content.decode()
     assert f"Same level on {len(indicators) - 1} of {len(indicators)} indicators" in page and "My side." in page
+    assert "Learner's own rating" in page and "Your own rating" not in page
 
 
 def test_policy_editor_offers_the_switch(client, policy, lead, course_key):
