@@ -282,6 +282,19 @@ def test_self_assessments_change_no_decision_gate_reliability_or_drift(asked, as
         api.sign_off(coach, assigned, COURSE)
 
 
+@pytest.mark.parametrize("module", ["competency", "evaluation", "gate_query", "reevaluation", "drift", "reliability",
+                                    "monitoring", "aggregates", "exports", "roster", "filters"])
+def test_no_decision_gate_reliability_drift_or_export_code_reads_self_assessments(module):
+    """The records that decide are observations only; a self-assessment reaching these modules would be evidence."""
+    import importlib  # pylint: disable=import-outside-toplevel
+    import inspect  # pylint: disable=import-outside-toplevel
+
+    source = inspect.getsource(importlib.import_module(f"miiwrap_fidelity.{module}"))
+    if module == "competency":  # the blindness rules come after every deciding rule, which never call them
+        source = source.split("# Self-assessment:")[0]
+    assert "self_assessment" not in source.lower().replace("selfassessment", "self_assessment")
+
+
 # --- retirement -------------------------------------------------------------------------------------------
 
 def test_retirement_removes_self_ratings_and_notes(session, assigned, indicators):
