@@ -150,3 +150,9 @@ class MessagePreferenceAdmin(admin.ModelAdmin):
 @admin.register(models.ExpiryReminder)
 class ExpiryReminderAdmin(ReadOnlyAdmin):
     list_display = ("certification", "days_before", "sent_at")
+
+
+@admin.register(models.SelfAssessment)
+class SelfAssessmentAdmin(ReadOnlyAdmin):
+    list_display = ("observation", "course_key", "learner", "status", "requested_at", "answered_at")
+    list_filter = ("status",)

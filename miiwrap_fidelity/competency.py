@@ -520,3 +520,73 @@ def offered_actions(state, certification_state, qualifying_count, required_count
             return OfferedActions(False, revoke, not_offered="renewal_needs_evidence")
         return OfferedActions(True, revoke)
     return OfferedActions(False, revoke, not_offered="not_ready")
+# Self-assessment: the learner rates an observed session on the same rubric. It is a coaching
+# conversation, never evidence: nothing above reads it. What lives here is who may see what, when.
+
+#: An open self-assessment invitation lapses this many days after the coach's ratings were
+#: recorded; from then on the learner sees the coach's ratings without rating first.
+SELF_ASSESSMENT_OPEN_DAYS = 14
+
+
+class SelfAssessmentState(str, enum.Enum):
+    """Where a requested self-assessment stands at a given moment."""
+
+    AWAITING = "awaiting"  # asked for, not answered, still open: the coach's ratings stay hidden
+    SUBMITTED = "submitted"  # final; both ratings are in, shown side by side
+    DECLINED = "declined"  # the learner chose not to rate; final
+    LAPSED = "lapsed"  # not answered within ``SELF_ASSESSMENT_OPEN_DAYS``; no longer blind
+
+    def __str__(self):
+        return self.value
+
+
+def self_assessment_closes_at(requested_at, open_days=SELF_ASSESSMENT_OPEN_DAYS):
+    """When an unanswered invitation lapses."""
+    return requested_at + timedelta(days=open_days)
+
+
+def self_assessment_state(stored_status, requested_at, now):
+    """
+    The state of a self-assessment stored as ``"requested"``, ``"submitted"`` or ``"declined"``:
+    an unanswered request is awaiting until it closes, then lapsed (time alone changes it).
+    """
+    if stored_status in (SelfAssessmentState.SUBMITTED.value, SelfAssessmentState.DECLINED.value):
+        return SelfAssessmentState(stored_status)
+    return SelfAssessmentState.AWAITING if now < self_assessment_closes_at(requested_at) \
+        else SelfAssessmentState.LAPSED
+
+
+def coach_ratings_hidden_from_learner(state):
+    """The learner rates blind: while their self-assessment is awaited, the coach's judgement stays hidden."""
+    return state == SelfAssessmentState.AWAITING
+
+
+def learner_ratings_visible(state):
+    """
+    The learner's ratings show only once submitted (the coach's are always recorded first: a
+    self-assessment is only asked for a submitted observation).
+    """
+    return state == SelfAssessmentState.SUBMITTED
+
+
+def rating_agreement(coach_level, coach_met, self_level, self_met):
+    """
+    One indicator side by side: ``"same"`` (same level), ``"close"`` (other level, same met / not
+    met / not applicable outcome) or ``"differ"``; ``"unrated"`` when either side has no level.
+    """
+    if not coach_level or not self_level:
+        return "unrated"
+    if coach_level == self_level:
+        return "same"
+    return "close" if coach_met == self_met else "differ"
+
+
+#: Reasons that tell one session's ratings (named by its ``date``): held back from a learner who
+#: has yet to rate that session.
+SESSION_REASONS = frozenset({"critical_not_met_latest", "latest_all_not_applicable"})
+
+
+def reasons_seen_blind(reasons, hidden_dates):
+    """The stored reasons (``Reason.as_dict`` values) a learner sees while the sessions of ``hidden_dates`` are hidden."""
+    return tuple(reason for reason in reasons if not (
+        reason["code"] in SESSION_REASONS and (reason.get("params") or {}).get("date") in hidden_dates))

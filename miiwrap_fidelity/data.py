@@ -90,6 +90,7 @@ class PolicyData:
     require_calibration: bool
     calibration_threshold: int
     updated_at: datetime
+    self_assessment: bool = False  # learners rate each observed session themselves, blind (ADR 0014)
 
 
 @dataclass(frozen=True)
@@ -169,6 +170,9 @@ class ObservationData:
     is_reference: bool
     ratings: tuple = ()  # ``RatingData`` in rubric order
     amendment: "AmendmentData | None" = None  # the latest correction, whose text the fields above hold
+    #: True when the learner sees it before rating the session themselves: only when and where it
+    #: happened, none of the coach's judgement (ratings, score, note).
+    blinded: bool = False
 
     @property
     def pk(self):
@@ -262,3 +266,54 @@ class AmendmentData:
     original_note: str = ""  # the original text: for coaches and staff, never for the learner
     original_feedback: tuple = ()  # ``(indicator label, strength, next step)`` of the original
     shows_original: bool = False
+
+
+@dataclass(frozen=True)
+class SideBySideRow:
+    """One indicator of a self-assessed session: the coach's and the learner's level, when each may be seen."""
+
+    indicator_key: str
+    indicator_label: str
+    critical: bool
+    coach: "RatingData | None"  # None while hidden from the viewer
+    learner_level: str
+    learner_level_label: str
+    learner_outcome: str  # as ``RatingData.outcome``; "unrated" while hidden
+    agreement: str  # ``competency.rating_agreement``: same, close, differ, unrated; "" unless both are shown
+    domain: str = ""
+    description: str = ""
+    levels: tuple = ()  # the indicator's anchored levels (``{"key", "label", "anchor", "met"}``), for the form
+
+
+@dataclass(frozen=True)
+class SelfAssessmentData:
+    """A learner's self-assessment of one observed session, as the viewer may see it (ADR 0014)."""
+
+    id: int
+    observation_id: int
+    course_key: str
+    learner_id: int
+    observer: UserRef
+    practice_date: date
+    setting_label: str
+    state: str  # ``competency.SelfAssessmentState``
+    state_label: str
+    requested_at: datetime
+    closes_at: datetime
+    answered_at: datetime | None
+    coach_visible: bool  # the coach's ratings are shown to this viewer
+    learner_visible: bool  # the learner's ratings and note are shown to this viewer
+    note: str
+    rows: tuple = ()  # ``SideBySideRow`` in rubric order
+
+    @property
+    def pk(self):
+        return self.id
+
+    @property
+    def side_by_side(self):
+        return self.coach_visible and self.learner_visible
+
+    @property
+    def same_count(self):
+        return sum(1 for row in self.rows if row.agreement == "same")

@@ -185,6 +185,9 @@ class CompetencyPolicy(models.Model):
     calibration_threshold = models.PositiveSmallIntegerField(
         default=80, validators=[MinValueValidator(1), MaxValueValidator(100)],
         help_text=_("Percent agreement with reference ratings that makes a coach calibrated."))
+    self_assessment = models.BooleanField(
+        default=False, help_text=_("Ask learners to rate each observed session themselves before they see the "
+                                   "coach's ratings (a coaching conversation, never evidence)."))
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -687,3 +690,37 @@ class ExpiryReminder(models.Model):
 
     def __str__(self):
         return f"{self.days_before}-day reminder of certification {self.certification_id}"
+
+
+class SelfAssessment(models.Model):
+    """
+    The learner's own rating of an observed session, on the observation's rubric version.
+
+    Asked for when the coach submits the observation (if the course's policy says so); answered
+    once (submitted with ratings and a note, or declined), then final. A coaching conversation,
+    never evidence: no decision, gate, reliability or drift figure reads it.
+
+    .. pii: the learner's self-ratings and note about their own practice.
+    .. pii_types: id, other
+    .. pii_retirement: local_api
+    """
+
+    REQUESTED = "requested"
+    SUBMITTED = competency.SelfAssessmentState.SUBMITTED.value
+    DECLINED = competency.SelfAssessmentState.DECLINED.value
+    STATUS_CHOICES = [(REQUESTED, _("Requested")), (SUBMITTED, _("Submitted")), (DECLINED, _("Declined"))]
+
+    observation = models.OneToOneField(Observation, on_delete=models.CASCADE, related_name="self_assessment")
+    course_key = CourseKeyField(max_length=255)
+    learner = models.ForeignKey(USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=16, choices=STATUS_CHOICES, default=REQUESTED)
+    ratings = models.JSONField(default=dict, blank=True, help_text="{indicator key: level key}")
+    note = models.TextField(blank=True)
+    requested_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["learner", "course_key", "status"], name="mwf_self_assessment_learner")]
+
+    def __str__(self):
+        return f"self-assessment of observation {self.observation_id} ({self.status})"

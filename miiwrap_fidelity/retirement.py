@@ -14,6 +14,7 @@ from .models import (
     ObservationAmendment,
     Reflection,
     ReflectionComment,
+    SelfAssessment,
     SignOff,
 )
 
@@ -35,6 +36,7 @@ def scrub_user(user_id):
         SignOff.objects.filter(learner_id=user_id).update(reason="")
         SignOff.objects.filter(actor_id=user_id).update(reason="")
         Reflection.objects.filter(learner_id=user_id).update(answers={}, self_ratings={}, prompts=[])
+        SelfAssessment.objects.filter(learner_id=user_id).update(ratings={}, note="")
         ReflectionComment.objects.filter(Q(author_id=user_id) | Q(reflection__learner_id=user_id)).update(text="")
         DriftAlert.objects.filter(Q(learner_id=user_id) | Q(acknowledged_by_id=user_id)).update(plan_note="")
         CoachAssignment.objects.filter(coach_id=user_id).delete()

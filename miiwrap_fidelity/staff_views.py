@@ -66,6 +66,7 @@ POLICY_LABELS = {
     "drift_min_observations": gettext_lazy("Drift: fewest observations to judge"),
     "require_calibration": gettext_lazy("Count only observations by calibrated coaches"),
     "calibration_threshold": gettext_lazy("Calibration: agreement with reference ratings (percent)"),
+    "self_assessment": gettext_lazy("Learners rate each observed session themselves (self-assessment)"),
 }
 class PolicyForm(forms.Form):
     """The policy editor: its fields and limits come from ``api`` (one place with the REST API)."""

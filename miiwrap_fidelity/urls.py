@@ -1,12 +1,14 @@
 """URLs of the plugin: pages under ``/miiwrap-fidelity/``, the REST API under ``/api/miiwrap-fidelity/v1/``."""
 from django.urls import include, path
 
-from . import message_views, monitoring_views, staff_views, views
+from . import message_views, monitoring_views, self_assessment_views, staff_views, views
 
 app_name = "miiwrap_fidelity"
 
 page_patterns = [
     path("courses/<str:course_id>/me/", views.my_competency, name="my_competency"),
+    path("courses/<str:course_id>/me/self-assessments/<int:observation_id>/", self_assessment_views.self_assess,
+         name="self_assess"),
     path("courses/<str:course_id>/coaching/", views.workspace, name="workspace"),
     path("courses/<str:course_id>/coaching/learners/<int:learner_id>/", views.learner_detail,
          name="learner_detail"),

@@ -114,18 +114,21 @@ def _growth_context(observations, policy):
 
 
 @course_view
-def my_competency(request, course_key):
+def my_competency(request, course_key, form_errors=None, http_status=200):
     """The learner's own growth page: status, what remains, feedback and trends over time."""
     context = _status_context(request.user, request.user, course_key)
     observations = api.observations_for(request.user, request.user, course_key)
-    status = context.get("status")
+    learner_status = context.get("status")
     context.update(course_key=course_key, learner=request.user, for_learner=True,
                    evidence=api.certified_evidence(request.user, request.user, course_key)
-                   if status and status.certification else None,
+                   if learner_status and learner_status.certification else None,
                    reflections=api.reflections_for(request.user, request.user, course_key),
                    alert_rows=api.drift_alert_rows(request.user, course_key, learner=request.user),
-                   **_growth_context(observations, context["policy"]))
-    return render(request, "miiwrap_fidelity/my_competency.html", context)
+                   self_assessments=api.self_assessments_for(request.user, request.user, course_key),
+                   form_errors=form_errors or {},
+                   # Sessions still to rate show no score: the learner rates them blind (ADR 0014).
+                   **_growth_context([o for o in observations if not o.blinded], context["policy"]))
+    return render(request, "miiwrap_fidelity/my_competency.html", context, status=http_status)
 
 
 @xframe_options_sameorigin  # shown inside the legacy instructor dashboard's Coaching section
@@ -231,6 +234,7 @@ def _render_detail(request, course_key, learner, form_errors=None, form_data=Non
         open_sessions=api.sessions_open_for_co_rating(request.user, learner, course_key),
         alert_rows=api.drift_alert_rows(request.user, course_key, learner=learner),
         course_progress=api.learner_course_progress(request.user, learner, course_key),
+        self_assessments=api.self_assessments_for(request.user, learner, course_key),
         **_growth_context(observations, policy),
     )
     return render(request, "miiwrap_fidelity/learner_detail.html", context, status=status)

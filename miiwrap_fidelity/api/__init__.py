@@ -72,6 +72,7 @@ from .reflection_records import (
     save_reflection,
 )
 from .rubrics import instrument_version, instrument_versions
+from .self_assessments import save_self_assessment, self_assessment_for, self_assessments_for
 from .maintenance import (
     SAMPLE_INSTRUMENT,
     AuditSealRefused,
@@ -209,4 +210,7 @@ __all__ = [
     "export_lines",
     "leader_view",
     "reliability_report",
+    "save_self_assessment",
+    "self_assessment_for",
+    "self_assessments_for",
 ]

@@ -13,7 +13,7 @@ from ..signals import course_reevaluation_requested
 from ..validation import MAX_OPEN_DRAFTS, Conflict, as_id, clean_id, clean_text, collect
 from .courses import require_policy
 from .inputs import MAX_NOTE_CHARS, clean_date, get_user, parse_course_key
-from . import values
+from . import self_assessments, values
 from .memo import per_request
 from .roles import can_view_learner, is_course_staff, require, require_coach
 from .status import announce_change
@@ -110,6 +110,8 @@ def save_observation(actor, learner, course_key, data, observation_id=None, subm
                             strength=r.strength, next_step=r.next_step)
             for r in ratings.values()
         )
+        if submit:
+            self_assessments.request_for(observation, policy)
         audit.record("observation.submitted" if submit else "observation.saved", observation, actor=actor,
                      subject_user_id=learner.pk, course_key=course_key)
         if submit and suspected:
@@ -209,21 +211,15 @@ def get_observation(viewer, course_key, observation_id):
     observation = Observation.objects.filter(pk=observation_id, course_key=course_key).exclude(
         Q(status=Observation.DRAFT) & ~Q(observer_id=viewer.pk)).exclude(
         Q(learner_id=viewer.pk) & ~LEARNER_VISIBLE).select_related(
-        "observer", "co_observation_of").prefetch_related("ratings__indicator", "co_ratings",
-                                                          "amendments__author").first() \
+        "observer", "co_observation_of", "self_assessment").prefetch_related(
+        "ratings__indicator", "co_ratings", "amendments__author").first() \
         if as_id(observation_id) else None
     if observation is None:
         raise NotFound(_("No such observation."))
     require(can_view_learner(viewer, observation.learner_id, course_key), _("You cannot see this learner's records."))
     if _hidden_from(viewer, observation):
         raise PermissionDenied(_("Co-ratings stay hidden until both observers have submitted."))
-    return _as_seen_by(viewer, observation)
-
-
-def _as_seen_by(viewer, observation):
-    """The observation's value with its latest correction; the original text only for coaches and staff."""
-    return values.observation_data(observation, amendments=list(observation.amendments.all()),
-                                   show_original=viewer.pk != observation.learner_id)
+    return _as_seen_by(viewer, observation, timezone.now())
 
 
 def observations_for(viewer, learner, course_key, include_drafts=False):
@@ -238,9 +234,21 @@ def observations_for(viewer, learner, course_key, include_drafts=False):
         queryset = queryset.filter(status=Observation.SUBMITTED)
     else:  # a draft is its observer's work in progress
         queryset = queryset.filter(Q(status=Observation.SUBMITTED) | Q(observer_id=viewer.pk))
-    observations = list(queryset.select_related("observer", "co_observation_of").prefetch_related(
+    observations = list(queryset.select_related("observer", "co_observation_of", "self_assessment").prefetch_related(
         "ratings__indicator", "co_ratings", "amendments__author"))
-    return [_as_seen_by(viewer, o) for o in observations if not _hidden_from(viewer, o)]
+    now = timezone.now()
+    return [_as_seen_by(viewer, o, now) for o in observations if not _hidden_from(viewer, o)]
+
+
+def _as_seen_by(viewer, observation, now):
+    """
+    The observation's value with its latest correction (the original text only for coaches and
+    staff); the learner's own, blinded while their self-assessment is awaited (ADR 0014).
+    """
+    if observation.learner_id == viewer.pk and self_assessments.hides_coach_ratings(observation, now):
+        return values.blinded_observation_data(observation)
+    return values.observation_data(observation, amendments=list(observation.amendments.all()),
+                                   show_original=viewer.pk != observation.learner_id)
 
 
 def sessions_open_for_co_rating(viewer, learner, course_key):

@@ -9,7 +9,7 @@ from ..models import CoachAssignment, DriftAlert, Indicator
 from ..validation import as_id, clean_text
 from .courses import policy_row, require_policy
 from .inputs import MAX_REASON_CHARS, get_user, parse_course_key
-from . import values
+from . import self_assessments, values
 from .roles import can_view_learner, is_course_staff, require, require_coach, require_course_staff
 
 
@@ -25,6 +25,8 @@ def _drift_alerts(viewer, course_key, learner=None, include_resolved=False):
     if learner is not None:
         learner = get_user(learner, "learner")
         require(can_view_learner(viewer, learner, course_key), _("You cannot see this learner's records."))
+        if viewer.pk == learner.pk:  # alerts raised since a session the learner has yet to rate would tell its ratings
+            alerts = alerts.exclude(self_assessments.awaiting_before("created_at", timezone.now()))
         return alerts.filter(learner=learner)
     if is_course_staff(viewer, course_key):
         return alerts

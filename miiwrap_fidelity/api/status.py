@@ -16,7 +16,7 @@ from ..roster import EXPIRING_FILTERS, STATE_FILTERS  # noqa: F401  (the list's 
 from ..signals import competency_changed
 from .courses import policy_row, require_policy
 from .inputs import get_user, parse_course_key
-from . import values
+from . import self_assessments, values
 from .roles import can_view_learner, is_course_staff, require, require_course_staff
 
 
@@ -84,7 +84,8 @@ def learner_status(viewer, learner, course_key):
     now = timezone.now()
     if status.stale_after is not None and status.stale_after <= now:
         evaluation.decide_again(policy, status, now)  # in memory only
-    return values.status_data(status, learner, now)
+    value = values.status_data(status, learner, now)
+    return self_assessments.status_seen_by_learner(value, now) if viewer.pk == learner.pk else value
 
 
 def learner_statuses(viewer, course_key, coach=None, state=None, search=None, ordering=None, header=False):

@@ -5,8 +5,16 @@ Each function expects the row's relations already loaded (``select_related`` /
 ``prefetch_related`` in the query that read it), so making a value never queries.
 """
 from dataclasses import replace
+from django.utils.translation import gettext_lazy
 
 from .. import competency, data
+
+SELF_ASSESSMENT_STATE_LABELS = {
+    competency.SelfAssessmentState.AWAITING: gettext_lazy("Awaiting the learner's self-assessment"),
+    competency.SelfAssessmentState.SUBMITTED: gettext_lazy("Self-assessment submitted"),
+    competency.SelfAssessmentState.DECLINED: gettext_lazy("Self-assessment declined"),
+    competency.SelfAssessmentState.LAPSED: gettext_lazy("Self-assessment not given in time"),
+}
 
 
 #: A policy's settings (``save_policy`` keywords); ``PolicyData`` carries them, the rubric as its id.
@@ -14,6 +22,7 @@ POLICY_FIELDS = (
     "enabled", "instrument_version", "min_observations", "min_percent", "window_days", "critical_required",
     "min_distinct_observers", "require_lead_signoff", "validity_months", "mode", "drift_window_observations",
     "drift_window_days", "drift_min_observations", "require_calibration", "calibration_threshold",
+    "self_assessment",
 )
 
 
@@ -153,4 +162,61 @@ def alert_data(alert):
         details=alert.details, created_at=alert.created_at, resolved_at=alert.resolved_at,
         acknowledged_at=alert.acknowledged_at, acknowledged_by=user_ref(alert.acknowledged_by),
         plan_note=alert.plan_note,
+    )
+
+
+def blinded_observation_data(observation):
+    """
+    What a learner sees of an observation they have yet to rate themselves (ADR 0014): when, where
+    and by whom; none of the coach's judgement. Built from the identifying fields only, so whatever
+    an observation later carries (scores, notes) stays hidden unless named here.
+    """
+    return data.ObservationData(
+        id=observation.pk, course_key=str(observation.course_key), learner_id=observation.learner_id,
+        observer=user_ref(observation.observer), instrument_version_id=observation.instrument_version_id,
+        practice_date=observation.practice_date, setting=observation.setting,
+        setting_label=str(observation.get_setting_display()), status=observation.status,
+        status_label=str(observation.get_status_display()), overall_note="", percent=None, met_count=None,
+        applicable_count=None, critical_missed=(), revision=observation.revision,
+        submitted_at=observation.submitted_at, co_observation_of_id=None, co_observation_of_date=None,
+        is_reference=False, blinded=True,
+    )
+
+
+def _outcome(level):
+    return "unrated" if level is None else "na" if level.get("met") is None else (
+        "met" if level["met"] else "not_yet")
+
+
+def self_assessment_data(assessment, indicators, state, coach_visible, learner_visible):
+    """
+    A ``SelfAssessment`` (observation, its observer and ``ratings__indicator`` loaded when
+    ``coach_visible``) as ``SelfAssessmentData``: one row per indicator of the rubric version, each
+    side filled only when the viewer may see it.
+    """
+    observation = assessment.observation
+    coach_ratings = {r.indicator_id: r for r in observation.ratings.all()} if coach_visible else {}
+    rows = []
+    for indicator in indicators:
+        rating = coach_ratings.get(indicator.pk)
+        coach = rating_data(rating, indicator) if rating is not None else None
+        own_key = (assessment.ratings or {}).get(indicator.key, "") if learner_visible else ""
+        own = indicator.level(own_key) if own_key else None
+        agreement = competency.rating_agreement(
+            coach.level if coach else "", coach.outcome if coach else "unrated", own_key, _outcome(own),
+        ) if coach_visible and learner_visible else ""
+        rows.append(data.SideBySideRow(
+            indicator_key=indicator.key, indicator_label=indicator.label, critical=indicator.critical, coach=coach,
+            learner_level=own_key, learner_level_label=own.get("label", own_key) if own else own_key,
+            learner_outcome=_outcome(own), agreement=agreement, domain=indicator.domain,
+            description=indicator.description, levels=tuple(indicator.levels)))
+    return data.SelfAssessmentData(
+        id=assessment.pk, observation_id=observation.pk, course_key=str(assessment.course_key),
+        learner_id=assessment.learner_id, observer=user_ref(observation.observer),
+        practice_date=observation.practice_date, setting_label=str(observation.get_setting_display()),
+        state=str(state), state_label=str(SELF_ASSESSMENT_STATE_LABELS[state]),
+        requested_at=assessment.requested_at,
+        closes_at=competency.self_assessment_closes_at(assessment.requested_at),
+        answered_at=assessment.answered_at, coach_visible=coach_visible, learner_visible=learner_visible,
+        note=assessment.note if learner_visible else "", rows=tuple(rows),
     )

@@ -75,7 +75,8 @@ class SignOffInput(serializers.Serializer):  # pylint: disable=abstract-method
 def _policy_fields():
     """The policy's fields for partial or full updates; number limits as ``api`` reads them from the model."""
     fields = {name: serializers.BooleanField(required=False)
-              for name in ("enabled", "critical_required", "require_lead_signoff", "require_calibration")}
+              for name in ("enabled", "critical_required", "require_lead_signoff", "require_calibration",
+                         "self_assessment")}
     fields["instrument_version"] = serializers.IntegerField(min_value=1, required=False)
     fields["mode"] = serializers.ChoiceField(choices=api.POLICY_MODES, required=False)
     fields.update({name: serializers.IntegerField(min_value=low, max_value=high, required=False)
@@ -127,7 +128,7 @@ def observation_out(observation):
         "overall_note": observation.overall_note, "percent": observation.percent,
         "met_count": observation.met_count, "applicable_count": observation.applicable_count,
         "critical_missed": observation.critical_missed, "revision": observation.revision,
-        "submitted_at": observation.submitted_at,
+        "submitted_at": observation.submitted_at, "blinded": observation.blinded,
         "ratings": {r.indicator_key: {"level": r.level, "strength": r.strength, "next_step": r.next_step}
                     for r in observation.ratings},
         "amended": amendment_out(observation.amendment),
@@ -174,7 +175,7 @@ def policy_out(policy):
         "mode": policy.mode, "drift_window_observations": policy.drift_window_observations,
         "drift_window_days": policy.drift_window_days, "drift_min_observations": policy.drift_min_observations,
         "require_calibration": policy.require_calibration, "calibration_threshold": policy.calibration_threshold,
-        "updated_at": policy.updated_at,
+        "self_assessment": policy.self_assessment, "updated_at": policy.updated_at,
     }
 
 

@@ -3,7 +3,7 @@ from django.urls import path, re_path
 from rest_framework.renderers import JSONOpenAPIRenderer
 from rest_framework.schemas import get_schema_view
 
-from . import views
+from . import self_assessments, views
 
 COURSE = "courses/<str:course_id>/"
 
@@ -15,6 +15,9 @@ urlpatterns = [
          name="api-observation"),
     path(f"{COURSE}observations/<int:observation_id>/amendments/", views.ObservationAmendmentsView.as_view(),
          name="api-observation-amendments"),
+    path(f"{COURSE}observations/<int:observation_id>/self-assessment/",
+         self_assessments.SelfAssessmentDetailView.as_view(), name="api-self-assessment"),
+    path(f"{COURSE}self-assessments/", self_assessments.SelfAssessmentsView.as_view(), name="api-self-assessments"),
     path(f"{COURSE}reflections/", views.ReflectionsView.as_view(), name="api-reflections"),
     path(f"{COURSE}reflections/<int:reflection_id>/comments/", views.ReflectionCommentsView.as_view(),
          name="api-reflection-comments"),

@@ -1,0 +1,190 @@
+"""
+Self-assessment: the learner rates an observed session on the same rubric, blind to the coach's
+ratings until both are in; then coach and learner see the two side by side (ADR 0014).
+
+A coaching conversation, never evidence: nothing here touches the decision, the gate, reliability
+or drift. The blindness rules are ``competency.self_assessment_state`` and its companions; this
+module applies them to every read (observations, drift alerts, side by side).
+"""
+import dataclasses
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .. import audit, competency, evaluation, rubric
+from ..competency import SelfAssessmentState
+from ..errors import NotFound, PermissionDenied, ValidationError
+from ..models import SelfAssessment
+from ..validation import as_id, clean_text, collect
+from . import values
+from .inputs import MAX_NOTE_CHARS, get_user, parse_course_key
+from .roles import can_view_learner, require
+
+
+def _version_indicators(version_id):
+    # The same per-request cache key as ``observations.version_indicators`` (imported lazily there:
+    # observations imports this module).
+    from .observations import version_indicators  # pylint: disable=import-outside-toplevel
+    return version_indicators(version_id)
+
+
+def request_for(observation, policy):
+    """
+    Ask the learner to rate a just-submitted observation, when the course's policy says so. Called
+    inside the submitting transaction (after the learner's status row is locked), so the learner
+    never sees the coach's ratings before the request exists. Co-ratings and reference ratings are
+    never shown to learners, so they are never self-assessed.
+    """
+    if not policy.self_assessment or observation.co_observation_of_id is not None or observation.is_reference:
+        return None
+    assessment = SelfAssessment.objects.create(
+        observation=observation, course_key=observation.course_key, learner_id=observation.learner_id,
+        requested_at=observation.submitted_at)
+    audit.record("self_assessment.requested", assessment, subject_user_id=observation.learner_id,
+                 course_key=observation.course_key)
+    return assessment
+
+
+def state_of(assessment, now):
+    return competency.self_assessment_state(assessment.status, assessment.requested_at, now)
+
+
+def hides_coach_ratings(observation, now):
+    """True while ``observation``'s learner must rate it before seeing the coach's judgement."""
+    assessment = getattr(observation, "self_assessment", None)  # None: no self-assessment was asked for
+    return assessment is not None and competency.coach_ratings_hidden_from_learner(state_of(assessment, now))
+
+
+def awaiting_before(created_at_field, now):
+    """
+    A condition for rows of the learner's course (``learner``, ``course_key`` fields) made at or after
+    a self-assessment request still awaited: drift alerts such rows raise would tell the learner
+    what the coach's ratings were (one statement: an ``EXISTS`` in the row's own query).
+    """
+    return Exists(SelfAssessment.objects.filter(
+        learner_id=OuterRef("learner_id"), course_key=OuterRef("course_key"), status=SelfAssessment.REQUESTED,
+        requested_at__gt=now - timedelta(days=competency.SELF_ASSESSMENT_OPEN_DAYS),
+        requested_at__lte=OuterRef(created_at_field)))
+
+
+def status_seen_by_learner(status, now):
+    """
+    The learner's own status value (``data.LearnerStatusData``) without what tells the ratings of
+    a session they have yet to rate: its score (when it is the latest) and the reasons naming it.
+    The state and counts stay: they are what the certificate gate answers (ADR 0014).
+    """
+    hidden = {day.isoformat() for day in SelfAssessment.objects.filter(
+        learner_id=status.learner.id, course_key=status.course_key, status=SelfAssessment.REQUESTED,
+        requested_at__gt=now - timedelta(days=competency.SELF_ASSESSMENT_OPEN_DAYS),
+    ).values_list("observation__practice_date", flat=True)}
+    if not hidden:
+        return status
+    last_hidden = status.last_practice_date is not None and status.last_practice_date.isoformat() in hidden
+    return dataclasses.replace(status, reasons=competency.reasons_seen_blind(status.reasons, hidden),
+                               last_percent=None if last_hidden else status.last_percent)
+
+
+def _value(assessment, viewer_id, now, indicators_by_version=None):
+    state = state_of(assessment, now)
+    own = viewer_id == assessment.learner_id
+    coach_visible = not (own and competency.coach_ratings_hidden_from_learner(state))
+    version_id = assessment.observation.instrument_version_id
+    indicators_by_version = {} if indicators_by_version is None else indicators_by_version
+    if version_id not in indicators_by_version:  # one query per rubric version, not per session
+        indicators_by_version[version_id] = _version_indicators(version_id)
+    return values.self_assessment_data(assessment, indicators_by_version[version_id], state,
+                                       coach_visible=coach_visible,
+                                       learner_visible=competency.learner_ratings_visible(state))
+
+
+def _queryset(course_key):
+    return SelfAssessment.objects.filter(course_key=course_key).select_related(
+        "observation__observer").prefetch_related("observation__ratings__indicator")
+
+
+def self_assessments_for(viewer, learner, course_key):
+    """
+    A learner's self-assessments in the course (``data.SelfAssessmentData``, newest session first),
+    for the learner, their coaches and staff: each side shown as the blindness rules allow.
+    Three queries plus one per rubric version, whatever the number of sessions.
+    """
+    course_key = parse_course_key(course_key)
+    learner = get_user(learner, "learner")
+    require(can_view_learner(viewer, learner, course_key), _("You cannot see this learner's records."))
+    now = timezone.now()
+    rows = _queryset(course_key).filter(learner=learner).order_by("-observation__practice_date", "-observation_id")
+    indicators_by_version = {}
+    return [_value(assessment, viewer.pk, now, indicators_by_version) for assessment in rows]
+
+
+def self_assessment_for(viewer, course_key, observation_id):
+    """The self-assessment of one observed session (``NotFound`` when none was asked for or it is not the viewer's to see)."""
+    course_key = parse_course_key(course_key)
+    assessment = _queryset(course_key).filter(observation_id=observation_id).first() \
+        if as_id(observation_id) else None
+    if assessment is None or not can_view_learner(viewer, assessment.learner_id, course_key):
+        raise NotFound(_("No self-assessment was asked for this observation."))
+    return _value(assessment, viewer.pk, timezone.now())
+
+
+def _clean_levels(raw):
+    """Self-ratings arrive as ``{key: level}`` or ``{key: {"level": level}}`` (the coach's shape); levels only."""
+    if not isinstance(raw, dict):
+        return raw  # ``rubric.clean_ratings`` words the error
+    return {key: {"level": entry.get("level")} if isinstance(entry, dict) else {"level": entry}
+            for key, entry in raw.items()}
+
+
+CLOSED_MESSAGES = {
+    SelfAssessmentState.SUBMITTED: lambda: _("You have already submitted your self-assessment of this session."),
+    SelfAssessmentState.DECLINED: lambda: _("You declined to rate this session; it can no longer change."),
+    SelfAssessmentState.LAPSED: lambda: _("This self-assessment closed; the coach's ratings are now shown to you."),
+}
+
+
+def save_self_assessment(actor, course_key, observation_id, data):
+    """
+    The learner answers the request for an observed session, once: ``data`` is ``{"ratings": {key:
+    level}, "note": text}`` (every indicator rated on the observation's rubric version, validated as
+    the coach's ratings are) or ``{"decline": true}``. Final either way; the learner then sees the
+    coach's ratings, and the coaches see the learner's. Changes no decision.
+    """
+    course_key = parse_course_key(course_key)
+    if not isinstance(data, dict):
+        raise ValidationError({"data": [_("Expected an object.")]})
+    found = SelfAssessment.objects.filter(observation_id=observation_id, course_key=course_key).values_list(
+        "learner_id", flat=True).first() if as_id(observation_id) else None
+    if found is None:
+        raise NotFound(_("No self-assessment was asked for this observation."))
+    if found != actor.pk:
+        raise PermissionDenied(_("Only the observed learner rates their own session."))
+    decline = data.get("decline") is True
+    errors = {}
+    note = "" if decline else collect(errors, clean_text, data.get("note"), "note", MAX_NOTE_CHARS)
+    with transaction.atomic():
+        # The learner's status row first (ADR 0006): a second submission waits here, then finds the row answered.
+        evaluation.lock_status(actor.pk, course_key)
+        assessment = SelfAssessment.objects.select_for_update().select_related("observation").get(
+            observation_id=observation_id)
+        now = timezone.now()
+        state = state_of(assessment, now)
+        if state != SelfAssessmentState.AWAITING:
+            raise ValidationError({"self_assessment": [CLOSED_MESSAGES[state]()]})
+        if not decline:
+            ratings = collect(errors, rubric.clean_ratings,
+                               _version_indicators(assessment.observation.instrument_version_id),
+                               _clean_levels(data.get("ratings")), require_all=True)
+            if errors:
+                raise ValidationError(errors)
+            assessment.ratings = {key: rating.level for key, rating in ratings.items()}
+            assessment.note = note
+        assessment.status = SelfAssessment.DECLINED if decline else SelfAssessment.SUBMITTED
+        assessment.answered_at = now
+        assessment.save(update_fields=["ratings", "note", "status", "answered_at"])
+        audit.record("self_assessment.declined" if decline else "self_assessment.submitted", assessment,
+                     actor=actor, subject_user_id=actor.pk, course_key=course_key)
+    return self_assessment_for(actor, course_key, observation_id)
+
