@@ -106,7 +106,13 @@ def observation_out(observation):
         "submitted_at": observation.submitted_at,
         "ratings": {r.indicator_key: {"level": r.level, "strength": r.strength, "next_step": r.next_step}
                     for r in observation.ratings},
+        "summary_scores": [summary_score_out(score) for score in observation.summary_scores],
     }
+
+
+def summary_score_out(score):
+    return {"key": score.key, "label": score.label, "value": score.value, "level": score.level or None,
+            "level_label": score.level_label or None}
 
 
 def reflection_out(reflection):
@@ -153,5 +159,16 @@ def assignment_out(assignment):
 
 
 def indicator_out(indicator):
-    return {"key": indicator.key, "domain": indicator.domain, "label": indicator.label,
-            "description": indicator.description, "critical": indicator.critical, "levels": indicator.levels}
+    return {"key": indicator.key, "kind": indicator.kind, "domain": indicator.domain, "label": indicator.label,
+            "description": indicator.description, "critical": indicator.critical, "levels": indicator.levels,
+            **({"min": indicator.spec["min"], "max": indicator.spec["max"]} if indicator.kind == "scale" else {}),
+            **({"max": indicator.count_max} if indicator.kind == "count" else {})}
+
+
+def summary_out(summary):
+    return {"key": summary["key"], "label": summary["label"], "description": summary["description"],
+            "op": summary["op"], **{field: summary[field] for field in ("of", "numerator", "denominator")
+                                     if field in summary},
+            "better": summary["better"],
+            "levels": [{"key": level["key"], "label": level["label"], "threshold": level["threshold"]}
+                       for level in summary["levels"]]}
