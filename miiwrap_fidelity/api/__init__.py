@@ -72,6 +72,7 @@ from .reflection_records import (
 from .rubrics import instrument_version, instrument_versions
 from .maintenance import (
     SAMPLE_INSTRUMENT,
+    SAMPLE_INSTRUMENTS,
     AuditSealRefused,
     InstrumentInvalid,
     audit_chain_sealed,
@@ -110,6 +111,7 @@ __all__ = [
     "release_certificate_claim",
     "stopped_reevaluations",
     "SAMPLE_INSTRUMENT",
+    "SAMPLE_INSTRUMENTS",
     "AuditSealRefused",
     "audit_chain_sealed",
     "reconcile_enrollments",
