@@ -269,3 +269,20 @@ def test_a_threshold_exactly_at_through_the_api(mi_course, coach, learner):
                                        submit=True).observation
     score = next(s for s in observation.summary_scores if s.key == "percent-complex-reflections")
     assert (score.value, score.level) == (35.0, "fair")
+
+
+def test_the_coach_block_records_counts_and_scales(client, workbench, mi_course, coach, learner):
+    from xblock_support import SIGNOFF, call, view  # pylint: disable=import-outside-toplevel
+
+    client.force_login(coach)
+    page = view(client, SIGNOFF)
+    assert 'data-kind="count"' in page and 'name="rating-confront"' in page and 'data-kind="scale"' in page
+    data = {"learner_id": learner.pk, "practice_date": timezone.now().date().isoformat(), "setting": "home_visit",
+            "ratings": {**mi_ratings(**EXAMPLE_COUNTS), "confront": {"level": "-1"}}, "submit": True}
+    status, body = call(client, SIGNOFF, "record_observation", data)
+    assert status == 400 and body["errors"]["ratings.confront.level"] == [
+        "Confront: enter a whole number from 0 to 500."]
+    data["ratings"]["confront"] = {"level": "1"}
+    status, body = call(client, SIGNOFF, "record_observation", data)
+    assert status == 200, body
+    assert Observation.objects.get().summary_scores == EXAMPLE_SCORES
