@@ -58,10 +58,14 @@ def test_v1_files_keep_their_digest_and_import_as_levels():
     assert indicator.kind == "levels" and indicator.translations == {} and version.summaries == []
 
 
-def test_the_practice_rubric_sample_is_unchanged_v1_content():
-    # Spanish for the practice rubric would make it version 2 for operators who already imported it.
+def test_the_practice_rubric_sample_keeps_its_english_content_and_adds_spanish():
     data, lines = instruments.parse(read(api.SAMPLE_INSTRUMENT))
-    assert instruments.digest(instruments.validate(data, lines)) == SAMPLE_V1_DIGEST
+    translated = instruments.validate(data, lines)
+    assert all(indicator["translations"]["es"]["levels"]["na"]["label"] == "No aplica"
+               for indicator in translated["indicators"])
+    for item in [data] + data["indicators"]:
+        item.pop("translations"), item.pop("languages", None)
+    assert instruments.digest(instruments.validate(data, lines)) == SAMPLE_V1_DIGEST, "the English text is v1's"
 
 
 def test_every_sample_imports_with_the_command(capsys):

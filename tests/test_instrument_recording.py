@@ -286,3 +286,15 @@ def test_the_coach_block_records_counts_and_scales(client, workbench, mi_course,
     status, body = call(client, SIGNOFF, "record_observation", data)
     assert status == 200, body
     assert Observation.objects.get().summary_scores == EXAMPLE_SCORES
+
+
+def test_the_practice_rubric_form_in_spanish(client, assigned, coach, observe):
+    observe(coach, assigned)
+    client.force_login(coach)
+    url = reverse("miiwrap_fidelity:learner_detail", args=[COURSE, assigned.pk])
+    spanish = client.get(url, HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "Vinculación: Vinculación basada en fortalezas" in spanish
+    assert "Hace surgir y refleja al menos dos fortalezas específicas" in spanish
+    assert "<td>Presente</td>" in spanish, "the history shows level labels in the user's language"
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Engagement: Strengths-based engagement" in english and "Vinculación" not in english
