@@ -213,23 +213,27 @@ def check_translations(check, data, clean):
     document = _translation(check, data.get("translations"), "translations", languages, texts)
     if document:
         clean["translations"] = document
-    items = data.get("indicators") if isinstance(data.get("indicators"), list) else []
-    for index, (item, indicator) in enumerate(zip(items, clean["indicators"])):
+    for (index, item), indicator in zip(_mappings(data.get("indicators")), clean["indicators"]):
         path = f"indicators[{index}].translations"
         texts = {field: indicator[field] for field in ("domain", "label", "description")}
-        raw = item.get("translations") if isinstance(item, dict) else None
+        raw = item.get("translations")
         levels = _indicator_level_texts(indicator)
         result = _translation(check, raw, path, languages, texts, levels, indicator.get("kind") == rv.SCALE)
         if result:
             indicator["translations"] = result
-    raw_summaries = data.get("summaries") if isinstance(data.get("summaries"), list) else []
-    for index, (item, summary) in enumerate(zip(raw_summaries, clean.get("summaries", []))):
+    for (index, item), summary in zip(_mappings(data.get("summaries")), clean.get("summaries", [])):
         texts = {"label": summary["label"], "description": summary["description"]}
         levels = {level["key"]: {"label": level["label"]} for level in summary["levels"]}
         result = _translation(check, item.get("translations"), f"summaries[{index}].translations",
                               languages, texts, levels)
         if result:
             summary["translations"] = result
+
+
+def _mappings(items):
+    """``(index, item)`` of the mappings in a list: the cleaned list holds exactly these, in order."""
+    return [(index, item) for index, item in enumerate(items if isinstance(items, list) else [])
+            if isinstance(item, dict)]
 
 
 def _translatable(data):

@@ -196,3 +196,12 @@ def test_a_v1_file_may_add_languages_later():
     version, created = instruments.load(json.dumps(document))
     assert created and version.translations["es"]["name"] == "Rúbrica mínima"
     assert Indicator.objects.get(version=version).translations["es"]["levels"]["na"]["anchor"] == "Ancla na"
+
+
+def test_translation_errors_keep_their_index_after_a_broken_item():
+    document = doc(TEAM)
+    document["indicators"].insert(1, "not a mapping")
+    document["indicators"][3]["translations"]["es"].pop("label")
+    errors = errors_of(document)
+    assert errors["indicators[1]"].message == "must be a mapping"
+    assert "indicators[3].translations.es.label" in errors and "indicators[2].translations.es.label" not in errors

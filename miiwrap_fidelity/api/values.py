@@ -2,7 +2,9 @@
 Records as they leave the api: model rows turned into ``miiwrap_fidelity.data`` values.
 
 Each function expects the row's relations already loaded (``select_related`` /
-``prefetch_related`` in the query that read it), so making a value never queries.
+``prefetch_related`` in the query that read it), so making a value never queries; the one
+exception is an observation with summary scores, whose version's definitions are read once per
+request (``version_summaries``).
 """
 from django.utils.translation import get_language
 
