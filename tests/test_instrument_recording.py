@@ -88,6 +88,7 @@ def test_mi_session_end_to_end(mi_course, coach, learner, client):
                                            "value": 60.0, "level": "good", "level_label": "Good"}
     page = client.get(reverse("miiwrap_fidelity:learner_detail", args=[COURSE, learner.pk])).content.decode()
     assert "Summary scores" in page and "Reflection-to-question ratio" in page and "<td>60</td>" in page
+    assert page.count("<caption>Summary scores</caption>") == 1, "once, in the history"
     assert 'type="number" id="rating-question" name="rating-question"' in page and 'max="500"' in page
     assert 'name="rating-empathy" value="5"' in page, "a scale's points are radio buttons"
 
@@ -298,3 +299,12 @@ def test_the_practice_rubric_form_in_spanish(client, assigned, coach, observe):
     assert "<td>Presente</td>" in spanish, "the history shows level labels in the user's language"
     english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Engagement: Strengths-based engagement" in english and "Vinculación" not in english
+
+
+def test_the_learners_trend_shows_points_and_tallies(mi_course, coach, learner, client):
+    api.save_observation(coach, learner, mi_course, session(ratings=mi_ratings(**EXAMPLE_COUNTS)), submit=True)
+    client.force_login(learner)
+    page = client.get(reverse("miiwrap_fidelity:my_competency", args=[COURSE])).content.decode()
+    assert '<td class="mwf-outcome-met"><span aria-hidden="true">✓</span> 5</td>' in page, "partnership: 5, met"
+    assert '<td class="mwf-outcome-na"><span aria-hidden="true">–</span> 6</td>' in page, "complex reflections: 6"
+    assert "Summary scores" in page and "Relational global mean" in page
