@@ -7,7 +7,8 @@ MAX_RATINGS = 200
 
 
 class RatingInput(serializers.Serializer):  # pylint: disable=abstract-method
-    level = serializers.CharField(max_length=32, allow_blank=True, required=False, default="")
+    level = serializers.CharField(max_length=32, allow_blank=True, required=False, default="",
+                                  help_text="A level's key; on a scale the point, on a count the tally (e.g. 4).")
     strength = serializers.CharField(max_length=api.rubric.MAX_FEEDBACK_CHARS, allow_blank=True, required=False,
                                      default="")
     next_step = serializers.CharField(max_length=api.rubric.MAX_FEEDBACK_CHARS, allow_blank=True, required=False,
