@@ -8,7 +8,7 @@ the level is the point (``"4"`` or 4), on a count the tally (``"12"`` or 12): ``
 from dataclasses import dataclass
 
 from .errors import ValidationError
-from django.utils.translation import gettext as _
+from django.utils.translation import get_language, gettext as _
 
 from . import rating_values
 from .validation import clean_text, collect
@@ -104,15 +104,16 @@ def clean_ratings(indicators, raw, require_all):
 def invalid_level_message(indicator):
     """What to tell the rater whose value the indicator does not accept, naming the indicator."""
     kind = getattr(indicator, "kind", rating_values.LEVELS)
+    label = rating_values.translated(indicator.label, getattr(indicator, "translations", None) or {},
+                                     get_language(), "label")
     if kind == rating_values.SCALE:
         return _("%(indicator)s: choose a whole point from %(min)s to %(max)s.") % {
-            "indicator": indicator.label, "min": indicator.spec["min"], "max": indicator.spec["max"]}
+            "indicator": label, "min": indicator.spec["min"], "max": indicator.spec["max"]}
     if kind == rating_values.COUNT:
         ceiling = (indicator.spec or {}).get("max")
         if ceiling is None:
-            return _("%(indicator)s: enter a whole number, 0 or more.") % {"indicator": indicator.label}
-        return _("%(indicator)s: enter a whole number from 0 to %(max)s.") % {
-            "indicator": indicator.label, "max": ceiling}
+            return _("%(indicator)s: enter a whole number, 0 or more.") % {"indicator": label}
+        return _("%(indicator)s: enter a whole number from 0 to %(max)s.") % {"indicator": label, "max": ceiling}
     return _("Choose one of the levels of this indicator.")
 
 

@@ -308,3 +308,12 @@ def test_the_learners_trend_shows_points_and_tallies(mi_course, coach, learner, 
     assert '<td class="mwf-outcome-met"><span aria-hidden="true">✓</span> 5</td>' in page, "partnership: 5, met"
     assert '<td class="mwf-outcome-na"><span aria-hidden="true">–</span> 6</td>' in page, "complex reflections: 6"
     assert "Summary scores" in page and "Relational global mean" in page
+
+
+def test_value_errors_name_the_indicator_in_the_users_language(mi_course, coach, learner):
+    ratings = {**mi_ratings(**EXAMPLE_COUNTS), "empathy": {"level": "7"}, "question": {"level": "-2"}}
+    with translation.override("es"), pytest.raises(ValidationError) as caught:
+        api.save_observation(coach, learner, mi_course, session(ratings=ratings), submit=True)
+    assert caught.value.message_dict == {
+        "ratings.empathy.level": ["Empatía: elija un punto entero de 1 a 5."],
+        "ratings.question.level": ["Preguntas: escriba un número entero de 0 a 500."]}
