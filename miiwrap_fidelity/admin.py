@@ -19,7 +19,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class IndicatorInline(admin.TabularInline):
     model = models.Indicator
     extra = 0
-    fields = ("position", "key", "domain", "label", "critical")
+    fields = ("position", "key", "kind", "domain", "label", "critical")
     readonly_fields = fields
     can_delete = False
     show_change_link = True
@@ -42,8 +42,8 @@ class InstrumentVersionAdmin(ReadOnlyAdmin):
 
 @admin.register(models.Indicator)
 class IndicatorAdmin(ReadOnlyAdmin):
-    list_display = ("key", "version", "domain", "critical")
-    list_filter = ("critical", "domain")
+    list_display = ("key", "version", "kind", "domain", "critical")
+    list_filter = ("kind", "critical", "domain")
 
 
 # Policies and coach assignments change through the course's Coaching pages or the REST API, which

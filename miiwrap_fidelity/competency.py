@@ -92,6 +92,8 @@ class ObservationRecord:
     met_count: int
     applicable_count: int
     critical_missed: tuple = ()
+    summary_scores: tuple = ()  # sorted ``(summary_key, value)`` pairs
+    setting: str = ""
 
     @property
     def percent(self):

@@ -7,6 +7,8 @@ through them. Labels (``*_label``) are worded in the language active when the va
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from . import rating_values
+
 
 @dataclass(frozen=True)
 class UserRef:
@@ -112,14 +114,32 @@ class IndicatorData:
     levels: list
     id: int = 0
     position: int = 0
+    kind: str = rating_values.LEVELS  # ``levels``, ``scale`` or ``count`` (``rating_values``)
+    spec: dict | None = None  # scale range (``min``, ``max``) or count ``max``
 
     @property
     def pk(self):
         return self.id
 
     def level(self, key):
-        """The level dict for ``key``, or None."""
-        return next((level for level in self.levels if level.get("key") == key), None)
+        """The level dict for ``key`` (a level key, a scale point or a tally), or None."""
+        return rating_values.level_info(self.kind, self.levels, self.spec, key)
+
+    @property
+    def count_max(self):
+        """The largest tally a count indicator accepts (None: no maximum)."""
+        return (self.spec or {}).get("max") if self.kind == rating_values.COUNT else None
+
+
+@dataclass(frozen=True)
+class SummaryScoreData:
+    """One summary score of an observation, with the proficiency level it reaches (if any)."""
+
+    key: str
+    label: str
+    value: float
+    level: str  # the proficiency level's key ("" when none is reached or none is defined)
+    level_label: str
 
 
 @dataclass(frozen=True)
@@ -130,6 +150,7 @@ class InstrumentVersionData:
     title: str
     created_at: datetime
     indicators: tuple = ()  # ``IndicatorData``, when asked for
+    summaries: tuple = ()  # the summary score definitions (dicts), in the user's language
 
 
 @dataclass(frozen=True)
@@ -173,6 +194,7 @@ class ObservationData:
     #: True when the learner sees it before rating the session themselves: only when and where it
     #: happened, none of the coach's judgement (ratings, score, note).
     blinded: bool = False
+    summary_scores: tuple = ()  # ``SummaryScoreData`` in the instrument's order
 
     @property
     def pk(self):

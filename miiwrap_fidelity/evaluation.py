@@ -55,11 +55,12 @@ def _observations(course_key, learner_ids):
         learner_id__in=padded_ids(learner_ids), course_key=course_key, status=Observation.SUBMITTED,
         co_observation_of__isnull=True,
     ).values_list("learner_id", "id", "observer_id", "instrument_version_id", "practice_date", "met_count",
-                  "applicable_count", "critical_missed")
+                  "applicable_count", "critical_missed", "summary_scores", "setting")
     grouped = defaultdict(list)
-    for learner_id, pk, observer, version, day, met, applicable, missed in rows:
+    for learner_id, pk, observer, version, day, met, applicable, missed, scores, setting in rows:
         grouped[learner_id].append(competency.ObservationRecord(
-            pk, observer, version, day, met or 0, applicable or 0, tuple(missed or ())))
+            pk, observer, version, day, met or 0, applicable or 0, tuple(missed or ()),
+            summary_scores=tuple(sorted((scores or {}).items())), setting=setting))
     return grouped
 
 

@@ -99,11 +99,13 @@ def indicator_trend(observations, indicators, columns=TREND_COLUMNS):
     labels = {"met": _("met"), "not_yet": _("not yet"), "na": _("not applicable"), "unrated": _("not rated")}
     rows = []
     for indicator in indicators:
+        numeric = getattr(indicator, "kind", "levels") != "levels"  # a scale point or a tally reads as its number
         cells = []
         for observation, ratings in zip(recent, by_observation):
             rating = ratings.get(indicator.id)
             outcome = rating.outcome if rating is not None else "unrated"
-            cells.append({"date": observation.practice_date, "outcome": outcome, "label": labels[outcome]})
+            label = rating.level_label if numeric and rating is not None and rating.level else labels[outcome]
+            cells.append({"date": observation.practice_date, "outcome": outcome, "label": label})
         rows.append({"indicator": indicator, "cells": cells})
     return rows, [o.practice_date for o in recent]
 

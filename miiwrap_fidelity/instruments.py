@@ -16,6 +16,13 @@ Document shape::
           - {key: met, label: Present, anchor: ..., met: true}
           - {key: partly, label: Partly, anchor: ..., met: false}
           - {key: na, label: Not applicable, anchor: ..., met: null}
+
+Format v2 (ADR 0012) adds, all optional so v1 files import unchanged (same digest, same version):
+``kind: scale`` (``scale: {min, max, met: [points], anchors: {point: text}}``), ``kind: count``
+(``count: {max}``), a ``summaries`` list (``op``: mean / sum over ``of``, ratio / percent of
+``numerator`` over ``denominator``; ``better``: higher / lower; proficiency ``levels`` with
+``threshold``), and translations: ``languages: [es]`` and a ``translations: {es: {...}}`` mapping
+on the document, on each indicator and on each summary, checked complete for every language.
 """
 import hashlib
 import json
@@ -25,6 +32,8 @@ from dataclasses import dataclass
 import yaml
 from django.db import transaction
 
+from . import rating_values
+from .instrument_files import check_summaries, check_translations, indicator_kind_fields
 from .models import Indicator, Instrument, InstrumentVersion
 
 KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -131,12 +140,22 @@ def validate(data, lines):
         critical = item.get("critical", False)
         if not isinstance(critical, bool):
             check.error(f"{path}.critical", "must be true or false")
-        clean["indicators"].append({
+        kind = item.get("kind", rating_values.LEVELS)
+        indicator = {
             "key": key, "domain": check.text(item, "domain", f"{path}.domain", limit=100),
             "label": check.text(item, "label", f"{path}.label", limit=200),
             "description": check.text(item, "description", f"{path}.description"),
-            "critical": critical is True, "levels": _levels(check, item.get("levels"), f"{path}.levels"),
-        })
+            "critical": critical is True,
+        }
+        if kind == rating_values.LEVELS:
+            indicator["levels"] = _levels(check, item.get("levels"), f"{path}.levels")
+        else:
+            indicator.update(indicator_kind_fields(check, item, path, kind))
+        clean["indicators"].append(indicator)
+    summaries = check_summaries(check, data.get("summaries"), clean["indicators"])
+    if summaries:
+        clean["summaries"] = summaries
+    check_translations(check, data, clean)
     if check.errors:
         raise InstrumentInvalid(check.errors)
     return clean
@@ -192,7 +211,8 @@ def load(text, dry_run=False):
         latest = instrument.versions.order_by("-number").first()
         version = InstrumentVersion.objects.create(
             instrument=instrument, number=(latest.number + 1) if latest else 1, title=clean["name"],
-            content_digest=content_digest,
+            content_digest=content_digest, summaries=clean.get("summaries", []),
+            translations=clean.get("translations", {}),
         )
         Indicator.objects.bulk_create(
             Indicator(version=version, position=position, **indicator)

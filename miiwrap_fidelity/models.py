@@ -16,7 +16,7 @@ from django.db.models import ProtectedError
 from django.utils.translation import gettext_lazy as _
 from opaque_keys.edx.django.models import CourseKeyField
 
-from . import competency
+from . import competency, rating_values
 from .competency import State
 
 USER_MODEL = settings.AUTH_USER_MODEL
@@ -81,6 +81,11 @@ class InstrumentVersion(models.Model):
     bands = models.JSONField(
         default=default_bands, blank=True,
         help_text="Lower bounds (percent) of the fidelity bands: high, adequate, borderline; below is low.")
+    summaries = models.JSONField(
+        default=list, blank=True,
+        help_text="Summary scores computed from scale and count ratings (see rating_values).")
+    translations = models.JSONField(
+        default=dict, blank=True, help_text="Per language: the instrument's name and description.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -101,7 +106,9 @@ class Indicator(models.Model):
     One behaviour the observer rates, with its anchored scale.
 
     ``levels`` is a list of ``{"key", "label", "anchor", "met"}`` where ``met`` is true (counts as
-    met), false (not met) or null (not applicable: excluded from the score).
+    met), false (not met) or null (not applicable: excluded from the score). ``kind`` says how a
+    rating reads (``rating_values``): anchored levels, a numeric scale (its points are the
+    levels) or a count (no levels; ``spec["max"]`` bounds the tally).
 
     .. no_pii:
     """
@@ -114,6 +121,12 @@ class Indicator(models.Model):
     critical = models.BooleanField(default=False)
     position = models.PositiveSmallIntegerField(default=0)
     levels = models.JSONField()
+    KIND_CHOICES = [(rating_values.LEVELS, _("Anchored levels")), (rating_values.SCALE, _("Numeric scale")),
+                    (rating_values.COUNT, _("Behaviour count"))]
+    kind = models.CharField(max_length=16, choices=KIND_CHOICES, default=rating_values.LEVELS)
+    spec = models.JSONField(default=dict, blank=True, help_text="Scale range or count maximum.")
+    translations = models.JSONField(
+        default=dict, blank=True, help_text="Per language: domain, label, description and level texts.")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["version", "key"], name="mwf_indicator_key")]
@@ -123,8 +136,8 @@ class Indicator(models.Model):
         return f"{self.key} ({self.version})"
 
     def level(self, key):
-        """The level dict for ``key``, or None."""
-        return next((level for level in self.levels if level.get("key") == key), None)
+        """The level dict for ``key`` (a level key, a scale point or a tally), or None."""
+        return rating_values.level_info(self.kind, self.levels, self.spec, key)
 
     def save(self, *args, **kwargs):
         if self.version_id and self.version.is_in_use():
@@ -264,6 +277,7 @@ class Observation(models.Model):
     met_count = models.PositiveSmallIntegerField(null=True, blank=True)
     applicable_count = models.PositiveSmallIntegerField(null=True, blank=True)
     critical_missed = models.JSONField(default=list, blank=True)
+    summary_scores = models.JSONField(default=dict, blank=True)
     revision = models.PositiveIntegerField(default=1, help_text="Bumped on every draft save (edit conflicts).")
     co_observation_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="co_ratings",

@@ -6,8 +6,9 @@ Internal to ``api`` and ``evaluation``.
 from collections import defaultdict
 
 from django.utils import timezone
+from django.utils.translation import get_language
 
-from . import drift, reliability
+from . import drift, rating_values, reliability
 from .models import DriftAlert, Indicator, IndicatorRating, Observation
 from .raw_values import padded_ids
 
@@ -105,6 +106,31 @@ def co_rated_sessions(course_key):
     Submitted co-ratings with their primary: ``[(primary, co_rating, items)]`` where ``items`` are the
     comparable indicator ratings (see ``reliability.session_items``).
     """
+    return _sessions(*_co_ratings(course_key))
+
+
+def _sessions(co_ratings, levels, indicators):
+    return [(o.co_observation_of, o, reliability.session_items(levels[o.co_observation_of_id], levels[o.pk],
+                                                               indicators[o.instrument_version_id]))
+            for o in co_ratings]
+
+
+def _indicator_agreements(co_ratings, levels, indicators):
+    """Per indicator (in rubric order, by version): agreement by its kind's statistic."""
+    pairs = defaultdict(list)
+    for o in co_ratings:
+        for indicator in indicators[o.instrument_version_id]:
+            pairs[indicator.pk].append((levels[o.co_observation_of_id].get(indicator.key),
+                                        levels[o.pk].get(indicator.key)))
+    shown = [indicator for version_id in sorted(indicators) for indicator in
+             sorted(indicators[version_id], key=lambda i: (i.position, i.pk))]
+    language = get_language()
+    return [reliability.indicator_agreement(indicator, pairs[indicator.pk], rating_values.translated(
+        indicator.label, indicator.translations or {}, language, "label")) for indicator in shown]
+
+
+def _co_ratings(course_key):
+    """The course's submitted co-ratings, ``{observation_id: {key: level}}`` and indicators by version."""
     co_ratings = list(Observation.objects.filter(
         course_key=course_key, status=Observation.SUBMITTED, co_observation_of__status=Observation.SUBMITTED,
     ).select_related("co_observation_of", "observer", "co_observation_of__observer"))
@@ -117,14 +143,16 @@ def co_rated_sessions(course_key):
     indicators = defaultdict(list)
     for indicator in Indicator.objects.filter(version_id__in=version_ids):
         indicators[indicator.version_id].append(indicator)
-    return [(o.co_observation_of, o, reliability.session_items(levels[o.co_observation_of_id], levels[o.pk],
-                                                               indicators[o.instrument_version_id]))
-            for o in co_ratings]
+    return co_ratings, levels, indicators
 
 
 def reliability_report(course_key):
-    """Agreement per observer pair and per coach, leniency, and agreement with reference ratings."""
-    sessions = co_rated_sessions(course_key)
+    """
+    Agreement per observer pair and per coach, leniency, agreement with reference ratings, and per
+    indicator the statistic its kind calls for (weighted kappa, ICC(2,1), kappa on met / not met).
+    """
+    loaded = _co_ratings(course_key)
+    sessions = _sessions(*loaded)
     pairs, per_coach, reference = defaultdict(list), defaultdict(list), defaultdict(list)
     own, others = defaultdict(list), defaultdict(list)
     names = {}
@@ -149,6 +177,7 @@ def reliability_report(course_key):
                            for pk, items in per_coach.items()), key=lambda row: row["coach"]),
         "calibration": sorted(({"coach": names[pk], "coach_id": pk, "agreement": reliability.agreement(items)}
                                for pk, items in reference.items()), key=lambda row: row["coach"]),
+        "indicators": _indicator_agreements(*loaded),
     }
 
 

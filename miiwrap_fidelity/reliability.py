@@ -52,6 +52,8 @@ def session_items(ratings_a, ratings_b, indicators):
     """
     items = []
     for indicator in indicators:
+        if getattr(indicator, "kind", "levels") == "count":
+            continue  # a tally is compared by its ICC, not by exact agreement (``indicator_agreement``)
         level_a, level_b = ratings_a.get(indicator.key), ratings_b.get(indicator.key)
         if not level_a or not level_b:
             continue
@@ -65,3 +67,111 @@ def leniency(own_percents, co_rater_percents):
     if not own_percents or len(own_percents) != len(co_rater_percents):
         return None
     return round(sum(own_percents) / len(own_percents) - sum(co_rater_percents) / len(co_rater_percents), 1)
+
+
+# --- the new indicator kinds (ADR 0012) ------------------------------------------------------------
+#
+# Certification reads "% met", so agreement on the met / not-met collapse is reported for levels and
+# scales alike. Ordinal levels also get Cohen's weighted kappa (linear weights: one step apart is
+# half as bad as two on a three-level scale). Scales and counts get the intraclass correlation
+# ICC(2,1): two-way random effects (the co-raters are a sample of the agency's observers, not fixed
+# people), absolute agreement (a coach who scores everyone one point higher moves learners across
+# absolute thresholds, which a consistency form such as ICC(3,1) would not see), single rater
+# (one coach's rating is what counts for a learner). Shrout & Fleiss (1979), McGraw & Wong (1996).
+
+LINEAR, QUADRATIC = "linear", "quadratic"
+ICC_FORM = "ICC(2,1)"
+
+
+def weighted_kappa(pairs, categories, weights=LINEAR):
+    """
+    Cohen's weighted kappa of ``[(a, b)]`` over the ordered ``categories``; None when undefined
+    (fewer than 2 pairs, or no disagreement is possible by chance).
+    """
+    n = len(pairs)
+    if n < 2:
+        return None
+    index = {category: position for position, category in enumerate(categories)}
+    size = len(categories)
+    observed = [[0] * size for _ in range(size)]
+    for a, b in pairs:
+        observed[index[a]][index[b]] += 1
+    rows = [sum(observed[i]) for i in range(size)]
+    columns = [sum(observed[i][j] for i in range(size)) for j in range(size)]
+    power = 1 if weights == LINEAR else 2
+    disagreement = chance = 0.0
+    for i in range(size):
+        for j in range(size):
+            weight = abs(i - j) ** power
+            disagreement += weight * observed[i][j]
+            chance += weight * rows[i] * columns[j] / n
+    if chance == 0:
+        return None
+    return 1 - disagreement / chance
+
+
+def icc_2_1(rows):
+    """
+    ICC(2,1) of ``rows`` (one row per rated target, one column per rater, all numbers); None
+    when undefined (fewer than 2 targets or 2 raters, or no variance at all).
+    """
+    n = len(rows)
+    k = len(rows[0]) if rows else 0
+    if n < 2 or k < 2 or any(len(row) != k for row in rows):
+        return None
+    grand = sum(map(sum, rows)) / (n * k)
+    row_means = [sum(row) / k for row in rows]
+    column_means = [sum(row[j] for row in rows) / n for j in range(k)]
+    ss_rows = k * sum((mean - grand) ** 2 for mean in row_means)
+    ss_columns = n * sum((mean - grand) ** 2 for mean in column_means)
+    ss_total = sum((value - grand) ** 2 for row in rows for value in row)
+    ms_rows = ss_rows / (n - 1)
+    ms_columns = ss_columns / (k - 1)
+    ms_error = (ss_total - ss_rows - ss_columns) / ((n - 1) * (k - 1))
+    denominator = ms_rows + (k - 1) * ms_error + k * (ms_columns - ms_error) / n
+    if denominator <= 0:
+        return None
+    return (ms_rows - ms_error) / denominator
+
+
+@dataclass(frozen=True)
+class KindAgreement:
+    """Agreement on one indicator over co-rated sessions, by the statistic its kind calls for."""
+
+    key: str
+    label: str
+    kind: str
+    n: int  # sessions compared (both raters rated it, neither marked it not applicable)
+    statistic: str  # "weighted_kappa" (ordinal levels) or "icc" (scales and counts)
+    form: str  # "linear" for the weighted kappa, "ICC(2,1)" for the ICC
+    value: float | None
+    met_kappa: float | None  # kappa on the met / not-met collapse; None for counts
+
+
+def _ordinal(indicator):
+    """The ordered level keys of a levels indicator (not-applicable levels are not on the scale)."""
+    return [level["key"] for level in indicator.levels if level.get("met") is not None]
+
+
+def indicator_agreement(indicator, pairs, label=None):
+    """
+    ``KindAgreement`` of one indicator from ``pairs`` of level keys (one per co-rated session);
+    pairs with a missing, unknown or not-applicable rating are left out. ``label``: as shown.
+    """
+    kind = getattr(indicator, "kind", "levels")
+    usable = []
+    for a, b in pairs:
+        info_a, info_b = indicator.level(a) if a else None, indicator.level(b) if b else None
+        if info_a is None or info_b is None or (kind != "count" and (info_a.get("met") is None
+                                                                  or info_b.get("met") is None)):
+            continue
+        usable.append((info_a, info_b))
+    met = None if kind == "count" else cohen_kappa([(a["met"], b["met"]) for a, b in usable])
+    if kind == "levels":
+        value = weighted_kappa([(a["key"], b["key"]) for a, b in usable], _ordinal(indicator))
+        statistic, form = "weighted_kappa", LINEAR
+    else:
+        value = icc_2_1([[a["value"], b["value"]] for a, b in usable])
+        statistic, form = "icc", ICC_FORM
+    return KindAgreement(indicator.key, label or indicator.label, kind, len(usable), statistic, form,
+                         None if value is None else round(value, 3), None if met is None else round(met, 3))

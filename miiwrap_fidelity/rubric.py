@@ -2,13 +2,15 @@
 Reading a rubric's ratings from user input: one set of rules for the XBlock, the workspace and the API.
 
 Ratings arrive as ``{indicator_key: {"level": ..., "strength": ..., "next_step": ...}}``; HTML
-forms post them as ``rating-<key>``, ``strength-<key>`` and ``next_step-<key>`` fields.
+forms post them as ``rating-<key>``, ``strength-<key>`` and ``next_step-<key>`` fields. On a scale
+the level is the point (``"4"`` or 4), on a count the tally (``"12"`` or 12): ``rating_values``.
 """
 from dataclasses import dataclass
 
 from .errors import ValidationError
-from django.utils.translation import gettext as _
+from django.utils.translation import get_language, gettext as _
 
+from . import rating_values
 from .validation import clean_text, collect
 
 MAX_FEEDBACK_CHARS = 2000
@@ -78,10 +80,12 @@ def clean_ratings(indicators, raw, require_all):
         if not isinstance(entry, dict):
             errors[f"ratings.{key}"] = [_("Must be an object with level, strength and next_step.")]
             continue
-        level = entry.get("level") or ""
+        level = entry.get("level")
+        level = "" if level is None else str(level) if isinstance(level, int) and not isinstance(level, bool) else level
         if not isinstance(level, str) or (level and indicator.level(level) is None):
-            errors[f"ratings.{key}.level"] = [_("Choose one of the levels of this indicator.")]
+            errors[f"ratings.{key}.level"] = [invalid_level_message(indicator)]
             continue
+        level = indicator.level(level)["key"] if level else ""
         strength = collect(errors, clean_text, entry.get("strength"), f"ratings.{key}.strength",
                            MAX_FEEDBACK_CHARS) or ""
         next_step = collect(errors, clean_text, entry.get("next_step"), f"ratings.{key}.next_step",
@@ -95,6 +99,39 @@ def clean_ratings(indicators, raw, require_all):
     if errors:
         raise ValidationError(errors)
     return clean
+
+
+def invalid_level_message(indicator):
+    """What to tell the rater whose value the indicator does not accept, naming the indicator."""
+    kind = getattr(indicator, "kind", rating_values.LEVELS)
+    label = rating_values.translated(indicator.label, getattr(indicator, "translations", None) or {},
+                                     get_language(), "label")
+    if kind == rating_values.SCALE:
+        return _("%(indicator)s: choose a whole point from %(min)s to %(max)s.") % {
+            "indicator": label, "min": indicator.spec["min"], "max": indicator.spec["max"]}
+    if kind == rating_values.COUNT:
+        ceiling = (indicator.spec or {}).get("max")
+        if ceiling is None:
+            return _("%(indicator)s: enter a whole number, 0 or more.") % {"indicator": label}
+        return _("%(indicator)s: enter a whole number from 0 to %(max)s.") % {"indicator": label, "max": ceiling}
+    return _("Choose one of the levels of this indicator.")
+
+
+def numeric_values(clean_ratings_by_key):
+    """``{indicator_key: number}`` of the scale and count ratings (what summary scores read)."""
+    values = {}
+    for key, rating in clean_ratings_by_key.items():
+        indicator = rating.indicator
+        value = rating_values.numeric_value(getattr(indicator, "kind", rating_values.LEVELS), indicator.levels,
+                                            getattr(indicator, "spec", None), rating.level)
+        if value is not None:
+            values[key] = value
+    return values
+
+
+def summary_scores(summaries, clean_ratings_by_key):
+    """The summary scores (``{key: number}``) an instrument's ``summaries`` compute from the ratings."""
+    return rating_values.summary_scores(summaries or (), numeric_values(clean_ratings_by_key))
 
 
 def score(clean_ratings_by_key):

@@ -75,6 +75,7 @@ from .rubrics import instrument_version, instrument_versions
 from .self_assessments import save_self_assessment, self_assessment_for, self_assessments_for
 from .maintenance import (
     SAMPLE_INSTRUMENT,
+    SAMPLE_INSTRUMENTS,
     AuditSealRefused,
     InstrumentInvalid,
     audit_chain_sealed,
@@ -113,6 +114,7 @@ __all__ = [
     "release_certificate_claim",
     "stopped_reevaluations",
     "SAMPLE_INSTRUMENT",
+    "SAMPLE_INSTRUMENTS",
     "AuditSealRefused",
     "audit_chain_sealed",
     "reconcile_enrollments",

@@ -8,6 +8,12 @@ from .courses import note_unenrollment
 
 #: The MiiWrap-aligned sample rubric shipped with the package.
 SAMPLE_INSTRUMENT = os.path.join(os.path.dirname(instruments.__file__), "data", "miiwrap_sample_instrument.yaml")
+#: Every shipped sample (ADR 0012): the practice rubric, MI coding in the MITI 4.2.1 structure, team meetings.
+SAMPLE_INSTRUMENTS = (
+    SAMPLE_INSTRUMENT,
+    os.path.join(os.path.dirname(instruments.__file__), "data", "mi_coding_sample_instrument.yaml"),
+    os.path.join(os.path.dirname(instruments.__file__), "data", "team_meeting_sample_instrument.yaml"),
+)
 InstrumentInvalid = instruments.InstrumentInvalid
 AuditSealRefused = audit.SealRefused
 

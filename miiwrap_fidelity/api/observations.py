@@ -101,6 +101,8 @@ def save_observation(actor, learner, course_key, data, observation_id=None, subm
             met, applicable, critical_missed = rubric.score(ratings)
             observation.met_count, observation.applicable_count = met, applicable
             observation.critical_missed = critical_missed
+            # Stored with the score snapshot: the rules read them, never recompute them.
+            observation.summary_scores = rubric.summary_scores(values.version_summaries(version_id), ratings)
             observation.status = Observation.SUBMITTED
             observation.submitted_at = timezone.now()
         _save_observation(observation)

@@ -1,14 +1,18 @@
 """Observation rubrics (instrument versions) as the policy editor and the REST API list them."""
 from django.utils.translation import gettext as _
 
-from .. import data
+from django.utils.translation import get_language
+
+from .. import data, rating_values
 from ..errors import NotFound
 from ..models import Indicator, InstrumentVersion
+from . import values
 
 
-def _version_data(version, indicators=()):
-    return data.InstrumentVersionData(version.pk, version.instrument.slug, version.number, version.title,
-                                      version.created_at, tuple(indicators))
+def _version_data(version, indicators=(), summaries=()):
+    title = rating_values.translated(version.title, version.translations or {}, get_language(), "name")
+    return data.InstrumentVersionData(version.pk, version.instrument.slug, version.number, title,
+                                      version.created_at, tuple(indicators), tuple(summaries))
 
 
 def instrument_versions(newest_first=False):
@@ -24,5 +28,5 @@ def instrument_version(version_id):
     if version is None:
         raise NotFound(_("No such instrument version."))
     indicators = Indicator.objects.filter(version=version).order_by("position", "id")
-    return _version_data(version, [data.IndicatorData(i.key, i.domain, i.label, i.description, i.critical, i.levels)
-                                   for i in indicators])
+    return _version_data(version, [values.indicator_data(i) for i in indicators],
+                         values.summary_definitions(version.summaries or []))

@@ -2,12 +2,17 @@
 Records as they leave the api: model rows turned into ``miiwrap_fidelity.data`` values.
 
 Each function expects the row's relations already loaded (``select_related`` /
-``prefetch_related`` in the query that read it), so making a value never queries.
+``prefetch_related`` in the query that read it), so making a value never queries; the one
+exception is an observation with summary scores, whose version's definitions are read once per
+request (``version_summaries``).
 """
 from dataclasses import replace
-from django.utils.translation import gettext_lazy
 
-from .. import competency, data
+from django.utils.translation import get_language, gettext_lazy
+
+from .. import competency, data, rating_values
+from ..models import InstrumentVersion
+from .memo import per_request
 
 SELF_ASSESSMENT_STATE_LABELS = {
     competency.SelfAssessmentState.AWAITING: gettext_lazy("Awaiting the learner's self-assessment"),
@@ -80,20 +85,69 @@ def assignment_data(assignment):
                                     user_ref(assignment.learner), assignment.created_at)
 
 
-def indicator_data(indicator):
-    return data.IndicatorData(indicator.key, indicator.domain, indicator.label, indicator.description,
-                              indicator.critical, indicator.levels, indicator.pk, indicator.position)
+def indicator_data(indicator, language=None):
+    """An ``Indicator`` as ``IndicatorData``, its texts in ``language`` (default: the active one;
+    the instrument's English text where it has no translation)."""
+    language = language or get_language()
+    translations = indicator.translations or {}
+
+    def text(field):
+        return rating_values.translated(getattr(indicator, field), translations, language, field)
+
+    return data.IndicatorData(
+        indicator.key, text("domain"), text("label"), text("description"), indicator.critical,
+        rating_values.translated_levels(indicator.levels, translations, language), indicator.pk,
+        indicator.position, indicator.kind, indicator.spec or {})
 
 
 def rating_data(rating, indicator):
-    level = indicator.level(rating.level) if rating.level else None
+    shown = indicator_data(indicator)
+    level = shown.level(rating.level) if rating.level else None
     outcome = "unrated" if level is None else "na" if level.get("met") is None else (
         "met" if level["met"] else "not_yet")
     return data.RatingData(
-        indicator_id=indicator.pk, indicator_key=indicator.key, indicator_label=indicator.label,
+        indicator_id=indicator.pk, indicator_key=indicator.key, indicator_label=shown.label,
         level=rating.level, level_label=(level.get("label", rating.level) if level else rating.level),
         outcome=outcome, strength=rating.strength, next_step=rating.next_step,
     )
+
+
+def version_summaries(version_id):
+    """A rubric version's summary score definitions (read once per request; versions are immutable)."""
+    return per_request(("summaries", version_id), lambda: InstrumentVersion.objects.filter(
+        pk=version_id).values_list("summaries", flat=True).first() or [])
+
+
+def summary_definitions(summaries, language=None):
+    """Summary definitions with their label, description and level labels in ``language``."""
+    language = language or get_language()
+    shown = []
+    for summary in summaries:
+        translations = summary.get("translations") or {}
+        chosen = rating_values.pick_language(translations, language)
+        texts = translations.get(chosen, {}) if chosen else {}
+        level_texts = texts.get("levels") or {}
+        shown.append({**summary, "label": texts.get("label") or summary["label"],
+                      "description": texts.get("description") or summary.get("description", ""),
+                      "levels": [{**level, "label": (level_texts.get(level["key"]) or {}).get("label")
+                                  or level["label"]} for level in summary.get("levels", ())]})
+    return shown
+
+
+def summary_score_data(version_id, scores):
+    """An observation's stored summary scores as ``SummaryScoreData`` in the instrument's order,
+    each with the proficiency level it reaches. No query when there are none (levels-only rubrics)."""
+    if not scores:
+        return ()
+    shown = []
+    for summary in summary_definitions(version_summaries(version_id)):
+        if summary["key"] not in scores:
+            continue
+        value = scores[summary["key"]]
+        level = rating_values.proficiency(summary, value)
+        shown.append(data.SummaryScoreData(summary["key"], summary["label"], value,
+                                           level["key"] if level else "", level["label"] if level else ""))
+    return tuple(shown)
 
 
 def observation_data(observation, ratings=None, amendments=(), show_original=False):
@@ -106,19 +160,19 @@ def observation_data(observation, ratings=None, amendments=(), show_original=Fal
     ratings = observation.ratings.all() if ratings is None else ratings
     ratings = sorted(ratings, key=lambda r: (r.indicator.position, r.indicator_id))
     primary = observation.co_observation_of if observation.co_observation_of_id else None
-    rating_values = tuple(rating_data(rating, rating.indicator) for rating in ratings)
+    shown_ratings = tuple(rating_data(rating, rating.indicator) for rating in ratings)
     note, amendment = observation.overall_note, None
     if amendments:
         latest = amendments[-1]
         amendment = data.AmendmentData(
             latest.pk, user_ref(latest.author), latest.reason, latest.created_at, len(amendments),
             original_note=observation.overall_note if show_original else "",
-            original_feedback=tuple((r.indicator_label, r.strength, r.next_step) for r in rating_values
+            original_feedback=tuple((r.indicator_label, r.strength, r.next_step) for r in shown_ratings
                                     if r.strength or r.next_step) if show_original else (),
             shows_original=show_original)
         note = latest.overall_note
-        rating_values = tuple(replace(r, **{part: latest.feedback.get(r.indicator_key, {}).get(part, "")
-                                            for part in ("strength", "next_step")}) for r in rating_values)
+        shown_ratings = tuple(replace(r, **{part: latest.feedback.get(r.indicator_key, {}).get(part, "")
+                                            for part in ("strength", "next_step")}) for r in shown_ratings)
     return data.ObservationData(
         id=observation.pk, course_key=str(observation.course_key), learner_id=observation.learner_id,
         observer=user_ref(observation.observer), instrument_version_id=observation.instrument_version_id,
@@ -129,7 +183,8 @@ def observation_data(observation, ratings=None, amendments=(), show_original=Fal
         critical_missed=tuple(observation.critical_missed or ()), revision=observation.revision,
         submitted_at=observation.submitted_at, co_observation_of_id=observation.co_observation_of_id,
         co_observation_of_date=primary.practice_date if primary else None, is_reference=observation.is_reference,
-        ratings=rating_values, amendment=amendment,
+        ratings=shown_ratings, amendment=amendment,
+        summary_scores=summary_score_data(observation.instrument_version_id, observation.summary_scores),
     )
 
 

@@ -122,3 +122,37 @@ def test_staff_find_a_learner_in_a_long_picker(seeded, workbench, live_server, p
     assert options[1:] == ["learner_dee (Not started)"]
     page.select_option("select.mwf-learner-picker", label="learner_dee (Not started)")
     page.wait_for_function("document.querySelector('.mwf-learner-summary').textContent.includes('learner_dee')")
+
+
+def test_coach_codes_an_mi_session_with_scales_and_counts(seeded, workbench, live_server, page):
+    # The seeded course switched to the MI coding sample: four 1-5 scales and ten counts.
+    from miiwrap_fidelity import instruments  # pylint: disable=import-outside-toplevel
+    from miiwrap_fidelity.models import CompetencyPolicy  # pylint: disable=import-outside-toplevel
+    from miiwrap_fidelity import api  # pylint: disable=import-outside-toplevel
+
+    with open(api.SAMPLE_INSTRUMENTS[1], encoding="utf-8") as handle:
+        version, _ = instruments.load(handle.read())
+    CompetencyPolicy.objects.update(instrument_version=version)
+    base = live_server.url
+    login(page, base, "coach_casey", DEMO_PASSWORD)
+    page.goto(block_url(base, SIGNOFF))
+    page.select_option(".mwf-learner-picker", label="learner_ben (In progress)")
+    page.locator(".mwf-learner-summary h4").wait_for()
+    assert serious_violations(page, ".mwf-block") == []
+    page.fill(".mwf-practice-date", "2026-11-22")
+    page.select_option(".mwf-setting", "phone_session")
+    for radio in page.locator(".mwf-coach input[type=radio][value='4']").all():
+        radio.check()
+    counts = {"question": "8", "simple-reflection": "6", "complex-reflection": "6", "affirm": "3"}
+    for field in page.locator(".mwf-coach input[type=number]").all():
+        field.fill("0")
+    for key, value in counts.items():
+        page.fill(f".mwf-coach #rating-{key}", value)
+    page.get_by_role("button", name="Submit observation").click()
+    page.wait_for_function("document.querySelector('.mwf-coach .mwf-status-message').textContent"
+                           ".indexOf('Observation submitted') === 0")
+    observation = Observation.objects.get(learner__username="learner_ben", instrument_version=version)
+    assert observation.summary_scores == {
+        "technical-global": 4.0, "relational-global": 4.0, "percent-complex-reflections": 50.0,
+        "reflection-question-ratio": 1.5, "mi-adherent": 3.0, "mi-non-adherent": 0.0}
+    assert (observation.met_count, observation.applicable_count) == (4, 4)

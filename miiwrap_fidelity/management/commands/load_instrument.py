@@ -13,9 +13,15 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("path", nargs="?", default=SAMPLE, help="instrument file (default: the sample)")
         parser.add_argument("--dry-run", action="store_true", help="validate only; write nothing")
+        parser.add_argument("--all-samples", action="store_true",
+                            help="import every shipped sample (practice rubric, MI coding, team meeting)")
 
     def handle(self, *args, **options):
-        path = options["path"]
+        paths = api.SAMPLE_INSTRUMENTS if options["all_samples"] else (options["path"],)
+        for path in paths:
+            self._load(path, options)
+
+    def _load(self, path, options):
         try:
             with open(path, encoding="utf-8") as handle:
                 text = handle.read()

@@ -7,7 +7,8 @@ MAX_RATINGS = 200
 
 
 class RatingInput(serializers.Serializer):  # pylint: disable=abstract-method
-    level = serializers.CharField(max_length=32, allow_blank=True, required=False, default="")
+    level = serializers.CharField(max_length=32, allow_blank=True, required=False, default="",
+                                  help_text="A level's key; on a scale the point, on a count the tally (e.g. 4).")
     strength = serializers.CharField(max_length=api.rubric.MAX_FEEDBACK_CHARS, allow_blank=True, required=False,
                                      default="")
     next_step = serializers.CharField(max_length=api.rubric.MAX_FEEDBACK_CHARS, allow_blank=True, required=False,
@@ -132,6 +133,7 @@ def observation_out(observation):
         "ratings": {r.indicator_key: {"level": r.level, "strength": r.strength, "next_step": r.next_step}
                     for r in observation.ratings},
         "amended": amendment_out(observation.amendment),
+        "summary_scores": [summary_score_out(score) for score in observation.summary_scores],
     }
 
 
@@ -144,6 +146,11 @@ def amendment_out(amendment):
     if amendment.shows_original:
         out.update(reason=amendment.reason, original_note=amendment.original_note)
     return out
+
+
+def summary_score_out(score):
+    return {"key": score.key, "label": score.label, "value": score.value, "level": score.level or None,
+            "level_label": score.level_label or None}
 
 
 def reflection_out(reflection):
@@ -190,5 +197,16 @@ def assignment_out(assignment):
 
 
 def indicator_out(indicator):
-    return {"key": indicator.key, "domain": indicator.domain, "label": indicator.label,
-            "description": indicator.description, "critical": indicator.critical, "levels": indicator.levels}
+    return {"key": indicator.key, "kind": indicator.kind, "domain": indicator.domain, "label": indicator.label,
+            "description": indicator.description, "critical": indicator.critical, "levels": indicator.levels,
+            **({"min": indicator.spec["min"], "max": indicator.spec["max"]} if indicator.kind == "scale" else {}),
+            **({"max": indicator.count_max} if indicator.kind == "count" else {})}
+
+
+def summary_out(summary):
+    return {"key": summary["key"], "label": summary["label"], "description": summary["description"],
+            "op": summary["op"], **{field: summary[field] for field in ("of", "numerator", "denominator")
+                                     if field in summary},
+            "better": summary["better"],
+            "levels": [{"key": level["key"], "label": level["label"], "threshold": level["threshold"]}
+                       for level in summary["levels"]]}

@@ -316,7 +316,8 @@ class InstrumentVersionDetailView(BaseView):
 
     def get(self, request, version_id):
         version = api.instrument_version(version_id)
-        return Response({**s.version_out(version), "indicators": [s.indicator_out(i) for i in version.indicators]})
+        return Response({**s.version_out(version), "indicators": [s.indicator_out(i) for i in version.indicators],
+                         "summaries": [s.summary_out(summary) for summary in version.summaries]})
 
 
 @csrf_exempt  # it changes nothing; CSRF's own 403 page would answer HTML

@@ -129,14 +129,16 @@ function MiiwrapCoachSignOff(runtime, element) {
   function ratings() {
     var result = {};
     form.querySelectorAll(".mwf-indicator").forEach(function (fieldset) {
-      var radio = fieldset.querySelector("input[type=radio]");
-      if (!radio) { return; }
-      var key = radio.name.replace(/^rating-/, "");
+      var key = fieldset.getAttribute("data-indicator");
+      if (!key) { return; }
+      // Levels and scale points are radio buttons; a count is one number field (same name).
+      var tally = fieldset.querySelector("input[type=number][name='rating-" + key + "']");
       var checked = fieldset.querySelector("input[type=radio]:checked");
+      var level = tally ? tally.value.trim() : (checked ? checked.value : "");
       var strength = fieldset.querySelector("[name='strength-" + key + "']").value;
       var nextStep = fieldset.querySelector("[name='next_step-" + key + "']").value;
-      if (checked || strength || nextStep) {
-        result[key] = {level: checked ? checked.value : "", strength: strength, next_step: nextStep};
+      if (level || strength || nextStep) {
+        result[key] = {level: level, strength: strength, next_step: nextStep};
       }
     });
     return result;
