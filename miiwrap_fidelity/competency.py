@@ -5,7 +5,9 @@ No I/O, no database, no translation here (the import-linter contracts in ``.impo
 callers load records (``evaluation``) and pass plain values in; results carry machine-readable
 reasons (codes and numbers) that ``reason_sentences`` words for people. What lives here:
 
-- the evidence rules (which observations qualify, what is still missing): ``evaluate_evidence``;
+- the evidence rules (which observations qualify, what is still missing): ``evaluate_evidence``, over
+  the policy's requirement sets (``RequirementSet``: scope, window, counts, and the ``Condition`` values
+  a qualifying observation meets; ADR 0013);
 - the learner's decision and state: ``decide`` and the ``State`` enum the status rows store;
 - the certification's state at a moment (active, expiring, expired, revoked): ``certification_state``,
   with the one expiring window ``EXPIRING_DAYS`` (also the recertification window);
@@ -25,7 +27,8 @@ LEAD = "lead"
 APPROVE = "approve"
 REVOKE = "revoke"
 #: Reasons that inform but do not by themselves keep a learner from competency.
-INFORMATIONAL = frozenset({"other_instrument_version", "latest_all_not_applicable", "observer_not_calibrated"})
+INFORMATIONAL = frozenset({"other_instrument_version", "other_setting", "latest_all_not_applicable",
+                           "observer_not_calibrated"})
 #: A certification expiring within this many days is "expiring"; a new sign-off may then renew it.
 EXPIRING_DAYS = 90
 #: The narrower "expiring" filters offered to staff, in days (each within ``EXPIRING_DAYS``).
@@ -63,9 +66,113 @@ class CertificationState(str, enum.Enum):
         return self.value
 
 
+#: Condition measures: percent of applicable indicators met, every essential indicator met, a summary score.
+PERCENT = "percent"
+ESSENTIALS = "essentials"
+SUMMARY = "summary"
+MEASURES = (PERCENT, ESSENTIALS, SUMMARY)
+AT_LEAST = ">="
+AT_MOST = "<="
+OPERATORS = (AT_LEAST, AT_MOST)
+#: Summary scores are stored floats (means, ratios): a comparison forgives this much rounding noise,
+#: so that a score computed as 3.4999999999 meets "at least 3.5".
+SCORE_TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class Condition:
+    """
+    One thing a qualifying observation meets: ``measure`` (``MEASURES``) compared by ``op``
+    (``OPERATORS``) with ``value``; ``key`` names the summary score (``SUMMARY``). ``ESSENTIALS``
+    has no operator or value: every essential indicator rated met.
+    """
+
+    measure: str
+    op: str = AT_LEAST
+    value: float = 0
+    key: str = ""
+
+    def holds(self, observation):
+        if self.measure == ESSENTIALS:
+            return not observation.critical_missed
+        if self.measure == PERCENT:
+            # Integer-exact (no rounding): exactly the threshold, e.g. 4 of 5 = 80%, meets ">= 80".
+            measured, bound = observation.met_count * 100, self.value * observation.applicable_count
+            tolerance = 0
+        else:
+            measured = dict(observation.summary_scores).get(self.key)
+            if measured is None:  # not scored (e.g. another instrument): the condition is not met
+                return False
+            bound, tolerance = self.value, SCORE_TOLERANCE
+        return measured >= bound - tolerance if self.op == AT_LEAST else measured <= bound + tolerance
+
+    def as_dict(self):
+        if self.measure == ESSENTIALS:
+            return {"measure": ESSENTIALS}
+        data = {"measure": self.measure, "op": self.op, "value": self.value}
+        return {**data, "key": self.key} if self.measure == SUMMARY else data
+
+    @classmethod
+    def from_dict(cls, data):
+        return cls(data["measure"], data.get("op", AT_LEAST), data.get("value", 0), data.get("key", ""))
+
+
+@dataclass(frozen=True)
+class RequirementSet:
+    """
+    "At least ``min_observations`` qualifying observations of ``setting`` (empty: any setting) with
+    instrument version ``instrument_version_id``, of practice within ``window_days`` days, by
+    ``min_distinct_observers`` distinct observers"; an observation qualifies when it meets every one
+    of ``conditions`` (and had applicable indicators). An observation counts towards every set whose
+    scope and conditions it meets.
+    """
+
+    instrument_version_id: int
+    min_observations: int = 3
+    window_days: int = 180
+    min_distinct_observers: int = 1
+    setting: str = ""
+    conditions: tuple = ()
+
+    @property
+    def essentials_required(self):
+        return any(condition.measure == ESSENTIALS for condition in self.conditions)
+
+    def in_scope(self, observation):
+        return (observation.instrument_version_id == self.instrument_version_id
+                and (not self.setting or observation.setting == self.setting))
+
+    def in_window(self, observation, today):
+        return today - timedelta(days=self.window_days) <= observation.practice_date <= today
+
+    def qualifies(self, observation):
+        return observation.applicable_count > 0 and all(c.holds(observation) for c in self.conditions)
+
+    def as_dict(self):
+        return {"instrument_version": self.instrument_version_id, "setting": self.setting,
+                "min_observations": self.min_observations, "window_days": self.window_days,
+                "min_distinct_observers": self.min_distinct_observers,
+                "conditions": [condition.as_dict() for condition in self.conditions]}
+
+    @classmethod
+    def from_dict(cls, data):
+        return cls(data["instrument_version"], data["min_observations"], data["window_days"],
+                   data.get("min_distinct_observers", 1), data.get("setting") or "",
+                   tuple(Condition.from_dict(c) for c in data.get("conditions") or ()))
+
+
+def single_set_conditions(min_percent, critical_required):
+    """The conditions of a policy's single-set fields: "at least ``min_percent``%", essentials met."""
+    return (Condition(PERCENT, AT_LEAST, min_percent),) + ((Condition(ESSENTIALS),) if critical_required else ())
+
+
 @dataclass(frozen=True)
 class Rules:
-    """The parts of a ``CompetencyPolicy`` the decision needs."""
+    """
+    The parts of a ``CompetencyPolicy`` the decision needs. ``requirement_sets`` (``RequirementSet``
+    values) are the evidence rules; without them, the single-set fields (``instrument_version_id``
+    to ``min_distinct_observers``) make the one set.
+    """
 
     instrument_version_id: int
     min_observations: int = 3
@@ -75,10 +182,24 @@ class Rules:
     min_distinct_observers: int = 1
     require_lead_signoff: bool = False
     validity_months: int = 24
+    requirement_sets: tuple = ()
 
     @property
     def required_levels(self):
         return (COACH, LEAD) if self.require_lead_signoff else (COACH,)
+
+    @property
+    def sets(self):
+        if self.requirement_sets:
+            return self.requirement_sets
+        return (RequirementSet(self.instrument_version_id, self.min_observations, self.window_days,
+                               self.min_distinct_observers, "",
+                               single_set_conditions(self.min_percent, self.critical_required)),)
+
+    @property
+    def required_count(self):
+        """Qualifying observations needed in all (the sum over the sets)."""
+        return sum(requirement.min_observations for requirement in self.sets)
 
 
 @dataclass(frozen=True)
@@ -92,6 +213,8 @@ class ObservationRecord:
     met_count: int
     applicable_count: int
     critical_missed: tuple = ()
+    summary_scores: tuple = ()  # sorted (summary key, value) pairs
+    setting: str = ""
 
     @property
     def percent(self):
@@ -250,22 +373,30 @@ def expiry_for(issued_at, rules):
     return add_months(issued_at, rules.validity_months) if rules.validity_months else None
 
 
-def _window_start(rules, today):
-    return today - timedelta(days=rules.window_days)
-
-
-def _in_window(observation, rules, today):
-    return _window_start(rules, today) <= observation.practice_date <= today
+def _short_params(requirement, have, number, several):
+    """
+    The numbers of an "observations_short" reason. A policy's one set as the single-set fields make
+    it keeps the reason's original shape (``min_percent``); any other set names its setting,
+    conditions and (when there are several) its number, so the learner reads which one is open.
+    """
+    params = {"have": have, "need": requirement.min_observations, "window_days": requirement.window_days}
+    percent_only = [c for c in requirement.conditions if c.measure != ESSENTIALS]
+    if (not several and not requirement.setting and len(percent_only) == 1 and percent_only[0].measure == PERCENT
+            and percent_only[0].op == AT_LEAST):
+        return {**params, "min_percent": percent_only[0].value}
+    params.update({"setting": requirement.setting, "conditions": [c.as_dict() for c in requirement.conditions]})
+    return {**params, "set": number} if several else params
 
 
 def evaluate_evidence(rules, observations, today, fresh_after=None, calibrated_observers=None):
     """
-    Which observations qualify and what the evidence still lacks.
+    Which observations qualify and what the evidence still lacks, set by set (``rules.sets``).
 
     ``fresh_after``: after a certification, only practice observed after its date counts (a
     recertification needs fresh evidence). ``calibrated_observers``: when the policy requires
     calibration, the observers whose ratings count. Returns ``(qualifying, reasons, latest)``
-    where ``latest`` is the most recent counted observation in the window.
+    where ``qualifying`` is every observation that counts for some set and ``latest`` the most
+    recent observation in some set's scope and window.
     """
     reasons = []
     if calibrated_observers is not None:
@@ -275,36 +406,40 @@ def evaluate_evidence(rules, observations, today, fresh_after=None, calibrated_o
         observations = [obs for obs in observations if obs.observer_id in calibrated_observers]
     if fresh_after is not None:
         observations = [obs for obs in observations if obs.practice_date > fresh_after]
-    current = [obs for obs in observations if obs.instrument_version_id == rules.instrument_version_id]
-    in_window = sorted(
-        (obs for obs in current if _in_window(obs, rules, today)),
-        key=lambda obs: (obs.practice_date, obs.id),
-    )
-    qualifying = tuple(
-        obs for obs in in_window
-        if meets_threshold(obs.met_count, obs.applicable_count, rules.min_percent)
-        and not (rules.critical_required and obs.critical_missed)
-    )
-    latest = in_window[-1] if in_window else None
+    sets = rules.sets
+    versions = {requirement.instrument_version_id for requirement in sets}
+    current = [obs for obs in observations if obs.instrument_version_id in versions]
     other_version = len(observations) - len(current)
     if other_version:
         reasons.append(Reason("other_instrument_version", {"count": other_version}))
-    if len(qualifying) < rules.min_observations:
-        reasons.append(
-            Reason("observations_short", {"have": len(qualifying), "need": rules.min_observations,
-                                          "min_percent": rules.min_percent, "window_days": rules.window_days})
-        )
-    observers = len({obs.observer_id for obs in qualifying})
-    if observers < rules.min_distinct_observers > 1:  # with one observer, "observations_short" says it all
-        reasons.append(Reason("observers_short", {"have": observers, "need": rules.min_distinct_observers}))
+    other_setting = sum(1 for obs in current if not any(r.in_scope(obs) for r in sets))
+    if other_setting:
+        reasons.append(Reason("other_setting", {"count": other_setting}))
+    in_window, qualifying, open_reasons = {}, {}, []
+    for number, requirement in enumerate(sets, 1):
+        scoped = [obs for obs in current if requirement.in_scope(obs) and requirement.in_window(obs, today)]
+        in_window.update((obs.id, obs) for obs in scoped)
+        counted = [obs for obs in scoped if requirement.qualifies(obs)]
+        qualifying.update((obs.id, obs) for obs in counted)
+        if len(counted) < requirement.min_observations:
+            open_reasons.append(Reason("observations_short",
+                                       _short_params(requirement, len(counted), number, len(sets) > 1)))
+        observers = len({obs.observer_id for obs in counted})
+        if observers < requirement.min_distinct_observers > 1:  # with one observer, "observations_short" says it
+            params = {"have": observers, "need": requirement.min_distinct_observers}
+            open_reasons.append(Reason("observers_short", {**params, "set": number} if len(sets) > 1 else params))
+    reasons += open_reasons
+    ordered = sorted(in_window.values(), key=lambda obs: (obs.practice_date, obs.id))
+    latest = ordered[-1] if ordered else None
     if latest is not None and latest.applicable_count == 0:
         reasons.append(Reason("latest_all_not_applicable", {"date": latest.practice_date.isoformat()}))
-    if rules.critical_required and latest is not None and latest.critical_missed:
+    if (latest is not None and latest.critical_missed
+            and any(r.essentials_required and r.in_scope(latest) for r in sets)):
         reasons.append(
             Reason("critical_not_met_latest", {"indicators": list(latest.critical_missed),
                                                "date": latest.practice_date.isoformat()})
         )
-    return qualifying, reasons, latest
+    return tuple(sorted(qualifying.values(), key=lambda obs: (obs.practice_date, obs.id))), reasons, latest
 
 
 def current_approvals(signoffs, since=None):
@@ -347,7 +482,7 @@ def decide(rules, observations, signoffs, certification, now, calibrated_observe
 
     if active:
         return Decision(State.CERTIFIED, True, evidence_met, (), qualifying, approved_levels, certification,
-                        rules.min_observations, latest, stale_after, tuple(reasons), approvals)
+                        rules.required_count, latest, stale_after, tuple(reasons), approvals)
 
     if certification is not None and certification.revoked_at is not None:
         reasons.insert(0, Reason("certification_revoked", {"date": certification.revoked_at.date().isoformat()}))
@@ -358,7 +493,7 @@ def decide(rules, observations, signoffs, certification, now, calibrated_observe
             reasons.append(Reason(f"{level}_signoff_missing"))
     reasons += [r for r in evidence_reasons if r.code in INFORMATIONAL]
     return Decision(_state(evidence_met, approved_levels, certification, observations), False, evidence_met,
-                    tuple(reasons), qualifying, approved_levels, certification, rules.min_observations,
+                    tuple(reasons), qualifying, approved_levels, certification, rules.required_count,
                     latest, stale_after, tuple(r for r in evidence_reasons if r.code not in INFORMATIONAL),
                     approvals)
 
@@ -386,8 +521,9 @@ def _stale_after(rules, observations, today, active_certification):
     if active_certification is not None:
         return active_certification.expires_at
     leaving = [
-        obs.practice_date + timedelta(days=rules.window_days + 1)
-        for obs in observations if _in_window(obs, rules, today)
+        obs.practice_date + timedelta(days=requirement.window_days + 1)
+        for requirement in rules.sets for obs in observations
+        if requirement.in_scope(obs) and requirement.in_window(obs, today)
     ]
     if not leaving:
         return None

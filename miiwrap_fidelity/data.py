@@ -90,6 +90,7 @@ class PolicyData:
     require_calibration: bool
     calibration_threshold: int
     updated_at: datetime
+    requirement_sets: tuple = ()  # ``competency.RequirementSet.as_dict`` values (ADR 0013)
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ def rules_for(policy):
         min_distinct_observers=policy.min_distinct_observers,
         require_lead_signoff=policy.require_lead_signoff,
         validity_months=policy.validity_months,
+        requirement_sets=tuple(competency.RequirementSet.from_dict(raw) for raw in policy.requirement_sets or ()),
     )
 
 
@@ -55,11 +56,12 @@ def _observations(course_key, learner_ids):
         learner_id__in=padded_ids(learner_ids), course_key=course_key, status=Observation.SUBMITTED,
         co_observation_of__isnull=True,
     ).values_list("learner_id", "id", "observer_id", "instrument_version_id", "practice_date", "met_count",
-                  "applicable_count", "critical_missed")
+                  "applicable_count", "critical_missed", "summary_scores", "setting")
     grouped = defaultdict(list)
-    for learner_id, pk, observer, version, day, met, applicable, missed in rows:
+    for learner_id, pk, observer, version, day, met, applicable, missed, scores, setting in rows:
         grouped[learner_id].append(competency.ObservationRecord(
-            pk, observer, version, day, met or 0, applicable or 0, tuple(missed or ())))
+            pk, observer, version, day, met or 0, applicable or 0, tuple(missed or ()),
+            tuple(sorted((scores or {}).items())), setting))
     return grouped
 
 
@@ -91,21 +93,29 @@ class CourseContext:
 
     def labels(self):
         if self._labels is None:
-            self._labels = dict(Indicator.objects.filter(version_id=self.policy.instrument_version_id).values_list(
+            versions = {requirement.instrument_version_id for requirement in self.rules.sets}
+            self._labels = dict(Indicator.objects.filter(version_id__in=sorted(versions)).values_list(
                 "key", "label"))
         return self._labels
 
     def with_labels(self, decision):
-        """Add indicator labels to reasons that name indicator keys (people read labels)."""
-        if not any("indicators" in reason.params for reason in decision.reasons):
+        """
+        Add labels to reasons that name indicator keys or summary scores by key (people read labels).
+        """
+        if not any("indicators" in reason.params or "conditions" in reason.params for reason in decision.reasons):
             return decision
         labels = self.labels()
-        reasons = tuple(
-            competency.Reason(r.code, {**r.params, "labels": [labels.get(k, k) for k in r.params["indicators"]]})
-            if "indicators" in r.params else r
-            for r in decision.reasons
-        )
-        return dataclasses.replace(decision, reasons=reasons)
+
+        def labelled(reason):
+            params = dict(reason.params)
+            if "indicators" in params:
+                params["labels"] = [labels.get(key, key) for key in params["indicators"]]
+            if "conditions" in params:
+                params["conditions"] = [{**c, "label": labels.get(c["key"], c["key"])} if c.get("key") else c
+                                        for c in params["conditions"]]
+            return competency.Reason(reason.code, params)
+
+        return dataclasses.replace(decision, reasons=tuple(labelled(r) for r in decision.reasons))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -16,7 +16,7 @@ from django.db.models import ProtectedError
 from django.utils.translation import gettext_lazy as _
 from opaque_keys.edx.django.models import CourseKeyField
 
-from . import competency
+from . import competency, practice_settings
 from .competency import State
 
 USER_MODEL = settings.AUTH_USER_MODEL
@@ -185,6 +185,11 @@ class CompetencyPolicy(models.Model):
     calibration_threshold = models.PositiveSmallIntegerField(
         default=80, validators=[MinValueValidator(1), MaxValueValidator(100)],
         help_text=_("Percent agreement with reference ratings that makes a coach calibrated."))
+    requirement_sets = models.JSONField(
+        default=list, blank=True,
+        help_text=_("Requirement sets: each needs its number of qualifying observations (of a setting, with an "
+                    "instrument version, within its window, by its observers), every set must be met. The first "
+                    "set is also shown in the fields above."))
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -241,14 +246,7 @@ class Observation(models.Model):
     DRAFT = "draft"
     SUBMITTED = "submitted"
     STATUS_CHOICES = [(DRAFT, _("Draft")), (SUBMITTED, _("Submitted"))]
-    SETTING_CHOICES = [
-        ("family_team_meeting", _("Family team meeting")),
-        ("home_visit", _("Home visit")),
-        ("supervision", _("Supervision")),
-        ("phone_session", _("Phone or video session")),
-        ("community", _("Community setting")),
-        ("other", _("Other")),
-    ]
+    SETTING_CHOICES = practice_settings.CHOICES
 
     course_key = CourseKeyField(max_length=255)
     learner = models.ForeignKey(USER_MODEL, on_delete=keep_evidence, related_name="+")
@@ -261,6 +259,7 @@ class Observation(models.Model):
     met_count = models.PositiveSmallIntegerField(null=True, blank=True)
     applicable_count = models.PositiveSmallIntegerField(null=True, blank=True)
     critical_missed = models.JSONField(default=list, blank=True)
+    summary_scores = models.JSONField(default=dict, blank=True)
     revision = models.PositiveIntegerField(default=1, help_text="Bumped on every draft save (edit conflicts).")
     co_observation_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="co_ratings",

@@ -66,7 +66,10 @@ POLICY_LABELS = {
     "drift_min_observations": gettext_lazy("Drift: fewest observations to judge"),
     "require_calibration": gettext_lazy("Count only observations by calibrated coaches"),
     "calibration_threshold": gettext_lazy("Calibration: agreement with reference ratings (percent)"),
+    "requirement_sets": gettext_lazy("Requirement sets (JSON; see the authors' guide)"),
 }
+#: Where the policy editor shows errors of a requirement set (``requirement_sets[0].setting``...).
+SETS_FIELD = "requirement_sets"
 class PolicyForm(forms.Form):
     """The policy editor: its fields and limits come from ``api`` (one place with the REST API)."""
 
@@ -80,6 +83,8 @@ class PolicyForm(forms.Form):
                     for version in api.instrument_versions(newest_first=True)])
             elif name == "mode":
                 field = forms.ChoiceField(choices=api.POLICY_MODES, label=label)
+            elif name == SETS_FIELD:
+                field = forms.JSONField(required=False, label=label, widget=forms.Textarea(attrs={"rows": 12}))
             elif name in api.POLICY_LIMITS:
                 low, high = api.POLICY_LIMITS[name]
                 field = forms.IntegerField(min_value=low, max_value=high, label=label)
@@ -106,13 +111,19 @@ def policy(request, course_key):
     if request.method == "POST":
         form = PolicyForm(request.POST, initial=_policy_initial(existing))
         if form.is_valid():
+            fields = dict(form.cleaned_data)
+            if SETS_FIELD not in form.changed_data or fields.get(SETS_FIELD) is None:
+                fields.pop(SETS_FIELD, None)  # unchanged: the single-set fields above say what changed
             try:
-                api.save_policy(request.user, course_key, **form.cleaned_data)
+                api.save_policy(request.user, course_key, **fields)
                 messages.success(request, _("Policy saved. Learners' status is being re-evaluated."))
                 return redirect(_url("policy", course_key))
             except ValidationError as exc:
                 for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
+                    if field.startswith(SETS_FIELD + "["):  # name the place inside the sets
+                        form.add_error(SETS_FIELD, [f"{field[len(SETS_FIELD):]}: {error}" for error in errors])
+                    else:
+                        form.add_error(field if field in form.fields else None, errors)
         status = 400
     return render(request, "miiwrap_fidelity/policy.html", {
         "course_key": course_key, "form": form,

@@ -1,6 +1,7 @@
 """A course's competency policy and its coach assignments (one by one or from a CSV file)."""
 import csv
 import io
+import math
 
 from django.contrib.auth import get_user_model
 from django.core import exceptions as django_exceptions
@@ -9,11 +10,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import audit, data, evaluation, reevaluation
+from .. import audit, competency, data, evaluation, policy_rules, reevaluation
 from ..models import (
     Certification,
     CoachAssignment,
     CompetencyPolicy,
+    Indicator,
+    InstrumentVersion,
     LearnerStatus,
     Observation,
     Reflection,
@@ -64,6 +67,9 @@ POLICY_HELP = {name: CompetencyPolicy._meta.get_field(name).help_text for name i
 #: What a new policy starts from (the model's defaults).
 POLICY_DEFAULTS = {name: CompetencyPolicy._meta.get_field(name).get_default()
                    for name in POLICY_FIELDS if name != "instrument_version"}
+#: The single-set fields: a policy's first requirement set, kept in step with ``requirement_sets``.
+SINGLE_SET_FIELDS = ("instrument_version", "min_observations", "min_percent", "window_days", "critical_required",
+                     "min_distinct_observers")
 
 
 def policy_for_editing(actor, course_key):
@@ -73,18 +79,35 @@ def policy_for_editing(actor, course_key):
 
 
 def save_policy(actor, course_key, **fields):
-    """Create or update a course's policy (course staff only); validates every field."""
+    """
+    Create or update a course's policy (course staff only); validates every field.
+
+    ``requirement_sets`` (ADR 0013), when given, replaces the sets and the single-set fields follow
+    its first set; otherwise single-set fields given change the first set (its setting and other
+    conditions stay) and the other sets stay.
+    """
     course_key = require_course_staff(actor, course_key, _("Only course staff can change the competency policy."))
     unknown = set(fields) - set(POLICY_FIELDS)
     if unknown:
         raise ValidationError({name: [_("Unknown policy setting.")] for name in sorted(unknown)})
+    sets = fields.pop("requirement_sets", None)
     with transaction.atomic():
         policy = CompetencyPolicy.objects.filter(course_key=course_key).first() or CompetencyPolicy(
             course_key=course_key
         )
+        changed = set()
         for name, value in fields.items():
-            setattr(policy, name if name != "instrument_version" else "instrument_version_id",
-                    getattr(value, "pk", value))
+            attname = name if name != "instrument_version" else "instrument_version_id"
+            value = getattr(value, "pk", value)
+            if policy.pk is None or getattr(policy, attname) != value:
+                changed.add(name)
+            setattr(policy, attname, value)
+        if sets is not None:
+            policy.requirement_sets = _clean_sets(sets)
+            _follow_first_set(policy)
+        elif changed & set(SINGLE_SET_FIELDS) or not policy.requirement_sets:
+            policy.requirement_sets = [_first_set_from_fields(policy, changed)] + list(policy.requirement_sets
+                                                                                       or [])[1:]
         try:
             policy.full_clean()
         except django_exceptions.ValidationError as exc:
@@ -93,6 +116,63 @@ def save_policy(actor, course_key, **fields):
         audit.record("policy.saved", policy, actor=actor, course_key=course_key)
         transaction.on_commit(lambda: _start_reevaluation(course_key), robust=True)
     return values.policy_data(policy)
+
+
+def _clean_sets(raw):
+    """``raw`` requirement sets checked against the instrument versions that exist (one query each)."""
+    version_ids = {item.get("instrument_version") for item in raw if isinstance(item, dict)} if isinstance(
+        raw, list) else set()
+    version_ids = sorted(v for v in version_ids if isinstance(v, int) and not isinstance(v, bool) and v > 0)
+    existing = set(InstrumentVersion.objects.filter(pk__in=version_ids).values_list("pk", flat=True))
+    return policy_rules.clean_requirement_sets(raw, _summary_keys(existing), POLICY_LIMITS)
+
+
+def _summary_keys(version_ids):
+    """
+    ``{version_id: its summary score keys}``; None for a version whose indicators carry no kinds
+    (instruments before summary scores: any key is accepted, and an unscored key never qualifies).
+    """
+    if "kind" not in {field.name for field in Indicator._meta.get_fields()}:
+        return {version_id: None for version_id in version_ids}
+    keys = {version_id: set() for version_id in version_ids}
+    for version_id, key in Indicator.objects.filter(version_id__in=sorted(version_ids), kind="summary").values_list(
+            "version_id", "key"):
+        keys[version_id].add(key)
+    return {version_id: frozenset(found) for version_id, found in keys.items()}
+
+
+def _follow_first_set(policy):
+    """The single-set fields as the first requirement set says (what lists and older clients read)."""
+    first = competency.RequirementSet.from_dict(policy.requirement_sets[0])
+    policy.instrument_version_id = first.instrument_version_id
+    policy.min_observations, policy.window_days = first.min_observations, first.window_days
+    policy.min_distinct_observers = first.min_distinct_observers
+    policy.critical_required = first.essentials_required
+    percent = next((c for c in first.conditions if c.measure == competency.PERCENT and c.op == competency.AT_LEAST),
+                   None)
+    if percent is not None:
+        policy.min_percent = max(1, math.ceil(percent.value))
+
+
+def _first_set_from_fields(policy, changed):
+    """
+    The first requirement set with the single-set fields' values. Its setting and its other
+    conditions stay; its percent and essentials conditions change only when their field did.
+    """
+    if not policy.requirement_sets:
+        return competency.RequirementSet(
+            policy.instrument_version_id, policy.min_observations, policy.window_days, policy.min_distinct_observers,
+            "", competency.single_set_conditions(policy.min_percent, policy.critical_required)).as_dict()
+    first = competency.RequirementSet.from_dict(policy.requirement_sets[0])
+    conditions = list(first.conditions)
+    if "min_percent" in changed:
+        conditions = [c for c in conditions if not (c.measure == competency.PERCENT and c.op == competency.AT_LEAST)]
+        conditions.insert(0, competency.Condition(competency.PERCENT, competency.AT_LEAST, policy.min_percent))
+    if "critical_required" in changed:
+        conditions = [c for c in conditions if c.measure != competency.ESSENTIALS] + (
+            [competency.Condition(competency.ESSENTIALS)] if policy.critical_required else [])
+    return competency.RequirementSet(policy.instrument_version_id, policy.min_observations, policy.window_days,
+                                     policy.min_distinct_observers, first.setting, tuple(conditions)).as_dict()
 
 
 def _start_reevaluation(course_key):

@@ -12,6 +12,7 @@ POLICY_FIELDS = (
     "enabled", "instrument_version", "min_observations", "min_percent", "window_days", "critical_required",
     "min_distinct_observers", "require_lead_signoff", "validity_months", "mode", "drift_window_observations",
     "drift_window_days", "drift_min_observations", "require_calibration", "calibration_threshold",
+    "requirement_sets",
 )
 
 
@@ -21,7 +22,9 @@ def policy_data(policy):
         return None
     return data.PolicyData(course_key=str(policy.course_key), instrument_version_id=policy.instrument_version_id,
                            updated_at=policy.updated_at,
-                           **{name: getattr(policy, name) for name in POLICY_FIELDS if name != "instrument_version"})
+                           **{name: getattr(policy, name) for name in POLICY_FIELDS
+                              if name not in ("instrument_version", "requirement_sets")},
+                           requirement_sets=tuple(policy.requirement_sets or ()))
 
 
 def user_ref(user):

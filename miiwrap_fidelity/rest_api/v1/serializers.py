@@ -56,6 +56,7 @@ def _policy_fields():
     fields["mode"] = serializers.ChoiceField(choices=api.POLICY_MODES, required=False)
     fields.update({name: serializers.IntegerField(min_value=low, max_value=high, required=False)
                    for name, (low, high) in api.POLICY_LIMITS.items()})
+    fields["requirement_sets"] = serializers.JSONField(required=False)  # api.save_policy checks every part
     return fields
 
 
@@ -138,7 +139,7 @@ def policy_out(policy):
         "mode": policy.mode, "drift_window_observations": policy.drift_window_observations,
         "drift_window_days": policy.drift_window_days, "drift_min_observations": policy.drift_min_observations,
         "require_calibration": policy.require_calibration, "calibration_threshold": policy.calibration_threshold,
-        "updated_at": policy.updated_at,
+        "requirement_sets": list(policy.requirement_sets), "updated_at": policy.updated_at,
     }
 
 

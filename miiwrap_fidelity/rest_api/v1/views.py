@@ -251,7 +251,7 @@ class PolicyView(CourseView):
 
     def _save(self, partial):
         data = self.valid(s.PolicyInput, partial=partial)
-        if not partial and "instrument_version" not in data:
+        if not partial and "instrument_version" not in data and "requirement_sets" not in data:
             raise ValidationError({"instrument_version": [_("This field is required.")]})
         if "instrument_version" in data:
             try:
