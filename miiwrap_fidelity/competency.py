@@ -394,9 +394,10 @@ def evaluate_evidence(rules, observations, today, fresh_after=None, calibrated_o
 
     ``fresh_after``: after a certification, only practice observed after its date counts (a
     recertification needs fresh evidence). ``calibrated_observers``: when the policy requires
-    calibration, the observers whose ratings count. Returns ``(qualifying, reasons, latest)``
-    where ``qualifying`` is every observation that counts for some set and ``latest`` the most
-    recent observation in some set's scope and window.
+    calibration, the observers whose ratings count. A set that requires essential indicators is
+    open while its latest observation missed one. Returns ``(qualifying, reasons, latest)`` where
+    ``qualifying`` is every observation that counts for some set and ``latest`` the most recent
+    observation in some set's scope and window.
     """
     reasons = []
     if calibrated_observers is not None:
@@ -415,10 +416,13 @@ def evaluate_evidence(rules, observations, today, fresh_after=None, calibrated_o
     other_setting = sum(1 for obs in current if not any(r.in_scope(obs) for r in sets))
     if other_setting:
         reasons.append(Reason("other_setting", {"count": other_setting}))
-    in_window, qualifying, open_reasons = {}, {}, []
+    in_window, qualifying, open_reasons, essentials_missed = {}, {}, [], {}
     for number, requirement in enumerate(sets, 1):
-        scoped = [obs for obs in current if requirement.in_scope(obs) and requirement.in_window(obs, today)]
+        scoped = sorted((obs for obs in current if requirement.in_scope(obs) and requirement.in_window(obs, today)),
+                        key=lambda obs: (obs.practice_date, obs.id))
         in_window.update((obs.id, obs) for obs in scoped)
+        if requirement.essentials_required and scoped and scoped[-1].critical_missed:
+            essentials_missed[scoped[-1].id] = scoped[-1]  # the set's latest missed an essential indicator
         counted = [obs for obs in scoped if requirement.qualifies(obs)]
         qualifying.update((obs.id, obs) for obs in counted)
         if len(counted) < requirement.min_observations:
@@ -433,11 +437,10 @@ def evaluate_evidence(rules, observations, today, fresh_after=None, calibrated_o
     latest = ordered[-1] if ordered else None
     if latest is not None and latest.applicable_count == 0:
         reasons.append(Reason("latest_all_not_applicable", {"date": latest.practice_date.isoformat()}))
-    if (latest is not None and latest.critical_missed
-            and any(r.essentials_required and r.in_scope(latest) for r in sets)):
+    for missed in sorted(essentials_missed.values(), key=lambda obs: (obs.practice_date, obs.id)):
         reasons.append(
-            Reason("critical_not_met_latest", {"indicators": list(latest.critical_missed),
-                                               "date": latest.practice_date.isoformat()})
+            Reason("critical_not_met_latest", {"indicators": list(missed.critical_missed),
+                                               "date": missed.practice_date.isoformat()})
         )
     return tuple(sorted(qualifying.values(), key=lambda obs: (obs.practice_date, obs.id))), reasons, latest
 

@@ -30,6 +30,7 @@ class ObservationInput(serializers.Serializer):  # pylint: disable=abstract-meth
     overall_note = serializers.CharField(max_length=api.MAX_NOTE_CHARS, allow_blank=True, required=False, default="")
     ratings = RatingsField(required=False, default=dict)
     submit = serializers.BooleanField(required=False, default=False)
+    instrument_version = serializers.IntegerField(min_value=1, required=False)  # one the policy's sets name
 
 
 class ObservationUpdate(ObservationInput):  # pylint: disable=abstract-method

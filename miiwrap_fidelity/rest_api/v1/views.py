@@ -158,7 +158,7 @@ class ObservationsView(CourseView):
 def _observation_data(data):
     return {"practice_date": data["practice_date"], "setting": data["setting"],
             "overall_note": data.get("overall_note", ""), "ratings": data.get("ratings", {}),
-            "revision": data.get("revision")}
+            "revision": data.get("revision"), "instrument_version": data.get("instrument_version")}
 
 
 class ObservationDetailView(CourseView):
