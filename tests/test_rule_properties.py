@@ -35,9 +35,16 @@ RULES = st.fixed_dictionaries({
     "min_distinct_observers": st.integers(1, 2),
     "require_lead_signoff": st.booleans(),
     "validity_months": st.sampled_from([0, 1, 3, 24]),
+    # Policy rules v2 (ADR 0013): a second requirement set for team meetings, with its own count,
+    # window and conditions (or none: the policy is its single set).
+    "team_meetings": st.none() | st.fixed_dictionaries({
+        "min_observations": st.integers(1, 2), "window_days": st.sampled_from([30, 400]),
+        "min_percent": st.sampled_from([50, 100]), "essentials": st.booleans()}),
 })
-#: One learner's history: observations (days ago, what was missed, by whom), then sign-off steps.
-OBSERVATION = st.tuples(st.integers(0, 420), st.sampled_from(range(len(MISSES))), st.sampled_from(["coach", "coach2"]))
+#: One learner's history: observations (days ago, what was missed, by whom, in which setting), then
+#: sign-off steps.
+OBSERVATION = st.tuples(st.integers(0, 420), st.sampled_from(range(len(MISSES))), st.sampled_from(["coach", "coach2"]),
+                        st.sampled_from(["home_visit", "family_team_meeting"]))
 PLAN = st.fixed_dictionaries({
     "observations": st.lists(OBSERVATION, max_size=5),
     "decisions": st.lists(st.sampled_from(["approve coach", "approve lead", "approve coach2", "revoke coach",
@@ -70,10 +77,10 @@ def _refused(step):
 
 
 def _live(plan, cast, learner, course_key):
-    for days_ago, miss, observer in plan["observations"]:
+    for days_ago, miss, observer, *setting in plan["observations"]:
         day = (timezone.now().date() - timedelta(days=days_ago)).isoformat()
         _refused(lambda: api.save_observation(cast[observer], learner, course_key, {
-            "practice_date": day, "setting": "home_visit",
+            "practice_date": day, "setting": setting[0] if setting else "home_visit",
             "ratings": ratings_for(cast["indicators"], miss=MISSES[miss])}, submit=True))
     for decision in plan["decisions"]:
         verb, who = decision.split(" ")[:2]
@@ -122,11 +129,25 @@ def _check_lists(course_key, moment):
                                       {"observations": [(1, 2, "coach")], "decisions": []}], later=[0, 61, 89, 91, 200])
 @example(rules={**RULES_ONE_YEAR, "require_lead_signoff": True, "validity_months": 24},
          plans=[CERTIFIED, {**CERTIFIED, "decisions": ["approve coach"]}, CERTIFIED], later=[0, 700, 800])
+@example(rules={**RULES_ONE_YEAR, "team_meetings": {"min_observations": 1, "window_days": 30, "min_percent": 50,
+                                                    "essentials": True}},
+         plans=[{**CERTIFIED, "observations": CERTIFIED["observations"] + [(2, 0, "coach2", "family_team_meeting")]},
+                CERTIFIED, {**CERTIFIED, "observations": CERTIFIED["observations"] + [
+                    (1, 2, "coach", "family_team_meeting")]}], later=[0, 29, 31, 91])
 def test_gate_and_learner_lists_agree_with_the_rules(cast, course_key, rules, plans, later):
     with transaction.atomic():
-        api.save_policy(cast["lead"], course_key, instrument_version=cast["version"],
-                        **{**rules, "min_distinct_observers": min(rules["min_distinct_observers"],
-                                                                  rules["min_observations"])})
+        team_meetings = rules.get("team_meetings")
+        single = {name: value for name, value in rules.items() if name != "team_meetings"}
+        policy = api.save_policy(cast["lead"], course_key, instrument_version=cast["version"],
+                                 **{**single, "min_distinct_observers": min(rules["min_distinct_observers"],
+                                                                            rules["min_observations"])})
+        if team_meetings:
+            api.save_policy(cast["lead"], course_key, requirement_sets=[{**policy.requirement_sets[0],
+                                                                         "setting": "home_visit"}, {
+                "instrument_version": cast["version"].pk, "setting": "family_team_meeting",
+                "min_observations": team_meetings["min_observations"], "window_days": team_meetings["window_days"],
+                "conditions": [{"measure": "percent", "op": ">=", "value": team_meetings["min_percent"]}]
+                + ([{"measure": "essentials"}] if team_meetings["essentials"] else [])}])
         for learner in cast["learners"]:
             for coach in ("coach", "coach2"):
                 api.assign_coach(cast["lead"], course_key, cast[coach], learner)
