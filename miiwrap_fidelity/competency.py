@@ -9,6 +9,8 @@ reasons (codes and numbers) that ``reason_sentences`` words for people. What liv
   the policy's requirement sets (``RequirementSet``: scope, window, counts, and the ``Condition`` values
   a qualifying observation meets; ADR 0013);
 - the learner's decision and state: ``decide`` and the ``State`` enum the status rows store;
+- deadlines ("competent within N days of starting"): ``Deadline``, the due date and when a learner
+  is overdue (the day edge in the learner's time zone);
 - the certification's state at a moment (active, expiring, expired, revoked): ``certification_state``,
   with the one expiring window ``EXPIRING_DAYS`` (also the recertification window);
 - the state lists show for a stored row: ``display_state`` (the SQL of ``roster`` is built from
@@ -28,7 +30,7 @@ APPROVE = "approve"
 REVOKE = "revoke"
 #: Reasons that inform but do not by themselves keep a learner from competency.
 INFORMATIONAL = frozenset({"other_instrument_version", "other_setting", "latest_all_not_applicable",
-                           "observer_not_calibrated"})
+                           "observer_not_calibrated", "due_by", "overdue"})
 #: A certification expiring within this many days is "expiring"; a new sign-off may then renew it.
 EXPIRING_DAYS = 90
 #: The narrower "expiring" filters offered to staff, in days (each within ``EXPIRING_DAYS``).
@@ -52,6 +54,8 @@ class State(str, enum.Enum):
 
 #: What lists show: the stored states, with a certified row "expiring" as its expiry nears.
 EXPIRING = "expiring"
+#: The list filter of learners past their due date (a policy with a deadline), whatever their state.
+OVERDUE = "overdue"
 
 
 class CertificationState(str, enum.Enum):
@@ -243,6 +247,31 @@ class CertificationRecord:
 
 
 @dataclass(frozen=True)
+class Deadline:
+    """
+    "Competent within ``days`` days of starting": ``start_date`` (a hire date staff uploaded, else
+    the enrollment date) in the learner's ``time_zone`` (a ``tzinfo``), where the day edge falls.
+    A learner never certified in the course is overdue from the day after the due date on.
+    """
+
+    start_date: date
+    days: int
+    time_zone: object = timezone.utc
+
+    @property
+    def due_date(self):
+        return self.start_date + timedelta(days=self.days)
+
+    @property
+    def overdue_from(self):
+        """The first moment of the day after the due date, in the learner's time zone."""
+        return datetime.combine(self.due_date + timedelta(days=1), time.min, tzinfo=self.time_zone)
+
+    def overdue(self, now):
+        return now >= self.overdue_from
+
+
+@dataclass(frozen=True)
 class Reason:
     """Why a learner is not (yet) certified: a stable code and the numbers behind it."""
 
@@ -271,6 +300,8 @@ class Decision:
     stale_after: datetime | None
     evidence_reasons: tuple = ()  # what the (fresh) evidence lacks, even while certified
     approvals: dict = field(default_factory=dict)  # level -> the SignOffRecord that approved it
+    due_date: date | None = None  # with a deadline: competent by this day
+    overdue: bool = False  # past the due date and never certified in the course
 
 
 # --- certifications over time -------------------------------------------------------------------
@@ -314,9 +345,12 @@ class StateFilter:
 
     states: tuple = ()
     certified_expiry: tuple | None = None
+    overdue: bool = False  # rows whose stored decision is overdue (past the due date, never certified)
 
-    def matches(self, stored_state, expires_at, now):
+    def matches(self, stored_state, expires_at, now, overdue=False):
         """The rule in Python (the property test holds ``roster``'s SQL to it)."""
+        if self.overdue:
+            return overdue
         if stored_state in self.states:
             return True
         if self.certified_expiry is None or stored_state != State.CERTIFIED:
@@ -344,6 +378,7 @@ STATE_FILTERS = {
     **{expiring_filter(days): StateFilter(certified_expiry=(0, days)) for days in reversed(EXPIRING_WINDOWS)},
     str(State.EXPIRED): StateFilter(states=(State.EXPIRED,), certified_expiry=(None, 0)),
     str(State.REVOKED): StateFilter(states=(State.REVOKED,)),
+    OVERDUE: StateFilter(overdue=True),
 }
 
 
@@ -465,12 +500,13 @@ def current_approvals(signoffs, since=None):
 
 # --- the decision -------------------------------------------------------------------------------
 
-def decide(rules, observations, signoffs, certification, now, calibrated_observers=None):
+def decide(rules, observations, signoffs, certification, now, calibrated_observers=None, deadline=None):
     """
     The learner's competency decision at ``now``.
 
     ``certification`` is the learner's most recent certification in the course (or None); the
-    evidence for the next one must be observed after it was issued.
+    evidence for the next one must be observed after it was issued. ``deadline``: the learner's
+    ``Deadline`` when the policy sets one; it is met by the first certification.
     """
     today = now.date()
     fresh_after = certification.issued_at.date() if certification is not None else None
@@ -482,10 +518,14 @@ def decide(rules, observations, signoffs, certification, now, calibrated_observe
     approvals = current_approvals(signoffs, since=certification.issued_at if certification else None)
     approved_levels = tuple(level for level in rules.required_levels if level in approvals)
     stale_after = _stale_after(rules, observations, today, certification if active else None)
+    due_date = deadline.due_date if deadline is not None else None
+    overdue = deadline is not None and certification is None and deadline.overdue(now)
+    if deadline is not None and certification is None and not overdue:
+        stale_after = min(filter(None, (stale_after, deadline.overdue_from)))
 
     if active:
         return Decision(State.CERTIFIED, True, evidence_met, (), qualifying, approved_levels, certification,
-                        rules.required_count, latest, stale_after, tuple(reasons), approvals)
+                        rules.required_count, latest, stale_after, tuple(reasons), approvals, due_date, overdue)
 
     if certification is not None and certification.revoked_at is not None:
         reasons.insert(0, Reason("certification_revoked", {"date": certification.revoked_at.date().isoformat()}))
@@ -494,11 +534,13 @@ def decide(rules, observations, signoffs, certification, now, calibrated_observe
     for level in rules.required_levels:
         if level not in approvals:
             reasons.append(Reason(f"{level}_signoff_missing"))
+    if deadline is not None and certification is None:
+        reasons.append(Reason("overdue" if overdue else "due_by", {"date": due_date.isoformat()}))
     reasons += [r for r in evidence_reasons if r.code in INFORMATIONAL]
     return Decision(_state(evidence_met, approved_levels, certification, observations), False, evidence_met,
                     tuple(reasons), qualifying, approved_levels, certification, rules.required_count,
                     latest, stale_after, tuple(r for r in evidence_reasons if r.code not in INFORMATIONAL),
-                    approvals)
+                    approvals, due_date, overdue)
 
 
 def _state(evidence_met, approved_levels, certification, observations):

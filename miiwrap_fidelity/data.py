@@ -53,6 +53,8 @@ class LearnerStatusData:
     certification: CertificationData | None  # the certification the row rests on (while certified)
     evaluated_at: datetime
     enrolled: bool
+    due_date: date | None = None  # with a deadline: competent by this day
+    overdue: bool = False
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,7 @@ class PolicyData:
     calibration_threshold: int
     updated_at: datetime
     requirement_sets: tuple = ()  # ``competency.RequirementSet.as_dict`` values (ADR 0013)
+    deadline_days: int = 0  # competent within this many days of starting; 0: no deadline
 
 
 @dataclass(frozen=True)

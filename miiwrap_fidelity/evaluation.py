@@ -9,14 +9,16 @@ rows whose result changed are written, in one statement per batch. Internal to `
 import dataclasses
 import json
 from collections import defaultdict
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.db.models.constants import OnConflict
 from django.utils import timezone
+from datetime import timezone as dt_timezone
 
 from . import competency, monitoring
-from .models import Certification, Indicator, LearnerStatus, Observation, SignOff
+from .models import Certification, Indicator, LearnerStartDate, LearnerStatus, Observation, SignOff
 from .platform import get_platform
 from .raw_values import padded_ids, quote
 
@@ -82,6 +84,29 @@ def _latest_certifications(course_key, learner_ids):
     return latest
 
 
+def _time_zone(name):
+    """The learner's chosen time zone, or UTC when they chose none (or one this system does not know)."""
+    try:
+        return ZoneInfo(name) if name else dt_timezone.utc
+    except (ZoneInfoNotFoundError, ValueError):
+        return dt_timezone.utc
+
+
+def _deadlines(course_key, learner_ids, days):
+    """
+    ``{learner_id: competency.Deadline}``: from the hire date staff uploaded, else the enrollment date
+    (as a day in the learner's time zone); learners with neither have no deadline. Three queries.
+    """
+    platform = get_platform()
+    zones = {learner_id: _time_zone(name) for learner_id, name in platform.time_zones(learner_ids).items()}
+    starts = {learner_id: enrolled.astimezone(zones.get(learner_id, dt_timezone.utc)).date()
+              for learner_id, enrolled in platform.enrollment_dates(course_key, learner_ids).items()}
+    starts.update(LearnerStartDate.objects.filter(course_key=course_key, learner_id__in=padded_ids(learner_ids))
+                  .values_list("learner_id", "start_date"))
+    return {learner_id: competency.Deadline(start, days, zones.get(learner_id, dt_timezone.utc))
+            for learner_id, start in starts.items()}
+
+
 class CourseContext:
     """What every learner's evaluation in a course shares: rules, calibration, indicator labels."""
 
@@ -125,29 +150,33 @@ class Records:
     observations: tuple
     signoffs: tuple
     certification: Certification | None  # the latest, as a model row (the status row points at it)
+    deadline: competency.Deadline | None = None  # when the policy sets one and the start is known
 
     def with_signoff(self, signoff, certification=None):
         """These records plus a sign-off just written (and the certification it issued or revoked)."""
         record = competency.SignOffRecord(signoff.pk, signoff.action, signoff.level, signoff.actor_id,
                                           signoff.created_at, signoff.evidence_digest)
         return Records(self.observations, self.signoffs + (record,),
-                       certification if certification is not None else self.certification)
+                       certification if certification is not None else self.certification, self.deadline)
 
 
 def load_records(context, learner_ids):
-    """``{learner_id: Records}`` for the learners, in three queries."""
+    """``{learner_id: Records}`` for the learners, in three queries (three more with a deadline)."""
     observations = _observations(context.course_key, learner_ids)
     signoffs = _signoffs(context.course_key, learner_ids)
     certifications = _latest_certifications(context.course_key, learner_ids)
+    deadlines = (_deadlines(context.course_key, learner_ids, context.policy.deadline_days)
+                 if context.policy.deadline_days else {})
     return {learner_id: Records(tuple(observations[learner_id]), tuple(signoffs[learner_id]),
-                                certifications.get(learner_id))
+                                certifications.get(learner_id), deadlines.get(learner_id))
             for learner_id in learner_ids}
 
 
 def decide_records(context, records, now):
     """The decision ``competency`` makes from ``records`` at ``now`` (reasons carry indicator labels)."""
     decision = competency.decide(context.rules, records.observations, records.signoffs,
-                                 certification_record(records.certification), now, context.calibrated)
+                                 certification_record(records.certification), now, context.calibrated,
+                                 records.deadline)
     return context.with_labels(decision)
 
 
@@ -171,7 +200,7 @@ def lock_status(learner_id, course_key):
 
 
 STATUS_FIELDS = ["state", "qualifying_count", "required_count", "last_practice_date", "last_percent", "reasons",
-                 "certification", "evaluated_at", "stale_after"]
+                 "certification", "evaluated_at", "stale_after", "due_date", "overdue"]
 
 
 def _fill_status(status, decision, certification, now):
@@ -185,6 +214,7 @@ def _fill_status(status, decision, certification, now):
     status.certification = certification if decision.certified else None
     status.evaluated_at = now
     status.stale_after = decision.stale_after
+    status.due_date, status.overdue = decision.due_date, decision.overdue
     return status
 
 

@@ -190,6 +190,10 @@ class CompetencyPolicy(models.Model):
         help_text=_("Requirement sets: each needs its number of qualifying observations (of a setting, with an "
                     "instrument version, within its window, by its observers), every set must be met. The first "
                     "set is also shown in the fields above."))
+    deadline_days = models.PositiveSmallIntegerField(
+        default=0, validators=[MaxValueValidator(3650)],
+        help_text=_("Competent within this many days of starting (the hire date staff upload, else the enrollment "
+                    "date); 0 means no deadline."))
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -534,6 +538,8 @@ class LearnerStatus(models.Model):
     evaluated_at = models.DateTimeField()
     stale_after = models.DateTimeField(null=True, blank=True, help_text="When time alone may change the result.")
     enrolled = models.BooleanField(default=True, help_text="False once the learner left the course (records kept).")
+    due_date = models.DateField(null=True, blank=True, help_text="With a deadline: competent by this day.")
+    overdue = models.BooleanField(default=False, help_text="Past the due date and never certified in the course.")
 
     class Meta:
         constraints = [
@@ -659,3 +665,25 @@ class ExpiryReminder(models.Model):
 
     def __str__(self):
         return f"{self.days_before}-day reminder of certification {self.certification_id}"
+
+
+class LearnerStartDate(models.Model):
+    """
+    When a learner started, for the policy's deadline: a hire date course staff uploaded. Without
+    one, the learner's enrollment date counts.
+
+    .. pii: the date a staff member was hired.
+    .. pii_types: other
+    .. pii_retirement: local_api
+    """
+
+    course_key = CourseKeyField(max_length=255)
+    learner = models.ForeignKey(USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    start_date = models.DateField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["course_key", "learner"], name="mwf_learner_start_date")]
+
+    def __str__(self):
+        return f"start of learner {self.learner_id} in {self.course_key}"

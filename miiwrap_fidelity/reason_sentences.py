@@ -87,6 +87,14 @@ def sentence(reason, reviewer=False):  # pylint: disable=too-many-return-stateme
         return ngettext("%(count)s observation was of a setting no requirement asks for and does not count.",
                         "%(count)s observations were of settings no requirement asks for and do not count.",
                         params["count"]) % params
+    if code == "due_by":
+        if reviewer:
+            return _("Due date: competent by %(date)s.") % params
+        return _("Your due date: competent by %(date)s.") % params
+    if code == "overdue":
+        if reviewer:
+            return _("Overdue: the due date was %(date)s.") % params
+        return _("Your due date was %(date)s; talk with your coach about what is still open.") % params
     if code == "no_lead_level":
         return _("This course's policy has no lead sign-off level.")
     if code == "coach_approves_first":

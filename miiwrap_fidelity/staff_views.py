@@ -67,7 +67,10 @@ POLICY_LABELS = {
     "require_calibration": gettext_lazy("Count only observations by calibrated coaches"),
     "calibration_threshold": gettext_lazy("Calibration: agreement with reference ratings (percent)"),
     "requirement_sets": gettext_lazy("Requirement sets (JSON; see the authors' guide)"),
+    "deadline_days": gettext_lazy("Deadline: competent within (days of starting, 0 = none)"),
 }
+#: Number fields the editor may leave empty (the policy keeps its value).
+OPTIONAL_NUMBERS = ("deadline_days",)
 #: Where the policy editor shows errors of a requirement set (``requirement_sets[0].setting``...).
 SETS_FIELD = "requirement_sets"
 class PolicyForm(forms.Form):
@@ -87,7 +90,9 @@ class PolicyForm(forms.Form):
                 field = forms.JSONField(required=False, label=label, widget=forms.Textarea(attrs={"rows": 12}))
             elif name in api.POLICY_LIMITS:
                 low, high = api.POLICY_LIMITS[name]
-                field = forms.IntegerField(min_value=low, max_value=high, label=label)
+                # The deadline is optional: left empty, the policy keeps the one it has (none at first).
+                field = forms.IntegerField(min_value=low, max_value=high, label=label,
+                                           required=name not in OPTIONAL_NUMBERS)
             else:
                 field = forms.BooleanField(required=False, label=label)
             field.help_text = api.POLICY_HELP[name]
@@ -114,6 +119,9 @@ def policy(request, course_key):
             fields = dict(form.cleaned_data)
             if SETS_FIELD not in form.changed_data or fields.get(SETS_FIELD) is None:
                 fields.pop(SETS_FIELD, None)  # unchanged: the single-set fields above say what changed
+            for name in OPTIONAL_NUMBERS:
+                if fields.get(name) is None:
+                    fields.pop(name, None)
             try:
                 api.save_policy(request.user, course_key, **fields)
                 messages.success(request, _("Policy saved. Learners' status is being re-evaluated."))

@@ -116,8 +116,8 @@ def _check_lists(course_key, moment):
         for status in statuses:
             expires_at = status.certification.expires_at if status.certification_id else None
             display = competency.display_state(status.state, expires_at, moment)
-            expected = _listed_by_display(name, display, expires_at, moment)
-            assert rule.matches(status.state, expires_at, moment) == expected, (name, display)
+            expected = status.overdue if rule.overdue else _listed_by_display(name, display, expires_at, moment)
+            assert rule.matches(status.state, expires_at, moment, status.overdue) == expected, (name, display)
             assert (status.learner_id in listed) == expected, (name, display, moment)
         event(f"stored {sorted({s.state for s in statuses})}")
 

@@ -60,7 +60,8 @@ def _limits(field):
 #: The number fields of a policy and their ``(min, max)``; ``POLICY_MODES``: the grade modes.
 POLICY_LIMITS = {name: _limits(name) for name in (
     "min_observations", "min_percent", "window_days", "min_distinct_observers", "validity_months",
-    "drift_window_observations", "drift_window_days", "drift_min_observations", "calibration_threshold")}
+    "drift_window_observations", "drift_window_days", "drift_min_observations", "calibration_threshold",
+    "deadline_days")}
 POLICY_MODES = CompetencyPolicy.MODE_CHOICES
 #: The explanation shown beside each policy field (the model's help texts).
 POLICY_HELP = {name: CompetencyPolicy._meta.get_field(name).help_text for name in POLICY_FIELDS}

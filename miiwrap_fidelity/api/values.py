@@ -12,7 +12,7 @@ POLICY_FIELDS = (
     "enabled", "instrument_version", "min_observations", "min_percent", "window_days", "critical_required",
     "min_distinct_observers", "require_lead_signoff", "validity_months", "mode", "drift_window_observations",
     "drift_window_days", "drift_min_observations", "require_calibration", "calibration_threshold",
-    "requirement_sets",
+    "requirement_sets", "deadline_days",
 )
 
 
@@ -50,7 +50,8 @@ def status_data(status, learner, now):
         last_practice_date=status.last_practice_date, last_percent=status.last_percent,
         reasons=tuple(status.reasons or ()),
         certification=certification_data(status.certification if status.certification_id else None, now),
-        evaluated_at=status.evaluated_at, enrolled=status.enrolled,
+        evaluated_at=status.evaluated_at, enrolled=status.enrolled, due_date=status.due_date,
+        overdue=status.overdue,
     )
 
 

@@ -140,7 +140,8 @@ def policy_out(policy):
         "mode": policy.mode, "drift_window_observations": policy.drift_window_observations,
         "drift_window_days": policy.drift_window_days, "drift_min_observations": policy.drift_min_observations,
         "require_calibration": policy.require_calibration, "calibration_threshold": policy.calibration_threshold,
-        "requirement_sets": list(policy.requirement_sets), "updated_at": policy.updated_at,
+        "requirement_sets": list(policy.requirement_sets), "deadline_days": policy.deadline_days,
+        "updated_at": policy.updated_at,
     }
 
 
