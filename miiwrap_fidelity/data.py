@@ -97,6 +97,16 @@ class PolicyData:
 
 
 @dataclass(frozen=True)
+class StartDateData:
+    """A learner's start (hire) date in a course, for the policy's deadline."""
+
+    learner_id: int
+    course_key: str
+    start_date: date
+    username: str = ""
+
+
+@dataclass(frozen=True)
 class CoachAssignmentData:
     id: int
     course_key: str

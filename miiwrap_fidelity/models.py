@@ -687,3 +687,26 @@ class LearnerStartDate(models.Model):
 
     def __str__(self):
         return f"start of learner {self.learner_id} in {self.course_key}"
+
+
+class OverdueNotice(models.Model):
+    """
+    That the coaches of a learner were told the learner passed a due date (once per due date: the
+    unique constraint makes a repeated run send nothing twice).
+
+    .. pii: links a user id to a due date.
+    .. pii_types: id
+    .. pii_retirement: local_api
+    """
+
+    course_key = CourseKeyField(max_length=255)
+    learner = models.ForeignKey(USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    due_date = models.DateField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["course_key", "learner", "due_date"],
+                                               name="mwf_overdue_notice")]
+
+    def __str__(self):
+        return f"overdue notice for learner {self.learner_id} in {self.course_key}"

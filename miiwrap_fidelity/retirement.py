@@ -11,6 +11,7 @@ from .models import (
     LearnerStartDate,
     LearnerStatus,
     MessagePreference,
+    OverdueNotice,
     Observation,
     Reflection,
     ReflectionComment,
@@ -39,6 +40,7 @@ def scrub_user(user_id):
         LearnerStatus.objects.filter(learner_id=user_id).update(reasons=[])
         MessagePreference.objects.filter(user_id=user_id).delete()
         LearnerStartDate.objects.filter(learner_id=user_id).delete()  # a hire date
+        OverdueNotice.objects.filter(learner_id=user_id).delete()
         audit.record("user.retired", get_user_model()(pk=user_id), subject_user_id=user_id)  # the last lock
 
 

@@ -138,5 +138,35 @@ def policy(request, course_key):
         "reevaluation": api.reevaluation_progress(request.user, course_key)}, status=status)
 
 
+@write_retry.retrying_view
+@course_view
+def start_dates(request, course_key):
+    """Learners' start (hire) dates for the policy's deadline: one at a time or from a CSV file."""
+    _require_staff(request.user, course_key)
+    context, status = {"course_key": course_key, "form_errors": {}, "report": None}, 200
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "set":
+                api.set_start_date(request.user, course_key, request.POST.get("learner", "").strip(),
+                                   request.POST.get("start_date", ""))
+                messages.success(request, _("Start date saved."))
+                return redirect(_url("start_dates", course_key))
+            if action == "upload":
+                report, changed = api.set_start_dates_from_csv(request.user, course_key,
+                                                               api.read_csv_upload(request.FILES.get("file")))
+                context["report"] = report
+                if any(row["status"] == "error" for row in report):
+                    status = 400
+                else:
+                    messages.success(request, _("%(count)s start dates saved.") % {"count": changed})
+            else:
+                raise ValidationError({"action": [_("Unknown action.")]})
+        except ValidationError as exc:
+            context["form_errors"], status = exc.message_dict, 400
+    context["start_dates"] = api.start_dates(request.user, course_key)
+    return render(request, "miiwrap_fidelity/start_dates.html", context, status=status)
+
+
 def _url(name, course_key):
     return reverse(f"miiwrap_fidelity:{name}", args=[str(course_key)])

@@ -321,7 +321,7 @@ def assign_coaches_from_csv(actor, course_key, text):
     return report, assigned
 
 
-def _csv_rows(text):
+def _csv_rows(text, columns=("coach", "learner")):
 
     if not isinstance(text, str) or not text.strip():
         raise ValidationError({"file": [_("The file is empty.")]})
@@ -331,8 +331,9 @@ def _csv_rows(text):
         body = list(reader)
     except csv.Error as exc:
         raise ValidationError({"file": [_("This is not a CSV file.")]}) from exc
-    if header[:2] != ["coach", "learner"]:
-        raise ValidationError({"file": [_("The first line must be the header: coach,learner")]})
+    if header[:2] != list(columns):
+        raise ValidationError({"file": [_("The first line must be the header: %(header)s") % {
+            "header": ",".join(columns)}]})
     if len(body) > MAX_CSV_ROWS:
         raise ValidationError({"file": [_("At most %(max)s rows per file.") % {"max": MAX_CSV_ROWS}]})
     rows = [(number, (cells + ["", ""])[0].strip(), (cells + ["", ""])[1].strip())

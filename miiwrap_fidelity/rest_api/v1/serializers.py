@@ -64,6 +64,11 @@ def _policy_fields():
 PolicyInput = type("PolicyInput", (serializers.Serializer,), _policy_fields())
 
 
+class StartDateInput(serializers.Serializer):  # pylint: disable=abstract-method
+    learner = serializers.CharField(max_length=150)
+    start_date = serializers.CharField(max_length=10)  # api.set_start_date checks the date and its range
+
+
 class AssignmentInput(serializers.Serializer):  # pylint: disable=abstract-method
     coach = serializers.CharField(max_length=150)
     learner = serializers.CharField(max_length=150)
@@ -143,6 +148,11 @@ def policy_out(policy):
         "requirement_sets": list(policy.requirement_sets), "deadline_days": policy.deadline_days,
         "updated_at": policy.updated_at,
     }
+
+
+def start_date_out(row):
+    return {"learner": row.learner_id, "username": row.username, "course_id": row.course_key,
+            "start_date": row.start_date}
 
 
 def version_out(version):
