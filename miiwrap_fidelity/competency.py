@@ -11,6 +11,8 @@ reasons (codes and numbers) that ``reason_sentences`` words for people. What liv
 - the learner's decision and state: ``decide`` and the ``State`` enum the status rows store;
 - deadlines ("competent within N days of starting"): ``Deadline``, the due date and when a learner
   is overdue (the day edge in the learner's time zone);
+- stages: ``Prerequisite`` (another course's certification must be active, and only practice
+  observed after it was issued counts here);
 - the certification's state at a moment (active, expiring, expired, revoked): ``certification_state``,
   with the one expiring window ``EXPIRING_DAYS`` (also the recertification window);
 - the state lists show for a stored row: ``display_state`` (the SQL of ``roster`` is built from
@@ -272,6 +274,19 @@ class Deadline:
 
 
 @dataclass(frozen=True)
+class Prerequisite:
+    """
+    The stage before this course: ``course_key``'s certification (``certification``: the learner's
+    latest there, or None). While it is not active this course's certification cannot be reached,
+    and only practice observed after it was issued counts here. A certification issued here stands
+    on its own afterwards (it expires or is revoked by its own rules; ADR 0013).
+    """
+
+    course_key: str
+    certification: CertificationRecord | None = None
+
+
+@dataclass(frozen=True)
 class Reason:
     """Why a learner is not (yet) certified: a stable code and the numbers behind it."""
 
@@ -500,18 +515,29 @@ def current_approvals(signoffs, since=None):
 
 # --- the decision -------------------------------------------------------------------------------
 
-def decide(rules, observations, signoffs, certification, now, calibrated_observers=None, deadline=None):
+def decide(rules, observations, signoffs, certification, now, calibrated_observers=None, deadline=None,
+           prerequisite=None):
     """
     The learner's competency decision at ``now``.
 
     ``certification`` is the learner's most recent certification in the course (or None); the
     evidence for the next one must be observed after it was issued. ``deadline``: the learner's
-    ``Deadline`` when the policy sets one; it is met by the first certification.
+    ``Deadline`` when the policy sets one; it is met by the first certification. ``prerequisite``:
+    the ``Prerequisite`` when the course is a later stage.
     """
     today = now.date()
     fresh_after = certification.issued_at.date() if certification is not None else None
+    prerequisite_open = None
+    if prerequisite is not None:
+        before = prerequisite.certification
+        # Only practice after the earlier stage's certification counts (none before it was issued).
+        fresh_after = max(filter(None, (fresh_after, before.issued_at.date() if before else date.max)))
+        if before is None or not before.is_active(now):
+            prerequisite_open = Reason("prerequisite_not_certified", {"course": prerequisite.course_key})
     qualifying, evidence_reasons, latest = evaluate_evidence(rules, observations, today, fresh_after,
                                                              calibrated_observers)
+    if prerequisite_open is not None:
+        evidence_reasons.insert(0, prerequisite_open)
     reasons = [r for r in evidence_reasons if r.code not in INFORMATIONAL]
     evidence_met = not reasons
     active = certification is not None and certification.is_active(now)
@@ -522,6 +548,8 @@ def decide(rules, observations, signoffs, certification, now, calibrated_observe
     overdue = deadline is not None and certification is None and deadline.overdue(now)
     if deadline is not None and certification is None and not overdue:
         stale_after = min(filter(None, (stale_after, deadline.overdue_from)))
+    if prerequisite_open is None and prerequisite is not None and not active:
+        stale_after = min(filter(None, (stale_after, prerequisite.certification.expires_at)), default=None)
 
     if active:
         return Decision(State.CERTIFIED, True, evidence_met, (), qualifying, approved_levels, certification,

@@ -94,6 +94,8 @@ class PolicyData:
     updated_at: datetime
     requirement_sets: tuple = ()  # ``competency.RequirementSet.as_dict`` values (ADR 0013)
     deadline_days: int = 0  # competent within this many days of starting; 0: no deadline
+    prerequisite_course: str = ""  # stages: this course's certification must be active first
+    program: str = ""  # courses naming the same program share evidence
 
 
 @dataclass(frozen=True)

@@ -53,9 +53,9 @@ def latest_certification(learner_id, course_key):
     ).first()
 
 
-def _observations(course_key, learner_ids):
+def _observations(course_keys, learner_ids):
     rows = Observation.objects.filter(
-        learner_id__in=padded_ids(learner_ids), course_key=course_key, status=Observation.SUBMITTED,
+        learner_id__in=padded_ids(learner_ids), course_key__in=course_keys, status=Observation.SUBMITTED,
         co_observation_of__isnull=True,
     ).values_list("learner_id", "id", "observer_id", "instrument_version_id", "practice_date", "met_count",
                   "applicable_count", "critical_missed", "summary_scores", "setting")
@@ -65,6 +65,22 @@ def _observations(course_key, learner_ids):
             pk, observer, version, day, met or 0, applicable or 0, tuple(missed or ()),
             tuple(sorted((scores or {}).items())), setting))
     return grouped
+
+
+def _prerequisites(prerequisite_course, learner_ids):
+    """``{learner_id: competency.Prerequisite}``: each learner's latest certification in the earlier stage."""
+    latest = _latest_certifications(prerequisite_course, learner_ids)
+    return {learner_id: competency.Prerequisite(prerequisite_course, certification_record(latest.get(learner_id)))
+            for learner_id in learner_ids}
+
+
+def program_courses(policy):
+    """The courses whose observations count for ``policy``'s course: itself and its program's (one query)."""
+    if not policy.program:
+        return [policy.course_key]
+    others = type(policy).objects.filter(program=policy.program, enabled=True).exclude(
+        course_key=policy.course_key).values_list("course_key", flat=True)
+    return [policy.course_key, *sorted(others, key=str)]
 
 
 def _signoffs(course_key, learner_ids):
@@ -112,6 +128,7 @@ class CourseContext:
 
     def __init__(self, policy, course_key):
         self.policy, self.course_key, self.rules = policy, course_key, rules_for(policy)
+        self.evidence_courses = program_courses(policy)
         self.calibrated = (monitoring.calibrated_observers(course_key, policy.calibration_threshold)
                            if policy.require_calibration else None)
         self._labels = None
@@ -151,24 +168,32 @@ class Records:
     signoffs: tuple
     certification: Certification | None  # the latest, as a model row (the status row points at it)
     deadline: competency.Deadline | None = None  # when the policy sets one and the start is known
+    prerequisite: competency.Prerequisite | None = None  # when the course is a later stage
 
     def with_signoff(self, signoff, certification=None):
         """These records plus a sign-off just written (and the certification it issued or revoked)."""
         record = competency.SignOffRecord(signoff.pk, signoff.action, signoff.level, signoff.actor_id,
                                           signoff.created_at, signoff.evidence_digest)
         return Records(self.observations, self.signoffs + (record,),
-                       certification if certification is not None else self.certification, self.deadline)
+                       certification if certification is not None else self.certification, self.deadline,
+                       self.prerequisite)
 
 
 def load_records(context, learner_ids):
-    """``{learner_id: Records}`` for the learners, in three queries (three more with a deadline)."""
-    observations = _observations(context.course_key, learner_ids)
+    """
+    ``{learner_id: Records}`` for the learners, in three queries (three more with a deadline, one
+    more with a prerequisite).
+    """
+    observations = _observations(context.evidence_courses, learner_ids)
     signoffs = _signoffs(context.course_key, learner_ids)
     certifications = _latest_certifications(context.course_key, learner_ids)
     deadlines = (_deadlines(context.course_key, learner_ids, context.policy.deadline_days)
                  if context.policy.deadline_days else {})
+    prerequisites = (_prerequisites(context.policy.prerequisite_course, learner_ids)
+                     if context.policy.prerequisite_course else {})
     return {learner_id: Records(tuple(observations[learner_id]), tuple(signoffs[learner_id]),
-                                certifications.get(learner_id), deadlines.get(learner_id))
+                                certifications.get(learner_id), deadlines.get(learner_id),
+                                prerequisites.get(learner_id))
             for learner_id in learner_ids}
 
 
@@ -176,7 +201,7 @@ def decide_records(context, records, now):
     """The decision ``competency`` makes from ``records`` at ``now`` (reasons carry indicator labels)."""
     decision = competency.decide(context.rules, records.observations, records.signoffs,
                                  certification_record(records.certification), now, context.calibrated,
-                                 records.deadline)
+                                 records.deadline, records.prerequisite)
     return context.with_labels(decision)
 
 

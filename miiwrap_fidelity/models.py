@@ -194,6 +194,14 @@ class CompetencyPolicy(models.Model):
         default=0, validators=[MaxValueValidator(3650)],
         help_text=_("Competent within this many days of starting (the hire date staff upload, else the enrollment "
                     "date); 0 means no deadline."))
+    prerequisite_course = models.CharField(
+        max_length=255, blank=True, default="",
+        help_text=_("Stages: the course id whose certification must be active first; only practice observed "
+                    "after it was issued counts here. Empty: none."))
+    program = models.SlugField(
+        max_length=64, blank=True, default="",
+        help_text=_("Programs: courses whose policies name the same program share evidence (observations recorded "
+                    "in any of them count). Empty: none."))
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

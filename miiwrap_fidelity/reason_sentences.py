@@ -87,6 +87,12 @@ def sentence(reason, reviewer=False):  # pylint: disable=too-many-return-stateme
         return ngettext("%(count)s observation was of a setting no requirement asks for and does not count.",
                         "%(count)s observations were of settings no requirement asks for and do not count.",
                         params["count"]) % params
+    if code == "prerequisite_not_certified":
+        if reviewer:
+            return _("The learner's certification in the earlier stage %(course)s is not active; this course "
+                     "builds on it.") % params
+        return _("First, your certification in the earlier stage %(course)s must be active: this course builds on "
+                 "it, and only practice observed after it was issued counts here.") % params
     if code == "due_by":
         if reviewer:
             return _("Due date: competent by %(date)s.") % params

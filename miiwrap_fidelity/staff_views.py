@@ -68,6 +68,8 @@ POLICY_LABELS = {
     "calibration_threshold": gettext_lazy("Calibration: agreement with reference ratings (percent)"),
     "requirement_sets": gettext_lazy("Requirement sets (JSON; see the authors' guide)"),
     "deadline_days": gettext_lazy("Deadline: competent within (days of starting, 0 = none)"),
+    "prerequisite_course": gettext_lazy("Stage: prerequisite course id (its certification first)"),
+    "program": gettext_lazy("Program: courses with the same program name share evidence"),
 }
 #: Number fields the editor may leave empty (the policy keeps its value).
 OPTIONAL_NUMBERS = ("deadline_days",)
@@ -86,6 +88,8 @@ class PolicyForm(forms.Form):
                     for version in api.instrument_versions(newest_first=True)])
             elif name == "mode":
                 field = forms.ChoiceField(choices=api.POLICY_MODES, label=label)
+            elif name in ("prerequisite_course", "program"):
+                field = forms.CharField(required=False, label=label, max_length=255)
             elif name == SETS_FIELD:
                 field = forms.JSONField(required=False, label=label, widget=forms.Textarea(attrs={"rows": 12}))
             elif name in api.POLICY_LIMITS:

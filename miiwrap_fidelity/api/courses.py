@@ -96,13 +96,15 @@ def save_policy(actor, course_key, **fields):
         policy = CompetencyPolicy.objects.filter(course_key=course_key).first() or CompetencyPolicy(
             course_key=course_key
         )
-        changed = set()
+        changed, previous_program = set(), policy.program
         for name, value in fields.items():
             attname = name if name != "instrument_version" else "instrument_version_id"
             value = getattr(value, "pk", value)
             if policy.pk is None or getattr(policy, attname) != value:
                 changed.add(name)
             setattr(policy, attname, value)
+        if "prerequisite_course" in fields:
+            policy.prerequisite_course = _clean_prerequisite(policy.prerequisite_course, course_key)
         if sets is not None:
             policy.requirement_sets = _clean_sets(sets)
             _follow_first_set(policy)
@@ -116,7 +118,38 @@ def save_policy(actor, course_key, **fields):
         policy.save()
         audit.record("policy.saved", policy, actor=actor, course_key=course_key)
         transaction.on_commit(lambda: _start_reevaluation(course_key), robust=True)
+        if "program" in changed:  # the program's other courses now share (or no longer share) this evidence
+            for sibling in CompetencyPolicy.objects.filter(program__in={policy.program, previous_program} - {""},
+                                                           enabled=True).exclude(course_key=course_key):
+                transaction.on_commit(lambda key=sibling.course_key: _start_reevaluation(key), robust=True)
     return values.policy_data(policy)
+
+
+#: The longest chain of stages (prerequisite of a prerequisite ...) a policy may start.
+MAX_STAGES = 10
+
+
+def _clean_prerequisite(value, course_key):
+    """The prerequisite course as a normalised course id ("" for none); not the course itself."""
+    value = (value or "").strip() if isinstance(value, str) else value
+    if not value:
+        return ""
+    try:
+        prerequisite = parse_course_key(value)
+    except ValidationError as exc:
+        raise ValidationError({"prerequisite_course": exc.message_dict["course_key"]}) from exc
+    if prerequisite == course_key:
+        raise ValidationError({"prerequisite_course": [_("A course cannot be its own prerequisite.")]})
+    stages, step = [str(course_key)], str(prerequisite)
+    while step and step not in stages and len(stages) <= MAX_STAGES:  # no circle of stages
+        stages.append(step)
+        step = CompetencyPolicy.objects.filter(course_key=parse_course_key(step)).values_list(
+            "prerequisite_course", flat=True).first()
+    if step == str(course_key) or len(stages) > MAX_STAGES:
+        raise ValidationError({"prerequisite_course": [_(
+            "A course cannot come after itself: its prerequisites lead back to it (or go deeper than %(max)s "
+            "stages).") % {"max": MAX_STAGES}]})
+    return str(prerequisite)
 
 
 def _clean_sets(raw):

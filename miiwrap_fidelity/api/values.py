@@ -12,7 +12,7 @@ POLICY_FIELDS = (
     "enabled", "instrument_version", "min_observations", "min_percent", "window_days", "critical_required",
     "min_distinct_observers", "require_lead_signoff", "validity_months", "mode", "drift_window_observations",
     "drift_window_days", "drift_min_observations", "require_calibration", "calibration_threshold",
-    "requirement_sets", "deadline_days",
+    "requirement_sets", "deadline_days", "prerequisite_course", "program",
 )
 
 

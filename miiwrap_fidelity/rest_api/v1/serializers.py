@@ -58,6 +58,8 @@ def _policy_fields():
     fields.update({name: serializers.IntegerField(min_value=low, max_value=high, required=False)
                    for name, (low, high) in api.POLICY_LIMITS.items()})
     fields["requirement_sets"] = serializers.JSONField(required=False)  # api.save_policy checks every part
+    fields["prerequisite_course"] = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    fields["program"] = serializers.CharField(max_length=64, required=False, allow_blank=True)
     return fields
 
 
@@ -146,6 +148,7 @@ def policy_out(policy):
         "drift_window_days": policy.drift_window_days, "drift_min_observations": policy.drift_min_observations,
         "require_calibration": policy.require_calibration, "calibration_threshold": policy.calibration_threshold,
         "requirement_sets": list(policy.requirement_sets), "deadline_days": policy.deadline_days,
+        "prerequisite_course": policy.prerequisite_course, "program": policy.program,
         "updated_at": policy.updated_at,
     }
 
