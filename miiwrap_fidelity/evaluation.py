@@ -113,10 +113,10 @@ def _deadlines(course_key, learner_ids, days):
     ``{learner_id: competency.Deadline}``: from the hire date staff uploaded, else the enrollment date
     (as a day in the learner's time zone); learners with neither have no deadline. Three queries.
     """
-    platform = get_platform()
-    zones = {learner_id: _time_zone(name) for learner_id, name in platform.time_zones(learner_ids).items()}
+    platform, padded = get_platform(), padded_ids(learner_ids)  # statements of a fixed shape (ADR 0010)
+    zones = {learner_id: _time_zone(name) for learner_id, name in platform.time_zones(padded).items()}
     starts = {learner_id: enrolled.astimezone(zones.get(learner_id, dt_timezone.utc)).date()
-              for learner_id, enrolled in platform.enrollment_dates(course_key, learner_ids).items()}
+              for learner_id, enrolled in platform.enrollment_dates(course_key, padded).items()}
     starts.update(LearnerStartDate.objects.filter(course_key=course_key, learner_id__in=padded_ids(learner_ids))
                   .values_list("learner_id", "start_date"))
     return {learner_id: competency.Deadline(start, days, zones.get(learner_id, dt_timezone.utc))
