@@ -214,3 +214,15 @@ def test_retirement_removes_the_hire_date(policy, lead, learner, course_key):
     api.set_start_date(lead, course_key, learner, "2026-01-05")
     api.retire_user(learner.pk)
     assert not LearnerStartDate.objects.filter(learner=learner).exists()
+
+
+def test_start_dates_list_reads_in_a_fixed_number_of_queries(policy, lead, course_key, django_assert_num_queries):
+    learners = [make_user(f"hired{n}") for n in range(3)]
+    api.set_start_date(lead, course_key, learners[0], "2026-01-01")
+    api.start_dates(lead, course_key)  # the lead's roles are read once and kept on the user
+    with django_assert_num_queries(1):
+        assert len(api.start_dates(lead, course_key)) == 1
+    for learner in learners[1:]:
+        api.set_start_date(lead, course_key, learner, "2026-01-02")
+    with django_assert_num_queries(1):
+        assert [row.username for row in api.start_dates(lead, course_key)] == ["hired0", "hired1", "hired2"]

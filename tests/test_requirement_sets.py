@@ -431,3 +431,34 @@ def test_policy_page_edits_sets_and_names_errors(policy, lead, course_key, versi
     fields["requirement_sets"] = json.dumps(sets_payload(version, team_version))
     assert client.post(url, fields).status_code == 302
     assert len(CompetencyPolicy.objects.get(pk=policy.pk).requirement_sets) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_data_migration_makes_each_existing_policy_one_set():
+    """Migration 0010 on a policy saved before requirement sets: one set of its fields (no essentials too)."""
+    from django.db.migrations.executor import MigrationExecutor  # pylint: disable=import-outside-toplevel
+
+    before, after = [("miiwrap_fidelity", "0009_observation_summary_scores")], [
+        ("miiwrap_fidelity", "0010_requirement_sets")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    instrument = old.get_model("miiwrap_fidelity", "Instrument").objects.create(slug="old", name="Old")
+    version = old.get_model("miiwrap_fidelity", "InstrumentVersion").objects.create(
+        instrument=instrument, number=1, title="Old", content_digest="x")
+    Policy = old.get_model("miiwrap_fidelity", "CompetencyPolicy")
+    Policy.objects.create(course_key="course-v1:Old+A+1", instrument_version=version, min_observations=4,
+                          min_percent=75, window_days=90, critical_required=False, min_distinct_observers=2)
+    Policy.objects.create(course_key="course-v1:Old+B+1", instrument_version=version)
+    executor = MigrationExecutor(connection)
+    executor.migrate(after)
+    new = MigrationExecutor(connection).loader.project_state(after).apps
+    sets = dict(new.get_model("miiwrap_fidelity", "CompetencyPolicy").objects.values_list(
+        "course_key", "requirement_sets"))
+    assert sets[api.parse_course_key("course-v1:Old+A+1")] == [{
+        "instrument_version": version.pk, "setting": "", "min_observations": 4, "window_days": 90,
+        "min_distinct_observers": 2, "conditions": [{"measure": "percent", "op": ">=", "value": 75}]}]
+    assert sets[api.parse_course_key("course-v1:Old+B+1")][0]["conditions"] == [
+        {"measure": "percent", "op": ">=", "value": 80}, {"measure": "essentials"}]
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes("miiwrap_fidelity"))

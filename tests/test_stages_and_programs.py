@@ -152,3 +152,18 @@ def test_prerequisite_rules_pure():
                                 prerequisite=competency.Prerequisite("course-v1:A+B+C", None))
     assert missing.reasons[0].code == "prerequisite_not_certified" and missing.qualifying == ()
     assert "earlier stage course-v1:A+B+C is not active" in sentence(missing.reasons[0], reviewer=True)
+
+
+def test_gate_stays_at_most_two_queries_with_a_stage_a_program_and_a_deadline(
+        stage2, lead, coach, learner, course_key, indicators):
+    from django.db import connection  # pylint: disable=import-outside-toplevel
+    from django.test.utils import CaptureQueriesContext  # pylint: disable=import-outside-toplevel
+
+    api.save_policy(lead, stage2, prerequisite_course=str(course_key), program="p1", deadline_days=30)
+    api.save_policy(lead, course_key, program="p1")
+    for course in (course_key, stage2):
+        api.assign_coach(lead, course, coach, learner)
+    observe(coach, learner, course_key, indicators, 3)
+    with CaptureQueriesContext(connection) as captured:
+        assert "earlier stage" in refusal(learner, stage2)
+    assert 1 <= len(captured.captured_queries) <= 2
