@@ -144,3 +144,15 @@ class MessagePreferenceAdmin(admin.ModelAdmin):
 @admin.register(models.ExpiryReminder)
 class ExpiryReminderAdmin(ReadOnlyAdmin):
     list_display = ("certification", "days_before", "sent_at")
+
+
+@admin.register(models.LearnerStartDate)
+class LearnerStartDateAdmin(ReadOnlyAdmin):
+    """Read-only: hire dates change on the start-dates page (audited, and the learner re-evaluated)."""
+
+    list_display = ("course_key", "learner", "start_date", "updated_at")
+
+
+@admin.register(models.OverdueNotice)
+class OverdueNoticeAdmin(ReadOnlyAdmin):
+    list_display = ("course_key", "learner", "due_date", "sent_at")
