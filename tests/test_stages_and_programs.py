@@ -167,3 +167,17 @@ def test_gate_stays_at_most_two_queries_with_a_stage_a_program_and_a_deadline(
     with CaptureQueriesContext(connection) as captured:
         assert "earlier stage" in refusal(learner, stage2)
     assert 1 <= len(captured.captured_queries) <= 2
+
+
+def test_joining_a_program_re_evaluates_the_courses_already_in_it(stage2, lead, coach, learner, course_key,
+                                                                    indicators):
+    for course in (course_key, stage2):
+        api.assign_coach(lead, course, coach, learner)
+    for days in (20, 10):
+        observe(coach, learner, course_key, indicators, days)
+    api.save_policy(lead, stage2, program="wraparound-2026")  # alone in the program so far
+    assert api.learner_status(coach, learner, stage2).qualifying_count == 0
+    api.save_policy(lead, course_key, program="wraparound-2026")  # joins: stage2 now reads its evidence
+    assert api.learner_status(coach, learner, stage2).qualifying_count == 2
+    api.save_policy(lead, course_key, program="")  # leaves again
+    assert api.learner_status(coach, learner, stage2).qualifying_count == 0
