@@ -156,7 +156,7 @@ def test_without_a_deadline_nothing_is_due_and_no_query_is_added(policy, lead, l
 # --- uploading hire dates: validated, all or nothing, staff only --------------------------------------
 
 def test_csv_upload_is_all_or_nothing_with_a_report(policy, lead, course_key):
-    ann, bo = make_user("ann"), make_user("bo")
+    make_user("ann"), make_user("bo")
     text = "learner,start_date\nann,2026-01-10\nbo,2026-13-01\nghost,2026-01-01\nann,2026-01-11\n"
     report, changed = api.set_start_dates_from_csv(lead, course_key, text)
     assert changed == 0 and not LearnerStartDate.objects.exists()
