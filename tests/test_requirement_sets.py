@@ -462,3 +462,22 @@ def test_the_data_migration_makes_each_existing_policy_one_set():
         {"measure": "percent", "op": ">=", "value": 80}, {"measure": "essentials"}]
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes("miiwrap_fidelity"))
+
+
+def test_rest_records_an_observation_with_the_second_instrument(assigned, lead, coach, course_key, version,
+                                                                team_version):
+    api.save_policy(lead, course_key, requirement_sets=sets_payload(version, team_version))
+    client = APIClient()
+    client.force_authenticate(coach)
+    url = f"/api/miiwrap-fidelity/v1/courses/{course_key}/observations/"
+    team_indicators = list(team_version.indicators.order_by("position"))
+    body = {"learner": assigned.pk, "practice_date": (timezone.now().date() - timedelta(days=2)).isoformat(),
+            "setting": "family_team_meeting", "ratings": ratings_for(team_indicators), "submit": True,
+            "instrument_version": team_version.pk}
+    created = client.post(url, body, format="json")
+    assert created.status_code == 201, created.content
+    assert created.json()["instrument_version"] == team_version.pk
+    refused = client.post(url, {**body, "instrument_version": team_version.pk + 100}, format="json")
+    assert refused.status_code == 400 and "instrument_version" in refused.json()
+    reasons = api.learner_status(coach, assigned, course_key).reasons
+    assert [r["params"].get("set") for r in reasons if r["code"] == "observations_short"] == [1]
