@@ -37,6 +37,8 @@ RULES = st.fixed_dictionaries({
     "validity_months": st.sampled_from([0, 1, 3, 24]),
     # Policy rules v2 (ADR 0013): a second requirement set for team meetings, with its own count,
     # window and conditions (or none: the policy is its single set).
+    # A deadline (0: none); the learners' hire dates are 0, 30 and 300 days before the history.
+    "deadline_days": st.sampled_from([0, 0, 10, 200]),
     "team_meetings": st.none() | st.fixed_dictionaries({
         "min_observations": st.integers(1, 2), "window_days": st.sampled_from([30, 400]),
         "min_percent": st.sampled_from([50, 100]), "essentials": st.booleans()}),
@@ -148,9 +150,11 @@ def test_gate_and_learner_lists_agree_with_the_rules(cast, course_key, rules, pl
                 "min_observations": team_meetings["min_observations"], "window_days": team_meetings["window_days"],
                 "conditions": [{"measure": "percent", "op": ">=", "value": team_meetings["min_percent"]}]
                 + ([{"measure": "essentials"}] if team_meetings["essentials"] else [])}])
-        for learner in cast["learners"]:
+        for learner, hired_days_ago in zip(cast["learners"], (0, 30, 300)):
             for coach in ("coach", "coach2"):
                 api.assign_coach(cast["lead"], course_key, cast[coach], learner)
+            api.set_start_date(cast["lead"], course_key, learner,
+                               (timezone.now().date() - timedelta(days=hired_days_ago)).isoformat())
         for learner, plan in zip(cast["learners"], plans):
             _live(plan, cast, learner, course_key)
         written = timezone.now()
@@ -177,6 +181,8 @@ def test_gate_and_learner_lists_agree_with_the_rules(cast, course_key, rules, pl
                 decision = _fresh_decision(course_key, learner, moment)
                 gate = api.gate_decision(learner, course_key, moment)
                 assert (gate.allowed, gate.reasons) == (decision.certified, decision.reasons), moment
-                event(f"later: {decision.state}")
+                stored = LearnerStatus.objects.get(learner=learner, course_key=course_key)
+                assert (stored.due_date, stored.overdue) == (decision.due_date, decision.overdue), moment
+                event(f"later: {decision.state}" + (" overdue" if decision.overdue else ""))
             _check_lists(course_key, moment)
         transaction.set_rollback(True)
