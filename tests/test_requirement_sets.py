@@ -481,3 +481,11 @@ def test_rest_records_an_observation_with_the_second_instrument(assigned, lead, 
     assert refused.status_code == 400 and "instrument_version" in refused.json()
     reasons = api.learner_status(coach, assigned, course_key).reasons
     assert [r["params"].get("set") for r in reasons if r["code"] == "observations_short"] == [1]
+
+
+@pytest.mark.parametrize("version_id", [2 ** 63, -1, 0])
+def test_an_impossible_instrument_id_is_a_field_error(policy, lead, course_key, version_id):
+    with pytest.raises(api.ValidationError) as caught:
+        api.save_policy(lead, course_key, requirement_sets=[
+            {"instrument_version": version_id, "min_observations": 1, "window_days": 30}])
+    assert "requirement_sets[0].instrument_version" in caught.value.message_dict

@@ -156,7 +156,7 @@ def _clean_sets(raw):
     """``raw`` requirement sets checked against the instrument versions that exist (one query each)."""
     version_ids = {item.get("instrument_version") for item in raw if isinstance(item, dict)} if isinstance(
         raw, list) else set()
-    version_ids = sorted(v for v in version_ids if isinstance(v, int) and not isinstance(v, bool) and v > 0)
+    version_ids = sorted({as_id(v) for v in version_ids if isinstance(v, int)} - {None})  # ids the database holds
     existing = set(InstrumentVersion.objects.filter(pk__in=version_ids).values_list("pk", flat=True))
     return policy_rules.clean_requirement_sets(raw, _summary_keys(existing), POLICY_LIMITS)
 
