@@ -53,17 +53,21 @@ def latest_certification(learner_id, course_key):
     ).first()
 
 
-def _observations(course_keys, learner_ids):
+def _observations(course_keys, learner_ids, with_scores):
+    """
+    The learners' submitted observations in the courses as records; their summary scores only when
+    the rules read them (``with_scores``: decoding a JSON column per observation is not free).
+    """
     rows = Observation.objects.filter(
         learner_id__in=padded_ids(learner_ids), course_key__in=course_keys, status=Observation.SUBMITTED,
         co_observation_of__isnull=True,
     ).values_list("learner_id", "id", "observer_id", "instrument_version_id", "practice_date", "met_count",
-                  "applicable_count", "critical_missed", "summary_scores", "setting")
+                  "applicable_count", "critical_missed", "setting", *(("summary_scores",) if with_scores else ()))
     grouped = defaultdict(list)
-    for learner_id, pk, observer, version, day, met, applicable, missed, scores, setting in rows:
+    for learner_id, pk, observer, version, day, met, applicable, missed, setting, *scores in rows:
         grouped[learner_id].append(competency.ObservationRecord(
             pk, observer, version, day, met or 0, applicable or 0, tuple(missed or ()),
-            tuple(sorted((scores or {}).items())), setting))
+            tuple(sorted((scores[0] or {}).items())) if scores else (), setting))
     return grouped
 
 
@@ -129,6 +133,8 @@ class CourseContext:
     def __init__(self, policy, course_key):
         self.policy, self.course_key, self.rules = policy, course_key, rules_for(policy)
         self.evidence_courses = program_courses(policy)
+        self.reads_scores = any(condition.measure == competency.SUMMARY
+                                for requirement in self.rules.sets for condition in requirement.conditions)
         self.calibrated = (monitoring.calibrated_observers(course_key, policy.calibration_threshold)
                            if policy.require_calibration else None)
         self._labels = None
@@ -184,7 +190,7 @@ def load_records(context, learner_ids):
     ``{learner_id: Records}`` for the learners, in three queries (three more with a deadline, one
     more with a prerequisite).
     """
-    observations = _observations(context.evidence_courses, learner_ids)
+    observations = _observations(context.evidence_courses, learner_ids, context.reads_scores)
     signoffs = _signoffs(context.course_key, learner_ids)
     certifications = _latest_certifications(context.course_key, learner_ids)
     deadlines = (_deadlines(context.course_key, learner_ids, context.policy.deadline_days)
