@@ -10,7 +10,11 @@ MariaDB, the same for the same size: a fixed random seed):
 - one primary observation in twenty is co-rated by a second coach (one in five of those a staff
   reference rating), with its own ratings;
 - 15 % of the learners certified (a coach approval and a certification), 1 % revoked (approval,
-  revocation and a revoked certification).
+  revocation and a revoked certification);
+- with ``multi_set`` (``MIIWRAP_BENCH_RULES=multi-set``): policy rules v2 (ADR 0013), two
+  requirement sets (home visits with a percent, essentials and summary-score condition; team
+  meetings with two summary-score conditions), and every observation carries summary scores; about
+  a third of the sessions are team meetings.
 """
 import random
 from datetime import timedelta
@@ -40,11 +44,26 @@ def observations_for(rng, index):
     return min(500, int(2.5 * rng.paretovariate(1.4)))
 
 
-def seed_course(course_key, version, learners, coaches, staff, today):
+def multi_set_rules(version, min_observations=2):
+    """The two requirement sets of the ``multi_set`` course (``min_observations`` home visits)."""
+    return [
+        {"instrument_version": version.pk, "setting": "home_visit", "min_observations": min_observations,
+         "window_days": 270, "min_distinct_observers": 1,
+         "conditions": [{"measure": "percent", "op": ">=", "value": 80}, {"measure": "essentials"},
+                        {"measure": "summary", "op": ">=", "value": 3.0, "key": "technical_global"}]},
+        {"instrument_version": version.pk, "setting": "family_team_meeting", "min_observations": 1,
+         "window_days": 270, "min_distinct_observers": 1,
+         "conditions": [{"measure": "summary", "op": ">=", "value": 3.5, "key": "relational_global"},
+                        {"measure": "summary", "op": "<=", "value": 60, "key": "closed_question_share"}]},
+    ]
+
+
+def seed_course(course_key, version, learners, coaches, staff, today, multi_set=False):
     """Seed the course; returns counts of what was written (for the benchmark's header)."""
     rng = random.Random(17)
     indicators = list(Indicator.objects.filter(version=version).order_by("position"))
-    policy = CompetencyPolicy.objects.create(course_key=course_key, instrument_version=version, min_observations=3)
+    policy = CompetencyPolicy.objects.create(course_key=course_key, instrument_version=version, min_observations=3,
+                                             requirement_sets=multi_set_rules(version) if multi_set else [])
     CoachAssignment.objects.bulk_create(
         CoachAssignment(course_key=course_key, coach=coaches[i % len(coaches)], learner=learner)
         for i, learner in enumerate(learners))
@@ -70,6 +89,11 @@ def _seed_chunk(rng, course_key, version, policy, indicators, chunk, offset, coa
                 course_key=course_key, learner=learner, observer=observer, instrument_version=version,
                 practice_date=today - timedelta(days=day), setting="home_visit", status="submitted",
                 submitted_at=now))
+            if policy.requirement_sets:  # multi-set rules: settings vary, every session has summary scores
+                primaries[-1].setting = "family_team_meeting" if rng.random() < 0.3 else "home_visit"
+                primaries[-1].summary_scores = {
+                    "technical_global": round(rng.uniform(2, 5), 2), "relational_global": round(rng.uniform(2, 5), 2),
+                    "closed_question_share": round(rng.uniform(20, 80), 1)}
     levels = [_levels(rng, indicators, skills[obs.learner_id]) for obs in primaries]  # in step with the lists
     for obs, row in zip(primaries, levels):
         _score(obs, row, indicators)

@@ -9,6 +9,8 @@ nothing. Targets (issue "production readiness"): gate <= 2 queries and within 3x
 learners page <= 6 queries and within 3x of bare SQL; re-evaluation >= 1,000 learners/s within
 150 MB; export memory flat with size. On MariaDB (`make bench-mariadb`) also: approve and revoke
 p50/p95 under 20 concurrent observation writers, with 0 failures (issue "evidence integrity").
+MIIWRAP_BENCH_RULES=multi-set seeds policy rules v2 instead (two requirement sets with summary-score
+conditions, summary scores on every observation; ADR 0013): the same figures under those rules.
 """
 import functools
 import os
@@ -22,6 +24,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "demo"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sandbox_project.settings")
 os.environ["MIIWRAP_DEMO_DEBUG"] = "0"  # as in production: no per-query logging
 REEVALUATE_ONLY = len(sys.argv) == 4 and sys.argv[1] == "--reevaluate"
+MULTI_SET = os.environ.get("MIIWRAP_BENCH_RULES") == "multi-set"
 MYSQL = os.environ.get("MIIWRAP_DB_ENGINE") == "mysql"  # `make bench-mariadb`: the server of scripts/mariadb.sh
 if REEVALUATE_ONLY:
     os.environ["MIIWRAP_DB_NAME"] = sys.argv[2]
@@ -86,7 +89,7 @@ def seed():
     coach = coaches[0]
     Enrollment.objects.bulk_create((Enrollment(course_key=COURSE, user=learner) for learner in learners), batch_size=5000)
     today = timezone.now().date()
-    _policy, counts = dataset.seed_course(COURSE, version, learners, coaches, staff, today)
+    _policy, counts = dataset.seed_course(COURSE, version, learners, coaches, staff, today, multi_set=MULTI_SET)
     # A small course with 1,000 observations, to compare export memory with the large one.
     Observation.objects.bulk_create(
         (Observation(course_key=SMALL_COURSE, learner=learners[i % 100], observer=coach, instrument_version=version,
@@ -253,7 +256,10 @@ def reevaluations():
         n=Count("id")))
     alerts = DriftAlert.objects.filter(course_key=COURSE, resolved_at__isnull=True).count()
     print(f"states after the first run: {states}; open drift alerts {alerts:,}")
-    CompetencyPolicy.objects.filter(course_key=COURSE).update(min_observations=4, min_percent=75)
+    policy = CompetencyPolicy.objects.get(course_key=COURSE)
+    CompetencyPolicy.objects.filter(course_key=COURSE).update(
+        min_observations=4, min_percent=75,
+        requirement_sets=dataset.multi_set_rules(policy.instrument_version, 3) if MULTI_SET else [])
     reevaluate_in_child("after a policy change (UPDATE path, every row exists)")
     reevaluate_in_child("again, nothing changed")
 
@@ -274,6 +280,7 @@ def peak_rss_mb():
 def main():
     started = time.perf_counter()
     staff, coach, learners, counts = seed()
+    print(f"rules: {'policy rules v2, two requirement sets with summary-score conditions' if MULTI_SET else 'one set'}")
     print(f"database: {connection.vendor} {connection.Database.__name__}; seeded {LEARNERS:,} learners, "
           f"{COACHES} coaches, {counts['observations']:,} observations (+{counts['co_ratings']:,} co-ratings), "
           f"{counts['ratings']:,} indicator ratings, {counts['certified']:,} certified and {counts['revoked']:,} "

@@ -156,3 +156,15 @@ class ExpiryReminderAdmin(ReadOnlyAdmin):
 class SelfAssessmentAdmin(ReadOnlyAdmin):
     list_display = ("observation", "course_key", "learner", "status", "requested_at", "answered_at")
     list_filter = ("status",)
+
+
+@admin.register(models.LearnerStartDate)
+class LearnerStartDateAdmin(ReadOnlyAdmin):
+    """Read-only: hire dates change on the start-dates page (audited, and the learner re-evaluated)."""
+
+    list_display = ("course_key", "learner", "start_date", "updated_at")
+
+
+@admin.register(models.OverdueNotice)
+class OverdueNoticeAdmin(ReadOnlyAdmin):
+    list_display = ("course_key", "learner", "due_date", "sent_at")

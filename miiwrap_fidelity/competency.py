@@ -5,8 +5,14 @@ No I/O, no database, no translation here (the import-linter contracts in ``.impo
 callers load records (``evaluation``) and pass plain values in; results carry machine-readable
 reasons (codes and numbers) that ``reason_sentences`` words for people. What lives here:
 
-- the evidence rules (which observations qualify, what is still missing): ``evaluate_evidence``;
+- the evidence rules (which observations qualify, what is still missing): ``evaluate_evidence``, over
+  the policy's requirement sets (``RequirementSet``: scope, window, counts, and the ``Condition`` values
+  a qualifying observation meets; ADR 0013);
 - the learner's decision and state: ``decide`` and the ``State`` enum the status rows store;
+- deadlines ("competent within N days of starting"): ``Deadline``, the due date and when a learner
+  is overdue (the day edge in the learner's time zone);
+- stages: ``Prerequisite`` (another course's certification must be active, and only practice
+  observed after it was issued counts here);
 - the certification's state at a moment (active, expiring, expired, revoked): ``certification_state``,
   with the one expiring window ``EXPIRING_DAYS`` (also the recertification window);
 - the state lists show for a stored row: ``display_state`` (the SQL of ``roster`` is built from
@@ -25,7 +31,8 @@ LEAD = "lead"
 APPROVE = "approve"
 REVOKE = "revoke"
 #: Reasons that inform but do not by themselves keep a learner from competency.
-INFORMATIONAL = frozenset({"other_instrument_version", "latest_all_not_applicable", "observer_not_calibrated"})
+INFORMATIONAL = frozenset({"other_instrument_version", "other_setting", "latest_all_not_applicable",
+                           "observer_not_calibrated", "due_by", "overdue"})
 #: A certification expiring within this many days is "expiring"; a new sign-off may then renew it.
 EXPIRING_DAYS = 90
 #: The narrower "expiring" filters offered to staff, in days (each within ``EXPIRING_DAYS``).
@@ -49,6 +56,8 @@ class State(str, enum.Enum):
 
 #: What lists show: the stored states, with a certified row "expiring" as its expiry nears.
 EXPIRING = "expiring"
+#: The list filter of learners past their due date (a policy with a deadline), whatever their state.
+OVERDUE = "overdue"
 
 
 class CertificationState(str, enum.Enum):
@@ -63,9 +72,113 @@ class CertificationState(str, enum.Enum):
         return self.value
 
 
+#: Condition measures: percent of applicable indicators met, every essential indicator met, a summary score.
+PERCENT = "percent"
+ESSENTIALS = "essentials"
+SUMMARY = "summary"
+MEASURES = (PERCENT, ESSENTIALS, SUMMARY)
+AT_LEAST = ">="
+AT_MOST = "<="
+OPERATORS = (AT_LEAST, AT_MOST)
+#: Summary scores are stored floats (means, ratios): a comparison forgives this much rounding noise,
+#: so that a score computed as 3.4999999999 meets "at least 3.5".
+SCORE_TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class Condition:
+    """
+    One thing a qualifying observation meets: ``measure`` (``MEASURES``) compared by ``op``
+    (``OPERATORS``) with ``value``; ``key`` names the summary score (``SUMMARY``). ``ESSENTIALS``
+    has no operator or value: every essential indicator rated met.
+    """
+
+    measure: str
+    op: str = AT_LEAST
+    value: float = 0
+    key: str = ""
+
+    def holds(self, observation):
+        if self.measure == ESSENTIALS:
+            return not observation.critical_missed
+        if self.measure == PERCENT:
+            # Integer-exact (no rounding): exactly the threshold, e.g. 4 of 5 = 80%, meets ">= 80".
+            measured, bound = observation.met_count * 100, self.value * observation.applicable_count
+            tolerance = 0
+        else:
+            measured = dict(observation.summary_scores).get(self.key)
+            if measured is None:  # not scored (e.g. another instrument): the condition is not met
+                return False
+            bound, tolerance = self.value, SCORE_TOLERANCE
+        return measured >= bound - tolerance if self.op == AT_LEAST else measured <= bound + tolerance
+
+    def as_dict(self):
+        if self.measure == ESSENTIALS:
+            return {"measure": ESSENTIALS}
+        data = {"measure": self.measure, "op": self.op, "value": self.value}
+        return {**data, "key": self.key} if self.measure == SUMMARY else data
+
+    @classmethod
+    def from_dict(cls, data):
+        return cls(data["measure"], data.get("op", AT_LEAST), data.get("value", 0), data.get("key", ""))
+
+
+@dataclass(frozen=True)
+class RequirementSet:
+    """
+    "At least ``min_observations`` qualifying observations of ``setting`` (empty: any setting) with
+    instrument version ``instrument_version_id``, of practice within ``window_days`` days, by
+    ``min_distinct_observers`` distinct observers"; an observation qualifies when it meets every one
+    of ``conditions`` (and had applicable indicators). An observation counts towards every set whose
+    scope and conditions it meets.
+    """
+
+    instrument_version_id: int
+    min_observations: int = 3
+    window_days: int = 180
+    min_distinct_observers: int = 1
+    setting: str = ""
+    conditions: tuple = ()
+
+    @property
+    def essentials_required(self):
+        return any(condition.measure == ESSENTIALS for condition in self.conditions)
+
+    def in_scope(self, observation):
+        return (observation.instrument_version_id == self.instrument_version_id
+                and (not self.setting or observation.setting == self.setting))
+
+    def in_window(self, observation, today):
+        return today - timedelta(days=self.window_days) <= observation.practice_date <= today
+
+    def qualifies(self, observation):
+        return observation.applicable_count > 0 and all(c.holds(observation) for c in self.conditions)
+
+    def as_dict(self):
+        return {"instrument_version": self.instrument_version_id, "setting": self.setting,
+                "min_observations": self.min_observations, "window_days": self.window_days,
+                "min_distinct_observers": self.min_distinct_observers,
+                "conditions": [condition.as_dict() for condition in self.conditions]}
+
+    @classmethod
+    def from_dict(cls, data):
+        return cls(data["instrument_version"], data["min_observations"], data["window_days"],
+                   data.get("min_distinct_observers", 1), data.get("setting") or "",
+                   tuple(Condition.from_dict(c) for c in data.get("conditions") or ()))
+
+
+def single_set_conditions(min_percent, critical_required):
+    """The conditions of a policy's single-set fields: "at least ``min_percent``%", essentials met."""
+    return (Condition(PERCENT, AT_LEAST, min_percent),) + ((Condition(ESSENTIALS),) if critical_required else ())
+
+
 @dataclass(frozen=True)
 class Rules:
-    """The parts of a ``CompetencyPolicy`` the decision needs."""
+    """
+    The parts of a ``CompetencyPolicy`` the decision needs. ``requirement_sets`` (``RequirementSet``
+    values) are the evidence rules; without them, the single-set fields (``instrument_version_id``
+    to ``min_distinct_observers``) make the one set.
+    """
 
     instrument_version_id: int
     min_observations: int = 3
@@ -75,10 +188,24 @@ class Rules:
     min_distinct_observers: int = 1
     require_lead_signoff: bool = False
     validity_months: int = 24
+    requirement_sets: tuple = ()
 
     @property
     def required_levels(self):
         return (COACH, LEAD) if self.require_lead_signoff else (COACH,)
+
+    @property
+    def sets(self):
+        if self.requirement_sets:
+            return self.requirement_sets
+        return (RequirementSet(self.instrument_version_id, self.min_observations, self.window_days,
+                               self.min_distinct_observers, "",
+                               single_set_conditions(self.min_percent, self.critical_required)),)
+
+    @property
+    def required_count(self):
+        """Qualifying observations needed in all (the sum over the sets)."""
+        return sum(requirement.min_observations for requirement in self.sets)
 
 
 @dataclass(frozen=True)
@@ -122,6 +249,44 @@ class CertificationRecord:
 
 
 @dataclass(frozen=True)
+class Deadline:
+    """
+    "Competent within ``days`` days of starting": ``start_date`` (a hire date staff uploaded, else
+    the enrollment date) in the learner's ``time_zone`` (a ``tzinfo``), where the day edge falls.
+    A learner never certified in the course is overdue from the day after the due date on.
+    """
+
+    start_date: date
+    days: int
+    time_zone: object = timezone.utc
+
+    @property
+    def due_date(self):
+        return self.start_date + timedelta(days=self.days)
+
+    @property
+    def overdue_from(self):
+        """The first moment of the day after the due date, in the learner's time zone."""
+        return datetime.combine(self.due_date + timedelta(days=1), time.min, tzinfo=self.time_zone)
+
+    def overdue(self, now):
+        return now >= self.overdue_from
+
+
+@dataclass(frozen=True)
+class Prerequisite:
+    """
+    The stage before this course: ``course_key``'s certification (``certification``: the learner's
+    latest there, or None). While it is not active this course's certification cannot be reached,
+    and only practice observed after it was issued counts here. A certification issued here stands
+    on its own afterwards (it expires or is revoked by its own rules; ADR 0013).
+    """
+
+    course_key: str
+    certification: CertificationRecord | None = None
+
+
+@dataclass(frozen=True)
 class Reason:
     """Why a learner is not (yet) certified: a stable code and the numbers behind it."""
 
@@ -150,6 +315,8 @@ class Decision:
     stale_after: datetime | None
     evidence_reasons: tuple = ()  # what the (fresh) evidence lacks, even while certified
     approvals: dict = field(default_factory=dict)  # level -> the SignOffRecord that approved it
+    due_date: date | None = None  # with a deadline: competent by this day
+    overdue: bool = False  # past the due date and never certified in the course
 
 
 # --- certifications over time -------------------------------------------------------------------
@@ -193,9 +360,12 @@ class StateFilter:
 
     states: tuple = ()
     certified_expiry: tuple | None = None
+    overdue: bool = False  # rows whose stored decision is overdue (past the due date, never certified)
 
-    def matches(self, stored_state, expires_at, now):
+    def matches(self, stored_state, expires_at, now, overdue=False):
         """The rule in Python (the property test holds ``roster``'s SQL to it)."""
+        if self.overdue:
+            return overdue
         if stored_state in self.states:
             return True
         if self.certified_expiry is None or stored_state != State.CERTIFIED:
@@ -223,6 +393,7 @@ STATE_FILTERS = {
     **{expiring_filter(days): StateFilter(certified_expiry=(0, days)) for days in reversed(EXPIRING_WINDOWS)},
     str(State.EXPIRED): StateFilter(states=(State.EXPIRED,), certified_expiry=(None, 0)),
     str(State.REVOKED): StateFilter(states=(State.REVOKED,)),
+    OVERDUE: StateFilter(overdue=True),
 }
 
 
@@ -252,22 +423,31 @@ def expiry_for(issued_at, rules):
     return add_months(issued_at, rules.validity_months) if rules.validity_months else None
 
 
-def _window_start(rules, today):
-    return today - timedelta(days=rules.window_days)
-
-
-def _in_window(observation, rules, today):
-    return _window_start(rules, today) <= observation.practice_date <= today
+def _short_params(requirement, have, number, several):
+    """
+    The numbers of an "observations_short" reason. A policy's one set as the single-set fields make
+    it keeps the reason's original shape (``min_percent``); any other set names its setting,
+    conditions and (when there are several) its number, so the learner reads which one is open.
+    """
+    params = {"have": have, "need": requirement.min_observations, "window_days": requirement.window_days}
+    percent_only = [c for c in requirement.conditions if c.measure != ESSENTIALS]
+    if (not several and not requirement.setting and len(percent_only) == 1 and percent_only[0].measure == PERCENT
+            and percent_only[0].op == AT_LEAST):
+        return {**params, "min_percent": percent_only[0].value}
+    params.update({"setting": requirement.setting, "conditions": [c.as_dict() for c in requirement.conditions]})
+    return {**params, "set": number} if several else params
 
 
 def evaluate_evidence(rules, observations, today, fresh_after=None, calibrated_observers=None):
     """
-    Which observations qualify and what the evidence still lacks.
+    Which observations qualify and what the evidence still lacks, set by set (``rules.sets``).
 
     ``fresh_after``: after a certification, only practice observed after its date counts (a
     recertification needs fresh evidence). ``calibrated_observers``: when the policy requires
-    calibration, the observers whose ratings count. Returns ``(qualifying, reasons, latest)``
-    where ``latest`` is the most recent counted observation in the window.
+    calibration, the observers whose ratings count. A set that requires essential indicators is
+    open while its latest observation missed one. Returns ``(qualifying, reasons, latest)`` where
+    ``qualifying`` is every observation that counts for some set and ``latest`` the most recent
+    observation in some set's scope and window.
     """
     reasons = []
     if calibrated_observers is not None:
@@ -277,36 +457,42 @@ def evaluate_evidence(rules, observations, today, fresh_after=None, calibrated_o
         observations = [obs for obs in observations if obs.observer_id in calibrated_observers]
     if fresh_after is not None:
         observations = [obs for obs in observations if obs.practice_date > fresh_after]
-    current = [obs for obs in observations if obs.instrument_version_id == rules.instrument_version_id]
-    in_window = sorted(
-        (obs for obs in current if _in_window(obs, rules, today)),
-        key=lambda obs: (obs.practice_date, obs.id),
-    )
-    qualifying = tuple(
-        obs for obs in in_window
-        if meets_threshold(obs.met_count, obs.applicable_count, rules.min_percent)
-        and not (rules.critical_required and obs.critical_missed)
-    )
-    latest = in_window[-1] if in_window else None
+    sets = rules.sets
+    versions = {requirement.instrument_version_id for requirement in sets}
+    current = [obs for obs in observations if obs.instrument_version_id in versions]
     other_version = len(observations) - len(current)
     if other_version:
         reasons.append(Reason("other_instrument_version", {"count": other_version}))
-    if len(qualifying) < rules.min_observations:
-        reasons.append(
-            Reason("observations_short", {"have": len(qualifying), "need": rules.min_observations,
-                                          "min_percent": rules.min_percent, "window_days": rules.window_days})
-        )
-    observers = len({obs.observer_id for obs in qualifying})
-    if observers < rules.min_distinct_observers > 1:  # with one observer, "observations_short" says it all
-        reasons.append(Reason("observers_short", {"have": observers, "need": rules.min_distinct_observers}))
+    other_setting = sum(1 for obs in current if not any(r.in_scope(obs) for r in sets))
+    if other_setting:
+        reasons.append(Reason("other_setting", {"count": other_setting}))
+    in_window, qualifying, open_reasons, essentials_missed = {}, {}, [], {}
+    for number, requirement in enumerate(sets, 1):
+        scoped = sorted((obs for obs in current if requirement.in_scope(obs) and requirement.in_window(obs, today)),
+                        key=lambda obs: (obs.practice_date, obs.id))
+        in_window.update((obs.id, obs) for obs in scoped)
+        if requirement.essentials_required and scoped and scoped[-1].critical_missed:
+            essentials_missed[scoped[-1].id] = scoped[-1]  # the set's latest missed an essential indicator
+        counted = [obs for obs in scoped if requirement.qualifies(obs)]
+        qualifying.update((obs.id, obs) for obs in counted)
+        if len(counted) < requirement.min_observations:
+            open_reasons.append(Reason("observations_short",
+                                       _short_params(requirement, len(counted), number, len(sets) > 1)))
+        observers = len({obs.observer_id for obs in counted})
+        if observers < requirement.min_distinct_observers > 1:  # with one observer, "observations_short" says it
+            params = {"have": observers, "need": requirement.min_distinct_observers}
+            open_reasons.append(Reason("observers_short", {**params, "set": number} if len(sets) > 1 else params))
+    reasons += open_reasons
+    ordered = sorted(in_window.values(), key=lambda obs: (obs.practice_date, obs.id))
+    latest = ordered[-1] if ordered else None
     if latest is not None and latest.applicable_count == 0:
         reasons.append(Reason("latest_all_not_applicable", {"date": latest.practice_date.isoformat()}))
-    if rules.critical_required and latest is not None and latest.critical_missed:
+    for missed in sorted(essentials_missed.values(), key=lambda obs: (obs.practice_date, obs.id)):
         reasons.append(
-            Reason("critical_not_met_latest", {"indicators": list(latest.critical_missed),
-                                               "date": latest.practice_date.isoformat()})
+            Reason("critical_not_met_latest", {"indicators": list(missed.critical_missed),
+                                               "date": missed.practice_date.isoformat()})
         )
-    return qualifying, reasons, latest
+    return tuple(sorted(qualifying.values(), key=lambda obs: (obs.practice_date, obs.id))), reasons, latest
 
 
 def current_approvals(signoffs, since=None):
@@ -329,27 +515,45 @@ def current_approvals(signoffs, since=None):
 
 # --- the decision -------------------------------------------------------------------------------
 
-def decide(rules, observations, signoffs, certification, now, calibrated_observers=None):
+def decide(rules, observations, signoffs, certification, now, calibrated_observers=None, deadline=None,
+           prerequisite=None):
     """
     The learner's competency decision at ``now``.
 
     ``certification`` is the learner's most recent certification in the course (or None); the
-    evidence for the next one must be observed after it was issued.
+    evidence for the next one must be observed after it was issued. ``deadline``: the learner's
+    ``Deadline`` when the policy sets one; it is met by the first certification. ``prerequisite``:
+    the ``Prerequisite`` when the course is a later stage.
     """
     today = now.date()
     fresh_after = certification.issued_at.date() if certification is not None else None
+    prerequisite_open = None
+    if prerequisite is not None:
+        before = prerequisite.certification
+        # Only practice after the earlier stage's certification counts (none before it was issued).
+        fresh_after = max(filter(None, (fresh_after, before.issued_at.date() if before else date.max)))
+        if before is None or not before.is_active(now):
+            prerequisite_open = Reason("prerequisite_not_certified", {"course": prerequisite.course_key})
     qualifying, evidence_reasons, latest = evaluate_evidence(rules, observations, today, fresh_after,
                                                              calibrated_observers)
+    if prerequisite_open is not None:
+        evidence_reasons.insert(0, prerequisite_open)
     reasons = [r for r in evidence_reasons if r.code not in INFORMATIONAL]
     evidence_met = not reasons
     active = certification is not None and certification.is_active(now)
     approvals = current_approvals(signoffs, since=certification.issued_at if certification else None)
     approved_levels = tuple(level for level in rules.required_levels if level in approvals)
     stale_after = _stale_after(rules, observations, today, certification if active else None)
+    due_date = deadline.due_date if deadline is not None else None
+    overdue = deadline is not None and certification is None and deadline.overdue(now)
+    if deadline is not None and certification is None and not overdue:
+        stale_after = min(filter(None, (stale_after, deadline.overdue_from)))
+    if prerequisite_open is None and prerequisite is not None and not active:
+        stale_after = min(filter(None, (stale_after, prerequisite.certification.expires_at)), default=None)
 
     if active:
         return Decision(State.CERTIFIED, True, evidence_met, (), qualifying, approved_levels, certification,
-                        rules.min_observations, latest, stale_after, tuple(reasons), approvals)
+                        rules.required_count, latest, stale_after, tuple(reasons), approvals, due_date, overdue)
 
     if certification is not None and certification.revoked_at is not None:
         reasons.insert(0, Reason("certification_revoked", {"date": certification.revoked_at.date().isoformat()}))
@@ -358,11 +562,13 @@ def decide(rules, observations, signoffs, certification, now, calibrated_observe
     for level in rules.required_levels:
         if level not in approvals:
             reasons.append(Reason(f"{level}_signoff_missing"))
+    if deadline is not None and certification is None:
+        reasons.append(Reason("overdue" if overdue else "due_by", {"date": due_date.isoformat()}))
     reasons += [r for r in evidence_reasons if r.code in INFORMATIONAL]
     return Decision(_state(evidence_met, approved_levels, certification, observations), False, evidence_met,
-                    tuple(reasons), qualifying, approved_levels, certification, rules.min_observations,
+                    tuple(reasons), qualifying, approved_levels, certification, rules.required_count,
                     latest, stale_after, tuple(r for r in evidence_reasons if r.code not in INFORMATIONAL),
-                    approvals)
+                    approvals, due_date, overdue)
 
 
 def _state(evidence_met, approved_levels, certification, observations):
@@ -388,8 +594,9 @@ def _stale_after(rules, observations, today, active_certification):
     if active_certification is not None:
         return active_certification.expires_at
     leaving = [
-        obs.practice_date + timedelta(days=rules.window_days + 1)
-        for obs in observations if _in_window(obs, rules, today)
+        obs.practice_date + timedelta(days=requirement.window_days + 1)
+        for requirement in rules.sets for obs in observations
+        if requirement.in_scope(obs) and requirement.in_window(obs, today)
     ]
     if not leaving:
         return None

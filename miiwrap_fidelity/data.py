@@ -55,6 +55,8 @@ class LearnerStatusData:
     certification: CertificationData | None  # the certification the row rests on (while certified)
     evaluated_at: datetime
     enrolled: bool
+    due_date: date | None = None  # with a deadline: competent by this day
+    overdue: bool = False
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,20 @@ class PolicyData:
     calibration_threshold: int
     updated_at: datetime
     self_assessment: bool = False  # learners rate each observed session themselves, blind (ADR 0014)
+    requirement_sets: tuple = ()  # ``competency.RequirementSet.as_dict`` values (ADR 0013)
+    deadline_days: int = 0  # competent within this many days of starting; 0: no deadline
+    prerequisite_course: str = ""  # stages: this course's certification must be active first
+    program: str = ""  # courses naming the same program share evidence
+
+
+@dataclass(frozen=True)
+class StartDateData:
+    """A learner's start (hire) date in a course, for the policy's deadline."""
+
+    learner_id: int
+    course_key: str
+    start_date: date
+    username: str = ""
 
 
 @dataclass(frozen=True)

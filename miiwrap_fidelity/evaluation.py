@@ -9,14 +9,16 @@ rows whose result changed are written, in one statement per batch. Internal to `
 import dataclasses
 import json
 from collections import defaultdict
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.db.models.constants import OnConflict
 from django.utils import timezone
+from datetime import timezone as dt_timezone
 
 from . import competency, monitoring
-from .models import Certification, Indicator, LearnerStatus, Observation, SignOff
+from .models import Certification, Indicator, LearnerStartDate, LearnerStatus, Observation, SignOff
 from .platform import get_platform
 from .raw_values import padded_ids, quote
 
@@ -33,6 +35,7 @@ def rules_for(policy):
         min_distinct_observers=policy.min_distinct_observers,
         require_lead_signoff=policy.require_lead_signoff,
         validity_months=policy.validity_months,
+        requirement_sets=tuple(competency.RequirementSet.from_dict(raw) for raw in policy.requirement_sets or ()),
     )
 
 
@@ -50,18 +53,38 @@ def latest_certification(learner_id, course_key):
     ).first()
 
 
-def _observations(course_key, learner_ids):
+def _observations(course_keys, learner_ids, with_scores):
+    """
+    The learners' submitted observations in the courses as records; their summary scores only when
+    the rules read them (``with_scores``: decoding a JSON column per observation is not free).
+    """
     rows = Observation.objects.filter(
-        learner_id__in=padded_ids(learner_ids), course_key=course_key, status=Observation.SUBMITTED,
+        learner_id__in=padded_ids(learner_ids), course_key__in=course_keys, status=Observation.SUBMITTED,
         co_observation_of__isnull=True,
     ).values_list("learner_id", "id", "observer_id", "instrument_version_id", "practice_date", "met_count",
-                  "applicable_count", "critical_missed", "summary_scores", "setting")
+                  "applicable_count", "critical_missed", "setting", *(("summary_scores",) if with_scores else ()))
     grouped = defaultdict(list)
-    for learner_id, pk, observer, version, day, met, applicable, missed, scores, setting in rows:
+    for learner_id, pk, observer, version, day, met, applicable, missed, setting, *scores in rows:
         grouped[learner_id].append(competency.ObservationRecord(
             pk, observer, version, day, met or 0, applicable or 0, tuple(missed or ()),
-            summary_scores=tuple(sorted((scores or {}).items())), setting=setting))
+            tuple(sorted((scores[0] or {}).items())) if scores else (), setting))
     return grouped
+
+
+def _prerequisites(prerequisite_course, learner_ids):
+    """``{learner_id: competency.Prerequisite}``: each learner's latest certification in the earlier stage."""
+    latest = _latest_certifications(prerequisite_course, learner_ids)
+    return {learner_id: competency.Prerequisite(prerequisite_course, certification_record(latest.get(learner_id)))
+            for learner_id in learner_ids}
+
+
+def program_courses(policy):
+    """The courses whose observations count for ``policy``'s course: itself and its program's (one query)."""
+    if not policy.program:
+        return [policy.course_key]
+    others = type(policy).objects.filter(program=policy.program, enabled=True).exclude(
+        course_key=policy.course_key).values_list("course_key", flat=True)
+    return [policy.course_key, *sorted(others, key=str)]
 
 
 def _signoffs(course_key, learner_ids):
@@ -81,32 +104,66 @@ def _latest_certifications(course_key, learner_ids):
     return latest
 
 
+def _time_zone(name):
+    """The learner's chosen time zone, or UTC when they chose none (or one this system does not know)."""
+    try:
+        return ZoneInfo(name) if name else dt_timezone.utc
+    except (ZoneInfoNotFoundError, ValueError):
+        return dt_timezone.utc
+
+
+def _deadlines(course_key, learner_ids, days):
+    """
+    ``{learner_id: competency.Deadline}``: from the hire date staff uploaded, else the enrollment date
+    (as a day in the learner's time zone); learners with neither have no deadline. Three queries.
+    """
+    platform, padded = get_platform(), padded_ids(learner_ids)  # statements of a fixed shape (ADR 0010)
+    zones = {learner_id: _time_zone(name) for learner_id, name in platform.time_zones(padded).items()}
+    starts = {learner_id: enrolled.astimezone(zones.get(learner_id, dt_timezone.utc)).date()
+              for learner_id, enrolled in platform.enrollment_dates(course_key, padded).items()}
+    starts.update(LearnerStartDate.objects.filter(course_key=course_key, learner_id__in=padded_ids(learner_ids))
+                  .values_list("learner_id", "start_date"))
+    return {learner_id: competency.Deadline(start, days, zones.get(learner_id, dt_timezone.utc))
+            for learner_id, start in starts.items()}
+
+
 class CourseContext:
     """What every learner's evaluation in a course shares: rules, calibration, indicator labels."""
 
     def __init__(self, policy, course_key):
         self.policy, self.course_key, self.rules = policy, course_key, rules_for(policy)
+        self.evidence_courses = program_courses(policy)
+        self.reads_scores = any(condition.measure == competency.SUMMARY
+                                for requirement in self.rules.sets for condition in requirement.conditions)
         self.calibrated = (monitoring.calibrated_observers(course_key, policy.calibration_threshold)
                            if policy.require_calibration else None)
         self._labels = None
 
     def labels(self):
         if self._labels is None:
-            self._labels = dict(Indicator.objects.filter(version_id=self.policy.instrument_version_id).values_list(
+            versions = {requirement.instrument_version_id for requirement in self.rules.sets}
+            self._labels = dict(Indicator.objects.filter(version_id__in=sorted(versions)).values_list(
                 "key", "label"))
         return self._labels
 
     def with_labels(self, decision):
-        """Add indicator labels to reasons that name indicator keys (people read labels)."""
-        if not any("indicators" in reason.params for reason in decision.reasons):
+        """
+        Add labels to reasons that name indicator keys or summary scores by key (people read labels).
+        """
+        if not any("indicators" in reason.params or "conditions" in reason.params for reason in decision.reasons):
             return decision
         labels = self.labels()
-        reasons = tuple(
-            competency.Reason(r.code, {**r.params, "labels": [labels.get(k, k) for k in r.params["indicators"]]})
-            if "indicators" in r.params else r
-            for r in decision.reasons
-        )
-        return dataclasses.replace(decision, reasons=reasons)
+
+        def labelled(reason):
+            params = dict(reason.params)
+            if "indicators" in params:
+                params["labels"] = [labels.get(key, key) for key in params["indicators"]]
+            if "conditions" in params:
+                params["conditions"] = [{**c, "label": labels.get(c["key"], c["key"])} if c.get("key") else c
+                                        for c in params["conditions"]]
+            return competency.Reason(reason.code, params)
+
+        return dataclasses.replace(decision, reasons=tuple(labelled(r) for r in decision.reasons))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -116,29 +173,41 @@ class Records:
     observations: tuple
     signoffs: tuple
     certification: Certification | None  # the latest, as a model row (the status row points at it)
+    deadline: competency.Deadline | None = None  # when the policy sets one and the start is known
+    prerequisite: competency.Prerequisite | None = None  # when the course is a later stage
 
     def with_signoff(self, signoff, certification=None):
         """These records plus a sign-off just written (and the certification it issued or revoked)."""
         record = competency.SignOffRecord(signoff.pk, signoff.action, signoff.level, signoff.actor_id,
                                           signoff.created_at, signoff.evidence_digest)
         return Records(self.observations, self.signoffs + (record,),
-                       certification if certification is not None else self.certification)
+                       certification if certification is not None else self.certification, self.deadline,
+                       self.prerequisite)
 
 
 def load_records(context, learner_ids):
-    """``{learner_id: Records}`` for the learners, in three queries."""
-    observations = _observations(context.course_key, learner_ids)
+    """
+    ``{learner_id: Records}`` for the learners, in three queries (three more with a deadline, one
+    more with a prerequisite).
+    """
+    observations = _observations(context.evidence_courses, learner_ids, context.reads_scores)
     signoffs = _signoffs(context.course_key, learner_ids)
     certifications = _latest_certifications(context.course_key, learner_ids)
+    deadlines = (_deadlines(context.course_key, learner_ids, context.policy.deadline_days)
+                 if context.policy.deadline_days else {})
+    prerequisites = (_prerequisites(context.policy.prerequisite_course, learner_ids)
+                     if context.policy.prerequisite_course else {})
     return {learner_id: Records(tuple(observations[learner_id]), tuple(signoffs[learner_id]),
-                                certifications.get(learner_id))
+                                certifications.get(learner_id), deadlines.get(learner_id),
+                                prerequisites.get(learner_id))
             for learner_id in learner_ids}
 
 
 def decide_records(context, records, now):
     """The decision ``competency`` makes from ``records`` at ``now`` (reasons carry indicator labels)."""
     decision = competency.decide(context.rules, records.observations, records.signoffs,
-                                 certification_record(records.certification), now, context.calibrated)
+                                 certification_record(records.certification), now, context.calibrated,
+                                 records.deadline, records.prerequisite)
     return context.with_labels(decision)
 
 
@@ -162,7 +231,7 @@ def lock_status(learner_id, course_key):
 
 
 STATUS_FIELDS = ["state", "qualifying_count", "required_count", "last_practice_date", "last_percent", "reasons",
-                 "certification", "evaluated_at", "stale_after"]
+                 "certification", "evaluated_at", "stale_after", "due_date", "overdue"]
 
 
 def _fill_status(status, decision, certification, now):
@@ -176,6 +245,7 @@ def _fill_status(status, decision, certification, now):
     status.certification = certification if decision.certified else None
     status.evaluated_at = now
     status.stale_after = decision.stale_after
+    status.due_date, status.overdue = decision.due_date, decision.overdue
     return status
 
 

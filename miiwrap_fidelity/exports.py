@@ -46,10 +46,11 @@ def safe(value):
 EXPORTS = {
     "learners": (
         ["learner_id", "learner_username", "status", "qualifying_observations", "required_observations",
-         "last_practice_date", "last_percent_met", "next_requirement", "certification_expires_at", "enrolled"],
+         "last_practice_date", "last_percent_met", "next_requirement", "certification_expires_at", "enrolled",
+         "due_date", "overdue"],
         lambda course: LearnerStatus.objects.filter(course_key=course).order_by("pk").values_list(
             "learner_id", "learner__username", "state", "qualifying_count", "required_count", "last_practice_date",
-            "last_percent", "reasons", "certification__expires_at", "enrolled"),
+            "last_percent", "reasons", "certification__expires_at", "enrolled", "due_date", "overdue"),
     ),
     "observations": (
         ["observation_id", "learner_id", "learner_username", "observer_id", "observer_username", "practice_date",

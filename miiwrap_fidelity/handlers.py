@@ -11,7 +11,7 @@ import logging
 
 from . import api, certificate_sync, events, notifications, tasks
 from .platform import get_platform
-from .signals import certification_issued, course_reevaluation_requested
+from .signals import certification_issued, competency_changed, course_reevaluation_requested
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,11 @@ def queue_course_reevaluation(sender, course_id, **kwargs):  # pylint: disable=u
     tasks.reevaluate_course.delay(course_id)
 
 
+def queue_dependent_reevaluation(sender, learner_id, course_key, **kwargs):  # pylint: disable=unused-argument
+    """A learner's competency changed: later stages and program courses read it (a Celery task)."""
+    tasks.reevaluate_dependents.delay(learner_id, course_key)
+
+
 def retire_user(sender, user=None, **kwargs):  # pylint: disable=unused-argument
     """The platform's retirement signals (``user`` is the retiring user)."""
     if user is not None:
@@ -62,6 +67,7 @@ def connect_internal_receivers():
     certification_issued.connect(queue_certificate_request, dispatch_uid="miiwrap_fidelity.queue_certificate")
     course_reevaluation_requested.connect(queue_course_reevaluation,
                                           dispatch_uid="miiwrap_fidelity.queue_reevaluation")
+    competency_changed.connect(queue_dependent_reevaluation, dispatch_uid="miiwrap_fidelity.queue_dependents")
     certificate_sync.connect()  # the platform certificate follows revocation
     notifications.connect()  # messages through edx-ace
     try:

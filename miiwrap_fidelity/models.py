@@ -16,7 +16,7 @@ from django.db.models import ProtectedError
 from django.utils.translation import gettext_lazy as _
 from opaque_keys.edx.django.models import CourseKeyField
 
-from . import competency, rating_values
+from . import competency, practice_settings, rating_values
 from .competency import State
 
 USER_MODEL = settings.AUTH_USER_MODEL
@@ -201,6 +201,23 @@ class CompetencyPolicy(models.Model):
     self_assessment = models.BooleanField(
         default=False, help_text=_("Ask learners to rate each observed session themselves before they see the "
                                    "coach's ratings (a coaching conversation, never evidence)."))
+    requirement_sets = models.JSONField(
+        default=list, blank=True,
+        help_text=_("Requirement sets: each needs its number of qualifying observations (of a setting, with an "
+                    "instrument version, within its window, by its observers), every set must be met. The first "
+                    "set is also shown in the fields above."))
+    deadline_days = models.PositiveSmallIntegerField(
+        default=0, validators=[MaxValueValidator(3650)],
+        help_text=_("Competent within this many days of starting (the hire date staff upload, else the enrollment "
+                    "date); 0 means no deadline."))
+    prerequisite_course = models.CharField(
+        max_length=255, blank=True, default="",
+        help_text=_("Stages: the course id whose certification must be active first; only practice observed "
+                    "after it was issued counts here. Empty: none."))
+    program = models.SlugField(
+        max_length=64, blank=True, default="",
+        help_text=_("Programs: courses whose policies name the same program share evidence (observations recorded "
+                    "in any of them count). Empty: none."))
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -257,14 +274,7 @@ class Observation(models.Model):
     DRAFT = "draft"
     SUBMITTED = "submitted"
     STATUS_CHOICES = [(DRAFT, _("Draft")), (SUBMITTED, _("Submitted"))]
-    SETTING_CHOICES = [
-        ("family_team_meeting", _("Family team meeting")),
-        ("home_visit", _("Home visit")),
-        ("supervision", _("Supervision")),
-        ("phone_session", _("Phone or video session")),
-        ("community", _("Community setting")),
-        ("other", _("Other")),
-    ]
+    SETTING_CHOICES = practice_settings.CHOICES
 
     course_key = CourseKeyField(max_length=255)
     learner = models.ForeignKey(USER_MODEL, on_delete=keep_evidence, related_name="+")
@@ -579,6 +589,8 @@ class LearnerStatus(models.Model):
     evaluated_at = models.DateTimeField()
     stale_after = models.DateTimeField(null=True, blank=True, help_text="When time alone may change the result.")
     enrolled = models.BooleanField(default=True, help_text="False once the learner left the course (records kept).")
+    due_date = models.DateField(null=True, blank=True, help_text="With a deadline: competent by this day.")
+    overdue = models.BooleanField(default=False, help_text="Past the due date and never certified in the course.")
 
     class Meta:
         constraints = [
@@ -738,3 +750,48 @@ class SelfAssessment(models.Model):
 
     def __str__(self):
         return f"self-assessment of observation {self.observation_id} ({self.status})"
+
+
+class LearnerStartDate(models.Model):
+    """
+    When a learner started, for the policy's deadline: a hire date course staff uploaded. Without
+    one, the learner's enrollment date counts.
+
+    .. pii: the date a staff member was hired.
+    .. pii_types: other
+    .. pii_retirement: local_api
+    """
+
+    course_key = CourseKeyField(max_length=255)
+    learner = models.ForeignKey(USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    start_date = models.DateField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["course_key", "learner"], name="mwf_learner_start_date")]
+
+    def __str__(self):
+        return f"start of learner {self.learner_id} in {self.course_key}"
+
+
+class OverdueNotice(models.Model):
+    """
+    That the coaches of a learner were told the learner passed a due date (once per due date: the
+    unique constraint makes a repeated run send nothing twice).
+
+    .. pii: links a user id to a due date.
+    .. pii_types: id
+    .. pii_retirement: local_api
+    """
+
+    course_key = CourseKeyField(max_length=255)
+    learner = models.ForeignKey(USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    due_date = models.DateField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["course_key", "learner", "due_date"],
+                                               name="mwf_overdue_notice")]
+
+    def __str__(self):
+        return f"overdue notice for learner {self.learner_id} in {self.course_key}"

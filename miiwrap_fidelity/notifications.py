@@ -28,6 +28,7 @@ from .models import (
     CompetencyPolicy,
     ExpiryReminder,
     LearnerStatus,
+    OverdueNotice,
     ReflectionComment,
 )
 from .competency import State
@@ -71,6 +72,10 @@ class CertificationExpiring(MiiwrapMessage):
 
 class CoachDigest(MiiwrapMessage):
     NAME = "coach_digest"
+
+
+class LearnerOverdue(MiiwrapMessage):
+    NAME = "learner_overdue"
 
 
 def wants(user, message_type):
@@ -178,6 +183,31 @@ def send_expiry_reminders(now=None):
                 continue
             sent += deliver(CertificationExpiring, status.learner, certification.course_key, days=days,
                             expires_on=certification.expires_at.date())
+    return sent
+
+
+@shared_task
+def send_overdue_notices():
+    """
+    Tell each coach of a learner who passed their due date (a policy deadline), once per due date
+    (daily, celery beat). The notice row is claimed first (a unique constraint), as for expiry reminders.
+    """
+    sent = 0  # the stored flag is the decision (refreshed at the day edge in the learner's time zone)
+    overdue = LearnerStatus.objects.filter(overdue=True, enrolled=True, due_date__isnull=False).select_related(
+        "learner").order_by("pk")
+    for status in overdue.iterator():
+        try:
+            with transaction.atomic():
+                OverdueNotice.objects.create(course_key=status.course_key, learner_id=status.learner_id,
+                                             due_date=status.due_date)
+        except IntegrityError:
+            continue  # told already
+        learner_url = _absolute(reverse("miiwrap_fidelity:learner_detail",
+                                        args=[str(status.course_key), status.learner_id]))
+        for assignment in CoachAssignment.objects.filter(course_key=status.course_key,
+                                                         learner_id=status.learner_id).select_related("coach"):
+            sent += deliver(LearnerOverdue, assignment.coach, status.course_key, learner=status.learner.username,
+                            due_on=status.due_date, learner_url=learner_url)
     return sent
 
 

@@ -99,6 +99,24 @@ class EdxPlatform:
         return list(CourseEnrollment.objects.filter(course_id=course_key, is_active=True)
                     .values_list("user_id", flat=True))
 
+    def enrollment_dates(self, course_key, user_ids):
+        """``{user_id: when they enrolled}`` (aware datetimes) for those enrolled in the course, in one query."""
+        from common.djangoapps.student.models import (  # pylint: disable=import-error,import-outside-toplevel
+            CourseEnrollment,
+        )
+
+        return dict(CourseEnrollment.objects.filter(course_id=course_key, user_id__in=list(user_ids))
+                    .values_list("user_id", "created"))
+
+    def time_zones(self, user_ids):
+        """``{user_id: IANA time zone name}`` the users chose in their account settings (one query)."""
+        from openedx.core.djangoapps.user_api.models import (  # pylint: disable=import-error,import-outside-toplevel
+            UserPreference,
+        )
+
+        return dict(UserPreference.objects.filter(user_id__in=list(user_ids), key="time_zone")
+                    .values_list("user_id", "value"))
+
     def course_progress(self, user, course_key):
         """
         The learner's progress through the course's content, for their coach.

@@ -7,6 +7,7 @@ numbers, and pages, REST answers, XBlocks and the certificate gate's message wor
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from . import competency, practice_settings
 from .competency import Reason
 
 
@@ -23,12 +24,22 @@ def sentence(reason, reviewer=False):  # pylint: disable=too-many-return-stateme
     """
     params = reason.params
     code = reason.code
+    if code == "observations_short" and "conditions" in params:
+        return _requirement_short(params)
     if code == "observations_short":
         return ngettext(
             "%(have)s of %(need)s qualifying observation so far (practice observed in the last "
             "%(window_days)s days, at least %(min_percent)s%% of indicators met).",
             "%(have)s of %(need)s qualifying observations so far (practice observed in the last "
             "%(window_days)s days, at least %(min_percent)s%% of indicators met).",
+            params["need"],
+        ) % params
+    if code == "observers_short" and "set" in params:
+        return ngettext(
+            "Requirement %(set)s: its qualifying observations come from %(have)s observer; %(need)s different "
+            "observer is needed.",
+            "Requirement %(set)s: its qualifying observations come from %(have)s observers; %(need)s different "
+            "observers are needed.",
             params["need"],
         ) % params
     if code == "observers_short":
@@ -72,6 +83,24 @@ def sentence(reason, reviewer=False):  # pylint: disable=too-many-return-stateme
         return ngettext("%(count)s observation used an earlier rubric version and does not count.",
                         "%(count)s observations used an earlier rubric version and do not count.",
                         params["count"]) % params
+    if code == "other_setting":
+        return ngettext("%(count)s observation was of a setting no requirement asks for and does not count.",
+                        "%(count)s observations were of settings no requirement asks for and do not count.",
+                        params["count"]) % params
+    if code == "prerequisite_not_certified":
+        if reviewer:
+            return _("The learner's certification in the earlier stage %(course)s is not active; this course "
+                     "builds on it.") % params
+        return _("First, your certification in the earlier stage %(course)s must be active: this course builds on "
+                 "it, and only practice observed after it was issued counts here.") % params
+    if code == "due_by":
+        if reviewer:
+            return _("Due date: competent by %(date)s.") % params
+        return _("Your due date: competent by %(date)s.") % params
+    if code == "overdue":
+        if reviewer:
+            return _("Overdue: the due date was %(date)s.") % params
+        return _("Your due date was %(date)s; talk with your coach about what is still open.") % params
     if code == "no_lead_level":
         return _("This course's policy has no lead sign-off level.")
     if code == "coach_approves_first":
@@ -81,3 +110,41 @@ def sentence(reason, reviewer=False):  # pylint: disable=too-many-return-stateme
     if code == "nothing_to_revoke":
         return _("There is no approval or active certification to revoke.")
     return code
+
+
+def _number(value):
+    """A threshold as people write it: 80, 3.5 (no trailing zeros)."""
+    return f"{value:g}"
+
+
+def condition_phrase(condition):
+    """One condition of a requirement set (``Condition.as_dict`` plus the summary score's ``label``)."""
+    measure, value = condition.get("measure"), _number(condition.get("value", 0))
+    at_least = condition.get("op", competency.AT_LEAST) == competency.AT_LEAST
+    if measure == competency.ESSENTIALS:
+        return _("every essential indicator met")
+    if measure == competency.PERCENT:
+        return (_("at least %(value)s%% of indicators met") if at_least
+                else _("at most %(value)s%% of indicators met")) % {"value": value}
+    values = {"score": condition.get("label") or condition.get("key", ""), "value": value}
+    return (_("%(score)s of at least %(value)s") if at_least else _("%(score)s of at most %(value)s")) % values
+
+
+def _requirement_short(params):
+    """What a requirement set still lacks, naming its setting, window and conditions."""
+    values = {**params, "conditions": "; ".join(condition_phrase(c) for c in params["conditions"])
+              or _("no further conditions"), "setting": practice_settings.label(params.get("setting") or "")}
+    prefix = (_("Requirement %(set)s: ") % params) if "set" in params else ""
+    if params.get("setting"):
+        return prefix + ngettext(
+            "%(have)s of %(need)s qualifying observation in the setting \"%(setting)s\" so far (practice observed "
+            "in the last %(window_days)s days, each with %(conditions)s).",
+            "%(have)s of %(need)s qualifying observations in the setting \"%(setting)s\" so far (practice "
+            "observed in the last %(window_days)s days, each with %(conditions)s).",
+            params["need"]) % values
+    return prefix + ngettext(
+        "%(have)s of %(need)s qualifying observation so far (practice observed in the last %(window_days)s days, "
+        "each with %(conditions)s).",
+        "%(have)s of %(need)s qualifying observations so far (practice observed in the last %(window_days)s days, "
+        "each with %(conditions)s).",
+        params["need"]) % values

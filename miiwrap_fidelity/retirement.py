@@ -8,8 +8,10 @@ from .models import (
     CoachAssignment,
     DriftAlert,
     IndicatorRating,
+    LearnerStartDate,
     LearnerStatus,
     MessagePreference,
+    OverdueNotice,
     Observation,
     ObservationAmendment,
     Reflection,
@@ -43,6 +45,8 @@ def scrub_user(user_id):
         CoachAssignment.objects.filter(learner_id=user_id).delete()
         LearnerStatus.objects.filter(learner_id=user_id).update(reasons=[])
         MessagePreference.objects.filter(user_id=user_id).delete()
+        LearnerStartDate.objects.filter(learner_id=user_id).delete()  # a hire date
+        OverdueNotice.objects.filter(learner_id=user_id).delete()
         audit.record("user.retired", get_user_model()(pk=user_id), subject_user_id=user_id)  # the last lock
 
 

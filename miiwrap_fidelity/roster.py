@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.functional import lazy
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from . import competency, reason_sentences
 from .models import Certification, CoachAssignment, CompetencyPolicy, LearnerStatus
@@ -32,8 +33,9 @@ def _expiring_label(days):
 #: Filter values, in ``competency.STATE_FILTERS``' order (the stored states plus the ones that depend
 #: on today's date), and their labels.
 STATE_FILTERS = {
-    name: dict(LearnerStatus.STATE_CHOICES).get(name) or lazy(_expiring_label, str)(
-        next(days for days in competency.EXPIRING_WINDOWS if competency.expiring_filter(days) == name))
+    name: dict(LearnerStatus.STATE_CHOICES).get(name) or (gettext_lazy("Overdue") if name == competency.OVERDUE else lazy(
+        _expiring_label, str)(next(days for days in competency.EXPIRING_WINDOWS
+                                   if competency.expiring_filter(days) == name)))
     for name in competency.STATE_FILTERS
 }
 #: The expiring filters, narrowest first: also the columns of the staff page's expiring counts.
@@ -77,6 +79,8 @@ def _state_condition(state, now):
     value: ``competency.STATE_FILTERS``' rule for it, written in SQL.
     """
     rule = competency.STATE_FILTERS[state]
+    if rule.overdue:
+        return "(s.overdue = %s)", [True]
     alternatives, params = [], []
     if rule.states:
         alternatives.append(f"s.state IN ({', '.join(['%s'] * len(rule.states))})")

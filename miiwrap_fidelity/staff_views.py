@@ -67,7 +67,15 @@ POLICY_LABELS = {
     "require_calibration": gettext_lazy("Count only observations by calibrated coaches"),
     "calibration_threshold": gettext_lazy("Calibration: agreement with reference ratings (percent)"),
     "self_assessment": gettext_lazy("Learners rate each observed session themselves (self-assessment)"),
+    "requirement_sets": gettext_lazy("Requirement sets (JSON; see the authors' guide)"),
+    "deadline_days": gettext_lazy("Deadline: competent within (days of starting, 0 = none)"),
+    "prerequisite_course": gettext_lazy("Stage: prerequisite course id (its certification first)"),
+    "program": gettext_lazy("Program: courses with the same program name share evidence"),
 }
+#: Number fields the editor may leave empty (the policy keeps its value).
+OPTIONAL_NUMBERS = ("deadline_days",)
+#: Where the policy editor shows errors of a requirement set (``requirement_sets[0].setting``...).
+SETS_FIELD = "requirement_sets"
 class PolicyForm(forms.Form):
     """The policy editor: its fields and limits come from ``api`` (one place with the REST API)."""
 
@@ -81,9 +89,15 @@ class PolicyForm(forms.Form):
                     for version in api.instrument_versions(newest_first=True)])
             elif name == "mode":
                 field = forms.ChoiceField(choices=api.POLICY_MODES, label=label)
+            elif name in ("prerequisite_course", "program"):
+                field = forms.CharField(required=False, label=label, max_length=255)
+            elif name == SETS_FIELD:
+                field = forms.JSONField(required=False, label=label, widget=forms.Textarea(attrs={"rows": 12}))
             elif name in api.POLICY_LIMITS:
                 low, high = api.POLICY_LIMITS[name]
-                field = forms.IntegerField(min_value=low, max_value=high, label=label)
+                # The deadline is optional: left empty, the policy keeps the one it has (none at first).
+                field = forms.IntegerField(min_value=low, max_value=high, label=label,
+                                           required=name not in OPTIONAL_NUMBERS)
             else:
                 field = forms.BooleanField(required=False, label=label)
             field.help_text = api.POLICY_HELP[name]
@@ -107,17 +121,56 @@ def policy(request, course_key):
     if request.method == "POST":
         form = PolicyForm(request.POST, initial=_policy_initial(existing))
         if form.is_valid():
+            fields = dict(form.cleaned_data)
+            if SETS_FIELD not in form.changed_data or fields.get(SETS_FIELD) is None:
+                fields.pop(SETS_FIELD, None)  # unchanged: the single-set fields above say what changed
+            for name in OPTIONAL_NUMBERS:
+                if fields.get(name) is None:
+                    fields.pop(name, None)
             try:
-                api.save_policy(request.user, course_key, **form.cleaned_data)
+                api.save_policy(request.user, course_key, **fields)
                 messages.success(request, _("Policy saved. Learners' status is being re-evaluated."))
                 return redirect(_url("policy", course_key))
             except ValidationError as exc:
                 for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
+                    if field.startswith(SETS_FIELD + "["):  # name the place inside the sets
+                        form.add_error(SETS_FIELD, [f"{field[len(SETS_FIELD):]}: {error}" for error in errors])
+                    else:
+                        form.add_error(field if field in form.fields else None, errors)
         status = 400
     return render(request, "miiwrap_fidelity/policy.html", {
         "course_key": course_key, "form": form,
         "reevaluation": api.reevaluation_progress(request.user, course_key)}, status=status)
+
+
+@write_retry.retrying_view
+@course_view
+def start_dates(request, course_key):
+    """Learners' start (hire) dates for the policy's deadline: one at a time or from a CSV file."""
+    _require_staff(request.user, course_key)
+    context, status = {"course_key": course_key, "form_errors": {}, "report": None}, 200
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "set":
+                api.set_start_date(request.user, course_key, request.POST.get("learner", "").strip(),
+                                   request.POST.get("start_date", ""))
+                messages.success(request, _("Start date saved."))
+                return redirect(_url("start_dates", course_key))
+            if action == "upload":
+                report, changed = api.set_start_dates_from_csv(request.user, course_key,
+                                                               api.read_csv_upload(request.FILES.get("file")))
+                context["report"] = report
+                if any(row["status"] == "error" for row in report):
+                    status = 400
+                else:
+                    messages.success(request, _("%(count)s start dates saved.") % {"count": changed})
+            else:
+                raise ValidationError({"action": [_("Unknown action.")]})
+        except ValidationError as exc:
+            context["form_errors"], status = exc.message_dict, 400
+    context["start_dates"] = api.start_dates(request.user, course_key)
+    return render(request, "miiwrap_fidelity/start_dates.html", context, status=status)
 
 
 def _url(name, course_key):

@@ -73,6 +73,12 @@ def resume_stopped_reevaluations():
 
 
 @shared_task
+def reevaluate_dependents(learner_id, course_id):
+    """A learner's competency changed in ``course_id``: evaluate them again in later stages and the program."""
+    return api.reevaluate_dependents(learner_id, course_id)
+
+
+@shared_task
 def expire_certifications():
     """
     Mark certifications that reached their expiry: the learner's status becomes "expired" and a

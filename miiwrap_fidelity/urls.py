@@ -22,6 +22,7 @@ page_patterns = [
          views.comment_reflection, name="comment_reflection"),
     path("courses/<str:course_id>/coaching/assignments/", staff_views.assignments, name="assignments"),
     path("courses/<str:course_id>/coaching/policy/", staff_views.policy, name="policy"),
+    path("courses/<str:course_id>/coaching/start-dates/", staff_views.start_dates, name="start_dates"),
     path("courses/<str:course_id>/coaching/alerts/", monitoring_views.alerts, name="alerts"),
     path("courses/<str:course_id>/coaching/alerts/<int:alert_id>/acknowledge/", monitoring_views.acknowledge,
          name="acknowledge_alert"),

@@ -71,7 +71,13 @@ def test_mi_session_end_to_end(mi_course, coach, learner, client):
     assert row.summary_scores == EXAMPLE_SCORES
     assert row.ratings.get(indicator__key="question").level == "5"
 
-    context = evaluation.CourseContext(CompetencyPolicy.objects.get(course_key=mi_course), mi_course)
+    # Records carry summary scores only when a requirement set has a summary-score condition (ADR 0013).
+    policy = CompetencyPolicy.objects.get(course_key=mi_course)
+    record = evaluation.load_records(evaluation.CourseContext(policy, mi_course), [learner.pk])[learner.pk]
+    assert record.observations[0].summary_scores == ()
+    policy.requirement_sets[0]["conditions"].append(
+        {"measure": "summary", "op": ">=", "value": 3.5, "key": "technical-global"})
+    context = evaluation.CourseContext(policy, mi_course)
     record = evaluation.load_records(context, [learner.pk])[learner.pk].observations[0]
     assert record.summary_scores == tuple(sorted(EXAMPLE_SCORES.items()))
     assert record.setting == "home_visit" and record.percent == 75.0

@@ -37,6 +37,7 @@ EXPECTED = {
     "certified": {"cert_forever", "cert_400", "cert_91", "cert_89", "cert_59", "cert_29"},
     "expiring": {"cert_89", "cert_59", "cert_29"}, "expiring_60": {"cert_59", "cert_29"}, "expiring_30": {"cert_29"},
     "expired": {"expired", "cert_lapsed"}, "revoked": {"revoked"},
+    "overdue": {"going"},  # past its due date (policy rules v2: deadlines), whatever its state
 }
 
 
@@ -53,6 +54,7 @@ def course_rows(policy, lead, coach, course_key):
                 expires_at=None if days == "never" else now + timedelta(days=days), evidence_digest="x")
         LearnerStatus.objects.filter(learner=user, course_key=course_key).update(
             state=state, certification=certification, stale_after=None)
+    LearnerStatus.objects.filter(learner__username="going", course_key=course_key).update(overdue=True)
     return now
 
 

@@ -35,9 +35,18 @@ RULES = st.fixed_dictionaries({
     "min_distinct_observers": st.integers(1, 2),
     "require_lead_signoff": st.booleans(),
     "validity_months": st.sampled_from([0, 1, 3, 24]),
+    # Policy rules v2 (ADR 0013): a second requirement set for team meetings, with its own count,
+    # window and conditions (or none: the policy is its single set).
+    # A deadline (0: none); the learners' hire dates are 0, 30 and 300 days before the history.
+    "deadline_days": st.sampled_from([0, 0, 10, 200]),
+    "team_meetings": st.none() | st.fixed_dictionaries({
+        "min_observations": st.integers(1, 2), "window_days": st.sampled_from([30, 400]),
+        "min_percent": st.sampled_from([50, 100]), "essentials": st.booleans()}),
 })
-#: One learner's history: observations (days ago, what was missed, by whom), then sign-off steps.
-OBSERVATION = st.tuples(st.integers(0, 420), st.sampled_from(range(len(MISSES))), st.sampled_from(["coach", "coach2"]))
+#: One learner's history: observations (days ago, what was missed, by whom, in which setting), then
+#: sign-off steps.
+OBSERVATION = st.tuples(st.integers(0, 420), st.sampled_from(range(len(MISSES))), st.sampled_from(["coach", "coach2"]),
+                        st.sampled_from(["home_visit", "family_team_meeting"]))
 PLAN = st.fixed_dictionaries({
     "observations": st.lists(OBSERVATION, max_size=5),
     "decisions": st.lists(st.sampled_from(["approve coach", "approve lead", "approve coach2", "revoke coach",
@@ -70,10 +79,10 @@ def _refused(step):
 
 
 def _live(plan, cast, learner, course_key):
-    for days_ago, miss, observer in plan["observations"]:
+    for days_ago, miss, observer, *setting in plan["observations"]:
         day = (timezone.now().date() - timedelta(days=days_ago)).isoformat()
         _refused(lambda: api.save_observation(cast[observer], learner, course_key, {
-            "practice_date": day, "setting": "home_visit",
+            "practice_date": day, "setting": setting[0] if setting else "home_visit",
             "ratings": ratings_for(cast["indicators"], miss=MISSES[miss])}, submit=True))
     for decision in plan["decisions"]:
         verb, who = decision.split(" ")[:2]
@@ -109,8 +118,8 @@ def _check_lists(course_key, moment):
         for status in statuses:
             expires_at = status.certification.expires_at if status.certification_id else None
             display = competency.display_state(status.state, expires_at, moment)
-            expected = _listed_by_display(name, display, expires_at, moment)
-            assert rule.matches(status.state, expires_at, moment) == expected, (name, display)
+            expected = status.overdue if rule.overdue else _listed_by_display(name, display, expires_at, moment)
+            assert rule.matches(status.state, expires_at, moment, status.overdue) == expected, (name, display)
             assert (status.learner_id in listed) == expected, (name, display, moment)
         event(f"stored {sorted({s.state for s in statuses})}")
 
@@ -122,14 +131,30 @@ def _check_lists(course_key, moment):
                                       {"observations": [(1, 2, "coach")], "decisions": []}], later=[0, 61, 89, 91, 200])
 @example(rules={**RULES_ONE_YEAR, "require_lead_signoff": True, "validity_months": 24},
          plans=[CERTIFIED, {**CERTIFIED, "decisions": ["approve coach"]}, CERTIFIED], later=[0, 700, 800])
+@example(rules={**RULES_ONE_YEAR, "team_meetings": {"min_observations": 1, "window_days": 30, "min_percent": 50,
+                                                    "essentials": True}},
+         plans=[{**CERTIFIED, "observations": CERTIFIED["observations"] + [(2, 0, "coach2", "family_team_meeting")]},
+                CERTIFIED, {**CERTIFIED, "observations": CERTIFIED["observations"] + [
+                    (1, 2, "coach", "family_team_meeting")]}], later=[0, 29, 31, 91])
 def test_gate_and_learner_lists_agree_with_the_rules(cast, course_key, rules, plans, later):
     with transaction.atomic():
-        api.save_policy(cast["lead"], course_key, instrument_version=cast["version"],
-                        **{**rules, "min_distinct_observers": min(rules["min_distinct_observers"],
-                                                                  rules["min_observations"])})
-        for learner in cast["learners"]:
+        team_meetings = rules.get("team_meetings")
+        single = {name: value for name, value in rules.items() if name != "team_meetings"}
+        policy = api.save_policy(cast["lead"], course_key, instrument_version=cast["version"],
+                                 **{**single, "min_distinct_observers": min(rules["min_distinct_observers"],
+                                                                            rules["min_observations"])})
+        if team_meetings:
+            api.save_policy(cast["lead"], course_key, requirement_sets=[{**policy.requirement_sets[0],
+                                                                         "setting": "home_visit"}, {
+                "instrument_version": cast["version"].pk, "setting": "family_team_meeting",
+                "min_observations": team_meetings["min_observations"], "window_days": team_meetings["window_days"],
+                "conditions": [{"measure": "percent", "op": ">=", "value": team_meetings["min_percent"]}]
+                + ([{"measure": "essentials"}] if team_meetings["essentials"] else [])}])
+        for learner, hired_days_ago in zip(cast["learners"], (0, 30, 300)):
             for coach in ("coach", "coach2"):
                 api.assign_coach(cast["lead"], course_key, cast[coach], learner)
+            api.set_start_date(cast["lead"], course_key, learner,
+                               (timezone.now().date() - timedelta(days=hired_days_ago)).isoformat())
         for learner, plan in zip(cast["learners"], plans):
             _live(plan, cast, learner, course_key)
         written = timezone.now()
@@ -156,6 +181,8 @@ def test_gate_and_learner_lists_agree_with_the_rules(cast, course_key, rules, pl
                 decision = _fresh_decision(course_key, learner, moment)
                 gate = api.gate_decision(learner, course_key, moment)
                 assert (gate.allowed, gate.reasons) == (decision.certified, decision.reasons), moment
-                event(f"later: {decision.state}")
+                stored = LearnerStatus.objects.get(learner=learner, course_key=course_key)
+                assert (stored.due_date, stored.overdue) == (decision.due_date, decision.overdue), moment
+                event(f"later: {decision.state}" + (" overdue" if decision.overdue else ""))
             _check_lists(course_key, moment)
         transaction.set_rollback(True)

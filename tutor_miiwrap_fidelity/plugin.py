@@ -37,6 +37,8 @@ hooks.Filters.ENV_PATCHES.add_items([
      "    'task': 'miiwrap_fidelity.certificate_sync.invalidate_lapsed_certificates', 'schedule': 900.0}\n"
      "CELERYBEAT_SCHEDULE['miiwrap-expiry-reminders'] = {\n"
      "    'task': 'miiwrap_fidelity.notifications.send_expiry_reminders', 'schedule': _miiwrap_crontab(minute=30, hour=7)}\n"
+     "CELERYBEAT_SCHEDULE['miiwrap-overdue-notices'] = {\n"
+     "    'task': 'miiwrap_fidelity.notifications.send_overdue_notices', 'schedule': _miiwrap_crontab(minute=45, hour=7)}\n"
      "CELERYBEAT_SCHEDULE['miiwrap-coach-digests'] = {\n"
      "    'task': 'miiwrap_fidelity.notifications.send_coach_digests',\n"
      "    'schedule': _miiwrap_crontab(minute=0, hour=7, day_of_week=1)}"),

@@ -80,6 +80,16 @@ class FakePlatform:
     def enrolled_learner_ids(self, course_key):
         return list(Enrollment.objects.filter(course_key=course_key, is_active=True).values_list("user_id", flat=True))
 
+    def enrollment_dates(self, course_key, user_ids):
+        return dict(Enrollment.objects.filter(course_key=course_key, user_id__in=list(user_ids))
+                    .values_list("user_id", "created"))
+
+    #: user id -> IANA time zone name, as the account settings would hold it (tests set it).
+    TIME_ZONES = {}
+
+    def time_zones(self, user_ids):
+        return {user_id: self.TIME_ZONES[user_id] for user_id in user_ids if user_id in self.TIME_ZONES}
+
     def emit_event(self, name, data):
         TrackingEvent.objects.create(name=name, data=data)
 

@@ -89,6 +89,8 @@ from .maintenance import (
 )
 from .roles import can_coach, can_view_learner, is_coach_of, is_course_staff, require_coach
 from .signoffs import revoke, sign_off, signoffs_for
+from .stages import dependent_policies, reevaluate_dependents
+from .start_dates import set_start_date, set_start_dates_from_csv, start_dates
 from .status import (
     GateResult,
     NotEnrolled,
@@ -171,6 +173,11 @@ __all__ = [
     "POLICY_FIELDS",
     "read_csv_upload",
     "save_policy",
+    "dependent_policies",
+    "reevaluate_dependents",
+    "set_start_date",
+    "set_start_dates_from_csv",
+    "start_dates",
     "unassign_coach",
     "get_observation",
     "OBSERVATION_SETTINGS",

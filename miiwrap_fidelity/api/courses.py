@@ -1,6 +1,7 @@
 """A course's competency policy and its coach assignments (one by one or from a CSV file)."""
 import csv
 import io
+import math
 
 from django.contrib.auth import get_user_model
 from django.core import exceptions as django_exceptions
@@ -9,11 +10,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import audit, data, evaluation, reevaluation
+from .. import audit, competency, data, evaluation, policy_rules, reevaluation
 from ..models import (
     Certification,
     CoachAssignment,
     CompetencyPolicy,
+    InstrumentVersion,
     LearnerStatus,
     Observation,
     Reflection,
@@ -57,13 +59,17 @@ def _limits(field):
 #: The number fields of a policy and their ``(min, max)``; ``POLICY_MODES``: the grade modes.
 POLICY_LIMITS = {name: _limits(name) for name in (
     "min_observations", "min_percent", "window_days", "min_distinct_observers", "validity_months",
-    "drift_window_observations", "drift_window_days", "drift_min_observations", "calibration_threshold")}
+    "drift_window_observations", "drift_window_days", "drift_min_observations", "calibration_threshold",
+    "deadline_days")}
 POLICY_MODES = CompetencyPolicy.MODE_CHOICES
 #: The explanation shown beside each policy field (the model's help texts).
 POLICY_HELP = {name: CompetencyPolicy._meta.get_field(name).help_text for name in POLICY_FIELDS}
 #: What a new policy starts from (the model's defaults).
 POLICY_DEFAULTS = {name: CompetencyPolicy._meta.get_field(name).get_default()
                    for name in POLICY_FIELDS if name != "instrument_version"}
+#: The single-set fields: a policy's first requirement set, kept in step with ``requirement_sets``.
+SINGLE_SET_FIELDS = ("instrument_version", "min_observations", "min_percent", "window_days", "critical_required",
+                     "min_distinct_observers")
 
 
 def policy_for_editing(actor, course_key):
@@ -73,18 +79,37 @@ def policy_for_editing(actor, course_key):
 
 
 def save_policy(actor, course_key, **fields):
-    """Create or update a course's policy (course staff only); validates every field."""
+    """
+    Create or update a course's policy (course staff only); validates every field.
+
+    ``requirement_sets`` (ADR 0013), when given, replaces the sets and the single-set fields follow
+    its first set; otherwise single-set fields given change the first set (its setting and other
+    conditions stay) and the other sets stay.
+    """
     course_key = require_course_staff(actor, course_key, _("Only course staff can change the competency policy."))
     unknown = set(fields) - set(POLICY_FIELDS)
     if unknown:
         raise ValidationError({name: [_("Unknown policy setting.")] for name in sorted(unknown)})
+    sets = fields.pop("requirement_sets", None)
     with transaction.atomic():
         policy = CompetencyPolicy.objects.filter(course_key=course_key).first() or CompetencyPolicy(
             course_key=course_key
         )
+        changed, previous_program = set(), policy.program
         for name, value in fields.items():
-            setattr(policy, name if name != "instrument_version" else "instrument_version_id",
-                    getattr(value, "pk", value))
+            attname = name if name != "instrument_version" else "instrument_version_id"
+            value = getattr(value, "pk", value)
+            if policy.pk is None or getattr(policy, attname) != value:
+                changed.add(name)
+            setattr(policy, attname, value)
+        if "prerequisite_course" in fields:
+            policy.prerequisite_course = _clean_prerequisite(policy.prerequisite_course, course_key)
+        if sets is not None:
+            policy.requirement_sets = _clean_sets(sets)
+            _follow_first_set(policy)
+        elif changed & set(SINGLE_SET_FIELDS) or not policy.requirement_sets:
+            policy.requirement_sets = [_first_set_from_fields(policy, changed)] + list(policy.requirement_sets
+                                                                                       or [])[1:]
         try:
             policy.full_clean()
         except django_exceptions.ValidationError as exc:
@@ -92,7 +117,88 @@ def save_policy(actor, course_key, **fields):
         policy.save()
         audit.record("policy.saved", policy, actor=actor, course_key=course_key)
         transaction.on_commit(lambda: _start_reevaluation(course_key), robust=True)
+        if "program" in changed:  # the program's other courses now share (or no longer share) this evidence
+            for sibling in CompetencyPolicy.objects.filter(program__in={policy.program, previous_program} - {""},
+                                                           enabled=True).exclude(course_key=course_key):
+                transaction.on_commit(lambda key=sibling.course_key: _start_reevaluation(key), robust=True)
     return values.policy_data(policy)
+
+
+#: The longest chain of stages (prerequisite of a prerequisite ...) a policy may start.
+MAX_STAGES = 10
+
+
+def _clean_prerequisite(value, course_key):
+    """The prerequisite course as a normalised course id ("" for none); not the course itself."""
+    value = (value or "").strip() if isinstance(value, str) else value
+    if not value:
+        return ""
+    try:
+        prerequisite = parse_course_key(value)
+    except ValidationError as exc:
+        raise ValidationError({"prerequisite_course": exc.message_dict["course_key"]}) from exc
+    if prerequisite == course_key:
+        raise ValidationError({"prerequisite_course": [_("A course cannot be its own prerequisite.")]})
+    stages, step = [str(course_key)], str(prerequisite)
+    while step and step not in stages and len(stages) <= MAX_STAGES:  # no circle of stages
+        stages.append(step)
+        step = CompetencyPolicy.objects.filter(course_key=parse_course_key(step)).values_list(
+            "prerequisite_course", flat=True).first()
+    if step == str(course_key) or len(stages) > MAX_STAGES:
+        raise ValidationError({"prerequisite_course": [_(
+            "A course cannot come after itself: its prerequisites lead back to it (or go deeper than %(max)s "
+            "stages).") % {"max": MAX_STAGES}]})
+    return str(prerequisite)
+
+
+def _clean_sets(raw):
+    """``raw`` requirement sets checked against the instrument versions that exist (one query each)."""
+    version_ids = {item.get("instrument_version") for item in raw if isinstance(item, dict)} if isinstance(
+        raw, list) else set()
+    version_ids = sorted({as_id(v) for v in version_ids if isinstance(v, int)} - {None})  # ids the database holds
+    existing = set(InstrumentVersion.objects.filter(pk__in=version_ids).values_list("pk", flat=True))
+    return policy_rules.clean_requirement_sets(raw, _summary_keys(existing), POLICY_LIMITS)
+
+
+def _summary_keys(version_ids):
+    """``{version_id: the summary score keys its instrument file declares}`` (one query; ADR 0012)."""
+    return {version_id: frozenset(summary["key"] for summary in summaries or ())
+            for version_id, summaries in InstrumentVersion.objects.filter(
+                pk__in=sorted(version_ids)).values_list("pk", "summaries")}
+
+
+def _follow_first_set(policy):
+    """The single-set fields as the first requirement set says (what lists and older clients read)."""
+    first = competency.RequirementSet.from_dict(policy.requirement_sets[0])
+    policy.instrument_version_id = first.instrument_version_id
+    policy.min_observations, policy.window_days = first.min_observations, first.window_days
+    policy.min_distinct_observers = first.min_distinct_observers
+    policy.critical_required = first.essentials_required
+    percent = next((c for c in first.conditions if c.measure == competency.PERCENT and c.op == competency.AT_LEAST),
+                   None)
+    if percent is not None:
+        policy.min_percent = max(1, math.ceil(percent.value))
+
+
+def _first_set_from_fields(policy, changed):
+    """
+    The first requirement set with the single-set fields' values. Its setting and its other
+    conditions stay; its percent and essentials conditions change only when their field did.
+    """
+    if not policy.requirement_sets:
+        return competency.RequirementSet(
+            policy.instrument_version_id, policy.min_observations, policy.window_days, policy.min_distinct_observers,
+            "", competency.single_set_conditions(policy.min_percent, policy.critical_required)).as_dict()
+    first = competency.RequirementSet.from_dict(policy.requirement_sets[0])
+    conditions = list(first.conditions)
+    if "min_percent" in changed:
+        conditions = [c for c in conditions if not (c.measure == competency.PERCENT and c.op == competency.AT_LEAST)]
+        conditions.insert(0, competency.Condition(competency.PERCENT, competency.AT_LEAST, policy.min_percent))
+    if "critical_required" in changed:
+        conditions = [c for c in conditions if c.measure != competency.ESSENTIALS] + (
+            [competency.Condition(competency.ESSENTIALS)] if policy.critical_required else [])
+    return competency.RequirementSet(policy.instrument_version_id, policy.min_observations, policy.window_days,
+                                     policy.min_distinct_observers, first.setting, tuple(conditions)).as_dict()
 
 
 def _start_reevaluation(course_key):
@@ -240,7 +346,7 @@ def assign_coaches_from_csv(actor, course_key, text):
     return report, assigned
 
 
-def _csv_rows(text):
+def _csv_rows(text, columns=("coach", "learner")):
 
     if not isinstance(text, str) or not text.strip():
         raise ValidationError({"file": [_("The file is empty.")]})
@@ -250,8 +356,9 @@ def _csv_rows(text):
         body = list(reader)
     except csv.Error as exc:
         raise ValidationError({"file": [_("This is not a CSV file.")]}) from exc
-    if header[:2] != ["coach", "learner"]:
-        raise ValidationError({"file": [_("The first line must be the header: coach,learner")]})
+    if header[:2] != list(columns):
+        raise ValidationError({"file": [_("The first line must be the header: %(header)s") % {
+            "header": ",".join(columns)}]})
     if len(body) > MAX_CSV_ROWS:
         raise ValidationError({"file": [_("At most %(max)s rows per file.") % {"max": MAX_CSV_ROWS}]})
     rows = [(number, (cells + ["", ""])[0].strip(), (cells + ["", ""])[1].strip())

@@ -39,14 +39,30 @@ def version_indicators(version_id):
                        lambda: list(Indicator.objects.filter(version_id=version_id).order_by("position", "id")))
 
 
+def policy_version(policy, requested):
+    """
+    The instrument version a new observation uses: ``requested`` when one of the policy's
+    requirement sets names it (a course may observe with several instruments), else the policy's first.
+    """
+    if requested in (None, ""):
+        return policy.instrument_version_id
+    allowed = {raw["instrument_version"] for raw in policy.requirement_sets or ()} | {policy.instrument_version_id}
+    version_id = as_id(requested)
+    if version_id not in allowed:
+        raise ValidationError({"instrument_version": [_("Choose an instrument version this course's policy uses.")]})
+    return version_id
+
+
 def save_observation(actor, learner, course_key, data, observation_id=None, submit=False):
     """
     Create or update a draft observation, optionally submitting it.
 
     ``data``: ``practice_date`` (YYYY-MM-DD), ``setting``, ``overall_note``, ``ratings`` (see
-    ``rubric``), and for an edit the ``revision`` the editor started from. Submission requires
-    every indicator rated and makes the observation final; text that looks client-identifying
-    refuses it (naming the field) unless ``privacy_confirmed`` is True.
+    ``rubric``), optionally the ``instrument_version`` of a new observation (one the policy's
+    requirement sets name; the policy's first by default), and for an edit the ``revision`` the
+    editor started from. Submission requires every indicator rated and makes the observation
+    final; text that looks client-identifying refuses it (naming the field) unless
+    ``privacy_confirmed`` is True.
     """
     course_key = parse_course_key(course_key)
     learner = get_user(learner, "learner")
@@ -80,7 +96,8 @@ def save_observation(actor, learner, course_key, data, observation_id=None, subm
                 practice_date, setting = primary.practice_date, primary.setting
                 errors.pop("practice_date", None)
                 errors.pop("setting", None)
-        version_id = observation.instrument_version_id if observation.pk else policy.instrument_version_id
+        version_id = observation.instrument_version_id if observation.pk else collect(
+            errors, policy_version, policy, data.get("instrument_version"))
         ratings = collect(errors, rubric.clean_ratings, version_indicators(version_id), data.get("ratings"),
                           require_all=submit)
         suspected = _suspected_identifiers(note, ratings or {})

@@ -28,6 +28,7 @@ POLICY_FIELDS = (
     "min_distinct_observers", "require_lead_signoff", "validity_months", "mode", "drift_window_observations",
     "drift_window_days", "drift_min_observations", "require_calibration", "calibration_threshold",
     "self_assessment",
+    "requirement_sets", "deadline_days", "prerequisite_course", "program",
 )
 
 
@@ -37,7 +38,9 @@ def policy_data(policy):
         return None
     return data.PolicyData(course_key=str(policy.course_key), instrument_version_id=policy.instrument_version_id,
                            updated_at=policy.updated_at,
-                           **{name: getattr(policy, name) for name in POLICY_FIELDS if name != "instrument_version"})
+                           **{name: getattr(policy, name) for name in POLICY_FIELDS
+                              if name not in ("instrument_version", "requirement_sets")},
+                           requirement_sets=tuple(policy.requirement_sets or ()))
 
 
 def user_ref(user):
@@ -63,7 +66,8 @@ def status_data(status, learner, now):
         last_practice_date=status.last_practice_date, last_percent=status.last_percent,
         reasons=tuple(status.reasons or ()),
         certification=certification_data(status.certification if status.certification_id else None, now),
-        evaluated_at=status.evaluated_at, enrolled=status.enrolled,
+        evaluated_at=status.evaluated_at, enrolled=status.enrolled, due_date=status.due_date,
+        overdue=status.overdue,
     )
 
 

@@ -34,6 +34,7 @@ class ObservationInput(serializers.Serializer):  # pylint: disable=abstract-meth
     privacy_confirmed = serializers.BooleanField(
         required=False, default=False,
         help_text="Submit although the text looks client-identifying: the observer confirms it is not.")
+    instrument_version = serializers.IntegerField(min_value=1, required=False)  # one the policy's sets name
 
 
 class ObservationUpdate(ObservationInput):  # pylint: disable=abstract-method
@@ -82,10 +83,18 @@ def _policy_fields():
     fields["mode"] = serializers.ChoiceField(choices=api.POLICY_MODES, required=False)
     fields.update({name: serializers.IntegerField(min_value=low, max_value=high, required=False)
                    for name, (low, high) in api.POLICY_LIMITS.items()})
+    fields["requirement_sets"] = serializers.JSONField(required=False)  # api.save_policy checks every part
+    fields["prerequisite_course"] = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    fields["program"] = serializers.CharField(max_length=64, required=False, allow_blank=True)
     return fields
 
 
 PolicyInput = type("PolicyInput", (serializers.Serializer,), _policy_fields())
+
+
+class StartDateInput(serializers.Serializer):  # pylint: disable=abstract-method
+    learner = serializers.CharField(max_length=150)
+    start_date = serializers.CharField(max_length=10)  # api.set_start_date checks the date and its range
 
 
 class AssignmentInput(serializers.Serializer):  # pylint: disable=abstract-method
@@ -182,8 +191,15 @@ def policy_out(policy):
         "mode": policy.mode, "drift_window_observations": policy.drift_window_observations,
         "drift_window_days": policy.drift_window_days, "drift_min_observations": policy.drift_min_observations,
         "require_calibration": policy.require_calibration, "calibration_threshold": policy.calibration_threshold,
-        "self_assessment": policy.self_assessment, "updated_at": policy.updated_at,
+        "self_assessment": policy.self_assessment,         "requirement_sets": list(policy.requirement_sets), "deadline_days": policy.deadline_days,
+        "prerequisite_course": policy.prerequisite_course, "program": policy.program,
+        "updated_at": policy.updated_at,
     }
+
+
+def start_date_out(row):
+    return {"learner": row.learner_id, "username": row.username, "course_id": row.course_key,
+            "start_date": row.start_date}
 
 
 def version_out(version):

@@ -26,6 +26,8 @@ urlpatterns = [
     path(f"{COURSE}policy/", views.PolicyView.as_view(), name="api-policy"),
     path(f"{COURSE}policy/reevaluation/", views.ReevaluationView.as_view(), name="api-reevaluation"),
     path(f"{COURSE}coach-assignments/", views.CoachAssignmentsView.as_view(), name="api-assignments"),
+    path(f"{COURSE}start-dates/", views.StartDatesView.as_view(), name="api-start-dates"),
+    path(f"{COURSE}start-dates/upload/", views.StartDatesUploadView.as_view(), name="api-start-dates-upload"),
     path(f"{COURSE}coach-assignments/<int:assignment_id>/", views.CoachAssignmentDetailView.as_view(),
          name="api-assignment"),
     path(f"{COURSE}coach-assignments/upload/", views.CoachAssignmentUploadView.as_view(),

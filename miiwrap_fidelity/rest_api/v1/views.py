@@ -158,7 +158,8 @@ class ObservationsView(CourseView):
 def _observation_data(data):
     return {"practice_date": data["practice_date"], "setting": data["setting"],
             "overall_note": data.get("overall_note", ""), "ratings": data.get("ratings", {}),
-            "revision": data.get("revision"), "privacy_confirmed": data.get("privacy_confirmed") is True}
+            "revision": data.get("revision"), "privacy_confirmed": data.get("privacy_confirmed") is True,
+            "instrument_version": data.get("instrument_version")}
 
 
 class ObservationDetailView(CourseView):
@@ -260,7 +261,7 @@ class PolicyView(CourseView):
 
     def _save(self, partial):
         data = self.valid(s.PolicyInput, partial=partial)
-        if not partial and "instrument_version" not in data:
+        if not partial and "instrument_version" not in data and "requirement_sets" not in data:
             raise ValidationError({"instrument_version": [_("This field is required.")]})
         if "instrument_version" in data:
             try:
@@ -301,6 +302,33 @@ class CoachAssignmentUploadView(CourseView):
         report, assigned = api.assign_coaches_from_csv(request.user, self.course_key, text)
         failed = any(item["status"] == "error" for item in report)
         return Response({"assigned": assigned, "rows": report},
+                        status=status.HTTP_400_BAD_REQUEST if failed else status.HTTP_200_OK)
+
+
+class StartDatesView(CourseView):
+    """GET the uploaded start (hire) dates; POST one (``learner``: id or username, ``start_date``)."""
+    schema = ApiSchema(requests={"POST": s.StartDateInput}, paginated=True)
+
+    def get(self, request, course_id):
+        return self.paginated(api.start_dates(request.user, self.course_key), s.start_date_out)
+
+    def post(self, request, course_id):
+        data = self.valid(s.StartDateInput)
+        return Response(s.start_date_out(api.set_start_date(request.user, self.course_key, data["learner"],
+                                                            data["start_date"])))
+
+
+class StartDatesUploadView(CourseView):
+    """POST a CSV file (``file``, header ``learner,start_date``): all rows saved, or none and a report."""
+    schema = ApiSchema(created="200")
+
+    parser_classes = [MultiPartParser, FormParser]
+
+    def post(self, request, course_id):
+        text = api.read_csv_upload(request.FILES.get("file"))
+        report, changed = api.set_start_dates_from_csv(request.user, self.course_key, text)
+        failed = any(item["status"] == "error" for item in report)
+        return Response({"saved": changed, "rows": report},
                         status=status.HTTP_400_BAD_REQUEST if failed else status.HTTP_200_OK)
 
 

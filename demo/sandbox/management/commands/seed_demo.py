@@ -1,4 +1,8 @@
-"""Seed the sandbox: the sample instrument, a course policy, coaches, a lead and enrolled learners."""
+"""
+Seed the sandbox: two instruments (the sample practice rubric, a team-meeting rubric), a course policy
+that needs both (two requirement sets, ADR 0013), coaches, a lead and enrolled learners.
+"""
+import os
 from datetime import timedelta
 
 from django.conf import settings
@@ -12,6 +16,19 @@ from miiwrap_fidelity.models import Indicator, InstrumentVersion
 from sandbox.enrollment import enroll
 from sandbox.models import CourseRole
 from sandbox.views import DEMO_PASSWORD, DEMO_USERS
+
+#: The second instrument of the demo course: family team meetings.
+TEAM_MEETING_INSTRUMENT = os.path.join(os.path.dirname(__file__), "..", "..", "data", "team_meeting_demo.yaml")
+
+
+def demo_requirement_sets(practice, team_meeting):
+    """At least 3 qualifying observations with the practice rubric, and 1 team meeting with its rubric."""
+    return [
+        {"instrument_version": practice.pk, "setting": "", "min_observations": 3, "window_days": 180,
+         "conditions": [{"measure": "percent", "op": ">=", "value": 80}, {"measure": "essentials"}]},
+        {"instrument_version": team_meeting.pk, "setting": "family_team_meeting", "min_observations": 1,
+         "window_days": 180, "conditions": [{"measure": "percent", "op": ">=", "value": 75}, {"measure": "essentials"}]},
+    ]
 
 
 def ratings(indicators, miss=(), not_applicable=()):
@@ -27,6 +44,14 @@ def ratings(indicators, miss=(), not_applicable=()):
     return result
 
 
+def team_meeting(coach, learner, course, indicators, today, days_ago):
+    """A family team meeting observed with the team-meeting rubric (the policy's second set)."""
+    api.save_observation(coach, learner, course, {
+        "practice_date": (today - timedelta(days=days_ago)).isoformat(), "setting": "family_team_meeting",
+        "overall_note": "Observed a family team meeting.", "ratings": ratings(indicators),
+        "instrument_version": indicators[0].version_id}, submit=True)
+
+
 class Command(BaseCommand):
     help = "Create the sandbox's demo course, people and observations (does nothing if already seeded)."
 
@@ -36,6 +61,9 @@ class Command(BaseCommand):
             self.stdout.write("Already seeded.")
             return
         call_command("load_instrument", stdout=self.stdout)
+        version = InstrumentVersion.objects.order_by("-id").first()
+        call_command("load_instrument", TEAM_MEETING_INSTRUMENT, stdout=self.stdout)
+        team_version = InstrumentVersion.objects.order_by("-id").first()
         course = api.parse_course_key(settings.DEMO_COURSE_ID)
         people = {name: users.create_user(name, f"{name}@example.com", DEMO_PASSWORD) for name, _ in DEMO_USERS}
         users.create_superuser("admin", "admin@example.com", DEMO_PASSWORD)
@@ -44,13 +72,14 @@ class Command(BaseCommand):
         for name in ("learner_ana", "learner_ben", "learner_cam", "learner_dee"):
             enroll(people[name], course)
         # Saving the policy re-evaluates the learners already enrolled (its page shows the run).
-        version = InstrumentVersion.objects.order_by("-id").first()
         api.save_policy(lead, course, instrument_version=version, min_observations=3, min_percent=80,
                         window_days=180, critical_required=True, min_distinct_observers=1,
-                        require_lead_signoff=False, validity_months=24, mode="add_to_grade")
+                        require_lead_signoff=False, validity_months=24, mode="add_to_grade",
+                        requirement_sets=demo_requirement_sets(version, team_version))
         for name in ("learner_ana", "learner_ben", "learner_cam"):  # learner_dee waits for a coach
             api.assign_coach(lead, course, coach, people[name])
         indicators = list(Indicator.objects.filter(version=version))
+        team_indicators = list(Indicator.objects.filter(version=team_version))
         today = timezone.now().date()
 
         def observe(learner, days_ago, **kwargs):
@@ -63,9 +92,10 @@ class Command(BaseCommand):
         observe(people["learner_ben"], 10, miss=("mi-reflections",))
         for days_ago in (60, 30, 7):
             observe(people["learner_cam"], days_ago, miss=("mi-summaries",), not_applicable=("trans-readiness",))
-        self._seed_cohort(lead, coach, course, indicators, today)
+        team_meeting(coach, people["learner_cam"], course, team_indicators, today, 20)
+        self._seed_cohort(lead, coach, course, indicators, today, team_indicators)
 
-    def _seed_cohort(self, lead, coach, course, indicators, today):
+    def _seed_cohort(self, lead, coach, course, indicators, today, team_indicators):
         """Eight more learners and a second coach, so that the leader view has cells of five or more."""
         users = get_user_model().objects
         second = users.create_user("coach_dana", "coach_dana@example.com", DEMO_PASSWORD)
@@ -80,6 +110,8 @@ class Command(BaseCommand):
                 api.save_observation(observer, learner, course, {
                     "practice_date": (today - timedelta(days=days_ago)).isoformat(), "setting": "home_visit",
                     "overall_note": "", "ratings": ratings(indicators, miss=miss)}, submit=True)
+            if index % 4 != 3:  # most have had their team meeting observed too
+                team_meeting(observer, learner, course, team_indicators, today, 12 + index)
         # One session rated blind by both coaches, for the rater-agreement page.
         learner = users.get(username="cohort_02")
         api.assign_coach(lead, course, second, learner)

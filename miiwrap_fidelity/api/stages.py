@@ -1,0 +1,45 @@
+"""
+Courses whose decisions rest on another course's records (ADR 0013): later stages (a policy's
+``prerequisite_course``) and the other courses of a program (a shared ``program``). When a learner's
+competency changes in one course, their status in those courses is evaluated again.
+"""
+from django.db import transaction
+from django.db.models import Q
+
+from .. import evaluation
+from ..models import CompetencyPolicy, LearnerStatus
+from .courses import policy_row
+from .inputs import parse_course_key
+from .status import announce_change
+
+#: The ``cause`` of a change a dependent course's re-evaluation announces (no message is sent for it).
+DEPENDENT_CAUSE = "related_course_changed"
+
+
+def dependent_policies(course_key):
+    """The enabled policies of the courses that read ``course_key``'s records (later stages, program siblings)."""
+    course_key = parse_course_key(course_key)
+    own = policy_row(course_key)
+    related = Q(prerequisite_course=str(course_key))
+    if own is not None and own.program:
+        related |= Q(program=own.program)
+    return list(CompetencyPolicy.objects.filter(related, enabled=True).exclude(course_key=course_key)
+                .order_by("course_key"))
+
+
+def reevaluate_dependents(learner_id, course_key):
+    """
+    Evaluate the learner again in every dependent course where they have a status; returns the
+    course ids whose state changed (each announced, so that a chain of stages follows).
+    """
+    changed = []
+    for policy in dependent_policies(course_key):
+        with transaction.atomic():
+            if not LearnerStatus.objects.filter(learner_id=learner_id, course_key=policy.course_key).exists():
+                continue  # not a learner of that course: nothing to show there
+            before = evaluation.lock_status(learner_id, policy.course_key).state
+            decision, _certification, _alerts = evaluation.refresh(policy, learner_id, policy.course_key)
+            if str(decision.state) != before:
+                announce_change(learner_id, policy.course_key, str(decision.state), DEPENDENT_CAUSE)
+                changed.append(str(policy.course_key))
+    return changed

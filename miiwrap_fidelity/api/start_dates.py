@@ -1,0 +1,114 @@
+"""
+Learners' start dates for a policy's deadline: hire dates course staff upload (one by one or from a
+CSV file); without one, the enrollment date counts (``evaluation``). Each change re-evaluates the
+learner (their due date moves) and leaves an audit event.
+"""
+from datetime import date, timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .. import audit, data, evaluation
+from ..errors import ValidationError
+from ..models import LearnerStartDate
+from .courses import _csv_rows, policy_row
+from .inputs import get_user
+from .roles import require_course_staff
+
+#: A hire date is a real date: not before this year, and at most a year ahead (hired, starting soon).
+EARLIEST_YEAR = 1950
+MAX_DAYS_AHEAD = 366
+
+
+def _only_staff():
+    return _("Only course staff can set start dates.")
+
+
+def clean_start_date(value, field="start_date"):
+    """A hire date (``YYYY-MM-DD``) from 1950 to a year from today; ``ValidationError`` keyed by ``field``."""
+    try:
+        parsed = value if isinstance(value, date) else date.fromisoformat(str(value).strip())
+    except ValueError as exc:
+        raise ValidationError({field: [_("Enter a date as YYYY-MM-DD.")]}) from exc
+    latest = timezone.now().date() + timedelta(days=MAX_DAYS_AHEAD)
+    if not date(EARLIEST_YEAR, 1, 1) <= parsed <= latest:
+        raise ValidationError({field: [_("Give a date from %(first)s to %(last)s.") % {
+            "first": date(EARLIEST_YEAR, 1, 1).isoformat(), "last": latest.isoformat()}]})
+    return parsed
+
+
+def set_start_date(actor, course_key, learner, start_date):
+    """Set a learner's start (hire) date in the course (course staff only); returns ``data.StartDateData``."""
+    course_key = require_course_staff(actor, course_key, _only_staff())
+    learner = get_user(learner, "learner")
+    start_date = clean_start_date(start_date)
+    with transaction.atomic():
+        return _store(actor, course_key, learner, start_date)[0]
+
+
+def _store(actor, course_key, learner, start_date):
+    """Write one start date (inside a transaction): the status row locked first, the audit head last."""
+    evaluation.lock_status(learner.pk, course_key)
+    row, created = LearnerStartDate.objects.get_or_create(course_key=course_key, learner=learner,
+                                                          defaults={"start_date": start_date})
+    if not created and row.start_date != start_date:
+        row.start_date = start_date
+        row.save(update_fields=["start_date", "updated_at"])
+    elif not created:
+        return _value(row), False
+    policy = policy_row(course_key)
+    if policy is not None:
+        evaluation.refresh(policy, learner.pk, course_key)
+    audit.record("start_date.set", row, actor=actor, subject_user_id=learner.pk, course_key=course_key)
+    return _value(row), True
+
+
+def _value(row):
+    """The row as ``data.StartDateData`` (its learner loaded)."""
+    return data.StartDateData(learner_id=row.learner_id, course_key=str(row.course_key), start_date=row.start_date,
+                              username=row.learner.username)
+
+
+def set_start_dates_from_csv(actor, course_key, text):
+    """
+    Set start dates from CSV text with a ``learner,start_date`` header (usernames, YYYY-MM-DD).
+
+    All or nothing, like coach assignments: when any row is wrong nothing changes and the report
+    says which rows and why. Returns ``(report, changed_count)``; each report row is ``{"row",
+    "learner", "start_date", "status", "errors"}`` with status "set", "unchanged" or "error".
+    """
+    course_key = require_course_staff(actor, course_key, _only_staff())
+    rows = _csv_rows(text, columns=("learner", "start_date"))
+    users = {user.username: user for user in get_user_model().objects.filter(username__in={row[1] for row in rows})}
+    report, seen = [], set()
+    for line, username, raw_date in rows:
+        errors, parsed = [], None
+        if username not in users:
+            errors.append(_("Unknown learner username."))
+        elif username in seen:
+            errors.append(_("This learner is already on an earlier line."))
+        seen.add(username)
+        try:
+            parsed = clean_start_date(raw_date)
+        except ValidationError as exc:
+            errors += exc.message_dict["start_date"]
+        report.append({"row": line, "learner": username, "start_date": parsed or raw_date,
+                       "status": "error" if errors else "pending", "errors": errors})
+    if any(item["status"] == "error" for item in report):
+        return report, 0
+    changed = 0
+    with transaction.atomic():
+        for item in sorted(report, key=lambda item: users[item["learner"]].pk):  # one lock order (ADR 0006)
+            _row, wrote = _store(actor, course_key, users[item["learner"]], item["start_date"])
+            item["status"] = "set" if wrote else "unchanged"
+            changed += wrote
+    return report, changed
+
+
+def start_dates(actor, course_key):
+    """The course's uploaded start dates (course staff only), by learner username."""
+    course_key = require_course_staff(actor, course_key, _only_staff())
+    return [_value(row) for row in LearnerStartDate.objects.filter(course_key=course_key).select_related(
+        "learner").order_by("learner__username")]
