@@ -7,6 +7,8 @@ Pure functions over ``data.ObservationData`` values; no queries.
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
+from .formatting import percent
+
 WIDTH, HEIGHT, PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 640, 260, 64, 48, 24, 48
 TREND_COLUMNS = 6
 
@@ -47,11 +49,11 @@ def score_trend_svg(points, threshold):
         parts.append(f'<line x1="{PAD_LEFT}" x2="{WIDTH - PAD_RIGHT}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" '
                      f'stroke="#d0d0d0" stroke-width="1"/>'
                      f'<text x="{PAD_LEFT - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" font-size="12" '
-                     f'fill="#1b1b1b">{tick}%</text>')
+                     f'fill="#1b1b1b">{escape(percent(tick))}</text>')
     parts.append(f'<line x1="{PAD_LEFT}" x2="{WIDTH - PAD_RIGHT}" y1="{y(threshold):.1f}" y2="{y(threshold):.1f}" '
                  f'stroke="#1b1b1b" stroke-width="2" stroke-dasharray="8 5"/>'
                  f'<text x="{WIDTH - PAD_RIGHT}" y="{y(threshold) - 6:.1f}" text-anchor="end" font-size="12" '
-                 f'fill="#1b1b1b">{escape(_("needed: %(threshold)s%%") % {"threshold": threshold})}</text>')
+                 f'fill="#1b1b1b">{escape(_("needed: %(threshold)s") % {"threshold": percent(threshold)})}</text>')
     path = " ".join(f"{'M' if i == 0 else 'L'}{x(i):.1f},{y(value):.1f}" for i, (_day, value) in enumerate(points))
     parts.append(f'<path d="{path}" fill="none" stroke="#0a3055" stroke-width="2"/>')
     for index, (day, value) in enumerate(points):
@@ -62,7 +64,7 @@ def score_trend_svg(points, threshold):
             marker = (f'<rect x="{x(index) - 5:.1f}" y="{y(value) - 5:.1f}" width="10" height="10" fill="#fff" '
                       f'stroke="#0a3055" stroke-width="2"/>')
         parts.append(marker + f'<text x="{x(index):.1f}" y="{y(value) - 10:.1f}" text-anchor="middle" '
-                              f'font-size="12" fill="#1b1b1b">{value:g}%</text>'
+                              f'font-size="12" fill="#1b1b1b">{escape(percent(value))}</text>'
                               f'<text x="{x(index):.1f}" y="{HEIGHT - PAD_BOTTOM + 18}" text-anchor="middle" '
                               f'font-size="11" fill="#1b1b1b">{escape(day.strftime("%Y-%m-%d"))}</text>')
     parts.append("</svg>")

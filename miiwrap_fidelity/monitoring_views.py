@@ -5,7 +5,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 from django.views.decorators.http import require_POST
 
 from . import api
@@ -57,17 +57,17 @@ def leaders(request, course_key):
     charts = {
         "distribution": charts_module.bar_svg(
             "mwf-chart-distribution", _("Learners by band of their latest score"),
-            [(_(BAND_LABELS[row["band"]]), row["value"]) for row in view["distribution"]],
-            maximum=learners, unit=""),
+            [(_(BAND_LABELS[row["band"]]), row) for row in view["distribution"]], maximum=learners, unit=""),
         "domains": charts_module.bar_svg(
             "mwf-chart-domains", _("Indicators met, by domain"),
-            [(row["domain"], row["value"]) for row in view["indicators"]["domains"]]),
+            [(row["domain"], row) for row in view["indicators"]["domains"]]),
         "months": charts_module.bar_svg(
             "mwf-chart-months", _("Mean fidelity score by month"),
-            [(row["month"].strftime("%Y-%m"), row["value"]) for row in view["months"]]),
+            [(row["month"].strftime("%Y-%m"), row) for row in view["months"]]),
         "dosage": charts_module.bar_svg(
             "mwf-chart-dosage", _("Mean fidelity score by number of observations (coaching dosage)"),
-            [(row["observations"], row["value"]) for row in view["dosage"]]),
+            [(ngettext("%(count)s observation", "%(count)s observations", 1 if row["observations"] == "1" else 2)
+              % {"count": row["observations"]}, row) for row in view["dosage"]]),
     }
     return render(request, "miiwrap_fidelity/leaders.html", {
         "course_key": course_key, "view": view,

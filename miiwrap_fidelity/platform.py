@@ -99,6 +99,22 @@ class EdxPlatform:
         return list(CourseEnrollment.objects.filter(course_id=course_key, is_active=True)
                     .values_list("user_id", flat=True))
 
+    def enrollment_dates(self, course_key, user_ids):
+        """When each of these users enrolled in the course: ``{user_id: datetime}`` (one query)."""
+        from common.djangoapps.student.models import (  # pylint: disable=import-error,import-outside-toplevel
+            CourseEnrollment,
+        )
+
+        return dict(CourseEnrollment.objects.filter(course_id=course_key, user_id__in=user_ids)
+                    .values_list("user_id", "created"))
+
+    def full_names(self, user_ids):
+        """The full names people gave in their account profile: ``{user_id: name}`` (one query; blanks left out)."""
+        from common.djangoapps.student.models import UserProfile  # pylint: disable=import-error,import-outside-toplevel
+
+        return {user_id: name for user_id, name in UserProfile.objects.filter(user_id__in=user_ids)
+                .values_list("user_id", "name") if name and name.strip()}
+
     def course_progress(self, user, course_key):
         """
         The learner's progress through the course's content, for their coach.

@@ -42,6 +42,7 @@ from .courses import (
 )
 from .inputs import MAX_NOTE_CHARS, MAX_REASON_CHARS, get_user, parse_course_key
 from .messaging import receives_non_essential, set_non_essential
+from .names import course_display_name, full_names
 from .observations import (
     DRAFT,
     OBSERVATION_SETTINGS,
@@ -203,5 +204,7 @@ __all__ = [
     "drift_alert_rows",
     "export_lines",
     "leader_view",
+    "course_display_name",
+    "full_names",
     "reliability_report",
 ]
