@@ -23,6 +23,8 @@ def bar_svg(chart_id, title, rows, maximum=100, unit="%"):
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
              f'aria-labelledby="{chart_id}-title" class="mwf-chart mwf-bars">',
              f'<title id="{chart_id}-title">{escape(title)}</title>']
+    # Worded outside the f-strings below: xgettext does not find gettext calls inside them.
+    suppressed, empty = _("suppressed (1 to 4 learners)"), _("none")
     for index, (label, cell) in enumerate(rows):
         y = 3 + index * ROW
         parts.append(f'<text x="0" y="{y + 15}" font-size="{FONT}" font-weight="600" '
@@ -30,10 +32,10 @@ def bar_svg(chart_id, title, rows, maximum=100, unit="%"):
         value = cell.get("value")
         if cell.get("suppressed"):
             parts.append(f'<text x="0" y="{y + 36}" font-size="{FONT}" fill="#1b1b1b">'
-                         f'{escape(_("suppressed (1 to 4 learners)"))}</text>')
+                         f'{escape(suppressed)}</text>')
             continue
         if value is None:
-            parts.append(f'<text x="0" y="{y + 36}" font-size="{FONT}" fill="#1b1b1b">{escape(_("none"))}</text>')
+            parts.append(f'<text x="0" y="{y + 36}" font-size="{FONT}" fill="#1b1b1b">{escape(empty)}</text>')
             continue
         length = max(1.0, BAR_W * min(value, maximum) / maximum) if maximum and value else 0
         text = formatting.percent(value) if unit == "%" else formatting.number(value)

@@ -40,6 +40,8 @@ def score_trend_svg(points, threshold):
     description = _("%(count)s observations; the dashed line marks the %(threshold)s%% needed to qualify. "
                     "Latest: %(latest)s%% on %(date)s.") % {
         "count": len(points), "threshold": threshold, "latest": points[-1][1], "date": points[-1][0].isoformat()}
+    # Worded outside the f-strings below: xgettext does not find gettext calls inside them.
+    needed = _("needed: %(threshold)s") % {"threshold": percent(threshold)}
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
         f'aria-labelledby="mwf-trend-title mwf-trend-desc" class="mwf-chart">',
@@ -53,7 +55,7 @@ def score_trend_svg(points, threshold):
     parts.append(f'<line x1="{PAD_LEFT}" x2="{WIDTH - PAD_RIGHT}" y1="{y(threshold):.1f}" y2="{y(threshold):.1f}" '
                  f'stroke="#1b1b1b" stroke-width="2" stroke-dasharray="8 5"/>'
                  f'<text x="{WIDTH - PAD_RIGHT}" y="{y(threshold) - 6:.1f}" text-anchor="end" font-size="12" '
-                 f'fill="#1b1b1b">{escape(_("needed: %(threshold)s") % {"threshold": percent(threshold)})}</text>')
+                 f'fill="#1b1b1b">{escape(needed)}</text>')
     path = " ".join(f"{'M' if i == 0 else 'L'}{x(i):.1f},{y(value):.1f}" for i, (_day, value) in enumerate(points))
     parts.append(f'<path d="{path}" fill="none" stroke="#0a3055" stroke-width="2"/>')
     for index, (day, value) in enumerate(points):
