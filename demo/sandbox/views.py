@@ -17,7 +17,7 @@ DEMO_USERS = [
     ("learner_ben", "learner: in progress (a critical indicator not met)"),
     ("learner_cam", "learner: ready for coach sign-off"),
     ("learner_dee", "learner: enrolled, no coach yet"),
-    ("coach_casey", "coach of the three learners"),
+    ("coach_casey", "coach of seven learners: ana, ben, cam and cohort_02, 04, 06, 08"),
     ("lead_lee", "course staff / certification lead"),
 ]
 DEMO_PASSWORD = "miiwrap-demo"
