@@ -143,3 +143,9 @@ def test_a_low_kappa_beside_high_agreement_says_why(agreed, kappa, note):
     html = render_to_string("miiwrap_fidelity/_kappa.html", {
         "agreement": Agreement(n=20, agreed=agreed, na_excluded=0, kappa=kappa)})
     assert ("chance agreement is high" in html) is note
+
+
+def test_the_workbench_lists_only_our_scenarios(client, workbench):
+    assert workbench and all(name.startswith("miiwrap_") for name in workbench)
+    index = client.get("/workbench/").content.decode()
+    assert "miiwrap_reflection.0" in index and "thumbs" not in index.lower()
