@@ -89,7 +89,7 @@ def test_every_page_fits_reads_and_passes_axe(seeded, live_server, browser, devi
                 problems.append(f"{name}: chart text {smallest:.1f} px")
             problems += [f"{name}: {violation}" for violation in serious_violations(tab)]
         context.close()
-    assert problems == []
+    assert problems == [], "\n".join(problems)
 
 
 def test_phone_tables_are_stacked_rows_with_labels(seeded, live_server, browser):

@@ -22,3 +22,20 @@ document.addEventListener("DOMContentLoaded", function () {
     table.classList.add("mwf-stacked");
   });
 });
+
+// A region that scrolls sideways (a chart or a wide grid on a phone) can be reached and scrolled
+// with the keyboard: it takes focus, and says what it holds.
+function mwfFocusableScrollers() {
+  document.querySelectorAll(".mwf-figure, .mwf-scroll, table.mwf-table").forEach(function (region) {
+    var scrolls = region.scrollWidth > region.clientWidth + 1;
+    if (scrolls && !region.hasAttribute("tabindex")) {
+      region.setAttribute("tabindex", "0");
+      region.setAttribute("data-mwf-scroller", "");
+    } else if (!scrolls && region.hasAttribute("data-mwf-scroller")) {
+      region.removeAttribute("tabindex");
+      region.removeAttribute("data-mwf-scroller");
+    }
+  });
+}
+document.addEventListener("DOMContentLoaded", mwfFocusableScrollers);
+window.addEventListener("resize", mwfFocusableScrollers);
