@@ -22,6 +22,7 @@ def alerts(request, course_key):
     is_staff = api.is_course_staff(request.user, course_key)
     return render(request, "miiwrap_fidelity/alerts.html", {
         "course_key": course_key, "rows": rows, "is_staff": is_staff,
+        "names": api.full_names(row["alert"].learner_id for row in rows),  # one query for the page's people
     })
 
 
@@ -40,8 +41,10 @@ def acknowledge(request, course_key, alert_id):
 
 @course_view
 def reliability(request, course_key):
+    report = api.reliability_report(request.user, course_key)
     return render(request, "miiwrap_fidelity/reliability.html", {
-        "course_key": course_key, "report": api.reliability_report(request.user, course_key),
+        "course_key": course_key, "report": report,
+        "names": api.full_names(row["coach_id"] for part in ("coaches", "calibration") for row in report[part]),
         "policy": api.get_policy(course_key)})
 
 

@@ -149,3 +149,33 @@ def test_the_workbench_lists_only_our_scenarios(client, workbench):
     assert workbench and all(name.startswith("miiwrap_") for name in workbench)
     index = client.get("/workbench/").content.decode()
     assert "miiwrap_reflection.0" in index and "thumbs" not in index.lower()
+
+
+def test_monitoring_pages_show_full_names_usernames_second(client, db):
+    from django.core.management import call_command  # pylint: disable=import-outside-toplevel
+
+    from miiwrap_fidelity.models import DriftAlert  # pylint: disable=import-outside-toplevel
+
+    call_command("seed_demo", verbosity=0)
+    client.force_login(api.get_user("lead_lee"))
+    page = client.get(url("reliability")).content.decode()
+    assert 'Casey Morgan <small class="mwf-hint">coach_casey</small>' in page
+    assert 'Dana Reyes <small class="mwf-hint">coach_dana</small>' in page
+    learner = api.get_user("learner_ben")
+    DriftAlert.objects.create(course_key=api.parse_course_key(COURSE), learner=learner, kind="below_band",
+                              details={"rolling": 61.25, "adequate": 70})
+    page = client.get(url("alerts")).content.decode()
+    assert 'Ben Brooks</a> <small class="mwf-hint">learner_ben</small>' in page
+    assert "average 61.2%, below the adequate band (70%)" in page
+    page = client.get(url("alerts"), HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "61,2\u00a0%" in page and "70\u00a0%" in page
+
+
+def test_the_prevented_certificate_message_is_translated(client, policy, learner, course_key):
+    from sandbox.models import Enrollment  # pylint: disable=import-outside-toplevel
+
+    Enrollment.objects.create(course_key=course_key, user=learner)
+    client.force_login(learner)
+    page = client.post(reverse("sandbox:request_certificate"), HTTP_ACCEPT_LANGUAGE="es", follow=True).content.decode()
+    assert "El filtro de competencia impidió el certificado: " in page
+    assert "Certificate prevented" not in page

@@ -28,3 +28,9 @@ def course_name(course_key):
 def full_name(user, names):
     """The person's full name from ``names`` (``api.full_names``), or their username when they have none."""
     return names.get(user.pk) if names and names.get(user.pk) else user.username
+
+
+@register.filter
+def get_name(names, user_id):
+    """``names[user_id]`` (``api.full_names``), or "" when the person has no full name."""
+    return (names or {}).get(user_id, "")
