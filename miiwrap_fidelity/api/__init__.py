@@ -10,6 +10,7 @@ callers use the names below, not the modules.
 from .. import competency, privacy, rubric
 from ..competency import APPROVE, COACH, LEAD, REVOKE
 from ..errors import NotFound, PermissionDenied, ValidationError
+from ..formatting import percent as format_percent
 from ..reason_sentences import sentences as reason_sentences
 from ..validation import clean_text, collect
 from .certificate_requests import (
@@ -205,6 +206,7 @@ __all__ = [
     "export_lines",
     "leader_view",
     "course_display_name",
+    "format_percent",
     "full_names",
     "reliability_report",
 ]
