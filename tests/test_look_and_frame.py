@@ -33,6 +33,8 @@ def test_pages_are_drawn_in_the_configured_base_template(client, policy, learner
     assert 'class="mwf-site-nav"' not in bare and "miiwrap_look.css" in bare and "<main id=\"main\"" in bare
     embedded = client.get(url("my_competency"), {"embedded": "1"}).content.decode()
     assert 'class="mwf-site-nav"' not in embedded, "inside the instructor dashboard's iframe: no second site header"
+    framed = client.get(url("my_competency"), HTTP_SEC_FETCH_DEST="iframe").content.decode()
+    assert 'class="mwf-site-nav"' not in framed, "every page opened inside the iframe"
 
 
 class FakeSettings:
@@ -179,3 +181,10 @@ def test_the_prevented_certificate_message_is_translated(client, policy, learner
     page = client.post(reverse("sandbox:request_certificate"), HTTP_ACCEPT_LANGUAGE="es", follow=True).content.decode()
     assert "El filtro de competencia impidió el certificado: " in page
     assert "Certificate prevented" not in page
+
+
+def test_a_missing_base_template_falls_back_to_the_bare_frame(client, policy, learner):
+    client.force_login(learner)
+    with override_settings(MIIWRAP_FIDELITY_BASE_TEMPLATE="main_django.html"):  # not in the sandbox (nor Studio)
+        response = client.get(url("my_competency"))
+    assert response.status_code == 200 and 'class="mwf-site-nav"' not in response.content.decode()
