@@ -163,6 +163,9 @@ def test_monitoring_pages_show_full_names_usernames_second(client, db):
     page = client.get(url("reliability")).content.decode()
     assert 'Casey Morgan <small class="mwf-hint">coach_casey</small>' in page
     assert 'Dana Reyes <small class="mwf-hint">coach_dana</small>' in page
+    # the seeded co-rated session: 20 of 21 items alike, every one of them "met"
+    assert "+4.8 points" in page and "-4.8 points" in page and "95.2%" in page
+    assert "0.00 <small" in page and "chance agreement is high" in page
     learner = api.get_user("learner_ben")
     DriftAlert.objects.create(course_key=api.parse_course_key(COURSE), learner=learner, kind="below_band",
                               details={"rolling": 61.25, "adequate": 70})
