@@ -96,7 +96,7 @@ def test_my_competency_names_the_course(client, policy, learner):
     assert f"My competency in {COURSE_NAME}" in page and f"My competency in {COURSE}" not in page
 
 
-@pytest.mark.parametrize("name", ["workspace", "alerts", "leaders", "reliability", "policy"])
+@pytest.mark.parametrize("name", ["workspace", "alerts", "leaders", "reliability", "policy", "assignments"])
 def test_staff_pages_name_the_course(client, policy, lead, name):
     client.force_login(lead)
     page = client.get(url(name)).content.decode()
@@ -191,3 +191,20 @@ def test_a_missing_base_template_falls_back_to_the_bare_frame(client, policy, le
     with override_settings(MIIWRAP_FIDELITY_BASE_TEMPLATE="main_django.html"):  # not in the sandbox (nor Studio)
         response = client.get(url("my_competency"))
     assert response.status_code == 200 and 'class="mwf-site-nav"' not in response.content.decode()
+
+
+def test_assignments_show_full_names_in_one_query(client, policy, lead, course_key):
+    def page():
+        client.force_login(lead)
+        with CaptureQueriesContext(connection) as queries:
+            body = client.get(url("assignments")).content.decode()
+        return body, len(data_queries(queries))
+
+    casey = make_user("coach_casey", first_name="Casey", last_name="Morgan")
+    api.assign_coach(lead, course_key, casey, make_user("learner_ana", first_name="Ana", last_name="Alvarez"))
+    body, few = page()
+    assert 'Ana Alvarez <small class="mwf-hint">learner_ana</small>' in body
+    assert 'Casey Morgan <small class="mwf-hint">coach_casey</small>' in body
+    for i in range(8):
+        api.assign_coach(lead, course_key, casey, make_user(f"p{i}", first_name="P", last_name=str(i)))
+    assert page()[1] == few
