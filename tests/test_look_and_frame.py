@@ -208,3 +208,11 @@ def test_assignments_show_full_names_in_one_query(client, policy, lead, course_k
     for i in range(8):
         api.assign_coach(lead, course_key, casey, make_user(f"p{i}", first_name="P", last_name=str(i)))
     assert page()[1] == few
+
+
+def test_home_page_lists_the_seeded_accounts_with_their_names(client, db):
+    from django.core.management import call_command  # pylint: disable=import-outside-toplevel
+
+    call_command("seed_demo", verbosity=0)
+    page = client.get("/").content.decode()
+    assert "<td>Casey Morgan</td><td>coach of seven learners" in page and "<td>Cam Castillo</td>" in page
