@@ -19,12 +19,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 COURSE = "course-v1:MiiWrap+FID101+2026"
 SCREENSHOTS = Path(os.environ.get("MIIWRAP_SCREENSHOTS") or Path(__file__).resolve().parents[2] / "build" / "screenshots")
 WIDTHS = {"desktop": 1280, "phone": 390}
-#: The coach's learner page, the page a coach uses most (docs/how-to/coaches.md), at 1280 px for
-#: learner_cam as seeded (three observations): the form to record an observation starts within
-#: the first screen and a third, and the whole page, sections folded, stays under 4,000 px
-#: (2,544 px measured with the sectioned page of branch issue-15-coach merged).
+#: The coach's learner page, the page a coach uses most, at 1280 px for learner_cam as seeded:
+#: the form to record an observation starts within the first screen and a third, and the page
+#: (its anchor ``#mwf-coach-learner-page``, sections folded) stays under the budget of ADR 0015
+#: (3,000 px; branch issue-15-coach measures it for a long history too).
 RECORD_FORM_STARTS_WITHIN_PX = 1200
-LEARNER_PAGE_BUDGET_PX = 4000
+LEARNER_PAGE_BUDGET_PX = 3000
 #: Pages per user: (name, path). The learner page is that of learner_cam (three observations).
 PAGES = {
     "learner_cam": [("home", "/"), ("my-competency", f"/miiwrap-fidelity/courses/{COURSE}/me/"),
@@ -129,10 +129,11 @@ def test_coach_learner_page_stays_within_its_height_budget(seeded, live_server, 
     tab.goto(f"{live_server.url}/miiwrap-fidelity/courses/{COURSE}/coaching/learners/{cam}/")
     top = tab.locator("#mwf-record-heading").evaluate("h => h.getBoundingClientRect().top + window.scrollY")
     assert top <= RECORD_FORM_STARTS_WITHIN_PX, f"the record form starts at {top:.0f} px"
-    sectioned = tab.locator("#mwf-coach-learner-page").count()
-    height = tab.evaluate("document.documentElement.scrollHeight")
+    sectioned = tab.locator("#mwf-coach-learner-page").count() == 1
+    height = tab.locator("#mwf-coach-learner-page").evaluate("p => p.getBoundingClientRect().height") \
+        if sectioned else tab.evaluate("document.documentElement.scrollHeight")
     context.close()
     if not sectioned:
-        pytest.skip(f"the page is {height} px: the whole-page budget applies to the sectioned page "
-                    "with the folded form (branch issue-15-coach)")
-    assert height <= LEARNER_PAGE_BUDGET_PX, f"the coach's learner page is {height} px tall"
+        pytest.skip(f"the page is {height} px: the budget applies to the sectioned page with the folded "
+                    "form (branch issue-15-coach)")
+    assert height <= LEARNER_PAGE_BUDGET_PX, f"the coach's learner page is {height:.0f} px tall"
