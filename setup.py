@@ -1,7 +1,7 @@
 """Packaging for miiwrap-fidelity: the Open edX plugin app and its companion XBlocks."""
 import os
 
-from setuptools import find_packages, setup
+from setuptools import find_namespace_packages, setup
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -22,9 +22,13 @@ setup(
     long_description_content_type="text/markdown",
     license="AGPL-3.0",
     python_requires=">=3.12",
-    packages=find_packages(include=["miiwrap_fidelity", "miiwrap_fidelity.*", "tutor_miiwrap_fidelity"])
-    + find_packages("xblocks", include=["miiwrap_xblocks", "miiwrap_xblocks.*"])
-    + ["miiwrap_xblocks.translations"],
+    # Folders holding only data (templates, static files, catalogs) are listed too, as namespace
+    # packages: setuptools otherwise warns on every install that each one is "absent".
+    packages=find_namespace_packages(include=["miiwrap_fidelity", "miiwrap_fidelity.*", "tutor_miiwrap_fidelity",
+                                              "tutor_miiwrap_fidelity.*"], exclude=["*__pycache__*"])
+    + find_namespace_packages("xblocks", include=["miiwrap_xblocks", "miiwrap_xblocks.*"], exclude=["*__pycache__*"])
+    + ["miiwrap_xblocks.translations", "miiwrap_xblocks.translations.es",
+       "miiwrap_xblocks.translations.es.LC_MESSAGES"],
     # The XBlocks live under xblocks/; the message catalogs under translations/ ship inside the
     # XBlock package, where the XBlock i18n fallback looks (<package>/translations/<locale>/...),
     # and the plugin's settings point Django's LOCALE_PATHS at the same folder.

@@ -1,25 +1,42 @@
 """
-The leader view: course-level aggregates only, with every cell of fewer than five learners
-suppressed so that no individual is singled out. A fixed number of queries.
+The leader view: course-level aggregates only, with every cell of one to four learners
+suppressed so that no individual is singled out (an empty cell is shown as 0: it singles no one
+out). A fixed number of queries.
 """
+import statistics
 from collections import defaultdict
 
 from django.db.models import Avg, Count, ExpressionWrapper, F, FloatField
 from django.db.models.functions import TruncMonth
 
+from django.utils import timezone
+
 from . import drift, roster
-from .competency import State
-from .models import Indicator, IndicatorRating, LearnerStatus, Observation
+from .competency import CertificationState, State, certification_state
+from .models import Certification, CoachAssignment, Indicator, IndicatorRating, LearnerStatus, Observation
+from .platform import get_platform
 
 MIN_CELL = 5
 DOSAGE_BUCKETS = ((1, 1, "1"), (2, 3, "2–3"), (4, 5, "4–5"), (6, None, "6+"))
 
 
+def is_small_cell(learners):
+    """The one small-cell rule: 1 to 4 learners could single someone out; 0 and 5 or more cannot."""
+    return 0 < learners < MIN_CELL
+
+
 def cell(learners, value=None):
-    """A figure with the number of learners behind it, or suppressed when they are fewer than five."""
-    if learners < MIN_CELL:
+    """A figure with the number of learners behind it, or suppressed when they are 1 to 4."""
+    if is_small_cell(learners):
         return {"suppressed": True, "learners": None, "value": None}
     return {"suppressed": False, "learners": learners, "value": value}
+
+
+def share_cell(part, whole):
+    """A percentage of learners; suppressed when the part or the whole are 1 to 4 learners."""
+    if is_small_cell(part) or is_small_cell(whole):
+        return {"suppressed": True, "learners": None, "value": None}
+    return {"suppressed": False, "learners": whole, "value": round(100.0 * part / whole, 1) if whole else None}
 
 
 def _submitted(course_key, version_id):
@@ -36,6 +53,8 @@ def leader_view(course_key, policy):
         "months": _monthly_trend(course_key, version.pk),
         "dosage": _dosage(course_key, version.pk),
         "bands": version.bands,
+        **_certification_figures(course_key, timezone.now()),
+        "cadence": _coaching_cadence(course_key, timezone.localdate()),
     }
 
 
@@ -108,3 +127,52 @@ def _dosage(course_key, version_id):
                                            round(sum(buckets[label]) / len(buckets[label]), 1)
                                            if buckets[label] else None)}
             for _low, _high, label in DOSAGE_BUCKETS]
+
+
+def _certification_figures(course_key, now):
+    """
+    Days from enrollment to the first certification (median and interquartile spread), and the
+    share of certified learners whose latest certification lapsed (expired) or was revoked.
+    """
+    first_issued, latest = {}, {}
+    for learner_id, issued_at, expires_at, revoked_at in Certification.objects.filter(
+            course_key=course_key).order_by("issued_at", "pk").values_list(
+            "learner_id", "issued_at", "expires_at", "revoked_at"):
+        first_issued.setdefault(learner_id, issued_at)
+        latest[learner_id] = certification_state(expires_at, revoked_at, now)
+    enrolled_at = get_platform().enrollment_dates(course_key, list(first_issued)) if first_issued else {}
+    days = sorted(max(0, (issued - enrolled_at[learner]).days)
+                  for learner, issued in first_issued.items() if learner in enrolled_at)
+    spread = None
+    if len(days) >= 2:
+        quartiles = statistics.quantiles(days, n=4, method="inclusive")
+        spread = (round(quartiles[0]), round(quartiles[2]))
+    time_cell = cell(len(days), {"median": round(statistics.median(days)) if days else None, "spread": spread})
+    certified = len(latest)
+    lapsed = sum(1 for state in latest.values() if state == CertificationState.EXPIRED)
+    revoked = sum(1 for state in latest.values() if state == CertificationState.REVOKED)
+    return {"time_to_certification": time_cell,
+            "lapsed": {"count": lapsed, **share_cell(lapsed, certified)},
+            "revoked": {"count": revoked, **share_cell(revoked, certified)}}
+
+
+def _coaching_cadence(course_key, today):
+    """
+    Per coach: days since each of their learners was last observed (median), and how many have
+    never been observed. A coach with 1 to 4 learners is suppressed: the figure would describe them.
+    """
+    last_observed = dict(LearnerStatus.objects.filter(course_key=course_key, enrolled=True).values_list(
+        "learner_id", "last_practice_date"))
+    learners, usernames = defaultdict(list), {}
+    for coach_id, username, learner_id in CoachAssignment.objects.filter(course_key=course_key).values_list(
+            "coach_id", "coach__username", "learner_id"):
+        usernames[coach_id] = username
+        if learner_id in last_observed:
+            learners[coach_id].append(last_observed[learner_id])
+    rows = []
+    for coach_id, dates in sorted(learners.items(), key=lambda item: usernames[item[0]]):
+        days = [(today - day).days for day in dates if day is not None]
+        rows.append({"coach_id": coach_id, "username": usernames[coach_id], **cell(len(dates), {
+            "median_days": round(statistics.median(days)) if days else None,
+            "never_observed": len(dates) - len(days)})})
+    return rows

@@ -54,8 +54,9 @@ class MiiwrapFidelityConfig(AppConfig):
     def ready(self):
         # Our own receivers (task queueing, certificate sync, messages), retirement receivers where the
         # platform defines the signals, and the xAPI transformers where event-routing-backends is installed.
-        from . import handlers  # pylint: disable=import-outside-toplevel
+        from . import handlers, log_filters  # pylint: disable=import-outside-toplevel
 
         handlers.connect_internal_receivers()
+        log_filters.install()  # our gate's refusals: one log line, not a traceback
         if importlib.util.find_spec("event_routing_backends") is not None:  # xAPI transformers (ADR 0008)
             from . import xapi  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import

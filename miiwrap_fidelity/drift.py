@@ -9,6 +9,8 @@ from datetime import timedelta
 
 from django.utils.translation import gettext as _
 
+from .formatting import percent
+
 BAND_ORDER = ("high", "adequate", "borderline", "low")
 #: ``detect`` reads the indicator outcomes of a learner's latest this many observations only (the
 #: rolling score uses each observation's percent), so loaders need not read older ratings.
@@ -99,8 +101,9 @@ def detect(observations, rules, today, certified, critical_keys):
 def alert_message(kind, details, indicator_label=""):
     """Developmental wording for the learner and the coach."""
     if kind == "below_band":
-        return _("Recent observations average %(rolling)s%%, below the adequate band (%(adequate)s%%). "
-                 "Plan a next step with your coach.") % details
+        return _("Recent observations average %(rolling)s, below the adequate band (%(adequate)s). "
+                 "Plan a next step with your coach.") % {"rolling": percent(details["rolling"]),
+                                                         "adequate": percent(details["adequate"])}
     if kind == "not_met_twice":
         return _("Next step: “%(indicator)s” was not yet met in the last two observations.") % {
             "indicator": indicator_label}

@@ -8,6 +8,8 @@ from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from .formatting import percent
+
 WIDTH, HEIGHT, PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 640, 260, 64, 48, 24, 48
 TREND_COLUMNS = 6
 
@@ -50,6 +52,8 @@ def score_trend_svg(points, threshold):
             "%(count)s observation missed an essential indicator and does not qualify (crossed circle).",
             "%(count)s observations missed an essential indicator and do not qualify (crossed circles).",
             missed) % {"count": missed}
+    # Worded outside the f-strings below: xgettext does not find gettext calls inside them.
+    needed = _("needed: %(threshold)s") % {"threshold": percent(threshold)}
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
         f'aria-labelledby="mwf-trend-title mwf-trend-desc" class="mwf-chart">',
@@ -59,11 +63,11 @@ def score_trend_svg(points, threshold):
         parts.append(f'<line x1="{PAD_LEFT}" x2="{WIDTH - PAD_RIGHT}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" '
                      f'stroke="#d0d0d0" stroke-width="1"/>'
                      f'<text x="{PAD_LEFT - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" font-size="12" '
-                     f'fill="#1b1b1b">{tick}%</text>')
+                     f'fill="#1b1b1b">{escape(percent(tick))}</text>')
     parts.append(f'<line x1="{PAD_LEFT}" x2="{WIDTH - PAD_RIGHT}" y1="{y(threshold):.1f}" y2="{y(threshold):.1f}" '
                  f'stroke="#1b1b1b" stroke-width="2" stroke-dasharray="8 5"/>'
                  f'<text x="{WIDTH - PAD_RIGHT}" y="{y(threshold) - 6:.1f}" text-anchor="end" font-size="12" '
-                 f'fill="#1b1b1b">{escape(_("needed: %(threshold)s%%") % {"threshold": threshold})}</text>')
+                 f'fill="#1b1b1b">{escape(needed)}</text>')
     path = " ".join(f"{'M' if i == 0 else 'L'}{x(i):.1f},{y(point[1]):.1f}" for i, point in enumerate(points))
     parts.append(f'<path d="{path}" fill="none" stroke="#0a3055" stroke-width="2"/>')
     for index, (day, value, *flags) in enumerate(points):
@@ -81,7 +85,7 @@ def score_trend_svg(points, threshold):
         else:
             marker = f'<circle cx="{x(index):.1f}" cy="{y(value):.1f}" r="5" fill="#0a3055"/>'
         parts.append(marker + f'<text x="{x(index):.1f}" y="{y(value) - 10:.1f}" text-anchor="middle" '
-                              f'font-size="12" fill="#1b1b1b">{value:g}%</text>'
+                              f'font-size="12" fill="#1b1b1b">{escape(percent(value))}</text>'
                               f'<text x="{x(index):.1f}" y="{HEIGHT - PAD_BOTTOM + 18}" text-anchor="middle" '
                               f'font-size="11" fill="#1b1b1b">{escape(day.strftime("%Y-%m-%d"))}</text>')
     parts.append("</svg>")

@@ -5,7 +5,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 from django.views.decorators.http import require_POST
 
 from . import api
@@ -22,6 +22,7 @@ def alerts(request, course_key):
     is_staff = api.is_course_staff(request.user, course_key)
     return render(request, "miiwrap_fidelity/alerts.html", {
         "course_key": course_key, "rows": rows, "is_staff": is_staff,
+        "names": api.full_names(row["alert"].learner_id for row in rows),  # one query for the page's people
     })
 
 
@@ -40,8 +41,10 @@ def acknowledge(request, course_key, alert_id):
 
 @course_view
 def reliability(request, course_key):
+    report = api.reliability_report(request.user, course_key)
     return render(request, "miiwrap_fidelity/reliability.html", {
-        "course_key": course_key, "report": api.reliability_report(request.user, course_key),
+        "course_key": course_key, "report": report,
+        "names": api.full_names(row["coach_id"] for part in ("coaches", "calibration") for row in report[part]),
         "policy": api.get_policy(course_key)})
 
 
@@ -57,17 +60,17 @@ def leaders(request, course_key):
     charts = {
         "distribution": charts_module.bar_svg(
             "mwf-chart-distribution", _("Learners by band of their latest score"),
-            [(_(BAND_LABELS[row["band"]]), row["value"]) for row in view["distribution"]],
-            maximum=learners, unit=""),
+            [(_(BAND_LABELS[row["band"]]), row) for row in view["distribution"]], maximum=learners, unit=""),
         "domains": charts_module.bar_svg(
             "mwf-chart-domains", _("Indicators met, by domain"),
-            [(row["domain"], row["value"]) for row in view["indicators"]["domains"]]),
+            [(row["domain"], row) for row in view["indicators"]["domains"]]),
         "months": charts_module.bar_svg(
             "mwf-chart-months", _("Mean fidelity score by month"),
-            [(row["month"].strftime("%Y-%m"), row["value"]) for row in view["months"]]),
+            [(row["month"].strftime("%Y-%m"), row) for row in view["months"]]),
         "dosage": charts_module.bar_svg(
             "mwf-chart-dosage", _("Mean fidelity score by number of observations (coaching dosage)"),
-            [(row["observations"], row["value"]) for row in view["dosage"]]),
+            [(ngettext("%(count)s observation", "%(count)s observations", 1 if row["observations"] == "1" else 2)
+              % {"count": row["observations"]}, row) for row in view["dosage"]]),
     }
     return render(request, "miiwrap_fidelity/leaders.html", {
         "course_key": course_key, "view": view,

@@ -117,6 +117,13 @@ class EdxPlatform:
         return dict(UserPreference.objects.filter(user_id__in=list(user_ids), key="time_zone")
                     .values_list("user_id", "value"))
 
+    def full_names(self, user_ids):
+        """The full names people gave in their account profile: ``{user_id: name}`` (one query; blanks left out)."""
+        from common.djangoapps.student.models import UserProfile  # pylint: disable=import-error,import-outside-toplevel
+
+        return {user_id: name for user_id, name in UserProfile.objects.filter(user_id__in=user_ids)
+                .values_list("user_id", "name") if name and name.strip()}
+
     def course_progress(self, user, course_key):
         """
         The learner's progress through the course's content, for their coach.

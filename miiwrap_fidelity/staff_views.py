@@ -46,7 +46,8 @@ def assignments(request, course_key):
                 raise ValidationError({"action": [_("Unknown action.")]})
         except ValidationError as exc:
             context["form_errors"], status = exc.message_dict, 400
-    context["assignments"] = api.coach_assignments(request.user, course_key)
+    context["assignments"] = assignments = api.coach_assignments(request.user, course_key)
+    context["names"] = api.full_names(user.pk for row in assignments for user in (row.learner, row.coach))
     return render(request, "miiwrap_fidelity/assignments.html", context, status=status)
 
 

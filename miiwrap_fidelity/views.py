@@ -9,8 +9,9 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponseBadRequest
+from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -21,7 +22,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from . import api, field_errors, growth, privacy, rubric, write_retry
+from . import api, error_views, field_errors, growth, privacy, rubric, write_retry
 from .api import NotFound, PermissionDenied, ValidationError
 from .validation import Conflict
 
@@ -44,8 +45,9 @@ AUTOSAVE_MESSAGES = {
 def course_view(view):
     """
     Parse ``course_id`` from the URL (400 when it is not a course key); sign-in required. The api's
-    errors are mapped here once for every page: ``NotFound`` → 404, input the view leaves to ``api``
-    → 400 with its messages, never a 500 (``PermissionDenied`` is Django's 403). Pages hold personal
+    errors are mapped here once for every page: ``NotFound`` → our 404 page, ``PermissionDenied``
+    → our 403 page (error_views: a way back), input the view leaves to ``api`` → 400 with its
+    messages, never a 500. Pages hold personal
     data, so no cache keeps them.
     """
 
@@ -58,7 +60,9 @@ def course_view(view):
         try:
             return view(request, course_key, *args, **kwargs)
         except NotFound as exc:
-            raise Http404(exc.message) from exc
+            return error_views.page_not_found(request, exc, course_key=course_key)
+        except DjangoPermissionDenied as exc:  # a page, with a way back; one log line, no traceback
+            return error_views.permission_denied(request, exc, course_key=course_key)
         except ValidationError as exc:
             return HttpResponseBadRequest(" ".join(exc.messages), content_type="text/plain; charset=utf-8")
 
@@ -149,8 +153,10 @@ def workspace(request, course_key):
     query = params.copy()
     query.pop("page", None)
     summary = statuses.summary
+    rows = api.learner_rows(page.object_list)
     return render(request, "miiwrap_fidelity/workspace.html", {
-        "course_key": course_key, "rows": api.learner_rows(page.object_list), "page": page, "is_staff": is_staff,
+        "course_key": course_key, "rows": rows, "page": page, "is_staff": is_staff,
+        "names": api.full_names(row["learner"].pk for row in rows),  # one query for the page's people
         "has_policy": summary["has_policy"], "filters": filters, "state_choices": api.STATE_FILTERS.items(),
         "coaches": api.course_coaches(course_key) if is_staff else [], "query": query.urlencode(),
         "sort_query": _without(params, "ordering", "page"), "export_kinds": EXPORT_KINDS,

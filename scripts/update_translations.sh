@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cp -r miiwrap_fidelity xblocks/miiwrap_xblocks "$work/"
+# The sandbox's few messages (its certificate request answers) are translated too, for the Spanish demo.
+cp -r demo/sandbox "$work/"
 mkdir -p "$work/locale"
 (cd "$work" && PYTHONPATH="$OLDPWD/demo" DJANGO_SETTINGS_MODULE=sandbox_project.settings \
     "$OLDPWD/.venv/bin/django-admin" makemessages -l es --no-location --ignore='*/migrations/*' >/dev/null)

@@ -15,7 +15,7 @@ from xblock.test.tools import TestRuntime
 from miiwrap_fidelity import api
 from miiwrap_xblocks.coach_signoff import CoachSignOffXBlock
 from miiwrap_xblocks.reflection import ReflectionXBlock
-from xblock_support import REFLECTION, SIGNOFF, view
+from xblock_support import REFLECTION, SIGNOFF, call, view
 
 pytestmark = pytest.mark.django_db
 
@@ -67,3 +67,13 @@ def test_workbench_renders_in_the_browser_language(client, workbench, policy, as
     assert "Enviar reflexión" in view(client, REFLECTION)
     client.force_login(coach)
     assert "Aprobar la competencia" in view(client, SIGNOFF)
+
+
+def test_signoff_block_writes_observation_percents_in_the_coach_language(client, workbench, policy, assigned,
+                                                                          coach, observe):
+    observe(coach, assigned, days_ago=3, miss=("mi-summaries",))
+    client.force_login(coach)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "es"
+    status, body = call(client, SIGNOFF, "learner_state", {"learner_id": assigned.pk})
+    labels = [o["percent_label"] for o in body["observations"]]
+    assert status == 200 and labels == ["95,2\u00a0%"]

@@ -12,3 +12,7 @@ class SandboxConfig(AppConfig):
         from edx_django_utils.plugins import connect_plugin_receivers  # pylint: disable=import-outside-toplevel
 
         connect_plugin_receivers("lms.djangoapp")
+
+        from .workbench_scenarios import list_only_ours  # pylint: disable=import-outside-toplevel
+
+        list_only_ours()

@@ -7,6 +7,7 @@ without writing a certificate. A generated certificate sends openedx-events' ``C
 and an invalidated one ``CERTIFICATE_REVOKED``, with the data ``GeneratedCertificate`` sends.
 """
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.dispatch import Signal
 from openedx_events.learning.data import CertificateData, CourseData, UserData, UserPersonalData
 from openedx_events.learning.signals import CERTIFICATE_CREATED, CERTIFICATE_REVOKED
@@ -89,6 +90,11 @@ class FakePlatform:
 
     def time_zones(self, user_ids):
         return {user_id: self.TIME_ZONES[user_id] for user_id in user_ids if user_id in self.TIME_ZONES}
+
+    def full_names(self, user_ids):
+        # The platform keeps the full name on UserProfile.name; the sandbox on the user's first/last name.
+        return {user.pk: user.get_full_name() for user in get_user_model().objects.filter(pk__in=user_ids)
+                .only("pk", "first_name", "last_name") if user.get_full_name().strip()}
 
     def emit_event(self, name, data):
         TrackingEvent.objects.create(name=name, data=data)

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from openedx_filters.learning.filters import CertificateRenderStarted
 
@@ -17,7 +18,7 @@ DEMO_USERS = [
     ("learner_ben", "learner: in progress (a critical indicator not met)"),
     ("learner_cam", "learner: ready for coach sign-off"),
     ("learner_dee", "learner: enrolled, no coach yet"),
-    ("coach_casey", "coach of the three learners"),
+    ("coach_casey", "coach of seven learners: ana, ben, cam and cohort_02, 04, 06, 08"),
     ("lead_lee", "course staff / certification lead"),
 ]
 DEMO_PASSWORD = "miiwrap-demo"
@@ -42,10 +43,10 @@ def request_certificate(request):
     """What the LMS does when a learner passes the course: ask for the certificate."""
     generated = FakePlatform().request_certificate(request.user, api.parse_course_key(settings.DEMO_COURSE_ID))
     if generated:
-        messages.success(request, "Certificate generated: the competency gate let it through.")
+        messages.success(request, _("Certificate generated: the competency gate let it through."))
     else:
-        messages.warning(request, "Certificate prevented by the competency gate: "
-                         + CertificateRequest.objects.filter(user=request.user).first().message)
+        messages.warning(request, _("Certificate prevented by the competency gate: %(reasons)s") % {
+            "reasons": CertificateRequest.objects.filter(user=request.user).first().message})
     return redirect("sandbox:index")
 
 

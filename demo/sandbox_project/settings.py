@@ -93,6 +93,8 @@ OPEN_EDX_FILTERS_CONFIG = {
 }
 
 MIIWRAP_FIDELITY_PLATFORM_BACKEND = "sandbox.fake_platform.FakePlatform"
+# The sandbox's own frame stands in for the LMS's main_django.html (same blocks).
+MIIWRAP_FIDELITY_BASE_TEMPLATE = "sandbox/base.html"
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 

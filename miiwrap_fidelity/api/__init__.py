@@ -10,6 +10,7 @@ callers use the names below, not the modules.
 from .. import competency, privacy, rubric
 from ..competency import APPROVE, COACH, LEAD, REVOKE
 from ..errors import NotFound, PermissionDenied, ValidationError
+from ..formatting import percent as format_percent
 from ..reason_sentences import sentences as reason_sentences
 from ..validation import clean_text, collect
 from .certificate_requests import (
@@ -44,6 +45,7 @@ from .amendments import amend_observation
 from .evidence import certified_evidence, offered_actions
 from .inputs import MAX_NOTE_CHARS, MAX_REASON_CHARS, get_user, parse_course_key
 from .messaging import receives_non_essential, set_non_essential
+from .names import course_display_name, full_names
 from .observations import (
     DRAFT,
     OBSERVATION_SETTINGS,
@@ -218,6 +220,9 @@ __all__ = [
     "drift_alert_rows",
     "export_lines",
     "leader_view",
+    "course_display_name",
+    "format_percent",
+    "full_names",
     "reliability_report",
     "save_self_assessment",
     "self_assessment_for",

@@ -10,6 +10,7 @@ from ..validation import as_id, clean_text
 from .courses import policy_row, require_policy
 from .inputs import MAX_REASON_CHARS, get_user, parse_course_key
 from . import self_assessments, values
+from .names import full_names
 from .roles import can_view_learner, is_course_staff, require, require_coach, require_course_staff
 
 
@@ -76,8 +77,10 @@ def leader_view(viewer, course_key):
     """Course aggregates with small cells suppressed (course staff and certification leads)."""
     course_key = require_course_staff(viewer, course_key, _("Only course staff can see the leader view."))
     policy = require_policy(course_key)
-
-    return aggregates.leader_view(course_key, policy)
+    view = aggregates.leader_view(course_key, policy)
+    names = full_names(row["coach_id"] for row in view["cadence"])
+    view["cadence"] = [{**row, "full_name": names.get(row["coach_id"], "")} for row in view["cadence"]]
+    return view
 
 
 def export_lines(viewer, course_key, kind):

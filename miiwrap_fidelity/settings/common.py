@@ -32,7 +32,14 @@ DEFAULTS = {
     "MIIWRAP_FIDELITY_PLATFORM_BACKEND": "miiwrap_fidelity.platform.EdxPlatform",
     # Seconds after approval before the platform certificate task is sent (0 = immediately).
     "MIIWRAP_FIDELITY_CERTIFICATE_COUNTDOWN": 0,
+    # The template our pages extend: the LMS's Django main template (header, footer, theme). Its
+    # blocks we fill: title, headextra, bodyclass, body. "miiwrap_fidelity/standalone.html" is a
+    # bare frame with the same blocks.
+    "MIIWRAP_FIDELITY_BASE_TEMPLATE": "main_django.html",
 }
+
+#: Gives every page ``miiwrap_base_template`` (context_processors.py).
+CONTEXT_PROCESSOR = "miiwrap_fidelity.context_processors.frame"
 
 
 def _translations_dir():
@@ -80,10 +87,21 @@ def plugin_settings(settings):
         if not hasattr(settings, name):
             setattr(settings, name, value)
     allow_xapi_events(settings)
+    add_context_processor(settings)
     translations = _translations_dir()
     locale_paths = list(getattr(settings, "LOCALE_PATHS", []) or [])
     if translations and translations not in locale_paths:
         settings.LOCALE_PATHS = locale_paths + [translations]
+
+
+def add_context_processor(settings):
+    """Add ours to every Django template engine (the LMS also has Mako engines, which we leave alone)."""
+    for engine in getattr(settings, "TEMPLATES", None) or []:
+        if engine.get("BACKEND") != "django.template.backends.django.DjangoTemplates":
+            continue
+        processors = engine.setdefault("OPTIONS", {}).setdefault("context_processors", [])
+        if CONTEXT_PROCESSOR not in processors:
+            engine["OPTIONS"]["context_processors"] = list(processors) + [CONTEXT_PROCESSOR]
 
 
 def allow_xapi_events(settings):

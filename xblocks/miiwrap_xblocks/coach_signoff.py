@@ -29,6 +29,7 @@ def _observation_summary(observation):
         "setting": observation.setting_label, "status": observation.status,
         "percent": observation.percent, "observer": observation.observer.username,
         "blinded": observation.blinded,  # the learner rates this session first (ADR 0014)
+        "percent_label": api.format_percent(observation.percent),  # as the coach's language writes it
         "feedback": [
             {"indicator": r.indicator_label, "level": r.level, "strength": r.strength, "next_step": r.next_step}
             for r in observation.ratings if r.strength or r.next_step

@@ -44,7 +44,7 @@ function MiiwrapCoachSignOff(runtime, element) {
     summary.appendChild(el("h5", msg("observed")));
     summary.appendChild(list(state.observations, function (o) {
       return el("li", o.practice_date + " · " + o.setting + " · " + o.status +
-                (o.percent === null ? "" : " · " + o.percent + "%") + " · " + o.observer);
+                (o.percent === null ? "" : " · " + (o.percent_label || o.percent + "%")) + " · " + o.observer);
     }));
     summary.appendChild(el("h5", msg("reflections")));
     summary.appendChild(list(state.reflections, function (r) {

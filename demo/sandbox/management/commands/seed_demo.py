@@ -31,6 +31,23 @@ def demo_requirement_sets(practice, team_meeting):
     ]
 
 
+#: Full names, as a platform's account profiles hold them (pages show them, usernames second).
+FULL_NAMES = {
+    "learner_ana": ("Ana", "Alvarez"), "learner_ben": ("Ben", "Brooks"), "learner_cam": ("Cam", "Castillo"),
+    "learner_dee": ("Dee", "Dawson"), "coach_casey": ("Casey", "Morgan"), "lead_lee": ("Lee", "Park"),
+    "coach_dana": ("Dana", "Reyes"),
+}
+COHORT_NAMES = [("Alex", "Kim"), ("Blake", "Nguyen"), ("Chris", "Okafor"), ("Devon", "Silva"),
+                ("Eden", "Haddad"), ("Frankie", "Lopez"), ("Gray", "Ivanova"), ("Harper", "Jones")]
+
+
+def _create(username, **extra):
+    first, last = FULL_NAMES.get(username, ("", ""))
+    return get_user_model().objects.create_user(username, f"{username}@example.com", DEMO_PASSWORD,
+                                                first_name=extra.pop("first_name", first),
+                                                last_name=extra.pop("last_name", last))
+
+
 def ratings(indicators, miss=(), not_applicable=()):
     """Every indicator met, except those in ``miss`` (partly) and ``not_applicable``."""
     result = {}
@@ -65,7 +82,7 @@ class Command(BaseCommand):
         call_command("load_instrument", TEAM_MEETING_INSTRUMENT, stdout=self.stdout)
         team_version = InstrumentVersion.objects.order_by("-id").first()
         course = api.parse_course_key(settings.DEMO_COURSE_ID)
-        people = {name: users.create_user(name, f"{name}@example.com", DEMO_PASSWORD) for name, _ in DEMO_USERS}
+        people = {name: _create(name) for name, _ in DEMO_USERS}
         users.create_superuser("admin", "admin@example.com", DEMO_PASSWORD)
         lead, coach = people["lead_lee"], people["coach_casey"]
         CourseRole.objects.create(course_key=course, user=lead, role="staff")
@@ -98,11 +115,12 @@ class Command(BaseCommand):
     def _seed_cohort(self, lead, coach, course, indicators, today, team_indicators):
         """Eight more learners and a second coach, so that the leader view has cells of five or more."""
         users = get_user_model().objects
-        second = users.create_user("coach_dana", "coach_dana@example.com", DEMO_PASSWORD)
+        second = _create("coach_dana")
         misses = [(), ("mi-summaries",), ("plan-brainstorm", "mi-affirmations"), ("impl-adjust-plan",),
                   ("mi-evoking", "mi-summaries", "plan-measurable"), (), ("trans-readiness",), ("mi-open-questions",)]
         for index, miss in enumerate(misses):
-            learner = users.create_user(f"cohort_{index + 1:02d}", f"cohort_{index + 1:02d}@example.com", DEMO_PASSWORD)
+            first, last = COHORT_NAMES[index]
+            learner = _create(f"cohort_{index + 1:02d}", first_name=first, last_name=last)
             enroll(learner, course)
             api.assign_coach(lead, course, coach if index % 2 else second, learner)
             observer = coach if index % 2 else second

@@ -1,0 +1,36 @@
+"""Template filters for numbers, percentages, course names and people's names (``{% load miiwrap_format %}``)."""
+from django import template
+
+from miiwrap_fidelity import api, formatting
+
+register = template.Library()
+
+
+@register.filter
+def number(value, digits=1):
+    """A number in the active locale ("4.8" / "4,8"); empty for None."""
+    return formatting.number(value, digits)
+
+
+@register.filter
+def percent(value, digits=1):
+    """A percentage in the active locale ("95.2%" / "95,2 %"); empty for None."""
+    return formatting.percent(value, digits)
+
+
+@register.filter
+def course_name(course_key):
+    """The course's display name (through the platform, once per request)."""
+    return api.course_display_name(course_key)
+
+
+@register.filter
+def full_name(user, names):
+    """The person's full name from ``names`` (``api.full_names``), or their username when they have none."""
+    return names.get(user.pk) if names and names.get(user.pk) else user.username
+
+
+@register.filter
+def get_name(names, user_id):
+    """``names[user_id]`` (``api.full_names``), or "" when the person has no full name."""
+    return (names or {}).get(user_id, "")
