@@ -35,7 +35,7 @@ def scrub_user(user_id):
         DriftAlert.objects.filter(Q(learner_id=user_id) | Q(acknowledged_by_id=user_id)).update(plan_note="")
         CoachAssignment.objects.filter(coach_id=user_id).delete()
         CoachAssignment.objects.filter(learner_id=user_id).delete()
-        LearnerStatus.objects.filter(learner_id=user_id).update(reasons=[])
+        LearnerStatus.objects.filter(learner_id=user_id).update(reasons=[], learner_username="")
         MessagePreference.objects.filter(user_id=user_id).delete()
         audit.record("user.retired", get_user_model()(pk=user_id), subject_user_id=user_id)  # the last lock
 

@@ -8,7 +8,6 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -117,28 +116,54 @@ def my_competency(request, course_key):
 @xframe_options_sameorigin  # shown inside the legacy instructor dashboard's Coaching section
 @course_view
 def workspace(request, course_key):
-    """The learner list: a coach's learners, or every learner for staff; filtered, sorted, paged."""
+    """The learner list: a coach's learners, or every learner for staff; filtered, sorted, paged by keyset."""
     params = request.GET
     filters = {"coach": params.get("coach") or None, "state": params.get("state") or None,
                "search": params.get("search") or None, "ordering": params.get("ordering") or None}
+    is_staff = api.is_course_staff(request.user, course_key)
     try:
-        statuses = api.learner_statuses(request.user, course_key, header=True, **filters)
+        coach_filter = _coach_filter(request.user, course_key, filters, params.get("coach_search", "")) \
+            if is_staff else {}
+        statuses = api.learner_statuses(request.user, course_key, header=True, count_limit=api.COUNT_LIMIT,
+                                        **filters)
+        page = statuses.page(PAGE_SIZE, params.get("cursor") or None)
     except ValidationError as exc:
         return render(request, "miiwrap_fidelity/workspace.html", {
             "course_key": course_key, "form_errors": exc.message_dict, "filters": filters,
             "state_choices": api.STATE_FILTERS.items(), "page": None}, status=400)
-    is_staff = api.is_course_staff(request.user, course_key)
-    page = Paginator(statuses, PAGE_SIZE).get_page(params.get("page"))
-    query = params.copy()
-    query.pop("page", None)
     summary = statuses.summary
     return render(request, "miiwrap_fidelity/workspace.html", {
-        "course_key": course_key, "rows": api.learner_rows(page.object_list), "page": page, "is_staff": is_staff,
+        "course_key": course_key, "rows": api.learner_rows(page.rows), "page": page, "is_staff": is_staff,
+        "count": summary["count"], "count_exact": summary["count_exact"],
         "has_policy": summary["has_policy"], "filters": filters, "state_choices": api.STATE_FILTERS.items(),
-        "coaches": api.course_coaches(course_key) if is_staff else [], "query": query.urlencode(),
-        "sort_query": _without(params, "ordering", "page"), "export_kinds": EXPORT_KINDS,
+        "query": _without(params, "cursor"), "last_page": api.LAST_PAGE, **coach_filter,
+        "sort_query": _without(params, "ordering", "cursor"), "export_kinds": EXPORT_KINDS,
         "expiring": [(name, days, summary[name]) for name, days in api.EXPIRING_FILTERS] if is_staff else None,
     })
+
+
+def _coach_filter(viewer, course_key, filters, search):
+    """
+    The staff's coach filter is a search: a username prefix finds at most a few coaches (one of
+    them: the list is filtered by that coach; more: they are offered as links). ``filters["coach"]``
+    (an id, or "none") is set from the search or kept from the link followed.
+    """
+    search = search.strip()
+    if filters["coach"] not in (None, "none"):
+        coach = api.course_coach(viewer, course_key, filters["coach"])
+        if coach is None:
+            raise ValidationError({"coach": [_("This user coaches no one in this course.")]})
+        return {"coach_search": coach.username, "coach_matches": []}
+    if filters["coach"] == "none" or not search:
+        return {"coach_search": "", "coach_matches": []}
+    matches = api.search_coaches(viewer, course_key, search)
+    if not matches:
+        raise ValidationError({"coach_search": [_("No coach in this course has a username starting with that.")]})
+    chosen = [coach for coach in matches if coach.username.lower() == search.lower()] or matches
+    if len(chosen) == 1:
+        filters["coach"] = str(chosen[0].id)
+        return {"coach_search": chosen[0].username, "coach_matches": []}
+    return {"coach_search": search, "coach_matches": matches}
 
 
 def _without(params, *names):
