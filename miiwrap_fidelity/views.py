@@ -88,16 +88,22 @@ def _status_context(viewer, learner, course_key):
     }
 
 
-def _growth_context(observations, policy):
+def _growth_context(viewer, learner, course_key, policy, history):
+    """
+    The growth section: charts of the latest observations (``api.growth_observations``) and the
+    strengths and next steps of the history page shown (``history``, a page of observations).
+    """
+    recent = api.growth_observations(viewer, learner, course_key)
     indicators = api.policy_indicators(policy.course_key) if policy else []
-    trend_rows, trend_dates = growth.indicator_trend(observations, indicators)
+    trend_rows, trend_dates = growth.indicator_trend(recent, indicators)
     return {
         # Built by growth.score_trend_svg from numbers and escaped text only.
-        "trend_svg": mark_safe(growth.score_trend_svg(growth.score_points(observations),  # nosec
+        "trend_svg": mark_safe(growth.score_trend_svg(growth.score_points(recent),  # nosec
                                                       policy.min_percent if policy else 80)),
-        "score_points": growth.score_points(observations),
+        "score_points": growth.score_points(recent),
         "trend_rows": trend_rows, "trend_dates": trend_dates,
-        "timeline": growth.feedback_timeline(observations),
+        "timeline": growth.feedback_timeline(history.object_list),
+        "history": history, "observations": history.object_list,
     }
 
 
@@ -105,11 +111,11 @@ def _growth_context(observations, policy):
 def my_competency(request, course_key):
     """The learner's own growth page: status, what remains, feedback and trends over time."""
     context = _status_context(request.user, request.user, course_key)
-    observations = api.observations_for(request.user, request.user, course_key)
+    history = api.history_page(request.user, request.user, course_key, request.GET.get("history"))
     context.update(course_key=course_key, learner=request.user, for_learner=True,
                    reflections=api.reflections_for(request.user, request.user, course_key),
                    alert_rows=api.drift_alert_rows(request.user, course_key, learner=request.user),
-                   **_growth_context(observations, context["policy"]))
+                   **_growth_context(request.user, request.user, course_key, context["policy"], history))
     return render(request, "miiwrap_fidelity/my_competency.html", context)
 
 
@@ -218,18 +224,18 @@ def _render_detail(request, course_key, learner, form_errors=None, form_data=Non
     if co_rate is not None:
         form_data = {"practice_date": co_rate.practice_date.isoformat(), "setting": co_rate.setting,
                      "co_observation_of": co_rate.pk, "is_reference": co_rate.status == api.SUBMITTED}
-    observations = api.observations_for(request.user, learner, course_key, include_drafts=True)
+    history = api.history_page(request.user, learner, course_key, request.GET.get("history"), include_drafts=True)
     context.update(
         course_key=course_key, learner=learner, form_errors=form_errors or {}, form=form_data or {},
         rubric_rows=rubric.form_rows(api.policy_indicators(course_key), form_data),
-        observations=observations, drafts=[o for o in observations if o.status == api.DRAFT],
+        drafts=api.own_drafts(request.user, learner, course_key),
         signoffs=api.signoffs_for(request.user, learner, course_key),
         reflections=api.reflections_for(request.user, learner, course_key),
         settings_choices=api.OBSERVATION_SETTINGS, is_staff=api.is_course_staff(request.user, course_key),
         open_sessions=api.sessions_open_for_co_rating(request.user, learner, course_key),
         alert_rows=api.drift_alert_rows(request.user, course_key, learner=learner),
         course_progress=api.learner_course_progress(request.user, learner, course_key),
-        **_growth_context(observations, policy),
+        **_growth_context(request.user, learner, course_key, policy, history),
     )
     return render(request, "miiwrap_fidelity/learner_detail.html", context, status=status)
 

@@ -84,6 +84,7 @@ from .maintenance import (
     stray_status_learners,
     verify_audit_chain,
 )
+from .history import HISTORY_PAGE_SIZE, growth_observations, history_page, observation_history, own_drafts
 from .roles import can_coach, can_view_learner, is_coach_of, is_course_staff, require_coach
 from .signoffs import revoke, sign_off, signoffs_for
 from .status import (
@@ -177,6 +178,11 @@ __all__ = [
     "OBSERVATION_SETTINGS",
     "ObservationResult",
     "observations_for",
+    "HISTORY_PAGE_SIZE",
+    "growth_observations",
+    "history_page",
+    "observation_history",
+    "own_drafts",
     "save_observation",
     "sessions_open_for_co_rating",
     "clean_reflection_prompts",

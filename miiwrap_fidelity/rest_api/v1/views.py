@@ -153,8 +153,9 @@ class ObservationsView(CourseView):
 
     def get(self, request, course_id):
         learner = self.learner_param()
-        observations = api.observations_for(request.user, learner, self.course_key, include_drafts=True)
-        return self.paginated(observations, s.observation_out)
+        # Paged in SQL: only the page's observations and their ratings are read.
+        history = api.observation_history(request.user, learner, self.course_key, include_drafts=True)
+        return self.paginated(history, s.observation_out)
 
     def post(self, request, course_id):
         data = self.valid(s.ObservationInput)
