@@ -275,6 +275,8 @@ class Observation(models.Model):
         indexes = [
             models.Index(fields=["learner", "course_key", "status", "practice_date"], name="mwf_obs_learner"),
             models.Index(fields=["course_key", "observer"], name="mwf_obs_observer"),
+            # Export chunks: the course's submitted observations in id order, read from the index.
+            models.Index(fields=["course_key", "status", "id"], name="mwf_obs_export"),
         ]
         constraints = [
             # One co-rating per rater per observed session. Ordinary observations have no session
@@ -456,7 +458,8 @@ class SignOff(AppendOnlyModel):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        indexes = [models.Index(fields=["learner", "course_key", "created_at"], name="mwf_signoff_learner")]
+        indexes = [models.Index(fields=["learner", "course_key", "created_at"], name="mwf_signoff_learner"),
+                   models.Index(fields=["course_key", "id"], name="mwf_signoff_export")]  # export chunks
         ordering = ["created_at", "id"]
 
     def __str__(self):
@@ -497,7 +500,8 @@ class Certification(models.Model):
     class Meta:
         indexes = [models.Index(fields=["learner", "course_key"], name="mwf_cert_learner"),
                    # The staff page's expiring counts read only the certifications of the window.
-                   models.Index(fields=["course_key", "expires_at"], name="mwf_cert_expiry")]
+                   models.Index(fields=["course_key", "expires_at"], name="mwf_cert_expiry"),
+                   models.Index(fields=["course_key", "id"], name="mwf_cert_export")]  # export chunks
         ordering = ["-issued_at", "-id"]
 
     def __str__(self):

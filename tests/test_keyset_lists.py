@@ -152,7 +152,7 @@ def test_the_migration_copies_usernames(lead, course_key):
 
     users = seed_course(course_key, 3)
     LearnerStatus.objects.update(learner_username="")
-    migration = importlib.import_module("miiwrap_fidelity.migrations.0009_learner_list_keyset")
+    migration = importlib.import_module("miiwrap_fidelity.migrations.0009_keyset_lists_and_exports")
 
 
     class Editor:  # what the migration uses of a schema editor (a real one cannot open inside a test's transaction)
