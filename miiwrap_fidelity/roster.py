@@ -264,7 +264,7 @@ class Roster:
         params.append(size + 1)
         with connection.cursor() as db_cursor:
             db_cursor.execute(sql, params)
-            fetched = db_cursor.fetchall()
+            fetched = list(db_cursor.fetchall())
         more = len(fetched) > size
         fetched = fetched[:size]
         if backwards:

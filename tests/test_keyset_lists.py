@@ -10,6 +10,7 @@ from datetime import date, timedelta
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.db import connection as django_connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -156,12 +157,7 @@ def test_the_migration_copies_usernames(lead, course_key):
 
 
     class Editor:  # what the migration uses of a schema editor (a real one cannot open inside a test's transaction)
-        def __init__(self):
-            self.connection = connection
-
-        def execute(self, sql):
-            with connection.cursor() as cursor:
-                cursor.execute(sql)
+        connection = django_connection
 
     migration.copy_usernames(apps, Editor())
     assert sorted(LearnerStatus.objects.values_list("learner_username", flat=True)) == sorted(

@@ -9,10 +9,11 @@ def copy_usernames(apps, schema_editor):
     status = apps.get_model("miiwrap_fidelity", "LearnerStatus")
     user = status._meta.get_field("learner").related_model
     quote = schema_editor.connection.ops.quote_name
-    schema_editor.execute(
-        f"UPDATE {quote(status._meta.db_table)} SET {quote('learner_username')} = COALESCE("
-        f"(SELECT u.{quote('username')} FROM {quote(user._meta.db_table)} u "
-        f"WHERE u.{quote('id')} = {quote(status._meta.db_table)}.{quote('learner_id')}), '')")
+    with schema_editor.connection.cursor() as cursor:  # data, not DDL: schema_editor.execute refuses it on MySQL
+        cursor.execute(
+            f"UPDATE {quote(status._meta.db_table)} SET {quote('learner_username')} = COALESCE("
+            f"(SELECT u.{quote('username')} FROM {quote(user._meta.db_table)} u "
+            f"WHERE u.{quote('id')} = {quote(status._meta.db_table)}.{quote('learner_id')}), '')")
 
 
 class Migration(migrations.Migration):
