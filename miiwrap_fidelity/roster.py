@@ -226,9 +226,9 @@ class Roster:
         return (f"SELECT {', '.join(ROW_COLUMNS)}, {coaches} FROM {self.tables['status']} s "
                 f"{self.tables['join_user']} {self.tables['join_certification']} WHERE {self._where}")
 
-    def _order_by(self, descending):
+    def _order_by(self, descending, columns=None):
         direction = " DESC" if descending else ""
-        return "ORDER BY " + ", ".join(f"{column}{direction}" for column in self.sort_columns)
+        return "ORDER BY " + ", ".join(f"{column}{direction}" for column in columns or self.sort_columns)
 
     def __getitem__(self, index):
         if not isinstance(index, slice) or index.step not in (None, 1):
@@ -253,15 +253,7 @@ class Roster:
         """
         position = Cursor.parse(cursor, self.sort_columns)
         backwards = position is not None and position.before
-        # Going back reads the rows before the key in reverse order, then turns the page around.
-        scan_descending = self.descending != backwards
-        sql, params = self._select(), list(self._params)
-        if position is not None and position.key is not None:
-            condition, condition_params = _beyond(self.sort_columns, position.key, scan_descending)
-            sql += f" AND {condition}"
-            params += condition_params
-        sql += f" {self._order_by(scan_descending)} LIMIT %s"
-        params.append(size + 1)
+        sql, params = self.page_sql(size, position)
         with connection.cursor() as db_cursor:
             db_cursor.execute(sql, params)
             fetched = list(db_cursor.fetchall())
@@ -278,6 +270,27 @@ class Roster:
             next_cursor=Cursor(False, keys[-1]).encode() if has_next and keys else None,
             previous_cursor=Cursor(True, keys[0]).encode() if has_previous and keys else None,
             is_first=not has_previous, is_last=not has_next)
+
+    def page_sql(self, size, position=None):
+        """The statement of a page (``position``: a ``Cursor``), and its parameters."""
+        backwards = position is not None and position.before
+        # Going back reads the rows before the key in reverse order, then turns the page around.
+        scan_descending = self.descending != backwards
+        sql, params, columns = self._select(), list(self._params), self.sort_columns
+        if position is not None and position.key is not None:
+            if scan_descending and position.key[0] is None and columns[0] in NULLABLE:
+                # Below a NULL only NULLs remain: the rest of the key orders them. (MariaDB sorts
+                # when an ORDER BY names a column held by IS NULL, instead of reading the index.)
+                sql += f" AND {columns[0]} IS NULL"
+                columns, key = columns[1:], position.key[1:]
+            else:
+                key = position.key
+            condition, condition_params = _beyond(columns, key, scan_descending)
+            sql += f" AND {condition}"
+            params += condition_params
+        sql += f" {self._order_by(scan_descending, columns)} LIMIT %s"
+        params.append(size + 1)
+        return sql, params
 
     def _key(self, row):
         """A fetched row's sort key (values of ``sort_columns``, as JSON values)."""
@@ -324,7 +337,19 @@ def _beyond(columns, key, descending):
             part_params.append(value)
         alternatives.append(f"({' AND '.join(parts)})")
         params += part_params
-    return (f"({' OR '.join(alternatives)})" if alternatives else "1 = 0"), params
+    if not alternatives:
+        return "1 = 0", []
+    # The same bound on the first column alone, redundant: a plain range the optimizer reads in
+    # index order (MariaDB otherwise may read another index and sort, when the first value is NULL).
+    first, value = columns[0], key[0]
+    if value is None:
+        bound, bound_params = (f"{first} IS NULL", []) if descending else ("1 = 1", [])
+    elif descending:
+        bound = f"({first} <= %s OR {first} IS NULL)" if first in NULLABLE else f"{first} <= %s"
+        bound_params = [value]
+    else:
+        bound, bound_params = f"{first} >= %s", [value]
+    return f"{bound} AND ({' OR '.join(alternatives)})", bound_params + params
 
 
 @dataclass(frozen=True)

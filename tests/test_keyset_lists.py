@@ -252,3 +252,21 @@ def test_rest_list_keeps_its_shape_and_adds_cursor_links(client, lead, coach, co
     assert coaches == {"results": [{"id": coach.pk, "username": "coach"}]}
     client.force_login(coach)
     assert client.get(f"/api/miiwrap-fidelity/v1/courses/{COURSE}/coaches/", {"search": "co"}).status_code == 403
+
+
+def explain(sql, params):
+    with connection.cursor() as cursor:
+        cursor.execute(("EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN ") + sql, params)
+        return " | ".join(" ".join(str(value) for value in row) for row in cursor.fetchall())
+
+
+@pytest.mark.parametrize("ordering", sorted(roster.ORDERINGS))
+def test_every_sort_order_is_read_from_an_index(lead, course_key, ordering):
+    """No sort of the course's rows: the first page, a middle page and the last page, both ways."""
+    seed_course(course_key, 300)
+    seed_course(api.parse_course_key("course-v1:MiiWrap+OTHER+2026"), 300, seed=3)
+    listing = api.learner_statuses(lead, course_key, ordering=ordering)
+    middle = listing.page(25, listing.page(25).next_cursor)
+    for cursor in (None, middle.next_cursor, middle.previous_cursor, roster.LAST_PAGE):
+        plan = explain(*listing.page_sql(25, roster.Cursor.parse(cursor, listing.sort_columns)))
+        assert "TEMP B-TREE" not in plan and "filesort" not in plan.lower(), (ordering, cursor, plan)
