@@ -110,8 +110,8 @@ def history_figures(course_key, staff, query_count):
     for total, learner in sorted(learners.items()):
         api.reevaluate(learner, course_key)
         for label, user, url, params in (
-                ("coach's learner page", staff, f"/miiwrap-fidelity/courses/{course_key}/coaching/learners/{learner.pk}/",
-                 {}),
+                ("coach's learner page", staff,
+                 f"/miiwrap-fidelity/courses/{course_key}/coaching/learners/{learner.pk}/", {}),
                 ("learner's own page", learner, f"/miiwrap-fidelity/courses/{course_key}/me/", {}),
                 ("REST observations", staff, f"/api/miiwrap-fidelity/v1/courses/{course_key}/observations/",
                  {"learner": learner.pk, "page_size": 10})):

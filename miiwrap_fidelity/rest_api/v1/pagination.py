@@ -20,6 +20,9 @@ class KeysetPagination(Pagination):
     ``results``; ``last`` links the last page. ``page`` numbers are refused past 1: follow ``next``.
     """
 
+    def __init__(self, last_cursor):
+        self.last_cursor = last_cursor
+
     def paginate_listing(self, listing, request):
         """The page of ``listing`` (an ``api.learner_statuses`` list) that the request asks for."""
         if request.query_params.get("page", "1") not in ("", "1"):

@@ -23,8 +23,9 @@ ERRORS = {
 class ApiSchema(AutoSchema):
     """
     ``requests``: ``{METHOD: input serializer class}``; ``query``: ``{name: type}`` of the query
-    parameters (all optional); ``paginated``: GET answers a page (``"keyset"``: by cursor); ``conflicts``: the writes may
-    answer 409 with the current revision; ``created``: the status of a successful POST.
+    parameters (all optional); ``paginated``: GET answers a page (``"keyset"``: by cursor);
+    ``conflicts``: the writes may answer 409 with the current revision; ``created``: the status of
+    a successful POST.
     """
 
     def __init__(self, requests=None, query=None, paginated=False, conflicts=False, created="201", **kwargs):
@@ -68,7 +69,7 @@ class ApiSchema(AutoSchema):
         else:
             schema = OBJECT
             if method == "GET" and self.paginated:
-                paginator = KeysetPagination() if self.paginated == "keyset" else Pagination()
+                paginator = KeysetPagination(None) if self.paginated == "keyset" else Pagination()
                 schema = paginator.get_paginated_response_schema({"type": "array", "items": OBJECT})
             code = self.created if method == "POST" else "200"
             success = {code: {"description": "", "content": {"application/json": {"schema": schema}}}}

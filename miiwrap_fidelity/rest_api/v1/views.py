@@ -112,8 +112,7 @@ class LearnersView(CourseView):
         statuses = api.learner_statuses(request.user, self.course_key, coach=params.get("coach"),
                                         state=params.get("state") or None, search=params.get("search"),
                                         ordering=params.get("ordering") or None, count_limit=api.COUNT_LIMIT)
-        paginator = KeysetPagination()
-        paginator.last_cursor = api.LAST_PAGE
+        paginator = KeysetPagination(api.LAST_PAGE)
         rows = paginator.paginate_listing(statuses, request)
         return paginator.get_paginated_response([s.learner_row_out(row) for row in api.learner_rows(rows)])
 
