@@ -221,7 +221,9 @@ class CoachAssignment(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["course_key", "coach", "learner"], name="mwf_coach_assignment"),
         ]
-        indexes = [models.Index(fields=["course_key", "learner"], name="mwf_assign_learner")]
+        # With the coach: the learner list's Coach column reads it alone (a covering index; without
+        # the coach, SQLite and MariaDB read the unique index by course alone, every row of the course).
+        indexes = [models.Index(fields=["course_key", "learner", "coach"], name="mwf_assign_learner")]
 
     def __str__(self):
         return f"coach {self.coach_id} -> learner {self.learner_id} in {self.course_key}"

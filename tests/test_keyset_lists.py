@@ -263,10 +263,12 @@ def explain(sql, params):
 @pytest.mark.parametrize("ordering", sorted(roster.ORDERINGS))
 def test_every_sort_order_is_read_from_an_index(lead, course_key, ordering):
     """No sort of the course's rows: the first page, a middle page and the last page, both ways."""
-    seed_course(course_key, 300)
+    seed_course(course_key, 300, coaches=(lead,))
     seed_course(api.parse_course_key("course-v1:MiiWrap+OTHER+2026"), 300, seed=3)
     listing = api.learner_statuses(lead, course_key, ordering=ordering)
     middle = listing.page(25, listing.page(25).next_cursor)
     for cursor in (None, middle.next_cursor, middle.previous_cursor, roster.LAST_PAGE):
         plan = explain(*listing.page_sql(25, roster.Cursor.parse(cursor, listing.sort_columns)))
         assert "TEMP B-TREE" not in plan and "filesort" not in plan.lower(), (ordering, cursor, plan)
+        # the Coach column: each row's assignments by (course, learner), not the course's by course
+        assert "mwf_assign_learner" in plan, plan

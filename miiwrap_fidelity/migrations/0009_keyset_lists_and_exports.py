@@ -66,4 +66,12 @@ class Migration(migrations.Migration):
             model_name='signoff',
             index=models.Index(fields=['course_key', 'id'], name='mwf_signoff_export'),
         ),
+        migrations.RemoveIndex(
+            model_name='coachassignment',
+            name='mwf_assign_learner',
+        ),
+        migrations.AddIndex(
+            model_name='coachassignment',
+            index=models.Index(fields=['course_key', 'learner', 'coach'], name='mwf_assign_learner'),
+        ),
     ]
