@@ -272,3 +272,21 @@ def test_every_sort_order_is_read_from_an_index(lead, course_key, ordering):
         assert "TEMP B-TREE" not in plan and "filesort" not in plan.lower(), (ordering, cursor, plan)
         # the Coach column: each row's assignments by (course, learner), not the course's by course
         assert "mwf_assign_learner" in plan, plan
+
+
+def test_a_caseload_is_read_by_the_assignment_index(lead, coach, course_key):
+    """A coach's ~100 learners are found through their assignments, not by walking the course in order."""
+    seed_course(course_key, 400, coaches=(coach, lead, *(make_user(f"c{index}") for index in range(8))))
+    for viewer, coach_filter in ((coach, None), (lead, coach.pk)):
+        listing = api.learner_statuses(viewer, course_key, coach=coach_filter)
+        first = listing.page(25)
+        for cursor in (None, first.next_cursor, roster.LAST_PAGE):
+            sql, params = listing.page_sql(25, roster.Cursor.parse(cursor, listing.sort_columns))
+            with connection.cursor() as cursor_:
+                cursor_.execute(("EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN ") + sql, params)
+                plan = cursor_.fetchall()
+            status_reads = [str(row[3]) if connection.vendor == "sqlite" else str(row[5]) for row in plan
+                            if (" s " in f" {row[3]} ") or (connection.vendor != "sqlite" and row[2] == "s")]
+            sort_indexes = ("mwf_status_username", "mwf_status_state", "mwf_status_qualifying", "mwf_status_practice")
+            assert status_reads and not any(name in read for name in sort_indexes for read in status_reads), plan
+        assert walk(listing, 7) == [row["learner"].pk for row in listing[:1000]]
