@@ -73,7 +73,7 @@ from sandbox.models import CourseRole, Enrollment  # noqa: E402
 LEARNERS = int(os.environ.get("MIIWRAP_BENCH_LEARNERS", "10000"))
 #: Sizes of the courses the learner lists are compared on (issue 17), and which parts run.
 LIST_SIZES = [int(size) for size in os.environ.get("MIIWRAP_BENCH_LIST_SIZES", "1000,10000,100000").split(",")]
-PARTS = set(os.environ.get("MIIWRAP_BENCH_PARTS", "reevaluation,reads,scale,concurrency").split(","))
+PARTS = set(os.environ.get("MIIWRAP_BENCH_PARTS", "reevaluation,reads,lists,histories,exports,concurrency").split(","))
 SMALL_COURSE = api.parse_course_key("course-v1:Bench+SMALL+2026")
 COACHES = max(1, LEARNERS // 100)  # a coach with about 100 learners
 COURSE = api.parse_course_key("course-v1:Bench+FID+2026")
@@ -287,16 +287,19 @@ def main():
         reevaluations()
     if "reads" in PARTS:
         reads(staff, coach, learners)
-    if "scale" in PARTS:
-        import scale  # pylint: disable=import-outside-toplevel  (benchmarks/scale.py)
+    import scale  # pylint: disable=import-outside-toplevel  (benchmarks/scale.py: issue 17's figures by size)
 
-        print(f"-- learner lists by course size {LIST_SIZES}, histories, exports (issue 17); load average "
-              f"{os.getloadavg()[0]:.1f}")
+    if "lists" in PARTS:
+        print(f"-- learner lists by course size {LIST_SIZES}; load average {os.getloadavg()[0]:.1f}")
         scale.list_figures(LIST_SIZES, CompetencyPolicy.objects.get(course_key=COURSE).instrument_version, staff,
                            query_count)
-        scale.history_figures(COURSE, staff, query_count)
-        scale.export_figures(COURSE)
         scale.explain_lists_and_exports(api.parse_course_key(f"course-v1:Bench+LIST{max(LIST_SIZES)}+2026"), staff)
+    if "histories" in PARTS:
+        print(f"-- histories; load average {os.getloadavg()[0]:.1f}")
+        scale.history_figures(COURSE, staff, query_count)
+    if "exports" in PARTS:
+        print(f"-- exports; load average {os.getloadavg()[0]:.1f}")
+        scale.export_figures(COURSE)
     if MYSQL and "concurrency" in PARTS:  # SQLite serialises every write: concurrency is measured on the server
         decisions_under_load(staff, coach)
 
