@@ -293,7 +293,8 @@ def main():
         print(f"-- learner lists by course size {LIST_SIZES}; load average {os.getloadavg()[0]:.1f}")
         scale.list_figures(LIST_SIZES, CompetencyPolicy.objects.get(course_key=COURSE).instrument_version, staff,
                            query_count)
-        scale.explain_lists_and_exports(api.parse_course_key(f"course-v1:Bench+LIST{max(LIST_SIZES)}+2026"), staff)
+        scale.explain_lists_and_exports(api.parse_course_key(f"course-v1:Bench+LIST{max(LIST_SIZES)}+2026"), COURSE,
+                                        staff)
     if "histories" in PARTS:
         print(f"-- histories; load average {os.getloadavg()[0]:.1f}")
         scale.history_figures(COURSE, staff, query_count)
