@@ -74,6 +74,9 @@ from miiwrap_fidelity.models import (  # noqa: E402
 from sandbox.models import CourseRole, Enrollment  # noqa: E402
 
 LEARNERS = int(os.environ.get("MIIWRAP_BENCH_LEARNERS", "10000"))
+#: Sizes of the courses the learner lists are compared on (issue 17), and which parts run.
+LIST_SIZES = [int(size) for size in os.environ.get("MIIWRAP_BENCH_LIST_SIZES", "1000,10000,100000").split(",")]
+PARTS = set(os.environ.get("MIIWRAP_BENCH_PARTS", "reevaluation,reads,lists,histories,exports,concurrency").split(","))
 SMALL_COURSE = api.parse_course_key("course-v1:Bench+SMALL+2026")
 COACHES = max(1, LEARNERS // 100)  # a coach with about 100 learners
 COURSE = api.parse_course_key("course-v1:Bench+FID+2026")
@@ -136,15 +139,16 @@ def timed(function, repeat=1, rounds=1):
 
 
 def bare_list_page(coach=None):
-    """The learner list's figures straight from SQL: 25 rows (status, user, certification) and the count."""
+    """The learner list's figures straight from SQL: 25 rows (status, user, certification; keyset) and the count."""
     mine = ("AND s.learner_id IN (SELECT a.learner_id FROM miiwrap_fidelity_coachassignment a "
             "WHERE a.course_key = %s AND a.coach_id = %s) ") if coach else ""
     args = [str(COURSE)] + ([str(COURSE), coach.pk] if coach else [])
     rows = ("SELECT s.id, u.username, s.state, s.qualifying_count, s.last_percent, s.reasons, c.expires_at, s.enrolled "
             "FROM miiwrap_fidelity_learnerstatus s JOIN auth_user u ON u.id = s.learner_id "
             "LEFT JOIN miiwrap_fidelity_certification c ON c.id = s.certification_id "
-            f"WHERE s.course_key = %s {mine}ORDER BY u.username LIMIT 25")
-    count = f"SELECT COUNT(*) FROM miiwrap_fidelity_learnerstatus s WHERE s.course_key = %s {mine}"
+            f"WHERE s.course_key = %s {mine}ORDER BY s.learner_username, s.id LIMIT 26")
+    count = (f"SELECT COUNT(*) FROM (SELECT 1 FROM miiwrap_fidelity_learnerstatus s WHERE s.course_key = %s {mine}"
+             f"LIMIT {api.COUNT_LIMIT + 1}) q")
     seconds, _ = timed(lambda: bare_sql([(rows, args), (count, args)]), repeat=50, rounds=5)
     return seconds
 
@@ -158,9 +162,9 @@ def bare_sql(statements):
 
 
 def list_page(user):
-    """What a page of the learner list needs from ``api``: the count and 25 display rows."""
-    listing = api.learner_statuses(user, COURSE)
-    return listing.count(), api.learner_rows(listing[:25])
+    """What a page of the learner list needs from ``api``: the (capped) count and 25 display rows."""
+    listing = api.learner_statuses(user, COURSE, count_limit=api.COUNT_LIMIT)
+    return listing.count(), api.learner_rows(listing.page(25).rows)
 
 
 def percentile(values, fraction):
@@ -286,7 +290,30 @@ def main():
           f"{counts['ratings']:,} indicator ratings, {counts['certified']:,} certified and {counts['revoked']:,} "
           f"revoked in {time.perf_counter() - started:.1f}s; load average {os.getloadavg()[0]:.1f} on "
           f"{os.cpu_count()} cores")
-    reevaluations()
+    if "reevaluation" in PARTS:
+        reevaluations()
+    if "reads" in PARTS:
+        reads(staff, coach, learners)
+    import scale  # pylint: disable=import-outside-toplevel  (benchmarks/scale.py: issue 17's figures by size)
+
+    if "lists" in PARTS:
+        print(f"-- learner lists by course size {LIST_SIZES}; load average {os.getloadavg()[0]:.1f}")
+        scale.list_figures(LIST_SIZES, CompetencyPolicy.objects.get(course_key=COURSE).instrument_version, staff,
+                           query_count)
+        scale.explain_lists_and_exports(api.parse_course_key(f"course-v1:Bench+LIST{max(LIST_SIZES)}+2026"), COURSE,
+                                        staff)
+    if "histories" in PARTS:
+        print(f"-- histories; load average {os.getloadavg()[0]:.1f}")
+        scale.history_figures(COURSE, staff, query_count)
+    if "exports" in PARTS:
+        print(f"-- exports; load average {os.getloadavg()[0]:.1f}")
+        scale.export_figures(COURSE)
+    if MYSQL and "concurrency" in PARTS:  # SQLite serialises every write: concurrency is measured on the server
+        decisions_under_load(staff, coach)
+
+
+def reads(staff, coach, learners):
+    """The gate, the learner list through ``api`` against bare SQL, pages and exports of the course."""
     learner = learners[LEARNERS // 2]
     gate_queries = query_count(lambda: api.gate_decision(learner, COURSE))
     gate_s, _ = timed(lambda: api.gate_decision(learner, COURSE), repeat=500, rounds=5)
@@ -320,8 +347,6 @@ def main():
     for course, label in ((SMALL_COURSE, "small"), (COURSE, "large")):
         rows, peak = export_peak(course)
         print(f"observations export, {label}: {rows:,} rows, peak Python memory {peak / 1024:.0f} KiB")
-    if MYSQL:  # SQLite serialises every write: concurrency is measured on the server
-        decisions_under_load(staff, coach)
 
 
 if __name__ == "__main__":

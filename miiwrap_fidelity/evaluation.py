@@ -12,6 +12,7 @@ from collections import defaultdict
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.serializers.json import DjangoJSONEncoder
+from django.contrib.auth import get_user_model
 from django.db import connection, models, transaction
 from django.db.models.constants import OnConflict
 from django.utils import timezone
@@ -324,6 +325,13 @@ def _write_changed(statuses):
         cursor.executemany(sql, rows)
 
 
+def _usernames(user_ids):
+    """``{id: username}`` of the users: the sort key of status rows about to be created."""
+    if not user_ids:
+        return {}
+    return dict(get_user_model().objects.filter(pk__in=padded_ids(user_ids)).values_list("pk", "username"))
+
+
 def reevaluate_course(policy, course_key, progress=None, start=0):
     """
     Re-evaluate every learner of the course (from the ``start``-th, in id order, to resume a run
@@ -350,9 +358,13 @@ def reevaluate_course(policy, course_key, progress=None, start=0):
                 if _result(status) != before:
                     changed.append(status)
             _write_changed(changed)
+            missing = [learner_id for learner_id in batch if learner_id not in statuses]
+            usernames = _usernames(missing)
             LearnerStatus.objects.bulk_create(
-                [_fill_status(LearnerStatus(course_key=course_key, learner_id=learner_id), *decisions[learner_id], now)
-                 for learner_id in batch if learner_id not in statuses], batch_size=BATCH)
+                [_fill_status(LearnerStatus(course_key=course_key, learner_id=learner_id,
+                                            learner_username=usernames.get(learner_id, "")),
+                              *decisions[learner_id], now)
+                 for learner_id in missing], batch_size=BATCH)
             monitoring.refresh_alerts(policy, batch, course_key,
                                       {learner_id: decisions[learner_id][0].certified for learner_id in batch},
                                       loaded={learner_id: records[learner_id].observations for learner_id in batch})

@@ -4,8 +4,13 @@ memory stays flat whatever the size; people appear as user ids and usernames onl
 cell is guarded against spreadsheet formula injection. Observations and ratings are submitted
 evidence only: drafts are their observer's work in progress, hidden everywhere.
 
-Chunks are read by key ranges (``pk > last ORDER BY pk LIMIT n``), not with ``QuerySet.iterator``:
-MySQL/MariaDB's driver loads a whole result set into memory before the first row is returned.
+Chunks are read by key ranges (``key > last ORDER BY key LIMIT n``), not with ``QuerySet.iterator``:
+MySQL/MariaDB's driver loads a whole result set into memory before the first row is returned. Each
+kind's key is the last column of an index whose other columns its filter fixes (``course_key``, and
+the status for observations), so that every chunk is an index range read in order, never a sort of
+the rows that remain (ADR 0011). Ratings have no course column: a chunk of the course's submitted
+observations (by that index) is read first, then their ratings by the ``(observation, indicator)``
+unique index.
 """
 import csv
 import unicodedata
@@ -14,6 +19,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from . import competency
+from .raw_values import padded_ids
 from .models import Certification, IndicatorRating, LearnerStatus, Observation, SignOff
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -48,7 +54,7 @@ EXPORTS = {
         ["learner_id", "learner_username", "status", "qualifying_observations", "required_observations",
          "last_practice_date", "last_percent_met", "next_requirement", "certification_expires_at", "enrolled",
          "due_date", "overdue"],
-        lambda course: LearnerStatus.objects.filter(course_key=course).order_by("pk").values_list(
+        lambda course: LearnerStatus.objects.filter(course_key=course).values_list(
             "learner_id", "learner__username", "state", "qualifying_count", "required_count", "last_practice_date",
             "last_percent", "reasons", "certification__expires_at", "enrolled", "due_date", "overdue"),
     ),
@@ -56,8 +62,7 @@ EXPORTS = {
         ["observation_id", "learner_id", "learner_username", "observer_id", "observer_username", "practice_date",
          "setting", "status", "percent_met", "met_count", "applicable_count", "critical_missed", "co_rating_of",
          "reference", "submitted_at", "overall_note"],
-        lambda course: Observation.objects.filter(course_key=course, status=Observation.SUBMITTED).order_by(
-            "pk").values_list(
+        lambda course: Observation.objects.filter(course_key=course, status=Observation.SUBMITTED).values_list(
             "pk", "learner_id", "learner__username", "observer_id", "observer__username", "practice_date", "setting",
             "status", "met_count", "met_count", "applicable_count", "critical_missed", "co_observation_of_id",
             "is_reference", "submitted_at", "overall_note"),
@@ -65,8 +70,7 @@ EXPORTS = {
     "ratings": (
         ["observation_id", "learner_id", "learner_username", "observer_id", "observer_username", "practice_date",
          "indicator", "domain", "level", "strength", "next_step"],
-        lambda course: IndicatorRating.objects.filter(
-            observation__course_key=course, observation__status=Observation.SUBMITTED).order_by("pk").values_list(
+        lambda observation_ids: IndicatorRating.objects.filter(observation_id__in=observation_ids).values_list(
             "observation_id", "observation__learner_id", "observation__learner__username",
             "observation__observer_id", "observation__observer__username", "observation__practice_date",
             "indicator__key", "indicator__domain", "level", "strength", "next_step"),
@@ -74,14 +78,14 @@ EXPORTS = {
     "signoffs": (
         ["signoff_id", "learner_id", "learner_username", "actor_id", "actor_username", "action", "level",
          "created_at", "reason"],
-        lambda course: SignOff.objects.filter(course_key=course).order_by("pk").values_list(
+        lambda course: SignOff.objects.filter(course_key=course).values_list(
             "pk", "learner_id", "learner__username", "actor_id", "actor__username", "action", "level",
             "created_at", "reason"),
     ),
     "certifications": (
         ["certification_id", "learner_id", "learner_username", "issued_at", "expires_at", "revoked_at",
          "certificate_requested_at"],
-        lambda course: Certification.objects.filter(course_key=course).order_by("pk").values_list(
+        lambda course: Certification.objects.filter(course_key=course).values_list(
             "pk", "learner_id", "learner__username", "issued_at", "expires_at", "revoked_at",
             "certificate_requested_at"),
     ),
@@ -131,36 +135,94 @@ def blind_for(viewer_id, prefix=""):
 BLIND = {"observations": "", "ratings": "observation__"}
 
 
+#: The keyset key of each kind read by course (``_chunked``): unique in the course, the last column
+#: of the index that serves the chunk's filter and order (``mwf_status_learner``, ``mwf_obs_export``,
+#: ``mwf_signoff_export``, ``mwf_cert_export``).
+KEYS = {"learners": "learner_id", "observations": "pk", "signoffs": "pk", "certifications": "pk"}
+#: Ratings per observation the ratings export plans for: a chunk of CHUNK ratings covers this many
+#: fewer observations.
+RATINGS_PER_OBSERVATION = 20
+
+
 def rows(kind, course_key, viewer_id=None):
     """
     The export as CSV lines (a generator: one chunk of rows in memory at a time), as ``viewer_id``
     may see them (co-ratings stay blind to the other observer).
     """
     header, everything = EXPORTS[kind]
-
-    def query(course):
-        if kind in BLIND and viewer_id is not None:
-            return everything(course).exclude(blind_for(viewer_id, BLIND[kind]))
-        return everything(course)
-
     shape, now = ROW_SHAPERS.get(kind), timezone.now()
     # Every text cell quoted: a spreadsheet splitting on ";" (many locales) keeps it one cell.
     writer = csv.writer(_Echo(), quoting=csv.QUOTE_NONNUMERIC)
     yield "\ufeff" + writer.writerow(header)
-    for row in _chunked(query(course_key)):
+    if kind == "ratings":
+        found = _rating_rows(everything, course_key, viewer_id)
+    else:
+        query = everything(course_key)
+        if kind in BLIND and viewer_id is not None:
+            query = query.exclude(blind_for(viewer_id, BLIND[kind]))
+        found = _chunked(query, KEYS[kind])
+    for row in found:
         if shape is not None:
             row = shape(row, now)
         yield writer.writerow([safe(value) for value in row])
 
 
-def _chunked(values_list):
-    """The rows of a ``values_list`` ordered by pk, ``CHUNK`` per query, each chunk freed before the next."""
-    keyed = values_list.values_list(*values_list._fields, "pk")  # pylint: disable=protected-access
-    last = 0
+def _chunks(values_list, key="pk", size=None):
+    """
+    The rows of a ``values_list`` in ``key`` order, a list of ``size`` (``CHUNK``) per query:
+    ``key > last ORDER BY key LIMIT size``; each chunk is dropped before the next is read.
+    """
+    size = size or CHUNK
+    last = None
     while True:
-        chunk = list(keyed.filter(pk__gt=last)[:CHUNK])
-        for row in chunk:
-            yield row[:-1]
-        if len(chunk) < CHUNK:
+        chunk = list(_chunk_query(values_list, key, last, size))
+        yield [row[:-1] for row in chunk]
+        if len(chunk) < size:
             return
-        last, chunk = chunk[-1][-1], None  # let this chunk go before the next one is read
+        last, chunk = chunk[-1][-1], None
+
+
+def _chunk_query(values_list, key, last, size):
+    """The query of the chunk after ``last`` (None: the first), its rows ending with ``key``."""
+    keyed = values_list.values_list(*values_list._fields, key).order_by(key)  # pylint: disable=protected-access
+    return (keyed if last is None else keyed.filter(**{f"{key}__gt": last}))[:size]
+
+
+def chunk_queries(kind, course_key, viewer_id=None, last=1):
+    """
+    The statements that read a chunk of an export after key ``last`` (querysets, to ``explain()``:
+    the tests and the benchmark check that an index serves their order; ratings: the observations'
+    chunk and their ratings').
+    """
+    everything = EXPORTS[kind][1]
+    if kind == "ratings":
+        sessions = Observation.objects.filter(course_key=course_key, status=Observation.SUBMITTED)
+        if viewer_id is not None:
+            sessions = sessions.exclude(blind_for(viewer_id))
+        return [_chunk_query(sessions.values_list("pk"), "pk", last, max(1, CHUNK // RATINGS_PER_OBSERVATION)),
+                everything(padded_ids([last])).order_by("observation_id", "indicator_id")]
+    query = everything(course_key)
+    if kind in BLIND and viewer_id is not None:
+        query = query.exclude(blind_for(viewer_id, BLIND[kind]))
+    return [_chunk_query(query, KEYS[kind], last, CHUNK)]
+
+
+def _chunked(values_list, key="pk"):
+    """The rows of ``_chunks``, one by one."""
+    for chunk in _chunks(values_list, key):
+        yield from chunk
+
+
+def _rating_rows(ratings_of, course_key, viewer_id):
+    """
+    The ratings of the course's submitted observations (blind ones left out for ``viewer_id``): a
+    chunk of observation ids by keyset, then their ratings, by observation and indicator (two
+    index range reads per chunk of about ``CHUNK`` ratings).
+    """
+    sessions = Observation.objects.filter(course_key=course_key, status=Observation.SUBMITTED)
+    if viewer_id is not None:
+        sessions = sessions.exclude(blind_for(viewer_id))
+    for chunk in _chunks(sessions.values_list("pk"), "pk", max(1, CHUNK // RATINGS_PER_OBSERVATION)):
+        if chunk:
+            # padded: one statement text whatever the chunk's length (SQLite's statement cache)
+            yield from ratings_of(padded_ids(row[0] for row in chunk)).order_by("observation_id", "indicator_id")

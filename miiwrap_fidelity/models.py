@@ -9,6 +9,7 @@ import hmac
 import json
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from .errors import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import IntegrityError, models
@@ -253,7 +254,9 @@ class CoachAssignment(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["course_key", "coach", "learner"], name="mwf_coach_assignment"),
         ]
-        indexes = [models.Index(fields=["course_key", "learner"], name="mwf_assign_learner")]
+        # With the coach: the learner list's Coach column reads it alone (a covering index; without
+        # the coach, SQLite and MariaDB read the unique index by course alone, every row of the course).
+        indexes = [models.Index(fields=["course_key", "learner", "coach"], name="mwf_assign_learner")]
 
     def __str__(self):
         return f"coach {self.coach_id} -> learner {self.learner_id} in {self.course_key}"
@@ -301,6 +304,8 @@ class Observation(models.Model):
         indexes = [
             models.Index(fields=["learner", "course_key", "status", "practice_date"], name="mwf_obs_learner"),
             models.Index(fields=["course_key", "observer"], name="mwf_obs_observer"),
+            # Export chunks: the course's submitted observations in id order, read from the index.
+            models.Index(fields=["course_key", "status", "id"], name="mwf_obs_export"),
         ]
         constraints = [
             # One co-rating per rater per observed session. Ordinary observations have no session
@@ -482,7 +487,8 @@ class SignOff(AppendOnlyModel):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        indexes = [models.Index(fields=["learner", "course_key", "created_at"], name="mwf_signoff_learner")]
+        indexes = [models.Index(fields=["learner", "course_key", "created_at"], name="mwf_signoff_learner"),
+                   models.Index(fields=["course_key", "id"], name="mwf_signoff_export")]  # export chunks
         ordering = ["created_at", "id"]
 
     def __str__(self):
@@ -548,7 +554,10 @@ class Certification(models.Model):
         null=True, blank=True, help_text="When the platform certificate was invalidated after revocation or expiry.")
 
     class Meta:
-        indexes = [models.Index(fields=["learner", "course_key"], name="mwf_cert_learner")]
+        indexes = [models.Index(fields=["learner", "course_key"], name="mwf_cert_learner"),
+                   # The staff page's expiring counts read only the certifications of the window.
+                   models.Index(fields=["course_key", "expires_at"], name="mwf_cert_expiry"),
+                   models.Index(fields=["course_key", "id"], name="mwf_cert_export")]  # export chunks
         ordering = ["-issued_at", "-id"]
 
     def __str__(self):
@@ -562,8 +571,8 @@ class LearnerStatus(models.Model):
     Rewritten in the same transaction as every observation, sign-off or certification change, so
     the certificate gate and the coach's learner list read one row instead of the whole history.
 
-    .. pii: links a user id to their competency state.
-    .. pii_types: id
+    .. pii: links a user id to their competency state; ``learner_username`` copies the username.
+    .. pii_types: id, username
     .. pii_retirement: local_api
     """
 
@@ -591,16 +600,34 @@ class LearnerStatus(models.Model):
     enrolled = models.BooleanField(default=True, help_text="False once the learner left the course (records kept).")
     due_date = models.DateField(null=True, blank=True, help_text="With a deadline: competent by this day.")
     overdue = models.BooleanField(default=False, help_text="Past the due date and never certified in the course.")
+    # The learner list's sort key, copied from the user so that an index on the course's rows serves
+    # every sort order (ADR 0011); usernames change only at retirement, which blanks the copy.
+    learner_username = models.CharField(max_length=150, default="", blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["course_key", "learner"], name="mwf_status_learner"),
         ]
-        indexes = [models.Index(fields=["course_key", "state"], name="mwf_status_state")]
+        indexes = [
+            models.Index(fields=["course_key", "state", "learner_username"], name="mwf_status_state"),
+            models.Index(fields=["course_key", "learner_username"], name="mwf_status_username"),
+            models.Index(fields=["course_key", "qualifying_count", "learner_username"], name="mwf_status_qualifying"),
+            models.Index(fields=["course_key", "last_practice_date", "learner_username"], name="mwf_status_practice"),
+        ]
         verbose_name_plural = "learner statuses"
 
     def __str__(self):
         return f"learner {self.learner_id} in {self.course_key}: {self.state}"
+
+    def save(self, *args, **kwargs):
+        if not self.learner_username and self.learner_id is not None:
+            self.learner_username = learner_username(self.learner_id)
+        super().save(*args, **kwargs)
+
+
+def learner_username(user_id):
+    """A user's username (the status row's sort key); "" when the user is gone."""
+    return get_user_model().objects.filter(pk=user_id).values_list("username", flat=True).first() or ""
 
 
 class CourseReevaluation(models.Model):

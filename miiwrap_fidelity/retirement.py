@@ -43,7 +43,7 @@ def scrub_user(user_id):
         DriftAlert.objects.filter(Q(learner_id=user_id) | Q(acknowledged_by_id=user_id)).update(plan_note="")
         CoachAssignment.objects.filter(coach_id=user_id).delete()
         CoachAssignment.objects.filter(learner_id=user_id).delete()
-        LearnerStatus.objects.filter(learner_id=user_id).update(reasons=[])
+        LearnerStatus.objects.filter(learner_id=user_id).update(reasons=[], learner_username="")
         MessagePreference.objects.filter(user_id=user_id).delete()
         LearnerStartDate.objects.filter(learner_id=user_id).delete()  # a hire date
         OverdueNotice.objects.filter(learner_id=user_id).delete()

@@ -10,7 +10,6 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -104,16 +103,23 @@ def _status_context(viewer, learner, course_key):
     }
 
 
-def _growth_context(observations, policy):
+def _growth_context(viewer, learner, course_key, policy, history):
+    """
+    The growth section: charts of the latest observations (``api.growth_observations``) and the
+    strengths and next steps of the history page shown (``history``, a page of observations).
+    """
+    # Sessions a learner still has to rate show no score: they rate them blind (ADR 0014).
+    recent = [o for o in api.growth_observations(viewer, learner, course_key) if not o.blinded]
     indicators = api.policy_indicators(policy.course_key) if policy else []
-    trend_rows, trend_dates = growth.indicator_trend(observations, indicators)
-    points = growth.score_points(observations, policy.critical_required if policy else True)
+    trend_rows, trend_dates = growth.indicator_trend(recent, indicators)
+    points = growth.score_points(recent, policy.critical_required if policy else True)
     return {
         # Built by growth.score_trend_svg from numbers and escaped text only.
         "trend_svg": mark_safe(growth.score_trend_svg(points, policy.min_percent if policy else 80)),  # nosec
         "score_points": points,
         "trend_rows": trend_rows, "trend_dates": trend_dates,
-        "timeline": growth.feedback_timeline(observations),
+        "timeline": growth.feedback_timeline(history.object_list),
+        "history": history, "observations": history.object_list,
     }
 
 
@@ -121,7 +127,7 @@ def _growth_context(observations, policy):
 def my_competency(request, course_key, form_errors=None, http_status=200):
     """The learner's own growth page: status, what remains, feedback and trends over time."""
     context = _status_context(request.user, request.user, course_key)
-    observations = api.observations_for(request.user, request.user, course_key)
+    history = api.history_page(request.user, request.user, course_key, request.GET.get("history"))
     learner_status = context.get("status")
     context.update(course_key=course_key, learner=request.user, for_learner=True,
                    evidence=api.certified_evidence(request.user, request.user, course_key)
@@ -130,38 +136,63 @@ def my_competency(request, course_key, form_errors=None, http_status=200):
                    alert_rows=api.drift_alert_rows(request.user, course_key, learner=request.user),
                    self_assessments=api.self_assessments_for(request.user, request.user, course_key),
                    form_errors=form_errors or {},
-                   # Sessions still to rate show no score: the learner rates them blind (ADR 0014).
-                   **_growth_context([o for o in observations if not o.blinded], context["policy"]))
+                   **_growth_context(request.user, request.user, course_key, context["policy"], history))
     return render(request, "miiwrap_fidelity/my_competency.html", context, status=http_status)
 
 
 @xframe_options_sameorigin  # shown inside the legacy instructor dashboard's Coaching section
 @course_view
 def workspace(request, course_key):
-    """The learner list: a coach's learners, or every learner for staff; filtered, sorted, paged."""
+    """The learner list: a coach's learners, or every learner for staff; filtered, sorted, paged by keyset."""
     params = request.GET
     filters = {"coach": params.get("coach") or None, "state": params.get("state") or None,
                "search": params.get("search") or None, "ordering": params.get("ordering") or None}
+    is_staff = api.is_course_staff(request.user, course_key)
     try:
-        statuses = api.learner_statuses(request.user, course_key, header=True, **filters)
+        coach_filter = _coach_filter(request.user, course_key, filters, params.get("coach_search", "")) \
+            if is_staff else {}
+        statuses = api.learner_statuses(request.user, course_key, header=True, count_limit=api.COUNT_LIMIT,
+                                        **filters)
+        page = statuses.page(PAGE_SIZE, params.get("cursor") or None)
     except ValidationError as exc:
         return render(request, "miiwrap_fidelity/workspace.html", {
             "course_key": course_key, "form_errors": exc.message_dict, "filters": filters,
             "state_choices": api.STATE_FILTERS.items(), "page": None}, status=400)
-    is_staff = api.is_course_staff(request.user, course_key)
-    page = Paginator(statuses, PAGE_SIZE).get_page(params.get("page"))
-    query = params.copy()
-    query.pop("page", None)
     summary = statuses.summary
-    rows = api.learner_rows(page.object_list)
+    rows = api.learner_rows(page.rows)
     return render(request, "miiwrap_fidelity/workspace.html", {
         "course_key": course_key, "rows": rows, "page": page, "is_staff": is_staff,
         "names": api.full_names(row["learner"].pk for row in rows),  # one query for the page's people
+        "count": summary["count"], "count_exact": summary["count_exact"],
         "has_policy": summary["has_policy"], "filters": filters, "state_choices": api.STATE_FILTERS.items(),
-        "coaches": api.course_coaches(course_key) if is_staff else [], "query": query.urlencode(),
-        "sort_query": _without(params, "ordering", "page"), "export_kinds": EXPORT_KINDS,
+        "query": _without(params, "cursor"), "last_page": api.LAST_PAGE, **coach_filter,
+        "sort_query": _without(params, "ordering", "cursor"), "export_kinds": EXPORT_KINDS,
         "expiring": [(name, days, summary[name]) for name, days in api.EXPIRING_FILTERS] if is_staff else None,
     })
+
+
+def _coach_filter(viewer, course_key, filters, search):
+    """
+    The staff's coach filter is a search: a username prefix finds at most a few coaches (one of
+    them: the list is filtered by that coach; more: they are offered as links). ``filters["coach"]``
+    (an id, or "none") is set from the search or kept from the link followed.
+    """
+    search = search.strip()
+    if filters["coach"] not in (None, "none"):
+        coach = api.course_coach(viewer, course_key, filters["coach"])
+        if coach is None:
+            raise ValidationError({"coach": [_("This user coaches no one in this course.")]})
+        return {"coach_search": coach.username, "coach_matches": []}
+    if filters["coach"] == "none" or not search:
+        return {"coach_search": "", "coach_matches": []}
+    matches = api.search_coaches(viewer, course_key, search)
+    if not matches:
+        raise ValidationError({"coach_search": [_("No coach in this course has a username starting with that.")]})
+    chosen = [coach for coach in matches if coach.username.lower() == search.lower()] or matches
+    if len(chosen) == 1:
+        filters["coach"] = str(chosen[0].id)
+        return {"coach_search": chosen[0].username, "coach_matches": []}
+    return {"coach_search": search, "coach_matches": matches}
 
 
 def _without(params, *names):
@@ -216,7 +247,7 @@ def _render_detail(request, course_key, learner, form_errors=None, form_data=Non
     if co_rate is not None:
         form_data = {"practice_date": co_rate.practice_date.isoformat(), "setting": co_rate.setting,
                      "co_observation_of": co_rate.pk, "is_reference": co_rate.status == api.SUBMITTED}
-    observations = api.observations_for(request.user, learner, course_key, include_drafts=True)
+    history = api.history_page(request.user, learner, course_key, request.GET.get("history"), include_drafts=True)
     free_text = {name: value for name, value in (form_data or {}).items()
                  if name == "overall_note" or name.startswith(("strength-", "next_step-"))}
     indicators = api.policy_indicators(course_key)
@@ -233,7 +264,7 @@ def _render_detail(request, course_key, learner, form_errors=None, form_data=Non
         privacy_patterns=privacy.client_patterns(), autosave_messages=AUTOSAVE_MESSAGES,
         privacy_suspected=bool(privacy.fields_with_identifiers(free_text)),
         rubric_rows=rubric.form_rows(indicators, form_data),
-        observations=observations, drafts=[o for o in observations if o.status == api.DRAFT],
+        drafts=api.own_drafts(request.user, learner, course_key),
         signoffs=api.signoffs_for(request.user, learner, course_key),
         reflections=api.reflections_for(request.user, learner, course_key),
         settings_choices=api.OBSERVATION_SETTINGS, is_staff=api.is_course_staff(request.user, course_key),
@@ -241,7 +272,7 @@ def _render_detail(request, course_key, learner, form_errors=None, form_data=Non
         alert_rows=api.drift_alert_rows(request.user, course_key, learner=learner),
         course_progress=api.learner_course_progress(request.user, learner, course_key),
         self_assessments=api.self_assessments_for(request.user, learner, course_key),
-        **_growth_context(observations, policy),
+        **_growth_context(request.user, learner, course_key, policy, history),
     )
     return render(request, "miiwrap_fidelity/learner_detail.html", context, status=status)
 

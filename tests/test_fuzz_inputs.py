@@ -176,8 +176,9 @@ def test_page_forms_answer_4xx_with_a_message_or_succeed(client, seeded, coach, 
     check()  # pylint: disable=no-value-for-parameter
 
 
-@pytest.mark.parametrize("name, query", [("workspace", ["coach", "state", "search", "ordering", "page"]),
-                                         ("learner_detail", ["draft", "corate", "reference"])])
+@pytest.mark.parametrize("name, query", [
+    ("workspace", ["coach", "state", "search", "ordering", "cursor", "coach_search"]),
+    ("learner_detail", ["draft", "corate", "reference", "history"])])
 def test_page_queries_never_fail_and_write_nothing(client, seeded, lead, name, query):
     client.force_login(lead)
     url = page(name, seeded["learner"].pk) if name == "learner_detail" else page(name)

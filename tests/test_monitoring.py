@@ -276,12 +276,16 @@ def test_exports_read_every_row_once_in_key_ranges(ready_learner, coach, course_
     from miiwrap_fidelity import exports  # pylint: disable=import-outside-toplevel
 
     monkeypatch.setattr(exports, "CHUNK", chunk)
-    for kind, expected in (("observations", 3), ("ratings", 3 * 21)):
+    sessions = max(1, chunk // exports.RATINGS_PER_OBSERVATION)  # observations per chunk of ratings
+    for kind, expected, reads in (("observations", 3, 3 // chunk + 1),
+                                  ("ratings", 3 * 21, 3 // sessions + 1 + -(-3 // sessions))):
         with CaptureQueriesContext(connection) as queries:
             lines = list(exports.rows(kind, course_key))
         ids = [line.split(",")[0] for line in lines[1:]]
         assert len(lines) - 1 == expected and (kind == "ratings" or len(set(ids)) == expected)
-        assert len(queries) == expected // chunk + 1, "one query per chunk, and one that finds the end"
+        # one query per chunk and one that finds the end; ratings: that for their observations, and
+        # one query for the ratings of each chunk of observations
+        assert len(queries) == reads
 
 
 def test_policy_change_reevaluates_every_learner_with_progress(policy, lead, coach, course_key, observe,

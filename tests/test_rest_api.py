@@ -212,7 +212,8 @@ def test_bad_course_id_and_query_parameters_are_400(client, lead, policy):
         assert get(client, "learners/", **params).status_code == 400, params
     assert get(client, "observations/", learner="abc").status_code == 400
     assert get(client, "observations/", learner="99999").status_code == 400
-    assert get(client, "learners/", page=99).status_code == 404
+    assert get(client, "learners/", page=99).status_code == 400  # paged by cursor: follow "next"
+    assert get(client, "learners/", cursor="not-ours").status_code == 400
 
 
 def test_learners_filters_and_sorting(client, policy, lead, coach, coach2, course_key, observe, indicators):

@@ -32,7 +32,8 @@ from .courses import (
     assign_coaches_from_csv,
     coach_assignments,
     coached_learner_ids,
-    course_coaches,
+    course_coach,
+    search_coaches,
     get_policy,
     note_enrollment,
     note_unenrollment,
@@ -89,6 +90,7 @@ from .maintenance import (
     stray_status_learners,
     verify_audit_chain,
 )
+from .history import HISTORY_PAGE_SIZE, growth_observations, history_page, observation_history, own_drafts
 from .roles import can_coach, can_view_learner, is_coach_of, is_course_staff, require_coach
 from .signoffs import revoke, sign_off, signoffs_for
 from .stages import dependent_policies, reevaluate_dependents
@@ -106,6 +108,8 @@ from .status import (
     learner_statuses,
     STATE_FILTERS,
     EXPIRING_FILTERS,
+    COUNT_LIMIT,
+    LAST_PAGE,
     reevaluate,
     reevaluate_course,
     reevaluation_progress,
@@ -144,6 +148,8 @@ __all__ = [
     "instrument_versions",
     "STATE_FILTERS",
     "EXPIRING_FILTERS",
+    "COUNT_LIMIT",
+    "LAST_PAGE",
     "NotFound",
     "PermissionDenied",
     "ValidationError",
@@ -166,7 +172,8 @@ __all__ = [
     "assign_coaches_from_csv",
     "coach_assignments",
     "coached_learner_ids",
-    "course_coaches",
+    "course_coach",
+    "search_coaches",
     "get_policy",
     "MAX_CSV_BYTES",
     "MAX_CSV_ROWS",
@@ -185,6 +192,11 @@ __all__ = [
     "OBSERVATION_SETTINGS",
     "ObservationResult",
     "observations_for",
+    "HISTORY_PAGE_SIZE",
+    "growth_observations",
+    "history_page",
+    "observation_history",
+    "own_drafts",
     "save_observation",
     "sessions_open_for_co_rating",
     "clean_reflection_prompts",

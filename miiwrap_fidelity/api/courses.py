@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core import exceptions as django_exceptions
 from ..errors import ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -368,11 +369,37 @@ def _csv_rows(text, columns=("coach", "learner")):
     return rows
 
 
-def course_coaches(course_key):
-    """The users who coach someone in the course (``data.UserRef``), by username (the staff's coach filter)."""
+#: How many coaches a coach search answers at most (the staff page's coach filter).
+COACH_SEARCH_LIMIT = 10
+
+
+def search_coaches(viewer, course_key, prefix, limit=COACH_SEARCH_LIMIT):
+    """
+    Up to ``limit`` users who coach someone in the course and whose username starts with
+    ``prefix`` (any case), by username, as ``data.UserRef`` (course staff only). One bounded query:
+    a range of the username index, each checked against the assignment index; never the list of
+    every coach.
+    """
+    course_key = require_course_staff(viewer, course_key, _("Only course staff can see the course's coaches."))
+    prefix = prefix.strip() if isinstance(prefix, str) else ""
+    if len(prefix) > 150:
+        raise ValidationError({"coach_search": [_("At most 150 characters.")]})
+    if not prefix:
+        return []
+    coaching = CoachAssignment.objects.filter(course_key=course_key, coach_id=OuterRef("pk"))
     return [data.UserRef(pk, username) for pk, username in get_user_model().objects.filter(
-        pk__in=CoachAssignment.objects.filter(course_key=parse_course_key(course_key)).values("coach_id")
-    ).order_by("username").values_list("pk", "username")]
+        Exists(coaching), username__istartswith=prefix).order_by("username").values_list("pk", "username")[:limit]]
+
+
+def course_coach(viewer, course_key, coach_id):
+    """The coach ``coach_id`` of the course (``data.UserRef``), or None when they coach no one there."""
+    course_key = require_course_staff(viewer, course_key, _("Only course staff can see the course's coaches."))
+    coach_id = as_id(coach_id)
+    if coach_id is None:
+        return None
+    coaching = CoachAssignment.objects.filter(course_key=course_key, coach_id=OuterRef("pk"))
+    found = get_user_model().objects.filter(Exists(coaching), pk=coach_id).values_list("pk", "username").first()
+    return data.UserRef(*found) if found else None
 
 
 def coached_learner_ids(coach, course_key):

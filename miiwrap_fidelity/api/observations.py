@@ -238,7 +238,7 @@ def get_observation(viewer, course_key, observation_id):
     require(can_view_learner(viewer, observation.learner_id, course_key), _("You cannot see this learner's records."))
     if _hidden_from(viewer, observation):
         raise PermissionDenied(_("Co-ratings stay hidden until both observers have submitted."))
-    return _as_seen_by(viewer, observation, timezone.now())
+    return as_seen_by(viewer, observation, timezone.now())
 
 
 def observations_for(viewer, learner, course_key, include_drafts=False):
@@ -256,10 +256,10 @@ def observations_for(viewer, learner, course_key, include_drafts=False):
     observations = list(queryset.select_related("observer", "co_observation_of", "self_assessment").prefetch_related(
         "ratings__indicator", "co_ratings", "amendments__author"))
     now = timezone.now()
-    return [_as_seen_by(viewer, o, now) for o in observations if not _hidden_from(viewer, o)]
+    return [as_seen_by(viewer, o, now) for o in observations if not _hidden_from(viewer, o)]
 
 
-def _as_seen_by(viewer, observation, now):
+def as_seen_by(viewer, observation, now):
     """
     The observation's value with its latest correction (the original text only for coaches and
     staff); the learner's own, blinded while their self-assessment is awaited (ADR 0014).

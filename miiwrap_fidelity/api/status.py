@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from .. import competency, evaluation, events, gate_query, reason_sentences, reevaluation, roster
 from ..models import LearnerStatus
 from ..roster import EXPIRING_FILTERS, STATE_FILTERS  # noqa: F401  (the list's filters and labels, for pages)
+from ..roster import COUNT_LIMIT, LAST_PAGE  # noqa: F401  (lists count up to COUNT_LIMIT; the last page's cursor)
 from ..signals import competency_changed
 from .courses import policy_row, require_policy
 from .inputs import get_user, parse_course_key
@@ -88,12 +89,14 @@ def learner_status(viewer, learner, course_key):
     return self_assessments.status_seen_by_learner(value, now) if viewer.pk == learner.pk else value
 
 
-def learner_statuses(viewer, course_key, coach=None, state=None, search=None, ordering=None, header=False):
+def learner_statuses(viewer, course_key, coach=None, state=None, search=None, ordering=None, header=False,
+                     count_limit=None):
     """
-    The learner list ``viewer`` may see, as a ``roster.Roster`` (paginate it; its ``summary`` has the
-    count): every learner for course staff, their own learners for a coach, ``PermissionDenied`` for
-    anyone else. Filters and sort keys: see ``roster``. ``header``: the summary also holds what the
-    list's page shows above it (expiring certifications for staff, whether a policy is enabled).
+    The learner list ``viewer`` may see, as a ``roster.Roster`` (read pages with its ``page(size,
+    cursor)``; its ``summary`` has the count, up to ``count_limit`` when given): every learner for
+    course staff, their own learners for a coach, ``PermissionDenied`` for anyone else. Filters and
+    sort keys: see ``roster``. ``header``: the summary also holds what the list's page shows above
+    it (expiring certifications for staff, whether a policy is enabled).
     """
     course_key = parse_course_key(course_key)
     staff = is_course_staff(viewer, course_key)
@@ -103,7 +106,7 @@ def learner_statuses(viewer, course_key, coach=None, state=None, search=None, or
             raise PermissionDenied(_("Coaches see only their own learners."))
         coach = viewer.pk
     listing = roster.Roster(course_key, coach_id=coach, state=state, search=search, ordering=ordering,
-                            with_expiring=staff and header, check_coach=not staff)
+                            with_expiring=staff and header, check_coach=not staff, count_limit=count_limit)
     # A coach's right to the list is read with its count: one statement instead of two.
     require(staff or listing.summary["coaches_here"], _("You are not a coach or staff member in this course."))
     return listing

@@ -96,10 +96,16 @@ def test_staff_pages_and_growth_page_are_accessible(seeded, live_server, page):
     page.goto(f"{base}/miiwrap-fidelity/courses/{COURSE}/coaching/?state=ready")
     assert "learner_cam" in page.inner_text("table") and "learner_ben" not in page.inner_text("table")
     # An enrolled learner nobody coaches yet: found with the filter, then given a coach.
-    page.select_option("#mwf-coach", "none")
+    page.check("#mwf-coach-none")
     page.select_option("#mwf-state", "")
     page.click("button:has-text('Apply filters')")
     assert "learner_dee" in page.inner_text("table") and "learner_cam" not in page.inner_text("table")
+    assert serious_violations(page) == []
+    # The coach filter is a search by the start of a username.
+    page.uncheck("#mwf-coach-none")
+    page.fill("#mwf-coach-search", "coach_ca")
+    page.click("button:has-text('Apply filters')")
+    assert "learner_cam" in page.inner_text("table") and "learner_dee" not in page.inner_text("table")
     assert serious_violations(page) == []
     page.goto(f"{base}/miiwrap-fidelity/courses/{COURSE}/coaching/assignments/")
     page.fill("#mwf-coach-name", "coach_casey")

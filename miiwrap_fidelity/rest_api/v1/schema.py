@@ -6,10 +6,11 @@ every error answer (JSON objects). The fuzz tests hold the API to this schema.
 import uritemplate
 from rest_framework.schemas.openapi import AutoSchema
 
-from .pagination import Pagination
+from .pagination import KeysetPagination, Pagination
 from .serializers import MAX_RATINGS, RatingsField
 
 PAGE_PARAMETERS = {"page": "integer", "page_size": "integer"}
+KEYSET_PARAMETERS = {"cursor": "string", "page_size": "integer"}
 OBJECT = {"type": "object"}
 ERRORS = {
     "400": "Invalid input: field messages.",
@@ -22,8 +23,9 @@ ERRORS = {
 class ApiSchema(AutoSchema):
     """
     ``requests``: ``{METHOD: input serializer class}``; ``query``: ``{name: type}`` of the query
-    parameters (all optional); ``paginated``: GET answers a page; ``conflicts``: the writes may
-    answer 409 with the current revision; ``created``: the status of a successful POST.
+    parameters (all optional); ``paginated``: GET answers a page (``"keyset"``: by cursor);
+    ``conflicts``: the writes may answer 409 with the current revision; ``created``: the status of
+    a successful POST.
     """
 
     def __init__(self, requests=None, query=None, paginated=False, conflicts=False, created="201", **kwargs):
@@ -45,7 +47,8 @@ class ApiSchema(AutoSchema):
     def get_filter_parameters(self, path, method):
         if method != "GET":
             return []
-        query = {**self.query, **(PAGE_PARAMETERS if self.paginated else {})}
+        paging = KEYSET_PARAMETERS if self.paginated == "keyset" else PAGE_PARAMETERS if self.paginated else {}
+        query = {**self.query, **paging}
         return [{"name": name, "in": "query", "required": False, "schema": {"type": kind}}
                 for name, kind in query.items()]
 
@@ -66,7 +69,8 @@ class ApiSchema(AutoSchema):
         else:
             schema = OBJECT
             if method == "GET" and self.paginated:
-                schema = Pagination().get_paginated_response_schema({"type": "array", "items": OBJECT})
+                paginator = KeysetPagination(None) if self.paginated == "keyset" else Pagination()
+                schema = paginator.get_paginated_response_schema({"type": "array", "items": OBJECT})
             code = self.created if method == "POST" else "200"
             success = {code: {"description": "", "content": {"application/json": {"schema": schema}}}}
         errors = dict(ERRORS)

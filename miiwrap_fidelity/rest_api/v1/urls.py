@@ -9,6 +9,7 @@ COURSE = "courses/<str:course_id>/"
 
 urlpatterns = [
     path(f"{COURSE}learners/", views.LearnersView.as_view(), name="api-learners"),
+    path(f"{COURSE}coaches/", views.CoachesView.as_view(), name="api-coaches"),
     path(f"{COURSE}learners/<int:user_id>/", views.LearnerDetailView.as_view(), name="api-learner"),
     path(f"{COURSE}observations/", views.ObservationsView.as_view(), name="api-observations"),
     path(f"{COURSE}observations/<int:observation_id>/", views.ObservationDetailView.as_view(),

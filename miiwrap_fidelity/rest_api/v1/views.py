@@ -23,7 +23,7 @@ from miiwrap_fidelity.validation import clean_id
 
 from . import serializers as s
 from .errors import exception_handler
-from .pagination import Pagination
+from .pagination import KeysetPagination, Pagination
 from .parsers import CappedJSONParser
 from .schema import ApiSchema
 
@@ -100,21 +100,30 @@ class CourseView(BaseView):
 
 class LearnersView(CourseView):
     """
-    GET: the learners the requester may list (coach: theirs; staff: all) with their status.
-    Query: ``coach`` (a coach's id, or ``none``: learners nobody coaches yet), ``state``, ``search``,
-    ``ordering``, ``page``, ``page_size``.
+    GET: the learners the requester may list (coach: theirs; staff: all) with their status and
+    coaches. Query: ``coach`` (a coach's id, or ``none``: learners nobody coaches yet), ``state``,
+    ``search``, ``ordering``, ``cursor`` (from ``next`` / ``previous`` / ``last``), ``page_size``.
     """
     schema = ApiSchema(query={"coach": "string", "state": "string", "search": "string", "ordering": "string"},
-                       paginated=True)
+                       paginated="keyset")
 
     def get(self, request, course_id):
         params = request.query_params
         statuses = api.learner_statuses(request.user, self.course_key, coach=params.get("coach"),
                                         state=params.get("state") or None, search=params.get("search"),
-                                        ordering=params.get("ordering") or None)
-        paginator = Pagination()
-        page = paginator.paginate_queryset(statuses, request, view=self)
-        return paginator.get_paginated_response([s.learner_row_out(row) for row in api.learner_rows(page)])
+                                        ordering=params.get("ordering") or None, count_limit=api.COUNT_LIMIT)
+        paginator = KeysetPagination(api.LAST_PAGE)
+        rows = paginator.paginate_listing(statuses, request)
+        return paginator.get_paginated_response([s.learner_row_out(row) for row in api.learner_rows(rows)])
+
+
+class CoachesView(CourseView):
+    """GET (course staff): up to 10 coaches of the course whose username starts with ``search``."""
+    schema = ApiSchema(query={"search": "string"})
+
+    def get(self, request, course_id):
+        coaches = api.search_coaches(request.user, self.course_key, request.query_params.get("search", ""))
+        return Response({"results": [s.user_out(coach) for coach in coaches]})
 
 
 class LearnerDetailView(CourseView):
@@ -143,8 +152,9 @@ class ObservationsView(CourseView):
 
     def get(self, request, course_id):
         learner = self.learner_param()
-        observations = api.observations_for(request.user, learner, self.course_key, include_drafts=True)
-        return self.paginated(observations, s.observation_out)
+        # Paged in SQL: only the page's observations and their ratings are read.
+        history = api.observation_history(request.user, learner, self.course_key, include_drafts=True)
+        return self.paginated(history, s.observation_out)
 
     def post(self, request, course_id):
         data = self.valid(s.ObservationInput)

@@ -1,0 +1,182 @@
+"""
+Figures of issue 17 that compare sizes (printed by benchmarks/run.py): the staff and coach learner
+lists (workspace page and REST, first and last page) on courses of 1,000 to 100,000 learners, the
+learner histories at 10 and 500 observations (coach's page, learner's page, REST), and exports per
+100,000 rows from the first to the last rows of the course.
+
+The list courses hold what the lists read: status rows (a state, counts, a last practice date, the
+username sort key), users, coach assignments (about 100 learners per coach) and certifications
+(15 % of the learners, expiring over the next two years), seeded through bulk inserts in seconds
+even at 100,000 learners. They have no observations: no list statement reads one.
+"""
+import random
+import time
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from django.db.models import Count
+from django.test import Client
+from django.utils import timezone
+
+from miiwrap_fidelity import api, exports, roster
+from miiwrap_fidelity.models import Certification, CoachAssignment, CompetencyPolicy, LearnerStatus, Observation
+from sandbox.models import CourseRole
+
+STATES = ("not_started", "in_progress", "ready", "certified", "revoked")
+BATCH = 5000
+
+
+def seed_list_course(size, version, staff):
+    """A course of ``size`` status rows; returns ``(course_key, a coach of about 100 of them)``."""
+    rng, now = random.Random(size), timezone.now()
+    course_key = api.parse_course_key(f"course-v1:Bench+LIST{size}+2026")
+    CourseRole.objects.create(course_key=course_key, user=staff, role="staff")
+    policy = CompetencyPolicy.objects.create(course_key=course_key, instrument_version=version, min_observations=3)
+    users = get_user_model().objects
+    coaches = users.bulk_create([get_user_model()(username=f"l{size}coach{i:04d}") for i in range(max(1, size // 100))])
+    for start in range(0, size, BATCH):
+        with transaction.atomic():
+            learners = users.bulk_create([get_user_model()(username=f"l{size}u{i:06d}")
+                                          for i in range(start, min(size, start + BATCH))])
+            certified = [learner for learner in learners if rng.random() < 0.15]
+            certifications = {c.learner_id: c for c in Certification.objects.bulk_create([Certification(
+                course_key=course_key, learner=learner, policy=policy, issued_at=now - timedelta(days=30),
+                expires_at=now + timedelta(days=rng.randrange(1, 730)), evidence_digest="bench")
+                for learner in certified])}
+            LearnerStatus.objects.bulk_create([LearnerStatus(
+                course_key=course_key, learner=learner, learner_username=learner.username, evaluated_at=now,
+                state="certified" if learner.pk in certifications else rng.choice(STATES[:3] + STATES[4:]),
+                certification=certifications.get(learner.pk), qualifying_count=rng.randrange(6), required_count=3,
+                last_practice_date=None if rng.random() < 0.2 else now.date() - timedelta(days=rng.randrange(400)),
+                last_percent=rng.randrange(60, 100)) for learner in learners])
+            CoachAssignment.objects.bulk_create([CoachAssignment(
+                course_key=course_key, coach=coaches[(start + i) % len(coaches)], learner=learner)
+                for i, learner in enumerate(learners)])
+    return course_key, coaches[0]
+
+
+def best_ms(request, repeat=10, rounds=3):
+    best = None
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for _ in range(repeat):
+            response = request()
+        seconds = (time.perf_counter() - start) / repeat
+        best = seconds if best is None else min(best, seconds)
+    assert response.status_code == 200, response.status_code
+    return best * 1000
+
+
+def _ratio(figures, first, last):
+    return figures[last] / figures[first] if figures.get(first) else float("nan")
+
+
+def list_figures(sizes, version, staff, query_count):
+    """Per size: each list's first and last page, per request, and the ratio largest / smallest."""
+    figures = {}
+    for size in sizes:
+        started = time.perf_counter()
+        course_key, coach = seed_list_course(size, version, staff)
+        seeded = time.perf_counter() - started
+        for name, user in (("staff", staff), ("coach", coach)):
+            client = Client()
+            client.force_login(get_user_model().objects.get(pk=user.pk))
+            for label, url in (("workspace page", f"/miiwrap-fidelity/courses/{course_key}/coaching/"),
+                               ("REST list", f"/api/miiwrap-fidelity/v1/courses/{course_key}/learners/")):
+                for page, params in (("first", {}), ("last", {"cursor": api.LAST_PAGE})):
+                    request = lambda: client.get(url, params)  # noqa: E731
+                    count = query_count(request)
+                    milliseconds = best_ms(request)
+                    figures[(name, label, page, size)] = milliseconds
+                    print(f"{size:>7,} learners (seeded in {seeded:.0f}s): {label} ({name}), {page} page: "
+                          f"{milliseconds:.1f} ms, {count} queries")
+    smallest, largest = min(sizes), max(sizes)
+    for (name, label, page, size), _ in sorted(figures.items()):
+        if size == largest and largest != smallest:
+            print(f"ratio {largest:,} / {smallest:,} learners, {label} ({name}), {page} page: "
+                  f"{_ratio(figures, (name, label, page, smallest), (name, label, page, largest)):.2f}x")
+
+
+def history_figures(course_key, staff, query_count):
+    """The coach's learner page, the learner's page and REST observations for 10 and 500 observations."""
+    counts = dict(Observation.objects.filter(course_key=course_key, status="submitted", co_observation_of__isnull=True)
+                  .values("learner_id").annotate(n=Count("id")).values_list("learner_id", "n"))
+    learners = {}
+    for target in (10, 500):
+        learner_id = min(counts, key=lambda pk: (abs(counts[pk] - target), pk))
+        learners[counts[learner_id]] = get_user_model().objects.get(pk=learner_id)
+    figures = {}
+    for total, learner in sorted(learners.items()):
+        api.reevaluate(learner, course_key)
+        for label, user, url, params in (
+                ("coach's learner page", staff,
+                 f"/miiwrap-fidelity/courses/{course_key}/coaching/learners/{learner.pk}/", {}),
+                ("learner's own page", learner, f"/miiwrap-fidelity/courses/{course_key}/me/", {}),
+                ("REST observations", staff, f"/api/miiwrap-fidelity/v1/courses/{course_key}/observations/",
+                 {"learner": learner.pk, "page_size": 10})):
+            client = Client()
+            client.force_login(user)
+            for page in ("first", "last"):
+                number = 1 if page == "first" else max(1, -(-total // 10))
+                paged = {**params, ("page" if "api" in url else "history"): number}
+                request = lambda: client.get(url, paged)  # noqa: E731
+                count = query_count(request)
+                milliseconds = best_ms(request)
+                size = len(request().content)
+                figures[(label, page, total)] = milliseconds
+                print(f"history of {total} observations: {label}, {page} page: {milliseconds:.1f} ms, {count} queries, "
+                      f"{size / 1024:.0f} KiB")
+    small, large = min(learners), max(learners)
+    for label, page, total in sorted(figures):
+        if total == large:
+            print(f"ratio {large} / {small} observations, {label}, {page} page: "
+                  f"{_ratio(figures, (label, page, small), (label, page, large)):.2f}x")
+
+
+def export_figures(course_key, every=100_000):
+    """
+    Seconds per ``every`` rows along each export, first and last stretch (memory: the observations
+    export's peak is printed with the other reads; tracemalloc would slow this run several times).
+    """
+    for kind, stretch in (("ratings", every), ("observations", every // 10)):
+        stretches, rows, started = [], 0, time.perf_counter()
+        for _line in exports.rows(kind, course_key):
+            rows += 1
+            if rows % stretch == 0:
+                now = time.perf_counter()
+                stretches.append(now - started)
+                started = now
+        if not stretches:
+            print(f"{kind} export: {rows:,} rows, fewer than {stretch:,}: no figure per {stretch:,} rows")
+            continue
+        print(f"{kind} export: {rows:,} rows; per {stretch:,} rows: first {stretches[0]:.2f}s, last "
+              f"{stretches[-1]:.2f}s, slowest {max(stretches):.2f}s (ratio last / first "
+              f"{stretches[-1] / stretches[0]:.2f}x); "
+              f"whole export {rows / sum(stretches) * 60:,.0f} rows per minute")
+
+
+def explain_lists_and_exports(course_key, export_course_key, staff):
+    """
+    The plans of a keyset page (staff list of ``course_key``, each order) and of each export's
+    chunk (of ``export_course_key``, which has observations: on a course without any, an optimizer
+    may rightly "sort" nothing): any sort?
+    """
+    vendor_sort = "TEMP B-TREE" if connection.vendor == "sqlite" else "filesort"
+    prefix = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN "
+    sorts = []
+    for ordering in sorted(roster.ORDERINGS):
+        listing = api.learner_statuses(staff, course_key, ordering=ordering)
+        last = listing.page(25, api.LAST_PAGE)
+        sql, params = listing.page_sql(25, roster.Cursor.parse(last.previous_cursor, listing.sort_columns))
+        with connection.cursor() as cursor:
+            cursor.execute(prefix + sql, params)
+            plan = str(cursor.fetchall())
+        if vendor_sort.lower() in plan.lower():
+            sorts.append(f"list {ordering}")
+    for kind in sorted(exports.EXPORTS):
+        for query in exports.chunk_queries(kind, export_course_key, last=1000):
+            if vendor_sort.lower() in query.explain().lower():
+                sorts.append(f"export {kind}")
+    print(f"plans with a sort ({vendor_sort}) among the lists' keyset pages and the exports' chunks: "
+          f"{', '.join(sorts) or 'none'}")

@@ -1,0 +1,114 @@
+"""
+A learner's observation history a page at a time, for the pages and the REST API: the database
+pages it (visibility, blind co-rating included, is a condition of the query), and only the page's
+observations and their ratings are loaded. A page is five statements whatever the history's length.
+"""
+from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ..models import Observation
+from . import values
+from .inputs import get_user, parse_course_key
+from .observations import LEARNER_VISIBLE, as_seen_by
+from .roles import can_view_learner, require
+
+#: Observations per page of a history (pages; the REST API takes ``page_size``).
+HISTORY_PAGE_SIZE = 10
+#: The growth section's score chart shows this many latest observations (its indicator table fewer).
+GROWTH_OBSERVATIONS = 30
+
+
+def hidden_from(viewer):
+    """
+    ``_hidden_from`` as a query condition: co-raters rate blind, so each side of a co-rated session
+    is hidden from the other side's observer until both are submitted.
+    """
+    submitted = Observation.SUBMITTED
+    other_side_of_mine = Q(co_observation_of__isnull=False, co_observation_of__observer_id=viewer.pk) & ~Q(
+        status=submitted, co_observation_of__status=submitted)
+    my_co_ratings = Observation.objects.filter(co_observation_of=OuterRef("pk"), observer_id=viewer.pk)
+    rated_by_me_blind = Q(co_observation_of__isnull=True) & (
+        Exists(my_co_ratings.exclude(status=submitted)) | (~Q(status=submitted) & Exists(my_co_ratings)))
+    return ~Q(observer_id=viewer.pk) & (other_side_of_mine | rated_by_me_blind)
+
+
+def _visible(viewer, learner, course_key, include_drafts):
+    queryset = Observation.objects.filter(learner=learner, course_key=course_key)
+    if viewer.pk == learner.pk:
+        queryset = queryset.filter(LEARNER_VISIBLE)
+    elif not include_drafts:
+        queryset = queryset.filter(status=Observation.SUBMITTED)
+    else:  # a draft is its observer's work in progress
+        queryset = queryset.filter(Q(status=Observation.SUBMITTED) | Q(observer_id=viewer.pk))
+    return queryset.exclude(hidden_from(viewer)).order_by("-practice_date", "-id")
+
+
+class ObservationHistory:
+    """
+    The observations ``viewer`` may see of a learner, newest first, as Django's and DRF's
+    paginators take them: ``count()`` (one query) and slices, each loading that slice's
+    observations with their ratings (four queries), as ``data.ObservationData``.
+    """
+
+    def __init__(self, viewer, queryset):
+        self.viewer, self.queryset = viewer, queryset
+        self._count = None
+
+    def count(self):
+        if self._count is None:
+            self._count = self.queryset.count()
+        return self._count
+
+    def __len__(self):
+        return self.count()
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            raise TypeError("ObservationHistory supports slices only.")
+        observations = self.queryset[index].select_related(
+            "observer", "co_observation_of", "self_assessment").prefetch_related(
+            "ratings__indicator", "co_ratings", "amendments__author")
+        now = timezone.now()
+        # As ``observations_for`` shows them: amended text, blinded while a self-assessment is awaited.
+        return [as_seen_by(self.viewer, observation, now) for observation in observations]
+
+
+def observation_history(viewer, learner, course_key, include_drafts=False):
+    """
+    A learner's observations that ``viewer`` may see (the learner, their coaches, staff), newest
+    first, as an ``ObservationHistory`` to page: the same records as ``observations_for``.
+    """
+    course_key = parse_course_key(course_key)
+    learner = get_user(learner, "learner")
+    require(can_view_learner(viewer, learner, course_key), _("You cannot see this learner's records."))
+    return ObservationHistory(viewer, _visible(viewer, learner, course_key, include_drafts))
+
+
+def history_page(viewer, learner, course_key, number, include_drafts=False, size=HISTORY_PAGE_SIZE):
+    """Page ``number`` (1 first; out of range: the nearest page) of the history, a Django ``Page``."""
+    history = observation_history(viewer, learner, course_key, include_drafts)
+    return Paginator(history, size).get_page(number)
+
+
+def growth_observations(viewer, learner, course_key, limit=GROWTH_OBSERVATIONS):
+    """
+    The latest ``limit`` submitted observations ``viewer`` may see of the learner, with ratings,
+    for the growth charts (the score trend and the indicator table use the latest ones only).
+    """
+    history = observation_history(viewer, learner, course_key)
+    history.queryset = history.queryset.filter(status=Observation.SUBMITTED)
+    return history[:limit]
+
+
+def own_drafts(viewer, learner, course_key):
+    """``viewer``'s draft observations of the learner (without ratings), newest first."""
+    course_key = parse_course_key(course_key)
+    learner = get_user(learner, "learner")
+    require(can_view_learner(viewer, learner, course_key), _("You cannot see this learner's records."))
+    return [values.observation_data(draft, ratings=()) for draft in Observation.objects.filter(
+        learner=learner, course_key=course_key, status=Observation.DRAFT,
+        observer_id=viewer.pk).select_related("observer", "co_observation_of").order_by("-practice_date", "-id")]
+
+

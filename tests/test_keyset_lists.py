@@ -1,0 +1,295 @@
+"""
+The learner list by keyset (issue 17): pages in every order, forward, backward and from the end,
+without gaps or repeats (ties and NULL dates included); cursors refused when not ours; the capped
+count; the coach column; the coach search; and query counts that stay the same for the first and
+the last page of courses of different sizes (workspace page and REST list).
+"""
+import random
+from datetime import date, timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db import connection as django_connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from conftest import COURSE, data_queries, make_user
+from miiwrap_fidelity import api, roster
+from miiwrap_fidelity.errors import PermissionDenied, ValidationError
+from miiwrap_fidelity.models import CoachAssignment, LearnerStatus
+
+pytestmark = pytest.mark.django_db
+
+STATES = ("not_started", "in_progress", "ready", "certified", "revoked")
+
+
+def seed_course(course_key, size, coaches=(), seed=7):
+    """
+    ``size`` learners with status rows written directly (fast): states, qualifying counts and
+    practice dates drawn with many ties and some NULL dates; learner i coached by coaches[i % len].
+    """
+    rng = random.Random(seed)
+    users = get_user_model().objects.bulk_create(
+        [get_user_model()(username=f"k{seed}-{index:04d}", email=f"k{seed}-{index}@example.com")
+         for index in range(size)])
+    users = list(get_user_model().objects.filter(username__startswith=f"k{seed}-").order_by("pk"))
+    now = timezone.now()
+    LearnerStatus.objects.bulk_create([LearnerStatus(
+        course_key=course_key, learner=user, learner_username=user.username, evaluated_at=now,
+        state=rng.choice(STATES), qualifying_count=rng.randint(0, 3),
+        last_practice_date=None if rng.random() < 0.3 else date(2026, 1, 1) + timedelta(days=rng.randint(0, 4)),
+    ) for user in users])
+    if coaches:
+        CoachAssignment.objects.bulk_create([CoachAssignment(course_key=course_key, coach=coaches[index % len(coaches)],
+                                                             learner=user) for index, user in enumerate(users)])
+    return users
+
+
+def walk(listing, size, backwards=False):
+    """Every row id of the listing, following next links (or previous links from the last page)."""
+    cursor, seen = (roster.LAST_PAGE if backwards else None), []
+    while True:
+        page = listing.page(size, cursor)
+        ids = [row["learner"].pk for row in page.rows]
+        seen = ids + seen if backwards else seen + ids
+        cursor = page.previous_cursor if backwards else page.next_cursor
+        if cursor is None:
+            assert (page.is_first if backwards else page.is_last)
+            return seen
+
+
+@pytest.mark.parametrize("ordering", sorted(roster.ORDERINGS))
+def test_keyset_pages_match_the_full_order_both_ways(lead, course_key, ordering):
+    seed_course(course_key, 37)
+    listing = api.learner_statuses(lead, course_key, ordering=ordering)
+    everything = [row["learner"].pk for row in listing[:1000]]
+    assert len(everything) == 37
+    for size in (1, 5, 36, 37, 50):
+        assert walk(listing, size) == everything, size
+        assert walk(listing, size, backwards=True) == everything, size
+    # The full order is the one users read: the sort key first (NULL dates first when ascending).
+    column = {"username": None, "state": "state", "qualifying": "qualifying_count",
+              "last_observation": "last_practice_date"}[ordering.lstrip("-")]
+    rows = {s.learner_id: s for s in LearnerStatus.objects.filter(course_key=course_key)}
+    keys = [((getattr(rows[pk], column) is not None, getattr(rows[pk], column)) if column else (True, 0),
+             rows[pk].learner_username) for pk in everything]
+    assert keys == sorted(keys, reverse=ordering.startswith("-"))
+
+
+def test_next_then_previous_returns_to_the_same_page(lead, course_key):
+    seed_course(course_key, 23)
+    listing = api.learner_statuses(lead, course_key, ordering="-last_observation")
+    first = listing.page(10)
+    second = listing.page(10, first.next_cursor)
+    back = listing.page(10, second.previous_cursor)
+    assert back.rows == first.rows and back.is_first and not first.previous_cursor
+    last = listing.page(10, roster.LAST_PAGE)
+    assert len(last.rows) == 10 and last.is_last and last.next_cursor is None and last.previous_cursor
+    third = listing.page(10, second.next_cursor)
+    assert [r["learner"].pk for r in third.rows] == [r["learner"].pk for r in last.rows][-3:]
+
+
+@pytest.mark.parametrize("cursor", [
+    "!!!", "e30", "WyJhZnRlciJd", "x" * 2000,
+    roster.Cursor(False, None).encode(),  # "after" nothing
+    roster.Cursor(False, ("a", 3, 4)).encode(),  # wrong length for the username order (username, id)
+    roster.Cursor(False, ("a", "3")).encode(),  # id not a number
+    roster.Cursor(False, ("a", True)).encode(),  # a boolean is not an id
+    roster.Cursor(False, ("a" * 151, 3)).encode(),
+])
+def test_foreign_cursors_are_a_validation_error(lead, course_key, cursor):
+    seed_course(course_key, 3)
+    with pytest.raises(ValidationError) as error:
+        api.learner_statuses(lead, course_key).page(10, cursor)
+    assert "cursor" in error.value.message_dict
+
+
+def test_a_date_cursor_must_hold_a_date(lead, course_key):
+    seed_course(course_key, 3)
+    listing = api.learner_statuses(lead, course_key, ordering="last_observation")
+    assert len(listing.page(10, roster.Cursor(False, (None, "a", 1)).encode()).rows) >= 0
+    for key in (("2026-13-45", "a", 1), (7, "a", 1)):
+        with pytest.raises(ValidationError):
+            listing.page(10, roster.Cursor(False, key).encode())
+
+
+def test_count_stops_at_the_limit(lead, course_key):
+    seed_course(course_key, 12)
+    summary = api.learner_statuses(lead, course_key, count_limit=10).summary
+    assert (summary["count"], summary["count_exact"]) == (10, False)
+    summary = api.learner_statuses(lead, course_key, count_limit=12).summary
+    assert (summary["count"], summary["count_exact"]) == (12, True)
+    assert api.learner_statuses(lead, course_key).count() == 12
+
+
+def test_rows_name_their_coaches(lead, coach, coach2, course_key):
+    users = seed_course(course_key, 4, coaches=(coach,))
+    CoachAssignment.objects.create(course_key=course_key, coach=coach2, learner=users[0])
+    rows = {row["learner"].pk: row for row in api.learner_rows(api.learner_statuses(lead, course_key).page(10).rows)}
+    assert rows[users[0].pk]["coaches"] == ("coach", "coach2") and rows[users[1].pk]["coaches"] == ("coach",)
+    LearnerStatus.objects.create(course_key=course_key, learner=make_user("alone"), evaluated_at=timezone.now())
+    alone = api.learner_rows(api.learner_statuses(lead, course_key, search="alone").page(10).rows)
+    assert alone[0]["coaches"] == ()
+
+
+def test_status_rows_keep_the_username_as_sort_key(policy, lead, coach, course_key):
+    learner = make_user("zed")
+    api.assign_coach(lead, course_key, coach, learner)  # the status row is created by evaluation
+    assert LearnerStatus.objects.get(learner=learner).learner_username == "zed"
+    other = make_user("yan")
+    api.reevaluate_course(course_key)  # rows of learners without one are created in bulk
+    api.note_enrollment(other.pk, course_key)
+    assert LearnerStatus.objects.get(learner=other).learner_username == "yan"
+    api.retire_user(learner.pk)
+    assert LearnerStatus.objects.get(learner=learner).learner_username == ""
+
+
+def test_the_migration_copies_usernames(lead, course_key):
+    import importlib  # pylint: disable=import-outside-toplevel
+
+    from django.apps import apps  # pylint: disable=import-outside-toplevel
+
+    users = seed_course(course_key, 3)
+    LearnerStatus.objects.update(learner_username="")
+    migration = importlib.import_module("miiwrap_fidelity.migrations.0015_keyset_lists_and_exports")
+
+
+    class Editor:  # what the migration uses of a schema editor (a real one cannot open inside a test's transaction)
+        connection = django_connection
+
+    migration.copy_usernames(apps, Editor())
+    assert sorted(LearnerStatus.objects.values_list("learner_username", flat=True)) == sorted(
+        user.username for user in users)
+
+
+def test_coach_search_is_a_bounded_prefix_search_for_staff(lead, coach, coach2, stranger, course_key):
+    seed_course(course_key, 3, coaches=(coach, coach2))
+    make_user("coachless")  # coaches no one here
+    assert [c.username for c in api.search_coaches(lead, course_key, "COA")] == ["coach", "coach2"]
+    assert [c.username for c in api.search_coaches(lead, course_key, "coach", limit=1)] == ["coach"]
+    assert api.search_coaches(lead, course_key, "  ") == [] and api.search_coaches(lead, course_key, "%") == []
+    assert api.course_coach(lead, course_key, coach2.pk).username == "coach2"
+    assert api.course_coach(lead, course_key, stranger.pk) is None
+    with pytest.raises(ValidationError):
+        api.search_coaches(lead, course_key, "x" * 151)
+    with pytest.raises(PermissionDenied):
+        api.search_coaches(coach, course_key, "coach")
+    with CaptureQueriesContext(connection) as queries:
+        api.search_coaches(lead, course_key, "c")
+    assert len(data_queries(queries)) <= 2  # the staff role (cached per request) and the search
+
+
+def workspace(client, **params):
+    return client.get(reverse("miiwrap_fidelity:workspace", args=[COURSE]), params)
+
+
+def test_workspace_pages_by_cursor_with_a_coach_column(client, lead, coach, coach2, course_key):
+    users = seed_course(course_key, 30, coaches=(coach, coach2))
+    client.force_login(lead)
+    page = workspace(client).content.decode()
+    assert "30 learners" in page and users[0].username in page and users[25].username not in page
+    assert "<th scope=\"col\">Coach</th>" in page and "coach2" in page
+    last = workspace(client, cursor=roster.LAST_PAGE).content.decode()
+    assert users[29].username in last and users[0].username not in last and 'rel="next"' not in last
+    assert workspace(client, cursor="garbage").status_code == 400
+
+
+def test_workspace_coach_filter_searches(client, lead, coach, coach2, course_key):
+    users = seed_course(course_key, 6, coaches=(coach, coach2))
+    client.force_login(lead)
+    several = workspace(client, coach_search="coa").content.decode()
+    assert "Several coaches match" in several and f"coach={coach2.pk}" in several
+    exact = workspace(client, coach_search="Coach").content.decode()  # an exact name wins over longer ones
+    assert users[0].username in exact and users[1].username not in exact
+    chosen = workspace(client, coach=coach2.pk).content.decode()
+    assert users[1].username in chosen and users[0].username not in chosen and 'value="coach2"' in chosen
+    assert workspace(client, coach_search="nobody").status_code == 400
+    assert workspace(client, coach=999999).status_code == 400
+
+
+@pytest.mark.parametrize("viewer", ["lead", "coach"])
+def test_query_counts_do_not_grow_with_the_course_or_the_page(client, request, coach, course_key, viewer):
+    """The first and the last page of a small and a larger course read the same number of statements."""
+    user = request.getfixturevalue(viewer)
+    counts = set()
+    for seed, size in ((1, 5), (2, 120)):
+        seed_course(course_key, size, coaches=(coach,), seed=seed)
+        client.force_login(user)
+        for cursor in (None, roster.LAST_PAGE):
+            for url, params in ((reverse("miiwrap_fidelity:workspace", args=[COURSE]), {"ordering": "-state"}),
+                                (f"/api/miiwrap-fidelity/v1/courses/{COURSE}/learners/", {"state": "ready"})):
+                params = {**params, **({"cursor": cursor} if cursor else {})}
+                with CaptureQueriesContext(connection) as queries:
+                    response = client.get(url, params)
+                assert response.status_code == 200
+                counts.add((url, len(data_queries(queries))))
+    assert len(counts) == 2, counts  # one figure per URL, whatever the size and page
+    # The page also reads the people's full names once (``platform.full_names``); REST sends usernames.
+    budget = {"/api/": 6 if viewer == "lead" else 5, "/miiwrap-fidelity/": 7 if viewer == "lead" else 6}
+    assert all(count <= next(n for prefix, n in budget.items() if url.startswith(prefix)) for url, count in counts), \
+        counts
+
+
+def test_rest_list_keeps_its_shape_and_adds_cursor_links(client, lead, coach, course_key):
+    seed_course(course_key, 12, coaches=(coach,))
+    client.force_login(lead)
+    base = f"/api/miiwrap-fidelity/v1/courses/{COURSE}/learners/"
+    first = client.get(base, {"page_size": 5}).json()
+    assert set(first) == {"count", "count_exact", "next", "previous", "last", "results"}
+    assert first["count"] == 12 and first["count_exact"] and first["previous"] is None
+    assert first["results"][0]["coaches"] == ["coach"]
+    names, url = [], base + "?page_size=5"
+    while url:
+        body = client.get(url).json()
+        names += [row["learner"]["username"] for row in body["results"]]
+        url = body["next"]
+    assert names == sorted(names) and len(names) == 12
+    last = client.get(first["last"]).json()
+    assert last["next"] is None and [r["learner"]["username"] for r in last["results"]] == names[-5:]
+    assert client.get(last["previous"]).json()["results"][-1]["learner"]["username"] == names[-6]
+    assert client.get(base, {"page": 2}).status_code == 400
+    assert client.get(base, {"cursor": "nope"}).status_code == 400
+    coaches = client.get(f"/api/miiwrap-fidelity/v1/courses/{COURSE}/coaches/", {"search": "co"}).json()
+    assert coaches == {"results": [{"id": coach.pk, "username": "coach"}]}
+    client.force_login(coach)
+    assert client.get(f"/api/miiwrap-fidelity/v1/courses/{COURSE}/coaches/", {"search": "co"}).status_code == 403
+
+
+def explain(sql, params):
+    with connection.cursor() as cursor:
+        cursor.execute(("EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN ") + sql, params)
+        return " | ".join(" ".join(str(value) for value in row) for row in cursor.fetchall())
+
+
+@pytest.mark.parametrize("ordering", sorted(roster.ORDERINGS))
+def test_every_sort_order_is_read_from_an_index(lead, course_key, ordering):
+    """No sort of the course's rows: the first page, a middle page and the last page, both ways."""
+    seed_course(course_key, 300, coaches=(lead,))
+    seed_course(api.parse_course_key("course-v1:MiiWrap+OTHER+2026"), 300, seed=3)
+    listing = api.learner_statuses(lead, course_key, ordering=ordering)
+    middle = listing.page(25, listing.page(25).next_cursor)
+    for cursor in (None, middle.next_cursor, middle.previous_cursor, roster.LAST_PAGE):
+        plan = explain(*listing.page_sql(25, roster.Cursor.parse(cursor, listing.sort_columns)))
+        assert "TEMP B-TREE" not in plan and "filesort" not in plan.lower(), (ordering, cursor, plan)
+        # the Coach column: each row's assignments by (course, learner), not the course's by course
+        assert "mwf_assign_learner" in plan, plan
+
+
+def test_a_caseload_is_read_by_the_assignment_index(lead, coach, course_key):
+    """A coach's ~100 learners are found through their assignments, not by walking the course in order."""
+    seed_course(course_key, 400, coaches=(coach, lead, *(make_user(f"c{index}") for index in range(8))))
+    for viewer, coach_filter in ((coach, None), (lead, coach.pk)):
+        listing = api.learner_statuses(viewer, course_key, coach=coach_filter)
+        first = listing.page(25)
+        for cursor in (None, first.next_cursor, roster.LAST_PAGE):
+            sql, params = listing.page_sql(25, roster.Cursor.parse(cursor, listing.sort_columns))
+            with connection.cursor() as cursor_:
+                cursor_.execute(("EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN ") + sql, params)
+                plan = cursor_.fetchall()
+            status_reads = [str(row[3]) if connection.vendor == "sqlite" else str(row[5]) for row in plan
+                            if (" s " in f" {row[3]} ") or (connection.vendor != "sqlite" and row[2] == "s")]
+            sort_indexes = ("mwf_status_username", "mwf_status_state", "mwf_status_qualifying", "mwf_status_practice")
+            assert status_reads and not any(name in read for name in sort_indexes for read in status_reads), plan
+        assert walk(listing, 7) == [row["learner"].pk for row in listing[:1000]]
