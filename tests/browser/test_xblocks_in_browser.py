@@ -82,7 +82,8 @@ def test_coach_observes_and_signs_off_then_learner_is_certified(seeded, workbenc
         page.wait_for_function("document.querySelector('.mwf-coach .mwf-status-message').textContent"
                                ".indexOf('Observation submitted') === 0")
         page.evaluate("document.querySelector('.mwf-coach .mwf-status-message').textContent = ''")
-    assert Observation.objects.filter(learner__username="learner_ben", status="submitted").count() == 4
+    # Two seeded home visits, the seeded team meeting (the second requirement set) and these two.
+    assert Observation.objects.filter(learner__username="learner_ben", status="submitted").count() == 5
     assert "Ready for sign-off" in page.inner_text(".mwf-learner-summary")
 
     page.fill(".mwf-reason", "Consistent fidelity across three observed sessions.")

@@ -107,6 +107,7 @@ class Command(BaseCommand):
 
         observe(people["learner_ben"], 40, miss=("plan-brainstorm", "mi-summaries"))
         observe(people["learner_ben"], 10, miss=("mi-reflections",))
+        team_meeting(coach, people["learner_ben"], course, team_indicators, today, 15)  # his second set is met
         for days_ago in (60, 30, 7):
             observe(people["learner_cam"], days_ago, miss=("mi-summaries",), not_applicable=("trans-readiness",))
         team_meeting(coach, people["learner_cam"], course, team_indicators, today, 20)
