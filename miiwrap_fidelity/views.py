@@ -254,6 +254,7 @@ def _render_detail(request, course_key, learner, form_errors=None, form_data=Non
     current = context.get("status")
     context.update(
         course_key=course_key, learner=learner, form_errors=form_errors or {}, form=form_data or {},
+        learner_name=api.full_names([learner.pk]).get(learner.pk) or learner.username,
         named_errors=field_errors.named_errors(form_errors or {}, indicators,
                                                prefix=f"amend-{amend[0].pk}-" if amend else ""),
         amend_draft=amend[0] if amend else None, amend_reason=amend[1] if amend else "",

@@ -101,8 +101,8 @@ class Command(BaseCommand):
 
         def observe(learner, days_ago, **kwargs):
             api.save_observation(coach, learner, course, {
-                "practice_date": (today - timedelta(days=days_ago)).isoformat(), "setting": "family_team_meeting",
-                "overall_note": "Observed a full team meeting.", "ratings": ratings(indicators, **kwargs),
+                "practice_date": (today - timedelta(days=days_ago)).isoformat(), "setting": "home_visit",
+                "overall_note": "Observed a home visit.", "ratings": ratings(indicators, **kwargs),
             }, submit=True)
 
         observe(people["learner_ben"], 40, miss=("plan-brainstorm", "mi-summaries"))
