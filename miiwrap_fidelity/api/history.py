@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from ..models import Observation
 from . import values
 from .inputs import get_user, parse_course_key
-from .observations import LEARNER_VISIBLE, as_seen_by
+from .observations import as_seen_by, visible_observations
 from .roles import can_view_learner, require
 
 #: Observations per page of a history (pages; the REST API takes ``page_size``).
@@ -35,13 +35,7 @@ def hidden_from(viewer):
 
 
 def _visible(viewer, learner, course_key, include_drafts):
-    queryset = Observation.objects.filter(learner=learner, course_key=course_key)
-    if viewer.pk == learner.pk:
-        queryset = queryset.filter(LEARNER_VISIBLE)
-    elif not include_drafts:
-        queryset = queryset.filter(status=Observation.SUBMITTED)
-    else:  # a draft is its observer's work in progress
-        queryset = queryset.filter(Q(status=Observation.SUBMITTED) | Q(observer_id=viewer.pk))
+    queryset = visible_observations(viewer, learner, course_key, include_drafts)
     return queryset.exclude(hidden_from(viewer)).order_by("-practice_date", "-id")
 
 

@@ -241,18 +241,26 @@ def get_observation(viewer, course_key, observation_id):
     return as_seen_by(viewer, observation, timezone.now())
 
 
+def visible_observations(viewer, learner, course_key, include_drafts=False):
+    """
+    The learner's observations ``viewer`` may see, before blind co-rating (``_hidden_from``): the
+    learner their submitted primary ones; coaches and staff the submitted ones, and with
+    ``include_drafts`` their own drafts (a draft is its observer's work in progress).
+    """
+    queryset = Observation.objects.filter(learner=learner, course_key=course_key)
+    if viewer.pk == learner.pk:
+        return queryset.filter(LEARNER_VISIBLE)
+    if not include_drafts:
+        return queryset.filter(status=Observation.SUBMITTED)
+    return queryset.filter(Q(status=Observation.SUBMITTED) | Q(observer_id=viewer.pk))
+
+
 def observations_for(viewer, learner, course_key, include_drafts=False):
     """A learner's observations with ratings (``data.ObservationData``), for the learner, their coaches and staff."""
     course_key = parse_course_key(course_key)
     learner = get_user(learner, "learner")
     require(can_view_learner(viewer, learner, course_key), _("You cannot see this learner's records."))
-    queryset = Observation.objects.filter(learner=learner, course_key=course_key)
-    if viewer.pk == learner.pk:
-        queryset = queryset.filter(LEARNER_VISIBLE)
-    elif not include_drafts:
-        queryset = queryset.filter(status=Observation.SUBMITTED)
-    else:  # a draft is its observer's work in progress
-        queryset = queryset.filter(Q(status=Observation.SUBMITTED) | Q(observer_id=viewer.pk))
+    queryset = visible_observations(viewer, learner, course_key, include_drafts)
     observations = list(queryset.select_related("observer", "co_observation_of", "self_assessment").prefetch_related(
         "ratings__indicator", "co_ratings", "amendments__author"))
     now = timezone.now()
