@@ -538,6 +538,9 @@ def decide(rules, observations, signoffs, certification, now, calibrated_observe
                                                              calibrated_observers)
     if prerequisite_open is not None:
         evidence_reasons.insert(0, prerequisite_open)
+    # The learner's last observed session, shown in lists, even when it predates the certification
+    # (only fresh evidence counts toward the next one, but the coach was there).
+    latest = latest or max(observations, key=lambda obs: (obs.practice_date, obs.id), default=None)
     reasons = [r for r in evidence_reasons if r.code not in INFORMATIONAL]
     evidence_met = not reasons
     active = certification is not None and certification.is_active(now)
