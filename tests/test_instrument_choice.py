@@ -213,3 +213,10 @@ def test_the_choice_costs_one_query(two_instruments, coach, client, lead, course
 #: The coach's learner page with one instrument and one submitted observation, as on main before
 #: the choice was added (measured there): the choice adds no query for single-instrument policies.
 SINGLE_INSTRUMENT_PAGE_QUERIES = 33
+
+
+def test_the_choice_in_spanish(two_instruments, coach, client):
+    client.force_login(coach)
+    page = client.get(detail_url(two_instruments), HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "Registrar con:" in page and "Observación de reunión de equipo (ejemplo)" in page
+    assert "(para: Reunión del equipo familiar)" in page and "(para: Visita domiciliaria)" in page
