@@ -355,3 +355,12 @@ class SelfAssessmentData:
     @property
     def same_count(self):
         return sum(1 for row in self.rows if row.agreement == "same")
+
+
+@dataclass(frozen=True)
+class InstrumentChoiceData:
+    """An instrument version a coach may record with, and the settings its requirement sets expect."""
+
+    id: int
+    title: str
+    settings: tuple = ()  # setting labels (translated); empty when any setting counts

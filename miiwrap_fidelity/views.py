@@ -229,7 +229,8 @@ def learner_detail(request, course_key, learner_id):
 
 def _draft_form(draft):
     data = {"practice_date": draft.practice_date.isoformat(), "setting": draft.setting,
-            "overall_note": draft.overall_note, "observation_id": draft.pk, "revision": draft.revision}
+            "overall_note": draft.overall_note, "observation_id": draft.pk, "revision": draft.revision,
+            "instrument_version": draft.instrument_version_id}
     for rating in draft.ratings:
         key = rating.indicator_key
         data.update({f"rating-{key}": rating.level, f"strength-{key}": rating.strength,
@@ -246,11 +247,15 @@ def _render_detail(request, course_key, learner, form_errors=None, form_data=Non
         form_data = _draft_form(draft)
     if co_rate is not None:
         form_data = {"practice_date": co_rate.practice_date.isoformat(), "setting": co_rate.setting,
-                     "co_observation_of": co_rate.pk, "is_reference": co_rate.status == api.SUBMITTED}
+                     "co_observation_of": co_rate.pk, "is_reference": co_rate.status == api.SUBMITTED,
+                     "instrument_version": co_rate.instrument_version_id}
     history = api.history_page(request.user, learner, course_key, request.GET.get("history"), include_drafts=True)
     free_text = {name: value for name, value in (form_data or {}).items()
                  if name == "overall_note" or name.startswith(("strength-", "next_step-"))}
-    indicators = api.policy_indicators(course_key)
+    # Several instruments (ADR 0013): the one chosen (a link's ``?instrument=``), the draft's, or the posted one.
+    choices = api.instrument_choices(policy)
+    chosen = (form_data or {}).get("instrument_version") or request.GET.get("instrument") or None
+    indicators = api.policy_indicators(course_key, chosen)
     current = context.get("status")
     context.update(
         course_key=course_key, learner=learner, form_errors=form_errors or {}, form=form_data or {},
@@ -264,7 +269,8 @@ def _render_detail(request, course_key, learner, form_errors=None, form_data=Non
         if current and current.certification else None,
         privacy_patterns=privacy.client_patterns(), autosave_messages=AUTOSAVE_MESSAGES,
         privacy_suspected=bool(privacy.fields_with_identifiers(free_text)),
-        rubric_rows=rubric.form_rows(indicators, form_data),
+        rubric_rows=rubric.form_rows(indicators, form_data), instrument_choices=choices,
+        chosen_instrument=_chosen_choice(choices, chosen),
         drafts=api.own_drafts(request.user, learner, course_key),
         signoffs=api.signoffs_for(request.user, learner, course_key),
         reflections=api.reflections_for(request.user, learner, course_key),
@@ -276,6 +282,11 @@ def _render_detail(request, course_key, learner, form_errors=None, form_data=Non
         **_growth_context(request.user, learner, course_key, policy, history),
     )
     return render(request, "miiwrap_fidelity/learner_detail.html", context, status=status)
+
+
+def _chosen_choice(choices, chosen):
+    """The choice whose indicators the form shows: the chosen one when the policy names it, else its first."""
+    return next((c for c in choices if str(c.id) == str(chosen)), choices[0] if choices else None)
 
 
 def _detail_url(course_key, learner):
@@ -293,7 +304,9 @@ def record_observation(request, course_key, learner_id):
         "practice_date": request.POST.get("practice_date", ""),
         "setting": request.POST.get("setting", ""),
         "overall_note": request.POST.get("overall_note", ""),
-        "ratings": rubric.ratings_from_form(request.POST, api.policy_indicators(course_key)),
+        "ratings": rubric.ratings_from_form(
+            request.POST, api.policy_indicators(course_key, request.POST.get("instrument_version") or None)),
+        "instrument_version": request.POST.get("instrument_version") or None,
         "revision": request.POST.get("revision") or None,
         "co_observation_of": request.POST.get("co_observation_of") or None,
         "is_reference": request.POST.get("is_reference") == "on",

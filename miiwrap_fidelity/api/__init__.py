@@ -65,6 +65,7 @@ from .oversight import (
     reliability_report,
 )
 from .progress import learner_course_progress
+from .instrument_choices import instrument_choices
 from .reflection_records import (
     clean_reflection_prompts,
     comment_on_reflection,
@@ -204,6 +205,7 @@ __all__ = [
     "get_reflection",
     "get_reflection_by_id",
     "policy_indicators",
+    "instrument_choices",
     "reflections_for",
     "save_reflection",
     "amend_observation",

@@ -10,19 +10,28 @@ from ..signals import reflection_commented
 from ..validation import MAX_COMMENTS_PER_REFLECTION, as_id, clean_text, collect
 from .courses import policy_row
 from .inputs import MAX_REASON_CHARS, get_user, parse_course_key
-from .observations import version_indicators
+from .observations import policy_version, version_indicators
 from . import values
 from .roles import can_view_learner, require, require_coach
 
 
-def _policy_indicator_rows(course_key):
+def _policy_indicator_rows(course_key, instrument_version=None):
     policy = policy_row(course_key)
-    return version_indicators(policy.instrument_version_id) if policy else []
+    if policy is None:
+        return []
+    try:
+        version_id = policy_version(policy, instrument_version)
+    except ValidationError:  # not the policy's: the form shows its first (saving it is refused)
+        version_id = policy.instrument_version_id
+    return version_indicators(version_id)
 
 
-def policy_indicators(course_key):
-    """The indicators (``data.IndicatorData``) of the course policy's rubric; empty without a policy."""
-    return [values.indicator_data(indicator) for indicator in _policy_indicator_rows(course_key)]
+def policy_indicators(course_key, instrument_version=None):
+    """
+    The indicators (``data.IndicatorData``) of the course policy's rubric, or of the policy's
+    ``instrument_version`` when it names several; empty without a policy.
+    """
+    return [values.indicator_data(indicator) for indicator in _policy_indicator_rows(course_key, instrument_version)]
 
 
 def clean_reflection_prompts(course_key, prompts):

@@ -75,7 +75,7 @@ def test_coach_observes_and_signs_off_then_learner_is_certified(seeded, workbenc
     for date in ("2026-11-20", "2026-11-21"):
         page.fill(".mwf-practice-date", date)
         page.select_option(".mwf-setting", "home_visit")
-        for radio in page.locator(".mwf-coach input[type=radio][value=met]").all():
+        for radio in page.locator(".mwf-coach input[type=radio][value=met]:visible").all():
             radio.check()
         page.fill("#strength-mi-reflections", "Complex reflections of the family's hopes.")
         page.get_by_role("button", name="Submit observation").click()
@@ -142,10 +142,10 @@ def test_coach_codes_an_mi_session_with_scales_and_counts(seeded, workbench, liv
     assert serious_violations(page, ".mwf-block") == []
     page.fill(".mwf-practice-date", "2026-11-22")
     page.select_option(".mwf-setting", "phone_session")
-    for radio in page.locator(".mwf-coach input[type=radio][value='4']").all():
+    for radio in page.locator(".mwf-coach input[type=radio][value='4']:visible").all():
         radio.check()
     counts = {"question": "8", "simple-reflection": "6", "complex-reflection": "6", "affirm": "3"}
-    for field in page.locator(".mwf-coach input[type=number]").all():
+    for field in page.locator(".mwf-coach input[type=number]:visible").all():
         field.fill("0")
     for key, value in counts.items():
         page.fill(f".mwf-coach #rating-{key}", value)

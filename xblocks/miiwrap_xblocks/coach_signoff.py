@@ -100,18 +100,24 @@ class CoachSignOffXBlock(context.UnknownHandlers, XBlock):
         rows, total = api.coachable_rows(user, course, limit=PICKER_SIZE) if user and policy else ([], 0)
         if rows:
             template, script = "signoff_coach.html", "signoff_coach.js"
-            indicators = api.policy_indicators(course)
+            # Several instruments (ADR 0013): one rubric per instrument, the chosen one shown.
+            choices = api.instrument_choices(policy)
+            rubrics = [(choice, self._rubric_html(api.policy_indicators(course, choice.id))) for choice in choices]
             values.update(learners=rows, learner_total=total, picker_size=PICKER_SIZE,
                           settings_choices=api.OBSERVATION_SETTINGS,
                           require_lead=policy.require_lead_signoff, is_staff=api.is_course_staff(user, course),
-                          rubric_html=mark_safe(render_to_string(  # our own template, escaped by Django
-                              "miiwrap_fidelity/_rubric_form.html",
-                              {"rubric_rows": api.rubric.form_rows(indicators)})))
+                          rubrics=rubrics,
+                          rubric_html=None if rubrics else self._rubric_html(api.policy_indicators(course)))
         else:
             template, script = "signoff_learner.html", None
             if user and policy:
                 values.update(self._learner_values(user, course))
         return context.fragment(context.render(self, template, values), script, "MiiwrapCoachSignOff")
+
+    @staticmethod
+    def _rubric_html(indicators):
+        return mark_safe(render_to_string(  # our own template, escaped by Django
+            "miiwrap_fidelity/_rubric_form.html", {"rubric_rows": api.rubric.form_rows(indicators)}))
 
     def _learner_values(self, user, course):
         try:

@@ -119,16 +119,30 @@ function MiiwrapCoachSignOff(runtime, element) {
   }
 
   picker.addEventListener("change", function () {
-    draft = null;
-    form.reset();
+    resetForm();
     if (!picker.value) { panel.hidden = true; return; }
     status.textContent = msg("loading");
     call("learner_state", {}).then(function () { if (status.textContent === msg("loading")) { status.textContent = ""; } });
   });
 
+  // Several instruments: the chosen one's rubric is shown and rated; a saved draft keeps its own.
+  var instrument = form.querySelector(".mwf-instrument");
+  function showInstrument() {
+    form.querySelectorAll(".mwf-rubric").forEach(function (rubric) {
+      rubric.hidden = rubric.getAttribute("data-instrument") !== instrument.value;
+    });
+  }
+  if (instrument) { instrument.addEventListener("change", showInstrument); }
+  function resetForm() {
+    form.reset();
+    draft = null;
+    if (instrument) { instrument.disabled = false; showInstrument(); }
+  }
+
   function ratings() {
     var result = {};
     form.querySelectorAll(".mwf-indicator").forEach(function (fieldset) {
+      if (fieldset.closest(".mwf-rubric[hidden]")) { return; }
       var key = fieldset.getAttribute("data-indicator");
       if (!key) { return; }
       // Levels and scale points are radio buttons; a count is one number field (same name).
@@ -155,10 +169,11 @@ function MiiwrapCoachSignOff(runtime, element) {
         setting: form.querySelector(".mwf-setting").value,
         overall_note: form.querySelector(".mwf-overall-note").value,
         ratings: ratings(),
+        instrument_version: instrument ? instrument.value : null,
         privacy_confirmed: form.querySelector(".mwf-privacy-confirmed").checked
       }).then(function (body) {
         if (!body) { return; }
-        if (submit) { form.reset(); draft = null; } else { draft = body.observation; }
+        if (submit) { resetForm(); } else { draft = body.observation; if (instrument) { instrument.disabled = true; } }
       });
     });
   });

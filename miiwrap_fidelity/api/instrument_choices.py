@@ -1,0 +1,26 @@
+"""Which instrument a coach records with when the course's policy names several (ADR 0013)."""
+from .. import data, practice_settings
+from ..models import InstrumentVersion
+from .rubrics import _version_data
+
+
+def instrument_choices(policy):
+    """
+    The instrument versions a coach chooses from on the learner page (``data.InstrumentChoiceData``),
+    the policy's first first, each with the settings its requirement sets expect as a hint. Empty
+    (and no query) when the policy (``data.PolicyData``) observes with a single instrument.
+    """
+    if policy is None:
+        return []
+    settings = {policy.instrument_version_id: []}
+    for raw in policy.requirement_sets or ():
+        settings.setdefault(raw["instrument_version"], []).append(raw.get("setting") or "")
+    if len(settings) < 2:
+        return []
+    labels = practice_settings.LABELS
+    versions = {version.pk: version for version in
+                InstrumentVersion.objects.select_related("instrument").filter(pk__in=settings)}
+    return [data.InstrumentChoiceData(
+        version_id, _version_data(versions[version_id]).title,
+        () if "" in wanted else tuple(dict.fromkeys(labels.get(s, s) for s in wanted)))
+        for version_id, wanted in settings.items() if version_id in versions]
