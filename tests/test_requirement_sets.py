@@ -492,3 +492,31 @@ def test_an_impossible_instrument_id_is_a_field_error(policy, lead, course_key, 
         api.save_policy(lead, course_key, requirement_sets=[
             {"instrument_version": version_id, "min_observations": 1, "window_days": 30}])
     assert "requirement_sets[0].instrument_version" in caught.value.message_dict
+
+
+def test_policy_page_keeps_a_changed_count_when_the_sets_come_back_unchanged(policy, lead, course_key, version,
+                                                                            team_version, client):
+    """Reviewer's finding: 'Qualifying observations needed' 3 -> 2 was saved as 3 (the resubmitted sets won)."""
+    import json  # pylint: disable=import-outside-toplevel
+    api.save_policy(lead, course_key, requirement_sets=sets_payload(version, team_version))
+    client.force_login(lead)
+    url = reverse("miiwrap_fidelity:policy", args=[str(course_key)])
+    form = client.get(url).context["form"]
+    fields = {name: value for name, value in form.initial.items() if value is not False and value is not None}
+    stored = CompetencyPolicy.objects.get(pk=policy.pk)
+    fields["requirement_sets"] = json.dumps(stored.requirement_sets)
+    fields["min_observations"] = stored.min_observations + 1
+    assert client.post(url, fields).status_code == 302
+    saved = CompetencyPolicy.objects.get(pk=policy.pk)
+    assert saved.min_observations == stored.min_observations + 1
+    assert saved.requirement_sets[0]["min_observations"] == stored.min_observations + 1
+    assert saved.requirement_sets[1] == stored.requirement_sets[1]  # the other set stays
+
+
+def test_a_field_contradicting_the_sets_given_with_it_is_refused(policy, lead, course_key, version, team_version):
+    sets = sets_payload(version, team_version)
+    with pytest.raises(api.ValidationError) as refused:
+        api.save_policy(lead, course_key, requirement_sets=sets, min_observations=sets[0]["min_observations"] + 5)
+    assert "min_observations" in refused.value.message_dict
+    saved = api.save_policy(lead, course_key, requirement_sets=sets, min_observations=sets[0]["min_observations"])
+    assert len(saved.requirement_sets) == 2

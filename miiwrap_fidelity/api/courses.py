@@ -98,7 +98,7 @@ def save_policy(actor, course_key, **fields):
         )
         changed, previous_program = set(), policy.program
         for name, value in fields.items():
-            attname = name if name != "instrument_version" else "instrument_version_id"
+            attname = _attname(name)
             value = getattr(value, "pk", value)
             if policy.pk is None or getattr(policy, attname) != value:
                 changed.add(name)
@@ -106,8 +106,14 @@ def save_policy(actor, course_key, **fields):
         if "prerequisite_course" in fields:
             policy.prerequisite_course = _clean_prerequisite(policy.prerequisite_course, course_key)
         if sets is not None:
-            policy.requirement_sets = _clean_sets(sets)
+            sets = _clean_sets(sets)
+            if policy.pk is not None and changed & set(SINGLE_SET_FIELDS) and sets == list(policy.requirement_sets):
+                sets = None  # the editor sends the stored sets back with the fields: the fields' change applies
+        if sets is not None:
+            policy.requirement_sets = sets
+            submitted = {name: getattr(policy, _attname(name)) for name in changed & set(SINGLE_SET_FIELDS)}
             _follow_first_set(policy)
+            _refuse_contradictions(policy, submitted)
         elif changed & set(SINGLE_SET_FIELDS) or not policy.requirement_sets:
             policy.requirement_sets = [_first_set_from_fields(policy, changed)] + list(policy.requirement_sets
                                                                                        or [])[1:]
@@ -166,6 +172,21 @@ def _summary_keys(version_ids):
     return {version_id: frozenset(summary["key"] for summary in summaries or ())
             for version_id, summaries in InstrumentVersion.objects.filter(
                 pk__in=sorted(version_ids)).values_list("pk", "summaries")}
+
+
+def _attname(name):
+    return name if name != "instrument_version" else "instrument_version_id"
+
+
+def _refuse_contradictions(policy, submitted):
+    """
+    A single-set field changed to a value its (also changed) first requirement set contradicts is
+    refused, naming the field: saving would silently keep the set's value.
+    """
+    errors = {name: [_("This differs from the first requirement set given with it; change one of the two.")]
+              for name, value in submitted.items() if getattr(policy, _attname(name)) != value}
+    if errors:
+        raise ValidationError(errors)
 
 
 def _follow_first_set(policy):
