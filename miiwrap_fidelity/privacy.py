@@ -11,13 +11,27 @@ from django.utils.translation import gettext as _
 
 # Written in the common subset of Python and JavaScript regular expressions (``client_patterns``
 # hands the source to the browser): no named groups, no inline flags, lookbehind only as ``(?<!\d)``.
+_UPPER, _LOWER = "A-ZÁÉÍÓÚÑÜ", "a-záéíóúñü"
+_NAME = f"[{_UPPER}][{_LOWER}]+"
+# Capitalised words that start a sentence about a family without naming it ("The family agreed").
+_NOT_A_NAME = r"(?!(?:The|This|That|Each|Every|Whole|Our|Their|His|Her|Its|One|Another|Extended|Foster|" \
+              r"La|El|Una|Un|Esta|Este|Cada|Toda|Nuestra|Su)\s)"
 _PATTERNS = [
     ("email", re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")),
     ("phone", re.compile(r"(?<!\d)(?:\+?\d{1,2}[\s.-]?)?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}(?!\d)")),
+    # Spanish numbers: 612 34 56 78, 612 345 678, +34 912345678 (mobiles start 6-7, landlines 8-9).
+    ("phone", re.compile(r"(?<!\d)(?:\+\d{2}[\s.-]?)?[6-9]\d{2}(?:(?:[\s.-]?\d{2}){3}|[\s.-]\d{3}[\s.-]\d{3})(?!\d)")),
     ("birth_date", re.compile(r"\b(?:dob|d\.o\.b\.|date of birth|born on|fecha de nacimiento)\b", re.I)),
-    ("named_client", re.compile(r"\b(?:client|family|youth|child|cliente|familia)\s+(?:of\s+)?[A-Z][a-z]+", re.U)),
+    # "client Maria", "Family Gonzalez", "familia Álvarez": the role word in either case, then a name.
+    ("named_client", re.compile(r"(?:^|[^\w])(?:[Cc]lient|[Ff]amily|[Yy]outh|[Cc]hild|[Cc]liente|[Ff]amilia)\s+"
+                                rf"(?:of\s+|de\s+)?{_NAME}")),
+    # "Smith family", "the Lopez household".
+    ("named_client", re.compile(rf"(?:^|[^\w]){_NOT_A_NAME}{_NAME}\s+(?:family|household)\b")),
     ("address", re.compile(r"\b\d{1,5}\s+\w+(?:\s\w+)?\s+(?:street|st|avenue|ave|road|rd|lane|ln|drive|dr|calle)\b",
                            re.I)),
+    # Spanish order: the street word first, the number last ("Calle Mayor 12", "Avda. de la Paz, 3").
+    ("address", re.compile(r"(?:^|[^\w])(?:calle|c/|avenida|avda\.?|plaza|paseo|camino|carrera)\s+[^\d,\n]{2,40},?\s*"
+                           r"\d{1,4}(?!\d)", re.I)),
 ]
 
 
@@ -25,7 +39,7 @@ def identifier_warnings(text):
     """The kinds of possible client identifiers found in ``text`` (empty when none)."""
     if not text:
         return []
-    return [kind for kind, pattern in _PATTERNS if pattern.search(text)]
+    return list(dict.fromkeys(kind for kind, pattern in _PATTERNS if pattern.search(text)))
 
 
 def fields_with_identifiers(texts):

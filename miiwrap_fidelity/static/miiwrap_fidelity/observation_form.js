@@ -59,7 +59,8 @@
         field.insertAdjacentElement("afterend", note);
         field.setAttribute("aria-describedby", note.id);
       }
-      note.textContent = found.map(function (p) { return p.message; }).join(" ");
+      note.textContent = found.map(function (p) { return p.message; })
+        .filter(function (message, index, all) { return all.indexOf(message) === index; }).join(" ");
       return true;
     }
     function checkAll() {

@@ -1,0 +1,65 @@
+"""
+The client-identifier check (privacy.py): a reviewer's note with Spanish names, a capitalised
+"Family", a name before "family", Spanish phone numbers and a Spanish address went through
+unflagged. Each case below is flagged; ordinary practice notes are not.
+"""
+import json
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from miiwrap_fidelity import privacy
+
+FLAGGED = [
+    ("Family Gonzalez was visited.", "named_client"),
+    ("Visité a la familia Álvarez hoy.", "named_client"),
+    ("The Smith family said hi.", "named_client"),
+    ("Met with the Lopez household.", "named_client"),
+    ("client Maria Lopez called", "named_client"),
+    ("Call 612 34 56 78 tomorrow.", "phone"),
+    ("Llamar al +34 612 345 678.", "phone"),
+    ("Her number is 912345678.", "phone"),
+    ("called 555-123-4567", "phone"),
+    ("Vive en Calle Mayor 12.", "address"),
+    ("Avda. de la Paz, 3, tercero", "address"),
+    ("lives at 12 Oak Street", "address"),
+    ("write to ana@example.org", "email"),
+]
+
+NOT_FLAGGED = [
+    "The family agreed on two goals for the plan.",
+    "Whole family attended; the youth led the opening.",
+    "Used complex reflections; 90.5% of indicators met on 2026-11-20.",
+    "Summarised the team's plan in 3 steps and asked 4 open questions.",
+    "Extended family members joined the family team meeting.",
+    "La familia eligió dos metas.",
+]
+
+
+@pytest.mark.parametrize("text, kind", FLAGGED)
+def test_identifiers_are_flagged(text, kind):
+    assert kind in privacy.identifier_warnings(text)
+
+
+@pytest.mark.parametrize("text", NOT_FLAGGED)
+def test_practice_notes_are_not_flagged(text):
+    assert privacy.identifier_warnings(text) == []
+
+
+def test_each_kind_is_reported_once():
+    assert privacy.identifier_warnings("Call 612 34 56 78 or 612 345 678") == ["phone"]
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed (the browser test covers the page)")
+def test_the_browser_reads_the_patterns_the_same_way():
+    """The patterns are handed to the browser (``new RegExp(source, flags + "u")``): same answers there."""
+    patterns = privacy.client_patterns()
+    texts = [text for text, _kind in FLAGGED] + NOT_FLAGGED
+    script = ("const ps = %s, texts = %s; console.log(JSON.stringify(texts.map(t => [...new Set("
+              "ps.filter(p => new RegExp(p.source, p.flags + 'u').test(t)).map(p => p.kind))])))"
+              % (json.dumps(patterns), json.dumps(texts)))
+    browser = json.loads(subprocess.run(["node", "-e", script], capture_output=True, text=True, check=True).stdout)
+    assert browser == [privacy.identifier_warnings(text) for text in texts]
+    assert all(re.compile(p["source"]) for p in patterns)
