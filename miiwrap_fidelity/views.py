@@ -323,8 +323,8 @@ def record_observation(request, course_key, learner_id):
     for kind in result.warnings:
         messages.warning(request, privacy.warning_message(kind))
     if result.observation.status == api.SUBMITTED:
-        messages.success(request, _("Observation submitted (%(percent)s%% of applicable indicators met).")
-                         % {"percent": result.observation.percent})
+        messages.success(request, _("Observation submitted (%(percent)s of applicable indicators met).")
+                         % {"percent": api.format_percent(result.observation.percent)})
         return redirect(_detail_url(course_key, learner))
     messages.info(request, _("Draft saved."))
     return redirect(f"{_detail_url(course_key, learner)}?draft={result.observation.pk}#mwf-record-heading")

@@ -251,3 +251,12 @@ def test_the_coach_page_and_its_browser_messages_in_spanish(client, ready_learne
                           .split("</script>")[0])
     phone = next(entry for entry in patterns if entry["kind"] == "phone")
     assert phone["message"] != "This text contains what looks like a phone number.", "warned in Spanish"
+
+
+def test_the_submitted_message_writes_the_percent_as_the_coach_language_does(client, assigned, coach, indicators):
+    """Reviewer's finding: 'Observación enviada (90.5% …)' in Spanish, '(100.0% …)' in English."""
+    client.force_login(coach)
+    response = client.post(record_url(assigned), form(indicators), HTTP_ACCEPT_LANGUAGE="es", follow=True)
+    assert "enviada (100\xa0% de" in response.content.decode() and "(100.0%" not in response.content.decode()
+    response = client.post(record_url(assigned), form(indicators), follow=True)
+    assert "Observation submitted (100% of applicable indicators met)." in response.content.decode()
