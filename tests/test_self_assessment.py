@@ -504,3 +504,18 @@ def test_a_self_assessment_sent_ten_times_at_once_is_saved_once(session, assigne
                                     for e in errors), errors
     assert AuditEvent.objects.filter(action="self_assessment.submitted").count() == 1
     assert SelfAssessment.objects.get().status == SelfAssessment.SUBMITTED
+
+
+def test_the_side_by_side_reads_in_the_learners_language(session, assigned, indicators):
+    """Reviewer's finding: in Spanish the form and table showed English indicator names and 'Present'."""
+    from django.utils import translation  # pylint: disable=import-outside-toplevel
+
+    assert indicators[0].translations.get("es"), "the sample rubric ships Spanish"
+    submit(assigned, session, indicators)
+    with translation.override("es"):
+        rows = api.self_assessment_for(assigned, COURSE, session.pk).rows
+    spanish = indicators[0].translations["es"]
+    assert rows[0].indicator_label == spanish["label"] != indicators[0].label
+    same = [row for row in rows if row.learner_level == row.coach.level]
+    assert same and all(row.learner_level_label == row.coach.level_label for row in same), \
+        "both sides use the same (Spanish) level names"

@@ -259,16 +259,17 @@ def self_assessment_data(assessment, indicators, state, coach_visible, learner_v
     for indicator in indicators:
         rating = coach_ratings.get(indicator.pk)
         coach = rating_data(rating, indicator) if rating is not None else None
+        shown = indicator_data(indicator)  # its texts and level labels in the reader's language
         own_key = (assessment.ratings or {}).get(indicator.key, "") if learner_visible else ""
-        own = indicator.level(own_key) if own_key else None
+        own = shown.level(own_key) if own_key else None
         agreement = competency.rating_agreement(
             coach.level if coach else "", coach.outcome if coach else "unrated", own_key, _outcome(own),
         ) if coach_visible and learner_visible else ""
         rows.append(data.SideBySideRow(
-            indicator_key=indicator.key, indicator_label=indicator.label, critical=indicator.critical, coach=coach,
+            indicator_key=indicator.key, indicator_label=shown.label, critical=indicator.critical, coach=coach,
             learner_level=own_key, learner_level_label=own.get("label", own_key) if own else own_key,
-            learner_outcome=_outcome(own), agreement=agreement, domain=indicator.domain,
-            description=indicator.description, levels=tuple(indicator.levels)))
+            learner_outcome=_outcome(own), agreement=agreement, domain=shown.domain,
+            description=shown.description, levels=tuple(shown.levels)))
     return data.SelfAssessmentData(
         id=assessment.pk, observation_id=observation.pk, course_key=str(assessment.course_key),
         learner_id=assessment.learner_id, observer=user_ref(observation.observer),
