@@ -169,7 +169,8 @@ def reliability_report(course_key):
                 own[coach.pk].append(coach_obs.percent)
                 others[coach.pk].append(other_obs.percent)
     return {
-        "pairs": sorted(({"coaches": [names[a], names[b]], "agreement": reliability.agreement(items)}
+        "pairs": sorted(({"coaches": [names[a], names[b]], "agreement": reliability.agreement(items),
+                          "observers": [{"id": pk, "username": names[pk]} for pk in (a, b)]}
                          for (a, b), items in pairs.items()), key=lambda row: row["coaches"]),
         "coaches": sorted(({"coach": names[pk], "coach_id": pk, "agreement": reliability.agreement(items),
                             "leniency": reliability.leniency(own[pk], others[pk]),

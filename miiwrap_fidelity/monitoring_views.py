@@ -44,7 +44,8 @@ def reliability(request, course_key):
     report = api.reliability_report(request.user, course_key)
     return render(request, "miiwrap_fidelity/reliability.html", {
         "course_key": course_key, "report": report,
-        "names": api.full_names(row["coach_id"] for part in ("coaches", "calibration") for row in report[part]),
+        "names": api.full_names([row["coach_id"] for part in ("coaches", "calibration") for row in report[part]]
+                                + [person["id"] for row in report["pairs"] for person in row["observers"]]),
         "policy": api.get_policy(course_key)})
 
 

@@ -7,7 +7,7 @@ numbers, and pages, REST answers, XBlocks and the certificate gate's message wor
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from . import competency, practice_settings
+from . import competency, formatting, practice_settings
 from .competency import Reason
 
 
@@ -29,11 +29,11 @@ def sentence(reason, reviewer=False):  # pylint: disable=too-many-return-stateme
     if code == "observations_short":
         return ngettext(
             "%(have)s of %(need)s qualifying observation so far (practice observed in the last "
-            "%(window_days)s days, at least %(min_percent)s%% of indicators met).",
+            "%(window_days)s days, at least %(min_percent)s of indicators met).",
             "%(have)s of %(need)s qualifying observations so far (practice observed in the last "
-            "%(window_days)s days, at least %(min_percent)s%% of indicators met).",
+            "%(window_days)s days, at least %(min_percent)s of indicators met).",
             params["need"],
-        ) % params
+        ) % {**params, "min_percent": formatting.percent(params["min_percent"])}
     if code == "observers_short" and "set" in params:
         return ngettext(
             "Requirement %(set)s: its qualifying observations come from %(have)s observer; %(need)s different "
@@ -113,20 +113,21 @@ def sentence(reason, reviewer=False):  # pylint: disable=too-many-return-stateme
 
 
 def _number(value):
-    """A threshold as people write it: 80, 3.5 (no trailing zeros)."""
-    return f"{value:g}"
+    """A threshold as the reader's language writes it: 80, 3.5 / 3,5 (no trailing zeros)."""
+    return formatting.number(value, digits=3)
 
 
 def condition_phrase(condition):
     """One condition of a requirement set (``Condition.as_dict`` plus the summary score's ``label``)."""
-    measure, value = condition.get("measure"), _number(condition.get("value", 0))
+    measure, value = condition.get("measure"), condition.get("value", 0)
     at_least = condition.get("op", competency.AT_LEAST) == competency.AT_LEAST
     if measure == competency.ESSENTIALS:
         return _("every essential indicator met")
     if measure == competency.PERCENT:
-        return (_("at least %(value)s%% of indicators met") if at_least
-                else _("at most %(value)s%% of indicators met")) % {"value": value}
-    values = {"score": condition.get("label") or condition.get("key", ""), "value": value}
+        # The percent sign goes with the number (formatting.percent), as the reader's language writes it.
+        return (_("at least %(percent)s of indicators met") if at_least
+                else _("at most %(percent)s of indicators met")) % {"percent": formatting.percent(value, digits=3)}
+    values = {"score": condition.get("label") or condition.get("key", ""), "value": _number(value)}
     return (_("%(score)s of at least %(value)s") if at_least else _("%(score)s of at most %(value)s")) % values
 
 

@@ -123,6 +123,26 @@ def _growth_context(viewer, learner, course_key, policy, history):
     }
 
 
+def _people_names(learner, context):
+    """
+    Full names (``api.full_names``, one query) of everyone the learner's pages name: the learner,
+    observers (history, timeline, self-assessments, evidence, open sessions), sign-off actors,
+    correction authors, comment authors and whoever acknowledged a drift alert.
+    """
+    people = [learner]
+    for observation in list(context.get("observations") or []) + list(context.get("open_sessions") or []):
+        people.append(observation.observer)
+        if observation.amendment:
+            people.append(observation.amendment.author)
+    people += [assessment.observer for assessment in context.get("self_assessments") or []]
+    people += [signoff.actor for signoff in context.get("signoffs") or []]
+    people += [comment.author for reflection in context.get("reflections") or [] for comment in reflection.comments]
+    people += [row["alert"].acknowledged_by for row in context.get("alert_rows") or []]
+    evidence = context.get("evidence")
+    people += [observation.observer for observation in evidence.observations] if evidence else []
+    return api.full_names(person.pk for person in people if person is not None)
+
+
 @course_view
 def my_competency(request, course_key, form_errors=None, http_status=200):
     """The learner's own growth page: status, what remains, feedback and trends over time."""
@@ -137,6 +157,7 @@ def my_competency(request, course_key, form_errors=None, http_status=200):
                    self_assessments=api.self_assessments_for(request.user, request.user, course_key),
                    form_errors=form_errors or {},
                    **_growth_context(request.user, request.user, course_key, context["policy"], history))
+    context["names"] = _people_names(request.user, context)
     return render(request, "miiwrap_fidelity/my_competency.html", context, status=http_status)
 
 
@@ -259,7 +280,6 @@ def _render_detail(request, course_key, learner, form_errors=None, form_data=Non
     current = context.get("status")
     context.update(
         course_key=course_key, learner=learner, form_errors=form_errors or {}, form=form_data or {},
-        learner_name=api.full_names([learner.pk]).get(learner.pk) or learner.username,
         named_errors=field_errors.named_errors(form_errors or {}, indicators,
                                                prefix=f"amend-{amend[0].pk}-" if amend else ""),
         amend_draft=amend[0] if amend else None, amend_reason=amend[1] if amend else "",
@@ -281,6 +301,8 @@ def _render_detail(request, course_key, learner, form_errors=None, form_data=Non
         self_assessments=api.self_assessments_for(request.user, learner, course_key),
         **_growth_context(request.user, learner, course_key, policy, history),
     )
+    context["names"] = _people_names(learner, context)
+    context["learner_name"] = context["names"].get(learner.pk) or learner.username
     return render(request, "miiwrap_fidelity/learner_detail.html", context, status=status)
 
 

@@ -233,7 +233,8 @@ def test_reasons_name_the_open_requirement_in_the_learners_words():
         "3.5).")
     with translation.override("es"):
         spanish = sentence(reason)
-    assert spanish.startswith("Requisito 2:") and "Reunión del equipo familiar" in spanish and "3.5" in spanish
+    assert spanish.startswith("Requisito 2:") and "Reunión del equipo familiar" in spanish
+    assert "3,5" in spanish and "70\u00a0%" in spanish, "numbers as the reader's language writes them"
 
 
 # --- end to end: the api, the policy, the real certificate gate ---------------------------------------

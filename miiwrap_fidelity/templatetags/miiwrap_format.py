@@ -1,5 +1,6 @@
 """Template filters for numbers, percentages, course names and people's names (``{% load miiwrap_format %}``)."""
 from django import template
+from django.utils.html import format_html
 
 from miiwrap_fidelity import api, formatting
 
@@ -34,3 +35,14 @@ def full_name(user, names):
 def get_name(names, user_id):
     """``names[user_id]`` (``api.full_names``), or "" when the person has no full name."""
     return (names or {}).get(user_id, "")
+
+
+@register.filter
+def username_hint(user, names):
+    """
+    The username as the small secondary label beside a full name from ``names`` (as the lists show
+    people); nothing when the person has no full name, since their username is then the name shown.
+    """
+    if user is None or not (names or {}).get(user.pk):
+        return ""
+    return format_html(' <small class="mwf-hint">{}</small>', user.username)

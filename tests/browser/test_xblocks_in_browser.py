@@ -157,3 +157,22 @@ def test_coach_codes_an_mi_session_with_scales_and_counts(seeded, workbench, liv
         "technical-global": 4.0, "relational-global": 4.0, "percent-complex-reflections": 50.0,
         "reflection-question-ratio": 1.5, "mi-adherent": 3.0, "mi-non-adherent": 0.0}
     assert (observation.met_count, observation.applicable_count) == (4, 4)
+
+
+def test_signoff_block_warns_while_typing_client_identifying_text(seeded, workbench, live_server, page):
+    base = live_server.url
+    login(page, base, "coach_casey", DEMO_PASSWORD)
+    page.goto(block_url(base, SIGNOFF))
+    page.select_option(".mwf-learner-picker", label="learner_ben (In progress)")
+    page.locator(".mwf-learner-summary h4").wait_for()
+    field = page.locator("#next_step-mi-summaries")
+    field.type("Call client Maria Lopez at 555-123-4567")
+    warning = page.locator("#next_step-mi-summaries-privacy")
+    warning.wait_for()
+    assert "phone number" in warning.inner_text(), "the server's own pattern, before any submit"
+    assert field.get_attribute("aria-describedby") == "next_step-mi-summaries-privacy"
+    assert serious_violations(page, ".mwf-block") == []
+    field.fill("Summarise the family's plan at the end.")
+    field.dispatch_event("input")
+    assert page.locator("#next_step-mi-summaries-privacy").count() == 0, "an edited field is no longer flagged"
+    assert field.get_attribute("aria-describedby") is None

@@ -5,6 +5,8 @@ Learners see a read-only status (observations so far, what remains, feedback rec
 certification). Coaches and course staff see the learner picker, the anchored rubric, feedback
 fields and approve / revoke. Every handler re-checks the role through ``miiwrap_fidelity.api``.
 """
+import json
+
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils.safestring import mark_safe
@@ -105,6 +107,8 @@ class CoachSignOffXBlock(context.UnknownHandlers, XBlock):
             rubrics = [(choice, self._rubric_html(api.policy_indicators(course, choice.id))) for choice in choices]
             values.update(learners=rows, learner_total=total, picker_size=PICKER_SIZE,
                           settings_choices=api.OBSERVATION_SETTINGS,
+                          # The same patterns as the server's check, for the warning while typing.
+                          privacy_patterns_json=json.dumps(api.privacy.client_patterns()),
                           require_lead=policy.require_lead_signoff, is_staff=api.is_course_staff(user, course),
                           rubrics=rubrics,
                           rubric_html=None if rubrics else self._rubric_html(api.policy_indicators(course)))

@@ -12,6 +12,29 @@ function MiiwrapCoachSignOff(runtime, element) {
   var msg = function (name) { return block.getAttribute("data-msg-" + name) || ""; };
   var draft = null;  // {id, revision} of the draft being edited, so saving again updates it
 
+  // While typing: warn beside free text that may identify a client, with the patterns the server
+  // checks on submit (privacy.client_patterns, served in data-privacy-patterns: one source).
+  var privacyPatterns = JSON.parse(block.getAttribute("data-privacy-patterns") || "[]").map(function (p) {
+    return {message: p.message, regex: new RegExp(p.source, p.flags + "u")};
+  });
+  function privacyCheck(field) {
+    var note = field.nextElementSibling && field.nextElementSibling.matches(".mwf-field-warning") ?
+      field.nextElementSibling : null;
+    var found = privacyPatterns.filter(function (p) { return p.regex.test(field.value); });
+    if (!found.length) {
+      if (note) { note.remove(); }
+      field.removeAttribute("aria-describedby");
+      return;
+    }
+    if (!note) {
+      note = el("p", "", "mwf-field-warning");
+      note.id = (field.id || "mwf-" + Math.random().toString(36).slice(2)) + "-privacy";
+      field.insertAdjacentElement("afterend", note);
+      field.setAttribute("aria-describedby", note.id);
+    }
+    note.textContent = found.map(function (p) { return p.message; }).join(" ");
+  }
+
   function el(tag, text, className) {
     var node = document.createElement(tag);
     if (text !== undefined && text !== null) { node.textContent = text; }
@@ -158,6 +181,10 @@ function MiiwrapCoachSignOff(runtime, element) {
     return result;
   }
 
+  form.addEventListener("input", function (event) { if (event.target.matches("textarea")) { privacyCheck(event.target); } });
+  form.addEventListener("reset", function () {
+    form.querySelectorAll(".mwf-field-warning").forEach(function (note) { note.remove(); });
+  });
   form.querySelectorAll("button[data-action]").forEach(function (button) {
     button.addEventListener("click", function () {
       var submit = button.getAttribute("data-action") === "submit";
