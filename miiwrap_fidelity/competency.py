@@ -32,7 +32,7 @@ APPROVE = "approve"
 REVOKE = "revoke"
 #: Reasons that inform but do not by themselves keep a learner from competency.
 INFORMATIONAL = frozenset({"other_instrument_version", "other_setting", "latest_all_not_applicable",
-                           "observer_not_calibrated", "due_by", "overdue"})
+                           "observer_not_calibrated"})
 #: A certification expiring within this many days is "expiring"; a new sign-off may then renew it.
 EXPIRING_DAYS = 90
 #: The narrower "expiring" filters offered to staff, in days (each within ``EXPIRING_DAYS``).

@@ -28,4 +28,4 @@ def frame(request):
     embedded = request is not None and (request.GET.get("embedded") == "1"
                                         or request.headers.get("Sec-Fetch-Dest") == "iframe")
     configured = getattr(settings, "MIIWRAP_FIDELITY_BASE_TEMPLATE", "") or STANDALONE
-    return {"miiwrap_base_template": STANDALONE if embedded else _usable(configured), "miiwrap_embedded": embedded}
+    return {"miiwrap_base_template": STANDALONE if embedded else _usable(configured)}

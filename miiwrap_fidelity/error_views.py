@@ -6,14 +6,20 @@ Rendered as responses rather than raised, so the operators' log gets one line pe
 ("Forbidden: /path"), not a traceback.
 """
 from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 
 def _page(request, status, title, explanation, message="", course_key=None):
     return render(request, "miiwrap_fidelity/error.html", {
         "status": status, "title": title, "explanation": explanation, "message": message,
-        "course_key": course_key, "back": request.META.get("HTTP_REFERER", ""),
+        "course_key": course_key, "back": _same_site(request, request.META.get("HTTP_REFERER", "")),
     }, status=status)
+
+
+def _same_site(request, url):
+    """``url`` when it is a page of this site (a back link never leads elsewhere), else empty."""
+    return url if url and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}) else ""
 
 
 def permission_denied(request, exception=None, course_key=None):

@@ -122,7 +122,7 @@ def _deadlines(course_key, learner_ids, days):
     zones = {learner_id: _time_zone(name) for learner_id, name in platform.time_zones(padded).items()}
     starts = {learner_id: enrolled.astimezone(zones.get(learner_id, dt_timezone.utc)).date()
               for learner_id, enrolled in platform.enrollment_dates(course_key, padded).items()}
-    starts.update(LearnerStartDate.objects.filter(course_key=course_key, learner_id__in=padded_ids(learner_ids))
+    starts.update(LearnerStartDate.objects.filter(course_key=course_key, learner_id__in=padded)
                   .values_list("learner_id", "start_date"))
     return {learner_id: competency.Deadline(start, days, zones.get(learner_id, dt_timezone.utc))
             for learner_id, start in starts.items()}

@@ -46,7 +46,7 @@ def score_trend_svg(points, threshold):
     description = _("%(count)s observations; the dashed line marks the %(threshold)s%% needed to qualify. "
                     "Latest: %(latest)s%% on %(date)s.") % {
         "count": len(points), "threshold": threshold, "latest": points[-1][1], "date": points[-1][0].isoformat()}
-    missed = sum(1 for point in points if point[2:] and point[2] and point[1] >= threshold)
+    missed = sum(1 for _day, value, essential_missed in points if essential_missed and value >= threshold)
     if missed:
         description += " " + ngettext(
             "%(count)s observation missed an essential indicator and does not qualify (crossed circle).",
@@ -68,15 +68,16 @@ def score_trend_svg(points, threshold):
                  f'stroke="#1b1b1b" stroke-width="2" stroke-dasharray="8 5"/>'
                  f'<text x="{WIDTH - PAD_RIGHT}" y="{y(threshold) - 6:.1f}" text-anchor="end" font-size="12" '
                  f'fill="#1b1b1b">{escape(needed)}</text>')
-    path = " ".join(f"{'M' if i == 0 else 'L'}{x(i):.1f},{y(point[1]):.1f}" for i, point in enumerate(points))
+    path = " ".join(f"{'M' if i == 0 else 'L'}{x(i):.1f},{y(value):.1f}"
+                    for i, (_day, value, _missed) in enumerate(points))
     parts.append(f'<path d="{path}" fill="none" stroke="#0a3055" stroke-width="2"/>')
-    for index, (day, value, *flags) in enumerate(points):
+    for index, (day, value, essential_missed) in enumerate(points):
         # Below the threshold: a hollow square; at or above it but an essential indicator missed: a
         # hollow circle with a cross (it does not qualify); otherwise a filled circle (shape tells).
         if value < threshold:
             marker = (f'<rect x="{x(index) - 5:.1f}" y="{y(value) - 5:.1f}" width="10" height="10" fill="#fff" '
                       f'stroke="#0a3055" stroke-width="2"/>')
-        elif flags and flags[0]:
+        elif essential_missed:
             cx, cy = x(index), y(value)
             marker = (f'<g class="mwf-point-essential-missed"><circle cx="{cx:.1f}" cy="{cy:.1f}" r="6" fill="#fff" '
                       f'stroke="#a4161a" stroke-width="2"/><path d="M{cx - 3.5:.1f},{cy - 3.5:.1f}L{cx + 3.5:.1f},'

@@ -121,15 +121,9 @@ def check_summaries(check, summaries, indicators):
     clean = []
     for index, item in enumerate(summaries):
         path = f"summaries[{index}]"
-        if not isinstance(item, dict):
-            check.error(path, "must be a mapping")
+        key = keyed_item(check, item, path, taken, " (indicators and summaries share keys)")
+        if key is None:
             continue
-        key = check.text(item, "key", f"{path}.key", limit=64)
-        if key and not KEY_RE.match(key):
-            check.error(f"{path}.key", "use lowercase letters, digits, '-' or '_'")
-        if key in taken:
-            check.error(f"{path}.key", f"duplicate key '{key}' (indicators and summaries share keys)")
-        taken.add(key)
         summary = {"key": key, "label": check.text(item, "label", f"{path}.label", limit=200),
                    "description": check.text(item, "description", f"{path}.description", required=False)}
         op = item.get("op")
@@ -148,12 +142,29 @@ def check_summaries(check, summaries, indicators):
     return clean
 
 
+def keyed_item(check, item, path, taken, duplicate_note=""):
+    """
+    The key of one item of a keyed list (an indicator, a summary) after the checks each gets: a
+    mapping, a well-formed key, not taken yet (it is added to ``taken``). None when not a mapping.
+    """
+    if not isinstance(item, dict):
+        check.error(path, "must be a mapping")
+        return None
+    key = check.text(item, "key", f"{path}.key", limit=64)
+    if key and not KEY_RE.match(key):
+        check.error(f"{path}.key", "use lowercase letters, digits, '-' or '_'")
+    if key in taken:
+        check.error(f"{path}.key", f"duplicate key '{key}'{duplicate_note}")
+    taken.add(key)
+    return key
+
+
 def _inputs(check, keys, path, numeric):
     if not isinstance(keys, list) or not keys:
         check.error(path, "must list one or more scale or count indicator keys")
         return []
     for index, key in enumerate(keys):
-        if key not in numeric:
+        if not isinstance(key, str) or key not in numeric:
             check.error(f"{path}[{index}]", f"'{key}' is not a scale or count indicator of this instrument")
     if len(set(map(str, keys))) != len(keys):
         check.error(path, "lists an indicator twice")

@@ -26,19 +26,18 @@ on the document, on each indicator and on each summary, checked complete for eve
 """
 import hashlib
 import json
-import re
 from dataclasses import dataclass
 
 import yaml
 from django.db import transaction
 
 from . import rating_values
-from .instrument_files import check_summaries, check_translations, indicator_kind_fields
+from .instrument_files import (
+    KEY_RE, MAX_TEXT, check_summaries, check_translations, indicator_kind_fields, keyed_item,
+)
 from .models import Indicator, Instrument, InstrumentVersion
 
-KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 MAX_INDICATORS = 200
-MAX_TEXT = 2000
 
 
 @dataclass(frozen=True)
@@ -128,15 +127,9 @@ def validate(data, lines):
     seen, clean["indicators"] = set(), []
     for index, item in enumerate(indicators):
         path = f"indicators[{index}]"
-        if not isinstance(item, dict):
-            check.error(path, "must be a mapping")
+        key = keyed_item(check, item, path, seen)
+        if key is None:
             continue
-        key = check.text(item, "key", f"{path}.key", limit=64)
-        if key and not KEY_RE.match(key):
-            check.error(f"{path}.key", "use lowercase letters, digits, '-' or '_'")
-        if key in seen:
-            check.error(f"{path}.key", f"duplicate key '{key}'")
-        seen.add(key)
         critical = item.get("critical", False)
         if not isinstance(critical, bool):
             check.error(f"{path}.critical", "must be true or false")

@@ -19,6 +19,7 @@ from celery import shared_task
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 from edx_ace import MessageType, Recipient, ace
@@ -193,8 +194,11 @@ def send_overdue_notices():
     (daily, celery beat). The notice row is claimed first (a unique constraint), as for expiry reminders.
     """
     sent = 0  # the stored flag is the decision (refreshed at the day edge in the learner's time zone)
-    overdue = LearnerStatus.objects.filter(overdue=True, enrolled=True, due_date__isnull=False).select_related(
-        "learner").order_by("pk")
+    told = OverdueNotice.objects.filter(course_key=OuterRef("course_key"), learner_id=OuterRef("learner_id"),
+                                        due_date=OuterRef("due_date"))
+    # Learners told already are not read again each day (the claim below still settles races).
+    overdue = LearnerStatus.objects.filter(overdue=True, enrolled=True, due_date__isnull=False).exclude(
+        Exists(told)).select_related("learner").order_by("pk")
     for status in overdue.iterator():
         try:
             with transaction.atomic():

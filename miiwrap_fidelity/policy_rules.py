@@ -43,7 +43,7 @@ def clean_requirement_sets(raw, versions, limits):
     The canonical requirement sets, or ``ValidationError`` with every problem by place.
 
     ``versions``: ``{instrument_version_id: summary keys}`` of the versions a set may name (the keys
-    a ``summary`` condition may use; None where the version defines no summary scores). ``limits``:
+    a ``summary`` condition may use). ``limits``:
     ``(min, max)`` of ``min_observations``, ``window_days`` and ``min_distinct_observers`` (the
     policy's own field limits).
     """
@@ -69,7 +69,8 @@ def _clean_set(item, place, versions, limits, errors):
     for unknown in sorted(set(map(str, item)) - SET_KEYS):
         errors[f"{place}.{unknown}"] = [_("Unknown requirement setting.")]
     version = item.get("instrument_version")
-    if isinstance(version, bool) or not isinstance(version, int) or version not in versions:
+    known = isinstance(version, int) and not isinstance(version, bool) and version in versions
+    if not known:
         errors[f"{place}.instrument_version"] = [_("Choose an existing instrument version.")]
     setting = item.get("setting") or ""
     if not isinstance(setting, str) or (setting and setting not in practice_settings.LABELS):
@@ -86,7 +87,7 @@ def _clean_set(item, place, versions, limits, errors):
         errors[f"{place}.min_distinct_observers"] = [
             _("Cannot require more distinct observers than qualifying observations.")]
     conditions = _clean_conditions(item.get("conditions", []), f"{place}.conditions",
-                                   versions.get(version) if version in versions else None, errors)
+                                   versions[version] if known else None, errors)
     if len(errors) > found:
         return None
     return competency.RequirementSet(version, numbers["min_observations"], numbers["window_days"],

@@ -52,6 +52,30 @@ def fields_with_identifiers(texts):
     return found
 
 
+def feedback_texts(note, feedback):
+    """
+    ``{field: text}`` of an observation's free text: the overall note and each indicator's
+    ``strength`` and ``next_step`` (``feedback``: ``{indicator key: object with those two}``).
+    """
+    texts = {"overall_note": note or ""}
+    for key, entry in feedback.items():
+        for part in ("strength", "next_step"):
+            texts[f"ratings.{key}.{part}"] = entry[part] if isinstance(entry, dict) else getattr(entry, part)
+    return texts
+
+
+def unconfirmed_errors(suspected, confirmed):
+    """
+    ``{field: [message]}`` for the ``suspected`` fields (``fields_with_identifiers``), unless the
+    writer ``confirmed`` the text is not client-identifying (learners read it: one check for every
+    write path of observations and corrections).
+    """
+    if confirmed is True:
+        return {}
+    return {field: [f"{warning_message(kind)} " + _("Remove it, or confirm that it does not identify a client.")
+                    for kind in kinds] for field, kinds in suspected.items()}
+
+
 def warning_message(kind):
     messages = {
         "email": _("This text contains an e-mail address."),

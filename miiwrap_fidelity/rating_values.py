@@ -72,12 +72,6 @@ def numeric_value(kind, levels, spec, key):
     return info["value"] if info else None
 
 
-def canonical_key(kind, levels, spec, key):
-    """The key a valid rating is stored under (``" 04"`` on a scale is ``"4"``)."""
-    info = level_info(kind, levels, spec, key)
-    return info["key"] if info else key
-
-
 def summary_inputs(summary):
     """Every indicator key a summary reads."""
     if summary["op"] in OVER_ONE_LIST:

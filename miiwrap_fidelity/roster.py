@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy
 from . import competency, reason_sentences
 from .models import Certification, CoachAssignment, CompetencyPolicy, LearnerStatus
 from .raw_values import aware_datetime, date_value, datetime_param, quote
-from .validation import as_id
+from .validation import MAX_ID, as_id
 
 def _expiring_label(days):
     return _("Expiring within %(days)s days") % {"days": days}
@@ -414,6 +414,8 @@ def _valid_key(key, columns):
         if value is None and column in NULLABLE:
             continue
         if type(value) is not KEY_TYPES[column] or (isinstance(value, str) and len(value) > 150):
+            return False
+        if type(value) is int and not 0 <= value <= MAX_ID:  # ids and counts: what a database column holds
             return False
         if column == "s.last_practice_date" and date_value_or_none(value) is None:
             return False

@@ -82,10 +82,11 @@ def clean_ratings(indicators, raw, require_all):
             continue
         level = entry.get("level")
         level = "" if level is None else str(level) if isinstance(level, int) and not isinstance(level, bool) else level
-        if not isinstance(level, str) or (level and indicator.level(level) is None):
+        info = indicator.level(level) if isinstance(level, str) and level else None
+        if not isinstance(level, str) or (level and info is None):
             errors[f"ratings.{key}.level"] = [invalid_level_message(indicator)]
             continue
-        level = indicator.level(level)["key"] if level else ""
+        level = info["key"] if info else ""  # the canonical key ("04" -> "4" on a scale)
         strength = collect(errors, clean_text, entry.get("strength"), f"ratings.{key}.strength",
                            MAX_FEEDBACK_CHARS) or ""
         next_step = collect(errors, clean_text, entry.get("next_step"), f"ratings.{key}.next_step",

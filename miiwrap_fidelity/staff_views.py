@@ -35,13 +35,8 @@ def assignments(request, course_key):
                 messages.success(request, _("Assignment removed."))
                 return redirect(_url("assignments", course_key))
             if action == "upload":
-                report, assigned = api.assign_coaches_from_csv(request.user, course_key,
-                                                               api.read_csv_upload(request.FILES.get("file")))
-                context["report"] = report
-                if any(row["status"] == "error" for row in report):
-                    status = 400
-                else:
-                    messages.success(request, _("%(count)s assignments added.") % {"count": assigned})
+                status = _apply_csv_upload(request, course_key, context, api.assign_coaches_from_csv,
+                                           _("%(count)s assignments added."))
             else:
                 raise ValidationError({"action": [_("Unknown action.")]})
         except ValidationError as exc:
@@ -159,19 +154,27 @@ def start_dates(request, course_key):
                 messages.success(request, _("Start date saved."))
                 return redirect(_url("start_dates", course_key))
             if action == "upload":
-                report, changed = api.set_start_dates_from_csv(request.user, course_key,
-                                                               api.read_csv_upload(request.FILES.get("file")))
-                context["report"] = report
-                if any(row["status"] == "error" for row in report):
-                    status = 400
-                else:
-                    messages.success(request, _("%(count)s start dates saved.") % {"count": changed})
+                status = _apply_csv_upload(request, course_key, context, api.set_start_dates_from_csv,
+                                           _("%(count)s start dates saved."))
             else:
                 raise ValidationError({"action": [_("Unknown action.")]})
         except ValidationError as exc:
             context["form_errors"], status = exc.message_dict, 400
     context["start_dates"] = api.start_dates(request.user, course_key)
     return render(request, "miiwrap_fidelity/start_dates.html", context, status=status)
+
+
+def _apply_csv_upload(request, course_key, context, upload, saved_message):
+    """
+    An uploaded CSV applied by ``upload`` (all rows or none): its row report goes to the page; the
+    status is 400 when a row was refused, else the ``saved_message`` (with ``count``) is shown.
+    """
+    report, count = upload(request.user, course_key, api.read_csv_upload(request.FILES.get("file")))
+    context["report"] = report
+    if any(row["status"] == "error" for row in report):
+        return 400
+    messages.success(request, saved_message % {"count": count})
+    return 200
 
 
 def _url(name, course_key):

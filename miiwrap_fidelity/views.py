@@ -280,8 +280,11 @@ def _render_detail(request, course_key, learner, form_errors=None, form_data=Non
     current = context.get("status")
     context.update(
         course_key=course_key, learner=learner, form_errors=form_errors or {}, form=form_data or {},
-        named_errors=field_errors.named_errors(form_errors or {}, indicators,
-                                               prefix=f"amend-{amend[0].pk}-" if amend else ""),
+        # A correction's errors name the indicators of the rubric its observation was rated on.
+        named_errors=field_errors.named_errors(
+            form_errors or {},
+            api.policy_indicators(course_key, amend[0].instrument_version_id) if amend else indicators,
+            prefix=f"amend-{amend[0].pk}-" if amend else ""),
         amend_draft=amend[0] if amend else None, amend_reason=amend[1] if amend else "",
         record_open=bool(form_data) or record_open,
         actions=api.offered_actions(request.user, current, course_key) if current else None,

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from hypothesis import settings as hypothesis_settings
+from openedx_filters.learning.filters import CertificateCreationRequested
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
@@ -149,3 +150,19 @@ def data_queries(captured):
     in the budget; with ATOMIC_REQUESTS, as on MySQL, every request adds them)."""
     return [q["sql"] for q in captured.captured_queries
             if not q["sql"].upper().startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT"))]
+
+
+def run_gate(user, course_key):
+    """The certificate gate as the platform runs it: openedx-filters' real pipeline."""
+    return CertificateCreationRequested.run_filter(
+        user=user, course_key=course_key, mode="verified", status="downloadable", grade=0.9,
+        generation_mode="batch")
+
+
+def gate_refusal(user, course_key):
+    """The gate's refusal message for the learner, or None when the certificate may be created."""
+    try:
+        run_gate(user, course_key)
+    except CertificateCreationRequested.PreventCertificateCreation as refused:
+        return str(refused)
+    return None

@@ -7,6 +7,7 @@ from django.db import connection
 from django.utils import timezone
 from openedx_filters.learning.filters import CertificateCreationRequested, CertificateRenderStarted
 
+from conftest import run_gate
 from miiwrap_fidelity import api
 from miiwrap_fidelity.models import Certification, CompetencyPolicy
 from sandbox import filters as other_plugin
@@ -14,13 +15,6 @@ from sandbox.fake_platform import FakePlatform
 from sandbox.models import CertificateRequest
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def run_gate(user, course_key):
-    return CertificateCreationRequested.run_filter(
-        user=user, course_key=course_key, mode="verified", status="downloadable", grade=0.9,
-        generation_mode="batch",
-    )
 
 
 def test_course_without_policy_passes_unchanged(learner):

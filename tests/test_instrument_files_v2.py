@@ -120,6 +120,8 @@ def test_changed_translation_makes_a_new_immutable_version():
     (lambda d: d["summaries"][0].update(op="median"), "summaries[0].op", "must be one of"),
     (lambda d: d["summaries"][0].update(of=["evoking-change", "nobody"]), "summaries[0].of[1]",
      "not a scale or count"),
+    (lambda d: d["summaries"][0].update(of=[["evoking-change"]]), "summaries[0].of[0]",  # was a TypeError
+     "is not a scale or count indicator"),
     (lambda d: d["summaries"][0].update(key="empathy"), "summaries[0].key", "duplicate key"),
     (lambda d: d["summaries"][2].pop("denominator"), "summaries[2].denominator", "one or more"),
     (lambda d: d["summaries"][0]["levels"][1].update(threshold=2), "summaries[0].levels[1].threshold",

@@ -98,6 +98,8 @@ def test_next_then_previous_returns_to_the_same_page(lead, course_key):
     roster.Cursor(False, ("a", "3")).encode(),  # id not a number
     roster.Cursor(False, ("a", True)).encode(),  # a boolean is not an id
     roster.Cursor(False, ("a" * 151, 3)).encode(),
+    roster.Cursor(False, ("a", 10 ** 20)).encode(),  # beyond any id: was an OverflowError (a 500) on SQLite
+    roster.Cursor(False, ("a", -1)).encode(),
 ])
 def test_foreign_cursors_are_a_validation_error(lead, course_key, cursor):
     seed_course(course_key, 3)

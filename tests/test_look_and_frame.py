@@ -216,3 +216,10 @@ def test_home_page_lists_the_seeded_accounts_with_their_names(client, db):
     call_command("seed_demo", verbosity=0)
     page = client.get("/").content.decode()
     assert "<td>Casey Morgan</td><td>coach of seven learners" in page and "<td>Cam Castillo</td>" in page
+
+
+def test_the_way_back_never_leads_to_another_site(client, policy, stranger):
+    """Reviewer's finding: the error page linked back to whatever Referer the request carried."""
+    client.force_login(stranger)
+    page = client.get(url("leaders"), HTTP_REFERER="https://evil.example/phish").content.decode()
+    assert "evil.example" not in page and "Go back to the previous page" not in page

@@ -14,10 +14,9 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from openedx_filters.learning.filters import CertificateCreationRequested
 from rest_framework.test import APIClient
 
-from conftest import ratings_for
+from conftest import gate_refusal, ratings_for, run_gate
 from miiwrap_fidelity import api, competency, instruments
 from miiwrap_fidelity.competency import (
     AT_LEAST, AT_MOST, ESSENTIALS, PERCENT, SUMMARY, Condition, ObservationRecord, RequirementSet, Rules,
@@ -239,20 +238,6 @@ def test_reasons_name_the_open_requirement_in_the_learners_words():
 
 # --- end to end: the api, the policy, the real certificate gate ---------------------------------------
 
-def run_gate(user, course_key):
-    return CertificateCreationRequested.run_filter(
-        user=user, course_key=course_key, mode="verified", status="downloadable", grade=0.9,
-        generation_mode="batch")
-
-
-def gate_refusal(user, course_key):
-    try:
-        run_gate(user, course_key)
-    except CertificateCreationRequested.PreventCertificateCreation as refused:
-        return str(refused)
-    return None
-
-
 @pytest.fixture
 def team_version(db):
     """A second instrument (a team-meeting rubric: here the sample's indicators under another name)."""
@@ -366,6 +351,10 @@ def test_an_existing_policy_is_one_requirement_set(policy, version):
     ("not a list", "requirement_sets"),
     ([], "requirement_sets"),
     ([{"instrument_version": 999999, "min_observations": 1, "window_days": 30}],
+     "requirement_sets[0].instrument_version"),
+    ([{"instrument_version": [1], "min_observations": 1, "window_days": 30}],  # was a 500 (unhashable)
+     "requirement_sets[0].instrument_version"),
+    ([{"instrument_version": True, "min_observations": 1, "window_days": 30}],
      "requirement_sets[0].instrument_version"),
     ([{"instrument_version": "V", "min_observations": 0, "window_days": 30}], "requirement_sets[0].min_observations"),
     ([{"instrument_version": "V", "min_observations": 1, "window_days": 30, "setting": "moon"}],

@@ -519,3 +519,19 @@ def test_the_side_by_side_reads_in_the_learners_language(session, assigned, indi
     same = [row for row in rows if row.learner_level == row.coach.level]
     assert same and all(row.learner_level_label == row.coach.level_label for row in same), \
         "both sides use the same (Spanish) level names"
+
+
+def test_the_certified_evidence_keeps_a_blind_sessions_score_from_the_learner(asked, assigned, coach, observe,
+                                                                              indicators, client):
+    """Reviewer's finding: the evidence list under a new certification showed the learner each score
+    before they rated the session (the status and history hid it)."""
+    sessions = [observe(coach, assigned, days_ago=days) for days in (30, 20, 10)]
+    api.sign_off(coach, assigned, COURSE)
+    own = api.certified_evidence(assigned, assigned, COURSE)
+    assert [o.percent for o in own.observations] == [None, None, None]
+    assert all(o.percent == 100.0 for o in api.certified_evidence(coach, assigned, COURSE).observations)
+    client.force_login(assigned)
+    page = client.get(my_page(client)).content.decode()
+    assert page.count("rate this session yourself to see its score") == 3 and "100% of indicators met" not in page
+    submit(assigned, sessions[0], indicators)
+    assert [o.percent for o in api.certified_evidence(assigned, assigned, COURSE).observations] == [100.0, None, None]

@@ -8,29 +8,15 @@ from datetime import datetime, timedelta, timezone as dt_timezone
 
 import pytest
 from django.utils import timezone
-from openedx_filters.learning.filters import CertificateCreationRequested
 
-from conftest import OTHER_COURSE, ratings_for
+from conftest import OTHER_COURSE, ratings_for, run_gate
+from conftest import gate_refusal as refusal
 from miiwrap_fidelity import api, competency
 from miiwrap_fidelity.models import LearnerStatus
 from miiwrap_fidelity.reason_sentences import sentence
 from sandbox.models import CourseRole
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def run_gate(user, course_key):
-    return CertificateCreationRequested.run_filter(
-        user=user, course_key=course_key, mode="verified", status="downloadable", grade=0.9,
-        generation_mode="batch")
-
-
-def refusal(user, course_key):
-    try:
-        run_gate(user, course_key)
-    except CertificateCreationRequested.PreventCertificateCreation as refused:
-        return str(refused)
-    return None
 
 
 @pytest.fixture

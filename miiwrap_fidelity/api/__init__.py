@@ -94,7 +94,7 @@ from .maintenance import (
 from .history import HISTORY_PAGE_SIZE, growth_observations, history_page, observation_history, own_drafts
 from .roles import can_coach, can_view_learner, is_coach_of, is_course_staff, require_coach
 from .signoffs import revoke, sign_off, signoffs_for
-from .stages import dependent_policies, reevaluate_dependents
+from .stages import reevaluate_dependents
 from .start_dates import set_start_date, set_start_dates_from_csv, start_dates
 from .status import (
     GateResult,
@@ -183,7 +183,6 @@ __all__ = [
     "POLICY_FIELDS",
     "read_csv_upload",
     "save_policy",
-    "dependent_policies",
     "reevaluate_dependents",
     "set_start_date",
     "set_start_dates_from_csv",

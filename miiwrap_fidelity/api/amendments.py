@@ -43,14 +43,10 @@ def amend_observation(actor, course_key, observation_id, data):
     if note == current.overall_note and all(
             feedback[r.indicator_key] == {"strength": r.strength, "next_step": r.next_step} for r in current.ratings):
         raise ValidationError({"observation": [_("Nothing was changed: edit the text you want to correct.")]})
-    texts = {"overall_note": note}
-    for key, entry in feedback.items():
-        texts.update({f"ratings.{key}.strength": entry["strength"], f"ratings.{key}.next_step": entry["next_step"]})
-    suspected = privacy.fields_with_identifiers(texts)
-    if suspected and data.get("privacy_confirmed") is not True:
-        raise ValidationError({field: [f"{privacy.warning_message(kind)} " + _(
-            "Remove it, or confirm that it does not identify a client.") for kind in kinds]
-            for field, kinds in suspected.items()})
+    suspected = privacy.fields_with_identifiers(privacy.feedback_texts(note, feedback))
+    refused = privacy.unconfirmed_errors(suspected, data.get("privacy_confirmed"))
+    if refused:
+        raise ValidationError(refused)
     with transaction.atomic():
         # Lock order (ADR 0006): the learner's status row first, then the observation, the audit head last.
         evaluation.lock_status(current.learner_id, course_key)

@@ -159,12 +159,12 @@ def _clean_prerequisite(value, course_key):
 
 
 def _clean_sets(raw):
-    """``raw`` requirement sets checked against the instrument versions that exist (one query each)."""
-    version_ids = {item.get("instrument_version") for item in raw if isinstance(item, dict)} if isinstance(
-        raw, list) else set()
-    version_ids = sorted({as_id(v) for v in version_ids if isinstance(v, int)} - {None})  # ids the database holds
-    existing = set(InstrumentVersion.objects.filter(pk__in=version_ids).values_list("pk", flat=True))
-    return policy_rules.clean_requirement_sets(raw, _summary_keys(existing), POLICY_LIMITS)
+    """``raw`` requirement sets checked against the instrument versions that exist (one query)."""
+    named = [item.get("instrument_version") for item in raw if isinstance(item, dict)] if isinstance(
+        raw, list) else []
+    # Only whole numbers the database can hold are looked up (a list or a bool is refused by the rules).
+    version_ids = {as_id(v) for v in named if isinstance(v, int) and not isinstance(v, bool)} - {None}
+    return policy_rules.clean_requirement_sets(raw, _summary_keys(version_ids), POLICY_LIMITS)
 
 
 def _summary_keys(version_ids):

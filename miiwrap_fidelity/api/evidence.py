@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 from .. import competency, data, evaluation
 from ..models import Observation, SignOff
 from .inputs import get_user, parse_course_key
-from . import values
+from . import self_assessments, values
 from .roles import can_view_learner, is_course_staff, require
 
 
@@ -27,13 +27,15 @@ def certified_evidence(viewer, learner, course_key, now=None):
         evidence_digest=certification.evidence_digest, created_at__lte=certification.issued_at,
     ).order_by("created_at", "id"))
     ids = [entry["id"] for entry in (approvals[-1].evidence.get("observations", []) if approvals else [])]
-    observations = sorted(Observation.objects.select_related("observer").filter(
+    observations = sorted(Observation.objects.select_related("observer", "self_assessment").filter(
         pk__in=ids, learner=learner, course_key=course_key), key=lambda o: (o.practice_date, o.pk)) if ids else []
+    # The learner rates a session blind: its score stays hidden from them until they have (ADR 0014).
+    blind = {o.pk for o in observations if viewer.pk == learner.pk and self_assessments.hides_coach_ratings(o, now)}
     return data.CertifiedEvidenceData(
         certification=values.certification_data(certification, now),
         observations=tuple(data.EvidenceObservationData(
-            o.pk, o.practice_date, str(o.get_setting_display()), o.percent, values.user_ref(o.observer))
-            for o in observations),
+            o.pk, o.practice_date, str(o.get_setting_display()), None if o.pk in blind else o.percent,
+            values.user_ref(o.observer)) for o in observations),
         signed_off_at=approvals[-1].created_at if approvals else None,
         signed_off_by=tuple(values.user_ref(a.actor) for a in approvals),
     )

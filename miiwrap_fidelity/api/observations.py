@@ -100,14 +100,12 @@ def save_observation(actor, learner, course_key, data, observation_id=None, subm
             errors, policy_version, policy, data.get("instrument_version"))
         ratings = collect(errors, rubric.clean_ratings, version_indicators(version_id), data.get("ratings"),
                           require_all=submit)
-        suspected = _suspected_identifiers(note, ratings or {})
-        if submit and suspected and data.get("privacy_confirmed") is not True:
+        suspected = privacy.fields_with_identifiers(privacy.feedback_texts(note, ratings or {}))
+        if submit:
             # Learners read a submitted observation: text that looks client-identifying is edited out
             # first, or the observer confirms it is not (the same check for page, block and REST).
-            for field, kinds in suspected.items():
-                errors.setdefault(field, []).extend(
-                    f"{privacy.warning_message(kind)} " + _("Remove it, or confirm that it does not identify a client.")
-                    for kind in kinds)
+            for field, messages in privacy.unconfirmed_errors(suspected, data.get("privacy_confirmed")).items():
+                errors.setdefault(field, []).extend(messages)
         if errors:
             raise ValidationError(errors)
         observation.observer = actor if not observation.pk else observation.observer
@@ -147,15 +145,6 @@ def save_observation(actor, learner, course_key, data, observation_id=None, subm
                 events.drift_alert(alert)
     warnings = sorted({kind for kinds in suspected.values() for kind in kinds})
     return ObservationResult(values.observation_data(observation, written), warnings)
-
-
-def _suspected_identifiers(note, ratings):
-    """``{field: [kind, ...]}`` of the observation's free text that looks client-identifying."""
-    texts = {"overall_note": note or ""}
-    for key, rating in ratings.items():
-        texts[f"ratings.{key}.strength"] = rating.strength
-        texts[f"ratings.{key}.next_step"] = rating.next_step
-    return privacy.fields_with_identifiers(texts)
 
 
 def _save_observation(observation):

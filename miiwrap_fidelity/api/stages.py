@@ -35,9 +35,11 @@ def reevaluate_dependents(learner_id, course_key):
     changed = []
     for policy in dependent_policies(course_key):
         with transaction.atomic():
-            if not LearnerStatus.objects.filter(learner_id=learner_id, course_key=policy.course_key).exists():
+            status = LearnerStatus.objects.select_for_update().filter(
+                learner_id=learner_id, course_key=policy.course_key).first()  # the row first, as every write
+            if status is None:
                 continue  # not a learner of that course: nothing to show there
-            before = evaluation.lock_status(learner_id, policy.course_key).state
+            before = status.state
             decision, _certification, _alerts = evaluation.refresh(policy, learner_id, policy.course_key)
             if str(decision.state) != before:
                 announce_change(learner_id, policy.course_key, str(decision.state), DEPENDENT_CAUSE)

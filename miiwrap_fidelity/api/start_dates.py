@@ -45,11 +45,14 @@ def set_start_date(actor, course_key, learner, start_date):
     learner = get_user(learner, "learner")
     start_date = clean_start_date(start_date)
     with transaction.atomic():
-        return _store(actor, course_key, learner, start_date)[0]
+        return _store(actor, course_key, policy_row(course_key), learner, start_date)[0]
 
 
-def _store(actor, course_key, learner, start_date):
-    """Write one start date (inside a transaction): the status row locked first, the audit head last."""
+def _store(actor, course_key, policy, learner, start_date):
+    """
+    Write one start date (inside a transaction): the status row locked first, the audit head last;
+    the learner is evaluated again under the course's ``policy`` (when it has one).
+    """
     evaluation.lock_status(learner.pk, course_key)
     row, created = LearnerStartDate.objects.get_or_create(course_key=course_key, learner=learner,
                                                           defaults={"start_date": start_date})
@@ -58,7 +61,6 @@ def _store(actor, course_key, learner, start_date):
         row.save(update_fields=["start_date", "updated_at"])
     elif not created:
         return _value(row), False
-    policy = policy_row(course_key)
     if policy is not None:
         evaluation.refresh(policy, learner.pk, course_key)
     audit.record("start_date.set", row, actor=actor, subject_user_id=learner.pk, course_key=course_key)
@@ -98,10 +100,10 @@ def set_start_dates_from_csv(actor, course_key, text):
                        "status": "error" if errors else "pending", "errors": errors})
     if any(item["status"] == "error" for item in report):
         return report, 0
-    changed = 0
+    changed, policy = 0, policy_row(course_key)  # read once for every row
     with transaction.atomic():
         for item in sorted(report, key=lambda item: users[item["learner"]].pk):  # one lock order (ADR 0006)
-            _row, wrote = _store(actor, course_key, users[item["learner"]], item["start_date"])
+            _row, wrote = _store(actor, course_key, policy, users[item["learner"]], item["start_date"])
             item["status"] = "set" if wrote else "unchanged"
             changed += wrote
     return report, changed

@@ -98,17 +98,21 @@ def indicator_data(indicator, language=None):
     def text(field):
         return rating_values.translated(getattr(indicator, field), translations, language, field)
 
-    return data.IndicatorData(
-        indicator.key, text("domain"), text("label"), text("description"), indicator.critical,
-        rating_values.translated_levels(indicator.levels, translations, language), indicator.pk,
-        indicator.position, indicator.kind, indicator.spec or {})
+    def build():
+        return data.IndicatorData(
+            indicator.key, text("domain"), text("label"), text("description"), indicator.critical,
+            rating_values.translated_levels(indicator.levels, translations, language), indicator.pk,
+            indicator.position, indicator.kind, indicator.spec or {})
+
+    # Once per request: a history page words every rating of every observation with its indicator
+    # (indicators of a version in use never change).
+    return per_request(("indicator_data", indicator.pk, language), build) if indicator.pk else build()
 
 
 def rating_data(rating, indicator):
     shown = indicator_data(indicator)
     level = shown.level(rating.level) if rating.level else None
-    outcome = "unrated" if level is None else "na" if level.get("met") is None else (
-        "met" if level["met"] else "not_yet")
+    outcome = _outcome(level)
     return data.RatingData(
         indicator_id=indicator.pk, indicator_key=indicator.key, indicator_label=shown.label,
         level=rating.level, level_label=(level.get("label", rating.level) if level else rating.level),
@@ -128,13 +132,10 @@ def summary_definitions(summaries, language=None):
     shown = []
     for summary in summaries:
         translations = summary.get("translations") or {}
-        chosen = rating_values.pick_language(translations, language)
-        texts = translations.get(chosen, {}) if chosen else {}
-        level_texts = texts.get("levels") or {}
-        shown.append({**summary, "label": texts.get("label") or summary["label"],
-                      "description": texts.get("description") or summary.get("description", ""),
-                      "levels": [{**level, "label": (level_texts.get(level["key"]) or {}).get("label")
-                                  or level["label"]} for level in summary.get("levels", ())]})
+        shown.append({**summary, "label": rating_values.translated(summary["label"], translations, language, "label"),
+                      "description": rating_values.translated(summary.get("description", ""), translations,
+                                                              language, "description"),
+                      "levels": rating_values.translated_levels(summary.get("levels", ()), translations, language)})
     return shown
 
 
@@ -201,8 +202,9 @@ def reflection_data(reflection, indicators=None):
     for key, level_key in (reflection.self_ratings or {}).items() if indicators else ():
         indicator = indicators.get(key)
         if indicator is not None:
-            level = indicator.level(level_key)
-            self_rated.append((indicator.position, indicator.label, level.get("label", level_key) if level else level_key))
+            shown = indicator_data(indicator)  # in the reader's language, as the rubric is shown
+            level = shown.level(level_key)
+            self_rated.append((indicator.position, shown.label, level.get("label", level_key) if level else level_key))
     return data.ReflectionData(
         id=reflection.pk, course_key=str(reflection.course_key), learner_id=reflection.learner_id,
         block_id=reflection.block_id, title=reflection.title, prompts=reflection.prompts,

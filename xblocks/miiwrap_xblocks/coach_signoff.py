@@ -58,7 +58,8 @@ def _evidence_summary(evidence):
         "expires_at": evidence.certification.expires_at.date().isoformat()
         if evidence.certification.expires_at else None,
         "observations": [{"practice_date": o.practice_date.isoformat(), "setting": o.setting_label,
-                          "percent": o.percent, "observer": o.observer.username} for o in evidence.observations],
+                          "percent": o.percent, "observer": o.observer.username,
+                          "percent_label": api.format_percent(o.percent) if o.percent is not None else ""} for o in evidence.observations],
     }
 
 
