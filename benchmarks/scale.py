@@ -47,7 +47,9 @@ def seed_list_course(size, version, staff):
             LearnerStatus.objects.bulk_create([LearnerStatus(
                 course_key=course_key, learner=learner, learner_username=learner.username, evaluated_at=now,
                 state="certified" if learner.pk in certifications else rng.choice(STATES[:3] + STATES[4:]),
-                certification=certifications.get(learner.pk), qualifying_count=rng.randrange(6), required_count=3,
+                certification=certifications.get(learner.pk),
+                certified_until=certifications[learner.pk].expires_at if learner.pk in certifications else None,
+                qualifying_count=rng.randrange(6), required_count=3,
                 last_practice_date=None if rng.random() < 0.2 else now.date() - timedelta(days=rng.randrange(400)),
                 last_percent=rng.randrange(60, 100)) for learner in learners])
             CoachAssignment.objects.bulk_create([CoachAssignment(

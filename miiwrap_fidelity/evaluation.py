@@ -232,7 +232,7 @@ def lock_status(learner_id, course_key):
 
 
 STATUS_FIELDS = ["state", "qualifying_count", "required_count", "last_practice_date", "last_percent", "reasons",
-                 "certification", "evaluated_at", "stale_after", "due_date", "overdue"]
+                 "certification", "certified_until", "evaluated_at", "stale_after", "due_date", "overdue"]
 
 
 def _fill_status(status, decision, certification, now):
@@ -244,6 +244,7 @@ def _fill_status(status, decision, certification, now):
     status.last_percent = latest.percent if latest else None
     status.reasons = [reason.as_dict() for reason in decision.reasons]
     status.certification = certification if decision.certified else None
+    status.certified_until = status.certification.expires_at if status.certification else None
     status.evaluated_at = now
     status.stale_after = decision.stale_after
     status.due_date, status.overdue = decision.due_date, decision.overdue

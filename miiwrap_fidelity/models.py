@@ -555,8 +555,6 @@ class Certification(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["learner", "course_key"], name="mwf_cert_learner"),
-                   # The staff page's expiring counts read only the certifications of the window.
-                   models.Index(fields=["course_key", "expires_at"], name="mwf_cert_expiry"),
                    models.Index(fields=["course_key", "id"], name="mwf_cert_export")]  # export chunks
         ordering = ["-issued_at", "-id"]
 
@@ -603,6 +601,10 @@ class LearnerStatus(models.Model):
     # The learner list's sort key, copied from the user so that an index on the course's rows serves
     # every sort order (ADR 0011); usernames change only at retirement, which blanks the copy.
     learner_username = models.CharField(max_length=150, default="", blank=True)
+    # The current certification's expiry, copied so that one index counts and filters the staff
+    # page's expiring certifications without reading certifications (issue 17); written with
+    # ``certification`` by the evaluation, never alone.
+    certified_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -613,6 +615,7 @@ class LearnerStatus(models.Model):
             models.Index(fields=["course_key", "learner_username"], name="mwf_status_username"),
             models.Index(fields=["course_key", "qualifying_count", "learner_username"], name="mwf_status_qualifying"),
             models.Index(fields=["course_key", "last_practice_date", "learner_username"], name="mwf_status_practice"),
+            models.Index(fields=["course_key", "state", "certified_until"], name="mwf_status_expiry"),
         ]
         verbose_name_plural = "learner statuses"
 

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from . import competency, reason_sentences
-from .models import Certification, CoachAssignment, CompetencyPolicy, LearnerStatus
+from .models import CoachAssignment, CompetencyPolicy, LearnerStatus
 from .raw_values import aware_datetime, date_value, datetime_param, quote
 from .validation import MAX_ID, as_id
 
@@ -62,26 +62,26 @@ NULLABLE = {"s.last_practice_date"}
 COUNT_LIMIT = 1000
 
 ROW_COLUMNS = ("s.learner_id", "u.username", "s.state", "s.qualifying_count", "s.required_count",
-               "s.last_practice_date", "s.last_percent", "s.reasons", "c.expires_at", "s.enrolled",
+               "s.last_practice_date", "s.last_percent", "s.reasons", "s.certified_until", "s.enrolled",
                "s.learner_username", "s.id")
 LIKE_ESCAPE = "!"
 
 
 @functools.lru_cache(maxsize=4)
 def _tables(vendor):  # pylint: disable=unused-argument  (the cache key: quoting differs per database)
-    """Quoted table names, and the joins of the status row to its learner and certification."""
-    names = {"status": LearnerStatus, "user": get_user_model(), "certification": Certification,
-             "assignment": CoachAssignment, "policy": CompetencyPolicy}
+    """Quoted table names, and the join of the status row to its learner."""
+    names = {"status": LearnerStatus, "user": get_user_model(), "assignment": CoachAssignment,
+             "policy": CompetencyPolicy}
     tables = {key: quote(model._meta.db_table) for key, model in names.items()}
     tables["join_user"] = f"JOIN {tables['user']} u ON u.id = s.learner_id"
-    tables["join_certification"] = f"LEFT JOIN {tables['certification']} c ON c.id = s.certification_id"
     return tables
 
 
 def _state_condition(state, now):
     """
-    SQL (on status ``s`` and certification ``c``) and parameters selecting one ``STATE_FILTERS``
-    value: ``competency.STATE_FILTERS``' rule for it, written in SQL.
+    SQL (on status ``s``) and parameters selecting one ``STATE_FILTERS`` value:
+    ``competency.STATE_FILTERS``' rule for it, written in SQL (the expiry is the status row's copy
+    of its certification's, ``certified_until``).
     """
     rule = competency.STATE_FILTERS[state]
     if rule.overdue:
@@ -95,10 +95,10 @@ def _state_condition(state, now):
         conditions = ["s.state = %s"]
         params.append(str(competency.State.CERTIFIED))
         if after is not None:
-            conditions.append("(c.expires_at IS NULL OR c.expires_at > %s)")
+            conditions.append("(s.certified_until IS NULL OR s.certified_until > %s)")
             params.append(datetime_param(now + timedelta(days=after)))
         if until is not None:
-            conditions.append("c.expires_at <= %s")
+            conditions.append("s.certified_until <= %s")
             params.append(datetime_param(now + timedelta(days=until)))
         alternatives.append(f"({' AND '.join(conditions)})")
     return f"({' OR '.join(alternatives)})", params
@@ -168,7 +168,6 @@ class Roster:
             condition, condition_params = _state_condition(state, self.now)
             where.append(condition)
             params += condition_params
-            needs.add("join_certification")
         if search:
             where.append(f"LOWER(u.username) LIKE %s ESCAPE '{LIKE_ESCAPE}'")
             params.append(_like_pattern(search))
@@ -181,7 +180,7 @@ class Roster:
         ``{"count", "count_exact", "has_policy"[, "expiring_30", "expiring_60", "expiring"][, "coaches_here"]}``;
         with a ``count_limit``, ``count`` stops there (``count_exact`` False: there are more).
         """
-        joins = " ".join(self.tables[name] for name in ("join_user", "join_certification") if name in self._needs)
+        joins = self.tables["join_user"] if "join_user" in self._needs else ""
         columns, params = ["m.n"], []
         if self.with_expiring:
             columns += [f"e.{name}" for name in EXPIRING_COLUMNS]
@@ -228,7 +227,7 @@ class Roster:
                    f"JOIN {self.tables['user']} cu ON cu.id = ca.coach_id "
                    "WHERE ca.course_key = s.course_key AND ca.learner_id = s.learner_id)")
         return (f"SELECT {', '.join(ROW_COLUMNS)}, {coaches} FROM {self.tables['status']} s "
-                f"{self.tables['join_user']} {self.tables['join_certification']} WHERE {self._where}")
+                f"{self.tables['join_user']} WHERE {self._where}")
 
     def _order_by(self, descending, columns=None):
         direction = " DESC" if descending else ""
@@ -446,19 +445,18 @@ class KeysetPage:
 def _expiring_sums(tables, now, course_id):
     """
     How many of the course's current certifications expire within 30, 60 and 90 days (columns of
-    one SELECT). It reads the certification index ``(course_key, expires_at)`` over the widest
-    window only, and each one's status row by its certification: the certifications that expire
-    soon, not the whole course.
+    one SELECT). It reads the status index ``(course_key, state, certified_until)`` over the widest
+    window only, index only: the certifications that expire soon, not the whole course.
     """
     sums, params = [], []
     for name in EXPIRING_COLUMNS:
         condition, condition_params = _state_condition(name, now)
         sums.append(f"COALESCE(SUM(CASE WHEN {condition} THEN 1 ELSE 0 END), 0) AS {name}")
         params += condition_params
-    return (f"SELECT {', '.join(sums)} FROM {tables['certification']} c "
-            f"JOIN {tables['status']} s ON s.certification_id = c.id AND s.course_key = c.course_key "
-            "WHERE c.course_key = %s AND c.expires_at > %s AND c.expires_at <= %s",
-            params + [course_id, datetime_param(now + timedelta(days=EXPIRING_RANGE[0])),
+    return (f"SELECT {', '.join(sums)} FROM {tables['status']} s "
+            "WHERE s.course_key = %s AND s.state = %s AND s.certified_until > %s AND s.certified_until <= %s",
+            params + [course_id, str(competency.State.CERTIFIED),
+                      datetime_param(now + timedelta(days=EXPIRING_RANGE[0])),
                       datetime_param(now + timedelta(days=EXPIRING_RANGE[1]))])
 
 

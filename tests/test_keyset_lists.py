@@ -166,6 +166,28 @@ def test_the_migration_copies_usernames(lead, course_key):
         user.username for user in users)
 
 
+def test_the_migration_copies_certification_expiries(policy, course_key):
+    import importlib  # pylint: disable=import-outside-toplevel
+
+    from django.apps import apps  # pylint: disable=import-outside-toplevel
+
+    from miiwrap_fidelity.models import Certification  # pylint: disable=import-outside-toplevel
+
+    users = seed_course(course_key, 3)
+    expiries = [timezone.now() + timedelta(days=days) for days in (5, 500)] + [None]
+    for user, expires_at in zip(users, expiries):
+        certification = Certification.objects.create(course_key=course_key, learner=user, policy=policy,
+                                                     issued_at=timezone.now(), expires_at=expires_at, evidence_digest="x")
+        LearnerStatus.objects.filter(learner=user).update(certification=certification, certified_until=None)
+    migration = importlib.import_module("miiwrap_fidelity.migrations.0016_status_certified_until")
+
+    class Editor:  # what the migration uses of a schema editor
+        connection = django_connection
+
+    migration.copy_expiries(apps, Editor())
+    assert [LearnerStatus.objects.get(learner=user).certified_until for user in users] == expiries
+
+
 def test_coach_search_is_a_bounded_prefix_search_for_staff(lead, coach, coach2, stranger, course_key):
     seed_course(course_key, 3, coaches=(coach, coach2))
     make_user("coachless")  # coaches no one here
@@ -295,3 +317,16 @@ def test_a_caseload_is_read_by_the_assignment_index(lead, coach, course_key):
             sort_indexes = ("mwf_status_username", "mwf_status_state", "mwf_status_qualifying", "mwf_status_practice")
             assert status_reads and not any(name in read for name in sort_indexes for read in status_reads), plan
         assert walk(listing, 7) == [row["learner"].pk for row in listing[:1000]]
+
+
+def test_the_expiring_counts_read_one_status_index_only(lead, course_key):
+    """The staff page's header counts: an index-only range of the status rows, no certification read."""
+    seed_course(course_key, 50)
+    sql, params = roster._expiring_sums(roster._tables(connection.vendor), timezone.now(), str(course_key))  # pylint: disable=protected-access
+    plan = explain(sql, params)
+    assert "mwf_status_expiry" in plan, plan
+    assert "certification" not in plan.lower(), plan
+    if connection.vendor == "sqlite":
+        assert "COVERING INDEX" in plan, plan
+    else:
+        assert "Using index" in plan, plan

@@ -52,8 +52,9 @@ def course_rows(policy, lead, coach, course_key):
             certification = Certification.objects.create(
                 course_key=course_key, learner=user, policy=policy, issued_at=now - timedelta(days=10),
                 expires_at=None if days == "never" else now + timedelta(days=days), evidence_digest="x")
-        LearnerStatus.objects.filter(learner=user, course_key=course_key).update(
-            state=state, certification=certification, stale_after=None)
+        LearnerStatus.objects.filter(learner=user, course_key=course_key).update(  # as the evaluation writes it
+            state=state, certification=certification, stale_after=None,
+            certified_until=certification.expires_at if certification else None)
     LearnerStatus.objects.filter(learner__username="going", course_key=course_key).update(overdue=True)
     return now
 
@@ -133,3 +134,27 @@ def test_workspace_page_query_budget(client, course_rows, lead, coach):
             assert response.status_code == 200
             assert len(data_queries(queries)) <= budget, data_queries(queries)
     assert "cert_29" in response.content.decode() and "fresh" not in response.content.decode()
+
+
+def test_the_status_row_keeps_its_certifications_expiry_through_approval_revocation_and_renewal(
+        ready_learner, coach, lead, course_key, observe):
+    """The expiring counts and filters read the status row's copy: it follows every certification change."""
+    def copied():
+        status = LearnerStatus.objects.select_related("certification").get(learner=ready_learner, course_key=course_key)
+        return status.certified_until, status.certification.expires_at if status.certification else None
+
+    assert copied() == (None, None)
+    api.sign_off(coach, ready_learner, course_key)
+    until, expires_at = copied()
+    assert until is not None and until == expires_at
+    Certification.objects.update(issued_at=timezone.now() - timedelta(days=30))  # practice since then counts again
+    api.revoke(lead, ready_learner, course_key, "Re-check after the audit.")
+    assert copied() == (None, None)
+    for days in (20, 10, 2):  # new evidence after the revoked certification
+        observe(coach, ready_learner, days_ago=days)
+    api.sign_off(coach, ready_learner, course_key)  # a new certification, a new expiry
+    renewed, expires_at = copied()
+    assert renewed == expires_at and renewed >= until
+    assert roster.expiring_counts(course_key, now=renewed - timedelta(days=10)) == {
+        "expiring_30": 1, "expiring_60": 1, "expiring": 1}
+    assert roster.expiring_counts(course_key, now=renewed) == {"expiring_30": 0, "expiring_60": 0, "expiring": 0}
