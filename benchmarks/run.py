@@ -76,7 +76,9 @@ from sandbox.models import CourseRole, Enrollment  # noqa: E402
 LEARNERS = int(os.environ.get("MIIWRAP_BENCH_LEARNERS", "10000"))
 #: Sizes of the courses the learner lists are compared on (issue 17), and which parts run.
 LIST_SIZES = [int(size) for size in os.environ.get("MIIWRAP_BENCH_LIST_SIZES", "1000,10000,100000").split(",")]
-PARTS = set(os.environ.get("MIIWRAP_BENCH_PARTS", "reevaluation,reads,lists,histories,exports,concurrency").split(","))
+PARTS = set(os.environ.get("MIIWRAP_BENCH_PARTS",
+                           "reevaluation,reads,lists,histories,exports,large-exports,concurrency").split(","))
+EXPORT_ROWS = int(os.environ.get("MIIWRAP_BENCH_EXPORT_ROWS", "1000000"))  # observations of the large-export course
 SMALL_COURSE = api.parse_course_key("course-v1:Bench+SMALL+2026")
 COACHES = max(1, LEARNERS // 100)  # a coach with about 100 learners
 COURSE = api.parse_course_key("course-v1:Bench+FID+2026")
@@ -308,6 +310,10 @@ def main():
     if "exports" in PARTS:
         print(f"-- exports; load average {os.getloadavg()[0]:.1f}")
         scale.export_figures(COURSE)
+    if "large-exports" in PARTS:
+        print(f"-- exports of a course of {EXPORT_ROWS:,} observations (the first 100,000 rated: about 2 million "
+              f"ratings); load average {os.getloadavg()[0]:.1f}")
+        scale.large_export_figures(CompetencyPolicy.objects.get(course_key=COURSE).instrument_version, EXPORT_ROWS)
     if MYSQL and "concurrency" in PARTS:  # SQLite serialises every write: concurrency is measured on the server
         decisions_under_load(staff, coach)
 

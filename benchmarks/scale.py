@@ -20,7 +20,8 @@ from django.test import Client
 from django.utils import timezone
 
 from miiwrap_fidelity import api, exports, roster
-from miiwrap_fidelity.models import Certification, CoachAssignment, CompetencyPolicy, LearnerStatus, Observation
+from miiwrap_fidelity.models import (Certification, CoachAssignment, CompetencyPolicy, Indicator, IndicatorRating,
+                                     LearnerStatus, Observation)
 from sandbox.models import CourseRole
 
 STATES = ("not_started", "in_progress", "ready", "certified", "revoked")
@@ -145,12 +146,14 @@ def history_figures(course_key, staff, query_count):
                   f"{_ratio(figures, (label, page, small), (label, page, large)):.2f}x")
 
 
-def export_figures(course_key, every=100_000):
+def export_figures(course_key, every=100_000, observations_every=None):
     """
-    Seconds per ``every`` rows along each export, first and last stretch (memory: the observations
+    Seconds per ``every`` rows along each export (observations: per ``observations_every``, a tenth
+    by default), first and last stretch, and the whole export's time (memory: the observations
     export's peak is printed with the other reads; tracemalloc would slow this run several times).
     """
-    for kind, stretch in (("ratings", every), ("observations", every // 10)):
+    for kind, stretch in (("ratings", every), ("observations", observations_every or every // 10)):
+        began = time.perf_counter()
         stretches, rows, started = [], 0, time.perf_counter()
         for _line in exports.rows(kind, course_key):
             rows += 1
@@ -164,7 +167,44 @@ def export_figures(course_key, every=100_000):
         print(f"{kind} export: {rows:,} rows; per {stretch:,} rows: first {stretches[0]:.2f}s, last "
               f"{stretches[-1]:.2f}s, slowest {max(stretches):.2f}s (ratio last / first "
               f"{stretches[-1] / stretches[0]:.2f}x); "
-              f"whole export {rows / sum(stretches) * 60:,.0f} rows per minute")
+              f"whole export {time.perf_counter() - began:.0f}s, {rows / sum(stretches) * 60:,.0f} rows per minute")
+
+
+def seed_export_course(observations, rated, version):
+    """
+    A course of ``observations`` submitted observations by 1,000 learners and 10 observers, the
+    first ``rated`` of them with a rating of each of the version's indicators (about 20): what the
+    two exports read, bulk-inserted. Returns its course key.
+    """
+    course_key = api.parse_course_key(f"course-v1:Bench+EXPORT{observations}+2026")
+    users = get_user_model().objects
+    people = users.bulk_create([get_user_model()(username=f"x{observations}u{i:04d}") for i in range(1010)])
+    learners, observers = people[:1000], people[1000:]
+    indicators = list(Indicator.objects.filter(version=version).order_by("position"))
+    levels = [indicator.levels[0]["key"] for indicator in indicators]
+    today, submitted_at = timezone.now().date(), timezone.now()
+    for start in range(0, observations, BATCH):
+        with transaction.atomic():
+            made = Observation.objects.bulk_create([Observation(
+                course_key=course_key, learner=learners[i % 1000], observer=observers[i % 10], instrument_version=version,
+                practice_date=today - timedelta(days=i % 700), setting="home_visit", status=Observation.SUBMITTED,
+                overall_note=f"Observed session {i}.", met_count=18, applicable_count=20, submitted_at=submitted_at)
+                for i in range(start, min(observations, start + BATCH))])
+            IndicatorRating.objects.bulk_create([
+                IndicatorRating(observation=observation, indicator=indicator, level=level, strength="Open questions.")
+                for offset, observation in enumerate(made) if start + offset < rated
+                for indicator, level in zip(indicators, levels)], batch_size=BATCH)
+    return course_key
+
+
+def large_export_figures(version, observations=1_000_000, rated=100_000):
+    """Issue 17's export sizes: observations per 100,000 rows up to ``observations``; ~2M ratings in all."""
+    started = time.perf_counter()
+    course_key = seed_export_course(observations, rated, version)
+    print(f"export course: {observations:,} observations, the first {rated:,} rated "
+          f"({IndicatorRating.objects.filter(observation__course_key=course_key).count():,} ratings), "
+          f"seeded in {time.perf_counter() - started:.0f}s")
+    export_figures(course_key, every=100_000, observations_every=100_000)
 
 
 def explain_lists_and_exports(course_key, export_course_key, staff):
