@@ -132,9 +132,6 @@ def blind_for(viewer_id, prefix=""):
                                                  f"{prefix}co_observation_of__status": Observation.DRAFT})
 
 
-BLIND = {"observations": "", "ratings": "observation__"}
-
-
 #: The keyset key of each kind read by course (``_chunked``): unique in the course, the last column
 #: of the index that serves the chunk's filter and order (``mwf_status_learner``, ``mwf_obs_export``,
 #: ``mwf_signoff_export``, ``mwf_cert_export``).
@@ -144,27 +141,44 @@ KEYS = {"learners": "learner_id", "observations": "pk", "signoffs": "pk", "certi
 RATINGS_PER_OBSERVATION = 20
 
 
+def _sessions_per_chunk():
+    """Observations per chunk of the ratings export (read at call time: tests shrink ``CHUNK``)."""
+    return max(1, CHUNK // RATINGS_PER_OBSERVATION)
+
+
 def rows(kind, course_key, viewer_id=None):
     """
     The export as CSV lines (a generator: one chunk of rows in memory at a time), as ``viewer_id``
     may see them (co-ratings stay blind to the other observer).
     """
-    header, everything = EXPORTS[kind]
+    header = EXPORTS[kind][0]
     shape, now = ROW_SHAPERS.get(kind), timezone.now()
     # Every text cell quoted: a spreadsheet splitting on ";" (many locales) keeps it one cell.
     writer = csv.writer(_Echo(), quoting=csv.QUOTE_NONNUMERIC)
     yield "\ufeff" + writer.writerow(header)
-    if kind == "ratings":
-        found = _rating_rows(everything, course_key, viewer_id)
-    else:
-        query = everything(course_key)
-        if kind in BLIND and viewer_id is not None:
-            query = query.exclude(blind_for(viewer_id, BLIND[kind]))
-        found = _chunked(query, KEYS[kind])
+    found = (_rating_rows(course_key, viewer_id) if kind == "ratings"
+             else _chunked(_course_rows(kind, course_key, viewer_id), KEYS[kind]))
     for row in found:
         if shape is not None:
             row = shape(row, now)
         yield writer.writerow([safe(value) for value in row])
+
+
+def _course_rows(kind, course_key, viewer_id):
+    """Every row of a kind read by course, as ``viewer_id`` may see them (observations: not blind ones)."""
+    query = EXPORTS[kind][1](course_key)
+    return query.exclude(blind_for(viewer_id)) if kind == "observations" and viewer_id is not None else query
+
+
+def _sessions(course_key, viewer_id):
+    """The course's submitted observations whose ratings ``viewer_id`` may see (the ratings export's chunks)."""
+    sessions = Observation.objects.filter(course_key=course_key, status=Observation.SUBMITTED)
+    return sessions.exclude(blind_for(viewer_id)) if viewer_id is not None else sessions
+
+
+def _ratings_of(observation_ids):
+    """The ratings of these observations, by observation, then indicator (the unique index's order)."""
+    return EXPORTS["ratings"][1](observation_ids).order_by("observation_id", "indicator_id")
 
 
 def _chunks(values_list, key="pk", size=None):
@@ -192,19 +206,12 @@ def chunk_queries(kind, course_key, viewer_id=None, last=1):
     """
     The statements that read a chunk of an export after key ``last`` (querysets, to ``explain()``:
     the tests and the benchmark check that an index serves their order; ratings: the observations'
-    chunk and their ratings').
+    chunk and their ratings'), built as ``rows`` builds them.
     """
-    everything = EXPORTS[kind][1]
     if kind == "ratings":
-        sessions = Observation.objects.filter(course_key=course_key, status=Observation.SUBMITTED)
-        if viewer_id is not None:
-            sessions = sessions.exclude(blind_for(viewer_id))
-        return [_chunk_query(sessions.values_list("pk"), "pk", last, max(1, CHUNK // RATINGS_PER_OBSERVATION)),
-                everything(padded_ids([last])).order_by("observation_id", "indicator_id")]
-    query = everything(course_key)
-    if kind in BLIND and viewer_id is not None:
-        query = query.exclude(blind_for(viewer_id, BLIND[kind]))
-    return [_chunk_query(query, KEYS[kind], last, CHUNK)]
+        return [_chunk_query(_sessions(course_key, viewer_id).values_list("pk"), "pk", last, _sessions_per_chunk()),
+                _ratings_of(padded_ids([last]))]
+    return [_chunk_query(_course_rows(kind, course_key, viewer_id), KEYS[kind], last, CHUNK)]
 
 
 def _chunked(values_list, key="pk"):
@@ -213,16 +220,13 @@ def _chunked(values_list, key="pk"):
         yield from chunk
 
 
-def _rating_rows(ratings_of, course_key, viewer_id):
+def _rating_rows(course_key, viewer_id):
     """
     The ratings of the course's submitted observations (blind ones left out for ``viewer_id``): a
     chunk of observation ids by keyset, then their ratings, by observation and indicator (two
     index range reads per chunk of about ``CHUNK`` ratings).
     """
-    sessions = Observation.objects.filter(course_key=course_key, status=Observation.SUBMITTED)
-    if viewer_id is not None:
-        sessions = sessions.exclude(blind_for(viewer_id))
-    for chunk in _chunks(sessions.values_list("pk"), "pk", max(1, CHUNK // RATINGS_PER_OBSERVATION)):
+    for chunk in _chunks(_sessions(course_key, viewer_id).values_list("pk"), "pk", _sessions_per_chunk()):
         if chunk:
             # padded: one statement text whatever the chunk's length (SQLite's statement cache)
-            yield from ratings_of(padded_ids(row[0] for row in chunk)).order_by("observation_id", "indicator_id")
+            yield from _ratings_of(padded_ids(row[0] for row in chunk))
