@@ -1,8 +1,10 @@
 """The coach sign-off block in the workbench runtime: learner status, coach actions, permissions."""
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from conftest import OTHER_COURSE, make_user, ratings_for
+from conftest import OTHER_COURSE, data_queries, make_user, ratings_for
 from miiwrap_fidelity import api
 from miiwrap_fidelity.models import Certification, Observation, Reflection, SignOff
 from xblock_support import SIGNOFF, call, view
@@ -153,3 +155,32 @@ def test_a_handler_whose_write_keeps_losing_lock_conflicts_answers_503(client, w
     status, body = call(client, SIGNOFF, "decide", {"learner_id": ready_learner.pk, "action": "approve"})
     assert status == 503 and "try again" in body["error"]
     assert SignOff.objects.count() == 0
+
+
+def test_the_block_shows_the_history_a_page_at_a_time(client, workbench, assigned, coach, observe):
+    """Issue 17: the block reads one page of observations, not the whole history (its queries do not grow)."""
+    def state(page=1):
+        with CaptureQueriesContext(connection) as captured:
+            status, body = call(client, SIGNOFF, "learner_state", {"learner_id": assigned.pk, "history_page": page})
+        assert status == 200, body
+        return len(data_queries(captured)), body
+
+    for days in range(1, 13):
+        observe(coach, assigned, days_ago=days)
+    client.force_login(coach)
+    few, body = state()
+    assert len(body["observations"]) == 10
+    assert body["history"] == {"page": 1, "pages": 2, "count": 12, "first": 1, "last": 10}
+    for days in range(13, 26):
+        observe(coach, assigned, days_ago=days)
+    many, body = state()
+    assert many == few and body["history"]["count"] == 25
+    queries, body = state(3)
+    assert queries == few and body["history"] == {"page": 3, "pages": 3, "count": 25, "first": 21, "last": 25}
+    assert [o["practice_date"] for o in body["observations"]] == sorted(
+        (o["practice_date"] for o in body["observations"]), reverse=True), "newest first"
+    assert state("not a page")[1]["history"]["page"] == 1 and state(99)[1]["history"]["page"] == 3
+    client.force_login(assigned)
+    page = view(client, SIGNOFF)
+    assert "The latest 10 of your 25 observations." in page and "See them all on your competency page" in page
+    assert page.count("mwf-observation-summary") == 10

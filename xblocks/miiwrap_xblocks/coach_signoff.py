@@ -136,9 +136,11 @@ class CoachSignOffXBlock(context.UnknownHandlers, XBlock):
             growth_url = reverse("miiwrap_fidelity:my_competency", args=[str(course)])
         except NoReverseMatch:
             growth_url = None
+        latest = api.history_page(user, user, course, 1)  # the latest page; the competency page has them all
         return {
             "status": _status_summary(status, certification, evidence=evidence),
-            "observations": [_observation_summary(o) for o in api.observations_for(user, user, course)],
+            "observations": [_observation_summary(o) for o in latest.object_list],
+            "observation_count": latest.paginator.count,
             "growth_url": growth_url,
         }
 
@@ -167,15 +169,17 @@ class CoachSignOffXBlock(context.UnknownHandlers, XBlock):
         api.require_coach(user, learner, course)
         return learner
 
-    def _learner_state(self, user, learner, course):
+    def _learner_state(self, user, learner, course, history_page=1):
         status = api.learner_status(user, learner, course)
         evidence = api.certified_evidence(user, learner, course) if status.certification else None
+        history = api.history_page(user, learner, course, history_page, include_drafts=True)
         return {
             "learner": {"id": learner.pk, "username": learner.username},
             "status": _status_summary(status, api.certification_status(learner, course), reviewer=True,
                                       evidence=evidence),
-            "observations": [_observation_summary(o) for o in
-                             api.observations_for(user, learner, course, include_drafts=True)],
+            "observations": [_observation_summary(o) for o in history.object_list],
+            "history": {"page": history.number, "pages": history.paginator.num_pages,
+                        "count": history.paginator.count, "first": history.start_index(), "last": history.end_index()},
             "reflections": [
                 {"id": r.pk, "title": r.title,
                  "answers": [{"prompt": p["text"], "answer": r.answers.get(p["id"], "")} for p in r.prompts],
@@ -201,8 +205,9 @@ class CoachSignOffXBlock(context.UnknownHandlers, XBlock):
     @XBlock.handler
     @context.json_handler
     def learner_state(self, user, data):
+        """The learner's records for the coach; ``history_page`` pages the observations (newest first)."""
         course = self._course()
-        return self._learner_state(user, self._learner(user, data, course), course)
+        return self._learner_state(user, self._learner(user, data, course), course, data.get("history_page") or 1)
 
     @XBlock.handler
     @context.json_handler

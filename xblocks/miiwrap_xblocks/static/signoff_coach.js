@@ -69,6 +69,19 @@ function MiiwrapCoachSignOff(runtime, element) {
       return el("li", o.practice_date + " · " + o.setting + " · " + o.status +
                 (o.percent === null ? "" : " · " + (o.percent_label || o.percent + "%")) + " · " + o.observer);
     }));
+    var history = state.history;
+    if (history && history.pages > 1) {  // the observations come a page at a time
+      summary.appendChild(el("p", msg("history-range").replace("{first}", history.first)
+        .replace("{last}", history.last).replace("{count}", history.count), "mwf-history-range"));
+      [["newer", history.page - 1, history.page > 1], ["older", history.page + 1, history.page < history.pages]]
+        .forEach(function (step) {
+          if (!step[2]) { return; }
+          var button = el("button", msg(step[0]), "mwf-button mwf-secondary mwf-history-" + step[0]);
+          button.type = "button";
+          button.addEventListener("click", function () { call("learner_state", {history_page: step[1]}); });
+          summary.appendChild(button);
+        });
+    }
     summary.appendChild(el("h5", msg("reflections")));
     summary.appendChild(list(state.reflections, function (r) {
       var li = el("li");
