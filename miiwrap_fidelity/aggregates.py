@@ -159,7 +159,8 @@ def _certification_figures(course_key, now):
 def _coaching_cadence(course_key, today):
     """
     Per coach: days since each of their learners was last observed (median), and how many have
-    never been observed. A coach with 1 to 4 learners is suppressed: the figure would describe them.
+    never been observed. A coach with 1 to 4 learners is suppressed: the figure would describe them;
+    so is each figure that rests on 1 to 4 of a coach's learners (a median of four, one never observed).
     """
     last_observed = dict(LearnerStatus.objects.filter(course_key=course_key, enrolled=True).values_list(
         "learner_id", "last_practice_date"))
@@ -172,7 +173,8 @@ def _coaching_cadence(course_key, today):
     rows = []
     for coach_id, dates in sorted(learners.items(), key=lambda item: usernames[item[0]]):
         days = [(today - day).days for day in dates if day is not None]
+        never = len(dates) - len(days)
         rows.append({"coach_id": coach_id, "username": usernames[coach_id], **cell(len(dates), {
-            "median_days": round(statistics.median(days)) if days else None,
-            "never_observed": len(dates) - len(days)})})
+            "median_days": cell(len(days), round(statistics.median(days)) if days else None),
+            "never_observed": cell(never, never)})})
     return rows

@@ -108,7 +108,7 @@ def test_coaching_cadence_per_coach_with_small_teams_suppressed(client, policy, 
                                                                 course_key, observe):
     coach.first_name, coach.last_name = "Casey", "Coach"
     coach.save()
-    days = (3, 7, 10, 40)
+    days = (3, 7, 10, 40, 50)
     for i, days_ago in enumerate(days):
         learner = make_user(f"a{i}")
         api.assign_coach(lead, course_key, coach, learner)
@@ -119,13 +119,23 @@ def test_coaching_cadence_per_coach_with_small_teams_suppressed(client, policy, 
         api.assign_coach(lead, course_key, coach2, learner)
         observe(coach2, learner, days_ago=2)
     rows = {row["username"]: row for row in api.leader_view(lead, course_key)["cadence"]}
-    assert rows["coach"]["value"] == {"median_days": 8, "never_observed": 1}  # median of 3, 7, 10, 40
+    assert rows["coach"]["value"]["median_days"] == {"suppressed": False, "learners": 5, "value": 10}
+    # one learner never observed is a figure about one person: suppressed like every other cell
+    assert rows["coach"]["value"]["never_observed"]["suppressed"] is True
     assert rows["coach"]["full_name"] == "Casey Coach"
     assert rows["coach2"]["suppressed"] is True and rows["coach2"]["value"] is None
+    for i in range(2, 5):  # coach2 now has five learners, every one observed: 0 never observed is shown
+        learner = make_user(f"b{i}")
+        api.assign_coach(lead, course_key, coach2, learner)
+        observe(coach2, learner, days_ago=2)
+    rows = {row["username"]: row for row in api.leader_view(lead, course_key)["cadence"]}
+    assert rows["coach2"]["value"]["never_observed"] == {"suppressed": False, "learners": 0, "value": 0}
     client.force_login(lead)
     body = client.get(URL).content.decode()
     cadence = body[body.index('id="mwf-cadence"'):]
     assert "Casey Coach" in cadence and "<small class=\"mwf-hint\">coach</small>" in cadence
+    casey = cadence[cadence.index("Casey Coach"):cadence.index("</tr>", cadence.index("Casey Coach"))]
+    assert ">10<" in casey and "suppressed (1 to 4 learners)" in casey
 
 
 def test_every_figure_has_a_one_line_explanation(client, policy, lead, course_key):
