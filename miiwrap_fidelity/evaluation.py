@@ -19,7 +19,7 @@ from django.utils import timezone
 from datetime import timezone as dt_timezone
 
 from . import competency, monitoring
-from .models import Certification, Indicator, LearnerStartDate, LearnerStatus, Observation, SignOff
+from .models import Certification, Indicator, InstrumentVersion, LearnerStartDate, LearnerStatus, Observation, SignOff
 from .platform import get_platform
 from .raw_values import padded_ids, quote
 
@@ -141,10 +141,14 @@ class CourseContext:
         self._labels = None
 
     def labels(self):
+        """``(indicator labels, summary score labels)`` by key, of the policy's rubric versions."""
         if self._labels is None:
-            versions = {requirement.instrument_version_id for requirement in self.rules.sets}
-            self._labels = dict(Indicator.objects.filter(version_id__in=sorted(versions)).values_list(
-                "key", "label"))
+            versions = sorted({requirement.instrument_version_id for requirement in self.rules.sets})
+            indicators = dict(Indicator.objects.filter(version_id__in=versions).values_list("key", "label"))
+            summaries = {summary["key"]: summary.get("label") or summary["key"]
+                         for declared in InstrumentVersion.objects.filter(pk__in=versions).values_list(
+                             "summaries", flat=True) for summary in declared or ()} if self.reads_scores else {}
+            self._labels = (indicators, summaries)
         return self._labels
 
     def with_labels(self, decision):
@@ -153,14 +157,14 @@ class CourseContext:
         """
         if not any("indicators" in reason.params or "conditions" in reason.params for reason in decision.reasons):
             return decision
-        labels = self.labels()
+        indicators, summaries = self.labels()
 
         def labelled(reason):
             params = dict(reason.params)
             if "indicators" in params:
-                params["labels"] = [labels.get(key, key) for key in params["indicators"]]
-            if "conditions" in params:
-                params["conditions"] = [{**c, "label": labels.get(c["key"], c["key"])} if c.get("key") else c
+                params["labels"] = [indicators.get(key, key) for key in params["indicators"]]
+            if "conditions" in params:  # a condition's key names a summary score
+                params["conditions"] = [{**c, "label": summaries.get(c["key"], c["key"])} if c.get("key") else c
                                         for c in params["conditions"]]
             return competency.Reason(reason.code, params)
 

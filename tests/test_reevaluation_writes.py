@@ -68,8 +68,10 @@ def run(policy, course_key):
 
 
 def shapes(batch):
-    """The batch's statement texts, but for the indicator labels (read once per run, when first needed)."""
-    return [sql for sql, _many, _count in batch if not ('"label" AS' in sql or "`label` AS" in sql)]
+    """The batch's statement texts, but for the labels of indicators and summary scores (read once
+    per run, when first needed)."""
+    return [sql for sql, _many, _count in batch
+            if not ('"label" AS' in sql or "`label` AS" in sql or '"summaries" AS' in sql or "`summaries` AS" in sql)]
 
 
 def status_updates(batch):
