@@ -38,8 +38,14 @@ def named_errors(message_dict, indicators=(), prefix=""):
     for field, messages in message_dict.items():
         label, target, position = _describe(field, by_key, order)
         target = f"{prefix}{target}" if target else ""
-        named += [(position, FieldError(label, message, target)) for message in messages]
+        named += [(position, FieldError(label, _without_name(message, label), target)) for message in messages]
     return [error for _position, error in sorted(named, key=lambda item: item[0])]
+
+
+def _without_name(message, label):
+    """The message without its own leading "Label: " (REST and block messages name the indicator; the page names it once)."""
+    lead = f"{label}: "
+    return message[len(lead):] if label and message.startswith(lead) else message
 
 
 def _describe(field, by_key, order):

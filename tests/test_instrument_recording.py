@@ -4,6 +4,7 @@ api (and the page form, and REST) -> summary scores stored on the observation ->
 rules' records -> shown in pages and REST, in the user's language with English fallback.
 """
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -160,7 +161,10 @@ def test_the_page_form_records_counts_and_scales(mi_course, coach, learner, clie
     for key, value in mi_ratings(**EXAMPLE_COUNTS).items():
         form[f"rating-{key}"] = str(value["level"])
     url = reverse("miiwrap_fidelity:record_observation", args=[COURSE, learner.pk])
-    assert client.post(url, {**form, "rating-question": "-3"}).status_code == 400
+    refused = client.post(url, {**form, "rating-question": "-3"})
+    assert refused.status_code == 400
+    page = re.sub(r"<[^>]+>", "", refused.content.decode())  # as read: the indicator named once
+    assert "Questions: enter a whole number from 0 to 500." in page and "Questions: Questions:" not in page
     response = client.post(url, form)
     assert response.status_code == 302
     assert Observation.objects.get().summary_scores == EXAMPLE_SCORES
