@@ -15,9 +15,17 @@ FIELDS = {
     "reason": (gettext_lazy("Reason"), "mwf-reason"),
     "level": (gettext_lazy("Sign-off level"), "mwf-level"),
     "privacy_confirmed": (gettext_lazy("Privacy"), "mwf-privacy-confirm"),
+    "note": (gettext_lazy("Your note"), "mwf-note"),  # the learner's self-assessment
 }
 _PARTS = {"strength": ("strength-%s", gettext_lazy("strength observed")),
           "next_step": ("next_step-%s", gettext_lazy("next step"))}
+
+
+@dataclass(frozen=True)
+class Named:
+    """What ``named_errors`` reads of an indicator: its key and the label the form shows."""
+    key: str
+    label: str
 
 
 @dataclass(frozen=True)

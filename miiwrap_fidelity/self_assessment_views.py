@@ -25,7 +25,8 @@ def self_assess(request, course_key, observation_id):
     try:
         api.save_self_assessment(request.user, course_key, observation_id, data)
     except ValidationError as exc:
-        return my_competency(request, str(course_key), form_errors=exc.message_dict, http_status=400)
+        return my_competency(request, str(course_key), form_errors=exc.message_dict, http_status=400,
+                             assessed=observation_id)
     messages.success(request, _("Self-assessment declined; your coach's ratings are now shown.")
                      if data.get("decline") else
                      _("Self-assessment submitted; your ratings and your coach's are now side by side."))

@@ -144,8 +144,11 @@ def _people_names(learner, context):
 
 
 @course_view
-def my_competency(request, course_key, form_errors=None, http_status=200):
-    """The learner's own growth page: status, what remains, feedback and trends over time."""
+def my_competency(request, course_key, form_errors=None, http_status=200, assessed=None):
+    """
+    The learner's own growth page: status, what remains, feedback and trends over time;
+    ``form_errors`` of the self-assessment of observation ``assessed``, named by its rubric.
+    """
     context = _status_context(request.user, request.user, course_key)
     history = api.history_page(request.user, request.user, course_key, request.GET.get("history"))
     learner_status = context.get("status")
@@ -158,7 +161,15 @@ def my_competency(request, course_key, form_errors=None, http_status=200):
                    form_errors=form_errors or {},
                    **_growth_context(request.user, request.user, course_key, context["policy"], history))
     context["names"] = _people_names(request.user, context)
+    context["named_errors"] = _self_assessment_errors(context["self_assessments"], form_errors or {}, assessed)
     return render(request, "miiwrap_fidelity/my_competency.html", context, status=http_status)
+
+
+def _self_assessment_errors(assessments, form_errors, assessed):
+    """The named errors of a refused self-assessment, its indicators as the form names them."""
+    rows = next((a.rows for a in assessments if str(a.observation_id) == str(assessed)), ())
+    indicators = [field_errors.Named(row.indicator_key, row.indicator_label) for row in rows]
+    return field_errors.named_errors(form_errors, indicators, prefix=f"mwf-self-{assessed}-")
 
 
 @xframe_options_sameorigin  # shown inside the legacy instructor dashboard's Coaching section

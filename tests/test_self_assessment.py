@@ -381,8 +381,15 @@ def test_learner_page_form_errors_are_a_400_with_messages(client, session, assig
     del data[f"rating-{ESSENTIAL}"]
     response = client.post(post_url(session), {**data, "action": "submit"})
     assert response.status_code == 400
-    assert "Rate every indicator before submitting." in response.content.decode()
+    page = response.content.decode()
+    assert "Rate every indicator before submitting." in page
     assert SelfAssessment.objects.get().status == SelfAssessment.REQUESTED
+    # named as the learner reads the rubric, with a link to the indicator; never an internal key
+    label = next(i.label for i in indicators if i.key == ESSENTIAL)
+    errors = page[page.index('id="mwf-errors"'):page.index("</div>", page.index('id="mwf-errors"'))]
+    assert f"ratings.{ESSENTIAL}" not in errors and label in errors
+    target = f"mwf-self-{session.pk}-mwf-indicator-{ESSENTIAL}"
+    assert f'href="#{target}"' in errors and f'id="{target}"' in page
 
 
 def test_learner_page_decline_and_refusals(client, session, assigned, coach, stranger):
