@@ -21,12 +21,12 @@ def self_assess(request, course_key, observation_id):
         assessment = api.self_assessment_for(request.user, course_key, observation_id)
         data = {"ratings": {row.indicator_key: request.POST.get(f"rating-{row.indicator_key}", "")
                             for row in assessment.rows if request.POST.get(f"rating-{row.indicator_key}")},
-                "note": request.POST.get("note", "")}
+                "note": request.POST.get("note", ""), "privacy_confirmed": request.POST.get("privacy_confirmed") == "on"}
     try:
         api.save_self_assessment(request.user, course_key, observation_id, data)
-    except ValidationError as exc:
+    except ValidationError as exc:  # shown again with what the learner entered
         return my_competency(request, str(course_key), form_errors=exc.message_dict, http_status=400,
-                             assessed=observation_id)
+                             assessed=observation_id, entered=data)
     messages.success(request, _("Self-assessment declined; your coach's ratings are now shown.")
                      if data.get("decline") else
                      _("Self-assessment submitted; your ratings and your coach's are now side by side."))

@@ -144,10 +144,11 @@ def _people_names(learner, context):
 
 
 @course_view
-def my_competency(request, course_key, form_errors=None, http_status=200, assessed=None):
+def my_competency(request, course_key, form_errors=None, http_status=200, assessed=None, entered=None):
     """
     The learner's own growth page: status, what remains, feedback and trends over time;
-    ``form_errors`` of the self-assessment of observation ``assessed``, named by its rubric.
+    ``form_errors`` of the self-assessment of observation ``assessed`` (named by its rubric), whose
+    form shows again what the learner ``entered``.
     """
     context = _status_context(request.user, request.user, course_key)
     history = api.history_page(request.user, request.user, course_key, request.GET.get("history"))
@@ -162,6 +163,9 @@ def my_competency(request, course_key, form_errors=None, http_status=200, assess
                    **_growth_context(request.user, request.user, course_key, context["policy"], history))
     context["names"] = _people_names(request.user, context)
     context["named_errors"] = _self_assessment_errors(context["self_assessments"], form_errors or {}, assessed)
+    entered = {"ratings": {}, "note": "", **(entered or {})}
+    context["entered"] = {**entered, "observation": str(assessed),
+                          "privacy_suspected": bool(privacy.fields_with_identifiers({"note": entered["note"]}))}
     return render(request, "miiwrap_fidelity/my_competency.html", context, status=http_status)
 
 

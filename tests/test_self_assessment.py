@@ -542,3 +542,41 @@ def test_the_certified_evidence_keeps_a_blind_sessions_score_from_the_learner(as
     assert page.count("rate this session yourself to see its score") == 3 and "100% of indicators met" not in page
     submit(assigned, sessions[0], indicators)
     assert [o.percent for o in api.certified_evidence(assigned, assigned, COURSE).observations] == [100.0, None, None]
+
+
+IDENTIFYING_NOTE = "The Smith family called me on 555-123-4567 after the visit."
+
+
+def test_the_api_refuses_an_identifying_note_until_confirmed(session, assigned, indicators):
+    """The learner's note is read by their coaches: the same client-identifier check as the coach's texts."""
+    data = {"ratings": own_levels(indicators), "note": IDENTIFYING_NOTE}
+    with pytest.raises(api.ValidationError) as refused:
+        api.save_self_assessment(assigned, COURSE, session.pk, data)
+    assert set(refused.value.message_dict) == {"note"} and "phone number" in " ".join(refused.value.message_dict["note"])
+    assert SelfAssessment.objects.get().status == SelfAssessment.REQUESTED
+    api.save_self_assessment(assigned, COURSE, session.pk, {**data, "privacy_confirmed": True})
+    assert SelfAssessment.objects.get().note == IDENTIFYING_NOTE
+    assert AuditEvent.objects.filter(action="self_assessment.identifier_check_confirmed").count() == 1
+
+
+def test_the_page_keeps_the_entries_and_asks_to_confirm_an_identifying_note(client, session, assigned, indicators):
+    client.force_login(assigned)
+    data = {**form(indicators), "note": IDENTIFYING_NOTE, "action": "submit"}
+    response = client.post(post_url(session), data)
+    page = response.content.decode()
+    assert response.status_code == 400 and "phone number" in page
+    assert IDENTIFYING_NOTE in page, "the note is kept for editing"
+    assert f'name="rating-{ESSENTIAL}" value="{own_levels(indicators)[ESSENTIAL]}" required checked' in page, "ratings kept"
+    assert 'name="privacy_confirmed"' in page
+    response = client.post(post_url(session), {**data, "privacy_confirmed": "on"})
+    assert response.status_code == 302 and SelfAssessment.objects.get().status == SelfAssessment.SUBMITTED
+
+
+def test_rest_refuses_an_identifying_note_until_confirmed(client, session, assigned, indicators):
+    client.force_login(assigned)
+    path = f"observations/{session.pk}/self-assessment/"
+    payload = {"ratings": own_levels(indicators), "note": IDENTIFYING_NOTE}
+    response = rest_post(client, path, payload)
+    assert response.status_code == 400 and "note" in json.dumps(response.json())
+    response = rest_post(client, path, {**payload, "privacy_confirmed": True})
+    assert response.status_code == 200 and SelfAssessment.objects.get().status == SelfAssessment.SUBMITTED

@@ -14,7 +14,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import audit, competency, evaluation, rubric
+from .. import audit, competency, evaluation, privacy, rubric
 from ..competency import SelfAssessmentState
 from ..errors import NotFound, PermissionDenied, ValidationError
 from ..models import SelfAssessment
@@ -148,9 +148,10 @@ CLOSED_MESSAGES = {
 def save_self_assessment(actor, course_key, observation_id, data):
     """
     The learner answers the request for an observed session, once: ``data`` is ``{"ratings": {key:
-    level}, "note": text}`` (every indicator rated on the observation's rubric version, validated as
-    the coach's ratings are) or ``{"decline": true}``. Final either way; the learner then sees the
-    coach's ratings, and the coaches see the learner's. Changes no decision.
+    level}, "note": text, "privacy_confirmed": bool}`` (every indicator rated on the observation's
+    rubric version, validated as the coach's ratings are; a note that looks client-identifying is
+    refused unless confirmed, as the coach's texts are) or ``{"decline": true}``. Final either way;
+    the learner then sees the coach's ratings, and the coaches see the learner's. Changes no decision.
     """
     course_key = parse_course_key(course_key)
     if not isinstance(data, dict):
@@ -164,6 +165,8 @@ def save_self_assessment(actor, course_key, observation_id, data):
     decline = data.get("decline") is True
     errors = {}
     note = "" if decline else collect(errors, clean_text, data.get("note"), "note", MAX_NOTE_CHARS)
+    suspected = privacy.fields_with_identifiers({"note": note}) if "note" not in errors else {}
+    errors.update(privacy.unconfirmed_errors(suspected, data.get("privacy_confirmed")))
     with transaction.atomic():
         # The learner's status row first (ADR 0006): a second submission waits here, then finds the row answered.
         evaluation.lock_status(actor.pk, course_key)
@@ -186,5 +189,8 @@ def save_self_assessment(actor, course_key, observation_id, data):
         assessment.save(update_fields=["ratings", "note", "status", "answered_at"])
         audit.record("self_assessment.declined" if decline else "self_assessment.submitted", assessment,
                      actor=actor, subject_user_id=actor.pk, course_key=course_key)
+        if suspected:
+            audit.record("self_assessment.identifier_check_confirmed", assessment, actor=actor,
+                         subject_user_id=actor.pk, course_key=course_key)
     return self_assessment_for(actor, course_key, observation_id)
 

@@ -46,3 +46,9 @@ def username_hint(user, names):
     if user is None or not (names or {}).get(user.pk):
         return ""
     return format_html(' <small class="mwf-hint">{}</small>', user.username)
+
+
+@register.filter
+def get_item(mapping, key):
+    """``mapping[key]``, or None (a form shown again with what was entered, by field key)."""
+    return (mapping or {}).get(key)

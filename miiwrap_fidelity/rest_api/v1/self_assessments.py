@@ -27,6 +27,9 @@ class SelfAssessmentInput(serializers.Serializer):  # pylint: disable=abstract-m
     ratings = LevelsField(required=False, default=dict)
     note = serializers.CharField(max_length=api.MAX_NOTE_CHARS, allow_blank=True, required=False, default="")
     decline = serializers.BooleanField(required=False, default=False)
+    privacy_confirmed = serializers.BooleanField(
+        required=False, default=False,
+        help_text="Submit although the note looks client-identifying: the learner confirms it is not.")
 
 
 def _rating_out(rating):
@@ -70,6 +73,7 @@ class SelfAssessmentDetailView(CourseView):
 
     def post(self, request, course_id, observation_id):
         data = self.valid(SelfAssessmentInput)
-        body = {"decline": True} if data["decline"] else {"ratings": data["ratings"], "note": data["note"]}
+        body = {"decline": True} if data["decline"] else {"ratings": data["ratings"], "note": data["note"],
+                                                          "privacy_confirmed": data["privacy_confirmed"]}
         assessment = api.save_self_assessment(request.user, self.course_key, observation_id, body)
         return Response(self_assessment_out(assessment), status=status.HTTP_200_OK)
