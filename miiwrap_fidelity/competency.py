@@ -317,6 +317,7 @@ class Decision:
     approvals: dict = field(default_factory=dict)  # level -> the SignOffRecord that approved it
     due_date: date | None = None  # with a deadline: competent by this day
     overdue: bool = False  # past the due date and never certified in the course
+    counted: int = 0  # progress toward ``required_count``: per set, qualifying observations up to its need
 
 
 # --- certifications over time -------------------------------------------------------------------
@@ -445,9 +446,11 @@ def evaluate_evidence(rules, observations, today, fresh_after=None, calibrated_o
     ``fresh_after``: after a certification, only practice observed after its date counts (a
     recertification needs fresh evidence). ``calibrated_observers``: when the policy requires
     calibration, the observers whose ratings count. A set that requires essential indicators is
-    open while its latest observation missed one. Returns ``(qualifying, reasons, latest)`` where
-    ``qualifying`` is every observation that counts for some set and ``latest`` the most recent
-    observation in some set's scope and window.
+    open while its latest observation missed one. Returns ``(qualifying, reasons, latest, counted)``
+    where ``qualifying`` is every observation that counts for some set, ``latest`` the most recent
+    observation in some set's scope and window and ``counted`` the progress people read as "n of
+    ``rules.required_count``": per set, its qualifying observations up to its need (a set's surplus
+    does not make up for another's shortfall).
     """
     reasons = []
     if calibrated_observers is not None:
@@ -466,7 +469,7 @@ def evaluate_evidence(rules, observations, today, fresh_after=None, calibrated_o
     other_setting = sum(1 for obs in current if not any(r.in_scope(obs) for r in sets))
     if other_setting:
         reasons.append(Reason("other_setting", {"count": other_setting}))
-    in_window, qualifying, open_reasons, essentials_missed = {}, {}, [], {}
+    in_window, qualifying, open_reasons, essentials_missed, counted_toward = {}, {}, [], {}, 0
     for number, requirement in enumerate(sets, 1):
         scoped = sorted((obs for obs in current if requirement.in_scope(obs) and requirement.in_window(obs, today)),
                         key=lambda obs: (obs.practice_date, obs.id))
@@ -475,6 +478,7 @@ def evaluate_evidence(rules, observations, today, fresh_after=None, calibrated_o
             essentials_missed[scoped[-1].id] = scoped[-1]  # the set's latest missed an essential indicator
         counted = [obs for obs in scoped if requirement.qualifies(obs)]
         qualifying.update((obs.id, obs) for obs in counted)
+        counted_toward += min(len(counted), requirement.min_observations)
         if len(counted) < requirement.min_observations:
             open_reasons.append(Reason("observations_short",
                                        _short_params(requirement, len(counted), number, len(sets) > 1)))
@@ -492,7 +496,8 @@ def evaluate_evidence(rules, observations, today, fresh_after=None, calibrated_o
             Reason("critical_not_met_latest", {"indicators": list(missed.critical_missed),
                                                "date": missed.practice_date.isoformat()})
         )
-    return tuple(sorted(qualifying.values(), key=lambda obs: (obs.practice_date, obs.id))), reasons, latest
+    return (tuple(sorted(qualifying.values(), key=lambda obs: (obs.practice_date, obs.id))), reasons, latest,
+            counted_toward)
 
 
 def current_approvals(signoffs, since=None):
@@ -534,8 +539,8 @@ def decide(rules, observations, signoffs, certification, now, calibrated_observe
         fresh_after = max(filter(None, (fresh_after, before.issued_at.date() if before else date.max)))
         if before is None or not before.is_active(now):
             prerequisite_open = Reason("prerequisite_not_certified", {"course": prerequisite.course_key})
-    qualifying, evidence_reasons, latest = evaluate_evidence(rules, observations, today, fresh_after,
-                                                             calibrated_observers)
+    qualifying, evidence_reasons, latest, counted = evaluate_evidence(rules, observations, today, fresh_after,
+                                                                      calibrated_observers)
     if prerequisite_open is not None:
         evidence_reasons.insert(0, prerequisite_open)
     # The learner's last observed session, shown in lists, even when it predates the certification
@@ -556,7 +561,8 @@ def decide(rules, observations, signoffs, certification, now, calibrated_observe
 
     if active:
         return Decision(State.CERTIFIED, True, evidence_met, (), qualifying, approved_levels, certification,
-                        rules.required_count, latest, stale_after, tuple(reasons), approvals, due_date, overdue)
+                        rules.required_count, latest, stale_after, tuple(reasons), approvals, due_date, overdue,
+                        counted)
 
     if certification is not None and certification.revoked_at is not None:
         reasons.insert(0, Reason("certification_revoked", {"date": certification.revoked_at.date().isoformat()}))
@@ -571,7 +577,7 @@ def decide(rules, observations, signoffs, certification, now, calibrated_observe
     return Decision(_state(evidence_met, approved_levels, certification, observations), False, evidence_met,
                     tuple(reasons), qualifying, approved_levels, certification, rules.required_count,
                     latest, stale_after, tuple(r for r in evidence_reasons if r.code not in INFORMATIONAL),
-                    approvals, due_date, overdue)
+                    approvals, due_date, overdue, counted)
 
 
 def _state(evidence_met, approved_levels, certification, observations):

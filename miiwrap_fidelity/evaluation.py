@@ -242,7 +242,7 @@ STATUS_FIELDS = ["state", "qualifying_count", "required_count", "last_practice_d
 def _fill_status(status, decision, certification, now):
     latest = decision.last_observation
     status.state = str(decision.state)
-    status.qualifying_count = len(decision.qualifying)
+    status.qualifying_count = decision.counted
     status.required_count = decision.required_count
     status.last_practice_date = latest.practice_date if latest else None
     status.last_percent = latest.percent if latest else None

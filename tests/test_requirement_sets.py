@@ -40,7 +40,7 @@ def rules_with(*sets):
 
 
 def evidence(rules, observations):
-    qualifying, reasons, _latest = competency.evaluate_evidence(rules, observations, TODAY)
+    qualifying, reasons, _latest, _counted = competency.evaluate_evidence(rules, observations, TODAY)
     return qualifying, [r for r in reasons if r.code not in competency.INFORMATIONAL]
 
 
@@ -105,6 +105,20 @@ def test_two_home_visits_and_one_team_meeting():
     assert rules.required_count == 3
 
 
+def test_progress_counts_each_set_up_to_its_need():
+    """Three home visits and no team meeting are 2 of 3, not 3 of 3: one set's surplus fills no other set."""
+    rules = rules_with(HOME, TEAM)
+    visits = [record(pk, days_ago=10 - pk) for pk in (1, 2, 3)]
+    assert competency.evaluate_evidence(rules, visits, TODAY)[3] == 2 and rules.required_count == 3
+    meeting = record(9, days_ago=1, met=7, applicable=10, version=2, setting="family_team_meeting")
+    assert competency.evaluate_evidence(rules, visits + [meeting], TODAY)[3] == 3
+    decision = competency.decide(rules, visits, (), None, NOW)
+    assert decision.counted == 2 and not decision.evidence_met
+    # a certified learner in the renewal window: renewal is not offered on the surplus of one set
+    offered = competency.offered_actions("certified", "expiring", decision.counted, decision.required_count, False)
+    assert not offered.approve and offered.not_offered == "renewal_needs_evidence"
+
+
 def test_a_set_counts_only_its_setting_and_version():
     rules = rules_with(HOME, TEAM)
     wrong_setting = record(3, version=2, setting="home_visit")  # team rubric used on a home visit
@@ -112,7 +126,7 @@ def test_a_set_counts_only_its_setting_and_version():
     observations = [record(1, days_ago=10), record(2, days_ago=5), wrong_setting, wrong_version]
     qualifying, reasons = evidence(rules, observations)
     assert [obs.id for obs in qualifying] == [1, 2] and [r.params["set"] for r in reasons] == [2]
-    _q, all_reasons, _l = competency.evaluate_evidence(rules, observations + [record(5, version=9)], TODAY)
+    _q, all_reasons, _l, _c = competency.evaluate_evidence(rules, observations + [record(5, version=9)], TODAY)
     informational = {r.code: r.params["count"] for r in all_reasons if r.code in competency.INFORMATIONAL}
     assert informational == {"other_instrument_version": 1, "other_setting": 2}
 
@@ -216,8 +230,9 @@ def test_a_migrated_policy_decides_as_before(need, min_percent, window, critical
     migrated = replace(single, requirement_sets=(RequirementSet(
         1, need, window, observers, "", competency.single_set_conditions(min_percent, critical)),))
     expected = legacy_evidence(single, observations, TODAY)
-    assert competency.evaluate_evidence(migrated, observations, TODAY) == expected
-    assert competency.evaluate_evidence(single, observations, TODAY) == expected
+    for rules in (migrated, single):
+        *decided, counted = competency.evaluate_evidence(rules, observations, TODAY)
+        assert tuple(decided) == expected and counted == min(len(expected[0]), need)
 
 
 def test_reasons_name_the_open_requirement_in_the_learners_words():
