@@ -68,12 +68,16 @@ LIKE_ESCAPE = "!"
 
 
 @functools.lru_cache(maxsize=4)
-def _tables(vendor):  # pylint: disable=unused-argument  (the cache key: quoting differs per database)
+def _tables(vendor):
     """Quoted table names, and the join of the status row to its learner."""
     names = {"status": LearnerStatus, "user": get_user_model(), "assignment": CoachAssignment,
              "policy": CompetencyPolicy}
     tables = {key: quote(model._meta.db_table) for key, model in names.items()}
     tables["join_user"] = f"JOIN {tables['user']} u ON u.id = s.learner_id"
+    # A row's assignments by (course, learner). MariaDB otherwise reads them through the unique
+    # (course, coach, learner) index on the course alone when one course fills the table: every
+    # assignment of the course per listed row (52 ms instead of 0.5 ms for a page of 10,000 learners).
+    tables["by_learner"] = " FORCE INDEX (mwf_assign_learner)" if vendor == "mysql" else ""
     return tables
 
 
@@ -162,7 +166,7 @@ class Roster:
                          "WHERE a.course_key = %s AND a.coach_id = %s)")
             params += [self.course_id, self.coach_id]
         if self.without_coach:
-            where.append(f"NOT EXISTS (SELECT 1 FROM {self.tables['assignment']} a "
+            where.append(f"NOT EXISTS (SELECT 1 FROM {self.tables['assignment']} a{self.tables['by_learner']} "
                          "WHERE a.course_key = s.course_key AND a.learner_id = s.learner_id)")
         if state:
             condition, condition_params = _state_condition(state, self.now)
@@ -223,7 +227,7 @@ class Roster:
         return iter(self[:])
 
     def _select(self):
-        coaches = (f"(SELECT GROUP_CONCAT(cu.username) FROM {self.tables['assignment']} ca "
+        coaches = (f"(SELECT GROUP_CONCAT(cu.username) FROM {self.tables['assignment']} ca{self.tables['by_learner']} "
                    f"JOIN {self.tables['user']} cu ON cu.id = ca.coach_id "
                    "WHERE ca.course_key = s.course_key AND ca.learner_id = s.learner_id)")
         return (f"SELECT {', '.join(ROW_COLUMNS)}, {coaches} FROM {self.tables['status']} s "
