@@ -213,7 +213,7 @@ def explain_lists_and_exports(course_key, export_course_key, staff):
     chunk (of ``export_course_key``, which has observations: on a course without any, an optimizer
     may rightly "sort" nothing): any sort?
     """
-    vendor_sort = "TEMP B-TREE" if connection.vendor == "sqlite" else "filesort"
+    vendor_sorts = ("temp b-tree",) if connection.vendor == "sqlite" else ("filesort", "temporary")
     prefix = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN "
     sorts = []
     for ordering in sorted(roster.ORDERINGS):
@@ -223,11 +223,12 @@ def explain_lists_and_exports(course_key, export_course_key, staff):
         with connection.cursor() as cursor:
             cursor.execute(prefix + sql, params)
             plan = str(cursor.fetchall())
-        if vendor_sort.lower() in plan.lower():
+        if any(word in plan.lower() for word in vendor_sorts):
             sorts.append(f"list {ordering}")
     for kind in sorted(exports.EXPORTS):
         for query in exports.chunk_queries(kind, export_course_key, last=1000):
-            if vendor_sort.lower() in query.explain().lower():
+            if any(word in query.explain().lower() for word in vendor_sorts):
                 sorts.append(f"export {kind}")
-    print(f"plans with a sort ({vendor_sort}) among the lists' keyset pages and the exports' chunks: "
+    print(f"plans with a sort or temporary table ({', '.join(vendor_sorts)}) among the lists' keyset pages and "
+          "the exports' chunks: "
           f"{', '.join(sorts) or 'none'}")

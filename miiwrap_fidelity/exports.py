@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from . import competency
 from .raw_values import padded_ids
-from .models import Certification, IndicatorRating, LearnerStatus, Observation, SignOff
+from .models import Certification, Indicator, IndicatorRating, LearnerStatus, Observation, SignOff
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CHUNK = 1000
@@ -56,7 +56,7 @@ EXPORTS = {
          "due_date", "overdue"],
         lambda course: LearnerStatus.objects.filter(course_key=course).values_list(
             "learner_id", "learner__username", "state", "qualifying_count", "required_count", "last_practice_date",
-            "last_percent", "reasons", "certification__expires_at", "enrolled", "due_date", "overdue"),
+            "last_percent", "reasons", "certified_until", "enrolled", "due_date", "overdue"),
     ),
     "observations": (
         ["observation_id", "learner_id", "learner_username", "observer_id", "observer_username", "practice_date",
@@ -70,10 +70,10 @@ EXPORTS = {
     "ratings": (
         ["observation_id", "learner_id", "learner_username", "observer_id", "observer_username", "practice_date",
          "indicator", "domain", "level", "strength", "next_step"],
+        # Ratings alone, no join (``_rating_rows`` adds the observation's and the indicator's columns):
+        # on a large course MariaDB joined them from the indicator table through a temporary table.
         lambda observation_ids: IndicatorRating.objects.filter(observation_id__in=observation_ids).values_list(
-            "observation_id", "observation__learner_id", "observation__learner__username",
-            "observation__observer_id", "observation__observer__username", "observation__practice_date",
-            "indicator__key", "indicator__domain", "level", "strength", "next_step"),
+            "observation_id", "indicator_id", "level", "strength", "next_step"),
     ),
     "signoffs": (
         ["signoff_id", "learner_id", "learner_username", "actor_id", "actor_username", "action", "level",
@@ -171,9 +171,14 @@ def _course_rows(kind, course_key, viewer_id):
 
 
 def _sessions(course_key, viewer_id):
-    """The course's submitted observations whose ratings ``viewer_id`` may see (the ratings export's chunks)."""
+    """
+    The course's submitted observations whose ratings ``viewer_id`` may see, with the columns a
+    rating row repeats from its observation (the ratings export's chunks).
+    """
     sessions = Observation.objects.filter(course_key=course_key, status=Observation.SUBMITTED)
-    return sessions.exclude(blind_for(viewer_id)) if viewer_id is not None else sessions
+    sessions = sessions.exclude(blind_for(viewer_id)) if viewer_id is not None else sessions
+    return sessions.values_list("pk", "learner_id", "learner__username", "observer_id", "observer__username",
+                                "practice_date")
 
 
 def _ratings_of(observation_ids):
@@ -209,7 +214,7 @@ def chunk_queries(kind, course_key, viewer_id=None, last=1):
     chunk and their ratings'), built as ``rows`` builds them.
     """
     if kind == "ratings":
-        return [_chunk_query(_sessions(course_key, viewer_id).values_list("pk"), "pk", last, _sessions_per_chunk()),
+        return [_chunk_query(_sessions(course_key, viewer_id), "pk", last, _sessions_per_chunk()),
                 _ratings_of(padded_ids([last]))]
     return [_chunk_query(_course_rows(kind, course_key, viewer_id), KEYS[kind], last, CHUNK)]
 
@@ -223,10 +228,20 @@ def _chunked(values_list, key="pk"):
 def _rating_rows(course_key, viewer_id):
     """
     The ratings of the course's submitted observations (blind ones left out for ``viewer_id``): a
-    chunk of observation ids by keyset, then their ratings, by observation and indicator (two
-    index range reads per chunk of about ``CHUNK`` ratings).
+    chunk of observations by keyset, then their ratings, by observation and indicator (two index
+    range reads, each of one table, per chunk of about ``CHUNK`` ratings); indicators' key and
+    domain are read once, when first met.
     """
-    for chunk in _chunks(_sessions(course_key, viewer_id).values_list("pk"), "pk", _sessions_per_chunk()):
-        if chunk:
-            # padded: one statement text whatever the chunk's length (SQLite's statement cache)
-            yield from _ratings_of(padded_ids(row[0] for row in chunk))
+    indicators = {}
+    for chunk in _chunks(_sessions(course_key, viewer_id), "pk", _sessions_per_chunk()):
+        if not chunk:
+            continue
+        sessions = {row[0]: row for row in chunk}
+        # padded: one statement text whatever the chunk's length (SQLite's statement cache)
+        ratings = list(_ratings_of(padded_ids(sessions)))
+        unseen = {rating[1] for rating in ratings} - indicators.keys()
+        if unseen:
+            indicators.update((pk, (key, domain)) for pk, key, domain in Indicator.objects.filter(
+                pk__in=sorted(unseen)).values_list("pk", "key", "domain"))
+        for observation_id, indicator_id, level, strength, next_step in ratings:
+            yield (*sessions[observation_id], *indicators[indicator_id], level, strength, next_step)

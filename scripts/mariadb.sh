@@ -8,7 +8,7 @@
 #   scripts/mariadb.sh stop         stop the server of MIIWRAP_MARIADB_DIR (required) and only it
 #
 # MIIWRAP_MARIADB_DIR: the data directory (default: a new one from mktemp -d; it is removed and
-# re-created on start). MIIWRAP_DB_PORT: the port (default: a free port chosen at start).
+# re-created on start); the server's temporary files go there too (a shared /tmp lost one mid-run). MIIWRAP_DB_PORT: the port (default: a free port chosen at start).
 set -euo pipefail
 MARIADBD="$(command -v mariadbd || echo /usr/sbin/mariadbd)"
 
@@ -24,12 +24,12 @@ start() {
   PORT="${MIIWRAP_DB_PORT:-$(free_port)}"
   SOCKET="$ROOT/mysqld.sock"
   stop_dir "$ROOT"
-  rm -rf "$ROOT" && mkdir -p "$ROOT/data"
+  rm -rf "$ROOT" && mkdir -p "$ROOT/data" "$ROOT/tmp"
   echo "$PORT" >"$ROOT/port"
   mariadb-install-db --no-defaults --datadir="$ROOT/data" --user="$(id -un)" --auth-root-authentication-method=normal \
     --skip-test-db >"$ROOT/install.log" 2>&1
   "$MARIADBD" --no-defaults --datadir="$ROOT/data" --socket="$SOCKET" --port="$PORT" --bind-address=127.0.0.1 \
-    --pid-file="$ROOT/mysqld.pid" --user="$(id -un)" --character-set-server=utf8mb4 \
+    --pid-file="$ROOT/mysqld.pid" --tmpdir="$ROOT/tmp" --user="$(id -un)" --character-set-server=utf8mb4 \
     --collation-server=utf8mb4_unicode_ci --innodb-flush-log-at-trx-commit=2 --max-connections=200 \
     >"$ROOT/server.log" 2>&1 &
   for _ in $(seq 1 60); do
