@@ -288,20 +288,20 @@ def course_learner_ids(course_key):
     return sorted(ids)
 
 
+#: ``(attribute, is JSON)`` of the stored result fields (every one but ``evaluated_at``).
+_RESULT_FIELDS = tuple((LearnerStatus._meta.get_field(name).attname,
+                        isinstance(LearnerStatus._meta.get_field(name), models.JSONField))
+                       for name in STATUS_FIELDS if name != "evaluated_at")
+
+
 def _result(status):
     """
-    A status row's result (every stored field but ``evaluated_at``) in a comparable form: as the
-    database stores it, JSON with sorted keys (MySQL's JSON type reorders keys).
+    A status row's result (every stored field but ``evaluated_at``) in a comparable form: values as
+    Python holds them (aware datetimes compare by instant), JSON with sorted keys (MySQL's JSON type
+    reorders keys).
     """
-    result = []
-    for name in STATUS_FIELDS:
-        if name == "evaluated_at":
-            continue
-        field = LearnerStatus._meta.get_field(name)
-        value = getattr(status, field.attname)
-        result.append(json.dumps(value, sort_keys=True, cls=DjangoJSONEncoder) if isinstance(field, models.JSONField)
-                      else field.get_db_prep_save(value, connection))
-    return tuple(result)
+    return tuple(json.dumps(getattr(status, attname), sort_keys=True, cls=DjangoJSONEncoder) if is_json
+                 else getattr(status, attname) for attname, is_json in _RESULT_FIELDS)
 
 
 def _write_changed(statuses):

@@ -48,13 +48,16 @@ def rated_observations(learner_ids, course_key, version_id, outcomes_of_latest=N
                                for learner_id in learner_ids for o in loaded.get(learner_id, ())
                                if o.instrument_version_id == version_id), key=lambda row: (row[2], row[0]))
     rated = _latest_per_learner(observations, outcomes_of_latest)
-    outcomes = defaultdict(dict)
+    outcomes, outcome_of = defaultdict(dict), {}  # (indicator id, level) -> (indicator key, outcome), looked up once
     for observation_id, indicator_id, level in IndicatorRating.objects.filter(
             observation_id__in=padded_ids(rated)).values_list("observation_id", "indicator_id", "level"):
-        indicator = indicators.get(indicator_id)
-        outcome = _outcome(indicator, level) if indicator else None
+        if (indicator_id, level) not in outcome_of:
+            indicator = indicators.get(indicator_id)
+            outcome_of[indicator_id, level] = (indicator.key if indicator else None,
+                                               _outcome(indicator, level) if indicator else None)
+        key, outcome = outcome_of[indicator_id, level]
         if outcome is not None:
-            outcomes[observation_id][indicator.key] = outcome
+            outcomes[observation_id][key] = outcome
     per_learner = defaultdict(list)
     for pk, learner_id, day, met, applicable in observations:
         percent = round(100.0 * met / applicable, 1) if applicable else None
