@@ -355,5 +355,20 @@ def reads(staff, coach, learners):
         print(f"observations export, {label}: {rows:,} rows, peak Python memory {peak / 1024:.0f} KiB")
 
 
+def remove_sqlite_database():
+    """The throwaway SQLite database goes with the run (several of them filled /tmp by gigabytes)."""
+    import shutil  # pylint: disable=import-outside-toplevel
+
+    connection.close()
+    shutil.rmtree(os.path.dirname(os.environ["MIIWRAP_DB_NAME"]), ignore_errors=True)
+
+
 if __name__ == "__main__":
-    reevaluate_only(sys.argv[3]) if REEVALUATE_ONLY else main()
+    if REEVALUATE_ONLY:
+        reevaluate_only(sys.argv[3])
+    else:
+        try:
+            main()
+        finally:
+            if not MYSQL:
+                remove_sqlite_database()
