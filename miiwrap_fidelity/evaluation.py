@@ -9,6 +9,8 @@ rows whose result changed are written, in one statement per batch. Internal to `
 import dataclasses
 import json
 from collections import defaultdict
+from datetime import datetime
+from datetime import timezone as dt_timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -16,7 +18,6 @@ from django.contrib.auth import get_user_model
 from django.db import connection, models, transaction
 from django.db.models.constants import OnConflict
 from django.utils import timezone
-from datetime import timezone as dt_timezone
 
 from . import competency, monitoring
 from .models import Certification, Indicator, InstrumentVersion, LearnerStartDate, LearnerStatus, Observation, SignOff
@@ -297,11 +298,18 @@ _RESULT_FIELDS = tuple((LearnerStatus._meta.get_field(name).attname,
 def _result(status):
     """
     A status row's result (every stored field but ``evaluated_at``) in a comparable form: values as
-    Python holds them (aware datetimes compare by instant), JSON with sorted keys (MySQL's JSON type
-    reorders keys).
+    Python holds them, aware datetimes in UTC (Python calls two zones' equal instants unequal when
+    one falls on a clock change), JSON with sorted keys (MySQL's JSON type reorders keys).
     """
-    return tuple(json.dumps(getattr(status, attname), sort_keys=True, cls=DjangoJSONEncoder) if is_json
-                 else getattr(status, attname) for attname, is_json in _RESULT_FIELDS)
+    return tuple(_comparable(getattr(status, attname), is_json) for attname, is_json in _RESULT_FIELDS)
+
+
+def _comparable(value, is_json):
+    if is_json:
+        return json.dumps(value, sort_keys=True, cls=DjangoJSONEncoder)
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(dt_timezone.utc)
+    return value
 
 
 def _write_changed(statuses):

@@ -1,13 +1,13 @@
 """Staff see how far the re-evaluation after a policy change has come: waiting, running, finished, failed."""
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
 from conftest import COURSE, make_user
 from miiwrap_fidelity import api, evaluation, reevaluation
-from miiwrap_fidelity.models import CourseReevaluation
+from miiwrap_fidelity.models import CourseReevaluation, LearnerStatus
 
 pytestmark = pytest.mark.django_db
 API = f"/api/miiwrap-fidelity/v1/courses/{COURSE}/policy/reevaluation/"
@@ -127,3 +127,14 @@ def test_a_running_run_beats_and_is_not_resumed(learners, lead, course_key, sett
     api.reevaluate_course(course_key, watch)
     assert all(beat is not None and timezone.now() - beat < timezone.timedelta(seconds=60) for beat in beats)
     assert reevaluation.resume_point(course_key) == 0
+
+
+def test_the_command_re_evaluates_every_course_with_a_policy_after_an_upgrade(learners, lead, course_key, capsys):
+    """After an upgrade that changes what a status row holds (e.g. 0016's per-set progress): ``--all``."""
+    LearnerStatus.objects.update(qualifying_count=99)  # as an older release may have stored it
+    call_command("reevaluate_competency", "--all")
+    assert set(LearnerStatus.objects.values_list("qualifying_count", flat=True)) != {99}
+    assert f"Re-evaluated 5 learners in {COURSE}." in capsys.readouterr().out
+    for arguments in ((), (COURSE, "--all")):
+        with pytest.raises(CommandError):
+            call_command("reevaluate_competency", *arguments)

@@ -3,7 +3,8 @@ A course's re-evaluation compares before it writes: only changed status rows are
 statement per batch), every query of a batch has the same text whatever the batch's size, drift
 reads only the ratings its rules use, and the result is the one a full rewrite gives.
 """
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from datetime import timezone as dt_timezone
 
 import pytest
 from django.db import connection
@@ -171,3 +172,18 @@ def test_id_lists_are_padded_to_a_few_lengths_with_ids_no_row_has(count, size):
     padded = padded_ids(ids)
     assert len(padded) == size and padded[:count] == ids and len(set(padded)) == size
     assert all(pad < 0 for pad in padded[count:])
+
+
+def test_a_result_compares_datetimes_by_instant_even_across_a_clock_change():
+    """
+    Reviewer's finding: a learner's overdue moment is midnight in their zone; where clocks jump at
+    midnight (Santiago, 2024-09-08) Python calls it unequal to the same instant in UTC, so the row
+    would have been rewritten on every run.
+    """
+    from zoneinfo import ZoneInfo  # pylint: disable=import-outside-toplevel
+
+    local = datetime(2024, 9, 8, tzinfo=ZoneInfo("America/Santiago"))
+    stored = local.astimezone(dt_timezone.utc)  # as the database gives it back
+    computed, loaded = (LearnerStatus(state="in_progress", reasons=[], stale_after=moment, evaluated_at=stored)
+                        for moment in (local, stored))
+    assert evaluation._result(computed) == evaluation._result(loaded)  # pylint: disable=protected-access

@@ -12,7 +12,7 @@ from django.utils import timezone
 from conftest import COURSE, make_user, ratings_for
 from miiwrap_fidelity import api, competency, evaluation
 from miiwrap_fidelity.competency import SelfAssessmentState
-from miiwrap_fidelity.models import AuditEvent, DriftAlert, LearnerStatus, SelfAssessment
+from miiwrap_fidelity.models import AuditEvent, DriftAlert, LearnerStatus, SelfAssessment, SignOff
 
 NOTE = "Observed a home visit."  # the coach's overall note (conftest ``observe``)
 FEEDBACK = "Good example."  # the coach's strength text on every indicator (conftest ``ratings_for``)
@@ -542,6 +542,25 @@ def test_the_certified_evidence_keeps_a_blind_sessions_score_from_the_learner(as
     assert page.count("rate this session yourself to see its score") == 3 and "100% of indicators met" not in page
     submit(assigned, sessions[0], indicators)
     assert [o.percent for o in api.certified_evidence(assigned, assigned, COURSE).observations] == [100.0, None, None]
+
+
+def test_sign_offs_keep_a_blind_sessions_score_from_the_learner(asked, assigned, coach, observe, indicators,
+                                                                client):
+    """Reviewer's finding: an approval's evidence snapshot (api and REST ``signoffs/``) gave the learner
+    each session's score before they rated it."""
+    sessions = [observe(coach, assigned, days_ago=days) for days in (30, 20, 10)]
+    api.sign_off(coach, assigned, COURSE)
+
+    def percents(viewer):
+        return [o["percent"] for o in api.signoffs_for(viewer, assigned, COURSE)[0].evidence["observations"]]
+
+    assert percents(assigned) == [None, None, None] and percents(coach) == [100.0, 100.0, 100.0]
+    client.force_login(assigned)
+    body = client.get(f"{BASE}/signoffs/").json()
+    assert [o["percent"] for o in body["results"][0]["evidence"]["observations"]] == [None, None, None]
+    submit(assigned, sessions[0], indicators)
+    assert percents(assigned) == [100.0, None, None]
+    assert SignOff.objects.get().evidence["observations"][1]["percent"] == 100.0, "the stored snapshot is unchanged"
 
 
 IDENTIFYING_NOTE = "The Smith family called me on 555-123-4567 after the visit."

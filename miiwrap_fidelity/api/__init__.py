@@ -114,6 +114,7 @@ from .status import (
     reevaluate,
     reevaluate_course,
     reevaluation_progress,
+    courses_with_policy,
 )
 
 __all__ = [
@@ -222,6 +223,7 @@ __all__ = [
     "learner_statuses",
     "reevaluate",
     "reevaluate_course",
+    "courses_with_policy",
     "reevaluation_progress",
     "learner_course_progress",
     "receives_non_essential",

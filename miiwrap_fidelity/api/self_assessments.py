@@ -58,6 +58,15 @@ def hides_coach_ratings(observation, now):
     return assessment is not None and competency.coach_ratings_hidden_from_learner(state_of(assessment, now))
 
 
+def blind_to_learner(observation_ids, now):
+    """The ids among ``observation_ids`` whose coach's judgement the learner may not see yet (one query)."""
+    if not observation_ids:
+        return set()
+    return {assessment.observation_id for assessment in SelfAssessment.objects.filter(
+        observation_id__in=sorted(observation_ids), status=SelfAssessment.REQUESTED)
+        if competency.coach_ratings_hidden_from_learner(state_of(assessment, now))}
+
+
 def awaiting_before(created_at_field, now):
     """
     A condition for rows of the learner's course (``learner``, ``course_key`` fields) made at or after

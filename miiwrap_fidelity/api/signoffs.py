@@ -16,7 +16,7 @@ from ..signals import certification_issued
 from ..validation import clean_text
 from .courses import require_policy
 from .inputs import MAX_REASON_CHARS, get_user, parse_course_key
-from . import values
+from . import self_assessments, values
 from .roles import can_view_learner, is_course_staff, require, require_coach
 from .status import announce_change
 
@@ -147,5 +147,11 @@ def signoffs_for(viewer, learner, course_key):
     course_key = parse_course_key(course_key)
     learner = get_user(learner, "learner")
     require(can_view_learner(viewer, learner, course_key), _("You cannot see this learner's records."))
-    return [values.signoff_data(signoff) for signoff in SignOff.objects.select_related("actor").filter(
-        learner=learner, course_key=course_key).order_by("created_at", "id")]
+    signoffs = list(SignOff.objects.select_related("actor").filter(
+        learner=learner, course_key=course_key).order_by("created_at", "id"))
+    blind = frozenset()
+    if viewer.pk == learner.pk:  # an approval's evidence holds each session's score: not before they rated it
+        blind = self_assessments.blind_to_learner(
+            {entry.get("id") for signoff in signoffs if isinstance(signoff.evidence, dict)
+             for entry in signoff.evidence.get("observations", [])}, timezone.now())
+    return [values.signoff_data(signoff, blind) for signoff in signoffs]

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import competency, evaluation, events, gate_query, reason_sentences, reevaluation, roster
-from ..models import LearnerStatus
+from ..models import CompetencyPolicy, LearnerStatus
 from ..roster import EXPIRING_FILTERS, STATE_FILTERS  # noqa: F401  (the list's filters and labels, for pages)
 from ..roster import COUNT_LIMIT, LAST_PAGE  # noqa: F401  (lists count up to COUNT_LIMIT; the last page's cursor)
 from ..signals import competency_changed
@@ -181,6 +181,12 @@ def reevaluate_course(course_key, progress=None, resume=False):
                 progress(done, total)
 
         return evaluation.reevaluate_course(policy, policy.course_key, report, start=start)
+
+
+def courses_with_policy():
+    """The keys of every course with an enabled policy (``reevaluate_competency --all`` after an upgrade)."""
+    return [str(key) for key in CompetencyPolicy.objects.filter(enabled=True).order_by("course_key").values_list(
+        "course_key", flat=True)]
 
 
 def reevaluation_progress(viewer, course_key):

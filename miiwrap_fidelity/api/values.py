@@ -71,14 +71,21 @@ def status_data(status, learner, now):
     )
 
 
-def signoff_data(signoff):
-    """A ``SignOff`` (its actor loaded) as ``SignOffData``."""
+def signoff_data(signoff, blind=frozenset()):
+    """
+    A ``SignOff`` (its actor loaded) as ``SignOffData``; the evidence's score of each ``blind``
+    observation left out (the learner has yet to rate those sessions, ADR 0014).
+    """
     if signoff is None:
         return None
+    evidence = signoff.evidence
+    if blind and isinstance(evidence, dict):
+        evidence = {**evidence, "observations": [{**entry, "percent": None} if entry.get("id") in blind else entry
+                                                 for entry in evidence.get("observations", [])]}
     return data.SignOffData(
         id=signoff.pk, learner_id=signoff.learner_id, actor=user_ref(signoff.actor),
         action=signoff.action, action_label=str(signoff.get_action_display()), level=signoff.level,
-        level_label=str(signoff.get_level_display()), reason=signoff.reason, evidence=signoff.evidence,
+        level_label=str(signoff.get_level_display()), reason=signoff.reason, evidence=evidence,
         created_at=signoff.created_at,
     )
 
