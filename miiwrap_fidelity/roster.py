@@ -78,6 +78,9 @@ def _tables(vendor):
     # (course, coach, learner) index on the course alone when one course fills the table: every
     # assignment of the course per listed row (52 ms instead of 0.5 ms for a page of 10,000 learners).
     tables["by_learner"] = " FORCE INDEX (mwf_assign_learner)" if vendor == "mysql" else ""
+    # A coach as "id:username" (the Coach column: the page shows full names, REST usernames).
+    tables["coach_ref"] = ("CONCAT(ca.coach_id, ':', cu.username)" if vendor == "mysql"
+                           else "(ca.coach_id || ':' || cu.username)")
     return tables
 
 
@@ -227,7 +230,8 @@ class Roster:
         return iter(self[:])
 
     def _select(self):
-        coaches = (f"(SELECT GROUP_CONCAT(cu.username) FROM {self.tables['assignment']} ca{self.tables['by_learner']} "
+        coaches = (f"(SELECT GROUP_CONCAT({self.tables['coach_ref']}) FROM {self.tables['assignment']} "
+                   f"ca{self.tables['by_learner']} "
                    f"JOIN {self.tables['user']} cu ON cu.id = ca.coach_id "
                    "WHERE ca.course_key = s.course_key AND ca.learner_id = s.learner_id)")
         return (f"SELECT {', '.join(ROW_COLUMNS)}, {coaches} FROM {self.tables['status']} s "
@@ -486,7 +490,14 @@ def _row_values(row):
     return {"learner": LearnerRef(learner_id, username), "state": state, "qualifying_count": qualifying,
             "required_count": required, "last_practice_date": date_value(practice_date), "last_percent": percent,
             "reasons": _reasons_text(reasons), "expires_at": aware_datetime(expires_at), "enrolled": bool(enrolled),
-            "coaches": tuple(sorted(coaches.split(","))) if coaches else ()}
+            "coaches": _coach_refs(coaches)}
+
+
+def _coach_refs(concatenated):
+    """``LearnerRef`` values (a coach's id and username) of a row's "id:username,..." text, by username."""
+    refs = (LearnerRef(int(pk), username) for pk, username in
+            (part.split(":", 1) for part in (concatenated or "").split(",") if part))
+    return tuple(sorted(refs, key=lambda ref: ref.username))
 
 
 def values_of(status):

@@ -198,7 +198,8 @@ def workspace(request, course_key):
     rows = api.learner_rows(page.rows)
     return render(request, "miiwrap_fidelity/workspace.html", {
         "course_key": course_key, "rows": rows, "page": page, "is_staff": is_staff,
-        "names": api.full_names(row["learner"].pk for row in rows),  # one query for the page's people
+        # one query for the page's people: learners and their coaches
+        "names": api.full_names([row["learner"].pk for row in rows] + [c.pk for row in rows for c in row["coaches"]]),
         "count": summary["count"], "count_exact": summary["count_exact"],
         "has_policy": summary["has_policy"], "filters": filters, "state_choices": api.STATE_FILTERS.items(),
         "query": _without(params, "cursor"), "last_page": api.LAST_PAGE, **coach_filter,

@@ -130,7 +130,8 @@ def test_rows_name_their_coaches(lead, coach, coach2, course_key):
     users = seed_course(course_key, 4, coaches=(coach,))
     CoachAssignment.objects.create(course_key=course_key, coach=coach2, learner=users[0])
     rows = {row["learner"].pk: row for row in api.learner_rows(api.learner_statuses(lead, course_key).page(10).rows)}
-    assert rows[users[0].pk]["coaches"] == ("coach", "coach2") and rows[users[1].pk]["coaches"] == ("coach",)
+    assert [c.username for c in rows[users[0].pk]["coaches"]] == ["coach", "coach2"]
+    assert rows[users[1].pk]["coaches"] == (roster.LearnerRef(coach.pk, "coach"),)
     LearnerStatus.objects.create(course_key=course_key, learner=make_user("alone"), evaluated_at=timezone.now())
     alone = api.learner_rows(api.learner_statuses(lead, course_key, search="alone").page(10).rows)
     assert alone[0]["coaches"] == ()
@@ -218,6 +219,19 @@ def test_workspace_pages_by_cursor_with_a_coach_column(client, lead, coach, coac
     last = workspace(client, cursor=roster.LAST_PAGE).content.decode()
     assert users[29].username in last and users[0].username not in last and 'rel="next"' not in last
     assert workspace(client, cursor="garbage").status_code == 400
+
+
+def test_the_coach_column_names_coaches_by_full_name(client, lead, coach, coach2, course_key):
+    """Reviewer's finding: the Coach column showed usernames where every other list shows full names."""
+    coach.first_name, coach.last_name = "Casey", "Coach"
+    coach.save()
+    users = seed_course(course_key, 2, coaches=(coach,))
+    CoachAssignment.objects.create(course_key=course_key, coach=coach2, learner=users[0])
+    client.force_login(lead)
+    page = workspace(client).content.decode()
+    assert '<td>Casey Coach <small class="mwf-hint">coach</small>, coach2</td>' in page
+    rest = client.get(f"/api/miiwrap-fidelity/v1/courses/{course_key}/learners/").json()
+    assert rest["results"][0]["coaches"] == ["coach", "coach2"], "REST keeps usernames"
 
 
 def test_workspace_coach_filter_searches(client, lead, coach, coach2, course_key):
