@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from conftest import COURSE, data_queries, make_user, ratings_for
 from miiwrap_fidelity import api, tasks
@@ -38,6 +38,9 @@ def test_alerts_open_acknowledge_and_resolve(client, assigned, coach, observe, c
     client.force_login(assigned)
     page = client.get(url("my_competency")).content.decode()
     assert "Next steps from your recent observations" in page and "Summaries" in page
+    with translation.override("es"):  # the indicator in the reader's language, as the rubric names it
+        messages = [row["message"] for row in api.drift_alert_rows(assigned, course_key, learner=assigned)]
+    assert any("Resúmenes" in message for message in messages) and not any("Summaries" in m for m in messages), messages
     client.force_login(coach)
     alert = DriftAlert.objects.get(kind="critical_not_met")
     assert client.post(url("acknowledge_alert", alert.pk), {"plan_note": ""}).status_code == 302

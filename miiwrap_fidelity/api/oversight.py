@@ -44,8 +44,9 @@ def drift_alert_rows(viewer, course_key, learner=None, limit=500):
     """
     alerts = list(_drift_alerts(viewer, course_key, learner=learner)[:limit])
     policy = policy_row(course_key)
-    labels = dict(Indicator.objects.filter(version_id=policy.instrument_version_id).values_list("key", "label")) \
-        if policy and alerts else {}
+    # indicator names in the reader's language, as the rubric words them
+    labels = {indicator.key: values.indicator_data(indicator).label for indicator in Indicator.objects.filter(
+        version_id=policy.instrument_version_id)} if policy and alerts else {}
     return [{"alert": values.alert_data(alert),
              "message": drift.alert_message(alert.kind, alert.details, labels.get(alert.indicator_key,
                                                                                   alert.indicator_key))}
