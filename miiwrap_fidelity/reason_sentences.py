@@ -149,3 +149,15 @@ def _requirement_short(params):
         "%(have)s of %(need)s qualifying observations so far (practice observed in the last %(window_days)s days, "
         "each with %(conditions)s).",
         params["need"]) % values
+
+
+def approval_not_offered(code):
+    """Why a page or block offers no approval (``competency.OfferedActions.not_offered``), for the coach."""
+    if code == "certified":
+        return _("Certified: nothing to approve now. Approval for recertification opens as the expiry date nears.")
+    if code == "renewal_needs_evidence":
+        return _("Recertification can be approved once enough new qualifying observations are in (see the "
+                 "status above).")
+    if code == "awaiting_lead":
+        return _("You have approved; a certification lead confirms next.")
+    return _("Approval opens when the observations meet the course's requirements (see what remains above).")

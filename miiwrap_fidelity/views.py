@@ -294,6 +294,7 @@ def _render_detail(request, course_key, learner, form_errors=None, form_data=Non
     chosen = (form_data or {}).get("instrument_version") or request.GET.get("instrument") or None
     indicators = api.policy_indicators(course_key, chosen)
     current = context.get("status")
+    actions = api.offered_actions(request.user, current, course_key) if current else None
     context.update(
         course_key=course_key, learner=learner, form_errors=form_errors or {}, form=form_data or {},
         # A correction's errors name the indicators of the rubric its observation was rated on.
@@ -303,7 +304,8 @@ def _render_detail(request, course_key, learner, form_errors=None, form_data=Non
             prefix=f"amend-{amend[0].pk}-" if amend else ""),
         amend_draft=amend[0] if amend else None, amend_reason=amend[1] if amend else "",
         record_open=bool(form_data) or record_open,
-        actions=api.offered_actions(request.user, current, course_key) if current else None,
+        actions=actions,
+        approval_not_offered=api.approval_not_offered(actions.not_offered) if actions else "",
         evidence=api.certified_evidence(request.user, learner, course_key)
         if current and current.certification else None,
         privacy_patterns=privacy.client_patterns(), autosave_messages=AUTOSAVE_MESSAGES,

@@ -184,3 +184,21 @@ def test_the_block_shows_the_history_a_page_at_a_time(client, workbench, assigne
     page = view(client, SIGNOFF)
     assert "The latest 10 of your 25 observations." in page and "See them all on your competency page" in page
     assert page.count("mwf-observation-summary") == 10
+
+
+def test_the_block_offers_approve_and_revoke_as_the_learners_state_allows(client, workbench, assigned, coach,
+                                                                         observe):
+    """Reviewer's finding: the block offered Approve and Revoke in every state (the page offers them by state)."""
+    client.force_login(coach)
+    status, body = call(client, SIGNOFF, "learner_state", {"learner_id": assigned.pk})
+    assert status == 200 and body["actions"]["approve"] is False and body["actions"]["revoke"] is False
+    assert "Approval opens when the observations meet" in body["actions"]["why_not"]
+    for days in (50, 20, 5):
+        observe(coach, assigned, days_ago=days)
+    body = call(client, SIGNOFF, "learner_state", {"learner_id": assigned.pk})[1]
+    assert body["actions"] == {"approve": True, "revoke": False, "level": "coach", "why_not": ""}
+    body = call(client, SIGNOFF, "decide", {"learner_id": assigned.pk, "action": "approve"})[1]["state"]
+    assert body["actions"]["approve"] is False and body["actions"]["revoke"] is True
+    assert body["actions"]["why_not"].startswith("Certified: nothing to approve now.")
+    page = view(client, SIGNOFF)
+    assert 'data-decide="approve" hidden' in page and 'data-decide="revoke" hidden' in page, "hidden until a learner is chosen"

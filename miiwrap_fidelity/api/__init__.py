@@ -11,6 +11,7 @@ from .. import competency, privacy, rubric
 from ..competency import APPROVE, COACH, LEAD, REVOKE
 from ..errors import NotFound, PermissionDenied, ValidationError
 from ..formatting import percent as format_percent
+from ..reason_sentences import approval_not_offered
 from ..reason_sentences import sentences as reason_sentences
 from ..validation import clean_text, collect
 from .certificate_requests import (
@@ -158,6 +159,7 @@ __all__ = [
     "competency",
     "privacy",
     "reason_sentences",
+    "approval_not_offered",
     "rubric",
     "clean_text",
     "collect",

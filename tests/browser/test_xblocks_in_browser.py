@@ -70,6 +70,9 @@ def test_coach_observes_and_signs_off_then_learner_is_certified(seeded, workbenc
     page.locator(".mwf-learner-summary h4").wait_for()
     assert "learner_ben: In progress" in page.inner_text(".mwf-learner-summary")
     assert serious_violations(page, ".mwf-block") == []
+    # approval is offered as the learner's state allows (not yet), with the reason why
+    assert not page.get_by_role("button", name="Approve competency").is_visible()
+    assert "Approval opens when the observations meet" in page.inner_text(".mwf-why-not")
 
     # Two observations at fidelity make three qualifying ones with the seeded one.
     for date in ("2026-11-20", "2026-11-21"):
@@ -85,6 +88,8 @@ def test_coach_observes_and_signs_off_then_learner_is_certified(seeded, workbenc
     # Two seeded home visits, the seeded team meeting (the second requirement set) and these two.
     assert Observation.objects.filter(learner__username="learner_ben", status="submitted").count() == 5
     assert "Ready for sign-off" in page.inner_text(".mwf-learner-summary")
+    assert page.get_by_role("button", name="Approve competency").is_visible()
+    assert not page.locator(".mwf-why-not").is_visible()
 
     page.fill(".mwf-reason", "Consistent fidelity across three observed sessions.")
     page.get_by_role("button", name="Approve competency").click()
@@ -96,6 +101,8 @@ def test_coach_observes_and_signs_off_then_learner_is_certified(seeded, workbenc
     picked = page.eval_on_selector(".mwf-learner-picker", "p => p.options[p.selectedIndex].textContent")
     assert picked == "learner_ben (Certified)", "the picker no longer says ready for sign-off"
     assert Certification.objects.filter(learner__username="learner_ben").count() == 1
+    assert page.get_by_role("button", name="Revoke competency").is_visible()
+    assert not page.get_by_role("button", name="Approve competency").is_visible()
 
     page.context.clear_cookies()
     login(page, base, "learner_ben", DEMO_PASSWORD)

@@ -173,7 +173,10 @@ class CoachSignOffXBlock(context.UnknownHandlers, XBlock):
         status = api.learner_status(user, learner, course)
         evidence = api.certified_evidence(user, learner, course) if status.certification else None
         history = api.history_page(user, learner, course, history_page, include_drafts=True)
+        actions = api.offered_actions(user, status, course)  # as the coach's page offers them; decide checks again
         return {
+            "actions": {"approve": actions.approve, "revoke": actions.revoke, "level": actions.level,
+                        "why_not": "" if actions.approve else api.approval_not_offered(actions.not_offered)},
             "learner": {"id": learner.pk, "username": learner.username},
             "status": _status_summary(status, api.certification_status(learner, course), reviewer=True,
                                       evidence=evidence),

@@ -48,8 +48,19 @@ function MiiwrapCoachSignOff(runtime, element) {
     return ul;
   }
 
+  function showActions(actions) {  // offered as the learner's state allows; the handler decides again
+    var whyNot = block.querySelector(".mwf-why-not");
+    block.querySelector('button[data-decide="approve"]').hidden = !actions.approve;
+    block.querySelector('button[data-decide="revoke"]').hidden = !actions.revoke;
+    var level = block.querySelector(".mwf-level-select");
+    if (level && actions.approve) { level.value = actions.level; }
+    whyNot.textContent = actions.why_not || "";
+    whyNot.hidden = !actions.why_not;
+  }
+
   function show(state) {
     summary.textContent = "";
+    if (state.actions) { showActions(state.actions); }
     var s = state.status;
     summary.appendChild(el("h4", state.learner.username + ": " + s.state_label));
     if (s.evidence) {
