@@ -1,6 +1,7 @@
 """Course staff pages: assigning coaches (one at a time or by CSV) and editing the competency policy."""
 from django import forms
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -41,8 +42,9 @@ def assignments(request, course_key):
                 raise ValidationError({"action": [_("Unknown action.")]})
         except ValidationError as exc:
             context["form_errors"], status = exc.message_dict, 400
-    context["assignments"] = assignments = api.coach_assignments(request.user, course_key)
-    context["names"] = api.full_names(user.pk for row in assignments for user in (row.learner, row.coach))
+    context["page"] = page = Paginator(api.coach_assignments(request.user, course_key), api.STAFF_PAGE_SIZE).get_page(
+        request.GET.get("page"))
+    context["names"] = api.full_names(user.pk for row in page.object_list for user in (row.learner, row.coach))
     return render(request, "miiwrap_fidelity/assignments.html", context, status=status)
 
 
@@ -160,7 +162,8 @@ def start_dates(request, course_key):
                 raise ValidationError({"action": [_("Unknown action.")]})
         except ValidationError as exc:
             context["form_errors"], status = exc.message_dict, 400
-    context["start_dates"] = api.start_dates(request.user, course_key)
+    context["page"] = Paginator(api.start_dates(request.user, course_key), api.STAFF_PAGE_SIZE).get_page(
+        request.GET.get("page"))
     return render(request, "miiwrap_fidelity/start_dates.html", context, status=status)
 
 

@@ -92,6 +92,7 @@ from .maintenance import (
     stray_status_learners,
     verify_audit_chain,
 )
+from .paged import STAFF_PAGE_SIZE
 from .history import HISTORY_PAGE_SIZE, growth_observations, history_page, observation_history, own_drafts
 from .roles import can_coach, can_view_learner, is_coach_of, is_course_staff, require_coach
 from .signoffs import revoke, sign_off, signoffs_for
@@ -196,6 +197,7 @@ __all__ = [
     "ObservationResult",
     "observations_for",
     "HISTORY_PAGE_SIZE",
+    "STAFF_PAGE_SIZE",
     "growth_observations",
     "history_page",
     "observation_history",

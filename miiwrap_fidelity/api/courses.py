@@ -26,6 +26,7 @@ from ..signals import course_reevaluation_requested
 from ..validation import as_id
 from .inputs import get_user, parse_course_key
 from . import values
+from .paged import PagedRows
 from .values import POLICY_FIELDS
 from .roles import is_course_staff, require, require_course_staff
 
@@ -299,15 +300,19 @@ def unassign_coach(actor, assignment_id):
 
 
 def coach_assignments(viewer, course_key):
-    """The course's assignments (staff) or the viewer's own (a coach), as ``data.CoachAssignmentData``."""
+    """
+    The course's assignments (staff) or the viewer's own (a coach), as ``data.CoachAssignmentData``
+    in a ``paged.PagedRows`` (page it: a course may hold 100,000), by learner id then coach id (the
+    order of the assignment indexes).
+    """
     course_key = parse_course_key(course_key)
     assignments = CoachAssignment.objects.filter(course_key=course_key).select_related("coach", "learner")
     if is_course_staff(viewer, course_key):
-        assignments = assignments.order_by("learner__username", "coach__username")
+        assignments = assignments.order_by("learner_id", "coach_id")
     else:
         require(getattr(viewer, "is_authenticated", False), _("Sign in first."))
-        assignments = assignments.filter(coach_id=viewer.pk).order_by("learner__username")
-    return [values.assignment_data(assignment) for assignment in assignments]
+        assignments = assignments.filter(coach_id=viewer.pk).order_by("learner_id")
+    return PagedRows(assignments, values.assignment_data)
 
 
 MAX_CSV_ROWS = 5000

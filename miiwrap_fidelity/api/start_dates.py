@@ -15,6 +15,7 @@ from ..errors import ValidationError
 from ..models import LearnerStartDate
 from .courses import _csv_rows, policy_row
 from .inputs import get_user
+from .paged import PagedRows
 from .roles import require_course_staff
 
 #: A hire date is a real date: not before this year, and at most a year ahead (hired, starting soon).
@@ -110,7 +111,10 @@ def set_start_dates_from_csv(actor, course_key, text):
 
 
 def start_dates(actor, course_key):
-    """The course's uploaded start dates (course staff only), by learner username."""
+    """
+    The course's uploaded start dates (course staff only), by learner id, in a ``paged.PagedRows``
+    (page it: a course may hold 100,000).
+    """
     course_key = require_course_staff(actor, course_key, _only_staff())
-    return [_value(row) for row in LearnerStartDate.objects.filter(course_key=course_key).select_related(
-        "learner").order_by("learner__username")]
+    return PagedRows(LearnerStartDate.objects.filter(course_key=course_key).select_related(
+        "learner").order_by("learner_id"), _value)

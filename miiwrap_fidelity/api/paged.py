@@ -1,0 +1,32 @@
+"""
+A staff list of a whole course (assignments, start dates) as Django's and DRF's paginators take it:
+``count()`` (one query) and slices that load only the slice, read in an order an index serves. At
+100,000 learners the pages and REST lists used to build every row of the course first.
+"""
+
+#: Rows per page of the staff pages' lists (the REST API takes ``page_size``).
+STAFF_PAGE_SIZE = 50
+
+
+class PagedRows:
+    """``queryset``'s rows made values by ``render``, loaded a slice at a time."""
+
+    def __init__(self, queryset, render):
+        self.queryset, self.render = queryset, render
+        self._count = None
+
+    def count(self):
+        if self._count is None:
+            self._count = self.queryset.count()
+        return self._count
+
+    def __len__(self):
+        return self.count()
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            raise TypeError("PagedRows supports slices only.")
+        return [self.render(row) for row in self.queryset[index]]
+
+    def __iter__(self):  # every row (small courses, tests): one query
+        return iter([self.render(row) for row in self.queryset])
