@@ -284,14 +284,15 @@ def test_exports_read_every_row_once_in_key_ranges(ready_learner, coach, course_
 
     monkeypatch.setattr(exports, "CHUNK", chunk)
     sessions = max(1, chunk // exports.RATINGS_PER_OBSERVATION)  # observations per chunk of ratings
-    for kind, expected, reads in (("observations", 3, 3 // chunk + 1),
-                                  ("ratings", 3 * 21, 3 // sessions + 1 + -(-3 // sessions) + 1)):
+    for kind, expected, reads in (("observations", 3, 3 // chunk + 1 + -(-3 // chunk)),
+                                  ("ratings", 3 * 21, 3 // sessions + 1 + 2 * -(-3 // sessions) + 1)):
         with CaptureQueriesContext(connection) as queries:
             lines = list(exports.rows(kind, course_key))
         ids = [line.split(",")[0] for line in lines[1:]]
         assert len(lines) - 1 == expected and (kind == "ratings" or len(set(ids)) == expected)
-        # one query per chunk and one that finds the end; ratings: that for their observations, one
-        # query for the ratings of each chunk of observations and one for the indicators' names
+        # one query per chunk and one that finds the end, and the usernames of each chunk; ratings:
+        # that for their observations, one query for the ratings of each chunk of observations and
+        # its usernames, and one for the indicators' names
         assert len(queries) == reads
 
 
