@@ -12,6 +12,7 @@ from ..models import Observation
 from . import values
 from .inputs import get_user, parse_course_key
 from .observations import as_seen_by, visible_observations
+from .paged import PagedRows
 from .roles import can_view_learner, require
 
 #: Observations per page of a history (pages; the REST API takes ``page_size``).
@@ -39,7 +40,7 @@ def _visible(viewer, learner, course_key, include_drafts):
     return queryset.exclude(hidden_from(viewer)).order_by("-practice_date", "-id")
 
 
-class ObservationHistory:
+class ObservationHistory(PagedRows):
     """
     The observations ``viewer`` may see of a learner, newest first, as Django's and DRF's
     paginators take them: ``count()`` (one query) and slices, each loading that slice's
@@ -47,26 +48,14 @@ class ObservationHistory:
     """
 
     def __init__(self, viewer, queryset):
-        self.viewer, self.queryset = viewer, queryset
-        self._count = None
-
-    def count(self):
-        if self._count is None:
-            self._count = self.queryset.count()
-        return self._count
-
-    def __len__(self):
-        return self.count()
-
-    def __getitem__(self, index):
-        if not isinstance(index, slice):
-            raise TypeError("ObservationHistory supports slices only.")
-        observations = self.queryset[index].select_related(
-            "observer", "co_observation_of", "self_assessment").prefetch_related(
-            "ratings__indicator", "co_ratings", "amendments__author")
         now = timezone.now()
         # As ``observations_for`` shows them: amended text, blinded while a self-assessment is awaited.
-        return [as_seen_by(self.viewer, observation, now) for observation in observations]
+        super().__init__(queryset, lambda observation: as_seen_by(viewer, observation, now))
+        self.viewer = viewer
+
+    def slice_rows(self, index):
+        return self.queryset[index].select_related("observer", "co_observation_of", "self_assessment").prefetch_related(
+            "ratings__indicator", "co_ratings", "amendments__author")
 
 
 def observation_history(viewer, learner, course_key, include_drafts=False):

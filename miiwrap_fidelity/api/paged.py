@@ -1,7 +1,8 @@
 """
-A staff list of a whole course (assignments, start dates) as Django's and DRF's paginators take it:
-``count()`` (one query) and slices that load only the slice, read in an order an index serves. At
-100,000 learners the pages and REST lists used to build every row of the course first.
+A long list (a course's assignments or start dates, a learner's history) as Django's and DRF's
+paginators take it: ``count()`` (one query) and slices that load only the slice, read in an order
+an index serves. At 100,000 learners the staff pages and REST lists used to build every row of the
+course first.
 """
 
 #: Rows per page of the staff pages' lists (the REST API takes ``page_size``).
@@ -25,8 +26,12 @@ class PagedRows:
 
     def __getitem__(self, index):
         if not isinstance(index, slice):
-            raise TypeError("PagedRows supports slices only.")
-        return [self.render(row) for row in self.queryset[index]]
+            raise TypeError(f"{type(self).__name__} supports slices only.")
+        return [self.render(row) for row in self.slice_rows(index)]
 
-    def __iter__(self):  # every row (small courses, tests): one query
-        return iter([self.render(row) for row in self.queryset])
+    def slice_rows(self, index):
+        """The rows of one slice (subclasses load what ``render`` reads with them)."""
+        return self.queryset[index]
+
+    def __iter__(self):  # every row (short lists, tests): one slice
+        return iter(self[:])
