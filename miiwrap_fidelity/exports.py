@@ -20,6 +20,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from . import competency
+from .index_hints import force_index
 from .raw_values import padded_ids
 from .models import Certification, Indicator, IndicatorRating, LearnerStatus, Observation, SignOff
 
@@ -150,9 +151,11 @@ def blind_for(viewer_id, prefix=""):
 
 
 #: The keyset key of each kind read by course (``_chunked``): unique in the course, the last column
-#: of the index that serves the chunk's filter and order (``mwf_status_learner``, ``mwf_obs_export``,
-#: ``mwf_signoff_export``, ``mwf_cert_export``).
+#: of the kind's index (``INDEXES``), which serves the chunk's filter and order.
 KEYS = {"learners": "learner_id", "observations": "pk", "signoffs": "pk", "certifications": "pk"}
+#: The index each kind's chunks are read by (ratings: their sessions', then the ratings' unique index).
+INDEXES = {"learners": "mwf_status_learner", "observations": "mwf_obs_export", "ratings": "mwf_obs_export",
+           "signoffs": "mwf_signoff_export", "certifications": "mwf_cert_export"}
 #: Ratings per observation the ratings export plans for: a chunk of CHUNK ratings covers this many
 #: fewer observations.
 RATINGS_PER_OBSERVATION = 20
@@ -183,7 +186,7 @@ def rows(kind, course_key, viewer_id=None):
 
 def _course_rows(kind, course_key, viewer_id):
     """Every row of a kind read by course, as ``viewer_id`` may see them (observations: not blind ones)."""
-    query = EXPORTS[kind][1](course_key)
+    query = force_index(EXPORTS[kind][1](course_key), INDEXES[kind])
     return query.exclude(blind_for(viewer_id)) if kind == "observations" and viewer_id is not None else query
 
 
@@ -192,7 +195,8 @@ def _sessions(course_key, viewer_id):
     The course's submitted observations whose ratings ``viewer_id`` may see, with the columns a
     rating row repeats from its observation (the ratings export's chunks).
     """
-    sessions = Observation.objects.filter(course_key=course_key, status=Observation.SUBMITTED)
+    sessions = force_index(Observation.objects.filter(course_key=course_key, status=Observation.SUBMITTED),
+                           INDEXES["ratings"])
     sessions = sessions.exclude(blind_for(viewer_id)) if viewer_id is not None else sessions
     return sessions.values_list("pk", "learner_id", "learner_id", "observer_id", "observer_id", "practice_date")
 
