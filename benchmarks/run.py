@@ -354,6 +354,16 @@ def reads(staff, coach, learners):
             seconds, response = timed(request, repeat=10, rounds=3)
             assert response.status_code == 200, response.status_code
             print(f"learner list, {label} ({name}): {seconds * 1000:.1f} ms per request, {count} queries")
+    # The leader view: every figure aggregates the whole course; a task computes them, the page reads them.
+    compute_s, _ = timed(lambda: api.leader_view(staff, COURSE), repeat=1, rounds=2)
+    client = Client()
+    client.force_login(staff)
+    url = f"/miiwrap-fidelity/courses/{COURSE}/coaching/leaders/"
+    page_queries = query_count(lambda: client.get(url))
+    page_s, response = timed(lambda: client.get(url), repeat=10, rounds=3)
+    assert response.status_code == 200 and b"Figures as of" in response.content
+    print(f"leader view: computing the figures (the task) {compute_s:.2f} s; the page reading them "
+          f"{page_s * 1000:.1f} ms, {page_queries} queries")
     for course, label in ((SMALL_COURSE, "small"), (COURSE, "large")):
         rows, peak = export_peak(course)
         print(f"observations export, {label}: {rows:,} rows, peak Python memory {peak / 1024:.0f} KiB")

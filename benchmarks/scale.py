@@ -91,6 +91,15 @@ def list_figures(sizes, version, staff, query_count):
         expiring_ms, _ = best_of(lambda: roster.expiring_counts(course_key))
         figures[("staff", "expiring counts", "-", size)] = expiring_ms
         print(f"{size:>7,} learners: the staff page's expiring counts alone: {expiring_ms:.2f} ms, 1 query")
+        client = Client()
+        client.force_login(get_user_model().objects.get(pk=staff.pk))
+        leaders = f"/miiwrap-fidelity/courses/{course_key}/coaching/leaders/"
+        computing_ms, _ = best_of(lambda: api.leader_view(staff, course_key), repeat=1, rounds=1)
+        reading = lambda: client.get(leaders)  # noqa: E731  (the figures kept by the computation above)
+        count, milliseconds = query_count(reading), best_ms(reading)
+        figures[("staff", "leader page (kept figures)", "-", size)] = milliseconds
+        print(f"{size:>7,} learners: leader page reading kept figures {milliseconds:.1f} ms, {count} queries "
+              f"(computing them: {computing_ms:.0f} ms)")
         for name, user in (("staff", staff), ("coach", coach)):
             client = Client()
             client.force_login(get_user_model().objects.get(pk=user.pk))

@@ -1,7 +1,9 @@
 """
-The leader view: course-level aggregates only, with every cell of one to four learners
+The leader view's figures: course-level aggregates only, with every cell of one to four learners
 suppressed so that no individual is singled out (an empty cell is shown as 0: it singles no one
-out). A fixed number of queries.
+out). A fixed number of queries, each over the whole course: ``leader_figures`` keeps the result
+and the page reads it. Plain values only (ids, states, numbers, dates): the api words them when
+they are read, in the reader's language.
 """
 import statistics
 from collections import defaultdict
@@ -63,8 +65,8 @@ def _pipeline(course_key):
     counts = dict(LearnerStatus.objects.filter(course_key=course_key).values_list("state").annotate(n=Count("pk")))
     for state in (str(State.CERTIFIED), str(State.EXPIRED)):  # these two depend on today's date
         counts[state] = roster.Roster(course_key, state=state).count()
-    return [{"state": state, "label": label, **cell(counts.get(state, 0), counts.get(state, 0))}
-            for state, label in LearnerStatus.STATE_CHOICES]
+    return [{"state": state, **cell(counts.get(state, 0), counts.get(state, 0))}
+            for state, _label in LearnerStatus.STATE_CHOICES]
 
 
 def _distribution(course_key, bands):
@@ -78,7 +80,7 @@ def _distribution(course_key, bands):
 
 def _indicator_rates(course_key, version_id):
     """Met rate per indicator and per domain over submitted observations (N/A excluded)."""
-    indicators = {i.pk: i for i in Indicator.objects.filter(version_id=version_id).order_by("position")}
+    indicators = {i.pk: i for i in Indicator.objects.filter(version_id=version_id).order_by("position", "pk")}
     ratings = IndicatorRating.objects.filter(observation__in=_submitted(course_key, version_id))
     per_level = ratings.values_list("indicator_id", "level").annotate(n=Count("pk"))
     learners = dict(ratings.values_list("indicator_id").annotate(n=Count("observation__learner", distinct=True)))
@@ -95,7 +97,7 @@ def _indicator_rates(course_key, version_id):
     rows, domains = [], defaultdict(lambda: [0, 0])
     for indicator_id, indicator in indicators.items():
         rate = round(100.0 * met[indicator_id] / applicable[indicator_id], 1) if applicable[indicator_id] else None
-        rows.append({"indicator": indicator, **cell(learners.get(indicator_id, 0), rate)})
+        rows.append({"indicator_id": indicator_id, **cell(learners.get(indicator_id, 0), rate)})
         domains[indicator.domain][0] += met[indicator_id]
         domains[indicator.domain][1] += applicable[indicator_id]
     domain_rows = [{"domain": domain, **cell(domain_learners.get(domain, 0),
@@ -164,17 +166,16 @@ def _coaching_cadence(course_key, today):
     """
     last_observed = dict(LearnerStatus.objects.filter(course_key=course_key, enrolled=True).values_list(
         "learner_id", "last_practice_date"))
-    learners, usernames = defaultdict(list), {}
-    for coach_id, username, learner_id in CoachAssignment.objects.filter(course_key=course_key).values_list(
-            "coach_id", "coach__username", "learner_id"):
-        usernames[coach_id] = username
+    learners = defaultdict(list)
+    for coach_id, learner_id in CoachAssignment.objects.filter(course_key=course_key).values_list(
+            "coach_id", "learner_id"):
         if learner_id in last_observed:
             learners[coach_id].append(last_observed[learner_id])
     rows = []
-    for coach_id, dates in sorted(learners.items(), key=lambda item: usernames[item[0]]):
+    for coach_id, dates in sorted(learners.items()):  # the api orders them by name
         days = [(today - day).days for day in dates if day is not None]
         never = len(dates) - len(days)
-        rows.append({"coach_id": coach_id, "username": usernames[coach_id], **cell(len(dates), {
+        rows.append({"coach_id": coach_id, **cell(len(dates), {
             "median_days": cell(len(days), round(statistics.median(days)) if days else None),
             "never_observed": cell(never, never)})})
     return rows

@@ -1,4 +1,6 @@
 """Monitoring pages: drift alerts, rater agreement, the leader view and CSV exports."""
+import logging
+
 from django.contrib import messages
 from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -10,9 +12,11 @@ from django.views.decorators.http import require_POST
 
 from . import api
 from . import charts as charts_module
-from . import write_retry
+from . import tasks, write_retry
 from .api import ValidationError
 from .views import course_view, safe_next
+
+log = logging.getLogger(__name__)
 
 
 @course_view
@@ -53,10 +57,41 @@ BAND_LABELS = {"high": gettext_noop("High"), "adequate": gettext_noop("Adequate"
                "borderline": gettext_noop("Borderline"), "low": gettext_noop("Low")}
 
 
+def _queue_leader_figures(course_key):
+    try:
+        tasks.refresh_leader_figures.delay(str(course_key))
+    except Exception:  # pylint: disable=broad-except
+        # A broker that is down: the page shows what is kept; the claim lapses and a later reader retries.
+        log.exception("Could not queue the leader figures of %s", course_key)
+
+
+@require_POST
+@course_view
+def refresh_leaders(request, course_key):
+    """Compute the leader view's figures again now (course staff); once at a time."""
+    if api.claim_leader_refresh(request.user, course_key):
+        _queue_leader_figures(course_key)
+        messages.success(request, _("The figures are being computed again."))
+    else:
+        messages.info(request, _("The figures are already being computed."))
+    return redirect(reverse("miiwrap_fidelity:leaders", args=[str(course_key)]))
+
+
 @course_view
 def leaders(request, course_key):
-    """Aggregates for leaders: charts (SVG, values written on every bar) and the same data as tables."""
-    view = api.leader_view(request.user, course_key)
+    """
+    Aggregates for leaders: charts (SVG, values written on every bar) and the same data as tables,
+    as last computed; stale or missing figures are recomputed by a task (at once where tasks run
+    eagerly, as in the sandbox).
+    """
+    kept = api.kept_leader_view(request.user, course_key)
+    if kept["refresh"]:
+        _queue_leader_figures(course_key)
+        if kept["figures"] is None:  # computed by now where tasks run eagerly
+            kept = api.kept_leader_view(request.user, course_key)
+    if kept["figures"] is None:
+        return render(request, "miiwrap_fidelity/leaders.html", {"course_key": course_key, "kept": kept})
+    view = kept["figures"]
     learners = max([row["value"] or 0 for row in view["distribution"]] + [1])
     charts = {
         "distribution": charts_module.bar_svg(
@@ -74,7 +109,7 @@ def leaders(request, course_key):
               % {"count": row["observations"]}, row) for row in view["dosage"]]),
     }
     return render(request, "miiwrap_fidelity/leaders.html", {
-        "course_key": course_key, "view": view,
+        "course_key": course_key, "view": view, "kept": kept,
         # Built by charts.bar_svg from numbers and escaped text only.
         "charts": {name: mark_safe(svg) for name, svg in charts.items()},  # nosec
     })

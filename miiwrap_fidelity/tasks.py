@@ -95,3 +95,9 @@ def refresh_stale_statuses(limit=5000):
     this keeps the lists and the gate current. Run it hourly (celery beat).
     """
     return api.refresh_stale_statuses(limit)
+
+
+@shared_task
+def refresh_leader_figures(course_id):
+    """Compute and keep a course's leader view figures (a whole-course aggregate: seconds on a large course)."""
+    return api.refresh_leader_figures(course_id)

@@ -28,6 +28,8 @@ page_patterns = [
          name="acknowledge_alert"),
     path("courses/<str:course_id>/coaching/reliability/", monitoring_views.reliability, name="reliability"),
     path("courses/<str:course_id>/coaching/leaders/", monitoring_views.leaders, name="leaders"),
+    path("courses/<str:course_id>/coaching/leaders/refresh/", monitoring_views.refresh_leaders,
+         name="refresh_leaders"),
     path("courses/<str:course_id>/coaching/exports/<slug:kind>.csv", monitoring_views.export, name="export"),
     path("messages/", message_views.message_preferences, name="message_preferences"),
 ]

@@ -35,6 +35,16 @@ def default_language():
 
 
 @pytest.fixture(autouse=True)
+def empty_cache():
+    """Figures kept in the cache (the leader view's) belong to the test that computed them."""
+    from django.core.cache import cache  # pylint: disable=import-outside-toplevel
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """Users are created by the dozen in tests; a slow password hash only costs time here."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

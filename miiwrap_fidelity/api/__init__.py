@@ -60,9 +60,12 @@ from .observations import (
 )
 from .oversight import (
     acknowledge_alert,
+    claim_leader_refresh,
     drift_alert_rows,
     export_lines,
+    kept_leader_view,
     leader_view,
+    refresh_leader_figures,
     reliability_report,
 )
 from .progress import learner_course_progress
@@ -238,7 +241,10 @@ __all__ = [
     "acknowledge_alert",
     "drift_alert_rows",
     "export_lines",
+    "claim_leader_refresh",
+    "kept_leader_view",
     "leader_view",
+    "refresh_leader_figures",
     "course_display_name",
     "format_percent",
     "full_names",

@@ -1,11 +1,12 @@
 """Fidelity monitoring for coaches and leads: drift alerts, rater agreement, the leader view, exports."""
-from ..errors import NotFound, ValidationError
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import aggregates, audit, drift, exports, monitoring
-from ..models import CoachAssignment, DriftAlert, Indicator
+from ..errors import NotFound, ValidationError
+from .. import audit, drift, exports, leader_figures, monitoring
+from ..models import CoachAssignment, DriftAlert, Indicator, LearnerStatus
 from ..validation import as_id, clean_text
 from .courses import policy_row, require_policy
 from .inputs import MAX_REASON_CHARS, get_user, parse_course_key
@@ -74,14 +75,76 @@ def reliability_report(viewer, course_key):
     return monitoring.reliability_report(course_key)
 
 
-def leader_view(viewer, course_key):
-    """Course aggregates with small cells suppressed (course staff and certification leads)."""
+def _leader_course(viewer, course_key):
+    """The course key and its policy row, for course staff (certification leads) only."""
     course_key = require_course_staff(viewer, course_key, _("Only course staff can see the leader view."))
-    policy = require_policy(course_key)
-    view = aggregates.leader_view(course_key, policy)
-    names = full_names(row["coach_id"] for row in view["cadence"])
-    view["cadence"] = [{**row, "full_name": names.get(row["coach_id"], "")} for row in view["cadence"]]
-    return view
+    return course_key, require_policy(course_key)
+
+
+def leader_view(viewer, course_key):
+    """
+    The course's aggregates with small cells suppressed (course staff and certification leads),
+    computed now (and kept for the page), worded in the reader's language.
+    """
+    course_key, policy = _leader_course(viewer, course_key)
+    return _worded(leader_figures.compute(course_key, policy)["figures"], policy)
+
+
+def kept_leader_view(viewer, course_key):
+    """
+    The leader view as last computed (``leader_figures``), for the page: ``figures`` (worded as
+    ``leader_view``'s, None until a computation has kept some) and ``computed_at``. Figures older
+    than ``leader_figures.FRESH_FOR``, or none: ``refreshing`` (a computation is under way), and
+    ``refresh`` True for the one reader who should start ``refresh_leader_figures`` in the background.
+    """
+    course_key, policy = _leader_course(viewer, course_key)
+    entry = leader_figures.kept(course_key, policy.instrument_version_id)
+    refreshing = not leader_figures.is_fresh(entry, timezone.now())  # by this reader or the one who claimed it
+    refresh = refreshing and leader_figures.claim_refresh(course_key, policy.instrument_version_id)
+    return {"figures": _worded(entry["figures"], policy) if entry else None,
+            "computed_at": entry["computed_at"] if entry else None, "refresh": refresh, "refreshing": refreshing,
+            "fresh_minutes": int(leader_figures.FRESH_FOR.total_seconds() // 60)}
+
+
+def claim_leader_refresh(viewer, course_key):
+    """True when ``viewer`` (course staff) should start ``refresh_leader_figures`` now; False: one is under way."""
+    course_key, policy = _leader_course(viewer, course_key)
+    return leader_figures.claim_refresh(course_key, policy.instrument_version_id)
+
+
+def refresh_leader_figures(course_key):
+    """Compute and keep the leader view's figures of a course (the background task); False: no policy."""
+    course_key = parse_course_key(course_key)
+    policy = policy_row(course_key)
+    if policy is None:
+        return False
+    leader_figures.compute(course_key, policy)
+    return True
+
+
+def _worded(figures, policy):
+    """Kept figures with what a reader sees: state labels, indicators and domains in the reader's
+    language, coaches' usernames and full names (three queries)."""
+    states = dict(LearnerStatus.STATE_CHOICES)
+    sources = list(Indicator.objects.filter(version_id=policy.instrument_version_id))
+    indicators = {source.pk: values.indicator_data(source) for source in sources}
+    domains = {source.domain: indicators[source.pk].domain for source in sources}  # kept by their own text
+    coach_ids = [row["coach_id"] for row in figures["cadence"]]
+    usernames = dict(get_user_model().objects.filter(pk__in=coach_ids).values_list("pk", "username"))
+    names = full_names(coach_ids)
+    rates = figures["indicators"]
+    return {
+        **figures,
+        "pipeline": [{**row, "label": states.get(row["state"], row["state"])} for row in figures["pipeline"]],
+        "indicators": {
+            "indicators": [{**row, "indicator": indicators[row["indicator_id"]]} for row in rates["indicators"]
+                           if row["indicator_id"] in indicators],
+            "domains": [{**row, "domain": domains.get(row["domain"], row["domain"])} for row in rates["domains"]],
+        },
+        "cadence": sorted(({**row, "username": usernames.get(row["coach_id"], ""),
+                            "full_name": names.get(row["coach_id"], "")} for row in figures["cadence"]),
+                          key=lambda row: row["username"]),
+    }
 
 
 def export_lines(viewer, course_key, kind):

@@ -1,0 +1,54 @@
+"""
+The leader view's figures, kept in Django's cache and recomputed in the background (ADR 0017).
+
+Every figure of the leader view aggregates the whole course (3.4 s at 10,000 learners, 2.9 s of it
+over 1.4 million ratings: issue 17). A page reads the figures the last computation kept, with the
+time they were computed; figures older than ``FRESH_FOR`` are recomputed by a task that one page
+view claims (``claim_refresh``), so that a busy page starts one computation, not one per reader.
+The figures are aggregates with small cells already suppressed; they name no one (coaches by id).
+"""
+import hashlib
+from datetime import timedelta
+
+from django.core.cache import cache
+from django.utils import timezone
+
+from . import aggregates
+
+#: Figures older than this are recomputed when the page is read.
+FRESH_FOR = timedelta(minutes=15)
+#: A claimed computation that never finished (a worker killed, a lost task) frees the claim after this.
+CLAIM_SECONDS = 15 * 60
+#: Figures nobody reads leave the cache after a day (a page read then computes them again).
+KEEP_SECONDS = 24 * 60 * 60
+
+
+def _key(course_key, version_id, what):
+    # Course keys hold characters some cache backends refuse in keys (memcached: no spaces, 250 bytes).
+    digest = hashlib.sha256(f"{course_key}|{version_id}".encode()).hexdigest()[:40]
+    return f"miiwrap_fidelity.leaders.{what}.{digest}"
+
+
+def kept(course_key, version_id):
+    """``{"figures", "computed_at"}`` as the last computation kept them, or None."""
+    return cache.get(_key(course_key, version_id, "figures"))
+
+
+def is_fresh(entry, now):
+    return entry is not None and now - entry["computed_at"] < FRESH_FOR
+
+
+def claim_refresh(course_key, version_id):
+    """True for the one reader who should start a computation (until it ends or ``CLAIM_SECONDS``)."""
+    return cache.add(_key(course_key, version_id, "claim"), True, CLAIM_SECONDS)
+
+
+def compute(course_key, policy):
+    """Compute the figures of the course under ``policy`` and keep them; the kept entry."""
+    version_id = policy.instrument_version_id
+    try:
+        entry = {"computed_at": timezone.now(), "figures": aggregates.leader_view(course_key, policy)}
+        cache.set(_key(course_key, version_id, "figures"), entry, KEEP_SECONDS)
+        return entry
+    finally:
+        cache.delete(_key(course_key, version_id, "claim"))

@@ -1,0 +1,107 @@
+"""
+The leader view's figures are kept and recomputed in the background (issue 17: every figure
+aggregates the whole course, 3.4 s at 10,000 learners): the page reads the kept figures with their
+time; figures older than ``FRESH_FOR`` are recomputed by one task, claimed by one reader; until the
+first computation ends the page says so; a computation that fails frees its claim.
+"""
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from conftest import COURSE, make_user
+from miiwrap_fidelity import aggregates, api, leader_figures, tasks
+
+pytestmark = pytest.mark.django_db
+URL = reverse("miiwrap_fidelity:leaders", args=[COURSE])
+
+
+@pytest.fixture
+def six_observed(policy, lead, coach, course_key, observe):
+    for i in range(6):
+        learner = make_user(f"k{i}")
+        api.assign_coach(lead, course_key, coach, learner)
+        observe(coach, learner, days_ago=10)
+
+
+def in_progress(view):
+    return {row["state"]: row for row in view["pipeline"]}["in_progress"]["value"]
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """Tasks queued, not run: as on a platform whose workers are busy."""
+    calls = []
+    monkeypatch.setattr(tasks.refresh_leader_figures, "delay", lambda *args: calls.append(args))
+    return calls
+
+
+def test_the_page_reads_the_kept_figures_with_their_time(client, six_observed, lead, coach, course_key, observe):
+    client.force_login(lead)
+    first = client.get(URL).content.decode()
+    assert "Figures as of" in first and ">6</td>" in first
+    for i in range(6, 12):  # six more learners observed: the page keeps the figures it has (fresh)
+        learner = make_user(f"k{i}")
+        api.assign_coach(lead, course_key, coach, learner)
+        observe(coach, learner, days_ago=10)
+    assert ">6</td>" in client.get(URL).content.decode()
+    assert in_progress(api.leader_view(lead, course_key)) == 12  # the api computes (and keeps) them now
+    assert ">12</td>" in client.get(URL).content.decode()
+
+
+def test_stale_figures_are_recomputed_by_one_task_claimed_by_one_reader(
+        client, six_observed, lead, coach, course_key, policy, queued, monkeypatch):
+    kept = api.leader_view(lead, course_key)
+    assert in_progress(kept) == 6
+    later = timezone.now() + leader_figures.FRESH_FOR + timedelta(seconds=1)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    client.force_login(lead)
+    for _ in range(3):  # three readers of stale figures: each sees them, one task is queued
+        body = client.get(URL).content.decode()
+        assert ">6</td>" in body and "Newer figures are being computed" in body
+    assert queued == [(COURSE,)]
+    assert tasks.refresh_leader_figures(COURSE) is True  # the worker runs it: figures and claim renewed
+    assert leader_figures.is_fresh(leader_figures.kept(course_key, policy.instrument_version_id), later)
+    assert "Newer figures are being computed" not in client.get(URL).content.decode()
+
+
+def test_before_the_first_computation_ends_the_page_says_so(client, six_observed, lead, queued):
+    client.force_login(lead)
+    response = client.get(URL)
+    body = response.content.decode()
+    assert response.status_code == 200 and queued == [(COURSE,)]
+    assert 'id="mwf-figures-pending"' in body and "Certification pipeline" not in body
+
+
+def test_a_failed_computation_frees_its_claim(lead, course_key, policy, six_observed, queued, monkeypatch):
+    monkeypatch.setattr(aggregates, "leader_view", lambda *args: 1 / 0)
+    assert leader_figures.claim_refresh(course_key, policy.instrument_version_id)
+    with pytest.raises(ZeroDivisionError):
+        tasks.refresh_leader_figures(COURSE)
+    assert leader_figures.claim_refresh(course_key, policy.instrument_version_id)  # free again
+
+
+def test_the_task_of_a_course_without_a_policy_does_nothing(lead):
+    assert tasks.refresh_leader_figures("course-v1:MiiWrap+NONE+2026") is False
+
+
+def test_domains_and_indicators_are_worded_in_the_readers_language(client, six_observed, lead, course_key):
+    client.force_login(lead)
+    client.get(URL)  # figures computed and kept in English
+    body = client.get(URL, HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "Vinculación" in body and "Preparación del equipo" in body
+    assert ">Engagement<" not in body
+
+
+def test_staff_compute_the_figures_now_once_at_a_time(client, six_observed, lead, coach, course_key, queued):
+    client.force_login(lead)
+    refresh = reverse("miiwrap_fidelity:refresh_leaders", args=[COURSE])
+    assert client.get(refresh).status_code == 405  # a change: POST only
+    first = client.post(refresh, follow=True)
+    again = client.post(refresh, follow=True)
+    assert "The figures are being computed again." in first.content.decode()
+    assert "The figures are already being computed." in again.content.decode()
+    assert queued == [(COURSE,)]
+    client.force_login(coach)  # a coach is not course staff
+    assert client.post(refresh).status_code == 403 and queued == [(COURSE,)]
