@@ -100,6 +100,12 @@ def list_figures(sizes, version, staff, query_count):
         figures[("staff", "leader page (kept figures)", "-", size)] = milliseconds
         print(f"{size:>7,} learners: leader page reading kept figures {milliseconds:.1f} ms, {count} queries "
               f"(computing them: {computing_ms:.0f} ms)")
+        searching = lambda: client.get(f"/api/miiwrap-fidelity/v1/courses/{course_key}/learners/",  # noqa: E731
+                                       {"search": "no-such-learner"})
+        count, milliseconds = query_count(searching), best_ms(searching, repeat=3)
+        figures[("staff", "REST search, no match", "-", size)] = milliseconds
+        print(f"{size:>7,} learners: REST search matching no one (reads every row's username in the course's "
+              f"index): {milliseconds:.1f} ms, {count} queries")
         for name, user in (("staff", staff), ("coach", coach)):
             client = Client()
             client.force_login(get_user_model().objects.get(pk=user.pk))

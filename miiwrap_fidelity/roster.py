@@ -160,10 +160,10 @@ class Roster:
         self.sort_columns = tuple(name for name in (column, "s.learner_username", "s.id") if name)
         self.with_expiring, self.check_coach, self.count_limit = with_expiring, check_coach, count_limit
         self.tables = _tables(connection.vendor)
-        self._where, self._params, self._needs = self._conditions(state, (search or "").strip())
+        self._where, self._params = self._conditions(state, (search or "").strip())
 
     def _conditions(self, state, search):
-        where, params, needs = ["s.course_key = %s"], [self.course_id], set()
+        where, params = ["s.course_key = %s"], [self.course_id]
         if self.coach_id is not None:
             where.append(f"s.learner_id IN (SELECT a.learner_id FROM {self.tables['assignment']} a "
                          "WHERE a.course_key = %s AND a.coach_id = %s)")
@@ -176,10 +176,10 @@ class Roster:
             where.append(condition)
             params += condition_params
         if search:
-            where.append(f"LOWER(u.username) LIKE %s ESCAPE '{LIKE_ESCAPE}'")
+            # The row's copy of the username: read from the status index, without the users table.
+            where.append(f"LOWER(s.learner_username) LIKE %s ESCAPE '{LIKE_ESCAPE}'")
             params.append(_like_pattern(search))
-            needs.add("join_user")
-        return " AND ".join(where), params, needs
+        return " AND ".join(where), params
 
     @functools.cached_property
     def summary(self):
@@ -187,7 +187,6 @@ class Roster:
         ``{"count", "count_exact", "has_policy"[, "expiring_30", "expiring_60", "expiring"][, "coaches_here"]}``;
         with a ``count_limit``, ``count`` stops there (``count_exact`` False: there are more).
         """
-        joins = self.tables["join_user"] if "join_user" in self._needs else ""
         columns, params = ["m.n"], []
         if self.with_expiring:
             columns += [f"e.{name}" for name in EXPIRING_COLUMNS]
@@ -198,10 +197,10 @@ class Roster:
                            "WHERE a.course_key = %s AND a.coach_id = %s)")
             params += [self.course_id, self.coach_id]
         if self.count_limit is None:
-            counted = f"SELECT COUNT(*) AS n FROM {self.tables['status']} s {joins} WHERE {self._where}"
+            counted = f"SELECT COUNT(*) AS n FROM {self.tables['status']} s WHERE {self._where}"
             count_params = list(self._params)
         else:  # stops reading the index after count_limit + 1 rows
-            counted = (f"SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM {self.tables['status']} s {joins} "
+            counted = (f"SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM {self.tables['status']} s "
                        f"WHERE {self._where} LIMIT %s) q")
             count_params = [*self._params, self.count_limit + 1]
         sql = f"SELECT {', '.join(columns)} FROM ({counted}) m"

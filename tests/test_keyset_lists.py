@@ -371,3 +371,15 @@ def test_the_expiring_counts_read_one_status_index_only(lead, course_key):
         assert "COVERING INDEX" in plan, plan
     else:
         assert "Using index" in plan, plan
+
+
+def test_a_search_counts_from_the_status_rows_alone(lead, coach, course_key):
+    # The search compared the users table's username: every row of the course joined to its user to
+    # count the matches. The status row's copy (its sort key) is read from the course's index.
+    seed_course(course_key, 6, coaches=(coach,))
+    statuses = api.learner_statuses(lead, course_key, search="K7-000")
+    with CaptureQueriesContext(connection) as queries:
+        summary = statuses.summary
+    counted = [sql for sql in data_queries(queries) if "COUNT(" in sql]
+    assert summary["count"] > 0 and counted
+    assert all(get_user_model()._meta.db_table not in sql for sql in counted), counted
