@@ -2,6 +2,7 @@
 import logging
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -110,6 +111,7 @@ def leaders(request, course_key):
     }
     return render(request, "miiwrap_fidelity/leaders.html", {
         "course_key": course_key, "view": view, "kept": kept,
+        "cadence": Paginator(view["cadence"], api.STAFF_PAGE_SIZE).get_page(request.GET.get("cadence")),
         # Built by charts.bar_svg from numbers and escaped text only.
         "charts": {name: mark_safe(svg) for name, svg in charts.items()},  # nosec
     })

@@ -105,3 +105,23 @@ def test_staff_compute_the_figures_now_once_at_a_time(client, six_observed, lead
     assert queued == [(COURSE,)]
     client.force_login(coach)  # a coach is not course staff
     assert client.post(refresh).status_code == 403 and queued == [(COURSE,)]
+
+
+def test_the_coaching_cadence_is_paged_and_names_read_per_page(client, policy, lead, course_key, observe, monkeypatch):
+    # 1,000 coaches at 100,000 learners: the page read and rendered a row per coach on every view.
+    monkeypatch.setattr(api, "STAFF_PAGE_SIZE", 2)
+    for c in range(3):
+        coach = make_user(f"cadence{c}", first_name="Coach", last_name=f"Number{c}")
+        for i in range(5):
+            learner = make_user(f"c{c}l{i}")
+            api.assign_coach(lead, course_key, coach, learner)
+            observe(coach, learner, days_ago=3)
+    client.force_login(lead)
+    first = client.get(URL).content.decode()
+    table = first[first.index('id="mwf-cadence"'):first.index("</table>", first.index('id="mwf-cadence"'))]
+    assert "Number0" in table and "Number1" in table and "Number2" not in table
+    assert '?cadence=2#mwf-cadence' in first and "1 to 2 of 3" in first
+    second = client.get(URL, {"cadence": 2}).content.decode()
+    assert "Number2" in second[second.index('id="mwf-cadence"'):]
+    assert client.get(URL, {"cadence": "x"}).status_code == 200  # not a number: the first page
+    assert len(list(api.leader_view(lead, course_key)["cadence"])) == 3

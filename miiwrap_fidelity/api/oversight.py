@@ -124,14 +124,11 @@ def refresh_leader_figures(course_key):
 
 def _worded(figures, policy):
     """Kept figures with what a reader sees: state labels, indicators and domains in the reader's
-    language, coaches' usernames and full names (three queries)."""
+    language, coaches by username (``CadenceRows``: full names per slice). Two queries."""
     states = dict(LearnerStatus.STATE_CHOICES)
     sources = list(Indicator.objects.filter(version_id=policy.instrument_version_id))
     indicators = {source.pk: values.indicator_data(source) for source in sources}
     domains = {source.domain: indicators[source.pk].domain for source in sources}  # kept by their own text
-    coach_ids = [row["coach_id"] for row in figures["cadence"]]
-    usernames = dict(get_user_model().objects.filter(pk__in=coach_ids).values_list("pk", "username"))
-    names = full_names(coach_ids)
     rates = figures["indicators"]
     return {
         **figures,
@@ -141,10 +138,36 @@ def _worded(figures, policy):
                            if row["indicator_id"] in indicators],
             "domains": [{**row, "domain": domains.get(row["domain"], row["domain"])} for row in rates["domains"]],
         },
-        "cadence": sorted(({**row, "username": usernames.get(row["coach_id"], ""),
-                            "full_name": names.get(row["coach_id"], "")} for row in figures["cadence"]),
-                          key=lambda row: row["username"]),
+        "cadence": CadenceRows(figures["cadence"]),
     }
+
+
+class CadenceRows:
+    """
+    The coaching cadence rows by coach username, for a paginator: a course of 100,000 learners has
+    1,000 coaches, so the page words one slice at a time (full names read for the slice only).
+    """
+
+    def __init__(self, rows):
+        usernames = dict(get_user_model().objects.filter(pk__in=[row["coach_id"] for row in rows]).values_list(
+            "pk", "username"))
+        self.rows = sorted(({**row, "username": usernames.get(row["coach_id"], "")} for row in rows),
+                           key=lambda row: (row["username"], row["coach_id"]))
+
+    def count(self):
+        return len(self.rows)
+
+    def __len__(self):
+        return len(self.rows)
+
+    def __getitem__(self, index):
+        rows = self.rows[index] if isinstance(index, slice) else [self.rows[index]]
+        names = full_names(row["coach_id"] for row in rows)
+        worded = [{**row, "full_name": names.get(row["coach_id"], "")} for row in rows]
+        return worded if isinstance(index, slice) else worded[0]
+
+    def __iter__(self):  # every row (scripts, tests): one slice
+        return iter(self[:])
 
 
 def export_lines(viewer, course_key, kind):
