@@ -22,7 +22,7 @@ from django.utils import timezone
 from . import competency, monitoring
 from .models import Certification, Indicator, InstrumentVersion, LearnerStartDate, LearnerStatus, Observation, SignOff
 from .platform import get_platform
-from .raw_values import padded_ids, quote
+from .raw_values import json_text, json_text_value, padded_ids, quote
 
 BATCH = 500
 
@@ -64,12 +64,13 @@ def _observations(course_keys, learner_ids, with_scores):
         learner_id__in=padded_ids(learner_ids), course_key__in=course_keys, status=Observation.SUBMITTED,
         co_observation_of__isnull=True,
     ).values_list("learner_id", "id", "observer_id", "instrument_version_id", "practice_date", "met_count",
-                  "applicable_count", "critical_missed", "setting", *(("summary_scores",) if with_scores else ()))
+                  "applicable_count", json_text("critical_missed"), "setting",
+                  *((json_text("summary_scores"),) if with_scores else ()))
     grouped = defaultdict(list)
     for learner_id, pk, observer, version, day, met, applicable, missed, setting, *scores in rows:
         grouped[learner_id].append(competency.ObservationRecord(
-            pk, observer, version, day, met or 0, applicable or 0, tuple(missed or ()),
-            tuple(sorted((scores[0] or {}).items())) if scores else (), setting))
+            pk, observer, version, day, met or 0, applicable or 0, tuple(json_text_value(missed, ())),
+            tuple(sorted(json_text_value(scores[0], {}).items())) if scores else (), setting))
     return grouped
 
 
@@ -296,20 +297,28 @@ _RESULT_FIELDS = tuple((LearnerStatus._meta.get_field(name).attname,
 
 
 def _result(status):
-    """
-    A status row's result (every stored field but ``evaluated_at``) in a comparable form: values as
-    Python holds them, aware datetimes in UTC (Python calls two zones' equal instants unequal when
-    one falls on a clock change), JSON with sorted keys (MySQL's JSON type reorders keys).
-    """
-    return tuple(_comparable(getattr(status, attname), is_json) for attname, is_json in _RESULT_FIELDS)
+    """A status row's result: every stored field but ``evaluated_at`` (``_fill_status`` assigns new
+    values, never changes one in place, so a result taken before it stays as it was)."""
+    return tuple(getattr(status, attname) for attname, _is_json in _RESULT_FIELDS)
 
 
-def _comparable(value, is_json):
+def _same_result(before, after):
+    """
+    Whether two results store the same: aware datetimes by instant (Python calls two zones' equal
+    instants unequal when one falls on a clock change), JSON by value (MySQL's JSON type reorders
+    keys: Python's equality ignores their order; a value Python finds unequal is compared as the
+    JSON text it would store, e.g. a tuple against the list read back).
+    """
+    return all(_same(old, new, is_json) for old, new, (_attname, is_json) in zip(before, after, _RESULT_FIELDS))
+
+
+def _same(old, new, is_json):
     if is_json:
-        return json.dumps(value, sort_keys=True, cls=DjangoJSONEncoder)
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(dt_timezone.utc)
-    return value
+        return old == new or (json.dumps(old, sort_keys=True, cls=DjangoJSONEncoder)
+                              == json.dumps(new, sort_keys=True, cls=DjangoJSONEncoder))
+    if isinstance(old, datetime) and isinstance(new, datetime) and old.tzinfo is not None and new.tzinfo is not None:
+        return old.astimezone(dt_timezone.utc) == new.astimezone(dt_timezone.utc)
+    return old == new
 
 
 def _write_changed(statuses):
@@ -359,8 +368,11 @@ def reevaluate_course(policy, course_key, progress=None, start=0):
     for start in range(first, len(learner_ids), BATCH):  # pylint: disable=redefined-argument-from-local
         batch, now = learner_ids[start:start + BATCH], timezone.now()
         with transaction.atomic():
+            # The course key is the batch's: not parsed again from every row (a CourseKey per row).
             statuses = {s.learner_id: s for s in LearnerStatus.objects.select_for_update().filter(
-                course_key=course_key, learner_id__in=padded_ids(batch))}
+                course_key=course_key, learner_id__in=padded_ids(batch)).defer("course_key")}
+            for status in statuses.values():
+                status.course_key = course_key  # loaded: a deferred field set before it is read is never fetched
             records = load_records(context, batch)
             decisions = {learner_id: (decide_records(context, records[learner_id], now),
                                       records[learner_id].certification) for learner_id in batch}
@@ -368,7 +380,7 @@ def reevaluate_course(policy, course_key, progress=None, start=0):
             for status in statuses.values():
                 before = _result(status)
                 _fill_status(status, *decisions[status.learner_id], now)
-                if _result(status) != before:
+                if not _same_result(before, _result(status)):
                     changed.append(status)
             _write_changed(changed)
             missing = [learner_id for learner_id in batch if learner_id not in statuses]

@@ -1,6 +1,4 @@
 """Monitoring pages: drift alerts, rater agreement, the leader view and CSV exports."""
-import logging
-
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
@@ -16,8 +14,6 @@ from . import charts as charts_module
 from . import tasks, write_retry
 from .api import ValidationError
 from .views import course_view, safe_next
-
-log = logging.getLogger(__name__)
 
 
 @course_view
@@ -58,23 +54,17 @@ BAND_LABELS = {"high": gettext_noop("High"), "adequate": gettext_noop("Adequate"
                "borderline": gettext_noop("Borderline"), "low": gettext_noop("Low")}
 
 
-def _queue_leader_figures(course_key):
-    try:
-        tasks.refresh_leader_figures.delay(str(course_key))
-    except Exception:  # pylint: disable=broad-except
-        # A broker that is down: the page shows what is kept; the claim lapses and a later reader retries.
-        log.exception("Could not queue the leader figures of %s", course_key)
-
-
 @require_POST
 @course_view
 def refresh_leaders(request, course_key):
     """Compute the leader view's figures again now (course staff); once at a time."""
-    if api.claim_leader_refresh(request.user, course_key):
-        _queue_leader_figures(course_key)
+    outcome = api.request_leader_refresh(request.user, course_key, tasks.refresh_leader_figures.delay)
+    if outcome == "queued":
         messages.success(request, _("The figures are being computed again."))
-    else:
+    elif outcome == "running":
         messages.info(request, _("The figures are already being computed."))
+    else:
+        messages.error(request, _("The figures could not be computed now. Try again in a few minutes."))
     return redirect(reverse("miiwrap_fidelity:leaders", args=[str(course_key)]))
 
 
@@ -85,11 +75,7 @@ def leaders(request, course_key):
     as last computed; stale or missing figures are recomputed by a task (at once where tasks run
     eagerly, as in the sandbox).
     """
-    kept = api.kept_leader_view(request.user, course_key)
-    if kept["refresh"]:
-        _queue_leader_figures(course_key)
-        if kept["figures"] is None:  # computed by now where tasks run eagerly
-            kept = api.kept_leader_view(request.user, course_key)
+    kept = api.kept_leader_view(request.user, course_key, tasks.refresh_leader_figures.delay)
     if kept["figures"] is None:
         return render(request, "miiwrap_fidelity/leaders.html", {"course_key": course_key, "kept": kept})
     view = kept["figures"]

@@ -6,6 +6,8 @@ import json
 from datetime import timezone as dt_timezone
 
 from django.db import connection
+from django.db.models import TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
@@ -28,6 +30,18 @@ def json_value(value, default):
     if isinstance(value, (str, bytes)):
         value = json.loads(value)
     return default if value is None else value
+
+
+def json_text(column):
+    """A JSON column read as its stored text (``json_text_value`` decodes it): no JSON decoding per row."""
+    return Cast(column, output_field=TextField())
+
+
+def json_text_value(text, empty):
+    """The value of a JSON column read by ``json_text``; empty lists and objects (most rows) without the parser."""
+    if text is None or text in ("[]", "{}", ""):
+        return empty
+    return json.loads(text)
 
 
 def datetime_param(value):

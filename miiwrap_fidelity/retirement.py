@@ -3,9 +3,10 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
 
-from . import audit
+from . import audit, leader_figures
 from .models import (
     CoachAssignment,
+    CompetencyPolicy,
     DriftAlert,
     IndicatorRating,
     LearnerStartDate,
@@ -41,6 +42,7 @@ def scrub_user(user_id):
         SelfAssessment.objects.filter(learner_id=user_id).update(ratings={}, note="")
         ReflectionComment.objects.filter(Q(author_id=user_id) | Q(reflection__learner_id=user_id)).update(text="")
         DriftAlert.objects.filter(Q(learner_id=user_id) | Q(acknowledged_by_id=user_id)).update(plan_note="")
+        coached = set(CoachAssignment.objects.filter(coach_id=user_id).values_list("course_key", flat=True))
         CoachAssignment.objects.filter(coach_id=user_id).delete()
         CoachAssignment.objects.filter(learner_id=user_id).delete()
         LearnerStatus.objects.filter(learner_id=user_id).update(reasons=[], learner_username="")
@@ -48,6 +50,9 @@ def scrub_user(user_id):
         LearnerStartDate.objects.filter(learner_id=user_id).delete()  # a hire date
         OverdueNotice.objects.filter(learner_id=user_id).delete()
         audit.record("user.retired", get_user_model()(pk=user_id), subject_user_id=user_id)  # the last lock
+    # The leader view's kept cadence has a row per coach (by id): dropped, computed again without them.
+    leader_figures.forget(CompetencyPolicy.objects.filter(course_key__in=sorted(coached)).values_list(
+        "course_key", "instrument_version_id"))
 
 
 def purge_free_text(before, apply=False):

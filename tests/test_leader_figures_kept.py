@@ -7,11 +7,16 @@ first computation ends the page says so; a computation that fails frees its clai
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from conftest import COURSE, make_user
-from miiwrap_fidelity import aggregates, api, leader_figures, tasks
+from conftest import COURSE, data_queries, make_user
+from miiwrap_fidelity import aggregates, api, leader_figures, retirement, tasks
+
+User = get_user_model()
 
 pytestmark = pytest.mark.django_db
 URL = reverse("miiwrap_fidelity:leaders", args=[COURSE])
@@ -45,7 +50,8 @@ def test_the_page_reads_the_kept_figures_with_their_time(client, six_observed, l
         learner = make_user(f"k{i}")
         api.assign_coach(lead, course_key, coach, learner)
         observe(coach, learner, days_ago=10)
-    assert ">6</td>" in client.get(URL).content.decode()
+    second = client.get(URL).content.decode()
+    assert ">6</td>" in second and ">12</td>" not in second
     assert in_progress(api.leader_view(lead, course_key)) == 12  # the api computes (and keeps) them now
     assert ">12</td>" in client.get(URL).content.decode()
 
@@ -124,4 +130,56 @@ def test_the_coaching_cadence_is_paged_and_names_read_per_page(client, policy, l
     second = client.get(URL, {"cadence": 2}).content.decode()
     assert "Number2" in second[second.index('id="mwf-cadence"'):]
     assert client.get(URL, {"cadence": "x"}).status_code == 200  # not a number: the first page
-    assert len(list(api.leader_view(lead, course_key)["cadence"])) == 3
+    with CaptureQueriesContext(connection) as queries:
+        client.get(URL, {"cadence": 2})
+    by_id = [sql for sql in data_queries(queries) if "first_name" in sql and "password" not in sql]
+    assert len(by_id) == 1 and "cadence2" not in by_id[0]  # full names of the page's one coach
+    assert str(User.objects.get(username="cadence0").pk) not in by_id[0].split(" IN ")[-1]
+    assert len(api.leader_view(lead, course_key)["cadence"]) == 3
+
+
+@pytest.fixture
+def broker_down(monkeypatch):
+    def refuse(*args):
+        raise ConnectionError("broker down")
+    monkeypatch.setattr(tasks.refresh_leader_figures, "delay", refuse)
+
+
+def test_a_broker_that_is_down_frees_the_claim_and_says_so(client, six_observed, lead, course_key, policy,
+                                                           broker_down):
+    client.force_login(lead)
+    body = client.get(URL).content.decode()
+    assert "could not be computed now" in body and 'role="alert"' in body
+    answer = client.post(reverse("miiwrap_fidelity:refresh_leaders", args=[COURSE]), follow=True).content.decode()
+    assert "could not be computed now" in answer  # not "already being computed": nothing holds the claim
+    assert leader_figures.claim_refresh(course_key, policy.instrument_version_id)
+
+
+def test_computing_for_a_script_keeps_the_tasks_claim(lead, course_key, policy, six_observed):
+    assert leader_figures.claim_refresh(course_key, policy.instrument_version_id)  # a task is under way
+    api.leader_view(lead, course_key)
+    assert not leader_figures.claim_refresh(course_key, policy.instrument_version_id)
+
+
+def test_older_figures_never_replace_newer_ones(lead, course_key, policy, six_observed, monkeypatch):
+    api.leader_view(lead, course_key)
+    newer = leader_figures.kept(course_key, policy.instrument_version_id)["computed_at"]
+    earlier = newer - timedelta(minutes=5)
+    monkeypatch.setattr(timezone, "now", lambda: earlier)  # a slow computation started before, ends after
+    leader_figures.compute(course_key, policy)
+    assert leader_figures.kept(course_key, policy.instrument_version_id)["computed_at"] == newer
+
+
+def test_a_retired_coachs_course_figures_are_dropped(client, six_observed, lead, coach, course_key, policy):
+    api.leader_view(lead, course_key)
+    retirement.scrub_user(coach.pk)
+    assert leader_figures.kept(course_key, policy.instrument_version_id) is None
+
+
+def test_a_coach_without_a_user_row_reads_as_a_former_coach(client, six_observed, lead, coach, course_key):
+    client.force_login(lead)
+    client.get(URL)  # kept with the coach's id
+    User.objects.filter(pk=coach.pk).update(username="")
+    body = client.get(URL).content.decode()
+    cadence = body[body.index('id="mwf-cadence"'):]
+    assert "Former coach" in cadence and '<th scope="row"></th>' not in cadence

@@ -60,7 +60,7 @@ from .observations import (
 )
 from .oversight import (
     acknowledge_alert,
-    claim_leader_refresh,
+    request_leader_refresh,
     drift_alert_rows,
     export_lines,
     kept_leader_view,
@@ -241,7 +241,7 @@ __all__ = [
     "acknowledge_alert",
     "drift_alert_rows",
     "export_lines",
-    "claim_leader_refresh",
+    "request_leader_refresh",
     "kept_leader_view",
     "leader_view",
     "refresh_leader_figures",

@@ -1,4 +1,6 @@
 """Fidelity monitoring for coaches and leads: drift alerts, rater agreement, the leader view, exports."""
+import logging
+
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
@@ -13,6 +15,8 @@ from .inputs import MAX_REASON_CHARS, get_user, parse_course_key
 from . import self_assessments, values
 from .names import full_names
 from .roles import can_view_learner, is_course_staff, require, require_coach, require_course_staff
+
+log = logging.getLogger(__name__)
 
 
 def _drift_alerts(viewer, course_key, learner=None, include_resolved=False):
@@ -87,38 +91,61 @@ def leader_view(viewer, course_key):
     computed now (and kept for the page), worded in the reader's language.
     """
     course_key, policy = _leader_course(viewer, course_key)
-    return _worded(leader_figures.compute(course_key, policy)["figures"], policy)
+    figures = _worded(leader_figures.compute(course_key, policy)["figures"], policy)
+    return {**figures, "cadence": list(figures["cadence"])}
 
 
-def kept_leader_view(viewer, course_key):
+def kept_leader_view(viewer, course_key, queue):
     """
     The leader view as last computed (``leader_figures``), for the page: ``figures`` (worded as
-    ``leader_view``'s, None until a computation has kept some) and ``computed_at``. Figures older
-    than ``leader_figures.FRESH_FOR``, or none: ``refreshing`` (a computation is under way), and
-    ``refresh`` True for the one reader who should start ``refresh_leader_figures`` in the background.
+    ``leader_view``'s, the cadence a ``CadenceRows``; None until a computation has kept some) and
+    ``computed_at``. Figures older than ``leader_figures.FRESH_FOR``, or none: the first reader to
+    claim the computation hands the course id to ``queue`` (the task's ``delay``: where tasks run
+    eagerly, the figures are read again after it); ``refreshing``: a computation is under way;
+    ``failed``: this reader's could not be queued (logged).
     """
     course_key, policy = _leader_course(viewer, course_key)
-    entry = leader_figures.kept(course_key, policy.instrument_version_id)
-    refreshing = not leader_figures.is_fresh(entry, timezone.now())  # by this reader or the one who claimed it
-    refresh = refreshing and leader_figures.claim_refresh(course_key, policy.instrument_version_id)
+    version_id = policy.instrument_version_id
+    entry = leader_figures.kept(course_key, version_id)
+    refreshing, failed = not leader_figures.is_fresh(entry, timezone.now()), False
+    if refreshing and leader_figures.claim_refresh(course_key, version_id):
+        failed = not _queue(queue, course_key, version_id)
+        entry = leader_figures.kept(course_key, version_id)
+        refreshing = not failed and not leader_figures.is_fresh(entry, timezone.now())
     return {"figures": _worded(entry["figures"], policy) if entry else None,
-            "computed_at": entry["computed_at"] if entry else None, "refresh": refresh, "refreshing": refreshing,
+            "computed_at": entry["computed_at"] if entry else None, "refreshing": refreshing, "failed": failed,
             "fresh_minutes": int(leader_figures.FRESH_FOR.total_seconds() // 60)}
 
 
-def claim_leader_refresh(viewer, course_key):
-    """True when ``viewer`` (course staff) should start ``refresh_leader_figures`` now; False: one is under way."""
+def request_leader_refresh(viewer, course_key, queue):
+    """
+    Compute the leader view's figures again now (course staff): ``"queued"``, ``"running"`` (a
+    computation is under way already) or ``"failed"`` (it could not be queued).
+    """
     course_key, policy = _leader_course(viewer, course_key)
-    return leader_figures.claim_refresh(course_key, policy.instrument_version_id)
+    if not leader_figures.claim_refresh(course_key, policy.instrument_version_id):
+        return "running"
+    return "queued" if _queue(queue, course_key, policy.instrument_version_id) else "failed"
+
+
+def _queue(queue, course_key, version_id):
+    """Hand a claimed computation to ``queue``; a broker that is down (or an eager task that failed) frees the claim."""
+    try:
+        queue(str(course_key))
+        return True
+    except Exception:  # pylint: disable=broad-except
+        log.exception("The leader figures of %s could not be computed in the background", course_key)
+        leader_figures.release_claim(course_key, version_id)
+        return False
 
 
 def refresh_leader_figures(course_key):
-    """Compute and keep the leader view's figures of a course (the background task); False: no policy."""
+    """The background task's computation of a course's leader figures (claimed); False: no policy."""
     course_key = parse_course_key(course_key)
     policy = policy_row(course_key)
     if policy is None:
         return False
-    leader_figures.compute(course_key, policy)
+    leader_figures.refresh(course_key, policy)
     return True
 
 
