@@ -166,13 +166,16 @@ def _coaching_cadence(course_key, today):
     """
     last_observed = dict(LearnerStatus.objects.filter(course_key=course_key, enrolled=True).values_list(
         "learner_id", "last_practice_date"))
-    learners = defaultdict(list)
-    for coach_id, learner_id in CoachAssignment.objects.filter(course_key=course_key).values_list(
-            "coach_id", "learner_id"):
+    learners = {}  # coach id -> last observation dates, coaches by username (the page's order)
+    for coach_id, learner_id in CoachAssignment.objects.filter(course_key=course_key).order_by(
+            "coach__username", "coach_id").values_list("coach_id", "learner_id"):
+        dates = learners.setdefault(coach_id, [])
         if learner_id in last_observed:
-            learners[coach_id].append(last_observed[learner_id])
+            dates.append(last_observed[learner_id])
     rows = []
-    for coach_id, dates in sorted(learners.items()):  # the api orders them by name
+    for coach_id, dates in learners.items():
+        if not dates:
+            continue
         days = [(today - day).days for day in dates if day is not None]
         never = len(dates) - len(days)
         rows.append({"coach_id": coach_id, **cell(len(dates), {

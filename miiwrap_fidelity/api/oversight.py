@@ -151,7 +151,7 @@ def refresh_leader_figures(course_key):
 
 def _worded(figures, policy):
     """Kept figures with what a reader sees: state labels, indicators and domains in the reader's
-    language, coaches by username (``CadenceRows``: full names per slice). Two queries."""
+    language, coaches by username (``CadenceRows``: names read per slice). One query."""
     states = dict(LearnerStatus.STATE_CHOICES)
     sources = list(Indicator.objects.filter(version_id=policy.instrument_version_id))
     indicators = {source.pk: values.indicator_data(source) for source in sources}
@@ -171,15 +171,13 @@ def _worded(figures, policy):
 
 class CadenceRows:
     """
-    The coaching cadence rows by coach username, for a paginator: a course of 100,000 learners has
-    1,000 coaches, so the page words one slice at a time (full names read for the slice only).
+    The coaching cadence rows (kept in coach username order), for a paginator: a course of 100,000
+    learners has 1,000 coaches, so the page words one slice at a time (usernames and full names
+    read for the slice only).
     """
 
     def __init__(self, rows):
-        usernames = dict(get_user_model().objects.filter(pk__in=[row["coach_id"] for row in rows]).values_list(
-            "pk", "username"))
-        self.rows = sorted(({**row, "username": usernames.get(row["coach_id"], "")} for row in rows),
-                           key=lambda row: (row["username"], row["coach_id"]))
+        self.rows = rows
 
     def count(self):
         return len(self.rows)
@@ -189,8 +187,11 @@ class CadenceRows:
 
     def __getitem__(self, index):
         rows = self.rows[index] if isinstance(index, slice) else [self.rows[index]]
-        names = full_names(row["coach_id"] for row in rows)
-        worded = [{**row, "full_name": names.get(row["coach_id"], "")} for row in rows]
+        ids = [row["coach_id"] for row in rows]
+        usernames = dict(get_user_model().objects.filter(pk__in=ids).values_list("pk", "username")) if ids else {}
+        names = full_names(ids)
+        worded = [{**row, "username": usernames.get(row["coach_id"], ""), "full_name": names.get(row["coach_id"], "")}
+                  for row in rows]
         return worded if isinstance(index, slice) else worded[0]
 
     def __iter__(self):  # every row (scripts, tests): one slice
