@@ -33,7 +33,11 @@ class _TableWithIndex(BaseTable):
 
 
 def force_index(queryset, index):
-    """``queryset`` reading its model's table through ``index`` on MySQL/MariaDB (elsewhere: as it is)."""
+    """
+    ``queryset`` reading its model's table through ``index`` on MySQL/MariaDB (elsewhere: as it is).
+    For reads: ``update()``, ``delete()`` and ``other | queryset`` drop the hint, and the database
+    is decided here (a later ``using()`` to another vendor would keep a hint it cannot read).
+    """
     if connections[queryset.db].vendor != "mysql":
         return queryset
     hinted = queryset.all()
