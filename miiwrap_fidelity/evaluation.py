@@ -22,7 +22,7 @@ from django.utils import timezone
 from . import competency, monitoring
 from .models import Certification, Indicator, InstrumentVersion, LearnerStartDate, LearnerStatus, Observation, SignOff
 from .platform import get_platform
-from .raw_values import json_text, json_text_value, padded_ids, quote
+from .raw_values import json_text, json_value, padded_ids, quote
 
 BATCH = 500
 
@@ -69,8 +69,8 @@ def _observations(course_keys, learner_ids, with_scores):
     grouped = defaultdict(list)
     for learner_id, pk, observer, version, day, met, applicable, missed, setting, *scores in rows:
         grouped[learner_id].append(competency.ObservationRecord(
-            pk, observer, version, day, met or 0, applicable or 0, tuple(json_text_value(missed, ())),
-            tuple(sorted(json_text_value(scores[0], {}).items())) if scores else (), setting))
+            pk, observer, version, day, met or 0, applicable or 0, tuple(json_value(missed, ())),
+            tuple(sorted(json_value(scores[0], {}).items())) if scores else (), setting))
     return grouped
 
 

@@ -26,22 +26,16 @@ def date_value(value):
 
 
 def json_value(value, default):
-    """JSON columns come back as text on SQLite and MySQL/MariaDB."""
+    """JSON columns come back as text on SQLite and MySQL/MariaDB (``json_text`` reads them so);
+    empty lists and objects (most rows) are answered without the parser."""
     if isinstance(value, (str, bytes)):
-        value = json.loads(value)
+        value = None if value in ("[]", "{}", b"[]", b"{}") else json.loads(value)
     return default if value is None else value
 
 
 def json_text(column):
-    """A JSON column read as its stored text (``json_text_value`` decodes it): no JSON decoding per row."""
+    """A JSON column read as its stored text (``json_value`` decodes it): no JSON decoding per row by the ORM."""
     return Cast(column, output_field=TextField())
-
-
-def json_text_value(text, empty):
-    """The value of a JSON column read by ``json_text``; empty lists and objects (most rows) without the parser."""
-    if text is None or text in ("[]", "{}", ""):
-        return empty
-    return json.loads(text)
 
 
 def datetime_param(value):
