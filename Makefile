@@ -15,7 +15,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 help:
 	@echo "make demo   - set up and serve the sandbox on http://127.0.0.1:8000"
-	@echo "make test   - run the whole test suite (tox: py312, MariaDB, Open edX Verawood and master pins, PII check)"
+	@echo "make test   - run the whole test suite (tox: py312, a year ahead, MariaDB, Open edX Verawood and master pins, PII check)"
 	@echo "make bench  - print performance figures (SQLite; make bench-mariadb: on a throwaway MariaDB)"
 
 $(VENV)/.installed: setup.py requirements/demo.txt requirements/test.txt
@@ -33,12 +33,14 @@ demo: $(VENV)/.installed
 
 system-packages:
 	@# Debian packages the tests need: chromium (browser tests), gettext (catalog checks), MariaDB
-	@# server and client headers (the py312-mariadb env builds mysqlclient and starts its own server).
+	@# server and client headers (the py312-mariadb env builds mysqlclient and starts its own server),
+	@# faketime (the clock-ahead env runs the suite a year ahead).
 	@missing=""; [ -x /usr/bin/chromium ] || missing="chromium"; \
 	command -v xgettext >/dev/null || missing="$$missing gettext"; \
 	[ -x /usr/sbin/mariadbd ] || command -v mariadbd >/dev/null || missing="$$missing mariadb-server"; \
 	command -v mariadb_config >/dev/null || command -v mysql_config >/dev/null || missing="$$missing libmariadb-dev"; \
 	command -v pkg-config >/dev/null || missing="$$missing pkg-config"; \
+	command -v faketime >/dev/null || missing="$$missing faketime"; \
 	if [ -n "$$missing" ]; then \
 		echo "Installing Debian packages for the tests:$$missing"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \

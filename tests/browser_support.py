@@ -1,4 +1,5 @@
 """Helpers for the browser tests: Debian's chromium through Playwright, and axe scans."""
+from datetime import timedelta
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -22,3 +23,11 @@ def login(tab, base_url, username, password):
     tab.fill("#id_password", password)
     tab.click("button[type=submit]")
     tab.wait_for_url(f"{base_url}/")
+
+
+def days_ago(days):
+    """A practice date as the date field takes it, ``days`` before today: the demo seeds its sessions
+    relative to today, so a test that types a fixed date changes meaning as the calendar moves on."""
+    from django.utils import timezone  # pylint: disable=import-outside-toplevel
+
+    return (timezone.now().date() - timedelta(days=days)).isoformat()

@@ -6,7 +6,7 @@ then sees the certified status. axe scans each block (the host page belongs to t
 import pytest
 from django.core.management import call_command
 
-from browser_support import login, serious_violations
+from browser_support import days_ago, login, serious_violations
 from miiwrap_fidelity.models import Certification, Observation, Reflection
 from sandbox.views import DEMO_PASSWORD
 from xblock_support import REFLECTION, SIGNOFF
@@ -74,8 +74,9 @@ def test_coach_observes_and_signs_off_then_learner_is_certified(seeded, workbenc
     assert not page.get_by_role("button", name="Approve competency").is_visible()
     assert "Approval opens when the observations meet" in page.inner_text(".mwf-why-not")
 
-    # Two observations at fidelity make three qualifying ones with the seeded one.
-    for date in ("2026-11-20", "2026-11-21"):
+    # Two observations at fidelity make three qualifying ones with the seeded one; they are the latest
+    # sessions (the seeded one 10 days ago missed an essential indicator).
+    for date in (days_ago(3), days_ago(2)):
         page.fill(".mwf-practice-date", date)
         page.select_option(".mwf-setting", "home_visit")
         for radio in page.locator(".mwf-coach input[type=radio][value=met]:visible").all():
@@ -147,7 +148,7 @@ def test_coach_codes_an_mi_session_with_scales_and_counts(seeded, workbench, liv
     page.select_option(".mwf-learner-picker", label="learner_ben (In progress)")
     page.locator(".mwf-learner-summary h4").wait_for()
     assert serious_violations(page, ".mwf-block") == []
-    page.fill(".mwf-practice-date", "2026-11-22")
+    page.fill(".mwf-practice-date", days_ago(1))
     page.select_option(".mwf-setting", "phone_session")
     for radio in page.locator(".mwf-coach input[type=radio][value='4']:visible").all():
         radio.check()
