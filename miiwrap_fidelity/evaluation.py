@@ -16,11 +16,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.contrib.auth import get_user_model
 from django.db import connection, models, transaction
+from django.db.models import Q
 from django.db.models.constants import OnConflict
 from django.utils import timezone
 
 from . import competency, monitoring
-from .models import Certification, Indicator, InstrumentVersion, LearnerStartDate, LearnerStatus, Observation, SignOff
+from .models import (Certification, CompetencyPolicy, Indicator, InstrumentVersion, LearnerStartDate, LearnerStatus,
+                     Observation, SignOff)
 from .platform import get_platform
 from .raw_values import json_text, json_value, padded_ids, quote
 
@@ -88,6 +90,17 @@ def program_courses(policy):
     others = type(policy).objects.filter(program=policy.program, enabled=True).exclude(
         course_key=policy.course_key).values_list("course_key", flat=True)
     return [policy.course_key, *sorted(others, key=str)]
+
+
+def evidence_courses_condition(course_key):
+    """
+    ``program_courses`` as a condition on a query's ``course_key`` (no statement of its own): the
+    course and the courses of its enabled policy's program, as a subquery.
+    """
+    own_program = CompetencyPolicy.objects.filter(course_key=course_key, enabled=True).exclude(program="").values(
+        "program")
+    siblings = CompetencyPolicy.objects.filter(enabled=True, program__in=own_program).values("course_key")
+    return Q(course_key=course_key) | Q(course_key__in=siblings)
 
 
 def _signoffs(course_key, learner_ids):

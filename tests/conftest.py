@@ -11,6 +11,7 @@ from django.utils import timezone
 from miiwrap_fidelity import api, instruments
 from miiwrap_fidelity.models import CompetencyPolicy
 from miiwrap_fidelity.management.commands.load_instrument import SAMPLE
+from sandbox.enrollment import enroll
 from sandbox.models import CourseRole
 from workbench import scenarios
 
@@ -106,8 +107,17 @@ def policy(lead, version, course_key):
     return CompetencyPolicy.objects.get(course_key=course_key)
 
 
+def assign_coach(actor, course_key, coach, learner):
+    """``api.assign_coach`` after enrolling the learner, as the platform would have (ADR 0018: coaches
+    are assigned to learners of the course)."""
+    if hasattr(learner, "pk"):
+        enroll(learner, api.parse_course_key(course_key))
+    return api.assign_coach(actor, course_key, coach, learner)
+
+
 @pytest.fixture
 def assigned(policy, lead, coach, coach2, learner, course_key):
+    enroll(learner, course_key)  # coaches are assigned to learners of the course (ADR 0018)
     api.assign_coach(lead, course_key, coach, learner)
     api.assign_coach(lead, course_key, coach2, learner)
     return learner

@@ -12,7 +12,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
 
-from conftest import COURSE, ratings_for
+from conftest import COURSE, assign_coach, ratings_for
 from miiwrap_fidelity import api, exports, validation
 from miiwrap_fidelity.models import (
     CoachAssignment,
@@ -405,9 +405,11 @@ def test_reconcile_enrollments_clears_rows_the_old_read_path_made(policy, lead, 
     from django.core.management import call_command  # pylint: disable=import-outside-toplevel
 
     from sandbox.enrollment import enroll  # pylint: disable=import-outside-toplevel
+    from sandbox.models import Enrollment  # pylint: disable=import-outside-toplevel
 
     enroll(learner, course_key)
-    api.assign_coach(lead, course_key, coach, stranger)  # a record: kept, marked as having left
+    assign_coach(lead, course_key, coach, stranger)  # a record: kept, marked as having left
+    Enrollment.objects.filter(user=stranger).delete()  # gone from the platform without an event
     LearnerStatus.objects.create(learner=lead, course_key=course_key, evaluated_at=timezone.now())  # the old bug
     out = io.StringIO()
     call_command("reconcile_enrollments", COURSE, stdout=out)

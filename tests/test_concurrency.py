@@ -15,7 +15,7 @@ from django.db import connection, connections
 from django.test import Client
 from django.utils import timezone
 
-from conftest import COURSE, make_user, ratings_for
+from conftest import COURSE, assign_coach, make_user, ratings_for
 from miiwrap_fidelity import api, audit, write_retry
 from miiwrap_fidelity.models import AuditEvent, Certification, LearnerStatus, Observation, SignOff
 from sandbox.models import CertificateRequest
@@ -99,7 +99,7 @@ def ready_for_round(crowd, coach, lead, course_key, observe):
     def make(number):
         learner = make_user(f"round{number}")
         for person in [coach, *crowd]:
-            api.assign_coach(lead, course_key, person, learner)
+            assign_coach(lead, course_key, person, learner)
         for days in (50, 20, 5):
             observe(coach, learner, days_ago=days)
         return learner
@@ -153,7 +153,7 @@ def test_parallel_writes_for_different_learners_never_fork_the_audit_chain(polic
                                                                           indicators):
     learners = [make_user(f"parallel{i:02d}") for i in range(16)]
     for person in learners:
-        api.assign_coach(lead, course_key, coach, person)
+        assign_coach(lead, course_key, coach, person)
     events = AuditEvent.objects.count()
 
     def work(index):

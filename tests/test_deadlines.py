@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from rest_framework.test import APIClient
 
-from conftest import make_user
+from conftest import assign_coach, make_user
 from miiwrap_fidelity import api, competency, notifications
 from miiwrap_fidelity.competency import Deadline, Rules
 from miiwrap_fidelity.models import AuditEvent, LearnerStartDate, LearnerStatus
@@ -92,7 +92,7 @@ def test_enrollment_date_then_uploaded_hire_date_set_the_due_date(policy, lead, 
     enroll(learner, course_key)
     enrolled_at = datetime(2026, 3, 1, 11, 30, tzinfo=dt_timezone.utc)  # already March 2 in Auckland
     Enrollment.objects.filter(user=learner).update(created=enrolled_at)
-    api.assign_coach(lead, course_key, coach, learner)
+    assign_coach(lead, course_key, coach, learner)
     _deadline(lead, course_key, 90)
     assert _status(learner, course_key).due_date == date(2026, 3, 2) + timedelta(days=90)
 
@@ -106,7 +106,7 @@ def test_enrollment_date_then_uploaded_hire_date_set_the_due_date(policy, lead, 
 
 def test_overdue_turns_on_at_the_day_edge_and_the_filter_and_export_follow(policy, lead, coach, learner,
                                                                            course_key, client):
-    api.assign_coach(lead, course_key, coach, learner)
+    assign_coach(lead, course_key, coach, learner)
     today = timezone.now().date()
     api.set_start_date(lead, course_key, learner, (today - timedelta(days=10)).isoformat())
     _deadline(lead, course_key, 10)
@@ -129,7 +129,7 @@ def test_overdue_turns_on_at_the_day_edge_and_the_filter_and_export_follow(polic
 @pytest.mark.django_db(transaction=True)
 def test_coaches_are_told_once_when_a_learner_is_overdue(policy, lead, coach, coach2, learner, course_key):
     for person in (coach, coach2):
-        api.assign_coach(lead, course_key, person, learner)
+        assign_coach(lead, course_key, person, learner)
     api.set_start_date(lead, course_key, learner, "2025-01-01")
     _deadline(lead, course_key, 30)
     mail.outbox.clear()
@@ -141,7 +141,7 @@ def test_coaches_are_told_once_when_a_learner_is_overdue(policy, lead, coach, co
 
 def test_without_a_deadline_nothing_is_due_and_no_query_is_added(policy, lead, learner, course_key,
                                                                  django_assert_num_queries):
-    api.assign_coach(lead, course_key, make_user("c9"), learner)
+    assign_coach(lead, course_key, make_user("c9"), learner)
     assert _status(learner, course_key).due_date is None
     from miiwrap_fidelity import evaluation  # pylint: disable=import-outside-toplevel
 

@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from openedx_events.learning.data import CourseData, CourseEnrollmentData, UserData, UserPersonalData
 from openedx_events.learning.signals import COURSE_ENROLLMENT_CREATED
 
-from conftest import COURSE, OTHER_COURSE, make_user
+from conftest import COURSE, OTHER_COURSE, assign_coach, make_user
 from miiwrap_fidelity import api
 from miiwrap_fidelity.models import LearnerStatus
 from sandbox.enrollment import enroll
@@ -30,7 +30,7 @@ def test_an_enrolled_learner_is_listed_for_staff_until_a_coach_takes_them(policy
     assert listed(lead, course_key, coach="none") == ["newcomer"]
     with pytest.raises(PermissionDenied):  # not a coach of anyone yet
         api.learner_statuses(coach, course_key)
-    api.assign_coach(lead, course_key, coach, newcomer)
+    assign_coach(lead, course_key, coach, newcomer)
     assert listed(lead, course_key, coach="none") == []
     assert listed(coach, course_key) == ["newcomer"]
     with pytest.raises(PermissionDenied):
@@ -64,7 +64,7 @@ def test_a_policy_set_up_later_lists_the_learners_already_enrolled(lead, version
 
 def test_the_workspace_offers_the_no_coach_filter_to_staff(client, policy, lead, coach, course_key):
     enroll(make_user("waiting"), course_key)
-    api.assign_coach(lead, course_key, coach, make_user("taken"))
+    assign_coach(lead, course_key, coach, make_user("taken"))
     client.force_login(lead)
     page = client.get(f"/miiwrap-fidelity/courses/{COURSE}/coaching/", {"coach": "none"}).content.decode()
     assert "No coach yet" in page and "waiting" in page and "taken" not in page
@@ -80,7 +80,7 @@ def test_leaving_before_anything_was_recorded_leaves_the_list_records_stay(polic
     passer_by, practitioner = make_user("passer_by"), make_user("practitioner")
     for person in (passer_by, practitioner):
         enroll(person, course_key)
-    api.assign_coach(lead, course_key, coach, practitioner)
+    assign_coach(lead, course_key, coach, practitioner)
     observe(coach, practitioner, days_ago=3)
     for person in (passer_by, practitioner):
         unenroll(person, course_key)
@@ -98,7 +98,7 @@ def test_the_workspace_and_api_mark_who_left(client, policy, lead, coach, course
 
     leaver = make_user("leaver")
     enroll(leaver, course_key)
-    api.assign_coach(lead, course_key, coach, leaver)
+    assign_coach(lead, course_key, coach, leaver)
     unenroll(leaver, course_key)
     client.force_login(coach)
     assert "(left the course)" in client.get(f"/miiwrap-fidelity/courses/{COURSE}/coaching/").content.decode()

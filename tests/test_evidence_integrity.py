@@ -17,7 +17,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from conftest import COURSE, make_user, ratings_for
+from conftest import COURSE, assign_coach, make_user, ratings_for
 from miiwrap_fidelity import api, audit, retirement, tasks, write_retry
 from miiwrap_fidelity.models import (
     AuditChainHead,
@@ -54,7 +54,7 @@ def _write_paths(coach, coach2, lead, learner, course_key, indicators):
     yield "approval", lambda: api.sign_off(coach, learner, course_key)
     yield "revocation", lambda: api.revoke(lead, learner, course_key, "Re-check needed.")
     newcomer = make_user("newcomer")
-    yield "coach assignment", lambda: api.assign_coach(lead, course_key, coach, newcomer)
+    yield "coach assignment", lambda: assign_coach(lead, course_key, coach, newcomer)
     yield "retirement", lambda: retirement.scrub_user(newcomer.pk)
 
 

@@ -14,7 +14,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from conftest import COURSE, make_user
+from conftest import COURSE, assign_coach, make_user
 from miiwrap_fidelity import api, reevaluation, tasks
 from miiwrap_fidelity.models import Certification, CourseReevaluation
 from sandbox.models import CertificateRequest
@@ -91,7 +91,7 @@ def test_a_worker_killed_between_claim_and_platform_call_is_replaced_by_the_peri
 
 def test_a_reevaluation_killed_halfway_shows_as_stopped_and_resumes(policy, lead, coach, course_key, settings):
     for index in range(7):
-        api.assign_coach(lead, course_key, coach, make_user(f"k{index}"))
+        assign_coach(lead, course_key, coach, make_user(f"k{index}"))
     # The worker re-evaluates two learners per batch and is killed after its second batch committed.
     worker = start_worker(textwrap.dedent("""
         from miiwrap_fidelity import evaluation, monitoring

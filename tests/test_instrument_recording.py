@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from conftest import COURSE
+from conftest import COURSE, assign_coach
 from miiwrap_fidelity import api, evaluation, instruments, rating_values, rubric
 from miiwrap_fidelity.errors import ValidationError
 from miiwrap_fidelity.models import CompetencyPolicy, Observation
@@ -40,7 +40,7 @@ def mi_version(db):
 def mi_course(lead, coach, learner, course_key, mi_version):
     api.save_policy(lead, course_key, instrument_version=mi_version, min_observations=1, min_percent=75,
                     window_days=180, critical_required=True, validity_months=24)
-    api.assign_coach(lead, course_key, coach, learner)
+    assign_coach(lead, course_key, coach, learner)
     return course_key
 
 

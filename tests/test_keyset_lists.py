@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from conftest import COURSE, data_queries, make_user
+from conftest import COURSE, assign_coach, data_queries, make_user
 from miiwrap_fidelity import api, roster
 from miiwrap_fidelity.errors import PermissionDenied, ValidationError
 from miiwrap_fidelity.models import CoachAssignment, LearnerStatus
@@ -139,7 +139,7 @@ def test_rows_name_their_coaches(lead, coach, coach2, course_key):
 
 def test_status_rows_keep_the_username_as_sort_key(policy, lead, coach, course_key):
     learner = make_user("zed")
-    api.assign_coach(lead, course_key, coach, learner)  # the status row is created by evaluation
+    assign_coach(lead, course_key, coach, learner)  # the status row is created by evaluation
     assert LearnerStatus.objects.get(learner=learner).learner_username == "zed"
     other = make_user("yan")
     api.reevaluate_course(course_key)  # rows of learners without one are created in bulk

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from conftest import COURSE, data_queries, make_user
+from conftest import COURSE, assign_coach, data_queries, make_user
 from miiwrap_fidelity import aggregates, api, leader_figures, retirement, tasks
 
 User = get_user_model()
@@ -26,7 +26,7 @@ URL = reverse("miiwrap_fidelity:leaders", args=[COURSE])
 def six_observed(policy, lead, coach, course_key, observe):
     for i in range(6):
         learner = make_user(f"k{i}")
-        api.assign_coach(lead, course_key, coach, learner)
+        assign_coach(lead, course_key, coach, learner)
         observe(coach, learner, days_ago=10)
 
 
@@ -48,7 +48,7 @@ def test_the_page_reads_the_kept_figures_with_their_time(client, six_observed, l
     assert "Figures as of" in first and ">6</td>" in first
     for i in range(6, 12):  # six more learners observed: the page keeps the figures it has (fresh)
         learner = make_user(f"k{i}")
-        api.assign_coach(lead, course_key, coach, learner)
+        assign_coach(lead, course_key, coach, learner)
         observe(coach, learner, days_ago=10)
     second = client.get(URL).content.decode()
     assert ">6</td>" in second and ">12</td>" not in second
@@ -120,7 +120,7 @@ def test_the_coaching_cadence_is_paged_and_names_read_per_page(client, policy, l
         coach = make_user(f"cadence{c}", first_name="Coach", last_name=f"Number{c}")
         for i in range(5):
             learner = make_user(f"c{c}l{i}")
-            api.assign_coach(lead, course_key, coach, learner)
+            assign_coach(lead, course_key, coach, learner)
             observe(coach, learner, days_ago=3)
     client.force_login(lead)
     first = client.get(URL).content.decode()

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from conftest import COURSE, data_queries, make_user
+from conftest import COURSE, assign_coach, data_queries, make_user
 from miiwrap_fidelity import aggregates, api, charts, formatting
 from miiwrap_fidelity.models import Certification
 from sandbox.models import Enrollment
@@ -40,7 +40,7 @@ def test_a_share_is_suppressed_when_its_part_or_whole_is_small():
 def test_zero_is_shown_as_zero_not_as_fewer_than_five(client, policy, lead, coach, course_key, observe):
     for i in range(6):
         learner = make_user(f"z{i}")
-        api.assign_coach(lead, course_key, coach, learner)
+        assign_coach(lead, course_key, coach, learner)
         observe(coach, learner, days_ago=10)
     view = api.leader_view(lead, course_key)
     pipeline = {row["state"]: row for row in view["pipeline"]}
@@ -112,12 +112,12 @@ def test_coaching_cadence_per_coach_with_small_teams_suppressed(client, policy, 
     days = (3, 7, 10, 40, 50)
     for i, days_ago in enumerate(days):
         learner = make_user(f"a{i}")
-        api.assign_coach(lead, course_key, coach, learner)
+        assign_coach(lead, course_key, coach, learner)
         observe(coach, learner, days_ago=days_ago)
-    api.assign_coach(lead, course_key, coach, make_user("never"))  # assigned, not observed yet
+    assign_coach(lead, course_key, coach, make_user("never"))  # assigned, not observed yet
     for i in range(2):
         learner = make_user(f"b{i}")
-        api.assign_coach(lead, course_key, coach2, learner)
+        assign_coach(lead, course_key, coach2, learner)
         observe(coach2, learner, days_ago=2)
     rows = {row["username"]: row for row in api.leader_view(lead, course_key)["cadence"]}
     assert rows["coach"]["value"]["median_days"] == {"suppressed": False, "learners": 5, "value": 10}
@@ -127,7 +127,7 @@ def test_coaching_cadence_per_coach_with_small_teams_suppressed(client, policy, 
     assert rows["coach2"]["suppressed"] is True and rows["coach2"]["value"] is None
     for i in range(2, 5):  # coach2 now has five learners, every one observed: 0 never observed is shown
         learner = make_user(f"b{i}")
-        api.assign_coach(lead, course_key, coach2, learner)
+        assign_coach(lead, course_key, coach2, learner)
         observe(coach2, learner, days_ago=2)
     rows = {row["username"]: row for row in api.leader_view(lead, course_key)["cadence"]}
     assert rows["coach2"]["value"]["never_observed"] == {"suppressed": False, "learners": 0, "value": 0}
@@ -162,7 +162,7 @@ def test_leader_page_queries_do_not_grow_with_learners(client, policy, lead, coa
         for i in range(n):
             learner = make_user(f"{prefix}{i}")
             enroll(learner, course_key, 60)
-            api.assign_coach(lead, course_key, coach, learner)
+            assign_coach(lead, course_key, coach, learner)
             observe(coach, learner, days_ago=3)
             certify(learner, policy, course_key, issued_days_ago=10)
 

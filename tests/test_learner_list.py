@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from conftest import COURSE, data_queries, make_user
+from conftest import COURSE, assign_coach, data_queries, make_user
 from miiwrap_fidelity import api, roster
 from miiwrap_fidelity.models import Certification, LearnerStatus
 
@@ -46,7 +46,7 @@ def course_rows(policy, lead, coach, course_key):
     now = timezone.now()
     for username, (state, days) in CASES.items():
         user = make_user(username)
-        api.assign_coach(lead, course_key, coach, user)
+        assign_coach(lead, course_key, coach, user)
         certification = None
         if days is not None:
             certification = Certification.objects.create(
@@ -84,7 +84,7 @@ def test_display_state_and_header_figures_agree_with_the_filters(course_rows, le
 
 def test_search_is_case_insensitive_and_takes_wildcards_literally(policy, lead, coach, course_key):
     for name in ("Ana_Smith", "anaXsmith", "ana%pct", "bob!bang"):
-        api.assign_coach(lead, course_key, coach, make_user(name))
+        assign_coach(lead, course_key, coach, make_user(name))
     assert listed(lead, course_key, search="ANA_") == {"Ana_Smith"}
     assert listed(lead, course_key, search="a%p") == {"ana%pct"}
     assert listed(lead, course_key, search="b!b") == {"bob!bang"}
@@ -96,7 +96,7 @@ def test_search_is_case_insensitive_and_takes_wildcards_literally(policy, lead, 
 def test_pages_cover_every_learner_once_in_order(policy, lead, coach, course_key, observe, ordering):
     for i in range(23):
         learner = make_user(f"p{i:02d}")
-        api.assign_coach(lead, course_key, coach, learner)
+        assign_coach(lead, course_key, coach, learner)
         if i % 3 == 0:
             observe(coach, learner, days_ago=1 + i % 5)
     listing = api.learner_statuses(lead, course_key, ordering=ordering)
@@ -113,7 +113,7 @@ def test_pages_cover_every_learner_once_in_order(policy, lead, coach, course_key
 
 
 def test_who_may_list(policy, lead, coach, coach2, stranger, learner, course_key):
-    api.assign_coach(lead, course_key, coach, learner)
+    assign_coach(lead, course_key, coach, learner)
     assert listed(coach, course_key) == {learner.username}
     assert listed(coach, course_key, search="no-such-learner") == set(), "a coach with no match: empty, not 403"
     for viewer in (stranger, coach2, learner):

@@ -11,7 +11,7 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from conftest import COURSE, data_queries, make_user
+from conftest import COURSE, assign_coach, data_queries, make_user
 from miiwrap_fidelity import api
 from miiwrap_fidelity.settings.common import CONTEXT_PROCESSOR, plugin_settings
 
@@ -112,13 +112,13 @@ def test_workspace_shows_full_names_with_usernames_in_one_query(client, policy, 
         return body, len(data_queries(queries))
 
     ana = make_user("learner_ana", first_name="Ana", last_name="Alvarez")
-    api.assign_coach(lead, course_key, coach, ana)
-    api.assign_coach(lead, course_key, coach, make_user("nameless"))
+    assign_coach(lead, course_key, coach, ana)
+    assign_coach(lead, course_key, coach, make_user("nameless"))
     body, few = page_queries()
     assert 'Ana Alvarez <small class="mwf-hint">learner_ana</small></a>' in body  # one link, both names
     assert ">nameless</a>" in body  # no full name: the username alone, not twice
     for i in range(10):
-        api.assign_coach(lead, course_key, coach, make_user(f"n{i}", first_name="N", last_name=str(i)))
+        assign_coach(lead, course_key, coach, make_user(f"n{i}", first_name="N", last_name=str(i)))
     assert page_queries()[1] == few
 
 
@@ -201,12 +201,12 @@ def test_assignments_show_full_names_in_one_query(client, policy, lead, course_k
         return body, len(data_queries(queries))
 
     casey = make_user("coach_casey", first_name="Casey", last_name="Morgan")
-    api.assign_coach(lead, course_key, casey, make_user("learner_ana", first_name="Ana", last_name="Alvarez"))
+    assign_coach(lead, course_key, casey, make_user("learner_ana", first_name="Ana", last_name="Alvarez"))
     body, few = page()
     assert 'Ana Alvarez <small class="mwf-hint">learner_ana</small>' in body
     assert 'Casey Morgan <small class="mwf-hint">coach_casey</small>' in body
     for i in range(8):
-        api.assign_coach(lead, course_key, casey, make_user(f"p{i}", first_name="P", last_name=str(i)))
+        assign_coach(lead, course_key, casey, make_user(f"p{i}", first_name="P", last_name=str(i)))
     assert page()[1] == few
 
 

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from conftest import COURSE, data_queries, make_user, ratings_for
+from conftest import COURSE, assign_coach, data_queries, make_user, ratings_for
 from miiwrap_fidelity import api, tasks
 from miiwrap_fidelity.models import Certification, DriftAlert, LearnerStatus, Observation
 from sandbox.models import TrackingEvent
@@ -72,7 +72,7 @@ def test_below_band_alert_for_a_certified_learner(ready_learner, coach, course_k
 def test_alert_list_query_budget(client, policy, lead, coach, course_key, observe):
     for i in range(12):
         learner = make_user(f"d{i:02d}")
-        api.assign_coach(lead, course_key, coach, learner)
+        assign_coach(lead, course_key, coach, learner)
         observe(coach, learner, days_ago=9, miss=("mi-summaries",))
         observe(coach, learner, days_ago=3, miss=("mi-summaries",))
     client.force_login(coach)
@@ -211,7 +211,7 @@ def test_events_carry_ids_not_text(ready_learner, coach, course_key, django_capt
 def test_leader_view_suppresses_small_cells(client, policy, lead, coach, course_key, observe):
     for i in range(7):
         learner = make_user(f"g{i}")
-        api.assign_coach(lead, course_key, coach, learner)
+        assign_coach(lead, course_key, coach, learner)
         observe(coach, learner, days_ago=40)
         if i < 3:
             observe(coach, learner, days_ago=5, miss=("mi-summaries",))
@@ -264,7 +264,7 @@ def test_learners_export_shows_each_status_as_the_lists_do(ready_learner, learne
     with django_capture_on_commit_callbacks(execute=True):
         api.sign_off(coach, ready_learner, course_key)
     other = make_user("waiting_one")
-    api.assign_coach(lead, course_key, coach, other)
+    assign_coach(lead, course_key, coach, other)
     rows = list(csv.reader(io.StringIO("".join(exports.rows("learners", course_key)).lstrip("\ufeff"))))
     header, by_name = rows[0], {row[1]: dict(zip(rows[0], row)) for row in rows[1:]}
     assert header[:3] == ["learner_id", "learner_username", "status"]
@@ -300,7 +300,7 @@ def test_policy_change_reevaluates_every_learner_with_progress(policy, lead, coa
                                                               django_capture_on_commit_callbacks, monkeypatch):
     learners = [make_user(f"r{i}") for i in range(3)]
     for learner in learners:
-        api.assign_coach(lead, course_key, coach, learner)
+        assign_coach(lead, course_key, coach, learner)
         for days in (30, 20):
             observe(coach, learner, days_ago=days)
     assert set(LearnerStatus.objects.values_list("state", flat=True)) == {"in_progress"}

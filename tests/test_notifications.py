@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from conftest import make_user
+from conftest import assign_coach, make_user
 from miiwrap_fidelity import api, notifications
 from miiwrap_fidelity.models import Certification, ExpiryReminder, LearnerStatus
 from sandbox.fake_platform import FakePlatform
@@ -145,10 +145,10 @@ def test_coach_digest_lists_due_and_overdue_learners_of_that_coach_only(policy, 
                                                                        observe):
     due, overdue, fresh, never = (make_user(name) for name in ("due_dana", "late_lou", "fresh_fay", "new_ned"))
     for learner in (due, overdue, fresh, never):
-        api.assign_coach(lead, course_key, coach, learner)
+        assign_coach(lead, course_key, coach, learner)
         api.note_enrollment(learner.pk, course_key)
     other = make_user("other_olga")
-    api.assign_coach(lead, course_key, coach2, other)
+    assign_coach(lead, course_key, coach2, other)
     api.note_enrollment(other.pk, course_key)
     cadence = notifications.cadence_days(policy)  # the sample policy: 180 days / 3 observations = 60
     observe(coach, due, days_ago=cadence + 1)
@@ -169,7 +169,7 @@ def test_coach_digest_lists_due_and_overdue_learners_of_that_coach_only(policy, 
 
 def test_a_coach_who_opted_out_gets_no_digest(policy, lead, coach, course_key):
     learner = make_user("new_nia")
-    api.assign_coach(lead, course_key, coach, learner)
+    assign_coach(lead, course_key, coach, learner)
     api.note_enrollment(learner.pk, course_key)
     api.set_non_essential(coach, False)
     mail.outbox.clear()

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
-from conftest import COURSE, data_queries, make_user, ratings_for
+from conftest import COURSE, assign_coach, data_queries, make_user, ratings_for
 from miiwrap_fidelity import api, competency, privacy, reason_sentences
 from test_monitoring import co_rate
 from xblock_support import SIGNOFF, view
@@ -36,7 +36,7 @@ def test_learner_detail_names_observers_and_sign_off_actors(client, policy, lead
     learner = named("Ana", "Alvarez", "learner_ana")
     casey, dana = named("Casey", "Morgan", "coach_casey"), make_user("coach_dana")  # Dana has no full name
     for person in (casey, dana):
-        api.assign_coach(lead, course_key, person, learner)
+        assign_coach(lead, course_key, person, learner)
     for days in (30, 20, 10):
         observe(casey, learner, days_ago=days)
     observe(dana, learner, days_ago=5)
@@ -57,7 +57,7 @@ def test_learner_detail_queries_do_not_grow_with_distinct_observers(client, poli
 
     def add_observer(number):
         person = named("Coach", str(number), f"coach_{number}")
-        api.assign_coach(lead, course_key, person, learner)
+        assign_coach(lead, course_key, person, learner)
         observe(person, learner, days_ago=number + 1)
 
     def page_queries():
@@ -79,7 +79,7 @@ def test_learner_detail_queries_do_not_grow_with_distinct_observers(client, poli
 def test_learner_sees_observer_names_on_own_page_and_self_assessment(client, policy, lead, course_key, observe):
     api.save_policy(lead, course_key, self_assessment=True)
     learner, casey = make_user("learner_bo"), named("Casey", "Morgan", "coach_casey")
-    api.assign_coach(lead, course_key, casey, learner)
+    assign_coach(lead, course_key, casey, learner)
     observe(casey, learner, days_ago=3)
     client.force_login(learner)
     page = client.get(reverse("miiwrap_fidelity:my_competency", args=[COURSE])).content.decode()
@@ -94,7 +94,7 @@ def test_learner_sees_observer_names_on_own_page_and_self_assessment(client, pol
 def test_rater_agreement_pairs_are_named_by_full_name(client, assigned, lead, course_key, indicators):
     casey, dana = named("Casey", "Morgan", "coach_casey"), make_user("coach_dana")
     for person in (casey, dana):
-        api.assign_coach(lead, course_key, person, assigned)
+        assign_coach(lead, course_key, person, assigned)
     primary, second = co_rate(casey, dana, assigned, indicators, course_key, misses_b=("mi-summaries",))
     for observer, draft in ((dana, second), (casey, primary)):  # both submit
         api.save_observation(observer, assigned, course_key, {

@@ -7,10 +7,11 @@ import json
 import pytest
 from django.urls import reverse
 
-from conftest import COURSE, OTHER_COURSE, make_user, ratings_for
+from conftest import COURSE, OTHER_COURSE, assign_coach, make_user, ratings_for
 from miiwrap_fidelity import api
 from miiwrap_fidelity.models import CoachAssignment, Observation, SignOff
 from sandbox.models import CourseRole
+from sandbox.enrollment import enroll
 from xblock_support import SIGNOFF, handler_url
 
 pytestmark = pytest.mark.django_db
@@ -24,10 +25,12 @@ def people(assigned, coach, coach2, lead, course_key, observe):
     observe(coach, assigned, days_ago=3)
     other_course_coach = make_user("occ")
     CourseRole.objects.create(course_key=api.parse_course_key(OTHER_COURSE), user=lead, role="staff")
-    api.assign_coach(lead, OTHER_COURSE, other_course_coach, assigned)
+    assign_coach(lead, OTHER_COURSE, other_course_coach, assigned)
     unassigned_coach = make_user("uc")
-    api.assign_coach(lead, course_key, unassigned_coach, make_user("someone_else"))
-    return {"anonymous": None, "self": assigned, "other_learner": make_user("other"), "coach": coach,
+    assign_coach(lead, course_key, unassigned_coach, make_user("someone_else"))
+    other = make_user("other")
+    enroll(other, course_key)  # a learner of the course, not of these coaches
+    return {"anonymous": None, "self": assigned, "other_learner": other, "coach": coach,
             "other_course_coach": other_course_coach, "unassigned_coach": unassigned_coach, "staff": lead,
             "second_coach": coach2}  # also assigned to "self"
 

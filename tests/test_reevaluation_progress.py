@@ -5,7 +5,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from conftest import COURSE, make_user
+from conftest import COURSE, assign_coach, make_user
 from miiwrap_fidelity import api, evaluation, reevaluation
 from miiwrap_fidelity.models import CourseReevaluation, LearnerStatus
 
@@ -17,7 +17,7 @@ API = f"/api/miiwrap-fidelity/v1/courses/{COURSE}/policy/reevaluation/"
 def learners(policy, lead, coach, course_key):
     people = [make_user(f"r{i}") for i in range(5)]
     for person in people:
-        api.assign_coach(lead, course_key, coach, person)
+        assign_coach(lead, course_key, coach, person)
     return people
 
 

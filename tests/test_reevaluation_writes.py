@@ -9,7 +9,7 @@ from datetime import timezone as dt_timezone
 import pytest
 from django.db import connection
 
-from conftest import make_user
+from conftest import assign_coach, make_user
 from miiwrap_fidelity import api, drift, evaluation, monitoring
 from miiwrap_fidelity.models import DriftAlert, LearnerStatus
 from miiwrap_fidelity.raw_values import padded_ids
@@ -24,8 +24,8 @@ def course(policy, lead, coach, coach2, course_key, observe):
     """Six learners with different histories: none, in progress, ready, certified, drifting."""
     people = [make_user(f"w{i}") for i in range(6)]
     for person in people:
-        api.assign_coach(lead, course_key, coach, person)
-        api.assign_coach(lead, course_key, coach2, person)
+        assign_coach(lead, course_key, coach, person)
+        assign_coach(lead, course_key, coach2, person)
     observe(coach, people[1], days_ago=30)
     observe(coach, people[1], days_ago=20, miss=("eng-strengths",))
     for person in people[2:5]:

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from sklearn.metrics import cohen_kappa_score
 
-from conftest import COURSE
+from conftest import COURSE, assign_coach
 from miiwrap_fidelity import api, instruments
 from miiwrap_fidelity import reliability as r
 from miiwrap_fidelity.data import IndicatorData
@@ -119,8 +119,8 @@ def test_reliability_page_reports_each_kind(lead, coach, coach2, learner, course
         version, _ = instruments.load(handle.read())
     api.save_policy(lead, course_key, instrument_version=version, min_observations=1, min_percent=75,
                     window_days=180, critical_required=True, validity_months=24)
-    api.assign_coach(lead, course_key, coach, learner)
-    api.assign_coach(lead, course_key, coach2, learner)
+    assign_coach(lead, course_key, coach, learner)
+    assign_coach(lead, course_key, coach2, learner)
     keys = [i.key for i in api.policy_indicators(course_key)]
     first = [[4, 3, 5, 4, 2, 1, 0, 6, 3, 4, 2, 1, 1, 0], [2, 2, 3, 3, 5, 0, 1, 9, 5, 1, 0, 0, 0, 2],
              [5, 4, 4, 5, 1, 0, 0, 4, 2, 6, 3, 2, 1, 0]]

@@ -7,8 +7,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from conftest import COURSE, data_queries, make_user, ratings_for
+from conftest import COURSE, assign_coach, data_queries, make_user, ratings_for
 from miiwrap_fidelity import api
+from sandbox.enrollment import enroll
 from miiwrap_fidelity.models import CoachAssignment, CompetencyPolicy, Observation, SignOff
 
 pytestmark = pytest.mark.django_db
@@ -72,8 +73,12 @@ def test_learner_reads_only_their_own_records(client, ready_learner, coach, stra
     assert get(client, f"learners/{ready_learner.pk}/").status_code == 403
 
 
-def test_staff_assign_and_unassign_coaches(client, policy, lead, coach, learner):
+def test_staff_assign_and_unassign_coaches(client, policy, lead, coach, learner, course_key):
     client.force_login(lead)
+    stranger = make_user("stranger_x")
+    refused = send(client, "post", "coach-assignments/", {"coach": coach.username, "learner": stranger.username})
+    assert refused.status_code == 400 and refused.json() == {"learner": ["This learner is not enrolled in this course."]}
+    enroll(learner, course_key)
     created = send(client, "post", "coach-assignments/", {"coach": coach.username, "learner": learner.username})
     assert created.status_code == 201
     assert get(client, "coach-assignments/").json()["count"] == 1
@@ -83,9 +88,11 @@ def test_staff_assign_and_unassign_coaches(client, policy, lead, coach, learner)
     assert client.delete(f"{BASE}/coach-assignments/99999/").status_code == 400
 
 
-def test_csv_upload_is_all_or_nothing_with_a_row_report(client, policy, lead, coach, learner):
+def test_csv_upload_is_all_or_nothing_with_a_row_report(client, policy, lead, coach, learner, course_key):
     client.force_login(lead)
     other = make_user("learner_two")
+    for person in (learner, other):
+        enroll(person, course_key)
     url = f"{BASE}/coach-assignments/upload/"
     bad = SimpleUploadedFile("a.csv", f"coach,learner\n{coach.username},{learner.username}\nghost,{other.username}\n"
                              f"{coach.username},{coach.username}\n".encode())
@@ -219,7 +226,7 @@ def test_bad_course_id_and_query_parameters_are_400(client, lead, policy):
 def test_learners_filters_and_sorting(client, policy, lead, coach, coach2, course_key, observe, indicators):
     learners = [make_user(f"l{i:02d}") for i in range(6)]
     for index, learner in enumerate(learners):
-        api.assign_coach(lead, course_key, coach if index % 2 else coach2, learner)
+        assign_coach(lead, course_key, coach if index % 2 else coach2, learner)
     for days in (30, 20, 10):
         observe(coach, learners[1], days_ago=days)
     observe(coach, learners[3], days_ago=2)
@@ -240,7 +247,7 @@ def test_learners_filters_and_sorting(client, policy, lead, coach, coach2, cours
 def test_learners_list_query_budget(client, policy, lead, coach, course_key, observe, count):
     for i in range(count):
         learner = make_user(f"q{i:03d}")
-        api.assign_coach(lead, course_key, coach, learner)
+        assign_coach(lead, course_key, coach, learner)
         observe(coach, learner, days_ago=3)
     for user in (lead, coach):
         client.force_login(user)

@@ -16,7 +16,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
-from conftest import make_user, ratings_for
+from conftest import assign_coach, make_user, ratings_for
 from miiwrap_fidelity import api, competency, evaluation, roster
 from miiwrap_fidelity.models import CompetencyPolicy, LearnerStatus
 from sandbox.models import CourseRole
@@ -152,7 +152,7 @@ def test_gate_and_learner_lists_agree_with_the_rules(cast, course_key, rules, pl
                 + ([{"measure": "essentials"}] if team_meetings["essentials"] else [])}])
         for learner, hired_days_ago in zip(cast["learners"], (0, 30, 300)):
             for coach in ("coach", "coach2"):
-                api.assign_coach(cast["lead"], course_key, cast[coach], learner)
+                assign_coach(cast["lead"], course_key, cast[coach], learner)
             api.set_start_date(cast["lead"], course_key, learner,
                                (timezone.now().date() - timedelta(days=hired_days_ago)).isoformat())
         for learner, plan in zip(cast["learners"], plans):

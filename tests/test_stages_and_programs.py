@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone as dt_timezone
 import pytest
 from django.utils import timezone
 
-from conftest import OTHER_COURSE, ratings_for, run_gate
+from conftest import OTHER_COURSE, assign_coach, ratings_for, run_gate
 from conftest import gate_refusal as refusal
 from miiwrap_fidelity import api, competency
 from miiwrap_fidelity.models import LearnerStatus
@@ -43,7 +43,7 @@ def test_stage_two_counts_only_practice_after_stage_one_and_follows_its_revocati
         stage2, lead, coach, learner, course_key, indicators):
     api.save_policy(lead, stage2, prerequisite_course=str(course_key))
     for course in (course_key, stage2):
-        api.assign_coach(lead, course, coach, learner)
+        assign_coach(lead, course, coach, learner)
     for days in (40, 30):  # stage-2 practice before stage 1 is certified: does not count there
         observe(coach, learner, stage2, indicators, days)
     assert "First, your certification in the earlier stage course-v1:MiiWrap+FID101+2026 must be active" in \
@@ -79,7 +79,7 @@ def test_a_stage_two_certification_stands_when_stage_one_is_later_revoked(
         stage2, lead, coach, learner, course_key, indicators):
     api.save_policy(lead, stage2, prerequisite_course=str(course_key))
     for course in (course_key, stage2):
-        api.assign_coach(lead, course, coach, learner)
+        assign_coach(lead, course, coach, learner)
     for days in (30, 20, 10):
         observe(coach, learner, course_key, indicators, days)
     api.sign_off(coach, learner, course_key)
@@ -98,7 +98,7 @@ def test_a_stage_two_certification_stands_when_stage_one_is_later_revoked(
 def test_program_courses_share_evidence(stage2, lead, coach, learner, course_key, indicators):
     for course in (course_key, stage2):
         api.save_policy(lead, course, program="wraparound-2026")
-        api.assign_coach(lead, course, coach, learner)
+        assign_coach(lead, course, coach, learner)
     observe(coach, learner, course_key, indicators, 20)
     assert state(learner, stage2) == "in_progress"  # one observation in the sibling course counts here
     observe(coach, learner, course_key, indicators, 10)
@@ -148,7 +148,7 @@ def test_gate_stays_at_most_two_queries_with_a_stage_a_program_and_a_deadline(
     api.save_policy(lead, stage2, prerequisite_course=str(course_key), program="p1", deadline_days=30)
     api.save_policy(lead, course_key, program="p1")
     for course in (course_key, stage2):
-        api.assign_coach(lead, course, coach, learner)
+        assign_coach(lead, course, coach, learner)
     observe(coach, learner, course_key, indicators, 3)
     with CaptureQueriesContext(connection) as captured:
         assert "earlier stage" in refusal(learner, stage2)
@@ -158,7 +158,7 @@ def test_gate_stays_at_most_two_queries_with_a_stage_a_program_and_a_deadline(
 def test_joining_a_program_re_evaluates_the_courses_already_in_it(stage2, lead, coach, learner, course_key,
                                                                     indicators):
     for course in (course_key, stage2):
-        api.assign_coach(lead, course, coach, learner)
+        assign_coach(lead, course, coach, learner)
     for days in (20, 10):
         observe(coach, learner, course_key, indicators, days)
     api.save_policy(lead, stage2, program="wraparound-2026")  # alone in the program so far

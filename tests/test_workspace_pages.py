@@ -3,9 +3,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from conftest import COURSE, make_user
+from conftest import COURSE, assign_coach, make_user
 from miiwrap_fidelity import api
 from miiwrap_fidelity.models import CoachAssignment, CompetencyPolicy, Observation, ReflectionComment
+from sandbox.enrollment import enroll
 
 pytestmark = pytest.mark.django_db
 
@@ -16,7 +17,7 @@ def url(name, *args):
 
 def test_workspace_filters_sorts_and_pages(client, policy, lead, coach, course_key, observe):
     for i in range(30):
-        api.assign_coach(lead, course_key, coach, make_user(f"w{i:02d}"))
+        assign_coach(lead, course_key, coach, make_user(f"w{i:02d}"))
     observe(coach, api.get_user("w07"), days_ago=2)
     client.force_login(lead)
     page = client.get(url("workspace")).content.decode()
@@ -66,13 +67,17 @@ def test_coach_comments_on_a_reflection_from_the_detail_page(client, assigned, c
     assert "Nice opening." in client.get(url("my_competency")).content.decode()
 
 
-def test_assignments_page(client, policy, lead, coach, learner):
+def test_assignments_page(client, policy, lead, coach, learner, course_key):
     client.force_login(lead)
+    response = client.post(url("assignments"), {"action": "add", "coach": coach.username, "learner": learner.username})
+    assert response.status_code == 400 and "This learner is not enrolled in this course." in response.content.decode()
+    enroll(learner, course_key)
     assert client.post(url("assignments"), {"action": "add", "coach": coach.username,
                                             "learner": learner.username}).status_code == 302
     assert client.post(url("assignments"), {"action": "add", "coach": "ghost", "learner": learner.username}
                        ).status_code == 400
     other = make_user("learner_b")
+    enroll(other, course_key)
     bad = SimpleUploadedFile("a.csv", f"coach,learner\n{coach.username},{other.username}\nnobody,{other.username}\n"
                              .encode())
     response = client.post(url("assignments"), {"action": "upload", "file": bad})

@@ -4,7 +4,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from conftest import OTHER_COURSE, data_queries, make_user, ratings_for
+from conftest import OTHER_COURSE, assign_coach, data_queries, make_user, ratings_for
 from miiwrap_fidelity import api
 from miiwrap_fidelity.models import Certification, Observation, Reflection, SignOff
 from xblock_support import SIGNOFF, call, view
@@ -87,7 +87,7 @@ def test_every_coach_handler_refuses_the_wrong_people(client, workbench, assigne
         from sandbox.models import CourseRole  # pylint: disable=import-outside-toplevel
 
         CourseRole.objects.create(course_key=api.parse_course_key(OTHER_COURSE), user=lead, role="staff")
-        api.assign_coach(lead, OTHER_COURSE, other, assigned)
+        assign_coach(lead, OTHER_COURSE, other, assigned)
         client.force_login(other)
     elif who == "unassigned_coach":
         client.force_login(make_user("unassigned"))
@@ -126,8 +126,8 @@ def test_staff_narrow_a_long_picker_by_username(client, workbench, policy, lead,
 
     monkeypatch.setattr(coach_signoff, "PICKER_SIZE", 3)
     for index in range(5):
-        api.assign_coach(lead, course_key, coach, make_user(f"team{index}"))
-    api.assign_coach(lead, course_key, coach, make_user("solo_ana"))
+        assign_coach(lead, course_key, coach, make_user(f"team{index}"))
+    assign_coach(lead, course_key, coach, make_user("solo_ana"))
     client.force_login(lead)
     page = view(client, SIGNOFF)
     assert "Showing 3 of 6 learners; type part of a username to find the others." in page

@@ -28,7 +28,7 @@ from .inputs import get_user, parse_course_key
 from . import values
 from .paged import PagedRows
 from .values import POLICY_FIELDS
-from .roles import is_course_staff, require, require_course_staff
+from .roles import is_course_staff, is_learner_of_course, require, require_course_staff, require_learner_of_course
 
 
 def policy_row(course_key):
@@ -106,6 +106,8 @@ def save_policy(actor, course_key, **fields):
             setattr(policy, attname, value)
         if "prerequisite_course" in fields:
             policy.prerequisite_course = _clean_prerequisite(policy.prerequisite_course, course_key)
+        if "program" in changed:
+            _require_right_to_program(actor, policy.program, course_key)
         if sets is not None:
             sets = _clean_sets(sets)
             if policy.pk is not None and changed & set(SINGLE_SET_FIELDS) and sets == list(policy.requirement_sets):
@@ -130,6 +132,24 @@ def save_policy(actor, course_key, **fields):
                                                            enabled=True).exclude(course_key=course_key):
                 transaction.on_commit(lambda key=sibling.course_key: _start_reevaluation(key), robust=True)
     return values.policy_data(policy)
+
+
+def _require_right_to_program(actor, program, course_key):
+    """
+    A course joins a program only when ``actor`` is staff in every course already in it (ADR 0018):
+    the program's courses read each other's observations, so naming a program is a claim on their
+    evidence. Leaving (a blank program) takes nothing from anyone's records. The courses are not
+    named in the refusal: an outsider learns nothing of the program.
+    """
+    program = program.strip() if isinstance(program, str) else program
+    if not program:
+        return
+    members = CompetencyPolicy.objects.filter(program=program).exclude(course_key=course_key).values_list(
+        "course_key", flat=True)
+    if not all(is_course_staff(actor, member) for member in members):
+        raise ValidationError({"program": [_(
+            "You can join this program only if you are course staff in every course of the program. "
+            "Ask platform staff, or staff of those courses, to add this course.")]})
 
 
 #: The longest chain of stages (prerequisite of a prerequisite ...) a policy may start.
@@ -235,6 +255,7 @@ def assign_coach(actor, course_key, coach, learner):
     coach, learner = get_user(coach, "coach"), get_user(learner, "learner")
     if coach.pk == learner.pk:
         raise ValidationError({"coach": [_("A learner cannot coach themselves.")]})
+    require_learner_of_course(learner, course_key)
     with transaction.atomic():
         assignment, created = CoachAssignment.objects.get_or_create(
             course_key=course_key, coach=coach, learner=learner
@@ -354,6 +375,8 @@ def assign_coaches_from_csv(actor, course_key, text):
             errors.append(_("Unknown learner username."))
         if coach is not None and coach == learner:
             errors.append(_("A learner cannot coach themselves."))
+        if learner is not None and not is_learner_of_course(learner, course_key):
+            errors.append(_("This learner is not enrolled in this course."))
         report.append({"row": line, "coach": coach_name, "learner": learner_name,
                        "status": "error" if errors else "pending", "errors": errors})
     if any(item["status"] == "error" for item in report):

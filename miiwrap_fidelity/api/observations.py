@@ -15,7 +15,7 @@ from .courses import require_policy
 from .inputs import MAX_NOTE_CHARS, clean_date, get_user, parse_course_key
 from . import self_assessments, values
 from .memo import per_request
-from .roles import can_view_learner, is_course_staff, require, require_coach
+from .roles import can_view_learner, is_course_staff, require, require_coach, require_learner_of_course
 from .status import announce_change
 
 OBSERVATION_SETTINGS = Observation.SETTING_CHOICES
@@ -70,6 +70,8 @@ def save_observation(actor, learner, course_key, data, observation_id=None, subm
     policy = require_policy(course_key)
     if not isinstance(data, dict):
         raise ValidationError({"data": [_("Expected an object.")]})
+    if observation_id is None:
+        require_learner_of_course(learner, course_key)  # a new record only of a learner of the course
     errors = {}
     practice_date = collect(errors, clean_date, data.get("practice_date"), "practice_date")
     setting = data.get("setting")
@@ -236,12 +238,14 @@ def visible_observations(viewer, learner, course_key, include_drafts=False):
     learner their submitted primary ones; coaches and staff the submitted ones, and with
     ``include_drafts`` their own drafts (a draft is its observer's work in progress).
     """
-    queryset = Observation.objects.filter(learner=learner, course_key=course_key)
+    # The program's other courses too: the decision rests on their observations (ADR 0018), so
+    # whoever may see it here sees that evidence, each observation with the course it was recorded in.
+    queryset = Observation.objects.filter(evaluation.evidence_courses_condition(course_key), learner=learner)
     if viewer.pk == learner.pk:
         return queryset.filter(LEARNER_VISIBLE)
     if not include_drafts:
         return queryset.filter(status=Observation.SUBMITTED)
-    return queryset.filter(Q(status=Observation.SUBMITTED) | Q(observer_id=viewer.pk))
+    return queryset.filter(Q(status=Observation.SUBMITTED) | Q(observer_id=viewer.pk, course_key=course_key))
 
 
 def observations_for(viewer, learner, course_key, include_drafts=False):

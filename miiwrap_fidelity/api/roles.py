@@ -2,10 +2,10 @@
 Who may do what: course staff (the platform's roles) and assigned coaches, answered once per
 request.
 """
-from ..errors import PermissionDenied
+from ..errors import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 
-from ..models import CoachAssignment
+from ..models import CoachAssignment, LearnerStatus
 from ..platform import get_platform
 from .inputs import parse_course_key
 from .memo import per_request
@@ -58,3 +58,20 @@ def require_course_staff(user, course_key, message):
 def require_coach(user, learner, course_key):
     """``PermissionDenied`` unless ``user`` may observe and sign off ``learner`` in the course."""
     require(can_coach(user, learner, course_key), _("You are not a coach of this learner in this course."))
+
+
+def is_learner_of_course(learner, course_key):
+    """
+    Whether the course may hold records of ``learner``: they are enrolled in it, or hold records there
+    already (a status row stays when a learner unenrols, and so do their records).
+    """
+    course_key, learner_id = parse_course_key(course_key), getattr(learner, "pk", learner)
+    return (LearnerStatus.objects.filter(learner_id=learner_id, course_key=course_key).exists()
+            or bool(get_platform().is_enrolled(learner_id, course_key)))
+
+
+def require_learner_of_course(learner, course_key, field="learner"):
+    """``ValidationError`` on ``field`` unless ``learner`` is a learner of the course (ADR 0018): a
+    course's people never assign, observe or describe someone of another course."""
+    if not is_learner_of_course(learner, course_key):
+        raise ValidationError({field: [_("This learner is not enrolled in this course.")]})

@@ -20,6 +20,12 @@ def percent(value, digits=1):
 
 
 @register.filter
+def is_same_course(course_id, course_key):
+    """Whether ``course_id`` (text) names ``course_key`` (a key or text): an observation recorded here."""
+    return str(course_id) == str(course_key)
+
+
+@register.filter
 def course_name(course_key):
     """The course's display name (through the platform, once per request)."""
     return api.course_display_name(course_key)
