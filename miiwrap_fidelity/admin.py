@@ -168,3 +168,10 @@ class LearnerStartDateAdmin(ReadOnlyAdmin):
 @admin.register(models.OverdueNotice)
 class OverdueNoticeAdmin(ReadOnlyAdmin):
     list_display = ("course_key", "learner", "due_date", "sent_at")
+
+
+@admin.register(models.Consequence)
+class ConsequenceAdmin(ReadOnlyAdmin):
+    """The outbox of status changes' consequences (ADR 0019): what is still due, and how often it failed."""
+    list_display = ("id", "kind", "course_key", "learner_id", "created_at", "attempts", "due_at", "delivered_at")
+    list_filter = ("kind",)

@@ -92,22 +92,18 @@ def invalidate_lapsed_certificates():
     return len(pending)
 
 
-def competency_revoked(sender, learner_id, course_key, state, cause, **kwargs):  # pylint: disable=unused-argument
+def queue_invalidations(consequence):
     """
-    ``competency_changed`` receiver (sent after commit): a revocation invalidates the certificate at
-    once. A broker outage only delays it until the periodic task runs.
+    The ``certificate_invalidation`` consequence of a revocation or expiry (outbox, ADR 0019):
+    queue the invalidation of the learner's lapsed certificates; raises when the broker is down, so
+    the consequence stays due (``invalidate_lapsed_certificates`` also finds them).
     """
-    if cause != "revoked":
-        return
-    for certification_id in _pending(timezone.now()).filter(learner_id=learner_id, course_key=course_key) \
-            .values_list("pk", flat=True):
-        try:
-            invalidate_certificate.delay(certification_id)
-        except Exception:  # pylint: disable=broad-except
-            log.exception("Could not queue the invalidation of certification %s", certification_id)
+    for certification_id in _pending(timezone.now()).filter(
+            learner_id=consequence.learner_id, course_key=consequence.course_key).values_list("pk", flat=True):
+        invalidate_certificate.delay(certification_id)
 
 
 def connect():
-    from .signals import competency_changed  # pylint: disable=import-outside-toplevel
+    from . import api, competency  # pylint: disable=import-outside-toplevel
 
-    competency_changed.connect(competency_revoked, dispatch_uid="miiwrap_fidelity.certificate_sync")
+    api.register_consequence_handler(competency.INVALIDATION, queue_invalidations)

@@ -612,6 +612,40 @@ def _stale_after(rules, observations, today, active_certification):
     return datetime.combine(min(leaving), time.min, tzinfo=timezone.utc)
 
 
+# --- repeated submissions -----------------------------------------------------------------------
+
+#: A submission identical to one the same observer made this recently (same learner, course,
+#: instrument, practice date, setting, note and ratings) is the same submission sent again (a
+#: client's retry after a lost answer, a double click): it is answered with the first record.
+REPEATED_SUBMISSION_WINDOW = timedelta(minutes=10)
+
+
+def repeated_submission_since(now):
+    """The earliest submission time a new submission can be a repeat of."""
+    return now - REPEATED_SUBMISSION_WINDOW
+
+
+# --- the consequences of a status change ---------------------------------------------------------
+
+#: What a status change sets off outside the status row (ADR 0019), each delivered once and apart:
+#: the public ``competency_changed`` signal (tracking event, other plugins), re-evaluation of the
+#: courses that read this one (stages, programs), the learner's message, the platform certificate's
+#: invalidation, the ``certification.expired`` tracking event.
+ANNOUNCE, DEPENDENTS, MESSAGE, INVALIDATION, EXPIRY_EVENT = (
+    "announce", "dependents", "message", "certificate_invalidation", "certification_expired")
+
+
+def consequences(state, cause, previous_state=None):
+    """The consequence kinds of a change to ``state`` for ``cause`` from ``previous_state`` (when known)."""
+    state = str(state)
+    kinds = [ANNOUNCE, DEPENDENTS, MESSAGE]
+    if cause == "revoked" or state == State.EXPIRED:
+        kinds.append(INVALIDATION)
+    if previous_state is not None and str(previous_state) == State.CERTIFIED and state == State.EXPIRED:
+        kinds.append(EXPIRY_EVENT)
+    return kinds
+
+
 # --- the certificate gate -----------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -288,11 +288,24 @@ def refresh(policy, learner_id, course_key, now=None):
 
     Returns ``(decision, certification, new_alerts)``.
     """
+    return refresh_from(policy, learner_id, course_key, now)[:3]
+
+
+@dataclasses.dataclass(frozen=True)
+class StoredBefore:
+    """What a status row held before a refresh: its state and certification."""
+    state: str
+    certification_id: int | None
+
+
+def refresh_from(policy, learner_id, course_key, now=None):
+    """``refresh``, also returning what the row held before (``StoredBefore``), under the same lock."""
     status = lock_status(learner_id, course_key)
+    before = StoredBefore(status.state, status.certification_id)
     decision, certification = evaluate(policy, learner_id, course_key, now)
     store_status(status, decision, certification, now)
     new_alerts = monitoring.refresh_alerts(policy, [learner_id], course_key, {learner_id: decision.certified})
-    return decision, certification, new_alerts
+    return decision, certification, new_alerts, before
 
 
 def course_learner_ids(course_key):

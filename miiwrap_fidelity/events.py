@@ -57,8 +57,9 @@ def certification_issued(certification):
     })
 
 
-def certification_expired(certification):
-    emit("certification.expired", {"user_id": certification.learner_id, "course_id": str(certification.course_key),
+def send_certification_expired(certification):
+    """``certification.expired``, sent now (the outbox delivers it once, after the change committed)."""
+    send("certification.expired", {"user_id": certification.learner_id, "course_id": str(certification.course_key),
                                    "certification_id": certification.pk,
                                    "expired_at": certification.expires_at.isoformat()})
 

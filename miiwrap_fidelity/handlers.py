@@ -9,7 +9,7 @@ own Celery tasks, and the platform's retirement signals where the platform defin
 """
 import logging
 
-from . import api, certificate_sync, events, notifications, tasks
+from . import api, certificate_sync, competency, events, notifications, tasks
 from .platform import get_platform
 from .signals import certification_issued, competency_changed, course_reevaluation_requested
 
@@ -48,9 +48,20 @@ def queue_course_reevaluation(sender, course_id, **kwargs):  # pylint: disable=u
     tasks.reevaluate_course.delay(course_id)
 
 
-def queue_dependent_reevaluation(sender, learner_id, course_key, **kwargs):  # pylint: disable=unused-argument
-    """A learner's competency changed: later stages and program courses read it (a Celery task)."""
-    tasks.reevaluate_dependents.delay(learner_id, course_key)
+def announce_competency_change(consequence):
+    """The ``announce`` consequence: the public ``competency_changed`` signal (the tracking event's receiver)."""
+    competency_changed.send(sender=None, learner_id=consequence.learner_id, course_key=str(consequence.course_key),
+                            state=consequence.payload["state"], cause=consequence.payload["cause"])
+
+
+def queue_dependent_reevaluation(consequence):
+    """The ``dependents`` consequence: later stages and program courses read this one (a Celery task)."""
+    tasks.reevaluate_dependents.delay(consequence.learner_id, str(consequence.course_key))
+
+
+def send_expiry_event(consequence):
+    """The ``certification_expired`` consequence: the tracking event, once per expiry."""
+    api.send_expiry_event(consequence.payload.get("certification_id"))
 
 
 def retire_user(sender, user=None, **kwargs):  # pylint: disable=unused-argument
@@ -67,7 +78,10 @@ def connect_internal_receivers():
     certification_issued.connect(queue_certificate_request, dispatch_uid="miiwrap_fidelity.queue_certificate")
     course_reevaluation_requested.connect(queue_course_reevaluation,
                                           dispatch_uid="miiwrap_fidelity.queue_reevaluation")
-    competency_changed.connect(queue_dependent_reevaluation, dispatch_uid="miiwrap_fidelity.queue_dependents")
+    # A status change's consequences are delivered from the outbox (ADR 0019), each on its own.
+    api.register_consequence_handler(competency.ANNOUNCE, announce_competency_change)
+    api.register_consequence_handler(competency.DEPENDENTS, queue_dependent_reevaluation)
+    api.register_consequence_handler(competency.EXPIRY_EVENT, send_expiry_event)
     certificate_sync.connect()  # the platform certificate follows revocation
     notifications.connect()  # messages through edx-ace
     try:

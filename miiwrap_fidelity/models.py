@@ -825,3 +825,32 @@ class OverdueNotice(models.Model):
 
     def __str__(self):
         return f"overdue notice for learner {self.learner_id} in {self.course_key}"
+
+
+class Consequence(models.Model):
+    """
+    One consequence of a learner's status change, written in the change's transaction and delivered
+    after it at least once (the transactional outbox, ADR 0019): the after-commit hook delivers it
+    when the broker is up; ``tasks.deliver_consequences`` delivers what is still pending. A
+    delivered row is kept a while for operators (``delivered_at``) and then purged.
+
+    .. pii: a learner id with a course, a state and a cause code; no free text.
+    .. pii_types: id
+    .. pii_retirement: local_api
+    """
+
+    kind = models.CharField(max_length=32)
+    learner_id = models.IntegerField()
+    course_key = CourseKeyField(max_length=255)
+    payload = models.JSONField(default=dict)
+    created_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["delivered_at", "due_at"], name="mwf_consequence_due")]
+
+    def __str__(self):
+        return f"{self.kind} for learner {self.learner_id} in {self.course_key}"

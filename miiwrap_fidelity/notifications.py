@@ -124,9 +124,14 @@ def send_competency_message(learner_id, course_id, state, cause):
     return bool(learner) and deliver(message_type, learner, course_id, state=state)
 
 
-def competency_changed(sender, learner_id, course_key, state, cause, **kwargs):  # pylint: disable=unused-argument
-    """``competency_changed`` receiver (sent after commit): queue the learner's message."""
-    _queue(send_competency_message, learner_id, course_key, state, cause)
+def queue_competency_message(consequence):
+    """
+    The ``message`` consequence of a status change (outbox, ADR 0019): queue the learner's message
+    when the change has one; raises when the broker is down, so the consequence stays due.
+    """
+    state, cause = consequence.payload.get("state"), consequence.payload.get("cause")
+    if COMPETENCY_MESSAGES.get((cause, state)) or COMPETENCY_MESSAGES.get((cause, None)):
+        send_competency_message.delay(consequence.learner_id, str(consequence.course_key), state, cause)
 
 
 @shared_task
@@ -150,9 +155,9 @@ def _queue(task, *args):
 
 
 def connect():
-    from . import signals  # pylint: disable=import-outside-toplevel
+    from . import api, competency, signals  # pylint: disable=import-outside-toplevel
 
-    signals.competency_changed.connect(competency_changed, dispatch_uid="miiwrap_fidelity.notifications")
+    api.register_consequence_handler(competency.MESSAGE, queue_competency_message)
     signals.reflection_commented.connect(reflection_commented, dispatch_uid="miiwrap_fidelity.notifications")
 
 

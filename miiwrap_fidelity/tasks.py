@@ -98,6 +98,15 @@ def refresh_stale_statuses(limit=5000):
 
 
 @shared_task
+def deliver_consequences():
+    """
+    Periodic (every minute): deliver the consequences of status changes that are still due (the
+    broker was down when the change committed, or a worker died after claiming one), ADR 0019.
+    """
+    return api.deliver_consequences()
+
+
+@shared_task
 def refresh_leader_figures(course_id):
     """Compute and keep a course's leader view figures (a whole-course aggregate: seconds on a large course)."""
     return api.refresh_leader_figures(course_id)

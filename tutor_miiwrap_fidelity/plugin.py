@@ -27,6 +27,8 @@ hooks.Filters.ENV_PATCHES.add_items([
      "CELERYBEAT_SCHEDULE = dict(globals().get('CELERYBEAT_SCHEDULE', {}))\n"
      "CELERYBEAT_SCHEDULE['miiwrap-expire-certifications'] = {\n"
      "    'task': 'miiwrap_fidelity.tasks.expire_certifications', 'schedule': _miiwrap_crontab(minute=15, hour=2)}\n"
+     "CELERYBEAT_SCHEDULE['miiwrap-deliver-consequences'] = {\n"
+     "    'task': 'miiwrap_fidelity.tasks.deliver_consequences', 'schedule': 60.0}\n"
      "CELERYBEAT_SCHEDULE['miiwrap-request-pending-certificates'] = {\n"
      "    'task': 'miiwrap_fidelity.tasks.request_pending_certificates', 'schedule': 900.0}\n"
      "CELERYBEAT_SCHEDULE['miiwrap-resume-stopped-reevaluations'] = {\n"

@@ -96,6 +96,12 @@ from .maintenance import (
     verify_audit_chain,
 )
 from .paged import STAFF_PAGE_SIZE
+from .consequences import (
+    deliver_consequences,
+    pending_consequences,
+    register_consequence_handler,
+    send_expiry_event,
+)
 from .history import HISTORY_PAGE_SIZE, growth_observations, history_page, observation_history, own_drafts
 from .roles import can_coach, can_view_learner, is_coach_of, is_course_staff, require_coach
 from .signoffs import revoke, sign_off, signoffs_for
@@ -123,6 +129,10 @@ from .status import (
 )
 
 __all__ = [
+    "deliver_consequences",
+    "pending_consequences",
+    "register_consequence_handler",
+    "send_expiry_event",
     "claim_certificate_request",
     "confirm_certificate_request",
     "pending_certificate_requests",

@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import audit, data, evaluation, events, privacy, rubric
+from .. import audit, competency, data, evaluation, events, privacy, rubric
 from ..models import Indicator, IndicatorRating, Observation
 from ..signals import course_reevaluation_requested
 from ..validation import MAX_OPEN_DRAFTS, Conflict, as_id, clean_id, clean_text, collect
@@ -110,6 +110,12 @@ def save_observation(actor, learner, course_key, data, observation_id=None, subm
                 errors.setdefault(field, []).extend(messages)
         if errors:
             raise ValidationError(errors)
+        if submit and not observation.pk and observation.co_observation_of_id is None:
+            repeated = _repeated_submission(actor, learner, course_key, version_id, practice_date, setting, note,
+                                            ratings)
+            if repeated is not None:  # sent again (a retry, a double click): the first record answers
+                return ObservationResult(values.observation_data(repeated, list(repeated.ratings.select_related("indicator"))),
+                                         sorted({kind for kinds in suspected.values() for kind in kinds}))
         observation.observer = actor if not observation.pk else observation.observer
         observation.instrument_version_id = version_id
         observation.practice_date, observation.setting, observation.overall_note = practice_date, setting, note
@@ -147,6 +153,26 @@ def save_observation(actor, learner, course_key, data, observation_id=None, subm
                 events.drift_alert(alert)
     warnings = sorted({kind for kinds in suspected.values() for kind in kinds})
     return ObservationResult(values.observation_data(observation, written), warnings)
+
+
+def _repeated_submission(actor, learner, course_key, version_id, practice_date, setting, note, ratings):
+    """
+    The observation this submission repeats, or None: the same observer's submitted observation of
+    the same session (learner, course, instrument, date, setting) with the same note and ratings,
+    within ``competency.REPEATED_SUBMISSION_WINDOW``. The learner's status row is locked, so two
+    copies sent at once are taken one after the other and the second finds the first.
+    """
+    candidates = Observation.objects.filter(
+        observer=actor, learner=learner, course_key=course_key, instrument_version_id=version_id,
+        practice_date=practice_date, setting=setting, overall_note=note, status=Observation.SUBMITTED,
+        co_observation_of__isnull=True, submitted_at__gte=competency.repeated_submission_since(timezone.now()),
+    ).select_related("observer").order_by("-id")[:3]
+    wanted = {rating.indicator.pk: (rating.level, rating.strength, rating.next_step) for rating in ratings.values()}
+    for candidate in candidates:
+        if {rating.indicator_id: (rating.level, rating.strength, rating.next_step)
+                for rating in candidate.ratings.all()} == wanted:
+            return candidate
+    return None
 
 
 def _save_observation(observation):

@@ -10,11 +10,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import competency, evaluation, events, gate_query, reason_sentences, reevaluation, roster
+from .. import competency, evaluation, gate_query, outbox, reason_sentences, reevaluation, roster
 from ..models import CompetencyPolicy, LearnerStatus
 from ..roster import EXPIRING_FILTERS, STATE_FILTERS  # noqa: F401  (the list's filters and labels, for pages)
 from ..roster import COUNT_LIMIT, LAST_PAGE  # noqa: F401  (lists count up to COUNT_LIMIT; the last page's cursor)
-from ..signals import competency_changed
 from .courses import policy_row, require_policy
 from .inputs import get_user, parse_course_key
 from . import self_assessments, values
@@ -161,7 +160,7 @@ def refresh_stale_statuses(limit=5000, now=None):
         if policies[course_key] is None:
             continue
         with transaction.atomic():
-            evaluation.refresh(policies[course_key], learner_id, course_key, now)
+            refresh_and_announce(policies[course_key], learner_id, course_key, now)
         count += 1
     return count
 
@@ -204,11 +203,14 @@ def reevaluate(learner, course_key):
     return decision
 
 
-def announce_change(learner_id, course_key, state, cause):
-    transaction.on_commit(
-        lambda: competency_changed.send(sender=None, learner_id=learner_id, course_key=str(course_key),
-                                        state=state, cause=cause)
-    )
+def announce_change(learner_id, course_key, state, cause, previous_state=None, payload=None):
+    """
+    Record the consequences of a learner's status change in the current transaction (the outbox,
+    ADR 0019); they are delivered once it commits, or by the periodic pass when the broker is down.
+    """
+    payload = {"state": str(state), "cause": cause, **(payload or {})}
+    outbox.record(learner_id, course_key, [(kind, payload) for kind in competency.consequences(
+        state, cause, previous_state)])
 
 
 def expire_certifications(now=None):
@@ -221,8 +223,20 @@ def expire_certifications(now=None):
     count = 0
     for status in lapsed.select_related("certification", "certification__policy__instrument_version"):
         certification = status.certification
-        with transaction.atomic():
-            evaluation.refresh(certification.policy, status.learner_id, status.course_key, now)
-            events.certification_expired(certification)
+        with transaction.atomic():  # the change records its expiry event (``refresh_and_announce``)
+            refresh_and_announce(certification.policy, status.learner_id, status.course_key, now)
         count += 1
     return count
+
+
+def refresh_and_announce(policy, learner_id, course_key, now=None, cause="time_passed"):
+    """
+    ``evaluation.refresh`` that announces a change of state (inside the caller's transaction): what
+    time alone changes (an expiry, a window left) has its consequences too, once, whichever task
+    or request stores it first (the status row's lock orders them).
+    """
+    decision, certification, alerts, before = evaluation.refresh_from(policy, learner_id, course_key, now)
+    if str(decision.state) != before.state:
+        announce_change(learner_id, course_key, decision.state, cause, previous_state=before.state,
+                        payload={"certification_id": before.certification_id})
+    return decision, certification, alerts

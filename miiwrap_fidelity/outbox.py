@@ -1,0 +1,110 @@
+"""
+The consequences of a learner's status change, recorded with the change and delivered after it
+(a transactional outbox, ADR 0019).
+
+``record`` writes one row per consequence inside the change's transaction and asks for delivery
+after it commits. ``deliver`` claims each due row with a short lease (one conditional UPDATE, so the
+after-commit hook and the periodic pass never deliver the same row at once), runs the kind's
+handler and marks it delivered; a handler that raises (the broker is down) leaves the row due again
+later, with a growing delay. Nothing here ever raises into the request that made the change.
+
+Handlers are registered by the entry points (``handlers.connect_internal_receivers``): this module
+sits with the records and imports none of them.
+"""
+import logging
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from .models import Consequence
+
+log = logging.getLogger(__name__)
+
+#: How long a claimed row is left to its deliverer before another may take it (a dead worker's).
+LEASE = timedelta(minutes=5)
+#: The longest wait between two attempts at a row whose handler keeps failing.
+MAX_DELAY = timedelta(hours=1)
+#: Rows one periodic pass delivers at most (the next pass takes the rest).
+BATCH = 500
+#: Delivered rows are kept this long for operators, then purged by the periodic pass.
+KEEP_DELIVERED = timedelta(days=7)
+
+#: kind -> handler(row); a handler raises when its consequence could not be delivered.
+HANDLERS = {}
+
+
+def register(kind, handler):
+    HANDLERS[kind] = handler
+
+
+def record(learner_id, course_key, consequences, now=None):
+    """
+    Write ``consequences`` (``(kind, payload)`` pairs) in the current transaction and deliver them
+    once it commits. Returns the rows' ids.
+    """
+    now = now or timezone.now()
+    rows = Consequence.objects.bulk_create([
+        Consequence(kind=kind, learner_id=learner_id, course_key=course_key, payload=payload, created_at=now,
+                    due_at=now) for kind, payload in consequences])
+    ids = [row.pk for row in rows if row.pk is not None]
+    if ids:
+        transaction.on_commit(lambda: deliver(ids=ids), robust=True)
+    else:  # a database that returns no ids on bulk insert: the periodic pass delivers them
+        transaction.on_commit(lambda: deliver(), robust=True)
+    return ids
+
+
+def deliver(ids=None, now=None, limit=BATCH):
+    """Deliver the due rows (only ``ids`` when given); returns how many were delivered."""
+    now = now or timezone.now()
+    due = Consequence.objects.filter(delivered_at__isnull=True, due_at__lte=now)
+    if ids is not None:
+        due = due.filter(pk__in=ids)
+    delivered = 0
+    for row in due.order_by("id")[:limit]:
+        if not _claim(row.pk, now):
+            continue  # another deliverer has it
+        if _run(row):
+            Consequence.objects.filter(pk=row.pk).update(delivered_at=timezone.now(), claimed_until=None)
+            delivered += 1
+        else:
+            Consequence.objects.filter(pk=row.pk).update(
+                attempts=F("attempts") + 1, claimed_until=None, due_at=now + retry_delay(row.attempts + 1))
+    return delivered
+
+
+def retry_delay(attempts):
+    """One minute after the first failure, doubling, at most an hour."""
+    return min(timedelta(minutes=2 ** max(attempts - 1, 0)), MAX_DELAY)
+
+
+def pending_count():
+    return Consequence.objects.filter(delivered_at__isnull=True).count()
+
+
+def purge_delivered(now=None):
+    """Remove delivered rows older than ``KEEP_DELIVERED``; returns how many."""
+    now = now or timezone.now()
+    deleted, _ = Consequence.objects.filter(delivered_at__lt=now - KEEP_DELIVERED).delete()
+    return deleted
+
+
+def _claim(row_id, now):
+    free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    return Consequence.objects.filter(free, pk=row_id, delivered_at__isnull=True).update(
+        claimed_until=now + LEASE) == 1
+
+
+def _run(row):
+    handler = HANDLERS.get(row.kind)
+    if handler is None:
+        log.warning("No handler for consequence %s (%s): left for a process that has one", row.pk, row.kind)
+        return False
+    try:
+        handler(row)
+    except Exception:  # pylint: disable=broad-except  # the broker or a service is down: later
+        log.exception("Could not deliver consequence %s (%s); it stays due", row.pk, row.kind)
+        return False
+    return True

@@ -1,0 +1,179 @@
+"""
+A status change's consequences are recorded with it and delivered durably (ADR 0019, issue 23).
+
+The broker is really down here: Celery publishes to a closed port on 127.0.0.1 (connection refused),
+not a patched ``delay``. Every write path (REST, page, XBlock) answers 2xx after its transaction
+committed, the consequences wait in the outbox, and the periodic pass delivers each once when the
+broker is back. A client's retry of a submit answers with the first observation.
+"""
+import json
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from conftest import COURSE, ratings_for
+from miiwrap_fidelity import api, competency
+from miiwrap_fidelity.models import Certification, Consequence, LearnerStatus, Observation
+from sandbox.models import TrackingEvent
+from xblock_support import SIGNOFF, call
+
+pytestmark = pytest.mark.django_db(transaction=True)
+REST = f"/api/miiwrap-fidelity/v1/courses/{COURSE}"
+
+
+@pytest.fixture
+def broker(settings):
+    """``broker.down()`` points Celery at a closed port (no retries); ``broker.up()`` restores eager tasks."""
+    from sandbox_project.celery import app  # pylint: disable=import-outside-toplevel
+
+    names = ("task_always_eager", "broker_url", "broker_connection_retry", "broker_connection_max_retries",
+             "broker_connection_timeout", "task_publish_retry")
+    saved = {name: app.conf[name] for name in names}
+
+    def fresh_pool():  # connections are made again from the configuration (none was opened: refused)
+        app._pool = None  # pylint: disable=protected-access
+        app.amqp._producer_pool = None  # pylint: disable=protected-access
+
+    class Broker:
+        @staticmethod
+        def down():
+            app.conf.update(task_always_eager=False, broker_url="amqp://guest:guest@127.0.0.1:9//",
+                            broker_connection_retry=False, broker_connection_max_retries=0,
+                            broker_connection_timeout=1, task_publish_retry=False)
+            fresh_pool()
+
+        @staticmethod
+        def up():
+            app.conf.update(saved)
+            fresh_pool()
+
+    yield Broker
+    Broker.up()
+
+
+def back():
+    """The periodic pass, an hour on: past any retry delay of a row whose delivery failed."""
+    return api.deliver_consequences(now=timezone.now() + timedelta(hours=1))
+
+
+def pending_kinds():
+    return sorted(Consequence.objects.filter(delivered_at__isnull=True).values_list("kind", flat=True))
+
+
+def observation_body(learner, indicators):
+    return {"learner": learner.pk, "practice_date": (timezone.now().date() - timedelta(days=1)).isoformat(),
+            "setting": "home_visit", "overall_note": "Warm opening.", "ratings": ratings_for(indicators),
+            "submit": True}
+
+
+def test_the_broker_is_really_down_in_these_tests(broker):
+    from kombu.exceptions import OperationalError  # pylint: disable=import-outside-toplevel
+    from miiwrap_fidelity import tasks  # pylint: disable=import-outside-toplevel
+
+    broker.down()
+    with pytest.raises(OperationalError):
+        tasks.reevaluate_dependents.delay(1, COURSE)
+
+
+def test_rest_submit_with_the_broker_down_answers_201_and_a_retry_makes_no_second_observation(
+        client, assigned, coach, indicators, broker):
+    client.force_login(coach)
+    mail.outbox.clear()
+    broker.down()
+    body = json.dumps(observation_body(assigned, indicators))
+    first = client.post(f"{REST}/observations/", body, content_type="application/json")
+    assert first.status_code == 201, first.content
+    retried = client.post(f"{REST}/observations/", body, content_type="application/json")
+    assert retried.status_code == 201 and retried.json()["id"] == first.json()["id"], "the first record answers"
+    assert Observation.objects.filter(learner=assigned).count() == 1
+    assert pending_kinds() == [competency.DEPENDENTS, competency.MESSAGE], "the tracking signal needs no broker"
+    assert mail.outbox == []
+
+    broker.up()
+    assert back() == 2
+    assert pending_kinds() == [] and len(mail.outbox) == 1, "the learner's message, once"
+    assert back() == 0 and len(mail.outbox) == 1
+    changed = TrackingEvent.objects.filter(name="edx.miiwrap_fidelity.competency.changed")
+    assert changed.count() == 1
+
+
+def test_page_approval_and_revocation_with_the_broker_down(client, ready_learner, coach, broker):
+    client.force_login(coach)
+    broker.down()
+    url = reverse("miiwrap_fidelity:decide_competency", args=[COURSE, ready_learner.pk])
+    assert client.post(url, {"action": "approve"}).status_code == 302
+    assert LearnerStatus.objects.get(learner=ready_learner).state == "certified"
+    Certification.objects.update(certificate_requested_at=timezone.now())  # as if the platform had it
+    assert client.post(url, {"action": "revoke", "reason": "Drift seen."}).status_code == 302
+    assert LearnerStatus.objects.get(learner=ready_learner).state == "revoked"
+    assert competency.INVALIDATION in pending_kinds()
+    broker.up()
+    back()
+    assert pending_kinds() == []
+
+
+def test_xblock_submit_and_approval_with_the_broker_down(client, workbench, ready_learner, coach, indicators,
+                                                         broker):
+    client.force_login(coach)
+    broker.down()
+    data = {**observation_body(ready_learner, indicators), "learner_id": ready_learner.pk}
+    before = Observation.objects.filter(learner=ready_learner).count()
+    for _ in range(2):  # sent twice (a double click): one observation
+        status, body = call(client, SIGNOFF, "record_observation", data)
+        assert status == 200, body
+    assert Observation.objects.filter(learner=ready_learner).count() == before + 1
+    status, body = call(client, SIGNOFF, "decide", {"learner_id": ready_learner.pk, "action": "approve",
+                                                    "reason": "At fidelity."})
+    assert status == 200, body
+    assert Certification.objects.filter(learner=ready_learner).count() == 1
+    broker.up()
+    back()
+    assert pending_kinds() == []
+
+
+def test_a_different_session_is_not_taken_for_a_repeat(assigned, coach, indicators):
+    data = observation_body(assigned, indicators)
+    first = api.save_observation(coach, assigned, COURSE, data, submit=True).observation
+    other_note = api.save_observation(coach, assigned, COURSE, {**data, "overall_note": "Another visit."},
+                                      submit=True).observation
+    other_day = api.save_observation(coach, assigned, COURSE, {
+        **data, "practice_date": (timezone.now().date() - timedelta(days=2)).isoformat()}, submit=True).observation
+    assert len({first.pk, other_note.pk, other_day.pk}) == 3
+    Observation.objects.filter(pk=first.pk).update(
+        submitted_at=timezone.now() - competency.REPEATED_SUBMISSION_WINDOW - timedelta(seconds=1))
+    later = api.save_observation(coach, assigned, COURSE, data, submit=True).observation
+    assert later.pk != first.pk, "after the window, the same content is a new session"
+
+
+def test_the_expiry_event_is_sent_once_whichever_task_sees_the_expiry_first(ready_learner, coach, course_key):
+    api.sign_off(coach, ready_learner, course_key)
+    expires = Certification.objects.get(learner=ready_learner).expires_at
+    later = expires + timedelta(hours=1)
+    assert api.refresh_stale_statuses(now=later) == 1  # the hourly task first
+    assert api.expire_certifications(now=later) == 0  # the daily one finds no certified row
+    back()
+    expired = TrackingEvent.objects.filter(name="edx.miiwrap_fidelity.certification.expired")
+    assert expired.count() == 1 and expired.get().data["user_id"] == ready_learner.pk
+    assert api.refresh_stale_statuses(now=later + timedelta(days=1)) == 0
+    back()
+    assert expired.count() == 1
+
+
+@pytest.mark.parametrize("days_down", [0, 1, 40])
+def test_one_pass_after_days_without_a_scheduler_delivers_each_missed_consequence_once(
+        ready_learner, coach, course_key, broker, days_down):
+    api.sign_off(coach, ready_learner, course_key)
+    expires = Certification.objects.get(learner=ready_learner).expires_at
+    broker.down()
+    seen = expires + timedelta(days=days_down)
+    api.refresh_stale_statuses(now=seen)  # the first pass the scheduler runs again, broker still down
+    assert competency.EXPIRY_EVENT not in pending_kinds(), "a tracking event needs no broker"
+    broker.up()
+    back()
+    api.expire_certifications(now=seen)
+    back()
+    assert TrackingEvent.objects.filter(name="edx.miiwrap_fidelity.certification.expired").count() == 1
+    assert pending_kinds() == []
