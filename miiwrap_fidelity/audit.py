@@ -95,13 +95,19 @@ def verify(page=PAGE):
     link does not match the previous event (an event removed or inserted before it), an event the
     head does not know (appended around the log), and a head that does not match the chain's end
     (the newest events removed) or its length.
+
+    A live site appends while this walks (a million events take a minute). An append writes its event
+    and the head in one transaction, so the head is read around each page: an event of the page that
+    the head read *after* it does not know was written around the log (``after_head``), and the end
+    and the length are checked against the head read *before* the last page, whose events that page
+    saw in full. Appends during the walk are walked and checked like the rest; they are never breaks.
     """
     key, report = hmac_key(), Report()
-    head = AuditChainHead.objects.filter(pk=AuditChainHead.ONE).first()
-    previous_hash, last_id = GENESIS, 0
-    head_seen = head is None or not head.count
+    previous_hash, last_id, known = GENESIS, 0, 0
     while True:
+        before = _head()
         rows = list(AuditEvent.objects.filter(id__gt=last_id).order_by("id")[:page])
+        after = _head()
         for event in rows:
             report.events += 1
             if event.compute_hash(key) != event.hash:
@@ -109,21 +115,37 @@ def verify(page=PAGE):
             if event.prev_hash != previous_hash:
                 report.add(event.pk, "link", f"it does not link to the event before it ({last_id or 'none'}): an "
                                              f"event was removed or inserted between them")
-            if head_seen and head is not None and head.count:
+            if after.count and event.pk > after.last_id:
                 report.add(event.pk, "after_head", "it was added after the chain's recorded end")
-            if head is not None and event.pk == head.last_id:
-                head_seen = True
-                if event.hash != head.last_hash:
-                    report.add(event.pk, "tail", "it is not the last event the head recorded")
+            else:
+                known += 1
             previous_hash, last_id = event.hash, event.pk
         if len(rows) < page:
+            # The last page's appends made while it was read are not in ``before``, checked below.
+            known -= sum(1 for event in rows if before.last_id < event.pk <= after.last_id)
             break
-    if not head_seen:
-        report.add(head.last_id, "tail", "the chain's last recorded event is missing (the newest events were removed)")
-    expected = head.count if head is not None else 0
-    if report.events != expected:
-        report.add(None, "count", f"the chain has {report.events} events; the head recorded {expected}")
+    if before.count:
+        last = AuditEvent.objects.filter(pk=before.last_id).values_list("hash", flat=True).first()
+        if last is None:
+            report.add(before.last_id, "tail", "the chain's last recorded event is missing (the newest events were "
+                                               "removed)")
+        elif last != before.last_hash:
+            report.add(before.last_id, "tail", "it is not the last event the head recorded")
+    if known != before.count:
+        report.add(None, "count", f"the chain has {known} events; the head recorded {before.count}")
     return report
+
+
+@dataclass(frozen=True)
+class _NoHead:
+    """The head of a chain that never had an event."""
+    count: int = 0
+    last_id: int = 0
+    last_hash: str = GENESIS
+
+
+def _head():
+    return AuditChainHead.objects.filter(pk=AuditChainHead.ONE).first() or _NoHead()
 
 
 class SealRefused(Exception):

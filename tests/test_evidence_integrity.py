@@ -47,7 +47,8 @@ def _write_paths(coach, coach2, lead, learner, course_key, indicators):
     draft = Observation.objects.filter(observer=coach, status=Observation.DRAFT).first()
     yield "co-rating", lambda: api.save_observation(coach2, learner, course_key, {**full, "co_observation_of": draft.pk})
     for index in range(3):
-        yield f"submission {index}", lambda: api.save_observation(coach, learner, course_key, full, submit=True)
+        yield f"submission {index}", lambda index=index: api.save_observation(  # three sessions (a repeat is not one)
+            coach, learner, course_key, {**full, "overall_note": f"Session {index}."}, submit=True)
     submitted = Observation.objects.filter(observer=coach, status=Observation.SUBMITTED).first()
     yield "amendment", lambda: api.amend_observation(coach, course_key, submitted.pk,
                                                      {"reason": "Typo.", "overall_note": "Corrected."})
@@ -184,6 +185,50 @@ def _recompute(ids, key=b""):
         AuditEvent.objects.filter(pk=event.pk).update(prev_hash=event.prev_hash, hash=event.hash)
         previous = event.hash
     AuditChainHead.objects.update(last_hash=previous)
+
+
+def _with_traffic(monkeypatch, appended, every=1):
+    """Every ``every``-th read of the head, an append lands first (a live site writing while the walk reads)."""
+    real = audit._head  # pylint: disable=protected-access
+    reads = []
+
+    def head():
+        reads.append(1)
+        if len(reads) % every == 0:
+            appended.append(audit.record("test.traffic", None, actor=1).pk)
+        return real()
+
+    monkeypatch.setattr(audit, "_head", head)
+
+
+@pytest.mark.parametrize("every", [1, 2, 3])
+def test_appends_during_the_walk_are_not_breaks(chain, monkeypatch, every):
+    appended = []
+    _with_traffic(monkeypatch, appended, every)
+    report = audit.verify(page=3)
+    assert report.intact, report.breaks
+    assert len(appended) >= 3 and report.events >= len(chain) + 3
+
+
+def test_tampering_is_found_at_its_id_while_the_site_appends(chain, monkeypatch):
+    AuditEvent.objects.filter(pk=chain[5]).update(actor_id=999)
+    appended = []
+    _with_traffic(monkeypatch, appended)
+    assert [(b.event_id, b.kind) for b in audit.verify(page=3).breaks] == [(chain[5], "hash")]
+    monkeypatch.undo()
+    last = AuditEvent.objects.order_by("-id").first()
+    forged = AuditEvent(actor_id=1, subject_user_id=1, course_key="", action="competency.approved",
+                        object_type="SignOff", object_id="1", created_at=timezone.now(), prev_hash=last.hash)
+    forged.hash = forged.compute_hash(KEY.encode())  # even with the key: the head does not know it
+    AuditEvent.objects.bulk_create([forged])
+    forged = AuditEvent.objects.order_by("-id").first()
+    assert (forged.pk, "after_head") in _breaks(), "at the end of the chain: the head does not know it"
+    _with_traffic(monkeypatch, appended, every=2)
+    breaks = [(b.event_id, b.kind) for b in audit.verify(page=3).breaks]
+    # Appends after it chain to the head's last event, so it now sits inside the chain: the next
+    # event no longer links to the one before it (the forged one), and the length is off by one.
+    following = AuditEvent.objects.filter(pk__gt=forged.pk).order_by("id").values_list("pk", flat=True).first()
+    assert (chain[5], "hash") in breaks and (following, "link") in breaks and (None, "count") in breaks
 
 
 def test_an_updated_event_is_reported_at_its_id(chain):

@@ -200,8 +200,9 @@ def test_the_rubric_shows_the_users_language_with_english_fallback(mi_course, co
 
 
 def test_history_with_summary_scores_reads_the_definitions_once(mi_course, coach, learner, client):
-    for _ in range(3):
-        api.save_observation(coach, learner, mi_course, session(ratings=mi_ratings(**EXAMPLE_COUNTS)), submit=True)
+    for day in range(3):  # three sessions (the same one sent again would be answered with the first)
+        api.save_observation(coach, learner, mi_course, {**session(ratings=mi_ratings(**EXAMPLE_COUNTS)),
+                                                         "overall_note": f"Session {day}."}, submit=True)
     client.force_login(coach)
     with CaptureQueriesContext(connection) as captured:
         listed = client.get(f"{BASE}/observations/", {"learner": learner.pk}).json()["results"]

@@ -4,6 +4,7 @@ certification and counts only practice observed after it; a change in the earlie
 re-evaluates the later one; courses of a program share evidence. End to end through the api and the
 real certificate gate.
 """
+import itertools
 from datetime import datetime, timedelta, timezone as dt_timezone
 
 import pytest
@@ -29,9 +30,14 @@ def stage2(policy, lead, coach, version, course_key):
     return other
 
 
+SESSIONS = itertools.count()
+
+
 def observe(coach, learner, course_key, indicators, days_ago):
+    """A session of its own (two on one day differ by their note: the same one sent again is not a second)."""
     day = (timezone.now().date() - timedelta(days=days_ago)).isoformat()
     api.save_observation(coach, learner, course_key, {"practice_date": day, "setting": "home_visit",
+                                                      "overall_note": f"Session {next(SESSIONS)}.",
                                                       "ratings": ratings_for(indicators)}, submit=True)
 
 
