@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.contrib.auth import get_user_model
-from django.db import connection, models, transaction
+from django.db import IntegrityError, OperationalError, connection, models, transaction
 from django.db.models import Q
 from django.db.models.constants import OnConflict
 from django.utils import timezone
@@ -25,6 +25,7 @@ from .models import (Certification, CompetencyPolicy, Indicator, InstrumentVersi
                      Observation, SignOff)
 from .platform import get_platform
 from .raw_values import json_text, json_value, padded_ids, quote
+from .write_retry import is_lock_conflict
 
 BATCH = 500
 
@@ -380,6 +381,41 @@ def _usernames(user_ids):
     return dict(get_user_model().objects.filter(pk__in=padded_ids(user_ids)).values_list("pk", "username"))
 
 
+#: Tries of one re-evaluation batch that met a concurrent writer (a row created meanwhile, a lost lock).
+BATCH_ATTEMPTS = 4
+
+
+def _reevaluate_batch(context, policy, course_key, batch, now):
+    """Decide ``batch`` (learner ids) again and write what changed; rows missing are created."""
+    # The course key is the batch's: not parsed again from every row (a CourseKey per row).
+    statuses = {s.learner_id: s for s in LearnerStatus.objects.select_for_update().filter(
+        course_key=course_key, learner_id__in=padded_ids(batch)).defer("course_key")}
+    for status in statuses.values():
+        status.course_key = course_key  # loaded: a deferred field set before it is read is never fetched
+    records = load_records(context, batch)
+    decisions = {learner_id: (decide_records(context, records[learner_id], now),
+                              records[learner_id].certification) for learner_id in batch}
+    changed = []
+    for status in statuses.values():
+        before = _result(status)
+        _fill_status(status, *decisions[status.learner_id], now)
+        if not _same_result(before, _result(status)):
+            changed.append(status)
+    _write_changed(changed)
+    missing = [learner_id for learner_id in batch if learner_id not in statuses]
+    usernames = _usernames(missing)
+    # A writer may create one of these rows after the read above (a first observation, an
+    # enrollment): its row, decided under its own lock from the same records, stands.
+    LearnerStatus.objects.bulk_create(
+        [_fill_status(LearnerStatus(course_key=course_key, learner_id=learner_id,
+                                    learner_username=usernames.get(learner_id, "")),
+                      *decisions[learner_id], now)
+         for learner_id in missing], batch_size=BATCH, ignore_conflicts=True)
+    monitoring.refresh_alerts(policy, batch, course_key,
+                              {learner_id: decisions[learner_id][0].certified for learner_id in batch},
+                              loaded={learner_id: records[learner_id].observations for learner_id in batch})
+
+
 def reevaluate_course(policy, course_key, progress=None, start=0):
     """
     Re-evaluate every learner of the course (from the ``start``-th, in id order, to resume a run
@@ -392,33 +428,17 @@ def reevaluate_course(policy, course_key, progress=None, start=0):
     if progress is not None:
         progress(first, len(learner_ids))
     for start in range(first, len(learner_ids), BATCH):  # pylint: disable=redefined-argument-from-local
-        batch, now = learner_ids[start:start + BATCH], timezone.now()
-        with transaction.atomic():
-            # The course key is the batch's: not parsed again from every row (a CourseKey per row).
-            statuses = {s.learner_id: s for s in LearnerStatus.objects.select_for_update().filter(
-                course_key=course_key, learner_id__in=padded_ids(batch)).defer("course_key")}
-            for status in statuses.values():
-                status.course_key = course_key  # loaded: a deferred field set before it is read is never fetched
-            records = load_records(context, batch)
-            decisions = {learner_id: (decide_records(context, records[learner_id], now),
-                                      records[learner_id].certification) for learner_id in batch}
-            changed = []
-            for status in statuses.values():
-                before = _result(status)
-                _fill_status(status, *decisions[status.learner_id], now)
-                if not _same_result(before, _result(status)):
-                    changed.append(status)
-            _write_changed(changed)
-            missing = [learner_id for learner_id in batch if learner_id not in statuses]
-            usernames = _usernames(missing)
-            LearnerStatus.objects.bulk_create(
-                [_fill_status(LearnerStatus(course_key=course_key, learner_id=learner_id,
-                                            learner_username=usernames.get(learner_id, "")),
-                              *decisions[learner_id], now)
-                 for learner_id in missing], batch_size=BATCH)
-            monitoring.refresh_alerts(policy, batch, course_key,
-                                      {learner_id: decisions[learner_id][0].certified for learner_id in batch},
-                                      loaded={learner_id: records[learner_id].observations for learner_id in batch})
+        batch = learner_ids[start:start + BATCH]
+        for attempt in range(1, BATCH_ATTEMPTS + 1):
+            try:
+                with transaction.atomic():
+                    _reevaluate_batch(context, policy, course_key, batch, timezone.now())
+                break
+            except (IntegrityError, OperationalError) as exc:
+                # The batch lost a lock to a writer (or met a constraint): it runs again, locking
+                # whatever rows exist by then.
+                if attempt == BATCH_ATTEMPTS or not (isinstance(exc, IntegrityError) or is_lock_conflict(exc)):
+                    raise
         if progress is not None:
             progress(min(start + BATCH, len(learner_ids)), len(learner_ids))
     return len(learner_ids) - first

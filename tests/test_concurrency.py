@@ -8,6 +8,7 @@ where the database is MariaDB (ADR 0006).
 """
 import json
 import threading
+import traceback
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -208,3 +209,30 @@ def test_verifying_the_audit_chain_while_writers_append_finds_no_break(policy):
     assert len(written) > 20, "the writers really appended during the walks"
     assert all(report.intact for report in reports), [report.breaks[:3] for report in reports]
     assert audit.verify().intact
+
+
+def test_reevaluation_completes_while_writers_create_status_rows(policy, course_key):
+    """Issue 23: a status row created between the batch's read and its insert failed the run (1062)."""
+    from django.contrib.auth import get_user_model  # pylint: disable=import-outside-toplevel
+    from miiwrap_fidelity import evaluation  # pylint: disable=import-outside-toplevel
+    from sandbox.models import Enrollment  # pylint: disable=import-outside-toplevel
+
+    users = get_user_model().objects
+    users.bulk_create([get_user_model()(username=f"enrolled{i:04d}") for i in range(1500)])
+    learners = list(users.filter(username__startswith="enrolled").order_by("id"))
+    Enrollment.objects.bulk_create([Enrollment(course_key=course_key, user=person) for person in learners])
+
+    def work(index):
+        if index == 4:
+            return api.reevaluate_course(course_key)
+        for person in learners[index::4]:  # each writer gives learners their status rows, as enrollment does
+            write_retry.run(api.note_enrollment, person.pk, course_key)
+        return None
+
+    results, errors = run_at_once(5, work)
+    assert errors == [], "".join(traceback.format_exception(errors[0]))[-3000:]
+    assert results[4] == len(learners)
+    stored = dict(LearnerStatus.objects.filter(course_key=course_key).values_list("learner_id", "state"))
+    assert len(stored) == len(learners)
+    fresh = {person.pk: str(evaluation.evaluate(policy, person.pk, course_key)[0].state) for person in learners[::50]}
+    assert {learner_id: stored[learner_id] for learner_id in fresh} == fresh, "0 disagreements"

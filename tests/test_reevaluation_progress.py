@@ -117,6 +117,47 @@ def test_a_run_whose_heartbeat_stopped_shows_as_stopped_and_resumes_where_it_got
     assert tasks.resume_stopped_reevaluations.apply().get() == 0, "nothing more to resume"
 
 
+def test_a_failed_run_is_resumed_by_the_periodic_pass_from_where_it_failed(learners, lead, course_key, monkeypatch):
+    """Issue 23: a run that failed stayed failed until an operator ran the command."""
+    from django.db import IntegrityError  # pylint: disable=import-outside-toplevel
+    from miiwrap_fidelity import tasks  # pylint: disable=import-outside-toplevel
+
+    monkeypatch.setattr(evaluation, "BATCH", 2)
+    real, calls = evaluation._reevaluate_batch, []  # pylint: disable=protected-access
+
+    def failing_second_batch(*args):
+        calls.append(1)
+        if len(calls) >= 2 and len(calls) <= 1 + evaluation.BATCH_ATTEMPTS:  # the second batch, every try
+            raise IntegrityError(1062, "Duplicate entry")
+        return real(*args)
+
+    monkeypatch.setattr(evaluation, "_reevaluate_batch", failing_second_batch)
+    with pytest.raises(IntegrityError):
+        api.reevaluate_course(course_key)
+    run = CourseReevaluation.objects.get(course_key=course_key)
+    assert reevaluation.state_of(run) == "failed" and run.done == 2
+    resumed = []
+    monkeypatch.setattr(tasks.reevaluate_course, "delay", lambda course_id, resume: resumed.append((course_id, resume)))
+    assert tasks.resume_stopped_reevaluations.apply().get() == 1 and resumed == [(COURSE, True)]
+    assert api.reevaluate_course(course_key, resume=True) == 3
+    assert reevaluation.state_of(CourseReevaluation.objects.get(course_key=course_key)) == "finished"
+
+
+def test_a_batch_that_meets_a_row_created_meanwhile_is_tried_again(learners, course_key, monkeypatch):
+    from django.db import IntegrityError  # pylint: disable=import-outside-toplevel
+
+    real, calls = evaluation._reevaluate_batch, []  # pylint: disable=protected-access
+
+    def once_conflicting(*args):
+        calls.append(1)
+        if len(calls) == 1:
+            raise IntegrityError(1062, "Duplicate entry")
+        return real(*args)
+
+    monkeypatch.setattr(evaluation, "_reevaluate_batch", once_conflicting)
+    assert api.reevaluate_course(course_key) == 5 and len(calls) == 2
+
+
 def test_a_running_run_beats_and_is_not_resumed(learners, lead, course_key, settings):
     settings.MIIWRAP_FIDELITY_REEVALUATION_STALE_SECONDS = 60
     beats = []

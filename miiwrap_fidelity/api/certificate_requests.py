@@ -79,8 +79,12 @@ def pending_certificate_requests(older_than_minutes=10, now=None):
 
 
 def stopped_reevaluations(now=None):
-    """Course ids whose re-evaluation stopped beating before it finished (to resume)."""
+    """
+    Course ids whose re-evaluation stopped beating before it finished, or failed (a database error
+    the batch's own retries did not outlast), to resume from where it got to: a run never stays
+    failed until an operator notices.
+    """
     now = now or timezone.now()
-    unfinished = CourseReevaluation.objects.filter(started_at__isnull=False, finished_at__isnull=True,
-                                                   failed_at__isnull=True)
-    return [str(run.course_key) for run in unfinished if reevaluation.state_of(run, now) == reevaluation.STOPPED]
+    unfinished = CourseReevaluation.objects.filter(started_at__isnull=False, finished_at__isnull=True)
+    return [str(run.course_key) for run in unfinished
+            if reevaluation.state_of(run, now) in (reevaluation.STOPPED, reevaluation.FAILED)]
