@@ -6,6 +6,7 @@ They only call ``api``; the platform runs them inside its certificate task and v
 import logging
 
 from crum import get_current_user
+from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -68,8 +69,11 @@ def _may_coach(user, course_key):
         return False
 
 
-def workspace_url(course_key):
-    return reverse("miiwrap_fidelity:workspace", args=[str(course_key)])
+def workspace_url(course_key, absolute=False):
+    """The coach workspace's URL; ``absolute`` for the dashboard MFE, which is served from another
+    origin (``LMS_ROOT_URL`` + path; the path alone where the setting is absent, as in the sandbox)."""
+    path = reverse("miiwrap_fidelity:workspace", args=[str(course_key)])
+    return f"{getattr(settings, 'LMS_ROOT_URL', '') or ''}".rstrip("/") + path if absolute else path
 
 
 class CoachingDashboardTab(PipelineStep):
@@ -78,7 +82,7 @@ class CoachingDashboardTab(PipelineStep):
     def run_filter(self, tabs, user, course_key):  # pylint: disable=arguments-differ
         tabs = list(tabs or [])
         if _may_coach(user, course_key) and not any(tab.get("tab_id") == TAB_ID for tab in tabs):
-            tabs.append({"tab_id": TAB_ID, "title": _("Coaching"), "url": workspace_url(course_key),
+            tabs.append({"tab_id": TAB_ID, "title": _("Coaching"), "url": workspace_url(course_key, absolute=True),
                          "sort_order": 90})
         return {"tabs": tabs, "user": user, "course_key": course_key}
 

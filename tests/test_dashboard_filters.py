@@ -4,6 +4,7 @@ from types import SimpleNamespace
 import pytest
 from crum import impersonate
 from django.conf import settings
+from openedx_filters import PipelineStep
 from openedx_filters.learning import filters as openedx_filters
 from openedx_filters.learning.filters import InstructorDashboardRenderStarted
 
@@ -39,7 +40,35 @@ def test_tab_shown_only_to_staff_and_coaches(assigned, course_key, request, who,
     assert bool(ours) == shown
     if shown:
         assert ours[0] == {"tab_id": "miiwrap_coaching", "title": "Coaching", "sort_order": 90,
-                           "url": f"/miiwrap-fidelity/courses/{COURSE}/coaching/"}
+                           "url": f"{settings.LMS_ROOT_URL.rstrip('/')}/miiwrap-fidelity/courses/{COURSE}/coaching/"}
+
+
+@needs_tabs_filter
+def test_the_tab_links_to_the_lms_from_the_mfe_and_survives_other_plugins_steps(lead, course_key, policy, settings):
+    """The MFE is served from another origin; another plugin's step before ours keeps its tab."""
+    settings.LMS_ROOT_URL = "https://lms.example.org/"
+
+    class OtherPluginTab(PipelineStep):
+        def run_filter(self, tabs, user, course_key):  # pylint: disable=arguments-differ
+            return {"tabs": tabs + [{"tab_id": "other", "title": "Other", "url": "/o", "sort_order": 95}]}
+
+    settings.OPEN_EDX_FILTERS_CONFIG = {**settings.OPEN_EDX_FILTERS_CONFIG, TABS_FILTER: {
+        "pipeline": [f"{__name__}.OTHER_STEP", "miiwrap_fidelity.filters.CoachingDashboardTab"], "fail_silently": False}}
+    globals()["OTHER_STEP"] = OtherPluginTab
+    tabs, user, key = InstructorDashboardTabsRequested.run_filter(tabs=list(EXISTING), user=lead, course_key=course_key)
+    assert (user, key) == (lead, course_key)
+    assert [tab["tab_id"] for tab in tabs] == ["course_info", "other", "miiwrap_coaching"]
+    assert tabs[-1]["url"] == f"https://lms.example.org/miiwrap-fidelity/courses/{COURSE}/coaching/"
+
+
+def test_verawood_pins_run_the_tabs_filter():
+    """requirements/openedx-verawood.txt pins an openedx-filters that has the MFE tabs filter (>= 3.4.0)."""
+    import os  # pylint: disable=import-outside-toplevel
+
+    pins = open(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "requirements",
+                             "openedx-verawood.txt"), encoding="utf-8").read()
+    version = next(line.split("==")[1] for line in pins.splitlines() if line.startswith("openedx-filters=="))
+    assert tuple(int(part) for part in version.split(".")[:2]) >= (3, 4)
 
 
 @needs_tabs_filter
