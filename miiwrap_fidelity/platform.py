@@ -17,6 +17,15 @@ DEFAULT_BACKEND = "miiwrap_fidelity.platform.EdxPlatform"
 INVALIDATION_NOTE_PREFIX = "miiwrap-fidelity:"
 #: ``source`` of the platform's ``edx.certificate.revoked`` tracking event when we invalidate.
 INVALIDATION_SOURCE = "miiwrap_fidelity"
+#: The notes of the allowlist entries we make ("replace grade" mode): we disable and restore only these.
+ALLOWLIST_NOTE = "miiwrap-fidelity: competency signed off"
+#: The platform's real answers to a certificate request (``request_certificate``): a generation task
+#: was queued; the platform only marked the certificate (not passing, invalidated, unverified); a
+#: filter refused it (``CertificateGenerationNotAllowed``); nothing was done (not eligible).
+REQUESTED, NOT_PASSING, UNAVAILABLE, UNVERIFIED, NOT_ALLOWED, NOT_ELIGIBLE = (
+    "requested", "notpassing", "unavailable", "unverified", "not_allowed", "not_eligible")
+#: Certificate statuses the platform sets instead of generating (``_set_regular_cert_status``).
+MARKED_STATUSES = {NOT_PASSING: NOT_PASSING, UNAVAILABLE: UNAVAILABLE, UNVERIFIED: UNVERIFIED}
 
 
 class EdxPlatform:
@@ -40,20 +49,38 @@ class EdxPlatform:
 
     def request_certificate(self, user, course_key, allowlist=False):
         """
-        Ask the platform to generate the learner's certificate.
+        Ask the platform to generate the learner's certificate; returns the platform's real answer
+        (``REQUESTED`` when a generation task was queued, else what it did instead).
 
         A prevented request writes nothing and nothing retries it, so we call this after approval.
-        In "replace grade" mode the learner is first allowlisted, which makes the platform skip
-        its passing-grade check.
+        In "replace grade" mode the learner is first allowlisted (or our disabled entry enabled
+        again), which makes the platform skip its passing-grade check; an allowlist entry course
+        staff made is left as they set it. ``generate_certificate_task`` answers True also when it
+        only marked the certificate (``notpassing``, ``unavailable``, ``unverified``): the
+        certificate's status, changed by this call, tells which. A refusal by a filter
+        (``CertificateGenerationNotAllowed``) will not change by itself: it is an answer, not an error.
         """
+        from django.utils import timezone  # pylint: disable=import-outside-toplevel
         from lms.djangoapps.certificates import api as certs_api  # pylint: disable=import-error,import-outside-toplevel
+        from lms.djangoapps.certificates.generation_handler import (  # pylint: disable=import-error,import-outside-toplevel
+            CertificateGenerationNotAllowed,
+        )
 
         if allowlist:
-            certs_api.create_or_update_certificate_allowlist_entry(
-                user, course_key, notes="miiwrap-fidelity: competency signed off"
-            )
+            entry = certs_api.get_allowlist_entry(user, course_key)
+            if entry is None or (entry.notes or "") == ALLOWLIST_NOTE:
+                certs_api.create_or_update_certificate_allowlist_entry(user, course_key, notes=ALLOWLIST_NOTE)
         self._lift_own_invalidation(certs_api, user, course_key)
-        return certs_api.generate_certificate_task(user, course_key, generation_mode="batch")
+        started = timezone.now()
+        try:
+            queued = certs_api.generate_certificate_task(user, course_key, generation_mode="batch")
+        except CertificateGenerationNotAllowed:
+            return NOT_ALLOWED
+        if not queued:
+            return NOT_ELIGIBLE
+        certificate = certs_api.get_certificate_for_user_id(user, course_key)
+        marked = certificate is not None and (getattr(certificate, "modified_date", None) or started) >= started
+        return MARKED_STATUSES.get(getattr(certificate, "status", None), REQUESTED) if marked else REQUESTED
 
     def invalidate_certificate(self, user, course_key, note, invalidated_by=None):
         """
@@ -67,12 +94,19 @@ class EdxPlatform:
         we lift it (``request_certificate``). ``note`` starts with ``INVALIDATION_NOTE_PREFIX`` so we
         only ever lift our own entries, never one course staff made. The entry needs a user:
         the revoker, or (expiry has no actor) the learner.
+
+        As the instructor dashboard: only a downloadable certificate is invalidated, and never for a
+        learner on the allowlist, so our own allowlist entry is disabled first (staff's stay).
         """
         from lms.djangoapps.certificates import api as certs_api  # pylint: disable=import-error,import-outside-toplevel
 
         certificate = certs_api.get_certificate_for_user_id(user, course_key)
-        if certificate is None:
+        if certificate is None or getattr(certificate, "status", None) != "downloadable":
             return False
+        entry = certs_api.get_allowlist_entry(user, course_key)
+        if entry is not None and (entry.notes or "") == ALLOWLIST_NOTE and entry.allowlist:
+            certs_api.create_or_update_certificate_allowlist_entry(user, course_key, notes=ALLOWLIST_NOTE,
+                                                                   enabled=False)
         # One entry per certificate (update_or_create): an active one, course staff's or ours, stays as it is.
         if certs_api.get_certificate_invalidation_entry(certificate, active=True) is None:
             certs_api.create_certificate_invalidation_entry(certificate, invalidated_by or user,

@@ -105,3 +105,21 @@ def test_revoking_an_approval_without_certification_touches_no_certificate(assig
     api.sign_off(coach, ready_learner, course_key)
     api.revoke(coach, ready_learner, course_key, "Not yet")
     assert outcomes(ready_learner) == []
+
+
+def test_a_refusal_is_recorded_as_the_platforms_answer_and_not_sent_again(ready_learner, coach, course_key,
+                                                                           monkeypatch):
+    """A filter's refusal (CertificateGenerationNotAllowed) does not change by itself: no retries, no re-sends."""
+    from miiwrap_fidelity import tasks  # pylint: disable=import-outside-toplevel
+
+    asked = []
+    monkeypatch.setattr(FakePlatform, "request_certificate",
+                        lambda self, user, key, allowlist=False: asked.append(user.pk) or "not_allowed")
+    api.sign_off(coach, ready_learner, course_key)
+    certification = Certification.objects.get(learner=ready_learner)
+    tasks.request_certificate.apply(args=[certification.pk])
+    certification.refresh_from_db()
+    assert certification.certificate_outcome == "not_allowed" and certification.certificate_confirmed_at
+    later = timezone.now() + timedelta(hours=2)
+    assert certification.pk not in api.pending_certificate_requests(now=later)
+    assert len(asked) == 1

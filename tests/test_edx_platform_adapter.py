@@ -5,6 +5,8 @@ or a missing keyword fails here instead of in an LMS.
 """
 import sys
 import types
+from datetime import datetime
+from datetime import timezone as dt_timezone
 
 import pytest
 from django.dispatch import Signal
@@ -44,20 +46,44 @@ def edx(monkeypatch):
         def has_user(self, user):
             return user.pk in GlobalStaff.members
 
+    class CertificateGenerationNotAllowed(Exception):
+        """lms/djangoapps/certificates/generation_handler.py: a filter refused the certificate."""
+
+    # What generate_certificate_task does (generation_handler): queue a task (True), only mark the
+    # certificate with a status (True as well), refuse (CertificateGenerationNotAllowed) or nothing (False).
+    generation = types.SimpleNamespace(answer="queue")
+
     # lms/djangoapps/certificates/api.py
     def generate_certificate_task(user, course_key, generation_mode=None):
         calls.append(("generate", user.pk, course_key, generation_mode))
-        return True
+        if generation.answer == "refuse":
+            raise CertificateGenerationNotAllowed("prevented by a filter")
+        if generation.answer in ("notpassing", "unverified"):
+            certificate = certificates.setdefault((user.pk, str(course_key)), GeneratedCertificate(user.pk, course_key))
+            certificate.status, certificate.modified_date = generation.answer, datetime.now(dt_timezone.utc)
+        return generation.answer != "nothing"
+
+    class CertificateAllowlist:
+        def __init__(self, notes, allowlist):
+            self.notes, self.allowlist = notes, allowlist
+
+    allowlist_entries = {}
 
     def create_or_update_certificate_allowlist_entry(user, course_key, notes, enabled=True):
         calls.append(("allowlist", user.pk, course_key, notes, enabled))
-        return object(), True
+        entry = allowlist_entries.setdefault((user.pk, str(course_key)), CertificateAllowlist(notes, enabled))
+        entry.notes, entry.allowlist = notes, enabled
+        return entry, True
+
+    def get_allowlist_entry(user, course_key):
+        return allowlist_entries.get((user.pk, str(course_key)))
 
     class GeneratedCertificate:
         """lms/djangoapps/certificates/models.py: one per user and course run."""
 
         def __init__(self, user_id, course_key):
             self.user_id, self.course_id, self.status = user_id, course_key, "downloadable"
+            self.modified_date = datetime(2026, 1, 1, tzinfo=dt_timezone.utc)
 
         def invalidate(self, mode=None, source=None):
             calls.append(("invalidate", self.user_id, self.course_id, mode, source))
@@ -113,8 +139,11 @@ def edx(monkeypatch):
     module("common.djangoapps.student.roles", GlobalStaff=GlobalStaff,
            CourseStaffRole=type("CourseStaffRole", (AccessRole,), {}),
            CourseInstructorRole=type("CourseInstructorRole", (AccessRole,), {}))
+    module("lms.djangoapps.certificates.generation_handler",
+           CertificateGenerationNotAllowed=CertificateGenerationNotAllowed)
     module("lms.djangoapps.certificates.api", generate_certificate_task=generate_certificate_task,
            create_or_update_certificate_allowlist_entry=create_or_update_certificate_allowlist_entry,
+           get_allowlist_entry=get_allowlist_entry,
            get_certificate_for_user_id=get_certificate_for_user_id,
            create_certificate_invalidation_entry=create_certificate_invalidation_entry,
            get_certificate_invalidation_entry=get_certificate_invalidation_entry)
@@ -167,6 +196,8 @@ def edx(monkeypatch):
         if parent not in sys.modules:
             module(parent)
     return types.SimpleNamespace(calls=calls, roles=AccessRole.members, global_staff=GlobalStaff.members,
+                                 generation=generation, allowlist_entries=allowlist_entries,
+                                 certificates=certificates,
                                  enrollments=Enrollments.rows, invalidations=invalidations, progress=progress,
                                  overviews=overviews, preferences=preferences,
                                  add_certificate=lambda user_id: certificates.setdefault(
@@ -186,11 +217,58 @@ def test_course_staff_instructors_and_global_staff_administer(edx):
 
 @pytest.mark.parametrize("allowlist", [False, True])
 def test_certificate_request_goes_through_the_platform_task(edx, allowlist):
-    assert platform.EdxPlatform().request_certificate(User(7), COURSE, allowlist=allowlist) is True
+    assert platform.EdxPlatform().request_certificate(User(7), COURSE, allowlist=allowlist) == "requested"
     expected = [("generate", 7, COURSE, "batch")]
     if allowlist:
         expected.insert(0, ("allowlist", 7, COURSE, "miiwrap-fidelity: competency signed off", True))
     assert edx.calls == expected
+
+
+@pytest.mark.parametrize("answer, outcome", [("queue", "requested"), ("notpassing", "notpassing"),
+                                             ("unverified", "unverified"), ("refuse", "not_allowed"),
+                                             ("nothing", "not_eligible")])
+def test_the_platforms_real_answer_is_what_a_request_returns(edx, answer, outcome):
+    """Issue 23: 'requested' was recorded when the platform only marked the certificate notpassing, and a
+    CertificateGenerationNotAllowed was an error retried five times, then every 15 minutes."""
+    edx.generation.answer = answer
+    assert platform.EdxPlatform().request_certificate(User(7), COURSE) == outcome
+
+
+def test_an_old_status_is_not_taken_for_the_answer(edx):
+    edx.add_certificate(7).status = "notpassing"  # from an earlier attempt; this one queued a task
+    assert platform.EdxPlatform().request_certificate(User(7), COURSE) == "requested"
+
+
+def test_our_allowlist_entry_is_disabled_at_invalidation_and_restored_at_the_next_request(edx):
+    adapter = platform.EdxPlatform()
+    adapter.request_certificate(User(7), COURSE, allowlist=True)
+    edx.add_certificate(7)
+    assert adapter.invalidate_certificate(User(7), COURSE, "competency revoked") is True
+    entry = edx.allowlist_entries[(7, COURSE)]
+    assert entry.allowlist is False, "never on the allowlist and the invalidation list at once"
+    adapter.request_certificate(User(7), COURSE, allowlist=True)
+    assert entry.allowlist is True and entry.notes == "miiwrap-fidelity: competency signed off"
+
+
+def test_a_staff_allowlist_entry_is_left_as_staff_set_it(edx):
+    adapter = platform.EdxPlatform()
+    edx.allowlist_entries[(7, COURSE)] = staff = types.SimpleNamespace(notes="Exception granted by the dean",
+                                                                       allowlist=False)
+    adapter.request_certificate(User(7), COURSE, allowlist=True)
+    assert (staff.notes, staff.allowlist) == ("Exception granted by the dean", False)
+    assert ("allowlist", 7, COURSE, "miiwrap-fidelity: competency signed off", True) not in edx.calls
+    staff.allowlist = True
+    edx.add_certificate(7)
+    adapter.invalidate_certificate(User(7), COURSE, "competency revoked")
+    assert staff.allowlist is True
+
+
+@pytest.mark.parametrize("status", ["notpassing", "unavailable", "generating", "unverified"])
+def test_only_a_downloadable_certificate_is_invalidated(edx, status):
+    """As the instructor dashboard, which refuses to invalidate a certificate that is not valid."""
+    edx.add_certificate(7).status = status
+    assert platform.EdxPlatform().invalidate_certificate(User(7), COURSE, "competency revoked") is False
+    assert edx.calls == [] and edx.invalidations == []
 
 
 def test_invalidation_is_an_entry_plus_the_certificates_own_invalidate(edx):
@@ -200,8 +278,9 @@ def test_invalidation_is_an_entry_plus_the_certificates_own_invalidate(edx):
                          ("invalidate", 7, COURSE, None, "miiwrap_fidelity")]
     assert certificate.status == "unavailable"
     edx.calls.clear()
-    platform.EdxPlatform().invalidate_certificate(User(7), COURSE, "certification 3 expired")  # again: no new entry
-    assert edx.calls == [("invalidate", 7, COURSE, None, "miiwrap_fidelity")]
+    # Again: the certificate is no longer valid, so nothing is done (no entry, no second revocation event).
+    assert platform.EdxPlatform().invalidate_certificate(User(7), COURSE, "certification 3 expired") is False
+    assert edx.calls == []
     edx.add_certificate(8)
     edx.calls.clear()
     platform.EdxPlatform().invalidate_certificate(User(8), COURSE, "competency revoked", invalidated_by=User(2))

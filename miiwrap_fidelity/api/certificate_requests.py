@@ -58,10 +58,14 @@ def release_certificate_claim(certification_id, claim):
 
 
 def confirm_certificate_request(certification_id, answer):
-    """Record the platform's answer (False: its own checks prevented the certificate)."""
-    Certification.objects.filter(pk=certification_id).update(
-        certificate_confirmed_at=timezone.now(),
-        certificate_outcome=OUTCOME_PREVENTED if answer is False else OUTCOME_REQUESTED)
+    """
+    Record the platform's answer: its own word (``platform.REQUESTED``, ``NOT_PASSING``,
+    ``NOT_ALLOWED`` ...), or True / False from an adapter that answers only whether it generated.
+    Any answer is final: a refusal is not retried (it does not change by itself).
+    """
+    outcome = answer if isinstance(answer, str) else OUTCOME_PREVENTED if answer is False else OUTCOME_REQUESTED
+    Certification.objects.filter(pk=certification_id).update(certificate_confirmed_at=timezone.now(),
+                                                              certificate_outcome=outcome[:32])
 
 
 def pending_certificate_requests(older_than_minutes=10, now=None):
