@@ -14,7 +14,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from . import drift, roster
-from .competency import CertificationState, State, certification_state
+from .competency import CertificationState, State, certification_state, percent
 from .models import Certification, CoachAssignment, Indicator, IndicatorRating, LearnerStatus, Observation
 from .platform import get_platform
 
@@ -38,7 +38,7 @@ def share_cell(part, whole):
     """A percentage of learners; suppressed when the part or the whole are 1 to 4 learners."""
     if is_small_cell(part) or is_small_cell(whole):
         return {"suppressed": True, "learners": None, "value": None}
-    return {"suppressed": False, "learners": whole, "value": round(100.0 * part / whole, 1) if whole else None}
+    return {"suppressed": False, "learners": whole, "value": percent(part, whole)}
 
 
 def _submitted(course_key, version_id):
@@ -96,12 +96,12 @@ def _indicator_rates(course_key, version_id):
         met[indicator_id] += n if level["met"] else 0
     rows, domains = [], defaultdict(lambda: [0, 0])
     for indicator_id, indicator in indicators.items():
-        rate = round(100.0 * met[indicator_id] / applicable[indicator_id], 1) if applicable[indicator_id] else None
+        rate = percent(met[indicator_id], applicable[indicator_id])
         rows.append({"indicator_id": indicator_id, **cell(learners.get(indicator_id, 0), rate)})
         domains[indicator.domain][0] += met[indicator_id]
         domains[indicator.domain][1] += applicable[indicator_id]
     domain_rows = [{"domain": domain, **cell(domain_learners.get(domain, 0),
-                                             round(100.0 * m / a, 1) if a else None)}
+                                             percent(m, a))}
                    for domain, (m, a) in domains.items()]
     return {"indicators": rows, "domains": domain_rows}
 

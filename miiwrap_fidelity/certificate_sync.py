@@ -15,11 +15,11 @@ import logging
 from datetime import timedelta
 
 from celery import shared_task
-from django.db.models import Q
 from django.utils import timezone
 
 from .models import Certification
 from .platform import get_platform
+from .time_selectors import active_certification, lapsed_certification
 
 log = logging.getLogger(__name__)
 
@@ -28,12 +28,7 @@ log = logging.getLogger(__name__)
 GENERATION_GRACE = timedelta(hours=1)
 
 
-def _lapsed(now):
-    return Q(revoked_at__isnull=False) | Q(expires_at__lte=now)
-
-
-def _active(now):
-    return Q(revoked_at__isnull=True) & (Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+_lapsed, _active = lapsed_certification, active_certification  # competency's rules, as SQL
 
 
 def _pending(now):

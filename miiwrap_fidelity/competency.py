@@ -612,6 +612,36 @@ def _stale_after(rules, observations, today, active_certification):
     return datetime.combine(min(leaving), time.min, tzinfo=timezone.utc)
 
 
+# --- reminders and observation cadence ----------------------------------------------------------
+
+#: Reminders before a certification expires, in days (the widest is the expiring window).
+EXPIRY_REMINDER_DAYS = (EXPIRING_DAYS, 30)
+#: The shortest time between two observations a coach is reminded of.
+MIN_CADENCE_DAYS = 7
+#: A learner not observed for one cadence is "due for observation"; for two (or never), "long due".
+#: Not "overdue", which is only ever the policy's deadline (``Decision.overdue``).
+DUE_FOR_OBSERVATION, LONG_DUE_FOR_OBSERVATION = "due_for_observation", "long_due_for_observation"
+
+
+def observation_cadence_days(requirement_sets):
+    """
+    How often a learner should be observed to gather the evidence in time: for each requirement set
+    (``(window_days, min_observations)`` pairs), its window shared by its observations; the most
+    demanding set decides, never more often than ``MIN_CADENCE_DAYS``.
+    """
+    per_set = [window_days // max(needed, 1) for window_days, needed in requirement_sets] or [MIN_CADENCE_DAYS]
+    return max(MIN_CADENCE_DAYS, min(per_set))
+
+
+def observation_due(last_practice_date, today, cadence_days):
+    """``DUE_FOR_OBSERVATION``, ``LONG_DUE_FOR_OBSERVATION`` or None for a learner last observed then."""
+    if last_practice_date is None or last_practice_date <= today - timedelta(days=2 * cadence_days):
+        return LONG_DUE_FOR_OBSERVATION
+    if last_practice_date <= today - timedelta(days=cadence_days):
+        return DUE_FOR_OBSERVATION
+    return None
+
+
 # --- repeated submissions -----------------------------------------------------------------------
 
 #: A submission identical to one the same observer made this recently (same learner, course,

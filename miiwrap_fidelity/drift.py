@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from django.utils.translation import gettext as _
 
+from . import competency
 from .formatting import percent
 
 BAND_ORDER = ("high", "adequate", "borderline", "low")
@@ -73,7 +74,7 @@ def indicator_rates(observations, rules, today):
                 continue
             met, n = counts.get(key, (0, 0))
             counts[key] = (met + (outcome == MET), n + 1)
-    return {key: (round(100.0 * met / n, 1) if n >= rules.min_observations else None, n)
+    return {key: (competency.percent(met, n) if n >= rules.min_observations else None, n)
             for key, (met, n) in counts.items()}
 
 

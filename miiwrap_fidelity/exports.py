@@ -120,7 +120,7 @@ class _Echo:
 def _observation_row(row):
     row = list(row)
     met, applicable = row[8], row[10]
-    row[8] = round(100.0 * met / applicable, 1) if applicable else ""
+    row[8] = competency.percent(met, applicable) if applicable else ""
     row[11] = " ".join(row[11] or [])
     return row
 

@@ -8,7 +8,7 @@ from collections import defaultdict
 from django.utils import timezone
 from django.utils.translation import get_language
 
-from . import drift, rating_values, reliability
+from . import competency, drift, rating_values, reliability
 from .models import DriftAlert, Indicator, IndicatorRating, Observation
 from .raw_values import padded_ids
 
@@ -60,8 +60,8 @@ def rated_observations(learner_ids, course_key, version_id, outcomes_of_latest=N
             outcomes[observation_id][key] = outcome
     per_learner = defaultdict(list)
     for pk, learner_id, day, met, applicable in observations:
-        percent = round(100.0 * met / applicable, 1) if applicable else None
-        per_learner[learner_id].append(drift.RatedObservation(pk, day, percent, dict(outcomes[pk])))
+        per_learner[learner_id].append(drift.RatedObservation(pk, day, competency.percent(met, applicable),
+                                                              dict(outcomes[pk])))
     return per_learner, indicators
 
 

@@ -32,15 +32,13 @@ from .models import (
     OverdueNotice,
     ReflectionComment,
 )
+from . import competency
 from .competency import State
 from .platform import get_platform
+from .time_selectors import active_certification
 
 log = logging.getLogger(__name__)
 
-#: Days before expiry at which the certified person is reminded (each once).
-EXPIRY_REMINDER_DAYS = (90, 30)
-#: However long a policy's window, a learner is not "due" sooner than this after an observation.
-MIN_CADENCE_DAYS = 7
 
 
 class MiiwrapMessage(MessageType):
@@ -155,7 +153,7 @@ def _queue(task, *args):
 
 
 def connect():
-    from . import api, competency, signals  # pylint: disable=import-outside-toplevel
+    from . import api, signals  # pylint: disable=import-outside-toplevel
 
     api.register_consequence_handler(competency.MESSAGE, queue_competency_message)
     signals.reflection_commented.connect(reflection_commented, dispatch_uid="miiwrap_fidelity.notifications")
@@ -173,10 +171,10 @@ def send_expiry_reminders(now=None):
     """
     now = now or timezone.now()
     sent = 0
-    for days in sorted(EXPIRY_REMINDER_DAYS):
+    for days in sorted(competency.EXPIRY_REMINDER_DAYS):
         due = LearnerStatus.objects.filter(
-            state=str(State.CERTIFIED), certification__revoked_at__isnull=True,
-            certification__expires_at__gt=now, certification__expires_at__lte=now + timedelta(days=days),
+            active_certification(now, prefix="certification__"), state=str(State.CERTIFIED),
+            certification__expires_at__lte=now + timedelta(days=days),
         ).select_related("certification", "learner")
         for status in due:
             certification = status.certification
@@ -221,25 +219,25 @@ def send_overdue_notices():
 
 
 def cadence_days(policy):
-    """How often a learner should be observed to gather the policy's evidence within its window."""
-    return max(MIN_CADENCE_DAYS, policy.window_days // max(policy.min_observations, 1))
+    """How often a learner should be observed to gather the policy's evidence (every requirement set)."""
+    sets = [(item.get("window_days") or policy.window_days, item.get("min_observations") or policy.min_observations)
+            for item in (policy.requirement_sets or [])] or [(policy.window_days, policy.min_observations)]
+    return competency.observation_cadence_days(sets)
 
 
 def digest_rows(policy, learner_ids, today):
-    """``(due, overdue)`` statuses among the learners: no observation for one cadence, or for two."""
-    cadence = timedelta(days=cadence_days(policy))
-    due, overdue = [], []
+    """``(due, long_due)`` statuses among the learners: due for observation (one cadence), or long due (two)."""
+    cadence = cadence_days(policy)
+    rows = {competency.DUE_FOR_OBSERVATION: [], competency.LONG_DUE_FOR_OBSERVATION: []}
     statuses = LearnerStatus.objects.filter(
         course_key=policy.course_key, learner_id__in=learner_ids, enrolled=True,
         state__in=[str(State.NOT_STARTED), str(State.IN_PROGRESS)],
     ).select_related("learner").order_by("last_practice_date", "learner__username")
     for status in statuses:
-        last = status.last_practice_date
-        if last is None or last <= today - 2 * cadence:
-            overdue.append(status)
-        elif last <= today - cadence:
-            due.append(status)
-    return due, overdue
+        due = competency.observation_due(status.last_practice_date, today, cadence)
+        if due is not None:
+            rows[due].append(status)
+    return rows[competency.DUE_FOR_OBSERVATION], rows[competency.LONG_DUE_FOR_OBSERVATION]
 
 
 @shared_task
@@ -253,12 +251,12 @@ def send_coach_digests(now=None):
         for assignment in assignments:
             by_coach.setdefault(assignment.coach, []).append(assignment.learner_id)
         for coach, learner_ids in by_coach.items():
-            due, overdue = digest_rows(policy, learner_ids, today)
-            if not due and not overdue:
+            due, long_due = digest_rows(policy, learner_ids, today)
+            if not due and not long_due:
                 continue
             sent += deliver(
                 CoachDigest, coach, policy.course_key, cadence_days=cadence_days(policy),
-                due=[_digest_line(status) for status in due], overdue=[_digest_line(status) for status in overdue],
+                due=[_digest_line(status) for status in due], long_due=[_digest_line(status) for status in long_due],
                 workspace_url=_absolute(reverse("miiwrap_fidelity:workspace", args=[str(policy.course_key)])),
             )
     return sent

@@ -9,6 +9,8 @@ nothing about agreement on the behaviour, so it is left out and counted in ``na_
 from collections import Counter
 from dataclasses import dataclass
 
+from . import competency
+
 
 @dataclass(frozen=True)
 class Agreement:
@@ -19,7 +21,7 @@ class Agreement:
 
     @property
     def percent(self):
-        return round(100.0 * self.agreed / self.n, 1) if self.n else None
+        return competency.percent(self.agreed, self.n)
 
 
 def cohen_kappa(pairs):

@@ -159,7 +159,8 @@ def test_coach_digest_lists_due_and_overdue_learners_of_that_coach_only(policy, 
     [digest] = sent(coach)
     body = digest.body
     assert digest.subject.startswith("Learners due for observation in ")
-    overdue_part, due_part = body.split("Due:")
+    overdue_part, due_part = body.split("Due for observation:")
+    assert "Long due for observation (twice that long, or never observed):" in overdue_part
     assert "late_lou" in overdue_part and "new_ned: never observed" in overdue_part
     assert "due_dana" in due_part and "fresh_fay" not in body and "other_olga" not in body
     assert "/coaching/" in body and "/miiwrap-fidelity/messages/" in body

@@ -10,7 +10,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from ..models import Certification, CompetencyPolicy, CourseReevaluation
-from .. import reevaluation
+from .. import reevaluation, time_selectors
 
 #: A claimed request not confirmed within this many seconds is re-sent by the periodic task
 #: (setting ``MIIWRAP_FIDELITY_CERTIFICATE_LEASE_SECONDS``).
@@ -78,7 +78,8 @@ def pending_certificate_requests(older_than_minutes=10, now=None):
     return list(Certification.objects.filter(
         Q(certificate_requested_at__isnull=True, issued_at__lte=cutoff)
         | Q(certificate_requested_at__lte=now - timedelta(seconds=lease_seconds())),
-        certificate_confirmed_at__isnull=True, revoked_at__isnull=True,
+        time_selectors.active_certification(now),  # an expired one is not requested any more either
+        certificate_confirmed_at__isnull=True,
     ).values_list("pk", flat=True))
 
 
