@@ -7,6 +7,7 @@ import re
 
 from .errors import ValidationError
 from django.utils.translation import gettext as _
+from .text_checks import text_problem
 
 MAX_ANSWER_CHARS = 5000
 MAX_PROMPTS = 20
@@ -75,7 +76,10 @@ def clean_answers(prompts, answers, min_length, require_all):
             errors[f"answers.{prompt_id}"] = [_("Must be text.")]
             continue
         value = value.strip()
-        if len(value) > MAX_ANSWER_CHARS:
+        problem = text_problem(value)
+        if problem:
+            errors[f"answers.{prompt_id}"] = [problem]
+        elif len(value) > MAX_ANSWER_CHARS:
             errors[f"answers.{prompt_id}"] = [_("At most %(max)s characters.") % {"max": MAX_ANSWER_CHARS}]
         elif require_all and len(value) < max(min_length, 1):
             errors[f"answers.{prompt_id}"] = [

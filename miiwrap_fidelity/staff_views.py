@@ -1,4 +1,6 @@
 """Course staff pages: assigning coaches (one at a time or by CSV) and editing the competency policy."""
+import json
+
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -9,6 +11,7 @@ from django.utils.translation import gettext_lazy
 
 from . import api, write_retry
 from .api import PermissionDenied, ValidationError
+from .text_checks import has_lone_surrogate
 from .views import course_view
 
 
@@ -74,6 +77,34 @@ POLICY_LABELS = {
 OPTIONAL_NUMBERS = ("deadline_days",)
 #: Where the policy editor shows errors of a requirement set (``requirement_sets[0].setting``...).
 SETS_FIELD = "requirement_sets"
+class RequirementSetsField(forms.JSONField):
+    """
+    ``forms.JSONField`` that also answers a field error for JSON Python cannot read (nested past the
+    recursion limit, integers past the digit limit) and for text no page could show back (an
+    unpaired surrogate written as ``\\ud800``), where the stock field raised (a 500).
+    """
+
+    def to_python(self, value):
+        try:
+            converted = super().to_python(value)
+        except (RecursionError, ValueError) as exc:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from exc
+        if has_lone_surrogate(json.dumps(converted, ensure_ascii=False)):
+            raise forms.ValidationError(_("Contains a character that is not valid text (an unpaired surrogate)."),
+                                        code="invalid")
+        return converted
+
+    def bound_data(self, data, initial):
+        """What the form shows back: the text as typed when it cannot be taken (never a decoded surrogate)."""
+        try:
+            bound = super().bound_data(data, initial)
+        except (RecursionError, ValueError):
+            return forms.fields.InvalidJSONInput(data)
+        if not isinstance(bound, str) and has_lone_surrogate(json.dumps(bound, ensure_ascii=False)):
+            return forms.fields.InvalidJSONInput(data)
+        return bound
+
+
 class PolicyForm(forms.Form):
     """The policy editor: its fields and limits come from ``api`` (one place with the REST API)."""
 
@@ -90,7 +121,7 @@ class PolicyForm(forms.Form):
             elif name in ("prerequisite_course", "program"):
                 field = forms.CharField(required=False, label=label, max_length=255)
             elif name == SETS_FIELD:
-                field = forms.JSONField(required=False, label=label, widget=forms.Textarea(attrs={"rows": 12}))
+                field = RequirementSetsField(required=False, label=label, widget=forms.Textarea(attrs={"rows": 12}))
             elif name in api.POLICY_LIMITS:
                 low, high = api.POLICY_LIMITS[name]
                 # The deadline is optional: left empty, the policy keeps the one it has (none at first).

@@ -7,6 +7,7 @@ import json
 
 from .errors import ValidationError
 from django.utils.translation import gettext as _
+from .text_checks import text_problem
 
 #: Largest JSON body a block handler or REST request accepts, and its deepest nesting.
 MAX_JSON_BYTES = 256 * 1024
@@ -36,8 +37,9 @@ def clean_text(value, field, limit, required=False):
         value = ""
     if not isinstance(value, str):
         raise ValidationError({field: [_("Must be text.")]})
-    if "\x00" in value:  # databases (PostgreSQL) and DRF refuse NUL; so does every path here
-        raise ValidationError({field: [_("Must not contain NUL characters.")]})
+    problem = text_problem(value)  # NUL, lone surrogates: refused on every path
+    if problem:
+        raise ValidationError({field: [problem]})
     value = value.strip()
     if required and not value:
         raise ValidationError({field: [_("This field is required.")]})

@@ -1,5 +1,8 @@
 """Errors as JSON: 400 with field messages, 403, 404, 503 after lost lock conflicts — never a 500."""
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from django.db import transaction
 from rest_framework import status
 from rest_framework.exceptions import NotFound as RestNotFound
@@ -19,6 +22,9 @@ def exception_handler(exc, context):
     an edit conflict → 409 with the current revision, and a write that kept losing lock conflicts
     (``WriteConflict``) → 503 or 409 with Retry-After.
     """
+    if isinstance(exc, RequestDataTooBig):  # Django's own answer would be its HTML 400 page
+        return Response({"detail": _("The request is too large: at most %(max)s bytes.") % {
+            "max": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     if isinstance(exc, WriteConflict):
         return Response({"detail": str(exc)}, status=exc.status_code, headers={"Retry-After": "5"})
     if isinstance(exc, Conflict):
