@@ -4,6 +4,7 @@ Server-rendered pages: the learner's growth page and the coach workspace.
 Each view checks permissions through ``api``; bad input re-renders the form with messages and
 HTTP 400, a refused action answers 403.
 """
+import hashlib
 from dataclasses import replace
 from functools import wraps
 
@@ -38,7 +39,20 @@ AUTOSAVE_MESSAGES = {
     "offline": gettext_lazy("You are offline: the observation is kept in this browser and will be sent when "
                             "the connection is back."),
     "sending": gettext_lazy("Back online: sending the observation…"),
+    "discarded": gettext_lazy("A draft left in this browser by an earlier sign-in was discarded (nothing of it "
+                              "was sent)."),
 }
+
+
+def autosave_owner(request):
+    """
+    Whose drafts a page may keep in the browser: the signed-in user in this sign-in (a tag of the
+    session, not the session key). Drafts of anyone else, or of an earlier sign-in, are discarded
+    when a page loads: a shared computer keeps no one's notes for the next person (issue 24).
+    """
+    session_key = getattr(request.session, "session_key", None) or ""
+    tag = hashlib.sha256(f"miiwrap-autosave:{session_key}".encode()).hexdigest()[:16]
+    return f"u{request.user.pk}s{tag}"
 
 
 def course_view(view):
@@ -309,6 +323,7 @@ def _render_detail(request, course_key, learner, form_errors=None, form_data=Non
         evidence=api.certified_evidence(request.user, learner, course_key)
         if current and current.certification else None,
         privacy_patterns=privacy.client_patterns(), autosave_messages=AUTOSAVE_MESSAGES,
+        autosave_owner=autosave_owner(request),
         privacy_suspected=bool(privacy.fields_with_identifiers(free_text)),
         rubric_rows=rubric.form_rows(indicators, form_data), instrument_choices=choices,
         chosen_instrument=_chosen_choice(choices, chosen),

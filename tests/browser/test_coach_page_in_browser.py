@@ -116,3 +116,56 @@ def test_draft_survives_a_lost_connection_and_is_sent_when_back(seeded, live_ser
     assert Observation.objects.filter(learner__username="learner_ben").count() == before + 1
     assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('mwf-draft:')).length") == 0
     assert serious_violations(page) == []
+
+
+def test_a_shared_computer_keeps_no_coachs_draft_for_the_next_person(seeded, live_server, page):
+    """Issue 24: drafts were keyed without the user and kept after sign-out; the next person read them,
+    and an offline-queued submit of one coach was sent later under another coach's session."""
+    base = live_server.url
+    note = "Family Gonzalez asked about the plan; call Maria at 555-123-4567."
+    open_learner(page, base, "learner_ben")
+    fill_rubric(page)
+    page.fill("#mwf-note", note)
+    assert note in page.evaluate("JSON.stringify(localStorage)"), "the coach's own draft is kept for them"
+    page.context.clear_cookies()
+    login(page, base, "lead_lee", DEMO_PASSWORD)
+    page.goto(f"{base}/miiwrap-fidelity/courses/{COURSE}/coaching/")
+    page.click("text=learner_ben")
+    page.click("#mwf-record-disclosure > summary")
+    assert page.input_value("#mwf-note") == "", "never pre-filled with another person's text"
+    assert note not in page.evaluate("JSON.stringify(localStorage)"), "and not left in the browser either"
+
+    # An offline submit queued by one coach is never sent under the next person's session.
+    page.context.clear_cookies()
+    open_learner(page, base, "learner_ben")
+    before = Observation.objects.filter(learner__username="learner_ben").count()
+    fill_rubric(page)
+    page.fill("#mwf-note", "Warm opening; the plan came from the family.")
+    page.context.set_offline(True)
+    page.click("button:has-text('Submit observation')")
+    assert "offline" in page.inner_text("#mwf-autosave-state")
+    page.close()
+    page = page.context.new_page()
+    page.context.set_offline(False)
+    page.context.clear_cookies()
+    login(page, base, "lead_lee", DEMO_PASSWORD)
+    page.goto(f"{base}/miiwrap-fidelity/courses/{COURSE}/coaching/")
+    page.click("text=learner_ben")
+    page.wait_for_timeout(500)
+    assert Observation.objects.filter(learner__username="learner_ben").count() == before, "nothing sent as lead"
+    assert "discarded" in page.inner_text("#mwf-autosave-state")
+    assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('mwf-draft:')).length") == 0
+
+
+def test_signing_out_and_in_again_clears_the_coachs_drafts(seeded, live_server, page):
+    """A draft belongs to one sign-in: after signing out, even the same coach finds none."""
+    base = live_server.url
+    open_learner(page, base, "learner_ben")
+    fill_rubric(page)
+    page.fill("#mwf-note", "Warm opening; the plan came from the family.")
+    assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('mwf-draft:')).length") == 1
+    page.context.clear_cookies()  # signed out
+    open_learner(page, base, "learner_ben")
+    page.click("#mwf-record-disclosure > summary")
+    assert page.input_value("#mwf-note") == ""
+    assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('mwf-draft:')).length") == 0

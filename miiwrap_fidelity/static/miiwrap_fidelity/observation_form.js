@@ -86,11 +86,29 @@
     };
   }
 
+  // Drafts belong to one person in one sign-in ("mwf-draft:<owner>:..."). Anything else found here
+  // (another person's draft, an earlier sign-in's, the old unowned keys) is removed, never restored
+  // and never sent: a shared computer keeps no one's notes for the next person. True if some was.
+  function discardOthers(owner) {
+    var mine = "mwf-draft:" + owner + ":", found = false;
+    Object.keys(localStorage).forEach(function (name) {
+      if (name.indexOf("mwf-draft:") === 0 && name.indexOf(mine) !== 0) {
+        localStorage.removeItem(name);
+        found = true;
+      }
+    });
+    return found;
+  }
+
   function autosave(form, allowSubmit) {
     var key = form.dataset.autosaveKey;
     var state = document.getElementById("mwf-autosave-state");
     var messages = JSON.parse(document.getElementById("mwf-autosave-messages").textContent);
     if (!key || !window.localStorage) { return; }
+    if (discardOthers(form.dataset.autosaveOwner)) {
+      state.textContent = messages.discarded;
+      form.closest("details").open = true;  // where the notice can be read
+    }
     function fields() {
       return Array.prototype.filter.call(form.elements, function (el) {
         return el.name && el.name !== "csrfmiddlewaretoken" && el.type !== "submit" && el.type !== "hidden";
