@@ -32,7 +32,8 @@ def alerts(request, course_key):
 @course_view
 def acknowledge(request, course_key, alert_id):
     try:
-        alert = api.acknowledge_alert(request.user, alert_id, request.POST.get("plan_note", ""))
+        alert = api.acknowledge_alert(request.user, alert_id, request.POST.get("plan_note", ""),
+                                      privacy_confirmed=request.POST.get("privacy_confirmed") == "on")
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect(safe_next(request, reverse("miiwrap_fidelity:alerts", args=[str(course_key)])))

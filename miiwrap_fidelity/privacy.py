@@ -9,6 +9,8 @@ import re
 
 from django.utils.translation import gettext as _
 
+from .errors import ValidationError
+
 # Written in the common subset of Python and JavaScript regular expressions (``client_patterns``
 # hands the source to the browser): no named groups, no inline flags, lookbehind only as ``(?<!\d)``.
 _UPPER, _LOWER = "A-ZÁÉÍÓÚÑÜ", "a-záéíóúñü"
@@ -74,6 +76,17 @@ def unconfirmed_errors(suspected, confirmed):
         return {}
     return {field: [f"{warning_message(kind)} " + _("Remove it, or confirm that it does not identify a client.")
                     for kind in kinds] for field, kinds in suspected.items()}
+
+
+def require_confirmed(texts, confirmed):
+    """
+    ``ValidationError`` naming each of ``texts`` (``{field: text}``) that looks client-identifying,
+    unless the writer ``confirmed`` it is not: the same check for every free text another person
+    reads (observations, corrections, self-assessments, reflections, comments, plan notes).
+    """
+    errors = unconfirmed_errors(fields_with_identifiers(texts), confirmed)
+    if errors:
+        raise ValidationError(errors)
 
 
 def warning_message(kind):

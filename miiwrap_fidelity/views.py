@@ -422,7 +422,8 @@ def comment_reflection(request, course_key, learner_id, reflection_id):
         reflection = api.get_reflection_by_id(request.user, course_key, reflection_id)
         if reflection.learner_id != learner.pk:
             raise NotFound(_("No such reflection."))
-        api.comment_on_reflection(request.user, reflection.pk, request.POST.get("text", ""))
+        api.comment_on_reflection(request.user, reflection.pk, request.POST.get("text", ""),
+                                  privacy_confirmed=request.POST.get("privacy_confirmed") == "on")
     except ValidationError as exc:
         return _render_detail(request, course_key, learner, form_errors=exc.message_dict, status=400)
     except NotFound:

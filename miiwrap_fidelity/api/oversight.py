@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..errors import NotFound, ValidationError
-from .. import audit, drift, exports, leader_figures, monitoring
+from .. import audit, drift, exports, leader_figures, monitoring, privacy
 from ..models import CoachAssignment, DriftAlert, Indicator, LearnerStatus
 from ..validation import as_id, clean_text
 from .courses import policy_row, require_policy
@@ -58,13 +58,17 @@ def drift_alert_rows(viewer, course_key, learner=None, limit=500):
             for alert in alerts]
 
 
-def acknowledge_alert(actor, alert_id, plan_note):
-    """A coach (or staff) acknowledges an alert with a coaching plan note."""
+def acknowledge_alert(actor, alert_id, plan_note, privacy_confirmed=False):
+    """
+    A coach (or staff) acknowledges an alert with a coaching plan note (the learner reads it: text
+    that looks client-identifying is refused unless ``privacy_confirmed``).
+    """
     alert = DriftAlert.objects.select_related("learner").filter(pk=alert_id).first() if as_id(alert_id) else None
     if alert is None:
         raise ValidationError({"alert": [_("No such alert.")]})
     require_coach(actor, alert.learner_id, alert.course_key)
     note = clean_text(plan_note, "plan_note", MAX_REASON_CHARS, required=True)
+    privacy.require_confirmed({"plan_note": note}, privacy_confirmed)
     with transaction.atomic():
         alert.acknowledged_at, alert.acknowledged_by, alert.plan_note = timezone.now(), actor, note
         alert.save(update_fields=["acknowledged_at", "acknowledged_by", "plan_note"])

@@ -4,7 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import audit, data, reflections
+from .. import audit, data, privacy, reflections
 from ..models import Reflection, ReflectionComment
 from ..signals import reflection_commented
 from ..validation import MAX_COMMENTS_PER_REFLECTION, as_id, clean_text, collect
@@ -50,11 +50,14 @@ def get_reflection(viewer, learner, course_key, block_id):
     return values.reflection_data(reflection) if reflection is not None else None
 
 
-def save_reflection(learner, course_key, block_id, exercise, answers, self_ratings=None, submit=False):
+def save_reflection(learner, course_key, block_id, exercise, answers, self_ratings=None, submit=False,
+                    privacy_confirmed=False):
     """
     Save the learner's draft answers, or submit them (final; completion is then published).
 
     ``exercise``: the block's ``title``, ``prompts``, ``min_length`` and ``self_rating`` settings.
+    Submitted answers are read by the coach: text that looks client-identifying refuses the submit
+    (naming the answer) unless ``privacy_confirmed`` is True.
     """
     course_key = parse_course_key(course_key)
     if not getattr(learner, "is_authenticated", False):
@@ -69,6 +72,9 @@ def save_reflection(learner, course_key, block_id, exercise, answers, self_ratin
         clean_ratings = collect(errors, reflections.clean_self_ratings, prompts, self_ratings, by_key)
     if errors:
         raise ValidationError(errors)
+    if submit:
+        privacy.require_confirmed({f"answers.{key}": text for key, text in clean_answers.items()},
+                                  privacy_confirmed)
     with transaction.atomic():
         reflection, _created = Reflection.objects.select_for_update().get_or_create(
             learner=learner, block_id=str(block_id), defaults={"course_key": course_key}
@@ -106,8 +112,11 @@ def get_reflection_by_id(viewer, course_key, reflection_id):
     return values.reflection_data(reflection)
 
 
-def comment_on_reflection(actor, reflection_id, text):
-    """A coach (or staff) comments on a submitted reflection of a learner they coach."""
+def comment_on_reflection(actor, reflection_id, text, privacy_confirmed=False):
+    """
+    A coach (or staff) comments on a submitted reflection of a learner they coach; text that looks
+    client-identifying is refused unless ``privacy_confirmed``.
+    """
     reflection = Reflection.objects.filter(pk=reflection_id).first() if as_id(reflection_id) else None
     if reflection is None:
         raise ValidationError({"reflection": [_("No such reflection.")]})
@@ -115,6 +124,7 @@ def comment_on_reflection(actor, reflection_id, text):
     if reflection.status != Reflection.SUBMITTED:
         raise ValidationError({"reflection": [_("Comments are for submitted reflections.")]})
     text = clean_text(text, "text", MAX_REASON_CHARS, required=True)
+    privacy.require_confirmed({"text": text}, privacy_confirmed)
     if reflection.comments.count() >= MAX_COMMENTS_PER_REFLECTION:
         raise ValidationError({"text": [_("This reflection has the most comments it can take (%(max)s).")
                                         % {"max": MAX_COMMENTS_PER_REFLECTION}]})

@@ -248,7 +248,8 @@ class CoachSignOffXBlock(context.UnknownHandlers, XBlock):
     def comment_reflection(self, user, data):
         course = self._course()
         learner = self._learner(user, data, course)
-        api.comment_on_reflection(user, data.get("reflection_id"), data.get("text"))
+        api.comment_on_reflection(user, data.get("reflection_id"), data.get("text"),
+                                  privacy_confirmed=data.get("privacy_confirmed") is True)
         return {"message": context.gettext(self, _("Comment added.")),
                 "state": self._learner_state(user, learner, course)}
 

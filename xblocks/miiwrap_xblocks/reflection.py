@@ -88,7 +88,8 @@ class ReflectionXBlock(context.UnknownHandlers, XBlock):
         if course is None:
             raise ValidationError({"course": [_("This exercise is not in a course.")]})
         reflection = api.save_reflection(user, course, context.block_id(self), self._exercise(),
-                                         data.get("answers"), data.get("self_ratings"), submit=submit)
+                                         data.get("answers"), data.get("self_ratings"), submit=submit,
+                                         privacy_confirmed=data.get("privacy_confirmed") is True)
         if submit:
             self.runtime.publish(self, "completion", {"completion": 1.0})
         message = _("Your reflection was submitted.") if submit else _("Draft saved.")

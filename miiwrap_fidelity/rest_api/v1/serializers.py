@@ -65,6 +65,8 @@ class AmendmentInput(serializers.Serializer):  # pylint: disable=abstract-method
 
 class CommentInput(serializers.Serializer):  # pylint: disable=abstract-method
     text = serializers.CharField(max_length=api.MAX_REASON_CHARS)
+    privacy_confirmed = serializers.BooleanField(required=False, default=False, help_text=(
+        "True when the writer checked that text flagged as client-identifying is not."))
 
 
 class SignOffInput(serializers.Serializer):  # pylint: disable=abstract-method

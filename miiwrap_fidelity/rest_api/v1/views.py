@@ -210,7 +210,8 @@ class ReflectionCommentsView(CourseView):
     def post(self, request, course_id, reflection_id):
         reflection = api.get_reflection_by_id(request.user, self.course_key, reflection_id)
         data = self.valid(s.CommentInput)
-        api.comment_on_reflection(request.user, reflection.pk, data["text"])
+        api.comment_on_reflection(request.user, reflection.pk, data["text"],
+                                  privacy_confirmed=data["privacy_confirmed"])
         reflection = api.get_reflection_by_id(request.user, self.course_key, reflection.pk)
         return Response(s.reflection_out(reflection), status=status.HTTP_201_CREATED)
 

@@ -7,7 +7,8 @@ function MiiwrapReflection(runtime, element) {
   var minLength = parseInt(block.getAttribute("data-min-length"), 10) || 0;
 
   function collect() {
-    var data = {answers: {}, self_ratings: {}};
+    var confirmed = block.querySelector(".mwf-privacy-confirmed");
+    var data = {answers: {}, self_ratings: {}, privacy_confirmed: !!(confirmed && confirmed.checked)};
     block.querySelectorAll(".mwf-prompt").forEach(function (prompt) {
       var input = prompt.querySelector(".mwf-answer-input");
       if (input) { data.answers[prompt.getAttribute("data-prompt-id")] = input.value; }
@@ -36,6 +37,8 @@ function MiiwrapReflection(runtime, element) {
     });
     block.querySelectorAll(".mwf-hint").forEach(function (hint) { hint.remove(); });
     block.querySelectorAll(".mwf-self-rating").forEach(function (select) { select.disabled = true; });
+    var confirm = block.querySelector(".mwf-privacy-confirmed");
+    if (confirm) { confirm.closest("label").remove(); }
     var actions = block.querySelector(".mwf-actions");
     if (actions) { actions.remove(); }
     // The top line says what is now true: submitted, no longer a draft.

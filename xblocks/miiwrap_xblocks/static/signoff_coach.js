@@ -107,12 +107,16 @@ function MiiwrapCoachSignOff(runtime, element) {
       label.setAttribute("for", id);
       var box = el("textarea");
       box.id = id; box.rows = 2; box.maxLength = 2000;
+      var confirmLabel = el("label", " " + msg("privacy-confirm"), "mwf-inline");
+      var confirm = document.createElement("input");
+      confirm.type = "checkbox";
+      confirmLabel.insertBefore(confirm, confirmLabel.firstChild);
       var button = el("button", msg("comment"), "mwf-button mwf-secondary");
       button.type = "button";
       button.addEventListener("click", function () {
-        call("comment_reflection", {reflection_id: r.id, text: box.value});
+        call("comment_reflection", {reflection_id: r.id, text: box.value, privacy_confirmed: confirm.checked});
       });
-      li.appendChild(label); li.appendChild(box); li.appendChild(button);
+      li.appendChild(label); li.appendChild(box); li.appendChild(confirmLabel); li.appendChild(button);
       return li;
     }));
     summary.appendChild(el("h5", msg("signoffs")));
