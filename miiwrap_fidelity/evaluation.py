@@ -95,13 +95,15 @@ def program_courses(policy):
 
 def evidence_courses_condition(course_key):
     """
-    ``program_courses`` as a condition on a query's ``course_key`` (no statement of its own): the
-    course and the courses of its enabled policy's program, as a subquery.
+    ``program_courses`` as a condition on an observation query (no statement of its own): the
+    course, and the courses of its enabled policy's program for a learner of this course (one with
+    a status row here) only, so its staff never read another course's records of anyone else.
     """
     own_program = CompetencyPolicy.objects.filter(course_key=course_key, enabled=True).exclude(program="").values(
         "program")
     siblings = CompetencyPolicy.objects.filter(enabled=True, program__in=own_program).values("course_key")
-    return Q(course_key=course_key) | Q(course_key__in=siblings)
+    learner_here = LearnerStatus.objects.filter(learner_id=models.OuterRef("learner_id"), course_key=course_key)
+    return Q(course_key=course_key) | (Q(course_key__in=siblings) & Q(models.Exists(learner_here)))
 
 
 def _signoffs(course_key, learner_ids):

@@ -50,8 +50,12 @@ def queue_course_reevaluation(sender, course_id, **kwargs):  # pylint: disable=u
 
 def announce_competency_change(consequence):
     """The ``announce`` consequence: the public ``competency_changed`` signal (the tracking event's receiver)."""
-    competency_changed.send(sender=None, learner_id=consequence.learner_id, course_key=str(consequence.course_key),
-                            state=consequence.payload["state"], cause=consequence.payload["cause"])
+    # send_robust: a receiver that fails is logged, never a reason to send the others the signal again.
+    for receiver, result in competency_changed.send_robust(
+            sender=None, learner_id=consequence.learner_id, course_key=str(consequence.course_key),
+            state=consequence.payload["state"], cause=consequence.payload["cause"]):
+        if isinstance(result, Exception):
+            log.error("competency_changed receiver %r failed: %r", receiver, result)
 
 
 def queue_dependent_reevaluation(consequence):

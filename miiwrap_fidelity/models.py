@@ -843,6 +843,8 @@ class Consequence(models.Model):
     learner_id = models.IntegerField()
     course_key = CourseKeyField(max_length=255)
     payload = models.JSONField(default=dict)
+    #: The change that wrote it (MySQL returns no ids from a bulk insert: the hook finds its rows by this).
+    batch = models.CharField(max_length=32, db_index=True)
     created_at = models.DateTimeField()
     due_at = models.DateTimeField()
     claimed_until = models.DateTimeField(null=True, blank=True)

@@ -12,6 +12,7 @@ Handlers are registered by the entry points (``handlers.connect_internal_receive
 sits with the records and imports none of them.
 """
 import logging
+import uuid
 from datetime import timedelta
 
 from django.db import transaction
@@ -42,36 +43,41 @@ def register(kind, handler):
 def record(learner_id, course_key, consequences, now=None):
     """
     Write ``consequences`` (``(kind, payload)`` pairs) in the current transaction and deliver them
-    once it commits. Returns the rows' ids.
+    once it commits. Returns the batch that names them.
     """
-    now = now or timezone.now()
-    rows = Consequence.objects.bulk_create([
-        Consequence(kind=kind, learner_id=learner_id, course_key=course_key, payload=payload, created_at=now,
-                    due_at=now) for kind, payload in consequences])
-    ids = [row.pk for row in rows if row.pk is not None]
-    if ids:
-        transaction.on_commit(lambda: deliver(ids=ids), robust=True)
-    else:  # a database that returns no ids on bulk insert: the periodic pass delivers them
-        transaction.on_commit(lambda: deliver(), robust=True)
-    return ids
+    now, batch = now or timezone.now(), uuid.uuid4().hex
+    Consequence.objects.bulk_create([
+        Consequence(kind=kind, learner_id=learner_id, course_key=course_key, payload=payload, batch=batch,
+                    created_at=now, due_at=now) for kind, payload in consequences])
+    transaction.on_commit(lambda: deliver(batch=batch), robust=True)
+    return batch
 
 
-def deliver(ids=None, now=None, limit=BATCH):
-    """Deliver the due rows (only ``ids`` when given); returns how many were delivered."""
-    now = now or timezone.now()
-    due = Consequence.objects.filter(delivered_at__isnull=True, due_at__lte=now)
-    if ids is not None:
-        due = due.filter(pk__in=ids)
-    delivered = 0
+def deliver(batch=None, now=None, limit=BATCH):
+    """
+    Deliver the due rows (only ``batch``'s when given), oldest first; returns how many were
+    delivered. A row waits while an older one of the same kind, learner and course is undelivered,
+    so a learner never reads "certified" after "revoked" because the first message was retried.
+    """
+    due = Consequence.objects.filter(delivered_at__isnull=True, due_at__lte=now or timezone.now())
+    if batch is not None:
+        due = due.filter(batch=batch)
+    delivered, held = 0, set()
     for row in due.order_by("id")[:limit]:
-        if not _claim(row.pk, now):
+        key = (row.kind, row.learner_id, str(row.course_key))
+        if key in held or _older_pending(row):
+            held.add(key)
+            continue
+        claim = _claim(row.pk)
+        if claim is None:
             continue  # another deliverer has it
+        mine = Consequence.objects.filter(pk=row.pk, claimed_until=claim)  # only while the claim is ours
         if _run(row):
-            Consequence.objects.filter(pk=row.pk).update(delivered_at=timezone.now(), claimed_until=None)
-            delivered += 1
+            delivered += mine.update(delivered_at=timezone.now(), claimed_until=None)
         else:
-            Consequence.objects.filter(pk=row.pk).update(
-                attempts=F("attempts") + 1, claimed_until=None, due_at=now + retry_delay(row.attempts + 1))
+            held.add(key)
+            mine.update(attempts=F("attempts") + 1, claimed_until=None,
+                        due_at=timezone.now() + retry_delay(row.attempts + 1))
     return delivered
 
 
@@ -91,10 +97,18 @@ def purge_delivered(now=None):
     return deleted
 
 
-def _claim(row_id, now):
+def _older_pending(row):
+    return Consequence.objects.filter(kind=row.kind, learner_id=row.learner_id, course_key=row.course_key,
+                                      delivered_at__isnull=True, pk__lt=row.pk).exists()
+
+
+def _claim(row_id):
+    """The lease's end when this caller claimed the row (one conditional UPDATE), else None."""
+    now = timezone.now()  # now, not when the pass began: a slow pass must not hand out spent leases
+    until = now + LEASE
     free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
-    return Consequence.objects.filter(free, pk=row_id, delivered_at__isnull=True).update(
-        claimed_until=now + LEASE) == 1
+    claimed = Consequence.objects.filter(free, pk=row_id, delivered_at__isnull=True).update(claimed_until=until)
+    return until if claimed == 1 else None
 
 
 def _run(row):

@@ -100,13 +100,15 @@ class EdxPlatform:
         """
         from lms.djangoapps.certificates import api as certs_api  # pylint: disable=import-error,import-outside-toplevel
 
-        certificate = certs_api.get_certificate_for_user_id(user, course_key)
-        if certificate is None or getattr(certificate, "status", None) != "downloadable":
-            return False
+        # Our allowlist entry goes first, whatever the certificate: it must not outlive the competency
+        # (a later regeneration, e.g. after ID verification, would skip the grade check).
         entry = certs_api.get_allowlist_entry(user, course_key)
         if entry is not None and (entry.notes or "") == ALLOWLIST_NOTE and entry.allowlist:
             certs_api.create_or_update_certificate_allowlist_entry(user, course_key, notes=ALLOWLIST_NOTE,
                                                                    enabled=False)
+        certificate = certs_api.get_certificate_for_user_id(user, course_key)
+        if certificate is None or getattr(certificate, "status", None) != "downloadable":
+            return False
         # One entry per certificate (update_or_create): an active one, course staff's or ours, stays as it is.
         if certs_api.get_certificate_invalidation_entry(certificate, active=True) is None:
             certs_api.create_certificate_invalidation_entry(certificate, invalidated_by or user,

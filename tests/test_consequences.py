@@ -177,3 +177,30 @@ def test_one_pass_after_days_without_a_scheduler_delivers_each_missed_consequenc
     back()
     assert TrackingEvent.objects.filter(name="edx.miiwrap_fidelity.certification.expired").count() == 1
     assert pending_kinds() == []
+
+
+def test_a_newer_message_waits_for_an_older_one_of_the_same_learner(ready_learner, coach, course_key, broker):
+    """Review finding: with "certified" retrying, "revoked" was delivered first (the learner read them reversed)."""
+    broker.down()
+    api.sign_off(coach, ready_learner, course_key)  # its message waits (the broker is down)
+    broker.up()
+    api.revoke(coach, ready_learner, course_key, "Practice drifted.")  # after commit: must not overtake
+    decisions = Consequence.objects.filter(kind=competency.MESSAGE, payload__cause__in=["approved", "revoked"])
+    assert [row.payload["cause"] for row in decisions.order_by("id")] == ["approved", "revoked"]
+    assert not decisions.filter(delivered_at__isnull=False).exists(), "the newer one waits for the older"
+    back()
+    approved, revoked = (row.delivered_at for row in decisions.order_by("id"))
+    assert approved is not None and revoked is not None and approved <= revoked
+    assert pending_kinds() == []
+
+
+def test_a_lost_reevaluation_request_is_resumed(lead, policy, course_key, settings):
+    """Review finding: a run left waiting (the broker lost its task) was never resumed."""
+    from miiwrap_fidelity.models import CourseReevaluation  # pylint: disable=import-outside-toplevel
+
+    settings.MIIWRAP_FIDELITY_REEVALUATION_STALE_SECONDS = 60
+    CourseReevaluation.objects.update_or_create(course_key=course_key, defaults={
+        "requested_at": timezone.now() - timedelta(minutes=5), "started_at": None, "finished_at": None})
+    assert api.stopped_reevaluations() == [COURSE]
+    CourseReevaluation.objects.filter(course_key=course_key).update(requested_at=timezone.now())
+    assert api.stopped_reevaluations() == [], "a fresh request is still the broker's"

@@ -156,7 +156,8 @@ def test_without_a_deadline_nothing_is_due_and_no_query_is_added(policy, lead, l
 # --- uploading hire dates: validated, all or nothing, staff only --------------------------------------
 
 def test_csv_upload_is_all_or_nothing_with_a_report(policy, lead, course_key):
-    make_user("ann"), make_user("bo")
+    for person in (make_user("ann"), make_user("bo")):
+        enroll(person, course_key)  # start dates are for learners of the course
     text = "learner,start_date\nann,2026-01-10\nbo,2026-13-01\nghost,2026-01-01\nann,2026-01-11\n"
     report, changed = api.set_start_dates_from_csv(lead, course_key, text)
     assert changed == 0 and not LearnerStartDate.objects.exists()
@@ -187,6 +188,7 @@ def test_only_course_staff_set_start_dates(policy, coach, learner, course_key):
 
 
 def test_start_dates_page_and_rest(policy, lead, coach, learner, course_key, client):
+    enroll(learner, course_key)
     client.force_login(lead)
     url = reverse("miiwrap_fidelity:start_dates", args=[str(course_key)])
     assert client.get(url).status_code == 200
@@ -211,6 +213,7 @@ def test_start_dates_page_and_rest(policy, lead, coach, learner, course_key, cli
 
 
 def test_retirement_removes_the_hire_date(policy, lead, learner, course_key):
+    enroll(learner, course_key)
     api.set_start_date(lead, course_key, learner, "2026-01-05")
     api.retire_user(learner.pk)
     assert not LearnerStartDate.objects.filter(learner=learner).exists()
@@ -218,6 +221,8 @@ def test_retirement_removes_the_hire_date(policy, lead, learner, course_key):
 
 def test_start_dates_list_reads_in_a_fixed_number_of_queries(policy, lead, course_key, django_assert_num_queries):
     learners = [make_user(f"hired{n}") for n in range(3)]
+    for person in learners:
+        enroll(person, course_key)
     api.set_start_date(lead, course_key, learners[0], "2026-01-01")
     api.start_dates(lead, course_key)  # the lead's roles are read once and kept on the user
     with django_assert_num_queries(1):

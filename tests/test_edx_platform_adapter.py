@@ -271,6 +271,18 @@ def test_only_a_downloadable_certificate_is_invalidated(edx, status):
     assert edx.calls == [] and edx.invalidations == []
 
 
+@pytest.mark.parametrize("status", [None, "notpassing", "unverified"])
+def test_our_allowlist_entry_never_outlives_the_competency(edx, status):
+    """Review finding: with no downloadable certificate, the entry stayed enabled after a revocation."""
+    adapter = platform.EdxPlatform()
+    adapter.request_certificate(User(7), COURSE, allowlist=True)
+    edx.certificates.pop((7, COURSE), None)
+    if status:
+        edx.add_certificate(7).status = status
+    adapter.invalidate_certificate(User(7), COURSE, "competency revoked")
+    assert edx.allowlist_entries[(7, COURSE)].allowlist is False
+
+
 def test_invalidation_is_an_entry_plus_the_certificates_own_invalidate(edx):
     certificate = edx.add_certificate(7)
     assert platform.EdxPlatform().invalidate_certificate(User(7), COURSE, "certification 3 expired") is True

@@ -153,3 +153,33 @@ def _csv(text):
     from django.core.files.uploadedfile import SimpleUploadedFile  # pylint: disable=import-outside-toplevel
 
     return SimpleUploadedFile("assign.csv", text.encode(), content_type="text/csv")
+
+
+def test_staff_read_program_evidence_only_of_their_own_learners(
+        client, policy, lead, coach, course_key, course_b, learner, indicators):
+    """Review finding: the history added the program's evidence for any user id, learner here or not."""
+    key_b, _staff_b, coach_b = course_b
+    CourseRole.objects.create(course_key=key_b, user=lead, role="staff")
+    for course in (course_key, key_b):
+        api.save_policy(lead, course, program="wraparound-a")
+    enroll(learner, key_b)  # a learner of B only
+    api.assign_coach(lead, key_b, coach_b, learner)
+    observe(coach_b, learner, key_b, indicators, 5)
+    staff_a = make_user("staff_a_only")
+    CourseRole.objects.create(course_key=course_key, user=staff_a, role="staff")
+    assert api.observation_history(staff_a, learner, course_key).count() == 0
+    enroll(learner, course_key)  # now a learner of A too: A's decision rests on that evidence
+    assert api.observation_history(staff_a, learner, course_key).count() == 1
+
+
+def test_a_start_date_is_set_only_for_a_learner_of_the_course(policy, course_key, course_b, learner):
+    """Review finding: a start date made a status row for anyone, and with it a 'learner of the course'."""
+    key_b, staff_b, coach_b = course_b
+    enroll(learner, course_key)
+    with pytest.raises(api.ValidationError):
+        api.set_start_date(staff_b, key_b, learner, "2026-01-05")
+    report, changed = api.set_start_dates_from_csv(staff_b, key_b, f"learner,start_date\n{learner.username},2026-01-05\n")
+    assert changed == 0 and report[0]["errors"] == ["This learner is not enrolled in this course."]
+    assert not LearnerStatus.objects.filter(course_key=key_b, learner=learner).exists()
+    with pytest.raises(api.ValidationError):
+        api.assign_coach(staff_b, key_b, coach_b, learner)

@@ -25,7 +25,7 @@ hooks.Filters.CONFIG_DEFAULTS.add_items([
 ])
 
 # ``tutor mounts add /path/to/miiwrap-fidelity``: the checkout is installed in the openedx image.
-hooks.Filters.MOUNTED_DIRECTORIES.add_item(("openedx", "miiwrap-fidelity"))
+hooks.Filters.MOUNTED_DIRECTORIES.add_item(("openedx", "^miiwrap-fidelity$"))
 
 #: celery beat for the LMS app, with the schedule the settings patch below declares.
 BEAT_COMMAND = ["celery", "--app=lms.celery", "beat", "--loglevel=info",
@@ -46,9 +46,9 @@ BEAT_LOCAL = """{% if MIIWRAP_FIDELITY_RUN_BEAT %}miiwrap-beat:
   command: BEAT_COMMAND
   restart: unless-stopped
   volumes:
-    - ../apps/openedx/settings/lms:/openedx/edx-platform/lms/envs/tutor:ro
-    - ../apps/openedx/settings/cms:/openedx/edx-platform/cms/envs/tutor:ro
-    - ../apps/openedx/config:/openedx/config:ro
+    - ../apps/openedx/settings/lms:/openedx/edx-platform/lms/envs/tutor:roz
+    - ../apps/openedx/settings/cms:/openedx/edx-platform/cms/envs/tutor:roz
+    - ../apps/openedx/config:/openedx/config:roz
   depends_on:
     - lms-worker{% endif %}""".replace("BEAT_COMMAND", json.dumps(BEAT_COMMAND))
 

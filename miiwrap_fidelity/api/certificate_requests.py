@@ -85,11 +85,14 @@ def pending_certificate_requests(older_than_minutes=10, now=None):
 
 def stopped_reevaluations(now=None):
     """
-    Course ids whose re-evaluation stopped beating before it finished, or failed (a database error
-    the batch's own retries did not outlast), to resume from where it got to: a run never stays
-    failed until an operator notices.
+    Course ids whose re-evaluation stopped beating before it finished, failed (a database error
+    the batch's own retries did not outlast), or was requested and never started (the broker lost
+    the task), to resume from where it got to: a run never stays stuck until an operator notices.
     """
     now = now or timezone.now()
-    unfinished = CourseReevaluation.objects.filter(started_at__isnull=False, finished_at__isnull=True)
+    unfinished = CourseReevaluation.objects.filter(finished_at__isnull=True)
+    # Waiting past the heartbeat's silence: the broker lost the task (the request did not fail).
+    lost = now - reevaluation.stale_after()
     return [str(run.course_key) for run in unfinished
-            if reevaluation.state_of(run, now) in (reevaluation.STOPPED, reevaluation.FAILED)]
+            if reevaluation.state_of(run, now) in (reevaluation.STOPPED, reevaluation.FAILED)
+            or reevaluation.state_of(run, now) == reevaluation.WAITING and run.requested_at <= lost]

@@ -146,8 +146,10 @@ def save_observation(actor, learner, course_key, data, observation_id=None, subm
             transaction.on_commit(lambda: course_reevaluation_requested.send(
                 sender=Observation, course_id=str(course_key)), robust=True)
         if submit:
-            decision, _certification, new_alerts = evaluation.refresh(policy, learner.pk, course_key)
-            announce_change(learner.pk, course_key, decision.state, "observation_submitted")
+            decision, _certification, new_alerts, before = evaluation.refresh_from(policy, learner.pk, course_key)
+            # The state it had: a certification that expired meanwhile has its expiry event here too.
+            announce_change(learner.pk, course_key, decision.state, "observation_submitted",
+                            previous_state=before.state, payload={"certification_id": before.certification_id})
             events.observation_submitted(observation)
             for alert in new_alerts:
                 events.drift_alert(alert)

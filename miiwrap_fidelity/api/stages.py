@@ -39,9 +39,10 @@ def reevaluate_dependents(learner_id, course_key):
                 learner_id=learner_id, course_key=policy.course_key).first()  # the row first, as every write
             if status is None:
                 continue  # not a learner of that course: nothing to show there
-            before = status.state
+            before, certification_id = status.state, status.certification_id
             decision, _certification, _alerts = evaluation.refresh(policy, learner_id, policy.course_key)
             if str(decision.state) != before:
-                announce_change(learner_id, policy.course_key, str(decision.state), DEPENDENT_CAUSE)
+                announce_change(learner_id, policy.course_key, str(decision.state), DEPENDENT_CAUSE,
+                                previous_state=before, payload={"certification_id": certification_id})
                 changed.append(str(policy.course_key))
     return changed

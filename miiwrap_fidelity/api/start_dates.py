@@ -16,7 +16,7 @@ from ..models import LearnerStartDate
 from .courses import _csv_rows, policy_row
 from .inputs import get_user
 from .paged import PagedRows
-from .roles import require_course_staff
+from .roles import is_learner_of_course, require_course_staff, require_learner_of_course
 
 #: A hire date is a real date: not before this year, and at most a year ahead (hired, starting soon).
 EARLIEST_YEAR = 1950
@@ -45,6 +45,7 @@ def set_start_date(actor, course_key, learner, start_date):
     course_key = require_course_staff(actor, course_key, _only_staff())
     learner = get_user(learner, "learner")
     start_date = clean_start_date(start_date)
+    require_learner_of_course(learner, course_key)  # a start date gives a status row: only to the course's own
     with transaction.atomic():
         return _store(actor, course_key, policy_row(course_key), learner, start_date)[0]
 
@@ -90,6 +91,8 @@ def set_start_dates_from_csv(actor, course_key, text):
         errors, parsed = [], None
         if username not in users:
             errors.append(_("Unknown learner username."))
+        elif not is_learner_of_course(users[username], course_key):
+            errors.append(_("This learner is not enrolled in this course."))
         elif username in seen:
             errors.append(_("This learner is already on an earlier line."))
         seen.add(username)

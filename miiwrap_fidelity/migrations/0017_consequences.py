@@ -17,6 +17,7 @@ class Migration(migrations.Migration):
                 ("learner_id", models.IntegerField()),
                 ("course_key", opaque_keys.edx.django.models.CourseKeyField(max_length=255)),
                 ("payload", models.JSONField(default=dict)),
+                ("batch", models.CharField(db_index=True, max_length=32)),
                 ("created_at", models.DateTimeField()),
                 ("due_at", models.DateTimeField()),
                 ("claimed_until", models.DateTimeField(blank=True, null=True)),
