@@ -827,6 +827,11 @@ def self_assessment_closes_at(requested_at, open_days=SELF_ASSESSMENT_OPEN_DAYS)
     return requested_at + timedelta(days=open_days)
 
 
+def self_assessment_awaited_since(now, open_days=SELF_ASSESSMENT_OPEN_DAYS):
+    """Requests made after this moment are still awaited at ``now`` (``self_assessment_state``, for queries)."""
+    return now - timedelta(days=open_days)
+
+
 def self_assessment_state(stored_status, requested_at, now):
     """
     The state of a self-assessment stored as ``"requested"``, ``"submitted"`` or ``"declined"``:

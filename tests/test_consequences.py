@@ -204,3 +204,47 @@ def test_a_lost_reevaluation_request_is_resumed(lead, policy, course_key, settin
     assert api.stopped_reevaluations() == [COURSE]
     CourseReevaluation.objects.filter(course_key=course_key).update(requested_at=timezone.now())
     assert api.stopped_reevaluations() == [], "a fresh request is still the broker's"
+
+
+def one_scheduler_pass():
+    """Every periodic task once, as beat would after coming back."""
+    from miiwrap_fidelity import certificate_sync, notifications, tasks  # pylint: disable=import-outside-toplevel
+
+    tasks.refresh_stale_statuses.apply()
+    tasks.deliver_consequences.apply()
+    certificate_sync.invalidate_lapsed_certificates.apply()
+    tasks.expire_certifications.apply()
+    notifications.send_expiry_reminders.apply()
+    tasks.request_pending_certificates.apply()
+    back()
+
+
+@pytest.mark.parametrize("days_down", [0, 1, 40])
+def test_after_days_without_a_scheduler_one_pass_sends_each_expiry_and_invalidation_once(
+        ready_learner, coach, course_key, days_down):
+    """The records are moved back in time by ``days_down`` days past the expiry (what a stopped beat meets)."""
+    from miiwrap_fidelity.models import LearnerStatus  # pylint: disable=import-outside-toplevel
+    from sandbox.models import CertificateRequest  # pylint: disable=import-outside-toplevel
+
+    api.sign_off(coach, ready_learner, course_key)
+    expired_at = timezone.now() - timedelta(days=days_down, hours=1)
+    Certification.objects.update(expires_at=expired_at)
+    LearnerStatus.objects.filter(learner=ready_learner).update(certified_until=expired_at, stale_after=expired_at)
+    for _ in range(2):  # the second pass finds nothing left to do
+        one_scheduler_pass()
+    assert TrackingEvent.objects.filter(name="edx.miiwrap_fidelity.certification.expired").count() == 1
+    assert CertificateRequest.objects.filter(user=ready_learner, outcome="invalidated").count() == 1
+    assert LearnerStatus.objects.get(learner=ready_learner).state == "expired"
+    assert pending_kinds() == []
+
+
+def test_after_weeks_without_a_scheduler_one_reminder_goes_out_once(ready_learner, coach, course_key):
+    from miiwrap_fidelity.models import ExpiryReminder  # pylint: disable=import-outside-toplevel
+
+    api.sign_off(coach, ready_learner, course_key)
+    Certification.objects.update(expires_at=timezone.now() + timedelta(days=20))  # both reminder days passed
+    mail.outbox.clear()
+    for _ in range(2):
+        one_scheduler_pass()
+    assert list(ExpiryReminder.objects.values_list("days_before", flat=True)) == [30], "the nearer one, once"
+    assert len(mail.outbox) == 1

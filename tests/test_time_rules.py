@@ -84,3 +84,29 @@ def test_the_digest_cadence_comes_from_every_set_of_the_policy(policy):
                                {**policy.requirement_sets[0], "window_days": 60, "min_observations": 3,
                                 "setting": "family_team_meeting"}]
     assert notifications.cadence_days(policy) == 20
+
+
+@pytest.mark.django_db
+@hypothesis_settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ages=st.lists(st.one_of(st.sampled_from([-1, 0, 1]), st.integers(-30 * 86400, 30 * 86400)),
+                     min_size=1, max_size=5),
+       answered=st.lists(st.booleans(), min_size=5, max_size=5))
+def test_the_blind_window_selector_is_the_rule_in_sql(assigned, coach, course_key, indicators, ages, answered):
+    """Issue 23: the blind window was SQL of its own in api/self_assessments; now competency's rule, translated."""
+    from miiwrap_fidelity.models import Observation, SelfAssessment  # pylint: disable=import-outside-toplevel
+
+    SelfAssessment.objects.all().delete()
+    Observation.objects.all().delete()
+    edge = competency.self_assessment_awaited_since(NOW)
+    made = []
+    for index, age in enumerate(ages):
+        observation = Observation.objects.create(
+            observer=coach, learner=assigned, course_key=course_key, instrument_version=indicators[0].version,
+            practice_date=date(2027, 5, 1), setting="home_visit", status="submitted")
+        stored = "submitted" if answered[index] else "requested"
+        made.append(SelfAssessment.objects.create(observation=observation, learner=assigned, course_key=course_key,
+                                                  status=stored, requested_at=edge + timedelta(seconds=age)))
+    expected = {row.pk for row in made if competency.self_assessment_state(row.status, row.requested_at, NOW)
+                == competency.SelfAssessmentState.AWAITING}
+    assert set(SelfAssessment.objects.filter(time_selectors.awaited_self_assessment(NOW))
+               .values_list("pk", flat=True)) == expected

@@ -7,14 +7,13 @@ or drift. The blindness rules are ``competency.self_assessment_state`` and its c
 module applies them to every read (observations, drift alerts, side by side).
 """
 import dataclasses
-from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import audit, competency, evaluation, privacy, rubric
+from .. import audit, competency, evaluation, privacy, rubric, time_selectors
 from ..competency import SelfAssessmentState
 from ..errors import NotFound, PermissionDenied, ValidationError
 from ..models import SelfAssessment
@@ -74,9 +73,8 @@ def awaiting_before(created_at_field, now):
     what the coach's ratings were (one statement: an ``EXISTS`` in the row's own query).
     """
     return Exists(SelfAssessment.objects.filter(
-        learner_id=OuterRef("learner_id"), course_key=OuterRef("course_key"), status=SelfAssessment.REQUESTED,
-        requested_at__gt=now - timedelta(days=competency.SELF_ASSESSMENT_OPEN_DAYS),
-        requested_at__lte=OuterRef(created_at_field)))
+        time_selectors.awaited_self_assessment(now), learner_id=OuterRef("learner_id"),
+        course_key=OuterRef("course_key"), requested_at__lte=OuterRef(created_at_field)))
 
 
 def status_seen_by_learner(status, now):
@@ -86,8 +84,7 @@ def status_seen_by_learner(status, now):
     The state and counts stay: they are what the certificate gate answers (ADR 0014).
     """
     hidden = {day.isoformat() for day in SelfAssessment.objects.filter(
-        learner_id=status.learner.id, course_key=status.course_key, status=SelfAssessment.REQUESTED,
-        requested_at__gt=now - timedelta(days=competency.SELF_ASSESSMENT_OPEN_DAYS),
+        time_selectors.awaited_self_assessment(now), learner_id=status.learner.id, course_key=status.course_key,
     ).values_list("observation__practice_date", flat=True)}
     if not hidden:
         return status
