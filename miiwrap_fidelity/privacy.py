@@ -6,6 +6,7 @@ One source of the patterns: the server checks them before an observation is subm
 (``client_patterns``) so the coach is warned while typing.
 """
 import re
+import unicodedata
 
 from django.utils.translation import gettext as _
 
@@ -37,11 +38,33 @@ _PATTERNS = [
 ]
 
 
+#: Characters that show nothing and split a word for a pattern ("maria\u200b@example.com").
+INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
+#: Letters of other scripts that look like Latin ones ("mаria" with a Cyrillic а), folded before matching.
+CONFUSABLES = dict(zip("АВЕКМНОРСТХаеорсхуіјѕԁԛԝΑΒΕΖΗΙΚΜΝΟΡΤΥΧαοερνι", "ABEKMHOPCTXaeopcxyijsdqwABEZHIKMNOPTYXaoepvi"))
+
+
+def normalized(text):
+    """
+    ``text`` as the patterns read it: Unicode NFKC (full-width digits, ligatures), invisible
+    characters removed, look-alike letters folded to Latin. The browser does the same
+    (``client_normalization``), so the warning while typing and the server's check agree.
+    """
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(CONFUSABLES.get(character, character) for character in text if character not in INVISIBLE)
+
+
 def identifier_warnings(text):
     """The kinds of possible client identifiers found in ``text`` (empty when none)."""
     if not text:
         return []
+    text = normalized(text)
     return list(dict.fromkeys(kind for kind, pattern in _PATTERNS if pattern.search(text)))
+
+
+def client_normalization():
+    """What ``normalized`` does beyond NFKC, for the browser: ``{invisible, fold}`` (JSON-ready)."""
+    return {"invisible": INVISIBLE, "fold": CONFUSABLES}
 
 
 def fields_with_identifiers(texts):

@@ -322,7 +322,8 @@ def _render_detail(request, course_key, learner, form_errors=None, form_data=Non
         approval_not_offered=api.approval_not_offered(actions.not_offered) if actions else "",
         evidence=api.certified_evidence(request.user, learner, course_key)
         if current and current.certification else None,
-        privacy_patterns=privacy.client_patterns(), autosave_messages=AUTOSAVE_MESSAGES,
+        privacy_patterns=privacy.client_patterns(), privacy_normalization=privacy.client_normalization(),
+        autosave_messages=AUTOSAVE_MESSAGES,
         autosave_owner=autosave_owner(request),
         privacy_suspected=bool(privacy.fields_with_identifiers(free_text)),
         rubric_rows=rubric.form_rows(indicators, form_data), instrument_choices=choices,

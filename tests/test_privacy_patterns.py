@@ -26,6 +26,11 @@ FLAGGED = [
     ("Avda. de la Paz, 3, tercero", "address"),
     ("lives at 12 Oak Street", "address"),
     ("write to ana@example.org", "email"),
+    # Issue 24: look-alike letters, invisible characters and full-width digits went through.
+    ("write to m\u0430ria@example.org", "email"),  # a Cyrillic а
+    ("write to maria\u200b@example.org", "email"),  # a zero-width space
+    ("Family G\u043enzalez was visited.", "named_client"),  # a Cyrillic о
+    ("called \uff15\uff15\uff15-\uff11\uff12\uff13-\uff14\uff15\uff16\uff17", "phone"),  # full-width digits
 ]
 
 NOT_FLAGGED = [
@@ -57,9 +62,13 @@ def test_the_browser_reads_the_patterns_the_same_way():
     """The patterns are handed to the browser (``new RegExp(source, flags + "u")``): same answers there."""
     patterns = privacy.client_patterns()
     texts = [text for text, _kind in FLAGGED] + NOT_FLAGGED
-    script = ("const ps = %s, texts = %s; console.log(JSON.stringify(texts.map(t => [...new Set("
-              "ps.filter(p => new RegExp(p.source, p.flags + 'u').test(t)).map(p => p.kind))])))"
-              % (json.dumps(patterns), json.dumps(texts)))
+    # normalize() as observation_form.js and signoff_coach.js do it (normalizedFor), with the served data.
+    script = ("const ps = %s, texts = %s, spec = %s;"
+              "const normalize = t => Array.prototype.map.call(t.normalize('NFKC'), ch =>"
+              " spec.invisible.indexOf(ch) >= 0 ? '' : (spec.fold[ch] || ch)).join('');"
+              "console.log(JSON.stringify(texts.map(t => [...new Set("
+              "ps.filter(p => new RegExp(p.source, p.flags + 'u').test(normalize(t))).map(p => p.kind))])))"
+              % (json.dumps(patterns), json.dumps(texts), json.dumps(privacy.client_normalization())))
     browser = json.loads(subprocess.run(["node", "-e", script], capture_output=True, text=True, check=True).stdout)
     assert browser == [privacy.identifier_warnings(text) for text in texts]
     assert all(re.compile(p["source"]) for p in patterns)

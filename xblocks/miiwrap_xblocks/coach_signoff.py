@@ -110,6 +110,7 @@ class CoachSignOffXBlock(context.UnknownHandlers, XBlock):
                           settings_choices=api.OBSERVATION_SETTINGS,
                           # The same patterns as the server's check, for the warning while typing.
                           privacy_patterns_json=json.dumps(api.privacy.client_patterns()),
+                          privacy_normalization_json=json.dumps(api.privacy.client_normalization()),
                           require_lead=policy.require_lead_signoff, is_staff=api.is_course_staff(user, course),
                           rubrics=rubrics,
                           rubric_html=None if rubrics else self._rubric_html(api.policy_indicators(course)))

@@ -34,6 +34,15 @@
     return legend ? legend.textContent.trim() + " (" + text + ")" : text;
   }
 
+  // The server's privacy.normalized: NFKC, invisible characters out, look-alike letters folded.
+  function normalizedFor(spec) {
+    return function (text) {
+      return Array.prototype.map.call(text.normalize("NFKC"), function (ch) {
+        return spec.invisible.indexOf(ch) >= 0 ? "" : (spec.fold[ch] || ch);
+      }).join("");
+    };
+  }
+
   function privacyCheck(form) {
     var source = document.getElementById("mwf-privacy-patterns");
     var panel = document.getElementById("mwf-privacy-check");
@@ -41,12 +50,14 @@
     var patterns = JSON.parse(source.textContent).map(function (p) {
       return {kind: p.kind, message: p.message, regex: new RegExp(p.source, p.flags + "u")};
     });
+    var spec = document.getElementById("mwf-privacy-normalization");
+    var normalized = normalizedFor((spec && JSON.parse(spec.textContent)) || {invisible: "", fold: {}});
     var confirm = document.getElementById("mwf-privacy-confirm");
     var summary = document.getElementById("mwf-privacy-summary");
     var summaryText = summary.textContent;
     function check(field) {
       var note = document.getElementById(field.id + "-privacy");
-      var found = patterns.filter(function (p) { return p.regex.test(field.value); });
+      var found = patterns.filter(function (p) { return p.regex.test(normalized(field.value)); });
       if (!found.length) {
         if (note) { note.remove(); }
         field.removeAttribute("aria-describedby");

@@ -17,10 +17,20 @@ function MiiwrapCoachSignOff(runtime, element) {
   var privacyPatterns = JSON.parse(block.getAttribute("data-privacy-patterns") || "[]").map(function (p) {
     return {message: p.message, regex: new RegExp(p.source, p.flags + "u")};
   });
+  // The server's privacy.normalized: NFKC, invisible characters out, look-alike letters folded.
+  function normalizedFor(spec) {
+    return function (text) {
+      return Array.prototype.map.call(text.normalize("NFKC"), function (ch) {
+        return spec.invisible.indexOf(ch) >= 0 ? "" : (spec.fold[ch] || ch);
+      }).join("");
+    };
+  }
+  var normalized = normalizedFor(JSON.parse(block.getAttribute("data-privacy-normalization") ||
+                                             '{"invisible": "", "fold": {}}'));
   function privacyCheck(field) {
     var note = field.nextElementSibling && field.nextElementSibling.matches(".mwf-field-warning") ?
       field.nextElementSibling : null;
-    var found = privacyPatterns.filter(function (p) { return p.regex.test(field.value); });
+    var found = privacyPatterns.filter(function (p) { return p.regex.test(normalized(field.value)); });
     if (!found.length) {
       if (note) { note.remove(); }
       field.removeAttribute("aria-describedby");
