@@ -27,11 +27,17 @@ REST = f"/api/miiwrap-fidelity/v1/courses/{COURSE}"
 @pytest.fixture
 def broker(settings):
     """``broker.down()`` points Celery at a closed port (no retries); ``broker.up()`` restores eager tasks."""
-    from sandbox_project.celery import app  # pylint: disable=import-outside-toplevel
+    from miiwrap_fidelity import tasks  # pylint: disable=import-outside-toplevel
 
-    names = ("task_always_eager", "broker_url", "broker_connection_retry", "broker_connection_max_retries",
-             "broker_connection_timeout", "task_publish_retry")
-    saved = {name: app.conf[name] for name in names}
+    app = tasks.reevaluate_dependents.app  # the app our tasks publish through, whichever Celery this is
+
+    # Each option under both of its names: the sandbox configures Celery from Django settings with the
+    # CELERY_ namespace, and some Celery releases read the namespaced key first.
+    down = {"task_always_eager": False, "broker_url": "amqp://guest:guest@127.0.0.1:9//",
+            "broker_connection_retry": False, "broker_connection_max_retries": 0,
+            "broker_connection_timeout": 1, "task_publish_retry": False}
+    keys = [key for name in down for key in (name, f"CELERY_{name.upper()}")]
+    saved = {key: app.conf.get(key) for key in keys}
 
     def fresh_pool():  # connections are made again from the configuration (none was opened: refused)
         app._pool = None  # pylint: disable=protected-access
@@ -40,9 +46,8 @@ def broker(settings):
     class Broker:
         @staticmethod
         def down():
-            app.conf.update(task_always_eager=False, broker_url="amqp://guest:guest@127.0.0.1:9//",
-                            broker_connection_retry=False, broker_connection_max_retries=0,
-                            broker_connection_timeout=1, task_publish_retry=False)
+            app.conf.update({key: value for name, value in down.items()
+                             for key in (name, f"CELERY_{name.upper()}")})
             fresh_pool()
 
         @staticmethod
