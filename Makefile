@@ -34,7 +34,7 @@ demo: $(VENV)/.installed
 system-packages:
 	@# Debian packages the tests need: chromium (browser tests), gettext (catalog checks), MariaDB
 	@# server and client headers (the py312-mariadb env builds mysqlclient and starts its own server),
-	@# faketime (the clock-ahead env runs the suite a year ahead).
+	@# faketime (the openedx-verawood env runs the suite a year ahead).
 	@missing=""; [ -x /usr/bin/chromium ] || missing="chromium"; \
 	command -v xgettext >/dev/null || missing="$$missing gettext"; \
 	[ -x /usr/sbin/mariadbd ] || command -v mariadbd >/dev/null || missing="$$missing mariadb-server"; \

@@ -1,5 +1,5 @@
 """
-The clock-ahead env (tox) runs the whole suite with the clock a year ahead: this guards that the
+The openedx-verawood env (tox) runs the whole suite with the clock a year ahead: this guards that the
 env really moves the clock (a wrapper dropped from its command would leave every test on today).
 """
 import os
@@ -11,7 +11,7 @@ import pytest
 ahead = os.environ.get("MIIWRAP_CLOCK_AHEAD_DAYS")
 
 
-@pytest.mark.skipif(not ahead, reason="only in the clock-ahead env")
+@pytest.mark.skipif(not ahead, reason="only in the env that moves the clock (openedx-verawood)")
 def test_every_process_runs_with_the_clock_moved_ahead():
     assert "faketime" in os.environ.get("LD_PRELOAD", ""), "libfaketime is preloaded"
     assert os.environ.get("FAKETIME") == f"+{ahead}d"
