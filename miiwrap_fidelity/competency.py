@@ -655,6 +655,16 @@ def repeated_submission_since(now):
     return now - REPEATED_SUBMISSION_WINDOW
 
 
+#: How long a client's submission key answers repeats (a day covers an offline queue sent the next
+#: morning; a client retries within minutes).
+SUBMISSION_KEY_KEPT = timedelta(days=1)
+
+
+def submission_keys_forgotten_before(now):
+    """Submission keys recorded before this time are purged and no longer answer repeats."""
+    return now - SUBMISSION_KEY_KEPT
+
+
 # --- the consequences of a status change ---------------------------------------------------------
 
 #: What a status change sets off outside the status row (ADR 0019), each delivered once and apart:

@@ -856,3 +856,28 @@ class Consequence(models.Model):
 
     def __str__(self):
         return f"{self.kind} for learner {self.learner_id} in {self.course_key}"
+
+
+class SubmissionKey(models.Model):
+    """
+    A client's key for one evidence-creating submission (the REST ``Idempotency-Key`` header, a
+    form's or block's ``submission_token``) and the record that submission made: a repeat with the
+    same key is answered with that record, never a second one (``api.submission_keys``). Kept for
+    ``competency.SUBMISSION_KEY_KEPT``, then purged.
+
+    .. no_pii: a user id with an opaque client-generated key, an action code, a hash of the request and a record id.
+    """
+
+    user_id = models.IntegerField()
+    key = models.CharField(max_length=100)
+    action = models.CharField(max_length=32)
+    #: sha256 of what was submitted: the same key with other content is refused, not replayed.
+    fingerprint = models.CharField(max_length=64)
+    record_id = models.BigIntegerField()
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user_id", "key"], name="mwf_submission_key_once")]
+
+    def __str__(self):
+        return f"{self.action} {self.record_id} by user {self.user_id}"

@@ -23,7 +23,8 @@ def self_assess(request, course_key, observation_id):
                             for row in assessment.rows if request.POST.get(f"rating-{row.indicator_key}")},
                 "note": request.POST.get("note", ""), "privacy_confirmed": request.POST.get("privacy_confirmed") == "on"}
     try:
-        api.save_self_assessment(request.user, course_key, observation_id, data)
+        api.save_self_assessment(request.user, course_key, observation_id, data,
+                                 idempotency_key=request.POST.get("submission_token"))
     except ValidationError as exc:  # shown again with what the learner entered
         return my_competency(request, str(course_key), form_errors=exc.message_dict, http_status=400,
                              assessed=observation_id, entered=data)

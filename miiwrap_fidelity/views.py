@@ -4,7 +4,9 @@ Server-rendered pages: the learner's growth page and the coach workspace.
 Each view checks permissions through ``api``; bad input re-renders the form with messages and
 HTTP 400, a refused action answers 403.
 """
+import base64
 import hashlib
+import secrets
 from dataclasses import replace
 from functools import wraps
 
@@ -27,6 +29,8 @@ from .api import NotFound, PermissionDenied, ValidationError
 from .validation import Conflict
 
 PAGE_SIZE = 25
+#: The session entry holding the key of this sign-in's browser drafts (``autosave_secret``).
+AUTOSAVE_SECRET = "miiwrap_fidelity.autosave_secret"
 EXPORT_KINDS = [("learners", gettext_lazy("learners' status")), ("observations", gettext_lazy("observations")),
                 ("ratings", gettext_lazy("indicator ratings")), ("signoffs", gettext_lazy("sign-offs")),
                 ("certifications", gettext_lazy("certifications"))]
@@ -53,6 +57,18 @@ def autosave_owner(request):
     session_key = getattr(request.session, "session_key", None) or ""
     tag = hashlib.sha256(f"miiwrap-autosave:{session_key}".encode()).hexdigest()[:16]
     return f"u{request.user.pk}s{tag}"
+
+
+def autosave_secret(request):
+    """
+    The key the browser encrypts this sign-in's drafts with (AES-GCM, base64), kept in the session
+    only: signing out ends the session, so a draft left in the browser can no longer be read, by the
+    next person or anyone (issue 24). Pages that serve it are never cached.
+    """
+    secret = request.session.get(AUTOSAVE_SECRET)
+    if not secret:
+        secret = request.session[AUTOSAVE_SECRET] = base64.b64encode(secrets.token_bytes(32)).decode()
+    return secret
 
 
 def course_view(view):
@@ -324,7 +340,7 @@ def _render_detail(request, course_key, learner, form_errors=None, form_data=Non
         if current and current.certification else None,
         privacy_patterns=privacy.client_patterns(), privacy_normalization=privacy.client_normalization(),
         autosave_messages=AUTOSAVE_MESSAGES,
-        autosave_owner=autosave_owner(request),
+        autosave_owner=autosave_owner(request), autosave_secret=autosave_secret(request),
         privacy_suspected=bool(privacy.fields_with_identifiers(free_text)),
         rubric_rows=rubric.form_rows(indicators, form_data), instrument_choices=choices,
         chosen_instrument=_chosen_choice(choices, chosen),
@@ -374,7 +390,8 @@ def record_observation(request, course_key, learner_id):
     try:
         result = api.save_observation(request.user, learner, course_key, data,
                                       observation_id=request.POST.get("observation_id") or None,
-                                      submit=request.POST.get("action") == "submit")
+                                      submit=request.POST.get("action") == "submit",
+                                      idempotency_key=request.POST.get("submission_token"))
     except ValidationError as exc:  # a conflict (the draft changed since it was opened) is a 409
         return _render_detail(request, course_key, learner, form_errors=exc.message_dict,
                               form_data=request.POST, status=409 if isinstance(exc, Conflict) else 400,
@@ -400,10 +417,13 @@ def decide_competency(request, course_key, learner_id):
     try:
         if action == "approve":
             api.sign_off(request.user, learner, course_key, level=request.POST.get("level", api.COACH),
-                         reason=request.POST.get("reason", ""))
+                         reason=request.POST.get("reason", ""), idempotency_key=request.POST.get("submission_token"),
+                         privacy_confirmed=request.POST.get("privacy_confirmed") == "on")
             messages.success(request, _("Competency approved."))
         elif action == "revoke":
-            api.revoke(request.user, learner, course_key, request.POST.get("reason", ""))
+            api.revoke(request.user, learner, course_key, request.POST.get("reason", ""),
+                       idempotency_key=request.POST.get("submission_token"),
+                       privacy_confirmed=request.POST.get("privacy_confirmed") == "on")
             messages.success(request, _("Competency revoked."))
         else:
             return HttpResponseBadRequest(_("Unknown action."))
@@ -424,7 +444,8 @@ def comment_reflection(request, course_key, learner_id, reflection_id):
         if reflection.learner_id != learner.pk:
             raise NotFound(_("No such reflection."))
         api.comment_on_reflection(request.user, reflection.pk, request.POST.get("text", ""),
-                                  privacy_confirmed=request.POST.get("privacy_confirmed") == "on")
+                                  privacy_confirmed=request.POST.get("privacy_confirmed") == "on",
+                                  idempotency_key=request.POST.get("submission_token"))
     except ValidationError as exc:
         return _render_detail(request, course_key, learner, form_errors=exc.message_dict, status=400)
     except NotFound:

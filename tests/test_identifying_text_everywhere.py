@@ -1,6 +1,6 @@
 """
 Issue 24: the client-identifier check covered observations, corrections and self-assessment notes
-only. Reflections (block and api), reflection comments (REST, block, page) and drift plan notes
+only. Reflections (block and api), reflection comments (REST, block, page), drift plan notes and sign-off reasons
 accepted "Family Gonzalez: Maria (555-123-4567, maria@example.com) at 12 Elm Street", and the
 learner's page showed it. Each path is reproduced here: refused naming the field, accepted once the
 writer confirms the text does not identify a client.
@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from conftest import COURSE
 from miiwrap_fidelity import api
-from miiwrap_fidelity.models import DriftAlert, Reflection, ReflectionComment
+from miiwrap_fidelity.models import DriftAlert, Reflection, ReflectionComment, SignOff
 from xblock_support import REFLECTION, SIGNOFF, call
 
 pytestmark = pytest.mark.django_db
@@ -96,3 +96,36 @@ def test_a_drift_plan_note(client, coach, alert):
         api.acknowledge_alert(coach, DriftAlert.objects.create(
             course_key=alert.course_key, learner=alert.learner, kind=DriftAlert.BELOW_BAND, details={}).pk,
             IDENTIFYING)
+
+
+def test_a_revocation_reason_on_the_coachs_page(client, coach, ready_learner):
+    client.force_login(coach)
+    url = reverse("miiwrap_fidelity:decide_competency", args=[COURSE, ready_learner.pk])
+    assert client.post(url, {"action": "approve"}).status_code == 302
+    refused = client.post(url, {"action": "revoke", "reason": f"Drift seen with {IDENTIFYING}."})
+    assert refused.status_code == 400 and "phone number" in refused.content.decode()
+    assert not SignOff.objects.filter(action=SignOff.REVOKE).exists()
+    assert client.post(url, {"action": "revoke", "reason": f"Drift seen with {IDENTIFYING}.",
+                             "privacy_confirmed": "on"}).status_code == 302
+    page = client.get(reverse("miiwrap_fidelity:learner_detail", args=[COURSE, ready_learner.pk])).content.decode()
+    assert page.count('name="privacy_confirmed"') >= 2, "the sign-off form offers the confirmation"
+
+
+def test_an_approval_reason_through_rest(client, coach, ready_learner):
+    client.force_login(coach)
+    body = {"learner": ready_learner.pk, "action": "approve", "reason": IDENTIFYING}
+    refused = client.post(f"{REST}/signoffs/", json.dumps(body), content_type="application/json")
+    assert refused.status_code == 400 and "reason" in refused.json()
+    assert not SignOff.objects.exists()
+    confirmed = client.post(f"{REST}/signoffs/", json.dumps({**body, "privacy_confirmed": True}),
+                            content_type="application/json")
+    assert confirmed.status_code == 201, confirmed.content
+
+
+def test_a_sign_off_reason_in_the_signoff_block(client, workbench, coach, ready_learner):
+    client.force_login(coach)
+    payload = {"learner_id": ready_learner.pk, "action": "approve", "reason": IDENTIFYING}
+    status, body = call(client, SIGNOFF, "decide", payload)
+    assert status == 400 and "reason" in body["errors"]
+    status, body = call(client, SIGNOFF, "decide", {**payload, "privacy_confirmed": True})
+    assert status == 200, body

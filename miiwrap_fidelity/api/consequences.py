@@ -4,6 +4,7 @@ consequence, and the periodic task delivers what the after-commit hook could not
 """
 from .. import events, outbox
 from ..models import Certification
+from . import submission_keys
 
 
 def register_consequence_handler(kind, handler):
@@ -15,10 +16,12 @@ def register_consequence_handler(kind, handler):
 def deliver_consequences(now=None):
     """
     Deliver every consequence that is due (the broker was down, a worker died after its claim) and
-    purge the delivered ones past their keeping time. Returns how many were delivered.
+    purge the delivered ones, and the submission keys, past their keeping time. Returns how many
+    were delivered.
     """
     delivered = outbox.deliver(now=now)
     outbox.purge_delivered(now=now)
+    submission_keys.forget_old(now=now)
     return delivered
 
 

@@ -13,7 +13,7 @@ from ..signals import course_reevaluation_requested
 from ..validation import MAX_OPEN_DRAFTS, Conflict, as_id, clean_id, clean_text, collect
 from .courses import require_policy
 from .inputs import MAX_NOTE_CHARS, clean_date, get_user, parse_course_key
-from . import self_assessments, values
+from . import self_assessments, submission_keys, values
 from .memo import per_request
 from .roles import can_view_learner, is_course_staff, require, require_coach, require_learner_of_course
 from .status import announce_change
@@ -53,7 +53,7 @@ def policy_version(policy, requested):
     return version_id
 
 
-def save_observation(actor, learner, course_key, data, observation_id=None, submit=False):
+def save_observation(actor, learner, course_key, data, observation_id=None, submit=False, idempotency_key=None):
     """
     Create or update a draft observation, optionally submitting it.
 
@@ -62,11 +62,30 @@ def save_observation(actor, learner, course_key, data, observation_id=None, subm
     requirement sets name; the policy's first by default), and for an edit the ``revision`` the
     editor started from. Submission requires every indicator rated and makes the observation
     final; text that looks client-identifying refuses it (naming the field) unless
-    ``privacy_confirmed`` is True.
+    ``privacy_confirmed`` is True. A repeat with the same ``idempotency_key`` (``submission_keys``)
+    answers with the first one's observation.
     """
     course_key = parse_course_key(course_key)
     learner = get_user(learner, "learner")
     require_coach(actor, learner, course_key)
+    submitted = submission_keys.fingerprint(learner.pk, str(course_key), data, observation_id, submit)
+    return submission_keys.once(
+        actor, idempotency_key, "observation", submitted,
+        lambda: _write_observation(actor, learner, course_key, data, observation_id, submit),
+        lambda observation_id: _result_of(Observation.objects.select_related("observer").get(pk=observation_id)))
+
+
+def _result_of(observation):
+    """The answer to a submission that this observation already answers (a repeat)."""
+    ratings = list(observation.ratings.select_related("indicator"))
+    suspected = privacy.fields_with_identifiers(privacy.feedback_texts(observation.overall_note,
+                                                                       {r.indicator.key: r for r in ratings}))
+    return ObservationResult(values.observation_data(observation, ratings),
+                             sorted({kind for kinds in suspected.values() for kind in kinds}))
+
+
+def _write_observation(actor, learner, course_key, data, observation_id, submit):
+    """``save_observation``'s write: ``(ObservationResult, observation id)``."""
     policy = require_policy(course_key)
     if not isinstance(data, dict):
         raise ValidationError({"data": [_("Expected an object.")]})
@@ -114,8 +133,7 @@ def save_observation(actor, learner, course_key, data, observation_id=None, subm
             repeated = _repeated_submission(actor, learner, course_key, version_id, practice_date, setting, note,
                                             ratings)
             if repeated is not None:  # sent again (a retry, a double click): the first record answers
-                return ObservationResult(values.observation_data(repeated, list(repeated.ratings.select_related("indicator"))),
-                                         sorted({kind for kinds in suspected.values() for kind in kinds}))
+                return _result_of(repeated), repeated.pk
         observation.observer = actor if not observation.pk else observation.observer
         observation.instrument_version_id = version_id
         observation.practice_date, observation.setting, observation.overall_note = practice_date, setting, note
@@ -154,7 +172,7 @@ def save_observation(actor, learner, course_key, data, observation_id=None, subm
             for alert in new_alerts:
                 events.drift_alert(alert)
     warnings = sorted({kind for kinds in suspected.values() for kind in kinds})
-    return ObservationResult(values.observation_data(observation, written), warnings)
+    return ObservationResult(values.observation_data(observation, written), warnings), observation.pk
 
 
 def _repeated_submission(actor, learner, course_key, version_id, practice_date, setting, note, ratings):

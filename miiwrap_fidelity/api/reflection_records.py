@@ -4,14 +4,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import audit, data, privacy, reflections
+from .. import audit, competency, data, privacy, reflections
 from ..models import Reflection, ReflectionComment
 from ..signals import reflection_commented
 from ..validation import MAX_COMMENTS_PER_REFLECTION, as_id, clean_text, collect
 from .courses import policy_row
 from .inputs import MAX_REASON_CHARS, get_user, parse_course_key
 from .observations import policy_version, version_indicators
-from . import values
+from . import submission_keys, values
 from .roles import can_view_learner, require, require_coach
 
 
@@ -112,11 +112,26 @@ def get_reflection_by_id(viewer, course_key, reflection_id):
     return values.reflection_data(reflection)
 
 
-def comment_on_reflection(actor, reflection_id, text, privacy_confirmed=False):
+def comment_on_reflection(actor, reflection_id, text, privacy_confirmed=False, idempotency_key=None):
     """
     A coach (or staff) comments on a submitted reflection of a learner they coach; text that looks
-    client-identifying is refused unless ``privacy_confirmed``.
+    client-identifying is refused unless ``privacy_confirmed``. A repeat (the same
+    ``idempotency_key``; without one, the same author's same text on the same reflection within
+    ``competency.REPEATED_SUBMISSION_WINDOW``) returns the first comment.
     """
+    submitted = submission_keys.fingerprint(reflection_id, text)
+    return submission_keys.once(actor, idempotency_key, "comment", submitted,
+                                lambda: _comment(actor, reflection_id, text, privacy_confirmed),
+                                lambda comment_id: _comment_data(ReflectionComment.objects.select_related(
+                                    "author").get(pk=comment_id)))
+
+
+def _comment_data(comment):
+    return data.CommentData(comment.pk, values.user_ref(comment.author), comment.text, comment.created_at)
+
+
+def _comment(actor, reflection_id, text, privacy_confirmed):
+    """``comment_on_reflection``'s write: ``(CommentData, comment id)``."""
     reflection = Reflection.objects.filter(pk=reflection_id).first() if as_id(reflection_id) else None
     if reflection is None:
         raise ValidationError({"reflection": [_("No such reflection.")]})
@@ -129,8 +144,14 @@ def comment_on_reflection(actor, reflection_id, text, privacy_confirmed=False):
         raise ValidationError({"text": [_("This reflection has the most comments it can take (%(max)s).")
                                         % {"max": MAX_COMMENTS_PER_REFLECTION}]})
     with transaction.atomic():
+        # Comments on one reflection are taken one at a time, so a copy sent at once finds the first.
+        Reflection.objects.select_for_update().filter(pk=reflection.pk).first()
+        repeated = reflection.comments.select_related("author").filter(
+            author=actor, text=text, created_at__gte=competency.repeated_submission_since(timezone.now())).first()
+        if repeated is not None:  # sent again (a retry, a double click): the first comment answers
+            return _comment_data(repeated), repeated.pk
         comment = ReflectionComment.objects.create(reflection=reflection, author=actor, text=text)
         audit.record("reflection.commented", comment, actor=actor, subject_user_id=reflection.learner_id,
                      course_key=reflection.course_key)
         transaction.on_commit(lambda: reflection_commented.send(sender=None, comment_id=comment.pk), robust=True)
-    return data.CommentData(comment.pk, values.user_ref(actor), comment.text, comment.created_at)
+    return _comment_data(comment), comment.pk

@@ -18,7 +18,7 @@ from ..competency import SelfAssessmentState
 from ..errors import NotFound, PermissionDenied, ValidationError
 from ..models import SelfAssessment
 from ..validation import as_id, clean_text, collect
-from . import values
+from . import submission_keys, values
 from .inputs import MAX_NOTE_CHARS, get_user, parse_course_key
 from .roles import can_view_learner, require
 
@@ -151,14 +151,24 @@ CLOSED_MESSAGES = {
 }
 
 
-def save_self_assessment(actor, course_key, observation_id, data):
+def save_self_assessment(actor, course_key, observation_id, data, idempotency_key=None):
     """
     The learner answers the request for an observed session, once: ``data`` is ``{"ratings": {key:
     level}, "note": text, "privacy_confirmed": bool}`` (every indicator rated on the observation's
     rubric version, validated as the coach's ratings are; a note that looks client-identifying is
     refused unless confirmed, as the coach's texts are) or ``{"decline": true}``. Final either way;
     the learner then sees the coach's ratings, and the coaches see the learner's. Changes no decision.
+    A repeat with the same ``idempotency_key`` (``submission_keys``) returns the first answer
+    (without a key a second answer is refused: the request is closed).
     """
+    submitted = submission_keys.fingerprint(str(course_key), observation_id, data)
+    return submission_keys.once(actor, idempotency_key, "self_assessment", submitted,
+                                lambda: _answer(actor, course_key, observation_id, data),
+                                lambda _assessment_id: self_assessment_for(actor, course_key, observation_id))
+
+
+def _answer(actor, course_key, observation_id, data):
+    """``save_self_assessment``'s write: ``(SelfAssessmentData, self-assessment id)``."""
     course_key = parse_course_key(course_key)
     if not isinstance(data, dict):
         raise ValidationError({"data": [_("Expected an object.")]})
@@ -198,5 +208,5 @@ def save_self_assessment(actor, course_key, observation_id, data):
         if suspected:
             audit.record("self_assessment.identifier_check_confirmed", assessment, actor=actor,
                          subject_user_id=actor.pk, course_key=course_key)
-    return self_assessment_for(actor, course_key, observation_id)
+    return self_assessment_for(actor, course_key, observation_id), assessment.pk
 

@@ -9,14 +9,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import audit, competency, evaluation, events, reason_sentences
+from .. import audit, competency, evaluation, events, privacy, reason_sentences
 from ..errors import ValidationError
 from ..models import Certification, SignOff
 from ..signals import certification_issued
 from ..validation import clean_text
 from .courses import require_policy
 from .inputs import MAX_REASON_CHARS, get_user, parse_course_key
-from . import self_assessments, values
+from . import self_assessments, submission_keys, values
 from .roles import can_view_learner, is_course_staff, require, require_coach
 from .status import announce_change
 
@@ -44,18 +44,33 @@ def _store(context, status, records):
     return decision
 
 
-def sign_off(actor, learner, course_key, level=SignOff.COACH, reason=""):
+def sign_off(actor, learner, course_key, level=SignOff.COACH, reason="", idempotency_key=None, privacy_confirmed=False):
     """
     Approve a learner's competency at ``level`` ("coach", or "lead" for the second level).
 
     Refused unless the evidence meets the policy (``competency.signoff_verdict`` has every rule).
     Approving again on the same evidence changes nothing. When every required level has approved,
     a certification is issued and, after the transaction commits, the platform certificate is
-    requested once. Returns the approval that stands (``data.SignOffData``).
+    requested once. Returns the approval that stands (``data.SignOffData``); a repeat with the same
+    ``idempotency_key`` returns the first one's. A reason that looks client-identifying is refused
+    unless ``privacy_confirmed`` (the learner reads it).
     """
     course_key = parse_course_key(course_key)
     learner = get_user(learner, "learner")
+    submitted = submission_keys.fingerprint(learner.pk, str(course_key), level, reason)
+    return submission_keys.once(actor, idempotency_key, "approval", submitted,
+                                lambda: _approve(actor, learner, course_key, level, reason, privacy_confirmed),
+                                _signoff_by_id)
+
+
+def _signoff_by_id(signoff_id):
+    return values.signoff_data(SignOff.objects.select_related("actor").get(pk=signoff_id))
+
+
+def _approve(actor, learner, course_key, level, reason, privacy_confirmed):
+    """``sign_off``'s write: ``(SignOffData, sign-off id)``."""
     reason = clean_text(reason, "reason", MAX_REASON_CHARS)
+    privacy.require_confirmed({"reason": reason}, privacy_confirmed)
     if level not in (SignOff.COACH, SignOff.LEAD):
         raise ValidationError({"level": [_("Choose coach or lead.")]})
     if level == SignOff.LEAD:
@@ -73,9 +88,10 @@ def sign_off(actor, learner, course_key, level=SignOff.COACH, reason=""):
             raise ValidationError({field: reason_sentences.sentences(reasons, reviewer=True)
                                    for field, reasons in verdict.refusals.items()})
         if verdict.outcome == competency.SignOffOutcome.ALREADY_CERTIFIED:
-            return values.signoff_data(_latest_approval(learner, course_key))
+            approval = _latest_approval(learner, course_key)
+            return values.signoff_data(approval), approval.pk
         if verdict.outcome == competency.SignOffOutcome.ALREADY_APPROVED:
-            return values.signoff_data(SignOff.objects.select_related("actor").get(pk=verdict.existing.id))
+            return _signoff_by_id(verdict.existing.id), verdict.existing.id
         signoff = SignOff.objects.create(course_key=course_key, learner=learner, actor=actor, action=SignOff.APPROVE,
                                          level=level, reason=reason, evidence=evidence, evidence_digest=digest)
         audit.record("competency.approved", signoff, actor=actor, subject_user_id=learner.pk, course_key=course_key)
@@ -85,7 +101,7 @@ def sign_off(actor, learner, course_key, level=SignOff.COACH, reason=""):
             certification = _issue_certification(context, learner, course_key, digest, actor)
         decision = _store(context, status, records.with_signoff(signoff, certification))
         announce_change(learner.pk, course_key, decision.state, "approved")
-    return values.signoff_data(signoff)
+    return values.signoff_data(signoff), signoff.pk
 
 
 def _latest_approval(learner, course_key):
@@ -111,17 +127,35 @@ def _issue_certification(context, learner, course_key, digest, actor):
     return certification
 
 
-def revoke(actor, learner, course_key, reason):
-    """Revoke a learner's competency (approvals and active certification), with a required reason."""
+def revoke(actor, learner, course_key, reason, idempotency_key=None, privacy_confirmed=False):
+    """
+    Revoke a learner's competency (approvals and active certification), with a required reason.
+    A repeat (the same ``idempotency_key``; without one, the same actor's same reason within
+    ``competency.REPEATED_SUBMISSION_WINDOW`` when nothing is left to revoke) returns the first revocation.
+    A reason that looks client-identifying is refused unless ``privacy_confirmed`` (the learner reads it).
+    """
     course_key = parse_course_key(course_key)
     learner = get_user(learner, "learner")
     require_coach(actor, learner, course_key)
+    submitted = submission_keys.fingerprint(learner.pk, str(course_key), reason)
+    return submission_keys.once(actor, idempotency_key, "revocation", submitted,
+                                lambda: _revoke(actor, learner, course_key, reason, privacy_confirmed), _signoff_by_id)
+
+
+def _revoke(actor, learner, course_key, reason, privacy_confirmed):
+    """``revoke``'s write: ``(SignOffData, sign-off id)``."""
     reason = clean_text(reason, "reason", MAX_REASON_CHARS, required=True)
+    privacy.require_confirmed({"reason": reason}, privacy_confirmed)
     policy = require_policy(course_key)
     with transaction.atomic():
         context, status, records, decision = _locked_decision(policy, learner, course_key)
         refusal = competency.revoke_refusal(decision)
         if refusal is not None:
+            repeated = SignOff.objects.select_related("actor").filter(
+                learner=learner, course_key=course_key, action=SignOff.REVOKE, actor=actor, reason=reason,
+                created_at__gte=competency.repeated_submission_since(timezone.now())).order_by("-id").first()
+            if repeated is not None:  # sent again (a retry, a double click): the first revocation answers
+                return values.signoff_data(repeated), repeated.pk
             raise ValidationError({"learner": reason_sentences.sentences([refusal], reviewer=True)})
         evidence = _evidence(policy, decision)
         signoff = SignOff.objects.create(
@@ -139,7 +173,7 @@ def revoke(actor, learner, course_key, reason):
         events.competency_revoked(signoff)
         decision = _store(context, status, records.with_signoff(signoff, certification))
         announce_change(learner.pk, course_key, decision.state, "revoked")
-    return values.signoff_data(signoff)
+    return values.signoff_data(signoff), signoff.pk
 
 
 def signoffs_for(viewer, learner, course_key):

@@ -1,4 +1,6 @@
 """Template filters for numbers, percentages, course names and people's names (``{% load miiwrap_format %}``)."""
+import uuid
+
 from django import template
 from django.utils.html import format_html
 
@@ -58,3 +60,13 @@ def username_hint(user, names):
 def get_item(mapping, key):
     """``mapping[key]``, or None (a form shown again with what was entered, by field key)."""
     return (mapping or {}).get(key)
+
+
+@register.simple_tag
+def submission_token():
+    """
+    A hidden ``submission_token`` for a form that creates evidence: posting the same form twice (a
+    double click, the back button, an offline queue sent again) is answered with the first record
+    (``api.submission_keys``).
+    """
+    return format_html('<input type="hidden" name="submission_token" value="{}">', uuid.uuid4().hex)

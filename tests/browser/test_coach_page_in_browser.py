@@ -103,12 +103,15 @@ def test_draft_survives_a_lost_connection_and_is_sent_when_back(seeded, live_ser
     before = Observation.objects.filter(learner__username="learner_ben").count()
     fill_rubric(page)
     page.fill("#mwf-note", "Warm opening; the plan came from the family.")
+    page.wait_for_function("Object.keys(localStorage).some(k => k.startsWith('mwf-draft:'))")
+    page.wait_for_timeout(200)  # the newest snapshot sealed (asynchronous, a millisecond)
     page.reload()  # the browser kept it
+    page.wait_for_function("document.getElementById('mwf-note').value != ''")
     assert page.input_value("#mwf-note") == "Warm opening; the plan came from the family."
     assert "Restored" in page.inner_text("#mwf-autosave-state")
     page.context.set_offline(True)
     page.click("button:has-text('Submit observation')")
-    assert "offline" in page.inner_text("#mwf-autosave-state")
+    page.wait_for_function("document.getElementById('mwf-autosave-state').textContent.includes('offline')")
     assert Observation.objects.filter(learner__username="learner_ben").count() == before
     with page.expect_navigation():
         page.context.set_offline(False)
@@ -126,7 +129,13 @@ def test_a_shared_computer_keeps_no_coachs_draft_for_the_next_person(seeded, liv
     open_learner(page, base, "learner_ben")
     fill_rubric(page)
     page.fill("#mwf-note", note)
-    assert note in page.evaluate("JSON.stringify(localStorage)"), "the coach's own draft is kept for them"
+    page.wait_for_function("Object.keys(localStorage).some(k => k.startsWith('mwf-draft:'))")
+    assert note not in page.evaluate("JSON.stringify(localStorage)"), "kept sealed, with the sign-in's key"
+    assert "Maria" not in page.evaluate("JSON.stringify(localStorage)")
+    page.reload()  # the coach's own draft is kept for them, and checked again as it is shown
+    page.wait_for_function("document.getElementById('mwf-note').value != ''")
+    assert page.input_value("#mwf-note") == note
+    assert page.locator("#mwf-note-privacy").is_visible(), "the warning is back without typing"
     page.context.clear_cookies()
     login(page, base, "lead_lee", DEMO_PASSWORD)
     page.goto(f"{base}/miiwrap-fidelity/courses/{COURSE}/coaching/")
@@ -143,7 +152,7 @@ def test_a_shared_computer_keeps_no_coachs_draft_for_the_next_person(seeded, liv
     page.fill("#mwf-note", "Warm opening; the plan came from the family.")
     page.context.set_offline(True)
     page.click("button:has-text('Submit observation')")
-    assert "offline" in page.inner_text("#mwf-autosave-state")
+    page.wait_for_function("document.getElementById('mwf-autosave-state').textContent.includes('offline')")
     page.close()
     page = page.context.new_page()
     page.context.set_offline(False)
@@ -163,7 +172,7 @@ def test_signing_out_and_in_again_clears_the_coachs_drafts(seeded, live_server, 
     open_learner(page, base, "learner_ben")
     fill_rubric(page)
     page.fill("#mwf-note", "Warm opening; the plan came from the family.")
-    assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('mwf-draft:')).length") == 1
+    page.wait_for_function("Object.keys(localStorage).filter(k => k.startsWith('mwf-draft:')).length == 1")
     page.context.clear_cookies()  # signed out
     open_learner(page, base, "learner_ben")
     page.click("#mwf-record-disclosure > summary")

@@ -219,7 +219,7 @@ class CoachSignOffXBlock(context.UnknownHandlers, XBlock):
         course = self._course()
         learner = self._learner(user, data, course)
         result = api.save_observation(user, learner, course, data, observation_id=data.get("observation_id"),
-                                      submit=data.get("submit") is True)
+                                      submit=data.get("submit") is True, idempotency_key=data.get("submission_token"))
         observation = result.observation
         message = (context.gettext(self, _("Observation submitted.")) if observation.status == "submitted"
                    else context.gettext(self, _("Draft saved.")))
@@ -235,10 +235,13 @@ class CoachSignOffXBlock(context.UnknownHandlers, XBlock):
         learner = self._learner(user, data, course)
         action = data.get("action")
         if action == "approve":
-            api.sign_off(user, learner, course, level=data.get("level") or "coach", reason=data.get("reason", ""))
+            api.sign_off(user, learner, course, level=data.get("level") or "coach", reason=data.get("reason", ""),
+                         idempotency_key=data.get("submission_token"),
+                         privacy_confirmed=data.get("privacy_confirmed") is True)
             message = context.gettext(self, _("Competency approved."))
         elif action == "revoke":
-            api.revoke(user, learner, course, data.get("reason", ""))
+            api.revoke(user, learner, course, data.get("reason", ""), idempotency_key=data.get("submission_token"),
+                       privacy_confirmed=data.get("privacy_confirmed") is True)
             message = context.gettext(self, _("Competency revoked."))
         else:
             raise ValidationError({"action": [_("Choose approve or revoke.")]})
@@ -250,7 +253,8 @@ class CoachSignOffXBlock(context.UnknownHandlers, XBlock):
         course = self._course()
         learner = self._learner(user, data, course)
         api.comment_on_reflection(user, data.get("reflection_id"), data.get("text"),
-                                  privacy_confirmed=data.get("privacy_confirmed") is True)
+                                  privacy_confirmed=data.get("privacy_confirmed") is True,
+                                  idempotency_key=data.get("submission_token"))
         return {"message": context.gettext(self, _("Comment added.")),
                 "state": self._learner_state(user, learner, course)}
 

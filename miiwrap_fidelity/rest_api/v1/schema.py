@@ -20,18 +20,28 @@ ERRORS = {
 }
 
 
+IDEMPOTENCY_HEADER = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "description": "A key of the client's for this submission (a UUID): a repeat with the same key answers "
+                   "with the first result and records nothing new; the same key with other content is refused (400).",
+    "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:+/=-]{8,100}$"},
+}
+
+
 class ApiSchema(AutoSchema):
     """
     ``requests``: ``{METHOD: input serializer class}``; ``query``: ``{name: type}`` of the query
     parameters (all optional); ``paginated``: GET answers a page (``"keyset"``: by cursor);
     ``conflicts``: the writes may answer 409 with the current revision; ``created``: the status of
-    a successful POST.
+    a successful POST; ``idempotent``: the writes take an ``Idempotency-Key`` header (a repeat with
+    the same key answers with the first result).
     """
 
-    def __init__(self, requests=None, query=None, paginated=False, conflicts=False, created="201", **kwargs):
+    def __init__(self, requests=None, query=None, paginated=False, conflicts=False, created="201",
+                 idempotent=False, **kwargs):
         super().__init__(**kwargs)
         self.requests, self.query, self.paginated = requests or {}, dict(query or {}), paginated
-        self.conflicts, self.created = conflicts, created
+        self.conflicts, self.created, self.idempotent = conflicts, created, idempotent
 
     def map_field(self, field):
         if isinstance(field, RatingsField):
@@ -46,7 +56,7 @@ class ApiSchema(AutoSchema):
 
     def get_filter_parameters(self, path, method):
         if method != "GET":
-            return []
+            return [IDEMPOTENCY_HEADER] if self.idempotent else []
         paging = KEYSET_PARAMETERS if self.paginated == "keyset" else PAGE_PARAMETERS if self.paginated else {}
         query = {**self.query, **paging}
         return [{"name": name, "in": "query", "required": False, "schema": {"type": kind}}

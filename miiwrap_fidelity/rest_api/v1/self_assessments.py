@@ -66,7 +66,7 @@ class SelfAssessmentsView(CourseView):
 
 class SelfAssessmentDetailView(CourseView):
     """GET: one observed session's self-assessment; POST (the learner): submit or decline it, once."""
-    schema = ApiSchema(requests={"POST": SelfAssessmentInput}, created="200")
+    schema = ApiSchema(requests={"POST": SelfAssessmentInput}, created="200", idempotent=True)
 
     def get(self, request, course_id, observation_id):
         return Response(self_assessment_out(api.self_assessment_for(request.user, self.course_key, observation_id)))
@@ -75,5 +75,6 @@ class SelfAssessmentDetailView(CourseView):
         data = self.valid(SelfAssessmentInput)
         body = {"decline": True} if data["decline"] else {"ratings": data["ratings"], "note": data["note"],
                                                           "privacy_confirmed": data["privacy_confirmed"]}
-        assessment = api.save_self_assessment(request.user, self.course_key, observation_id, body)
+        assessment = api.save_self_assessment(request.user, self.course_key, observation_id, body,
+                                              idempotency_key=self.idempotency_key())
         return Response(self_assessment_out(assessment), status=status.HTTP_200_OK)

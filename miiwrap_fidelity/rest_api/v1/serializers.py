@@ -74,6 +74,8 @@ class SignOffInput(serializers.Serializer):  # pylint: disable=abstract-method
     action = serializers.ChoiceField(choices=[api.APPROVE, api.REVOKE])
     level = serializers.ChoiceField(choices=[api.COACH, api.LEAD], required=False, default=api.COACH)
     reason = serializers.CharField(max_length=api.MAX_REASON_CHARS, allow_blank=True, required=False, default="")
+    privacy_confirmed = serializers.BooleanField(required=False, default=False, help_text=(
+        "True when the writer checked that a reason flagged as possibly client-identifying is not."))
 
 
 def _policy_fields():

@@ -90,6 +90,10 @@ class CourseView(BaseView):
         super().initial(request, *args, **kwargs)
         self.course_key = api.parse_course_key(kwargs["course_id"])
 
+    def idempotency_key(self):
+        """The client's ``Idempotency-Key`` header (``api.submission_keys``), None when absent."""
+        return self.request.headers.get("Idempotency-Key")
+
     def learner_param(self):
         """The ``learner`` query parameter (an id); the requester themselves when absent."""
         value = self.request.query_params.get("learner")
@@ -148,7 +152,8 @@ class LearnerDetailView(CourseView):
 
 
 class ObservationsView(CourseView):
-    schema = ApiSchema(requests={"POST": s.ObservationInput}, query=LEARNER_QUERY, paginated=True, conflicts=True)
+    schema = ApiSchema(requests={"POST": s.ObservationInput}, query=LEARNER_QUERY, paginated=True, conflicts=True,
+                       idempotent=True)
 
     def get(self, request, course_id):
         learner = self.learner_param()
@@ -159,7 +164,7 @@ class ObservationsView(CourseView):
     def post(self, request, course_id):
         data = self.valid(s.ObservationInput)
         result = api.save_observation(request.user, data["learner"], self.course_key, _observation_data(data),
-                                      submit=data["submit"])
+                                      submit=data["submit"], idempotency_key=self.idempotency_key())
         observation = api.get_observation(request.user, self.course_key, result.observation.pk)
         return Response({**s.observation_out(observation), "warnings": result.warnings},
                         status=status.HTTP_201_CREATED)
@@ -173,7 +178,7 @@ def _observation_data(data):
 
 
 class ObservationDetailView(CourseView):
-    schema = ApiSchema(requests={"PATCH": s.ObservationUpdate}, conflicts=True)
+    schema = ApiSchema(requests={"PATCH": s.ObservationUpdate}, conflicts=True, idempotent=True)
 
     def get(self, request, course_id, observation_id):
         return Response(s.observation_out(api.get_observation(request.user, self.course_key, observation_id)))
@@ -182,7 +187,8 @@ class ObservationDetailView(CourseView):
         observation = api.get_observation(request.user, self.course_key, observation_id)
         data = self.valid(s.ObservationUpdate)
         result = api.save_observation(request.user, observation.learner_id, self.course_key, _observation_data(data),
-                                      observation_id=observation.pk, submit=data["submit"])
+                                      observation_id=observation.pk, submit=data["submit"],
+                                      idempotency_key=self.idempotency_key())
         observation = api.get_observation(request.user, self.course_key, result.observation.pk)
         return Response({**s.observation_out(observation), "warnings": result.warnings})
 
@@ -205,19 +211,19 @@ class ReflectionsView(CourseView):
 
 
 class ReflectionCommentsView(CourseView):
-    schema = ApiSchema(requests={"POST": s.CommentInput})
+    schema = ApiSchema(requests={"POST": s.CommentInput}, idempotent=True)
 
     def post(self, request, course_id, reflection_id):
         reflection = api.get_reflection_by_id(request.user, self.course_key, reflection_id)
         data = self.valid(s.CommentInput)
         api.comment_on_reflection(request.user, reflection.pk, data["text"],
-                                  privacy_confirmed=data["privacy_confirmed"])
+                                  privacy_confirmed=data["privacy_confirmed"], idempotency_key=self.idempotency_key())
         reflection = api.get_reflection_by_id(request.user, self.course_key, reflection.pk)
         return Response(s.reflection_out(reflection), status=status.HTTP_201_CREATED)
 
 
 class SignOffsView(CourseView):
-    schema = ApiSchema(requests={"POST": s.SignOffInput}, query=LEARNER_QUERY, paginated=True)
+    schema = ApiSchema(requests={"POST": s.SignOffInput}, query=LEARNER_QUERY, paginated=True, idempotent=True)
 
     def get(self, request, course_id):
         learner = self.learner_param()
@@ -227,9 +233,11 @@ class SignOffsView(CourseView):
         data = self.valid(s.SignOffInput)
         if data["action"] == "approve":
             signoff = api.sign_off(request.user, data["learner"], self.course_key, level=data["level"],
-                                   reason=data["reason"])
+                                   reason=data["reason"], idempotency_key=self.idempotency_key(),
+                                   privacy_confirmed=data["privacy_confirmed"])
         else:
-            signoff = api.revoke(request.user, data["learner"], self.course_key, data["reason"])
+            signoff = api.revoke(request.user, data["learner"], self.course_key, data["reason"],
+                                 idempotency_key=self.idempotency_key(), privacy_confirmed=data["privacy_confirmed"])
         return Response(s.signoff_out(signoff), status=status.HTTP_201_CREATED)
 
 

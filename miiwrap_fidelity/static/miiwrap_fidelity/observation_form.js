@@ -2,8 +2,9 @@
 // - an error's link focuses the indicator or field it names (opening the form if folded);
 // - the client-identifier check runs while typing, with the patterns the server uses (sent in
 //   the page as JSON), naming the field; submit stays possible once the coach confirms;
-// - the form autosaves to localStorage (per course, learner and draft) and, when the connection
-//   is lost, keeps a submit and sends it when the browser is back online.
+// - the form autosaves to localStorage (per course, learner and draft), encrypted with a key of
+//   this sign-in's session, and, when the connection is lost, keeps a submit and sends it when the
+//   browser is back online.
 (function () {
   "use strict";
   var PENDING = ":pending", SENT = "mwf-autosave-sent";
@@ -83,6 +84,7 @@
     }
     if (!panel.hidden) { panel.dataset.server = "1"; }
     form.addEventListener("input", function (event) { if (event.target.matches("textarea")) { checkAll(); } });
+    form.addEventListener("mwf-restored", checkAll);  // a restored draft is checked as it is shown
     checkAll();
     // Before a submit: flagged text needs an edit or the confirmation (the server refuses it too).
     return function (submitter) {
@@ -111,18 +113,52 @@
     return found;
   }
 
+  function fromBase64(text) {
+    return Uint8Array.from(atob(text), function (ch) { return ch.charCodeAt(0); });
+  }
+  function toBase64(bytes) {
+    return btoa(String.fromCharCode.apply(null, new Uint8Array(bytes)));
+  }
+
+  // Drafts are stored sealed (AES-GCM) with the key of this sign-in, which lives in the server's
+  // session (served in data-autosave-secret; these pages are never cached): after signing out no
+  // one can read a draft left in this browser. Without Web Crypto (a page not served over HTTPS)
+  // nothing is kept in the browser at all.
+  function draftSeal(secret) {
+    if (!secret || !window.crypto || !window.crypto.subtle) { return null; }
+    var key = window.crypto.subtle.importKey("raw", fromBase64(secret), "AES-GCM", false, ["encrypt", "decrypt"]);
+    return {
+      seal: function (values) {
+        var iv = window.crypto.getRandomValues(new Uint8Array(12));
+        var plain = new TextEncoder().encode(JSON.stringify(values));
+        return key.then(function (k) { return window.crypto.subtle.encrypt({name: "AES-GCM", iv: iv}, k, plain); })
+          .then(function (sealed) { return JSON.stringify({iv: toBase64(iv), sealed: toBase64(sealed)}); });
+      },
+      open: function (stored) {
+        var box = JSON.parse(stored);
+        return key.then(function (k) {
+          return window.crypto.subtle.decrypt({name: "AES-GCM", iv: fromBase64(box.iv)}, k, fromBase64(box.sealed));
+        }).then(function (plain) { return JSON.parse(new TextDecoder().decode(plain)); });
+      }
+    };
+  }
+
   function autosave(form, allowSubmit) {
     var key = form.dataset.autosaveKey;
     var state = document.getElementById("mwf-autosave-state");
     var messages = JSON.parse(document.getElementById("mwf-autosave-messages").textContent);
-    if (!key || !window.localStorage) { return; }
-    if (discardOthers(form.dataset.autosaveOwner)) {
+    var box = draftSeal(form.dataset.autosaveSecret);
+    if (!key || !window.localStorage || !box) { return false; }
+    function discarded() {
       state.textContent = messages.discarded;
       form.closest("details").open = true;  // where the notice can be read
     }
+    if (discardOthers(form.dataset.autosaveOwner)) { discarded(); }
     function fields() {
+      // The submission token goes with the draft: a queued submit sent twice is still one record.
       return Array.prototype.filter.call(form.elements, function (el) {
-        return el.name && el.name !== "csrfmiddlewaretoken" && el.type !== "submit" && el.type !== "hidden";
+        return el.name && el.name !== "csrfmiddlewaretoken" && el.type !== "submit" &&
+          (el.type !== "hidden" || el.name === "submission_token");
       });
     }
     function snapshot() {
@@ -143,6 +179,15 @@
       });
     }
     function show(text) { state.textContent = text; }
+    // Sealing is asynchronous: only the newest snapshot is written, whatever order they finish in.
+    var written = 0;
+    function keep(then) {
+      var mine = ++written;
+      return box.seal(snapshot()).then(function (sealed) {
+        if (mine === written) { localStorage.setItem(key, sealed); }
+        if (then) { then(); }
+      });
+    }
     function send(action) {
       var button = form.querySelector("button[value='" + action + "']");
       sessionStorage.setItem(SENT, key);
@@ -160,24 +205,27 @@
       }
     }
     var saved = localStorage.getItem(key);
+    var opened = Promise.resolve();
     if (saved && !document.getElementById("mwf-errors")) {
-      restore(JSON.parse(saved));
-      form.closest("details").open = true;
-      show(messages.restored);
+      opened = box.open(saved).then(function (values) {
+        restore(values);
+        form.closest("details").open = true;
+        show(messages.restored);
+        form.dispatchEvent(new CustomEvent("mwf-restored"));
+      }, function () {  // sealed in another sign-in (or damaged): unreadable, so gone
+        localStorage.removeItem(key);
+        localStorage.removeItem(key + PENDING);
+        discarded();
+      });
     }
-    form.addEventListener("input", function () {
-      localStorage.setItem(key, JSON.stringify(snapshot()));
-      show(messages.saved);
-    });
-    form.addEventListener("change", function () { localStorage.setItem(key, JSON.stringify(snapshot())); });
+    form.addEventListener("input", function () { keep(function () { show(messages.saved); }); });
+    form.addEventListener("change", function () { keep(); });
     form.addEventListener("submit", function (event) {
       var action = event.submitter ? event.submitter.value : "draft";
       if (!allowSubmit(event.submitter)) { event.preventDefault(); return; }
-      localStorage.setItem(key, JSON.stringify(snapshot()));
       if (!navigator.onLine) {
         event.preventDefault();
-        localStorage.setItem(key + PENDING, action);
-        show(messages.offline);
+        keep(function () { localStorage.setItem(key + PENDING, action); show(messages.offline); });
         return;
       }
       sessionStorage.setItem(SENT, key);
@@ -191,9 +239,12 @@
       }
     }
     window.addEventListener("online", flush);
-    if (localStorage.getItem(key + PENDING)) {
-      if (navigator.onLine) { flush(); } else { show(messages.offline); }
-    }
+    opened.then(function () {
+      if (localStorage.getItem(key + PENDING)) {
+        if (navigator.onLine) { flush(); } else { show(messages.offline); }
+      }
+    });
+    return true;
   }
 
   document.addEventListener("DOMContentLoaded", function () {
@@ -201,9 +252,7 @@
     var form = document.querySelector(".mwf-observation-form");
     if (!form) { return; }
     var allowSubmit = privacyCheck(form);
-    if (document.getElementById("mwf-autosave-messages")) {
-      autosave(form, allowSubmit);
-    } else {
+    if (!document.getElementById("mwf-autosave-messages") || !autosave(form, allowSubmit)) {
       form.addEventListener("submit", function (event) {
         if (!allowSubmit(event.submitter)) { event.preventDefault(); }
       });

@@ -162,9 +162,23 @@ function MiiwrapCoachSignOff(runtime, element) {
     return lines.join("\n");
   }
 
+  // One submission, one record: the same content sent again from this page (a double click, a retry
+  // after a lost answer) carries the same submission token, and the server answers with the first
+  // record (api.submission_keys). Reads (learner_state) need none.
+  var tokens = {};
+  function tokenFor(handler, data) {
+    var content = handler + ":" + JSON.stringify(data);
+    if (!tokens[content]) {
+      tokens[content] = window.crypto && window.crypto.randomUUID ? window.crypto.randomUUID()
+        : Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 14);
+    }
+    return tokens[content];
+  }
+
   function call(handler, data) {
     if (!picker.value) { MiiwrapCommon.announce(status, msg("choose"), true); return Promise.resolve(null); }
     data.learner_id = parseInt(picker.value, 10);
+    if (handler !== "learner_state") { data.submission_token = tokenFor(handler, data); }
     return MiiwrapCommon.post(runtime, element, handler, data).then(function (result) {
       if (!result.ok) {
         MiiwrapCommon.announce(status, namedErrors(result.body), true);
@@ -220,6 +234,8 @@ function MiiwrapCoachSignOff(runtime, element) {
   }
 
   form.addEventListener("input", function (event) { if (event.target.matches("textarea")) { privacyCheck(event.target); } });
+  // The sign-off reason is read by the learner too: the same warning while typing.
+  block.querySelector(".mwf-reason").addEventListener("input", function (event) { privacyCheck(event.target); });
   form.addEventListener("reset", function () {
     form.querySelectorAll(".mwf-field-warning").forEach(function (note) { note.remove(); });
   });
@@ -272,8 +288,11 @@ function MiiwrapCoachSignOff(runtime, element) {
       call("decide", {
         action: button.getAttribute("data-decide"),
         reason: block.querySelector(".mwf-reason").value,
+        privacy_confirmed: block.querySelector(".mwf-reason-confirmed").checked,
         level: level ? level.value : "coach"
-      }).then(function (body) { if (body) { block.querySelector(".mwf-reason").value = ""; } });
+      }).then(function (body) {
+        if (body) { block.querySelector(".mwf-reason").value = ""; block.querySelector(".mwf-reason-confirmed").checked = false; }
+      });
     });
   });
 }

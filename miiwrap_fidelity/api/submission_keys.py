@@ -1,0 +1,98 @@
+"""
+One submission, one record (issue 24, ADR 0021): a write that creates evidence may carry the
+client's key for it (the REST ``Idempotency-Key`` header; a page form's or block's
+``submission_token``). The first submission with a key writes its record and the key in one
+transaction; a repeat with the same key (a retry after a lost answer, a double click, an offline
+queue sent twice) is answered with that record. The same key with other content is refused.
+"""
+import hashlib
+import json
+import re
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .. import competency
+from ..errors import ValidationError
+from ..models import SubmissionKey
+
+#: What a key may be: a UUID, a ULID, any opaque token of safe characters (RFC 8941 sf-string subset).
+KEY_FORMAT = re.compile(r"[A-Za-z0-9._:+/=-]{8,100}")
+
+
+def clean_key(raw):
+    """The key, None when the client sent none; a field error when it is not a usable key."""
+    if raw in (None, ""):
+        return None
+    if not isinstance(raw, str) or not KEY_FORMAT.fullmatch(raw):
+        raise ValidationError({"idempotency_key": [_(
+            "A submission key is 8 to 100 letters, digits or the characters . _ : + / = - (a UUID will do).")]})
+    return raw
+
+
+def fingerprint(*parts):
+    """A stable hash of what was submitted (``parts``: JSON-ready values; others are written as text)."""
+    text = json.dumps(parts, sort_keys=True, default=str, ensure_ascii=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def once(actor, raw_key, action, submitted, write, replay):
+    """
+    Run ``write`` once per ``actor`` and key.
+
+    Args:
+        actor: the user submitting.
+        raw_key: the client's key, or None (then ``write`` simply runs).
+        action: what is submitted (``"observation"``, ``"comment"``...): a key serves one action.
+        submitted: the fingerprint of the content (``fingerprint``).
+        write: ``() -> (result, record_id)``, the write itself (its own checks included).
+        replay: ``(record_id) -> result``, the answer to a repeat.
+
+    Returns:
+        ``write``'s result the first time, ``replay``'s for a repeat.
+
+    Raises:
+        ValidationError: on ``idempotency_key`` when the key is malformed or was used for other
+            content; whatever ``write`` raises (the key is then not kept: the client may retry it).
+    """
+    key = clean_key(raw_key)
+    if key is None:
+        return write()[0]
+    for _attempt in range(2):
+        recorded = _recorded(actor, key, action, submitted)
+        if recorded is not None:
+            return replay(recorded)
+        try:
+            with transaction.atomic():
+                result, record_id = write()
+                SubmissionKey.objects.create(user_id=actor.pk, key=key, action=action, fingerprint=submitted,
+                                             record_id=record_id, created_at=timezone.now())
+            return result
+        except IntegrityError:
+            # The same key sent twice at once: the other request's write committed first (the
+            # unique key waited for it); this one's was rolled back. Answer with the first record.
+            if not SubmissionKey.objects.filter(user_id=actor.pk, key=key).exists():
+                raise
+    return replay(_recorded(actor, key, action, submitted))
+
+
+def _recorded(actor, key, action, submitted):
+    """The record id the key's first submission made, None for a new key; refused for other content."""
+    kept = SubmissionKey.objects.filter(user_id=actor.pk, key=key).values_list("action", "fingerprint",
+                                                                              "record_id").first()
+    if kept is None:
+        return None
+    if kept[:2] != (action, submitted):
+        raise ValidationError({"idempotency_key": [_(
+            "This submission key was already used for a different submission; send a new key.")]})
+    return kept[2]
+
+
+def forget_old(now=None):
+    """Purge the keys past ``competency.SUBMISSION_KEY_KEPT``; returns how many."""
+    now = now or timezone.now()
+    deleted, _counts = SubmissionKey.objects.filter(
+        created_at__lt=competency.submission_keys_forgotten_before(now)).delete()
+    return deleted
+
