@@ -44,6 +44,14 @@ def test_learner_writes_saves_reloads_and_submits(seeded, workbench, live_server
     assert "Write at least 40 characters." in status.inner_text()
     assert page.evaluate("document.activeElement.classList.contains('mwf-answer-input')")
 
+    # Refused by the server's identifier check: the message names the prompt, not "answers.p1".
+    page.locator("textarea.mwf-answer-input").fill(ANSWER + " Her number is 555-123-4567.")
+    page.get_by_role("button", name="Submit reflection").click()
+    page.wait_for_function("document.querySelector('.mwf-reflection .mwf-status-message')"
+                           ".textContent.includes('phone number')")
+    prompt = page.inner_text(".mwf-reflection .mwf-prompt-text").strip()
+    assert status.inner_text().startswith(prompt + ":") and "answers." not in status.inner_text()
+
     page.locator("textarea.mwf-answer-input").fill(ANSWER)
     page.select_option("select.mwf-self-rating >> nth=1", "partly")
     submit = page.get_by_role("button", name="Submit reflection")

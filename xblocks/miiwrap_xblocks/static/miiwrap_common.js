@@ -20,13 +20,15 @@ window.MiiwrapCommon = window.MiiwrapCommon || (function () {
       return {ok: false, status: 0, body: {error: "Network error"}};
     });
   }
-  function errorText(body) {
+  // ``labelOf(field)``: what the person sees for a per-item field (a prompt's text for answers.p1),
+  // or nothing to keep the field's name; the other messages speak for themselves.
+  function errorText(body, labelOf) {
     if (!body) { return ""; }
     if (body.error) { return [].concat(body.error).join(" "); }
     var parts = [];
     Object.keys(body.errors || {}).forEach(function (field) {
-      // Per-item fields (answers.p1, ratings.key.level) keep their name; the others speak for themselves.
-      var prefix = field.indexOf(".") > 0 ? field + ": " : "";
+      var label = field.indexOf(".") > 0 ? (labelOf && labelOf(field)) || field : "";
+      var prefix = label ? label + ": " : "";
       parts.push(prefix + [].concat(body.errors[field]).join(" "));
     });
     return parts.join("\n");

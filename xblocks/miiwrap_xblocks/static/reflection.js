@@ -19,6 +19,13 @@ function MiiwrapReflection(runtime, element) {
     return data;
   }
 
+  // "answers.p1" in an error is the prompt the learner reads.
+  function promptLabel(field) {
+    var prompt = block.querySelector(".mwf-prompt[data-prompt-id='" + field.split(".")[1] + "']");
+    var label = prompt && prompt.querySelector(".mwf-prompt-text");
+    return label ? label.textContent.trim() : "";
+  }
+
   function tooShort() {
     var inputs = block.querySelectorAll(".mwf-answer-input");
     for (var i = 0; i < inputs.length; i++) {
@@ -70,7 +77,7 @@ function MiiwrapReflection(runtime, element) {
           if (action === "submit_reflection") { lock(); }
           MiiwrapCommon.announce(status, result.body.message, false);
         } else {
-          MiiwrapCommon.announce(status, MiiwrapCommon.errorText(result.body), true);
+          MiiwrapCommon.announce(status, MiiwrapCommon.errorText(result.body, promptLabel), true);
         }
       });
     });
