@@ -6,10 +6,11 @@ HTTP 400, a refused action answers 403.
 """
 import base64
 import hashlib
-import secrets
+import hmac
 from dataclasses import replace
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -29,8 +30,6 @@ from .api import NotFound, PermissionDenied, ValidationError
 from .validation import Conflict
 
 PAGE_SIZE = 25
-#: The session entry holding the key of this sign-in's browser drafts (``autosave_secret``).
-AUTOSAVE_SECRET = "miiwrap_fidelity.autosave_secret"
 EXPORT_KINDS = [("learners", gettext_lazy("learners' status")), ("observations", gettext_lazy("observations")),
                 ("ratings", gettext_lazy("indicator ratings")), ("signoffs", gettext_lazy("sign-offs")),
                 ("certifications", gettext_lazy("certifications"))]
@@ -61,14 +60,17 @@ def autosave_owner(request):
 
 def autosave_secret(request):
     """
-    The key the browser encrypts this sign-in's drafts with (AES-GCM, base64), kept in the session
-    only: signing out ends the session, so a draft left in the browser can no longer be read, by the
-    next person or anyone (issue 24). Pages that serve it are never cached.
+    The key the browser encrypts this sign-in's drafts with (AES-GCM, base64): an HMAC of the session
+    key under the site's secret, so it exists only while the session does (the session key is in the
+    cookie signing out deletes; the site's secret never leaves the server). After signing out a draft
+    left in the browser can no longer be read, by the next person or anyone (issue 24). Nothing is
+    stored for it; the pages that serve it are never cached. Empty without a session.
     """
-    secret = request.session.get(AUTOSAVE_SECRET)
-    if not secret:
-        secret = request.session[AUTOSAVE_SECRET] = base64.b64encode(secrets.token_bytes(32)).decode()
-    return secret
+    session_key = getattr(request.session, "session_key", None)
+    if not session_key:
+        return ""
+    digest = hmac.new(settings.SECRET_KEY.encode(), f"miiwrap-autosave-key:{session_key}".encode(), hashlib.sha256)
+    return base64.b64encode(digest.digest()).decode()
 
 
 def course_view(view):
@@ -142,7 +144,7 @@ def _growth_context(viewer, learner, course_key, policy, history):
     recent = [o for o in api.growth_observations(viewer, learner, course_key) if not o.blinded]
     indicators = api.policy_indicators(policy.course_key) if policy else []
     trend_rows, trend_dates = growth.indicator_trend(recent, indicators)
-    points = growth.score_points(recent, policy.critical_required if policy else True)
+    points = growth.score_points(recent, api.qualifying_ids(policy, recent))
     return {
         # Built by growth.score_trend_svg from numbers and escaped text only.
         "trend_svg": mark_safe(growth.score_trend_svg(points, policy.min_percent if policy else 80)),  # nosec

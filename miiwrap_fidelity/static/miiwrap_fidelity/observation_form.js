@@ -120,7 +120,7 @@
     return btoa(String.fromCharCode.apply(null, new Uint8Array(bytes)));
   }
 
-  // Drafts are stored sealed (AES-GCM) with the key of this sign-in, which lives in the server's
+  // Drafts are stored sealed (AES-GCM) with the key of this sign-in, derived on the server from the
   // session (served in data-autosave-secret; these pages are never cached): after signing out no
   // one can read a draft left in this browser. Without Web Crypto (a page not served over HTTPS)
   // nothing is kept in the browser at all.
