@@ -167,6 +167,15 @@ class RequirementSet:
                    tuple(Condition.from_dict(c) for c in data.get("conditions") or ()))
 
 
+def qualifies_for_a_set(rules, observation):
+    """
+    Whether an observation counts as qualifying for at least one of the policy's requirement sets
+    (in its scope and meeting its conditions), leaving time windows aside: how a single session is
+    marked on a growth chart.
+    """
+    return any(requirement.in_scope(observation) and requirement.qualifies(observation) for requirement in rules.sets)
+
+
 def single_set_conditions(min_percent, critical_required):
     """The conditions of a policy's single-set fields: "at least ``min_percent``%", essentials met."""
     return (Condition(PERCENT, AT_LEAST, min_percent),) + ((Condition(ESSENTIALS),) if critical_required else ())

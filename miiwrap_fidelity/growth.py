@@ -14,14 +14,14 @@ WIDTH, HEIGHT, PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 640, 260, 64, 48, 24, 
 TREND_COLUMNS = 6
 
 
-def score_points(observations, critical_required=True):
+def score_points(observations, qualifying_ids):
     """
-    ``[(practice date, percent, essential missed)]`` of submitted, scored observations, oldest first;
-    the flag is set when an essential indicator was not met and the policy requires them (such an
-    observation does not qualify, whatever its percent).
+    ``[(practice date, percent, does not qualify)]`` of submitted, scored observations, oldest first;
+    the flag is set unless the observation's id is in ``qualifying_ids`` (``competency`` decides: an
+    essential indicator missed, a summary score short, a setting no requirement asks for...).
     """
     rows = [o for o in observations if o.status == "submitted" and o.percent is not None]
-    return [(o.practice_date, o.percent, bool(critical_required and o.critical_missed))
+    return [(o.practice_date, o.percent, o.pk not in qualifying_ids)
             for o in sorted(rows, key=lambda o: (o.practice_date, o.pk))]
 
 
@@ -46,11 +46,13 @@ def score_trend_svg(points, threshold):
     description = _("%(count)s observations; the dashed line marks the %(threshold)s%% needed to qualify. "
                     "Latest: %(latest)s%% on %(date)s.") % {
         "count": len(points), "threshold": threshold, "latest": points[-1][1], "date": points[-1][0].isoformat()}
-    missed = sum(1 for _day, value, essential_missed in points if essential_missed and value >= threshold)
+    missed = sum(1 for _day, value, not_qualifying in points if not_qualifying and value >= threshold)
     if missed:
         description += " " + ngettext(
-            "%(count)s observation missed an essential indicator and does not qualify (crossed circle).",
-            "%(count)s observations missed an essential indicator and do not qualify (crossed circles).",
+            "%(count)s observation at or above the line does not qualify: an essential indicator missed or "
+            "another requirement not met (crossed circle).",
+            "%(count)s observations at or above the line do not qualify: an essential indicator missed or "
+            "another requirement not met (crossed circles).",
             missed) % {"count": missed}
     # Worded outside the f-strings below: xgettext does not find gettext calls inside them.
     needed = _("needed: %(threshold)s") % {"threshold": percent(threshold)}
@@ -71,15 +73,16 @@ def score_trend_svg(points, threshold):
     path = " ".join(f"{'M' if i == 0 else 'L'}{x(i):.1f},{y(value):.1f}"
                     for i, (_day, value, _missed) in enumerate(points))
     parts.append(f'<path d="{path}" fill="none" stroke="#0a3055" stroke-width="2"/>')
-    for index, (day, value, essential_missed) in enumerate(points):
-        # Below the threshold: a hollow square; at or above it but an essential indicator missed: a
-        # hollow circle with a cross (it does not qualify); otherwise a filled circle (shape tells).
+    for index, (day, value, not_qualifying) in enumerate(points):
+        # Below the threshold: a hollow square; at or above it but not qualifying (an essential
+        # indicator missed, another condition): a hollow circle with a cross; otherwise a filled
+        # circle (shape tells).
         if value < threshold:
             marker = (f'<rect x="{x(index) - 5:.1f}" y="{y(value) - 5:.1f}" width="10" height="10" fill="#fff" '
                       f'stroke="#0a3055" stroke-width="2"/>')
-        elif essential_missed:
+        elif not_qualifying:
             cx, cy = x(index), y(value)
-            marker = (f'<g class="mwf-point-essential-missed"><circle cx="{cx:.1f}" cy="{cy:.1f}" r="6" fill="#fff" '
+            marker = (f'<g class="mwf-point-not-qualifying"><circle cx="{cx:.1f}" cy="{cy:.1f}" r="6" fill="#fff" '
                       f'stroke="#a4161a" stroke-width="2"/><path d="M{cx - 3.5:.1f},{cy - 3.5:.1f}L{cx + 3.5:.1f},'
                       f'{cy + 3.5:.1f}M{cx - 3.5:.1f},{cy + 3.5:.1f}L{cx + 3.5:.1f},{cy - 3.5:.1f}" '
                       f'stroke="#a4161a" stroke-width="2"/></g>')

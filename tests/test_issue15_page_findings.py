@@ -2,12 +2,20 @@
 import pytest
 from django.urls import reverse
 
-from conftest import COURSE
+from datetime import timedelta
+
+from django.utils import timezone
+
+from conftest import COURSE, ratings_for
 from miiwrap_fidelity import api
 from miiwrap_fidelity.models import Reflection
 from xblock_support import REFLECTION, SIGNOFF, call, view
 
 pytestmark = pytest.mark.django_db
+
+
+def indicators_of(version):
+    return list(version.indicators.order_by("position"))
 ANSWER = "I reflected the mother's worry before asking about goals, and she added her own idea."
 
 
@@ -17,10 +25,28 @@ def test_chart_draws_an_observation_missing_an_essential_differently(client, ass
     client.force_login(assigned)
     page = client.get(reverse("miiwrap_fidelity:my_competency", args=[COURSE])).content.decode()
     svg = page.split("<svg")[1].split("</svg>")[0]
-    assert svg.count('class="mwf-point-essential-missed"') == 1
+    assert svg.count('class="mwf-point-not-qualifying"') == 1
     assert svg.count('r="5" fill="#0a3055"') == 1, "only the qualifying one is a filled circle"
-    assert "missed an essential indicator and does not qualify" in svg
-    assert "essential indicator missed: does not qualify" in page, "the table says it too"
+    assert "does not qualify: an essential indicator missed or another requirement not met" in svg
+    assert "(does not qualify)" in page, "the table says it too"
+
+
+def test_chart_marks_what_no_requirement_set_counts(client, assigned, coach, lead, observe, version, course_key):
+    """Issue 23: the chart decided "qualifies" from the first set's percent and essentials only; an
+    all-met session of a setting no set asks for (or short of a later set's condition) was drawn as
+    qualifying. competency decides it now, for every set."""
+    api.save_policy(lead, course_key, requirement_sets=[
+        {"instrument_version": version.pk, "setting": "home_visit", "min_observations": 2, "window_days": 270,
+         "conditions": [{"measure": "percent", "op": ">=", "value": 80}, {"measure": "essentials"}]}])
+    observe(coach, assigned, days_ago=10)  # a home visit, all met: qualifies
+    api.save_observation(coach, assigned, course_key, {
+        "practice_date": (timezone.now().date() - timedelta(days=3)).isoformat(), "setting": "community",
+        "overall_note": "", "ratings": ratings_for(indicators_of(version))}, submit=True)
+    client.force_login(assigned)
+    page = client.get(reverse("miiwrap_fidelity:my_competency", args=[COURSE])).content.decode()
+    svg = page.split("<svg")[1].split("</svg>")[0]
+    assert svg.count('class="mwf-point-not-qualifying"') == 1, "the all-met community session counts for no set"
+    assert svg.count('r="5" fill="#0a3055"') == 1
 
 
 def test_workspace_row_names_the_missed_essential(client, assigned, coach, observe):

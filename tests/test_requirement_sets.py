@@ -191,6 +191,16 @@ def test_several_sets_are_met_exactly_when_each_one_is(sets, observations):
     assert {obs.id for obs in qualifying} == {obs.id for q, _r in alone for obs in q}
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(SETS, min_size=1, max_size=3), OBS)
+def test_a_session_marked_qualifying_is_one_the_evidence_counts(sets, observation):
+    """The growth chart's mark (``qualifies_for_a_set``) agrees with the evidence rule for a session
+    inside every window: it qualifies exactly when the evaluation counts it."""
+    observation = replace(observation, practice_date=TODAY)
+    qualifying, _reasons = evidence(rules_with(*sets), [observation])
+    assert competency.qualifies_for_a_set(rules_with(*sets), observation) == (observation in qualifying)
+
+
 def legacy_evidence(rules, observations, today):
     """``evaluate_evidence`` as it was before requirement sets (main before ADR 0013): the oracle."""
     reasons = []

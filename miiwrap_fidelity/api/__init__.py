@@ -102,7 +102,9 @@ from .consequences import (
     register_consequence_handler,
     send_expiry_event,
 )
-from .history import HISTORY_PAGE_SIZE, growth_observations, history_page, observation_history, own_drafts
+from .history import (
+    HISTORY_PAGE_SIZE, growth_observations, history_page, observation_history, own_drafts, qualifying_ids,
+)
 from .roles import can_coach, can_view_learner, is_coach_of, is_course_staff, require_coach
 from .signoffs import revoke, sign_off, signoffs_for
 from .stages import reevaluate_dependents
@@ -213,6 +215,7 @@ __all__ = [
     "STAFF_PAGE_SIZE",
     "growth_observations",
     "history_page",
+    "qualifying_ids",
     "observation_history",
     "own_drafts",
     "save_observation",

@@ -8,6 +8,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .. import competency, evaluation
 from ..models import Observation
 from . import values
 from .inputs import get_user, parse_course_key
@@ -83,6 +84,18 @@ def growth_observations(viewer, learner, course_key, limit=GROWTH_OBSERVATIONS):
     history = observation_history(viewer, learner, course_key)
     history.queryset = history.queryset.filter(status=Observation.SUBMITTED)
     return history[:limit]
+
+
+def qualifying_ids(policy, observations):
+    """
+    The ids of ``observations`` (``ObservationData``, e.g. ``growth_observations``) that qualify for
+    at least one of the requirement sets of ``policy`` (``data.PolicyData``, as ``get_policy``
+    returns it; ``competency.qualifies_for_a_set``); none without a policy.
+    """
+    if policy is None:
+        return set()
+    rules = evaluation.rules_for(policy)
+    return {o.pk for o in observations if competency.qualifies_for_a_set(rules, values.observation_record(o))}
 
 
 def own_drafts(viewer, learner, course_key):

@@ -162,6 +162,14 @@ def summary_score_data(version_id, scores):
     return tuple(shown)
 
 
+def observation_record(observation):
+    """An ``ObservationData`` as the rules read it (``competency.ObservationRecord``)."""
+    return competency.ObservationRecord(
+        observation.id, observation.observer.id, observation.instrument_version_id, observation.practice_date,
+        observation.met_count or 0, observation.applicable_count or 0, tuple(observation.critical_missed),
+        tuple(sorted((score.key, score.value) for score in observation.summary_scores)), observation.setting)
+
+
 def observation_data(observation, ratings=None, amendments=(), show_original=False):
     """
     An ``Observation`` (observer, session and ``ratings__indicator`` loaded) as ``ObservationData``;
