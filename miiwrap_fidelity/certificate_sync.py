@@ -12,20 +12,17 @@ UPDATE claims it (``certificate_invalidated_at``), a failure releases the claim,
 (every 15 minutes, Tutor's beat schedule). See docs/decisions/0008-open-edx-ecosystem-seams.rst.
 """
 import logging
-from datetime import timedelta
 
 from celery import shared_task
 from django.utils import timezone
 
+from . import competency
 from .models import Certification
 from .platform import get_platform
 from .time_selectors import active_certification, lapsed_certification
 
 log = logging.getLogger(__name__)
 
-#: The platform generates a requested certificate in a delayed task; one requested this recently may
-#: not exist yet, so "nothing to invalidate" is only believed after this long.
-GENERATION_GRACE = timedelta(hours=1)
 
 
 _lapsed, _active = lapsed_certification, active_certification  # competency's rules, as SQL
@@ -73,7 +70,7 @@ def invalidate_certificate(self, certification_id):
     except Exception as exc:  # pylint: disable=broad-except
         _release(certification_id)
         raise self.retry(exc=exc)
-    if not invalidated and certification.certificate_requested_at > now - GENERATION_GRACE:
+    if not invalidated and competency.certificate_may_still_be_generated(certification.certificate_requested_at, now):
         _release(certification_id)  # may still be generating: the periodic task looks again
     return invalidated
 

@@ -674,6 +674,37 @@ def submission_keys_forgotten_before(now):
     return now - SUBMISSION_KEY_KEPT
 
 
+# --- the platform certificate's timing ------------------------------------------------------------
+
+#: A claimed certificate request not confirmed within this long is sent again by the periodic pass
+#: (a worker died between claiming and asking the platform); operators may set
+#: ``MIIWRAP_FIDELITY_CERTIFICATE_LEASE_SECONDS``.
+CERTIFICATE_LEASE = timedelta(minutes=10)
+#: The platform generates a requested certificate in a delayed task: one requested this recently may
+#: not exist yet, so "nothing to invalidate" is believed only after this long.
+CERTIFICATE_GENERATION_GRACE = timedelta(hours=1)
+
+
+def certificate_may_still_be_generated(requested_at, now):
+    """Whether a certificate requested at ``requested_at`` may not exist yet at ``now``."""
+    return requested_at > now - CERTIFICATE_GENERATION_GRACE
+
+
+# --- delivering consequences (ADR 0019) -------------------------------------------------------------
+
+#: How long a claimed consequence is left to its deliverer before another may take it (a dead worker's).
+CONSEQUENCE_LEASE = timedelta(minutes=5)
+#: The longest wait between two attempts at a consequence whose delivery keeps failing.
+CONSEQUENCE_MAX_DELAY = timedelta(hours=1)
+#: Delivered consequences are kept this long for operators, then purged.
+CONSEQUENCES_KEPT = timedelta(days=7)
+
+
+def consequence_retry_delay(attempts):
+    """After the ``attempts``-th failure: one minute, doubling, at most ``CONSEQUENCE_MAX_DELAY``."""
+    return min(timedelta(minutes=2 ** max(attempts - 1, 0)), CONSEQUENCE_MAX_DELAY)
+
+
 # --- the consequences of a status change ---------------------------------------------------------
 
 #: What a status change sets off outside the status row (ADR 0019), each delivered once and apart:

@@ -32,7 +32,7 @@ from .models import (
     OverdueNotice,
     ReflectionComment,
 )
-from . import competency
+from . import competency, evaluation
 from .competency import State
 from .platform import get_platform
 from .time_selectors import active_certification
@@ -220,9 +220,8 @@ def send_overdue_notices():
 
 def cadence_days(policy):
     """How often a learner should be observed to gather the policy's evidence (every requirement set)."""
-    sets = [(item.get("window_days") or policy.window_days, item.get("min_observations") or policy.min_observations)
-            for item in (policy.requirement_sets or [])] or [(policy.window_days, policy.min_observations)]
-    return competency.observation_cadence_days(sets)
+    return competency.observation_cadence_days(
+        [(requirement.window_days, requirement.min_observations) for requirement in evaluation.rules_for(policy).sets])
 
 
 def digest_rows(policy, learner_ids, today):

@@ -13,24 +13,19 @@ sits with the records and imports none of them.
 """
 import logging
 import uuid
-from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from . import competency
 from .models import Consequence
 
 log = logging.getLogger(__name__)
 
-#: How long a claimed row is left to its deliverer before another may take it (a dead worker's).
-LEASE = timedelta(minutes=5)
-#: The longest wait between two attempts at a row whose handler keeps failing.
-MAX_DELAY = timedelta(hours=1)
-#: Rows one periodic pass delivers at most (the next pass takes the rest).
+#: Rows one periodic pass delivers at most (the next pass takes the rest). Lease, retry delays and
+#: keeping time are competency's (CONSEQUENCE_LEASE, consequence_retry_delay, CONSEQUENCES_KEPT).
 BATCH = 500
-#: Delivered rows are kept this long for operators, then purged by the periodic pass.
-KEEP_DELIVERED = timedelta(days=7)
 
 #: kind -> handler(row); a handler raises when its consequence could not be delivered.
 HANDLERS = {}
@@ -62,10 +57,11 @@ def deliver(batch=None, now=None, limit=BATCH):
     due = Consequence.objects.filter(delivered_at__isnull=True, due_at__lte=now or timezone.now())
     if batch is not None:
         due = due.filter(batch=batch)
-    delivered, held = 0, set()
-    for row in due.order_by("id")[:limit]:
-        key = (row.kind, row.learner_id, str(row.course_key))
-        if key in held or _older_pending(row):
+    rows = list(due.order_by("id")[:limit])
+    pending, delivered, held = _pending_by_key(rows), 0, set()
+    for row in rows:
+        key = _key(row)
+        if key in held or pending[key][0] < row.pk:  # an older one of the same key waits: this one too
             held.add(key)
             continue
         claim = _claim(row.pk)
@@ -74,16 +70,12 @@ def deliver(batch=None, now=None, limit=BATCH):
         mine = Consequence.objects.filter(pk=row.pk, claimed_until=claim)  # only while the claim is ours
         if _run(row):
             delivered += mine.update(delivered_at=timezone.now(), claimed_until=None)
+            pending[key].remove(row.pk)
         else:
             held.add(key)
             mine.update(attempts=F("attempts") + 1, claimed_until=None,
-                        due_at=timezone.now() + retry_delay(row.attempts + 1))
+                        due_at=timezone.now() + competency.consequence_retry_delay(row.attempts + 1))
     return delivered
-
-
-def retry_delay(attempts):
-    """One minute after the first failure, doubling, at most an hour."""
-    return min(timedelta(minutes=2 ** max(attempts - 1, 0)), MAX_DELAY)
 
 
 def pending_count():
@@ -91,21 +83,34 @@ def pending_count():
 
 
 def purge_delivered(now=None):
-    """Remove delivered rows older than ``KEEP_DELIVERED``; returns how many."""
+    """Remove delivered rows older than ``competency.CONSEQUENCES_KEPT``; returns how many."""
     now = now or timezone.now()
-    deleted, _ = Consequence.objects.filter(delivered_at__lt=now - KEEP_DELIVERED).delete()
+    deleted, _ = Consequence.objects.filter(delivered_at__lt=now - competency.CONSEQUENCES_KEPT).delete()
     return deleted
 
 
-def _older_pending(row):
-    return Consequence.objects.filter(kind=row.kind, learner_id=row.learner_id, course_key=row.course_key,
-                                      delivered_at__isnull=True, pk__lt=row.pk).exists()
+def _key(row):
+    return row.kind, row.learner_id, str(row.course_key)
+
+
+def _pending_by_key(rows):
+    """
+    ``{(kind, learner, course): sorted ids of its undelivered rows}`` for the keys of ``rows`` (due
+    or not: one waiting for a retry still holds the newer ones back), in one query.
+    """
+    pending = {_key(row): [] for row in rows}
+    learners = {row.learner_id for row in rows}
+    for row in Consequence.objects.filter(delivered_at__isnull=True, learner_id__in=learners).only(
+            "id", "kind", "learner_id", "course_key").order_by("id"):
+        if _key(row) in pending:
+            pending[_key(row)].append(row.pk)
+    return pending
 
 
 def _claim(row_id):
     """The lease's end when this caller claimed the row (one conditional UPDATE), else None."""
     now = timezone.now()  # now, not when the pass began: a slow pass must not hand out spent leases
-    until = now + LEASE
+    until = now + competency.CONSEQUENCE_LEASE
     free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
     claimed = Consequence.objects.filter(free, pk=row_id, delivered_at__isnull=True).update(claimed_until=until)
     return until if claimed == 1 else None

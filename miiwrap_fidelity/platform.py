@@ -135,13 +135,14 @@ class EdxPlatform:
         return list(CourseEnrollment.objects.filter(course_id=course_key, is_active=True)
                     .values_list("user_id", flat=True))
 
-    def is_enrolled(self, user_id, course_key):
-        """Whether the user is actively enrolled in the course (one query)."""
+    def enrolled_ids(self, course_key, user_ids):
+        """The ids among ``user_ids`` actively enrolled in the course (one query)."""
         from common.djangoapps.student.models import (  # pylint: disable=import-error,import-outside-toplevel
             CourseEnrollment,
         )
 
-        return CourseEnrollment.objects.filter(course_id=course_key, user_id=user_id, is_active=True).exists()
+        return set(CourseEnrollment.objects.filter(course_id=course_key, user_id__in=list(user_ids), is_active=True)
+                   .values_list("user_id", flat=True))
 
     def enrollment_dates(self, course_key, user_ids):
         """``{user_id: when they enrolled}`` (aware datetimes) for those enrolled in the course, in one query."""

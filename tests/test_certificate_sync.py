@@ -4,7 +4,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from miiwrap_fidelity import api, certificate_sync
+from miiwrap_fidelity import api, certificate_sync, competency
 from miiwrap_fidelity.models import Certification
 from sandbox.fake_platform import FakePlatform
 from sandbox.models import CertificateRequest
@@ -93,7 +93,7 @@ def test_a_certificate_still_generating_is_looked_at_again(ready_learner, coach,
     api.revoke(coach, ready_learner, course_key, "Drifted")
     certification = Certification.objects.get(learner=ready_learner)
     assert certification.certificate_invalidated_at is None
-    Certification.objects.update(certificate_requested_at=timezone.now() - certificate_sync.GENERATION_GRACE
+    Certification.objects.update(certificate_requested_at=timezone.now() - competency.CERTIFICATE_GENERATION_GRACE
                                  - timedelta(minutes=1))
     assert certificate_sync.invalidate_certificate.apply(args=[certification.pk]).get() is False
     assert Certification.objects.get(pk=certification.pk).certificate_invalidated_at is not None

@@ -253,3 +253,20 @@ def test_after_weeks_without_a_scheduler_one_reminder_goes_out_once(ready_learne
         one_scheduler_pass()
     assert list(ExpiryReminder.objects.values_list("days_before", flat=True)) == [30], "the nearer one, once"
     assert len(mail.outbox) == 1
+
+
+@pytest.mark.parametrize("count", [3, 6])
+def test_a_pass_spends_two_statements_per_row_and_two_in_all(count, django_assert_num_queries):
+    """Review finding: each row asked again whether an older one of its key waited (a query per row)."""
+    from miiwrap_fidelity import outbox  # pylint: disable=import-outside-toplevel
+
+    outbox.register("test.noop", lambda row: None)
+    try:
+        Consequence.objects.bulk_create([
+            Consequence(kind="test.noop", learner_id=index % 2, course_key=COURSE, payload={}, batch="b",
+                        created_at=timezone.now(), due_at=timezone.now()) for index in range(count)])
+        # The due rows, the undelivered ones of their keys; then per row its claim and its delivery.
+        with django_assert_num_queries(2 + 2 * count):
+            assert outbox.deliver(batch="b") == count
+    finally:
+        outbox.HANDLERS.pop("test.noop")

@@ -10,6 +10,8 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from conftest import COURSE, OTHER_COURSE, make_user, ratings_for
@@ -183,3 +185,24 @@ def test_a_start_date_is_set_only_for_a_learner_of_the_course(policy, course_key
     assert not LearnerStatus.objects.filter(course_key=key_b, learner=learner).exists()
     with pytest.raises(api.ValidationError):
         api.assign_coach(staff_b, key_b, coach_b, learner)
+
+
+@pytest.mark.parametrize("upload", ["coaches", "start_dates"])
+def test_a_csv_upload_checks_every_learner_in_a_fixed_number_of_statements(policy, lead, coach, course_key, upload):
+    """Review finding: each row's 'learner of the course' check cost two statements (N+1)."""
+    def statements(count):
+        learners = [make_user(f"csv_{upload}_{count}_{index}") for index in range(count)]
+        for learner in learners:
+            enroll(learner, course_key)
+        if upload == "coaches":
+            text = "coach,learner\n" + "".join(f"{coach.username},{learner.username}\n" for learner in learners)
+            run = lambda: api.assign_coaches_from_csv(lead, course_key, text + "nobody,nobody\n")  # noqa: E731
+        else:
+            text = "learner,start_date\n" + "".join(f"{learner.username},2026-01-05\n" for learner in learners)
+            run = lambda: api.set_start_dates_from_csv(lead, course_key, text + "nobody,2026-01-05\n")  # noqa: E731
+        with CaptureQueriesContext(connection) as captured:
+            report, changed = run()  # one unknown row: all or nothing, so only the checks run
+        assert changed == 0 and len(report) == count + 1
+        return len(captured.captured_queries)
+
+    assert statements(2) == statements(20)

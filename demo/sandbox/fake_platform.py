@@ -81,8 +81,9 @@ class FakePlatform:
     def enrolled_learner_ids(self, course_key):
         return list(Enrollment.objects.filter(course_key=course_key, is_active=True).values_list("user_id", flat=True))
 
-    def is_enrolled(self, user_id, course_key):
-        return Enrollment.objects.filter(course_key=course_key, user_id=user_id, is_active=True).exists()
+    def enrolled_ids(self, course_key, user_ids):
+        return set(Enrollment.objects.filter(course_key=course_key, user_id__in=list(user_ids), is_active=True)
+                   .values_list("user_id", flat=True))
 
     def enrollment_dates(self, course_key, user_ids):
         return dict(Enrollment.objects.filter(course_key=course_key, user_id__in=list(user_ids))

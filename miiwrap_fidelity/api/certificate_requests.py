@@ -10,17 +10,16 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from ..models import Certification, CompetencyPolicy, CourseReevaluation
-from .. import reevaluation, time_selectors
+from .. import competency, reevaluation, time_selectors
 
-#: A claimed request not confirmed within this many seconds is re-sent by the periodic task
-#: (setting ``MIIWRAP_FIDELITY_CERTIFICATE_LEASE_SECONDS``).
-DEFAULT_LEASE_SECONDS = 600
 OUTCOME_REQUESTED, OUTCOME_PREVENTED = "requested", "prevented"
 
 
 def lease_seconds():
-    """How long a claimed, unconfirmed certificate request stays with its worker before being re-sent."""
-    return int(getattr(settings, "MIIWRAP_FIDELITY_CERTIFICATE_LEASE_SECONDS", DEFAULT_LEASE_SECONDS))
+    """How long a claimed, unconfirmed certificate request stays with its worker before being re-sent
+    (``competency.CERTIFICATE_LEASE`` unless the operator's setting says otherwise)."""
+    return int(getattr(settings, "MIIWRAP_FIDELITY_CERTIFICATE_LEASE_SECONDS",
+                       competency.CERTIFICATE_LEASE.total_seconds()))
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from .inputs import get_user, parse_course_key
 from . import values
 from .paged import PagedRows
 from .values import POLICY_FIELDS
-from .roles import is_course_staff, is_learner_of_course, require, require_course_staff, require_learner_of_course
+from .roles import is_course_staff, learners_of_course, require, require_course_staff, require_learner_of_course
 
 
 def policy_row(course_key):
@@ -366,6 +366,7 @@ def assign_coaches_from_csv(actor, course_key, text):
     rows = _csv_rows(text)
     report, users = [], {user.username: user for user in get_user_model().objects.filter(
         username__in={value for row in rows for value in (row[1], row[2])})}
+    of_course = learners_of_course(users.values(), course_key)
     for line, coach_name, learner_name in rows:
         errors = []
         coach, learner = users.get(coach_name), users.get(learner_name)
@@ -375,7 +376,7 @@ def assign_coaches_from_csv(actor, course_key, text):
             errors.append(_("Unknown learner username."))
         if coach is not None and coach == learner:
             errors.append(_("A learner cannot coach themselves."))
-        if learner is not None and not is_learner_of_course(learner, course_key):
+        if learner is not None and learner.pk not in of_course:
             errors.append(_("This learner is not enrolled in this course."))
         report.append({"row": line, "coach": coach_name, "learner": learner_name,
                        "status": "error" if errors else "pending", "errors": errors})

@@ -6,11 +6,10 @@ competency changes in one course, their status in those courses is evaluated aga
 from django.db import transaction
 from django.db.models import Q
 
-from .. import evaluation
 from ..models import CompetencyPolicy, LearnerStatus
 from .courses import policy_row
 from .inputs import parse_course_key
-from .status import announce_change
+from .status import refresh_and_announce
 
 #: The ``cause`` of a change a dependent course's re-evaluation announces (no message is sent for it).
 DEPENDENT_CAUSE = "related_course_changed"
@@ -39,10 +38,11 @@ def reevaluate_dependents(learner_id, course_key):
                 learner_id=learner_id, course_key=policy.course_key).first()  # the row first, as every write
             if status is None:
                 continue  # not a learner of that course: nothing to show there
-            before, certification_id = status.state, status.certification_id
-            decision, _certification, _alerts = evaluation.refresh(policy, learner_id, policy.course_key)
+            before = status.state
+            # The same step as every other re-evaluation that may change a state: announced with
+            # the state it had (an expiry stored here has its expiry event too).
+            decision, _certification, _alerts = refresh_and_announce(policy, learner_id, policy.course_key,
+                                                                     cause=DEPENDENT_CAUSE)
             if str(decision.state) != before:
-                announce_change(learner_id, policy.course_key, str(decision.state), DEPENDENT_CAUSE,
-                                previous_state=before, payload={"certification_id": certification_id})
                 changed.append(str(policy.course_key))
     return changed

@@ -16,7 +16,7 @@ from ..models import LearnerStartDate
 from .courses import _csv_rows, policy_row
 from .inputs import get_user
 from .paged import PagedRows
-from .roles import is_learner_of_course, require_course_staff, require_learner_of_course
+from .roles import learners_of_course, require_course_staff, require_learner_of_course
 
 #: A hire date is a real date: not before this year, and at most a year ahead (hired, starting soon).
 EARLIEST_YEAR = 1950
@@ -86,12 +86,12 @@ def set_start_dates_from_csv(actor, course_key, text):
     course_key = require_course_staff(actor, course_key, _only_staff())
     rows = _csv_rows(text, columns=("learner", "start_date"))
     users = {user.username: user for user in get_user_model().objects.filter(username__in={row[1] for row in rows})}
-    report, seen = [], set()
+    report, seen, of_course = [], set(), learners_of_course(users.values(), course_key)
     for line, username, raw_date in rows:
         errors, parsed = [], None
         if username not in users:
             errors.append(_("Unknown learner username."))
-        elif not is_learner_of_course(users[username], course_key):
+        elif users[username].pk not in of_course:
             errors.append(_("This learner is not enrolled in this course."))
         elif username in seen:
             errors.append(_("This learner is already on an earlier line."))
