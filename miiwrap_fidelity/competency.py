@@ -711,14 +711,14 @@ def consequence_retry_delay(attempts):
 #: the public ``competency_changed`` signal (tracking event, other plugins), re-evaluation of the
 #: courses that read this one (stages, programs), the learner's message, the platform certificate's
 #: invalidation, the ``certification.expired`` tracking event.
-ANNOUNCE, DEPENDENTS, MESSAGE, INVALIDATION, EXPIRY_EVENT = (
-    "announce", "dependents", "message", "certificate_invalidation", "certification_expired")
+ANNOUNCE, DEPENDENTS, MESSAGE, INVALIDATION, EXPIRY_EVENT, LEADER_FIGURES = (
+    "announce", "dependents", "message", "certificate_invalidation", "certification_expired", "leader_figures")
 
 
 def consequences(state, cause, previous_state=None):
     """The consequence kinds of a change to ``state`` for ``cause`` from ``previous_state`` (when known)."""
     state = str(state)
-    kinds = [ANNOUNCE, DEPENDENTS, MESSAGE]
+    kinds = [ANNOUNCE, DEPENDENTS, MESSAGE, LEADER_FIGURES]
     if cause == "revoked" or state == State.EXPIRED:
         kinds.append(INVALIDATION)
     if previous_state is not None and str(previous_state) == State.CERTIFIED and state == State.EXPIRED:

@@ -68,6 +68,11 @@ def send_expiry_event(consequence):
     api.send_expiry_event(consequence.payload.get("certification_id"))
 
 
+def mark_leader_figures_changed(consequence):
+    """The ``leader_figures`` consequence: the course's kept leader figures are recomputed at the next read."""
+    api.leader_figures_changed(consequence.course_key, consequence.created_at)
+
+
 def retire_user(sender, user=None, **kwargs):  # pylint: disable=unused-argument
     """The platform's retirement signals (``user`` is the retiring user)."""
     if user is not None:
@@ -86,6 +91,7 @@ def connect_internal_receivers():
     api.register_consequence_handler(competency.ANNOUNCE, announce_competency_change)
     api.register_consequence_handler(competency.DEPENDENTS, queue_dependent_reevaluation)
     api.register_consequence_handler(competency.EXPIRY_EVENT, send_expiry_event)
+    api.register_consequence_handler(competency.LEADER_FIGURES, mark_leader_figures_changed)
     certificate_sync.connect()  # the platform certificate follows revocation
     notifications.connect()  # messages through edx-ace
     try:

@@ -14,7 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from conftest import COURSE, assign_coach, data_queries, make_user
-from miiwrap_fidelity import aggregates, api, leader_figures, retirement, tasks
+from miiwrap_fidelity import aggregates, api, competency, leader_figures, retirement, tasks
+from miiwrap_fidelity.models import Consequence
 
 User = get_user_model()
 
@@ -46,14 +47,26 @@ def test_the_page_reads_the_kept_figures_with_their_time(client, six_observed, l
     client.force_login(lead)
     first = client.get(URL).content.decode()
     assert "Figures as of" in first and ">6</td>" in first
-    for i in range(6, 12):  # six more learners observed: the page keeps the figures it has (fresh)
-        learner = make_user(f"k{i}")
-        assign_coach(lead, course_key, coach, learner)
-        observe(coach, learner, days_ago=10)
-    second = client.get(URL).content.decode()
-    assert ">6</td>" in second and ">12</td>" not in second
-    assert in_progress(api.leader_view(lead, course_key)) == 12  # the api computes (and keeps) them now
-    assert ">12</td>" in client.get(URL).content.decode()
+    assert ">6</td>" in client.get(URL).content.decode(), "fresh: read as kept"
+    assert in_progress(api.leader_view(lead, course_key)) == 6
+
+
+def test_a_status_change_makes_the_kept_figures_stale(client, six_observed, lead, coach, course_key, observe,
+                                                     queued):
+    """Issue 23: leader figures going stale are a consequence of a status change, recorded with it."""
+    client.force_login(lead)
+    api.refresh_leader_figures(str(course_key))
+    page = client.get(URL).content.decode()
+    assert ">6</td>" in page and queued == [], "fresh figures are read as kept"
+    learner = make_user("k6")
+    assign_coach(lead, course_key, coach, learner)
+    observe(coach, learner, days_ago=10)  # Not started -> In progress, with its consequences
+    api.deliver_consequences()  # (this test's transaction never commits: the periodic pass delivers them)
+    assert Consequence.objects.filter(kind=competency.LEADER_FIGURES, delivered_at__isnull=False).exists()
+    api.kept_leader_view(lead, course_key, tasks.refresh_leader_figures.delay)
+    assert queued == [(str(course_key),)], "stale since the change: one computation queued"
+    api.refresh_leader_figures(str(course_key))  # the queued task, run
+    assert ">7</td>" in client.get(URL).content.decode()
 
 
 def test_stale_figures_are_recomputed_by_one_task_claimed_by_one_reader(

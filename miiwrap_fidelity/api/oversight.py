@@ -110,15 +110,21 @@ def kept_leader_view(viewer, course_key, queue):
     """
     course_key, policy = _leader_course(viewer, course_key)
     version_id = policy.instrument_version_id
-    entry = leader_figures.kept(course_key, version_id)
-    refreshing, failed = not leader_figures.is_fresh(entry, timezone.now()), False
+    entry, changed = leader_figures.kept(course_key, version_id), leader_figures.changed_at(course_key)
+    refreshing, failed = not leader_figures.is_fresh(entry, timezone.now(), changed), False
     if refreshing and leader_figures.claim_refresh(course_key, version_id):
         failed = not _queue(queue, course_key, version_id)
         entry = leader_figures.kept(course_key, version_id)
-        refreshing = not failed and not leader_figures.is_fresh(entry, timezone.now())
+        refreshing = not failed and not leader_figures.is_fresh(entry, timezone.now(), changed)
     return {"figures": _worded(entry["figures"], policy) if entry else None,
             "computed_at": entry["computed_at"] if entry else None, "refreshing": refreshing, "failed": failed,
             "fresh_minutes": int(leader_figures.FRESH_FOR.total_seconds() // 60)}
+
+
+def leader_figures_changed(course_key, at):
+    """A learner's status in the course changed at ``at`` (a consequence, ADR 0019): the leader
+    view's kept figures are computed again at the next read."""
+    leader_figures.mark_changed(parse_course_key(course_key), at)
 
 
 def request_leader_refresh(viewer, course_key, queue):
