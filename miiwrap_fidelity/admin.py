@@ -175,3 +175,10 @@ class ConsequenceAdmin(ReadOnlyAdmin):
     """The outbox of status changes' consequences (ADR 0019): what is still due, and how often it failed."""
     list_display = ("id", "kind", "course_key", "learner_id", "created_at", "attempts", "due_at", "delivered_at")
     list_filter = ("kind",)
+
+
+@admin.register(models.SubmissionKey)
+class SubmissionKeyAdmin(ReadOnlyAdmin):
+    """Clients' submission keys and the record each first submission made (ADR 0022), kept a day."""
+    list_display = ("id", "user_id", "action", "record_id", "created_at")
+    list_filter = ("action",)
