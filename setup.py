@@ -63,6 +63,8 @@ setup(
         "celery>=5.2",
         "PyYAML>=6.0",
         "edx-ace>=1.11",
+        # Names for the identifier check (client_names.py): Faker's person lists, read at run time, no download.
+        "Faker>=30",
     ],
     entry_points={
         "lms.djangoapp": ["miiwrap_fidelity = miiwrap_fidelity.apps:MiiwrapFidelityConfig"],

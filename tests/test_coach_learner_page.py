@@ -169,7 +169,7 @@ def test_the_page_sends_the_servers_patterns_to_the_browser(client, assigned, co
     script = page.split('<script id="mwf-privacy-patterns" type="application/json">')[1].split("</script>")[0]
     assert json.loads(script) == privacy.client_patterns()
     assert {entry["kind"] for entry in json.loads(script)} == {"email", "phone", "birth_date", "named_client",
-                                                              "address"}
+                                                              "address", "case_number"}
     assert 'id="mwf-privacy-check" hidden' in page
 
 

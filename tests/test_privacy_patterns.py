@@ -3,14 +3,12 @@ The client-identifier check (privacy.py): a reviewer's note with Spanish names, 
 "Family", a name before "family", Spanish phone numbers and a Spanish address went through
 unflagged. Each case below is flagged; ordinary practice notes are not.
 """
-import json
 import re
-import shutil
-import subprocess
 
 import pytest
 
 from miiwrap_fidelity import privacy
+from privacy_support import browser_warnings, needs_node
 
 FLAGGED = [
     ("Family Gonzalez was visited.", "named_client"),
@@ -31,6 +29,15 @@ FLAGGED = [
     ("write to maria\u200b@example.org", "email"),  # a zero-width space
     ("Family G\u043enzalez was visited.", "named_client"),  # a Cyrillic о
     ("called \uff15\uff15\uff15-\uff11\uff12\uff13-\uff14\uff15\uff16\uff17", "phone"),  # full-width digits
+    # Issue 24: names without a role word, family names in lower case, case numbers (tests/test_identifier_recall.py
+    # measures them on a labelled set).
+    ("Maria Lopez said the plan felt rushed.", "named_client"),
+    ("Talked with José about his job search.", "named_client"),
+    ("Met with the gonzalez family.", "named_client"),
+    ("Visita a la familia gonzalez.", "named_client"),
+    ("Case #48213 was reviewed.", "case_number"),
+    ("Archivar en el nº de caso 2024-0012.", "case_number"),
+    ("MRN 1234567 is on the referral.", "case_number"),
 ]
 
 NOT_FLAGGED = [
@@ -57,18 +64,10 @@ def test_each_kind_is_reported_once():
     assert privacy.identifier_warnings("Call 612 34 56 78 or 612 345 678") == ["phone"]
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed (the browser test covers the page)")
+@needs_node
 def test_the_browser_reads_the_patterns_the_same_way():
     """The patterns are handed to the browser (``new RegExp(source, flags + "u")``): same answers there."""
-    patterns = privacy.client_patterns()
     texts = [text for text, _kind in FLAGGED] + NOT_FLAGGED
-    # normalize() as observation_form.js and signoff_coach.js do it (normalizedFor), with the served data.
-    script = ("const ps = %s, texts = %s, spec = %s;"
-              "const normalize = t => Array.prototype.map.call(t.normalize('NFKC'), ch =>"
-              " spec.invisible.indexOf(ch) >= 0 ? '' : (spec.fold[ch] || ch)).join('');"
-              "console.log(JSON.stringify(texts.map(t => [...new Set("
-              "ps.filter(p => new RegExp(p.source, p.flags + 'u').test(normalize(t))).map(p => p.kind))])))"
-              % (json.dumps(patterns), json.dumps(texts), json.dumps(privacy.client_normalization())))
-    browser = json.loads(subprocess.run(["node", "-e", script], capture_output=True, text=True, check=True).stdout)
+    browser, _ms = browser_warnings(texts)
     assert browser == [privacy.identifier_warnings(text) for text in texts]
-    assert all(re.compile(p["source"]) for p in patterns)
+    assert all(re.compile(p["source"]) for p in privacy.client_patterns())

@@ -58,7 +58,8 @@
     var summaryText = summary.textContent;
     function check(field) {
       var note = document.getElementById(field.id + "-privacy");
-      var found = patterns.filter(function (p) { return p.regex.test(normalized(field.value)); });
+      var text = normalized(field.value);  // once per check, not once per pattern
+      var found = patterns.filter(function (p) { return p.regex.test(text); });
       if (!found.length) {
         if (note) { note.remove(); }
         field.removeAttribute("aria-describedby");

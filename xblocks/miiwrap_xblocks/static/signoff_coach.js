@@ -30,7 +30,8 @@ function MiiwrapCoachSignOff(runtime, element) {
   function privacyCheck(field) {
     var note = field.nextElementSibling && field.nextElementSibling.matches(".mwf-field-warning") ?
       field.nextElementSibling : null;
-    var found = privacyPatterns.filter(function (p) { return p.regex.test(normalized(field.value)); });
+    var text = normalized(field.value);  // once per check, not once per pattern
+    var found = privacyPatterns.filter(function (p) { return p.regex.test(text); });
     if (!found.length) {
       if (note) { note.remove(); }
       field.removeAttribute("aria-describedby");
