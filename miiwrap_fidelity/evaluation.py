@@ -20,7 +20,7 @@ from django.db.models import Q
 from django.db.models.constants import OnConflict
 from django.utils import timezone
 
-from . import competency, monitoring
+from . import competency, monitoring, outbox
 from .models import (Certification, CompetencyPolicy, Indicator, InstrumentVersion, LearnerStartDate, LearnerStatus,
                      Observation, SignOff)
 from .platform import get_platform
@@ -311,6 +311,20 @@ def refresh_from(policy, learner_id, course_key, now=None):
     return decision, certification, new_alerts, before
 
 
+def refresh_and_announce(policy, learner_id, course_key, now=None, cause="time_passed"):
+    """
+    ``refresh`` that announces a change of state (inside the caller's transaction, ADR 0019): what
+    time alone changes (an expiry, a window left), an enrollment or an assignment has its
+    consequences too, once, whichever task or request stores it first (the status row's lock orders
+    them). A new row in the first state is no change.
+    """
+    decision, certification, alerts, before = refresh_from(policy, learner_id, course_key, now)
+    if str(decision.state) != before.state:
+        outbox.record_changes([(learner_id, course_key, decision.state, before.state,
+                                {"certification_id": before.certification_id})], cause)
+    return decision, certification, alerts
+
+
 def course_learner_ids(course_key):
     """Every learner enrolled in the course, or with a status row or an observation in it."""
     ids = set(LearnerStatus.objects.filter(course_key=course_key).values_list("learner_id", flat=True))
@@ -397,22 +411,31 @@ def _reevaluate_batch(context, policy, course_key, batch, now):
     records = load_records(context, batch)
     decisions = {learner_id: (decide_records(context, records[learner_id], now),
                               records[learner_id].certification) for learner_id in batch}
-    changed = []
+    changed, announced = [], []
     for status in statuses.values():
-        before = _result(status)
+        before, state_before = _result(status), status.state
         _fill_status(status, *decisions[status.learner_id], now)
         if not _same_result(before, _result(status)):
             changed.append(status)
+        if status.state != state_before:
+            announced.append((status.learner_id, course_key, status.state, state_before,
+                              {"certification_id": status.certification_id}))
     _write_changed(changed)
     missing = [learner_id for learner_id in batch if learner_id not in statuses]
     usernames = _usernames(missing)
     # A writer may create one of these rows after the read above (a first observation, an
     # enrollment): its row, decided under its own lock from the same records, stands.
-    LearnerStatus.objects.bulk_create(
-        [_fill_status(LearnerStatus(course_key=course_key, learner_id=learner_id,
-                                    learner_username=usernames.get(learner_id, "")),
-                      *decisions[learner_id], now)
-         for learner_id in missing], batch_size=BATCH, ignore_conflicts=True)
+    created = [_fill_status(LearnerStatus(course_key=course_key, learner_id=learner_id,
+                                          learner_username=usernames.get(learner_id, "")),
+                            *decisions[learner_id], now) for learner_id in missing]
+    LearnerStatus.objects.bulk_create(created, batch_size=BATCH, ignore_conflicts=True)
+    # A row made here in a later state is a change (program evidence: ready at once). When a writer
+    # made the row first (ignored above), its own change was announced with it: this may repeat it.
+    announced.extend((status.learner_id, course_key, status.state, competency.State.NOT_STARTED, {})
+                     for status in created if status.state != competency.State.NOT_STARTED)
+    # A course's re-evaluation may change thousands of states: their consequences are delivered by
+    # the periodic pass, not inside the batch's commit (the re-evaluation keeps its pace).
+    outbox.record_changes(announced, "reevaluated", now=now, deliver_after_commit=False)
     monitoring.refresh_alerts(policy, batch, course_key,
                               {learner_id: decisions[learner_id][0].certified for learner_id in batch},
                               loaded={learner_id: records[learner_id].observations for learner_id in batch})

@@ -35,16 +35,23 @@ def register(kind, handler):
     HANDLERS[kind] = handler
 
 
-def record(learner_id, course_key, consequences, now=None):
+def record_changes(changes, cause, now=None, deliver_after_commit=True):
     """
-    Write ``consequences`` (``(kind, payload)`` pairs) in the current transaction and deliver them
-    once it commits. Returns the batch that names them.
+    Write the consequences (``competency.consequences``) of learners' status changes in the current
+    transaction, and deliver them once it commits (``deliver_after_commit``; else the periodic pass
+    does). ``changes``: ``(learner_id, course_key, state, previous_state, payload)`` tuples, all for
+    ``cause``. Returns the batch that names the rows.
     """
     now, batch = now or timezone.now(), uuid.uuid4().hex
-    Consequence.objects.bulk_create([
-        Consequence(kind=kind, learner_id=learner_id, course_key=course_key, payload=payload, batch=batch,
-                    created_at=now, due_at=now) for kind, payload in consequences])
-    transaction.on_commit(lambda: deliver(batch=batch), robust=True)
+    rows = []
+    for learner_id, course_key, state, previous_state, payload in changes:
+        body = {"state": str(state), "cause": cause, **(payload or {})}
+        rows.extend(Consequence(kind=kind, learner_id=learner_id, course_key=course_key, payload=body, batch=batch,
+                                created_at=now, due_at=now)
+                    for kind in competency.consequences(state, cause, previous_state))
+    Consequence.objects.bulk_create(rows, batch_size=BATCH)
+    if rows and deliver_after_commit:
+        transaction.on_commit(lambda: deliver(batch=batch), robust=True)
     return batch
 
 

@@ -206,3 +206,22 @@ def test_a_csv_upload_checks_every_learner_in_a_fixed_number_of_statements(polic
         return len(captured.captured_queries)
 
     assert statements(2) == statements(20)
+
+
+def test_joining_a_course_already_ready_from_the_programs_evidence_is_announced(
+        policy, lead, course_key, course_b, learner, indicators):
+    """Issue 23: an enrollment or an assignment that stores a state at once has its consequences too."""
+    from miiwrap_fidelity.models import Consequence  # pylint: disable=import-outside-toplevel
+
+    key_b, _staff_b, coach_b = course_b
+    CourseRole.objects.create(course_key=key_b, user=lead, role="staff")
+    for course in (course_key, key_b):
+        api.save_policy(lead, course, program="wraparound-a")
+    enroll(learner, key_b)
+    api.assign_coach(lead, key_b, coach_b, learner)
+    for days in (30, 20, 10):
+        observe(coach_b, learner, key_b, indicators, days)
+    enroll(learner, course_key)  # the platform's enrollment: A's row is made, ready at once
+    assert api.learner_status(lead, learner, course_key).state == "ready"
+    announced = Consequence.objects.filter(kind="announce", course_key=course_key, learner_id=learner.pk)
+    assert [(row.payload["state"], row.payload["cause"]) for row in announced] == [("ready", "enrolled")]

@@ -10,8 +10,8 @@ import pytest
 from django.db import connection
 
 from conftest import assign_coach, make_user
-from miiwrap_fidelity import api, drift, evaluation, monitoring
-from miiwrap_fidelity.models import DriftAlert, LearnerStatus
+from miiwrap_fidelity import api, competency, drift, evaluation, monitoring
+from miiwrap_fidelity.models import Consequence, DriftAlert, LearnerStatus
 from miiwrap_fidelity.raw_values import padded_ids
 
 pytestmark = pytest.mark.django_db
@@ -70,9 +70,18 @@ def run(policy, course_key):
 
 def shapes(batch):
     """The batch's statement texts, but for the labels of indicators and summary scores (read once
-    per run, when first needed)."""
+    per run, when first needed) and the consequences of the states that changed (one insert of as
+    many rows as they have, ``consequence_inserts``)."""
     return [sql for sql, _many, _count in batch
-            if not ('"label" AS' in sql or "`label` AS" in sql or '"summaries" AS' in sql or "`summaries` AS" in sql)]
+            if not ('"label" AS' in sql or "`label` AS" in sql or '"summaries" AS' in sql or "`summaries` AS" in sql
+                    or CONSEQUENCES in sql)]
+
+
+CONSEQUENCES = "miiwrap_fidelity_consequence"
+
+
+def consequence_inserts(batch):
+    return [sql for sql, _many, _count in batch if sql.startswith("INSERT") and CONSEQUENCES in sql]
 
 
 def status_updates(batch):
@@ -106,6 +115,10 @@ def test_only_changed_rows_are_written_in_one_statement_per_batch(course, policy
     assert rows(course_key) == expected
     assert status_updates(first) == [(True, 2)] and status_updates(second) == [(True, 1)]
     assert shapes(first) == shapes(second)
+    # Each learner whose state changed has its consequences, recorded in its batch (issue 23).
+    assert len(consequence_inserts(first)) == len(consequence_inserts(second)) == 1
+    announced = Consequence.objects.filter(kind=competency.ANNOUNCE, payload__cause="reevaluated")
+    assert sorted(announced.values_list("learner_id", flat=True)) == sorted(user.pk for user in touched)
     assert dict(LearnerStatus.objects.exclude(learner__in=touched).values_list(
         "learner_id", "evaluated_at")) == unchanged_at, "rows that did not change are not written"
 

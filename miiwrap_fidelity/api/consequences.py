@@ -2,6 +2,8 @@
 What a learner's status change sets off (ADR 0019): the entry points register a handler per kind of
 consequence, and the periodic task delivers what the after-commit hook could not (a broker outage).
 """
+import time
+
 from .. import events, outbox
 from ..models import Certification
 from . import submission_keys
@@ -13,13 +15,23 @@ def register_consequence_handler(kind, handler):
     outbox.register(kind, handler)
 
 
+#: How long one periodic pass keeps delivering (it runs every minute: the next one takes the rest).
+PASS_SECONDS = 45
+
+
 def deliver_consequences(now=None):
     """
-    Deliver every consequence that is due (the broker was down, a worker died after its claim) and
+    Deliver every consequence that is due (the broker was down, a worker died after its claim, a
+    course's re-evaluation changed many states), chunk after chunk for up to ``PASS_SECONDS``, and
     purge the delivered ones, and the submission keys, past their keeping time. Returns how many
     were delivered.
     """
-    delivered = outbox.deliver(now=now)
+    started, delivered = time.monotonic(), 0
+    while True:
+        count = outbox.deliver(now=now)
+        delivered += count
+        if count < outbox.BATCH or time.monotonic() - started > PASS_SECONDS:
+            break
     outbox.purge_delivered(now=now)
     submission_keys.forget_old(now=now)
     return delivered

@@ -272,8 +272,8 @@ def assign_coach(actor, course_key, coach, learner):
 def _ensure_status(learner, course_key):
     """Give a newly assigned learner a status row, so that every list is one table."""
     policy = policy_row(course_key)
-    if policy is not None:
-        evaluation.refresh(policy, learner.pk, course_key)
+    if policy is not None:  # with program evidence, a new learner may be ready at once: announced
+        evaluation.refresh_and_announce(policy, learner.pk, course_key, cause="coach_assigned")
     else:
         LearnerStatus.objects.get_or_create(learner=learner, course_key=course_key,
                                             defaults={"evaluated_at": timezone.now()})
@@ -285,7 +285,7 @@ def note_enrollment(learner_id, course_key):
     policy = policy_row(course_key)
     if policy is not None and get_user_model().objects.filter(pk=learner_id).exists():
         with transaction.atomic():  # a savepoint inside the platform's enrollment transaction
-            evaluation.refresh(policy, learner_id, course_key)
+            evaluation.refresh_and_announce(policy, learner_id, course_key, cause="enrolled")
             LearnerStatus.objects.filter(learner_id=learner_id, course_key=course_key).update(enrolled=True)
 
 

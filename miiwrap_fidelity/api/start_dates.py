@@ -63,8 +63,8 @@ def _store(actor, course_key, policy, learner, start_date):
         row.save(update_fields=["start_date", "updated_at"])
     elif not created:
         return _value(row), False
-    if policy is not None:
-        evaluation.refresh(policy, learner.pk, course_key)
+    if policy is not None:  # a deadline moves with the start date: the state may change
+        evaluation.refresh_and_announce(policy, learner.pk, course_key, cause="start_date_set")
     audit.record("start_date.set", row, actor=actor, subject_user_id=learner.pk, course_key=course_key)
     return _value(row), True
 

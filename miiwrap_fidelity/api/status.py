@@ -199,7 +199,8 @@ def reevaluate(learner, course_key):
     """Recompute one learner's stored status (after a policy change, or when it went stale)."""
     policy = require_policy(course_key)
     with transaction.atomic():
-        decision, _certification, _alerts = evaluation.refresh(policy, get_user(learner).pk, policy.course_key)
+        decision, _certification, _alerts = evaluation.refresh_and_announce(
+            policy, get_user(learner).pk, policy.course_key, cause="reevaluated")
     return decision
 
 
@@ -208,9 +209,7 @@ def announce_change(learner_id, course_key, state, cause, previous_state=None, p
     Record the consequences of a learner's status change in the current transaction (the outbox,
     ADR 0019); they are delivered once it commits, or by the periodic pass when the broker is down.
     """
-    payload = {"state": str(state), "cause": cause, **(payload or {})}
-    outbox.record(learner_id, course_key, [(kind, payload) for kind in competency.consequences(
-        state, cause, previous_state)])
+    outbox.record_changes([(learner_id, course_key, state, previous_state, payload)], cause)
 
 
 def expire_certifications(now=None):
@@ -229,14 +228,4 @@ def expire_certifications(now=None):
     return count
 
 
-def refresh_and_announce(policy, learner_id, course_key, now=None, cause="time_passed"):
-    """
-    ``evaluation.refresh`` that announces a change of state (inside the caller's transaction): what
-    time alone changes (an expiry, a window left) has its consequences too, once, whichever task
-    or request stores it first (the status row's lock orders them).
-    """
-    decision, certification, alerts, before = evaluation.refresh_from(policy, learner_id, course_key, now)
-    if str(decision.state) != before.state:
-        announce_change(learner_id, course_key, decision.state, cause, previous_state=before.state,
-                        payload={"certification_id": before.certification_id})
-    return decision, certification, alerts
+refresh_and_announce = evaluation.refresh_and_announce
