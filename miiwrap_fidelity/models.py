@@ -648,6 +648,9 @@ class CourseReevaluation(models.Model):
     heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="Last sign of life of the running job.")
     done = models.PositiveIntegerField(default=0)
     total = models.PositiveIntegerField(null=True, blank=True)
+    #: Runs of this request that failed: the periodic pass resumes a failed run at most
+    #: ``reevaluation.MAX_FAILED_RUNS`` times, then leaves it to an operator.
+    failures = models.PositiveSmallIntegerField(default=0)
 
     def __str__(self):
         return f"re-evaluation of {self.course_key}: {self.done}/{self.total}"

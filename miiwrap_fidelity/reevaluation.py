@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
+from django.db.models import F
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -21,6 +22,9 @@ WAITING, RUNNING, STOPPED, FINISHED, FAILED = "waiting", "running", "stopped", "
 #: A running re-evaluation silent for longer than this (seconds) is shown as stopped. A batch of
 #: ``evaluation.BATCH`` learners takes about a second, so this is very generous.
 DEFAULT_STALE_SECONDS = 300
+#: A failed run is resumed by the periodic pass this many times; a run that keeps failing (a fault
+#: that will not pass by itself) is then left to an operator, and the page says so.
+MAX_FAILED_RUNS = 5
 
 
 def stale_after():
@@ -31,7 +35,7 @@ def stale_after():
 def requested(course_key):
     CourseReevaluation.objects.update_or_create(course_key=course_key, defaults={
         "requested_at": timezone.now(), "started_at": None, "finished_at": None, "failed_at": None,
-        "heartbeat_at": None, "done": 0, "total": None})
+        "heartbeat_at": None, "done": 0, "total": None, "failures": 0})
 
 
 def resume_point(course_key):
@@ -60,9 +64,14 @@ def tracked(course_key, resumed_from=0):
     try:
         yield progress
     except BaseException:
-        rows.update(failed_at=timezone.now())
+        rows.update(failed_at=timezone.now(), failures=F("failures") + 1)
         raise
-    rows.update(finished_at=timezone.now())
+    rows.update(finished_at=timezone.now(), failures=0)
+
+
+def may_resume(run):
+    """Whether the periodic pass may resume a failed run (it has failed fewer than ``MAX_FAILED_RUNS`` times)."""
+    return run.failures < MAX_FAILED_RUNS
 
 
 def state_of(run, now=None):
@@ -103,8 +112,13 @@ def _message(run, state, percent):
                  "reevaluate_competency command with --resume).") % {
             "done": run.done, "total": run.total or 0, "percent": percent,
             "when": date_format(timezone.localtime(run.heartbeat_at or run.started_at), "DATETIME_FORMAT")}
+    if state == FAILED and not may_resume(run):
+        return _("The re-evaluation failed %(failures)s times after %(done)s of %(total)s learners and is no "
+                 "longer retried by itself; an operator must look at the logs and run the reevaluate_competency "
+                 "command.") % {"failures": run.failures, "done": run.done, "total": run.total or 0}
     if state == FAILED:
-        return _("The last re-evaluation stopped after %(done)s of %(total)s learners; an operator can run "
-                 "the reevaluate_competency command.") % {"done": run.done, "total": run.total or 0}
+        return _("The last re-evaluation stopped after %(done)s of %(total)s learners; it is tried again "
+                 "from there shortly (or an operator can run the reevaluate_competency command).") % {
+            "done": run.done, "total": run.total or 0}
     return _("The learners' status was last re-evaluated on %(when)s (%(total)s learners).") % {
         "when": date_format(timezone.localtime(run.finished_at), "DATETIME_FORMAT"), "total": run.total or 0}

@@ -143,6 +143,30 @@ def test_a_failed_run_is_resumed_by_the_periodic_pass_from_where_it_failed(learn
     assert reevaluation.state_of(CourseReevaluation.objects.get(course_key=course_key)) == "finished"
 
 
+def test_a_run_that_keeps_failing_is_left_to_an_operator(learners, lead, course_key, monkeypatch):
+    """Review finding: a failed run was resumed by every periodic pass, without end."""
+    from django.db import IntegrityError  # pylint: disable=import-outside-toplevel
+    from miiwrap_fidelity import tasks  # pylint: disable=import-outside-toplevel
+
+    def always_failing(*args):
+        raise IntegrityError(1062, "Duplicate entry")
+
+    monkeypatch.setattr(evaluation, "_reevaluate_batch", always_failing)
+    resumed = []
+    monkeypatch.setattr(tasks.reevaluate_course, "delay", lambda course_id, resume: resumed.append((course_id, resume)))
+    with pytest.raises(IntegrityError):
+        api.reevaluate_course(course_key)
+    for _attempt in range(reevaluation.MAX_FAILED_RUNS - 1):
+        assert tasks.resume_stopped_reevaluations.apply().get() == 1
+        with pytest.raises(IntegrityError):
+            api.reevaluate_course(course_key, resume=True)
+    assert CourseReevaluation.objects.get(course_key=course_key).failures == reevaluation.MAX_FAILED_RUNS
+    assert tasks.resume_stopped_reevaluations.apply().get() == 0, "no longer retried by itself"
+    assert "no longer retried by itself" in api.reevaluation_progress(lead, course_key)["message"]
+    reevaluation.requested(course_key)  # a new request (a policy saved again) starts afresh
+    assert CourseReevaluation.objects.get(course_key=course_key).failures == 0
+
+
 def test_a_batch_that_meets_a_row_created_meanwhile_is_tried_again(learners, course_key, monkeypatch):
     from django.db import IntegrityError  # pylint: disable=import-outside-toplevel
 
