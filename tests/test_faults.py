@@ -117,3 +117,34 @@ def test_a_reevaluation_killed_halfway_shows_as_stopped_and_resumes(policy, lead
     run.refresh_from_db()
     assert run.finished_at is not None and run.done == run.total == 7
     assert reevaluation.state_of(run, timezone.now()) == "finished"
+
+
+def test_a_deliverer_killed_while_holding_a_consequence_leaves_it_for_the_pass_after_its_lease():
+    """
+    Issue 23: the outbox's lease. A worker claims a consequence and is killed inside the handler:
+    the row stays undelivered and claimed; no other pass takes it while the lease runs, and the pass
+    after it delivers it, once.
+    """
+    from datetime import timedelta  # pylint: disable=import-outside-toplevel
+
+    from miiwrap_fidelity import competency, outbox  # pylint: disable=import-outside-toplevel
+    from miiwrap_fidelity.models import Consequence  # pylint: disable=import-outside-toplevel
+
+    row = Consequence.objects.create(kind="test.fault", learner_id=7, course_key=COURSE, payload={}, batch="f",
+                                     created_at=timezone.now(), due_at=timezone.now())
+    worker = start_worker("from miiwrap_fidelity import outbox; outbox.register('test.fault', hang)",
+                          "outbox.deliver()")
+    kill(worker)
+    row.refresh_from_db()
+    assert row.delivered_at is None and row.claimed_until is not None, "claimed, then the worker died"
+    delivered = []
+    outbox.register("test.fault", delivered.append)
+    try:
+        assert outbox.deliver() == 0 and delivered == [], "the lease still runs: no second deliverer"
+        later = timezone.now() + competency.CONSEQUENCE_LEASE + timedelta(seconds=1)
+        # The lease runs out (moved back: a claim compares with the wall clock, not the pass's ``now``).
+        Consequence.objects.filter(pk=row.pk).update(claimed_until=timezone.now() - timedelta(seconds=1))
+        assert outbox.deliver(now=later) == 1 and [r.pk for r in delivered] == [row.pk]
+        assert outbox.deliver(now=later) == 0, "once"
+    finally:
+        outbox.HANDLERS.pop("test.fault", None)
