@@ -129,3 +129,36 @@ def test_a_sign_off_reason_in_the_signoff_block(client, workbench, coach, ready_
     assert status == 400 and "reason" in body["errors"]
     status, body = call(client, SIGNOFF, "decide", {**payload, "privacy_confirmed": True})
     assert status == 200, body
+
+
+@pytest.mark.parametrize("note", [
+    "Maria Lopez said the plan felt rushed.",  # a name without a role word
+    "Met with the gonzalez family at home.",  # a family name in lower case
+    "Call ma\u200bria@example.org after the meeting.",  # a zero-width space inside an e-mail
+    "Family G\u043enzalez agreed to the plan.",  # a Cyrillic look-alike letter
+])
+@pytest.mark.parametrize("path", ["rest", "page", "block"])
+def test_the_findings_that_passed_the_check_are_refused_on_every_path(client, workbench, assigned, coach, indicators,
+                                                                      note, path):
+    """Issue 24: these passed the observation check on every path; refused now, naming the field."""
+    from conftest import ratings_for  # pylint: disable=import-outside-toplevel
+    from miiwrap_fidelity.models import Observation  # pylint: disable=import-outside-toplevel
+
+    client.force_login(coach)
+    day = (timezone.now().date() - timezone.timedelta(days=1)).isoformat()
+    if path == "rest":
+        answer = client.post(f"{REST}/observations/", json.dumps({
+            "learner": assigned.pk, "practice_date": day, "setting": "home_visit", "overall_note": note,
+            "ratings": ratings_for(indicators), "submit": True}), content_type="application/json")
+        assert answer.status_code == 400 and "overall_note" in answer.json()
+    elif path == "page":
+        answer = client.post(reverse("miiwrap_fidelity:record_observation", args=[COURSE, assigned.pk]), {
+            "practice_date": day, "setting": "home_visit", "overall_note": note, "action": "submit",
+            **{f"rating-{i.key}": "met" for i in indicators}})
+        assert answer.status_code == 400 and "client" in answer.content.decode()
+    else:
+        status, body = call(client, SIGNOFF, "record_observation", {
+            "learner_id": assigned.pk, "practice_date": day, "setting": "home_visit", "overall_note": note,
+            "ratings": ratings_for(indicators), "submit": True})
+        assert status == 400 and "overall_note" in body["errors"]
+    assert not Observation.objects.filter(learner=assigned, status="submitted").exists()
