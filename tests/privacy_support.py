@@ -30,13 +30,14 @@ console.log(JSON.stringify({kinds, ms: ms.slice(2).sort((a, b) => a - b)[2]}));
 """
 
 
-def browser_warnings(texts):
+def browser_warnings(texts, timeout=None):
     """
     ``(kinds, ms)``: for each of ``texts`` the kinds the page's check finds (``privacy.identifier_warnings``
     in the browser), and the milliseconds the check of all of them takes there (a median of five).
+    ``timeout``: seconds after which node is stopped (``subprocess.TimeoutExpired``).
     """
     data = json.dumps({"patterns": privacy.client_patterns(), "normalization": privacy.client_normalization(),
                        "texts": list(texts)})
     result = json.loads(subprocess.run(["node", "-e", _SCRIPT], input=data, capture_output=True, text=True,
-                                       check=True).stdout)
+                                       check=True, timeout=timeout).stdout)
     return result["kinds"], result["ms"]

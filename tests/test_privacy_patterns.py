@@ -3,7 +3,11 @@ The client-identifier check (privacy.py): a reviewer's note with Spanish names, 
 "Family", a name before "family", Spanish phone numbers and a Spanish address went through
 unflagged. Each case below is flagged; ordinary practice notes are not.
 """
+import json
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -71,3 +75,36 @@ def test_the_browser_reads_the_patterns_the_same_way():
     browser, _ms = browser_warnings(texts)
     assert browser == [privacy.identifier_warnings(text) for text in texts]
     assert all(re.compile(p["source"]) for p in privacy.client_patterns())
+
+
+#: Inputs that made a pattern backtrack without end (review finding: "case" and 2,000 spaces took a
+#: minute, 5,000 a quarter of an hour), at the longest a free-text field takes.
+ADVERSARIAL = [word + gap * 5000 + "x" for word in ("case", "record", "mrn", "expediente", "client")
+               for gap in (" ", "\t", "\u00a0")] + [
+    "a@" * 2500, "1-" * 2500, "(1" * 2500, "dob " * 1250, "Maria " * 800, "calle " * 800, "#" * 5000,
+    "the " * 1250, "familia " * 600, "X" * 5000, "1" * 5000]
+
+
+def test_adversarial_text_is_checked_without_runaway_backtracking():
+    """
+    A hang detector, not a timing: the server's check of each adversarial text must end (the
+    generous timeout is minutes below what the cubic pattern took). Timings are printed.
+    """
+    script = ("import json, sys, time, django; django.setup(); from miiwrap_fidelity import privacy\n"
+              "texts = json.load(sys.stdin); slowest = 0\n"
+              "for text in texts:\n"
+              "    started = time.perf_counter(); privacy.identifier_warnings(text)\n"
+              "    slowest = max(slowest, time.perf_counter() - started)\n"
+              "print(f'slowest of {len(texts)}: {slowest * 1000:.1f} ms')\n")
+    finished = subprocess.run([sys.executable, "-c", script], input=json.dumps(ADVERSARIAL), capture_output=True,
+                              text=True, timeout=60, check=True,
+                              env={**os.environ, "DJANGO_SETTINGS_MODULE": "sandbox_project.settings",
+                                   "PYTHONPATH": os.path.join(os.path.dirname(os.path.dirname(
+                                       os.path.abspath(__file__))), "demo")})
+    print("server:", finished.stdout.strip())
+
+
+@needs_node
+def test_adversarial_text_is_checked_without_runaway_backtracking_in_the_browser():
+    _kinds, ms = browser_warnings(ADVERSARIAL, timeout=60)
+    print(f"browser: all {len(ADVERSARIAL)} in {ms:.1f} ms")

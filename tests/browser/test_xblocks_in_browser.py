@@ -122,6 +122,34 @@ def test_coach_observes_and_signs_off_then_learner_is_certified(seeded, workbenc
     assert serious_violations(page, ".mwf-block") == []
 
 
+def test_the_same_content_sent_again_after_an_answer_is_a_new_submission(seeded, workbench, live_server, page):
+    """Review finding: the block kept a submission token per content for the page's life, so the same
+    content sent again after its first answer (approving again after a revocation with the same
+    reason; a second session recorded alike later) replayed the first record and recorded nothing."""
+    from datetime import timedelta  # pylint: disable=import-outside-toplevel
+
+    from django.utils import timezone  # pylint: disable=import-outside-toplevel
+
+    base = live_server.url
+    login(page, base, "coach_casey", DEMO_PASSWORD)
+    page.goto(block_url(base, SIGNOFF))
+    page.select_option(".mwf-learner-picker", label="learner_ben (In progress)")
+    page.locator(".mwf-learner-summary h4").wait_for()
+    before = Observation.objects.filter(learner__username="learner_ben").count()
+    for sent in (1, 2):
+        page.fill(".mwf-practice-date", days_ago(3))
+        page.select_option(".mwf-setting", "home_visit")
+        for radio in page.locator(".mwf-coach input[type=radio][value=met]:visible").all():
+            radio.check()
+        page.get_by_role("button", name="Submit observation").click()
+        page.wait_for_function("document.querySelector('.mwf-coach .mwf-status-message').textContent"
+                               ".indexOf('Observation submitted') === 0")
+        page.evaluate("document.querySelector('.mwf-coach .mwf-status-message').textContent = ''")
+        assert Observation.objects.filter(learner__username="learner_ben").count() == before + sent
+        # An hour on: past the window in which the same content without a key is taken for a repeat.
+        Observation.objects.update(submitted_at=timezone.now() - timedelta(hours=1))
+
+
 def test_staff_find_a_learner_in_a_long_picker(seeded, workbench, live_server, page, monkeypatch):
     """More learners than the picker holds: typing part of a username asks the block for matches."""
     from miiwrap_xblocks import coach_signoff  # pylint: disable=import-outside-toplevel

@@ -163,12 +163,12 @@ function MiiwrapCoachSignOff(runtime, element) {
     return lines.join("\n");
   }
 
-  // One submission, one record: the same content sent again from this page (a double click, a retry
-  // after a lost answer) carries the same submission token, and the server answers with the first
-  // record (api.submission_keys). Reads (learner_state) need none.
+  // One submission, one record: the same content sent again while its first sending has no answer
+  // yet (a double click, a retry after a lost answer) carries the same submission token, and the
+  // server answers with the first record (api.submission_keys). An answer ends the submission: the
+  // same content later (approving again after a revocation) is a new one. Reads need no token.
   var tokens = {};
-  function tokenFor(handler, data) {
-    var content = handler + ":" + JSON.stringify(data);
+  function tokenFor(content) {
     if (!tokens[content]) {
       tokens[content] = window.crypto && window.crypto.randomUUID ? window.crypto.randomUUID()
         : Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 14);
@@ -179,8 +179,11 @@ function MiiwrapCoachSignOff(runtime, element) {
   function call(handler, data) {
     if (!picker.value) { MiiwrapCommon.announce(status, msg("choose"), true); return Promise.resolve(null); }
     data.learner_id = parseInt(picker.value, 10);
-    if (handler !== "learner_state") { data.submission_token = tokenFor(handler, data); }
+    var content = handler === "learner_state" ? null : handler + ":" + JSON.stringify(data);
+    if (content) { data.submission_token = tokenFor(content); }
     return MiiwrapCommon.post(runtime, element, handler, data).then(function (result) {
+      // Kept only for a retry of a sending that got no answer (network error, service unavailable).
+      if (content && result.status !== 0 && result.status !== 503) { delete tokens[content]; }
       if (!result.ok) {
         MiiwrapCommon.announce(status, namedErrors(result.body), true);
         return null;
