@@ -413,13 +413,14 @@ def _reevaluate_batch(context, policy, course_key, batch, now):
                               records[learner_id].certification) for learner_id in batch}
     changed, announced = [], []
     for status in statuses.values():
-        before, state_before = _result(status), status.state
+        # The certification the row held: an expiry's event names it (the new result may hold none).
+        before, state_before, certification_before = _result(status), status.state, status.certification_id
         _fill_status(status, *decisions[status.learner_id], now)
         if not _same_result(before, _result(status)):
             changed.append(status)
         if status.state != state_before:
             announced.append((status.learner_id, course_key, status.state, state_before,
-                              {"certification_id": status.certification_id}))
+                              {"certification_id": certification_before}))
     _write_changed(changed)
     missing = [learner_id for learner_id in batch if learner_id not in statuses]
     usernames = _usernames(missing)
@@ -429,10 +430,15 @@ def _reevaluate_batch(context, policy, course_key, batch, now):
                                           learner_username=usernames.get(learner_id, "")),
                             *decisions[learner_id], now) for learner_id in missing]
     LearnerStatus.objects.bulk_create(created, batch_size=BATCH, ignore_conflicts=True)
-    # A row made here in a later state is a change (program evidence: ready at once). When a writer
-    # made the row first (ignored above), its own change was announced with it: this may repeat it.
-    announced.extend((status.learner_id, course_key, status.state, competency.State.NOT_STARTED, {})
-                     for status in created if status.state != competency.State.NOT_STARTED)
+    # A row made here in a later state is a change (program evidence: ready at once). A row a writer
+    # made first was skipped above, and announced by that writer: only the rows made here (stamped
+    # with this batch's time) are announced.
+    later = {status.learner_id: status for status in created if status.state != competency.State.NOT_STARTED}
+    if later:
+        made_here = LearnerStatus.objects.filter(course_key=course_key, learner_id__in=list(later),
+                                                 evaluated_at=now).values_list("learner_id", flat=True)
+        announced.extend((learner_id, course_key, later[learner_id].state, competency.State.NOT_STARTED, {})
+                         for learner_id in made_here)
     # A course's re-evaluation may change thousands of states: their consequences are delivered by
     # the periodic pass, not inside the batch's commit (the re-evaluation keeps its pace).
     outbox.record_changes(announced, "reevaluated", now=now, deliver_after_commit=False)

@@ -70,7 +70,7 @@ def send_expiry_event(consequence):
 
 def mark_leader_figures_changed(consequence):
     """The ``leader_figures`` consequence: the course's kept leader figures are recomputed at the next read."""
-    api.leader_figures_changed(consequence.course_key, consequence.created_at)
+    api.leader_figures_changed(consequence.course_key)
 
 
 def retire_user(sender, user=None, **kwargs):  # pylint: disable=unused-argument

@@ -46,11 +46,11 @@ def is_fresh(entry, now, changed_at=None):
             and (changed_at is None or entry["computed_at"] >= changed_at))
 
 
-def mark_changed(course_key, at):
-    """A learner's status in the course changed at ``at``: figures computed before then are stale."""
-    key = _key(course_key, "*", "changed")
-    if (cache.get(key) or at) <= at:
-        cache.set(key, at, KEEP_SECONDS)
+def mark_changed(course_key):
+    """A learner's status in the course changed (its transaction has committed): figures computed
+    before now are stale. Marked with the time of marking, after the commit: a computation that
+    started before the change committed is not taken as fresh."""
+    cache.set(_key(course_key, "*", "changed"), timezone.now(), KEEP_SECONDS)
 
 
 def changed_at(course_key):

@@ -855,7 +855,9 @@ class Consequence(models.Model):
     delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["delivered_at", "due_at"], name="mwf_consequence_due")]
+        indexes = [models.Index(fields=["delivered_at", "due_at"], name="mwf_consequence_due"),
+                   # "an older undelivered one of the same key" (the outbox's order per key).
+                   models.Index(fields=["learner_id", "kind", "delivered_at"], name="mwf_consequence_key")]
 
     def __str__(self):
         return f"{self.kind} for learner {self.learner_id} in {self.course_key}"
@@ -872,6 +874,7 @@ class SubmissionKey(models.Model):
     """
 
     user_id = models.IntegerField()
+    #: The sha256 of the client's key (hex).
     key = models.CharField(max_length=100)
     action = models.CharField(max_length=32)
     #: sha256 of what was submitted: the same key with other content is refused, not replayed.

@@ -15,7 +15,7 @@ import logging
 import uuid
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from . import competency
@@ -64,22 +64,21 @@ def deliver(batch=None, now=None, limit=BATCH):
     due = Consequence.objects.filter(delivered_at__isnull=True, due_at__lte=now or timezone.now())
     if batch is not None:
         due = due.filter(batch=batch)
-    rows = list(due.order_by("id")[:limit])
-    pending, delivered, held = _pending_by_key(rows), 0, set()
-    for row in rows:
-        key = _key(row)
-        if key in held or pending[key][0] < row.pk:  # an older one of the same key waits: this one too
-            held.add(key)
-            continue
+    # Only the oldest undelivered row of each key is taken (in SQL): rows waiting behind a failing one
+    # never fill the window and hold back other learners' rows; the next one of a key comes in the
+    # next chunk, once this one is delivered.
+    older = Consequence.objects.filter(kind=OuterRef("kind"), learner_id=OuterRef("learner_id"),
+                                       course_key=OuterRef("course_key"), delivered_at__isnull=True,
+                                       pk__lt=OuterRef("pk"))
+    delivered = 0
+    for row in due.exclude(Exists(older)).order_by("id")[:limit]:
         claim = _claim(row.pk)
         if claim is None:
             continue  # another deliverer has it
         mine = Consequence.objects.filter(pk=row.pk, claimed_until=claim)  # only while the claim is ours
         if _run(row):
             delivered += mine.update(delivered_at=timezone.now(), claimed_until=None)
-            pending[key].remove(row.pk)
         else:
-            held.add(key)
             mine.update(attempts=F("attempts") + 1, claimed_until=None,
                         due_at=timezone.now() + competency.consequence_retry_delay(row.attempts + 1))
     return delivered
@@ -94,24 +93,6 @@ def purge_delivered(now=None):
     now = now or timezone.now()
     deleted, _ = Consequence.objects.filter(delivered_at__lt=now - competency.CONSEQUENCES_KEPT).delete()
     return deleted
-
-
-def _key(row):
-    return row.kind, row.learner_id, str(row.course_key)
-
-
-def _pending_by_key(rows):
-    """
-    ``{(kind, learner, course): sorted ids of its undelivered rows}`` for the keys of ``rows`` (due
-    or not: one waiting for a retry still holds the newer ones back), in one query.
-    """
-    pending = {_key(row): [] for row in rows}
-    learners = {row.learner_id for row in rows}
-    for row in Consequence.objects.filter(delivered_at__isnull=True, learner_id__in=learners).only(
-            "id", "kind", "learner_id", "course_key").order_by("id"):
-        if _key(row) in pending:
-            pending[_key(row)].append(row.pk)
-    return pending
 
 
 def _claim(row_id):

@@ -52,9 +52,14 @@ def tracked(course_key, resumed_from=0):
     if it raises.
     """
     now = timezone.now()
+    previous = CourseReevaluation.objects.filter(course_key=course_key).first()
+    # A run resumed after it stopped (its worker killed, out of memory) counts as one that did not
+    # finish, as a failed one does: one that always dies is not resumed without end.
+    stopped = bool(resumed_from) and previous is not None and state_of(previous, now) == STOPPED
     run, _created = CourseReevaluation.objects.update_or_create(course_key=course_key, defaults={
         "started_at": now, "finished_at": None, "failed_at": None, "heartbeat_at": now, "done": resumed_from,
-        **({} if resumed_from else {"total": None})},
+        **({} if resumed_from else {"total": None}),
+        **({"failures": previous.failures + 1} if stopped else {})},
         create_defaults={"requested_at": now, "started_at": now, "heartbeat_at": now})
     rows = CourseReevaluation.objects.filter(pk=run.pk)
 
@@ -98,6 +103,10 @@ def summary(course_key):
 
 
 def _message(run, state, percent):
+    if state in (FAILED, STOPPED) and not may_resume(run):
+        return _("The re-evaluation failed %(failures)s times after %(done)s of %(total)s learners and is no "
+                 "longer retried by itself; an operator must look at the logs and run the reevaluate_competency "
+                 "command.") % {"failures": run.failures, "done": run.done, "total": run.total or 0}
     if state == WAITING:
         return _("Re-evaluation of the learners' status is waiting to start (requested %(when)s).") % {
             "when": date_format(timezone.localtime(run.requested_at), "DATETIME_FORMAT")}
@@ -112,10 +121,6 @@ def _message(run, state, percent):
                  "reevaluate_competency command with --resume).") % {
             "done": run.done, "total": run.total or 0, "percent": percent,
             "when": date_format(timezone.localtime(run.heartbeat_at or run.started_at), "DATETIME_FORMAT")}
-    if state == FAILED and not may_resume(run):
-        return _("The re-evaluation failed %(failures)s times after %(done)s of %(total)s learners and is no "
-                 "longer retried by itself; an operator must look at the logs and run the reevaluate_competency "
-                 "command.") % {"failures": run.failures, "done": run.done, "total": run.total or 0}
     if state == FAILED:
         return _("The last re-evaluation stopped after %(done)s of %(total)s learners; it is tried again "
                  "from there shortly (or an operator can run the reevaluate_competency command).") % {

@@ -473,7 +473,8 @@ def amend_observation(request, course_key, learner_id, observation_id):
     data = {"reason": request.POST.get("reason", ""), "overall_note": request.POST.get("overall_note", ""),
             "feedback": feedback, "privacy_confirmed": request.POST.get("privacy_confirmed") == "on"}
     try:
-        api.amend_observation(request.user, course_key, observation.pk, data)
+        api.amend_observation(request.user, course_key, observation.pk, data,
+                              idempotency_key=request.POST.get("submission_token"))
     except ValidationError as exc:
         # Show the form again, open, with what was entered (the history shows the stored text).
         entered = replace(observation, overall_note=data["overall_note"], ratings=tuple(

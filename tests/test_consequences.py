@@ -167,6 +167,20 @@ def test_the_expiry_event_is_sent_once_whichever_task_sees_the_expiry_first(read
     assert expired.count() == 1
 
 
+def test_a_course_reevaluation_that_stores_an_expiry_sends_its_event(ready_learner, coach, course_key):
+    """Review finding: the re-evaluation announced an expiry with the certification the new result
+    holds (none), so the expiry event named nothing and was never sent."""
+    api.sign_off(coach, ready_learner, course_key)
+    certification = Certification.objects.get(learner=ready_learner)
+    Certification.objects.filter(pk=certification.pk).update(expires_at=timezone.now() - timedelta(hours=1))
+    api.reevaluate_course(course_key)
+    event = Consequence.objects.get(kind=competency.EXPIRY_EVENT, learner_id=ready_learner.pk)
+    assert event.payload["certification_id"] == certification.pk
+    back()
+    expired = TrackingEvent.objects.filter(name="edx.miiwrap_fidelity.certification.expired")
+    assert expired.count() == 1 and expired.get().data["user_id"] == ready_learner.pk
+
+
 @pytest.mark.parametrize("days_down", [0, 1, 40])
 def test_one_pass_after_days_without_a_scheduler_delivers_each_missed_consequence_once(
         ready_learner, coach, course_key, broker, days_down):
@@ -256,17 +270,44 @@ def test_after_weeks_without_a_scheduler_one_reminder_goes_out_once(ready_learne
 
 
 @pytest.mark.parametrize("count", [3, 6])
-def test_a_pass_spends_two_statements_per_row_and_two_in_all(count, django_assert_num_queries):
+def test_a_pass_spends_two_statements_per_row_and_one_in_all(count, django_assert_num_queries):
     """Review finding: each row asked again whether an older one of its key waited (a query per row)."""
     from miiwrap_fidelity import outbox  # pylint: disable=import-outside-toplevel
 
     outbox.register("test.noop", lambda row: None)
     try:
         Consequence.objects.bulk_create([
-            Consequence(kind="test.noop", learner_id=index % 2, course_key=COURSE, payload={}, batch="b",
+            Consequence(kind="test.noop", learner_id=index, course_key=COURSE, payload={}, batch="b",
                         created_at=timezone.now(), due_at=timezone.now()) for index in range(count)])
-        # The due rows, the undelivered ones of their keys; then per row its claim and its delivery.
-        with django_assert_num_queries(2 + 2 * count):
+        # The due rows that no older one of their key holds back; then per row its claim and its delivery.
+        with django_assert_num_queries(1 + 2 * count):
             assert outbox.deliver(batch="b") == count
     finally:
         outbox.HANDLERS.pop("test.noop")
+
+
+def test_rows_held_behind_a_failing_one_never_hold_back_other_learners():
+    """Review finding: the pass read the first 500 due rows by id; rows held behind a failing older
+    one of their key stayed due and filled that window, so another learner's row was never delivered."""
+    from miiwrap_fidelity import outbox  # pylint: disable=import-outside-toplevel
+
+    def failing(row):
+        raise RuntimeError("the mail service is down")
+
+    delivered = []
+    outbox.register("test.failing", failing)
+    outbox.register("test.working", delivered.append)
+    try:
+        now = timezone.now()
+        Consequence.objects.bulk_create([
+            Consequence(kind="test.failing", learner_id=learner, course_key=COURSE, payload={}, batch="x",
+                        created_at=now, due_at=now) for learner in range(30) for _row in range(21)])
+        working = Consequence.objects.create(kind="test.working", learner_id=99, course_key=COURSE, payload={},
+                                             batch="y", created_at=now, due_at=now)
+        api.deliver_consequences(now=now)
+        assert [row.pk for row in delivered] == [working.pk]
+        attempted = Consequence.objects.filter(kind="test.failing", attempts__gt=0)
+        assert attempted.count() == 30, "only the oldest of each failing key was tried; the rest wait in order"
+    finally:
+        outbox.HANDLERS.pop("test.failing", None)
+        outbox.HANDLERS.pop("test.working", None)

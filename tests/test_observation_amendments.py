@@ -111,3 +111,24 @@ def test_retirement_blanks_amendments(submitted, assigned, coach, course_key):
     scrub_user(assigned.pk)
     amendment = ObservationAmendment.objects.get()
     assert (amendment.reason, amendment.overall_note, amendment.feedback) == ("", "", {})
+
+
+def test_a_correction_sent_again_is_one_amendment(client, submitted, assigned, coach, course_key):
+    """Review finding: amendments took no key, and a retry after a lost answer got a 400 (or, sent at
+    once, made two records)."""
+    from datetime import timedelta  # pylint: disable=import-outside-toplevel
+
+    from django.utils import timezone  # pylint: disable=import-outside-toplevel
+
+    client.force_login(coach)
+    url = f"/api/miiwrap-fidelity/v1/courses/{COURSE}/observations/{submitted.pk}/amendments/"
+    body = json.dumps({"reason": "Typo.", "overall_note": "Observed a home visit with the family."})
+    first = client.post(url, body, content_type="application/json")
+    again = client.post(url, body, content_type="application/json")  # a retry: the first answers
+    assert first.status_code == again.status_code == 201 and first.json() == again.json()
+    ObservationAmendment.objects.update(created_at=timezone.now() - timedelta(hours=1))
+    keyed = client.post(url, body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="amend-0001-key")
+    assert keyed.status_code == 400, "an hour on, the same text without its first key changes nothing"
+    assert ObservationAmendment.objects.filter(observation_id=submitted.pk).count() == 1
+    page = client.get(reverse("miiwrap_fidelity:learner_detail", args=[COURSE, assigned.pk])).content.decode()
+    assert page.count('name="submission_token"') >= 2, "the correction form carries a token"

@@ -202,8 +202,9 @@ def test_page_comment_posted_twice_with_its_token_is_one_comment(client, assigne
 def test_page_forms_that_create_evidence_carry_a_token(client, ready_learner, coach, reflection):
     client.force_login(coach)
     html = client.get(reverse("miiwrap_fidelity:learner_detail", args=[COURSE, ready_learner.pk])).content.decode()
-    # The observation form, the sign-off form and the comment form.
-    assert html.count('name="submission_token"') == 3
+    # The observation form, the sign-off form, the comment form and each observation's correction form.
+    assert html.count('class="mwf-amend"') == 3
+    assert html.count('name="submission_token"') == 3 + 3
 
 
 @pytest.mark.django_db
@@ -266,3 +267,15 @@ def test_one_key_sent_six_times_at_once_makes_one_observation(assigned, coach, i
     assert len({pk for _, pk in results}) == 1
     assert Observation.objects.filter(learner=assigned).count() == 1
     assert SubmissionKey.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_repeat_is_answered_only_to_someone_who_may_still_act(client, ready_learner, coach, lead, course_key):
+    """Review finding: replaying an approval's key returned it (with its evidence) to a coach unassigned since."""
+    first = api.sign_off(coach, ready_learner, course_key, idempotency_key=KEY)
+    assert api.sign_off(coach, ready_learner, course_key, idempotency_key=KEY).id == first.id
+    from miiwrap_fidelity.models import CoachAssignment  # pylint: disable=import-outside-toplevel
+    for assignment in CoachAssignment.objects.filter(coach=coach):
+        api.unassign_coach(lead, assignment.pk)
+    with pytest.raises(api.PermissionDenied):
+        api.sign_off(coach, ready_learner, course_key, idempotency_key=KEY)

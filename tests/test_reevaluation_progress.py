@@ -203,3 +203,19 @@ def test_the_command_re_evaluates_every_course_with_a_policy_after_an_upgrade(le
     for arguments in ((), (COURSE, "--all")):
         with pytest.raises(CommandError):
             call_command("reevaluate_competency", *arguments)
+
+
+def test_a_run_that_keeps_stopping_is_left_to_an_operator(learners, lead, course_key, settings):
+    """Review finding: runs that stopped (a worker killed every time) were resumed without end."""
+    settings.MIIWRAP_FIDELITY_REEVALUATION_STALE_SECONDS = 60
+    then = timezone.now() - timezone.timedelta(minutes=5)
+    CourseReevaluation.objects.create(course_key=course_key, requested_at=then, started_at=then, heartbeat_at=then,
+                                      done=2, total=5, failures=reevaluation.MAX_FAILED_RUNS - 1)
+    assert api.stopped_reevaluations() == [COURSE]
+    resumed = reevaluation.tracked(course_key, resumed_from=2)  # resumed, then killed: it never exits
+    resumed.__enter__()  # pylint: disable=unnecessary-dunder-call  (kept referenced: no exit on collection)
+    CourseReevaluation.objects.filter(course_key=course_key).update(heartbeat_at=then)  # silent since
+    assert CourseReevaluation.objects.get(course_key=course_key).failures == reevaluation.MAX_FAILED_RUNS
+    assert api.stopped_reevaluations() == [], "no longer resumed by itself"
+    assert "no longer retried by itself" in api.reevaluation_progress(lead, course_key)["message"]
+    resumed.__exit__(None, None, None)  # pylint: disable=unnecessary-dunder-call

@@ -3,18 +3,20 @@ Corrections of submitted observations: an amendment record keeps the original an
 corrected text with its reason; the observation is never edited in place.
 """
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import audit, evaluation, privacy, rubric
+from .. import audit, competency, evaluation, privacy, rubric
 from ..errors import NotFound, PermissionDenied, ValidationError
 from ..models import Observation, ObservationAmendment
 from ..validation import clean_text, collect
 from .inputs import MAX_NOTE_CHARS, MAX_REASON_CHARS, parse_course_key
 from .observations import get_observation
+from . import submission_keys
 from .roles import is_course_staff
 
 
-def amend_observation(actor, course_key, observation_id, data):
+def amend_observation(actor, course_key, observation_id, data, idempotency_key=None):
     """
     Correct a submitted observation's free text: its observer or course staff, with a reason.
 
@@ -22,10 +24,20 @@ def amend_observation(actor, course_key, observation_id, data):
     next_step}}``; what it leaves out stays as it reads now), ``privacy_confirmed`` (see
     ``save_observation``: the corrected text is checked the same way). Takes the learner's status
     row first like every write; levels and scores are evidence and do not change, so the decision
-    stands. Returns the observation as ``viewer`` now reads it (``data.ObservationData``).
+    stands. Returns the observation as ``viewer`` now reads it (``data.ObservationData``). A repeat
+    (the same ``idempotency_key``; without one, the same author's same correction within
+    ``competency.REPEATED_SUBMISSION_WINDOW``) records nothing new.
     """
     course_key = parse_course_key(course_key)
     current = get_observation(actor, course_key, observation_id)  # NotFound / PermissionDenied as for reading
+    submitted = submission_keys.fingerprint(str(course_key), observation_id, data)
+    return submission_keys.once(actor, idempotency_key, "amendment", submitted,
+                                lambda: _amend(actor, course_key, current, data),
+                                lambda _amendment_id: get_observation(actor, course_key, current.pk))
+
+
+def _amend(actor, course_key, current, data):
+    """``amend_observation``'s write: ``(ObservationData, amendment id)``."""
     if current.status != Observation.SUBMITTED:
         raise ValidationError({"observation": [_("A draft is corrected by editing it; only submitted "
                                                  "observations are amended.")]})
@@ -40,9 +52,8 @@ def amend_observation(actor, course_key, observation_id, data):
     feedback = _corrected_feedback(errors, current, data.get("feedback"))
     if errors:
         raise ValidationError(errors)
-    if note == current.overall_note and all(
-            feedback[r.indicator_key] == {"strength": r.strength, "next_step": r.next_step} for r in current.ratings):
-        raise ValidationError({"observation": [_("Nothing was changed: edit the text you want to correct.")]})
+    unchanged = note == current.overall_note and all(
+        feedback[r.indicator_key] == {"strength": r.strength, "next_step": r.next_step} for r in current.ratings)
     suspected = privacy.fields_with_identifiers(privacy.feedback_texts(note, feedback))
     refused = privacy.unconfirmed_errors(suspected, data.get("privacy_confirmed"))
     if refused:
@@ -53,6 +64,13 @@ def amend_observation(actor, course_key, observation_id, data):
         observation = Observation.objects.select_for_update().filter(pk=current.pk).first()
         if observation is None:
             raise NotFound(_("No such observation."))
+        latest = observation.amendments.order_by("-id").first()  # read under the lock: copies sent at once
+        if (latest is not None and latest.author_id == actor.pk and (latest.reason, latest.overall_note,
+                                                                      latest.feedback) == (reason, note, feedback)
+                and latest.created_at >= competency.repeated_submission_since(timezone.now())):
+            return get_observation(actor, course_key, current.pk), latest.pk  # sent again: the first answers
+        if unchanged:
+            raise ValidationError({"observation": [_("Nothing was changed: edit the text you want to correct.")]})
         amendment = ObservationAmendment.objects.create(observation=observation, author=actor, reason=reason,
                                                         overall_note=note, feedback=feedback)
         audit.record("observation.amended", amendment, actor=actor, subject_user_id=observation.learner_id,
@@ -60,7 +78,7 @@ def amend_observation(actor, course_key, observation_id, data):
         if suspected:
             audit.record("observation.identifier_check_confirmed", amendment, actor=actor,
                          subject_user_id=observation.learner_id, course_key=course_key)
-    return get_observation(actor, course_key, current.pk)
+    return get_observation(actor, course_key, current.pk), amendment.pk
 
 
 def _corrected_feedback(errors, current, raw):

@@ -93,6 +93,6 @@ def stopped_reevaluations(now=None):
     # Waiting past the heartbeat's silence: the broker lost the task (the request did not fail).
     lost = now - reevaluation.stale_after()
     return [str(run.course_key) for run in unfinished
-            if reevaluation.state_of(run, now) == reevaluation.STOPPED
-            or reevaluation.state_of(run, now) == reevaluation.FAILED and reevaluation.may_resume(run)
+            if reevaluation.state_of(run, now) in (reevaluation.STOPPED, reevaluation.FAILED)
+            and reevaluation.may_resume(run)
             or reevaluation.state_of(run, now) == reevaluation.WAITING and run.requested_at <= lost]

@@ -30,7 +30,7 @@ def deliver_consequences(now=None):
     while True:
         count = outbox.deliver(now=now)
         delivered += count
-        if count < outbox.BATCH or time.monotonic() - started > PASS_SECONDS:
+        if count == 0 or time.monotonic() - started > PASS_SECONDS:
             break
     outbox.purge_delivered(now=now)
     submission_keys.forget_old(now=now)

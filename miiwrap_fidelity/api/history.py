@@ -95,7 +95,9 @@ def qualifying_ids(policy, observations):
     if policy is None:
         return set()
     rules = evaluation.rules_for(policy)
-    return {o.pk for o in observations if competency.qualifies_for_a_set(rules, values.observation_record(o))}
+    # A co-rating serves rater agreement, never evidence.
+    return {o.pk for o in observations
+            if o.co_observation_of_id is None and competency.qualifies_for_a_set(rules, values.observation_record(o))}
 
 
 def own_drafts(viewer, learner, course_key):

@@ -121,10 +121,10 @@ def kept_leader_view(viewer, course_key, queue):
             "fresh_minutes": int(leader_figures.FRESH_FOR.total_seconds() // 60)}
 
 
-def leader_figures_changed(course_key, at):
-    """A learner's status in the course changed at ``at`` (a consequence, ADR 0019): the leader
-    view's kept figures are computed again at the next read."""
-    leader_figures.mark_changed(parse_course_key(course_key), at)
+def leader_figures_changed(course_key):
+    """A learner's status in the course changed (a consequence, ADR 0019, delivered after the
+    change committed): the leader view's kept figures are computed again at the next read."""
+    leader_figures.mark_changed(parse_course_key(course_key))
 
 
 def request_leader_refresh(viewer, course_key, queue):

@@ -119,9 +119,13 @@ def comment_on_reflection(actor, reflection_id, text, privacy_confirmed=False, i
     ``idempotency_key``; without one, the same author's same text on the same reflection within
     ``competency.REPEATED_SUBMISSION_WINDOW``) returns the first comment.
     """
-    submitted = submission_keys.fingerprint(reflection_id, text)
+    reflection = Reflection.objects.filter(pk=reflection_id).first() if as_id(reflection_id) else None
+    if reflection is None:
+        raise ValidationError({"reflection": [_("No such reflection.")]})
+    require_coach(actor, reflection.learner_id, reflection.course_key)  # a repeat answers only a coach of now
+    submitted = submission_keys.fingerprint(reflection.pk, text)
     return submission_keys.once(actor, idempotency_key, "comment", submitted,
-                                lambda: _comment(actor, reflection_id, text, privacy_confirmed),
+                                lambda: _comment(actor, reflection, text, privacy_confirmed),
                                 lambda comment_id: _comment_data(ReflectionComment.objects.select_related(
                                     "author").get(pk=comment_id)))
 
@@ -130,12 +134,8 @@ def _comment_data(comment):
     return data.CommentData(comment.pk, values.user_ref(comment.author), comment.text, comment.created_at)
 
 
-def _comment(actor, reflection_id, text, privacy_confirmed):
+def _comment(actor, reflection, text, privacy_confirmed):
     """``comment_on_reflection``'s write: ``(CommentData, comment id)``."""
-    reflection = Reflection.objects.filter(pk=reflection_id).first() if as_id(reflection_id) else None
-    if reflection is None:
-        raise ValidationError({"reflection": [_("No such reflection.")]})
-    require_coach(actor, reflection.learner_id, reflection.course_key)
     if reflection.status != Reflection.SUBMITTED:
         raise ValidationError({"reflection": [_("Comments are for submitted reflections.")]})
     text = clean_text(text, "text", MAX_REASON_CHARS, required=True)

@@ -57,6 +57,14 @@ def sign_off(actor, learner, course_key, level=SignOff.COACH, reason="", idempot
     """
     course_key = parse_course_key(course_key)
     learner = get_user(learner, "learner")
+    # The role first: a repeat is answered only to someone who may approve now.
+    if level not in (SignOff.COACH, SignOff.LEAD):
+        raise ValidationError({"level": [_("Choose coach or lead.")]})
+    if level == SignOff.LEAD:
+        require(is_course_staff(actor, course_key) and actor.pk != learner.pk,
+                _("Only a certification lead (course staff) can confirm competency."))
+    else:
+        require_coach(actor, learner, course_key)
     submitted = submission_keys.fingerprint(learner.pk, str(course_key), level, reason)
     return submission_keys.once(actor, idempotency_key, "approval", submitted,
                                 lambda: _approve(actor, learner, course_key, level, reason, privacy_confirmed),
@@ -71,13 +79,6 @@ def _approve(actor, learner, course_key, level, reason, privacy_confirmed):
     """``sign_off``'s write: ``(SignOffData, sign-off id)``."""
     reason = clean_text(reason, "reason", MAX_REASON_CHARS)
     privacy.require_confirmed({"reason": reason}, privacy_confirmed)
-    if level not in (SignOff.COACH, SignOff.LEAD):
-        raise ValidationError({"level": [_("Choose coach or lead.")]})
-    if level == SignOff.LEAD:
-        require(is_course_staff(actor, course_key) and actor.pk != learner.pk,
-                _("Only a certification lead (course staff) can confirm competency."))
-    else:
-        require_coach(actor, learner, course_key)
     policy = require_policy(course_key)
     with transaction.atomic():
         context, status, records, decision = _locked_decision(policy, learner, course_key)

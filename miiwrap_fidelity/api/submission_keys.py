@@ -59,8 +59,12 @@ def once(actor, raw_key, action, submitted, write, replay):
     key = clean_key(raw_key)
     if key is None:
         return write()[0]
-    for _attempt in range(2):
-        recorded = _recorded(actor, key, action, submitted)
+    # Kept as its hash: a fixed length, and no case folding by a database collation ("Ab" and "aB"
+    # are two keys).
+    key = hashlib.sha256(key.encode()).hexdigest()
+    for attempt in range(2):
+        # The second time, a locking read: it sees the committed key whatever the isolation level.
+        recorded = _recorded(actor, key, action, submitted, lock=attempt > 0)
         if recorded is not None:
             return replay(recorded)
         try:
@@ -72,15 +76,15 @@ def once(actor, raw_key, action, submitted, write, replay):
         except IntegrityError:
             # The same key sent twice at once: the other request's write committed first (the
             # unique key waited for it); this one's was rolled back. Answer with the first record.
-            if not SubmissionKey.objects.filter(user_id=actor.pk, key=key).exists():
+            if not SubmissionKey.objects.select_for_update().filter(user_id=actor.pk, key=key).exists():
                 raise
-    return replay(_recorded(actor, key, action, submitted))
+    return replay(_recorded(actor, key, action, submitted, lock=True))
 
 
-def _recorded(actor, key, action, submitted):
+def _recorded(actor, key, action, submitted, lock=False):
     """The record id the key's first submission made, None for a new key; refused for other content."""
-    kept = SubmissionKey.objects.filter(user_id=actor.pk, key=key).values_list("action", "fingerprint",
-                                                                              "record_id").first()
+    keys = SubmissionKey.objects.select_for_update() if lock else SubmissionKey.objects
+    kept = keys.filter(user_id=actor.pk, key=key).values_list("action", "fingerprint", "record_id").first()
     if kept is None:
         return None
     if kept[:2] != (action, submitted):

@@ -194,11 +194,12 @@ class ObservationDetailView(CourseView):
 
 
 class ObservationAmendmentsView(CourseView):
-    schema = ApiSchema(requests={"POST": s.AmendmentInput})
+    schema = ApiSchema(requests={"POST": s.AmendmentInput}, idempotent=True)
 
     def post(self, request, course_id, observation_id):
         data = self.valid(s.AmendmentInput)
-        observation = api.amend_observation(request.user, self.course_key, observation_id, data)
+        observation = api.amend_observation(request.user, self.course_key, observation_id, data,
+                                            idempotency_key=self.idempotency_key())
         return Response(s.observation_out(observation), status=status.HTTP_201_CREATED)
 
 

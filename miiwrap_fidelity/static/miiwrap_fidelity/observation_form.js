@@ -149,12 +149,14 @@
     var state = document.getElementById("mwf-autosave-state");
     var messages = JSON.parse(document.getElementById("mwf-autosave-messages").textContent);
     var box = draftSeal(form.dataset.autosaveSecret);
-    if (!key || !window.localStorage || !box) { return false; }
+    if (!window.localStorage) { return false; }
     function discarded() {
       state.textContent = messages.discarded;
       form.closest("details").open = true;  // where the notice can be read
     }
-    if (discardOthers(form.dataset.autosaveOwner)) { discarded(); }
+    // Without a key to seal with, nothing is kept here, and no one's earlier draft is left behind.
+    if (discardOthers(box && key ? form.dataset.autosaveOwner : "\u0000")) { discarded(); }
+    if (!key || !box) { return false; }
     function fields() {
       // The submission token goes with the draft: a queued submit sent twice is still one record.
       return Array.prototype.filter.call(form.elements, function (el) {
