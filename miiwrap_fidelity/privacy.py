@@ -32,44 +32,52 @@ _ROLE = (r"[Cc]lient|[Cc]liente|[Ff]amily|[Ff]amilia|[Yy]outh|[Cc]hild|[Jj]oven|
          r"[Mm]ama|[Pp]apa|[Aa]buel[ao]|[Tt]i[ao]|[Hh]erman[ao]|[Hh]ij[ao]|Mrs?\.?|Ms\.?|Sra?\.?|Srta\.?|Don|Dona")
 # Street words that come before the street's name in Spanish.
 _STREET = r"[Cc]alle|[Cc]/|[Aa]venida|[Aa]vda\.?|[Aa]v\.|[Pp]laza|[Pp]aseo|[Cc]amino|[Cc]arrera|[Cc]arretera|[Rr]onda"
+
+
+def _compile(source, flags=0):
+    """A pattern read as JavaScript reads it: ``\\w``, ``\\b`` and ``\\d`` in ASCII (Python's are
+    Unicode), so the page's check and the server's give the same verdict on any text."""
+    return re.compile(source, flags | re.ASCII)
+
+
 _PATTERNS = [
     # Tried where a run of address characters starts only: a long run with no @ is read once, not once a letter.
-    ("email", re.compile(r"(?:^|[^\w.+-])[\w.+-]+@[\w-]+\.[\w.-]+")),
-    ("phone", re.compile(r"(?<!\d)(?:\+?\d{1,2}[\s.-]?)?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}(?!\d)")),
+    ("email", _compile(r"(?:^|[^\w.+-])[\w.+-]+@[\w-]+\.[\w.-]+")),
+    ("phone", _compile(r"(?<!\d)(?:\+?\d{1,2}[\s.-]?)?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}(?!\d)")),
     # US numbers without the area code: 555-0148.
-    ("phone", re.compile(r"(?<![\d-])\d{3}-\d{4}(?![\d-])")),
+    ("phone", _compile(r"(?<![\d-])\d{3}-\d{4}(?![\d-])")),
     # Spanish numbers: 612 34 56 78, 612 345 678, +34 912345678 (mobiles start 6-7, landlines 8-9),
     # and landlines with a two-digit area code: 91 234 56 78.
-    ("phone", re.compile(r"(?<!\d)(?:\+\d{2}[\s.-]?)?[6-9]\d{2}(?:(?:[\s.-]?\d{2}){3}|[\s.-]\d{3}[\s.-]\d{3})(?!\d)")),
-    ("phone", re.compile(r"(?<!\d)(?:\+\d{2}[\s.-]?)?[89]\d[\s.-]\d{3}(?:[\s.-]\d{2}){2}(?!\d)")),
+    ("phone", _compile(r"(?<!\d)(?:\+\d{2}[\s.-]?)?[6-9]\d{2}(?:(?:[\s.-]?\d{2}){3}|[\s.-]\d{3}[\s.-]\d{3})(?!\d)")),
+    ("phone", _compile(r"(?<!\d)(?:\+\d{2}[\s.-]?)?[89]\d[\s.-]\d{3}(?:[\s.-]\d{2}){2}(?!\d)")),
     # Mexican numbers: 55 1234 5678, +52 1 33 1234 5678.
-    ("phone", re.compile(r"(?<!\d)(?:\+52[\s.-]?(?:1[\s.-]?)?)?\d{2}[\s.-]\d{4}[\s.-]\d{4}(?!\d)")),
-    ("birth_date", re.compile(r"\b(?:dob\b|d\.o\.b|date of birth|birth ?date|born on|born \d|fecha de nac|f\. ?nac|"
+    ("phone", _compile(r"(?<!\d)(?:\+52[\s.-]?(?:1[\s.-]?)?)?\d{2}[\s.-]\d{4}[\s.-]\d{4}(?!\d)")),
+    ("birth_date", _compile(r"\b(?:dob\b|d\.o\.b|date of birth|birth ?date|born on|born \d|fecha de nac|f\. ?nac|"
                               r"nacid[oa] el|nacio el)", re.I)),
     # "case #12345", "case no. 2024-0012", "expediente n.º 2023/457", "MRN 1234567" (º reads as o after NFKC).
-    ("case_number", re.compile(rf"{_START}(?:case|caso|expediente|file|record|mrn|nhc|historia clinica|client id|"
+    ("case_number", _compile(rf"{_START}(?:case|caso|expediente|file|record|mrn|nhc|historia clinica|client id|"
                                r"id del? cliente)\s{0,3}(?:number|numero|num\.?|nro\.?|n\.?o\.?|#)?(?: is)?\s{0,3}[:#]?"
                                # Bounded gaps: three unbounded ones in a row backtracked in cubic time
                                # ("case" and 2,000 spaces took a minute).
                                r"\s{0,3}"
                                r"(?:[a-z]{1,3}-)?\d[\d/-]{2,}", re.I)),
     # A US social security number, a Spanish DNI or NIE, a long number after # ("report #5532").
-    ("case_number", re.compile(rf"(?<!\d)\d{{3}}-\d{{2}}-\d{{4}}(?!\d)|{_START}[XYZ]?\d{{7,8}}[A-HJ-NP-TV-Z]{_END}|"
+    ("case_number", _compile(rf"(?<!\d)\d{{3}}-\d{{2}}-\d{{4}}(?!\d)|{_START}[XYZ]?\d{{7,8}}[A-HJ-NP-TV-Z]{_END}|"
                                r"(?:^|[^\w&])#\s?\d{4,}")),
     # "client Maria", "Family Gonzalez", "familia Álvarez", "Mrs. Patel", "Mom (Tanisha)".
-    ("named_client", re.compile(rf"{_START}(?:{_ROLE})(?:,\s*|\s+)(?:of\s+|de\s+)?\(?{_NOT_A_NAME}{_NAME}")),
+    ("named_client", _compile(rf"{_START}(?:{_ROLE})(?:,\s*|\s+)(?:of\s+|de\s+)?\(?{_NOT_A_NAME}{_NAME}")),
     # "the Nakamura family", "met the Lopez household": a capitalised word after "the" or a word in lower case
     # (at the start of a sentence it is a verb: "Practise family voice and choice").
-    ("named_client", re.compile(rf"{_START}(?:[Tt]he|[{_LOWER}]+)\s+{_NOT_A_NAME}{_NAME}\s+"
+    ("named_client", _compile(rf"{_START}(?:[Tt]he|[{_LOWER}]+)\s+{_NOT_A_NAME}{_NAME}\s+"
                                 rf"(?:family|household){_END}")),
     # The number first, then the street word: "12 Oak Street", "2301 W. Division St", and "PO Box 2291".
     # Case-sensitive: "3 goals in place", "2 hearings in court" are not addresses.
-    ("address", re.compile(r"\b\d{1,5}\s+(?:[NSEW]\.?\s+)?\w+(?:\s\w+)?\s+(?:[Ss]treet|[Ss]t|[Aa]venue|[Aa]ve|"
+    ("address", _compile(r"\b\d{1,5}\s+(?:[NSEW]\.?\s+)?\w+(?:\s\w+)?\s+(?:[Ss]treet|[Ss]t|[Aa]venue|[Aa]ve|"
                            r"[Rr]oad|[Rr]d|[Ll]ane|[Ll]n|[Dd]rive|[Dd]r|[Bb]oulevard|[Bb]lvd|Court|Ct|Place|Way|"
                            r"Terrace|Circle|[Cc]alle)\b|\b[Pp]\.?\s?[Oo]\.?\s+[Bb]ox\s+\d")),
     # Spanish order: the street word, a capitalised name, the number ("Calle Mayor 12", "Avda. de la Paz, 3";
     # not "situación de calle durante 3 meses"), or a numbered street ("Calle 5 de Mayo #23", "Calle 45 # 12").
-    ("address", re.compile(rf"{_START}(?:{_STREET})\s+(?:(?:del?\s+(?:la\s+|los\s+|las\s+)?)?[{_UPPER}][^\d,\n]{{1,40}}"
+    ("address", _compile(rf"{_START}(?:{_STREET})\s+(?:(?:del?\s+(?:la\s+|los\s+|las\s+)?)?[{_UPPER}][^\d,\n]{{1,40}}"
                            r",?\s*\d{1,4}(?!\d)|\d{1,3}[^\d\n]{0,20}(?:#|[Nn]o\.?)\s*\d)")),
 ]
 
@@ -95,13 +103,13 @@ def _name_patterns():
         # A known first name, capitalised, after a word in lower case ("with Maria", "de Kevin", "y Tomás"), or
         # before a capitalised word, 's or a verb of speech or being ("Maria Okafor", "Brianna's mother", "Brenda
         # said", "Rosa dijo"); else, at the start of a sentence, it is as likely an ordinary word.
-        ("named_client", re.compile(rf"{_START}(?:[{_LOWER}]+[,;:]?\s+\(?|(?={_NAME}(?:\s+{_NAME}|['’]s{_END}|"
+        ("named_client", _compile(rf"{_START}(?:[{_LOWER}]+[,;:]?\s+\(?|(?={_NAME}(?:\s+{_NAME}|['’]s{_END}|"
                                     rf"\s+(?:{_SAYS}){_END})))"
                                     rf"{first}{_END}")),
         # A known surname, capitalised after a capitalised word ("Jayden Brooks"), or in either case beside a
         # family word ("familia gonzalez", "hogar de los ramírez", "the reyes family"). Not after "los" alone:
         # "los Hernández" is a family, but "Todos los Santos" and "los Reyes Magos" are holidays.
-        ("named_client", re.compile(rf"{_START}(?:{_NOT_A_NAME}{_NAME}\s+(?=[{_UPPER}])|(?:{family})\s+"
+        ("named_client", _compile(rf"{_START}(?:{_NOT_A_NAME}{_NAME}\s+(?=[{_UPPER}])|(?:{family})\s+"
                                     rf"(?:de\s+(?:los\s+|la\s+)?)?|(?=[A-Za-z]+\s+(?:{family}|kids|children){_END}))"
                                     rf"{last}{_END}")),
     ]

@@ -108,3 +108,13 @@ def test_adversarial_text_is_checked_without_runaway_backtracking():
 def test_adversarial_text_is_checked_without_runaway_backtracking_in_the_browser():
     _kinds, ms = browser_warnings(ADVERSARIAL, timeout=60)
     print(f"browser: all {len(ADVERSARIAL)} in {ms:.1f} ms")
+
+
+@needs_node
+def test_unicode_classes_read_the_same_in_the_browser():
+    """Review finding: Python's \\w, \\b and \\s are Unicode, JavaScript's ASCII: a Cyrillic address was
+    an e-mail to the server only, "Ωdob" a birth date to the browser only."""
+    texts = ["дмитрий@почта.рф", "\u03a9dob", "client\x1cMaria", "write to maria@example.org",
+             "Maria Lopez said the plan felt rushed.", "ﬁle 12345", "case\u2003#\u200912345"]
+    kinds, _ms = browser_warnings(texts)
+    assert kinds == [privacy.identifier_warnings(text) for text in texts]
