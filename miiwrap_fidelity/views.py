@@ -30,6 +30,8 @@ from .api import NotFound, PermissionDenied, ValidationError
 from .validation import Conflict
 
 PAGE_SIZE = 25
+#: The session entry holding the submission token of the observation form's last recorded post.
+CONFIRMED_SUBMISSION = "miiwrap_fidelity.confirmed_submission"
 EXPORT_KINDS = [("learners", gettext_lazy("learners' status")), ("observations", gettext_lazy("observations")),
                 ("ratings", gettext_lazy("indicator ratings")), ("signoffs", gettext_lazy("sign-offs")),
                 ("certifications", gettext_lazy("certifications"))]
@@ -343,6 +345,7 @@ def _render_detail(request, course_key, learner, form_errors=None, form_data=Non
         privacy_patterns=privacy.client_patterns(), privacy_normalization=privacy.client_normalization(),
         autosave_messages=AUTOSAVE_MESSAGES,
         autosave_owner=autosave_owner(request), autosave_secret=autosave_secret(request),
+        confirmed_submission=request.session.pop(CONFIRMED_SUBMISSION, ""),
         privacy_suspected=bool(privacy.fields_with_identifiers(free_text)),
         rubric_rows=rubric.form_rows(indicators, form_data), instrument_choices=choices,
         chosen_instrument=_chosen_choice(choices, chosen),
@@ -398,6 +401,8 @@ def record_observation(request, course_key, learner_id):
         return _render_detail(request, course_key, learner, form_errors=exc.message_dict,
                               form_data=request.POST, status=409 if isinstance(exc, Conflict) else 400,
                               record_open=True)
+    # The page the browser comes back to confirms this post, so the browser drops its copy of the form.
+    request.session[CONFIRMED_SUBMISSION] = request.POST.get("submission_token", "")
     for kind in result.warnings:
         messages.warning(request, privacy.warning_message(kind))
     if result.observation.status == api.SUBMITTED:

@@ -178,3 +178,30 @@ def test_signing_out_and_in_again_clears_the_coachs_drafts(seeded, live_server, 
     page.click("#mwf-record-disclosure > summary")
     assert page.input_value("#mwf-note") == ""
     assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('mwf-draft:')).length") == 0
+
+
+def test_a_post_the_server_did_not_record_keeps_the_draft(seeded, live_server, page):
+    """Review finding: the browser dropped its copy after any page without the error list came back,
+    a 503 of an overloaded server included, and the coach's observation was lost."""
+    base = live_server.url
+    open_learner(page, base, "learner_ben")
+    fill_rubric(page)
+    note = "Warm opening; the plan came from the family."
+    page.fill("#mwf-note", note)
+    page.wait_for_function("Object.keys(localStorage).some(k => k.startsWith('mwf-draft:'))")
+    page.wait_for_timeout(200)
+    busy = "**/coaching/learners/*/observations/"  # the form's post only (the page itself is .../learners/<id>/)
+    page.route(busy, lambda route: route.fulfill(status=503, body="The service is busy; try again.",
+                                                 content_type="text/plain"))
+    with page.expect_navigation():
+        page.click("button:has-text('Submit observation')")
+    assert "busy" in page.content()
+    page.unroute(busy)
+    page.go_back()
+    page.reload()
+    page.wait_for_function("document.getElementById('mwf-note').value != ''")
+    assert page.input_value("#mwf-note") == note, "the draft is still there to send again"
+    with page.expect_navigation():
+        page.click("button:has-text('Submit observation')")
+    assert "Observation submitted" in page.inner_text(".mwf-messages")
+    page.wait_for_function("Object.keys(localStorage).filter(k => k.startsWith('mwf-draft:')).length == 0")

@@ -191,21 +191,27 @@
         if (then) { then(); }
       });
     }
+    // What was posted, with its submission token: the browser's copy is kept until the server says
+    // it recorded that very post.
+    function markSent() {
+      var token = form.querySelector("input[name='submission_token']");
+      sessionStorage.setItem(SENT, JSON.stringify({key: key, token: token ? token.value : ""}));
+    }
     function send(action) {
       var button = form.querySelector("button[value='" + action + "']");
-      sessionStorage.setItem(SENT, key);
+      markSent();
       form.requestSubmit(button);
     }
 
-    // A post that reached the server and came back without errors (submitted, or saved as a draft
-    // on the server, which then opens under its own key): the browser's copy is done.
-    var sent = sessionStorage.getItem(SENT);
-    if (sent) {
-      sessionStorage.removeItem(SENT);
-      if (!document.getElementById("mwf-errors")) {
-        localStorage.removeItem(sent);
-        localStorage.removeItem(sent + PENDING);
-      }
+    // The server confirms the post it recorded (submitted, or saved as a draft on the server, which
+    // then opens under its own key) by its token: only then is the browser's copy done. After an
+    // error page, an overloaded server's answer or a lost connection the draft stays.
+    var sent = null;
+    try { sent = JSON.parse(sessionStorage.getItem(SENT) || "null"); } catch (error) { sent = null; }
+    sessionStorage.removeItem(SENT);
+    if (sent && sent.key && sent.token && sent.token === form.dataset.confirmedToken) {
+      localStorage.removeItem(sent.key);
+      localStorage.removeItem(sent.key + PENDING);
     }
     var saved = localStorage.getItem(key);
     var opened = Promise.resolve();
@@ -231,7 +237,7 @@
         keep(function () { localStorage.setItem(key + PENDING, action); show(messages.offline); });
         return;
       }
-      sessionStorage.setItem(SENT, key);
+      markSent();
     });
     function flush() {
       var pending = localStorage.getItem(key + PENDING);
