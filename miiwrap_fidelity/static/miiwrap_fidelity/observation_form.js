@@ -144,6 +144,11 @@
     };
   }
 
+  // Every draft kept in this browser is removed (there is no key to seal one with). True if some was.
+  function discardAll() {
+    return discardOthers("\u0000");  // no owner's drafts start with this: all go
+  }
+
   function autosave(form, allowSubmit) {
     var key = form.dataset.autosaveKey;
     var state = document.getElementById("mwf-autosave-state");
@@ -155,7 +160,7 @@
       form.closest("details").open = true;  // where the notice can be read
     }
     // Without a key to seal with, nothing is kept here, and no one's earlier draft is left behind.
-    if (discardOthers(box && key ? form.dataset.autosaveOwner : "\u0000")) { discarded(); }
+    if (box && key ? discardOthers(form.dataset.autosaveOwner) : discardAll()) { discarded(); }
     if (!key || !box) { return false; }
     function fields() {
       // The submission token goes with the draft: a queued submit sent twice is still one record.
