@@ -15,7 +15,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 help:
 	@echo "make demo   - set up and serve the sandbox on http://127.0.0.1:8000"
-	@echo "make test   - run the whole test suite (tox: py312, a year ahead, MariaDB, Open edX Verawood and master pins, PII check)"
+	@echo "make test   - run the whole test suite (tox: lint and layers; the suite on Open edX Verawood pins a year ahead; MariaDB; master pins; xAPI; Tutor)"
 	@echo "make bench  - print performance figures (SQLite; make bench-mariadb: on a throwaway MariaDB)"
 
 $(VENV)/.installed: setup.py requirements/demo.txt requirements/test.txt
@@ -46,11 +46,11 @@ system-packages:
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-$(TOOLS)/.installed:
+$(TOOLS)/.installed: Makefile
 	@test -n "$(PYTHON312)" || { echo "Python 3.12 is required (python3.12 on PATH or in pyenv)"; exit 1; }
 	$(PYTHON312) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install -q --upgrade pip
-	$(TOOLS)/bin/pip install -q tox
+	$(TOOLS)/bin/pip install -q 'tox>=4.20' 'tox-uv>=1.11'
 	touch $@
 
 test: system-packages $(TOOLS)/.installed

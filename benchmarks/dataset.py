@@ -23,8 +23,14 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils import timezone
 
-from miiwrap_fidelity.models import (
-    Certification, CoachAssignment, CompetencyPolicy, Indicator, IndicatorRating, Observation, SignOff,
+from miiwrap_fidelity.records.models import (
+    Certification,
+    CoachAssignment,
+    CompetencyPolicy,
+    Indicator,
+    IndicatorRating,
+    Observation,
+    SignOff,
 )
 
 #: Learners seeded per transaction (and per rating insert).

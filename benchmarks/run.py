@@ -58,6 +58,7 @@ django.setup()
 
 from datetime import timedelta  # noqa: E402
 
+import dataset  # noqa: E402  (benchmarks/dataset.py: this script's folder is on sys.path)
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
@@ -65,12 +66,11 @@ from django.db.models import Count  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-import dataset  # noqa: E402  (benchmarks/dataset.py: this script's folder is on sys.path)
-from miiwrap_fidelity import api, evaluation, gate_query, instruments  # noqa: E402
+from miiwrap_fidelity import api  # noqa: E402
 from miiwrap_fidelity.management.commands.load_instrument import SAMPLE  # noqa: E402
-from miiwrap_fidelity.models import (  # noqa: E402
-    CoachAssignment, CompetencyPolicy, DriftAlert, LearnerStatus, Observation,
-)
+from miiwrap_fidelity.records import evaluation, gate_query  # noqa: E402
+from miiwrap_fidelity.records import instrument_import as instruments
+from miiwrap_fidelity.records.models import CoachAssignment, CompetencyPolicy, DriftAlert, LearnerStatus, Observation
 from sandbox.models import CourseRole, Enrollment  # noqa: E402
 
 LEARNERS = int(os.environ.get("MIIWRAP_BENCH_LEARNERS", "10000"))
@@ -108,7 +108,7 @@ def export_peak(course_key):
     """Peak Python memory (tracemalloc) while streaming the observations export of a course."""
     import tracemalloc  # pylint: disable=import-outside-toplevel
 
-    from miiwrap_fidelity import exports  # pylint: disable=import-outside-toplevel
+    from miiwrap_fidelity.records import exports  # pylint: disable=import-outside-toplevel
 
     tracemalloc.start()
     rows = sum(1 for _ in exports.rows("observations", course_key)) - 1
@@ -184,8 +184,8 @@ def decisions_under_load(staff, coach, rounds=30, writers=20):
 
     from django.db import connections  # pylint: disable=import-outside-toplevel
 
-    from miiwrap_fidelity import write_retry  # pylint: disable=import-outside-toplevel
-    from miiwrap_fidelity.models import Indicator  # pylint: disable=import-outside-toplevel
+    from miiwrap_fidelity.records import write_retry  # pylint: disable=import-outside-toplevel
+    from miiwrap_fidelity.records.models import Indicator  # pylint: disable=import-outside-toplevel
 
     policy = CompetencyPolicy.objects.get(course_key=COURSE)
     ratings = {key: {"level": "met"} for key in Indicator.objects.filter(

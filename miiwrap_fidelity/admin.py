@@ -2,7 +2,7 @@
 are read-only (they change through ``api``: role check, audit, re-evaluation)."""
 from django.contrib import admin
 
-from . import models
+from .records import models
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -32,11 +32,11 @@ class MiiwrapFidelityConfig(AppConfig):
         "settings_config": {LMS: _settings_for_project(), CMS: _settings_for_project()},
         "signals_config": {
             LMS: {
-                "relative_path": "handlers",
+                "relative_path": "hooks.receivers",
                 "receivers": [
                     {
                         "receiver_func_name": "emit_competency_event",
-                        "signal_path": "miiwrap_fidelity.signals.competency_changed",
+                        "signal_path": "miiwrap_fidelity.api.signals.competency_changed",
                     },
                     {
                         "receiver_func_name": "enrollment_created",
@@ -54,9 +54,9 @@ class MiiwrapFidelityConfig(AppConfig):
     def ready(self):
         # Our own receivers (task queueing, certificate sync, messages), retirement receivers where the
         # platform defines the signals, and the xAPI transformers where event-routing-backends is installed.
-        from . import handlers, log_filters  # pylint: disable=import-outside-toplevel
+        from .hooks import log_filters, receivers  # pylint: disable=import-outside-toplevel
 
-        handlers.connect_internal_receivers()
+        receivers.connect_internal_receivers()
         log_filters.install()  # our gate's refusals: one log line, not a traceback
         if importlib.util.find_spec("event_routing_backends") is not None:  # xAPI transformers (ADR 0008)
-            from . import xapi  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
+            from .seams import xapi  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import

@@ -1,7 +1,11 @@
 """URLs of the plugin: pages under ``/miiwrap-fidelity/``, the REST API under ``/api/miiwrap-fidelity/v1/``."""
 from django.urls import include, path
 
-from . import message_views, monitoring_views, self_assessment_views, staff_views, views
+from .pages import learner_and_coach as views
+from .pages import message_preferences as message_views
+from .pages import monitoring as monitoring_views
+from .pages import self_assessment as self_assessment_views
+from .pages import staff as staff_views
 
 app_name = "miiwrap_fidelity"
 

@@ -1,25 +1,60 @@
 """Shared fixtures: the sample instrument, a course with a policy, a coach, a lead and learners."""
+import inspect
 import os
+import re
 from datetime import timedelta
 
 import pytest
-from hypothesis import settings as hypothesis_settings
-from openedx_filters.learning.filters import CertificateCreationRequested
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from hypothesis import settings as hypothesis_settings
+from openedx_filters.learning.filters import CertificateCreationRequested
+from workbench import scenarios
 
-from miiwrap_fidelity import api, instruments
-from miiwrap_fidelity.models import CompetencyPolicy
+from miiwrap_fidelity import api
 from miiwrap_fidelity.management.commands.load_instrument import SAMPLE
+from miiwrap_fidelity.records import instrument_import as instruments
+from miiwrap_fidelity.records.models import CompetencyPolicy
 from sandbox.enrollment import enroll
 from sandbox.models import CourseRole
-from workbench import scenarios
 
 # CI runs the same examples every time (a red CI blocks everything; explore locally, where the
 # example database keeps what failed); local runs draw new examples each time.
 hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
 if os.environ.get("CI"):
     hypothesis_settings.load_profile("ci")
+
+#: Modules whose every test depends on the database: our SQL and its plans, locks and concurrent
+#: writes, killed workers, constraints, migrations, the SQL forms of the rules. The MariaDB env runs
+#: these (``-m database``) and, from the other modules, every test that counts or captures statements
+#: or touches the connection (``pytest_collection_modifyitems``); the browser tests run once, elsewhere.
+DATABASE_MODULES = {
+    "test_concurrency", "test_faults", "test_evidence_integrity", "test_keyset_lists", "test_export_keysets",
+    "test_learner_list", "test_staff_lists_paged", "test_rule_properties", "test_time_rules", "test_history_pages",
+    "test_reevaluation_progress", "test_reevaluation_writes", "test_one_submission_one_record", "test_consequences",
+    "test_instrument_migration", "test_deadlines", "test_program_boundaries", "test_stages_and_programs",
+    "test_privacy_and_audit",
+}
+DATABASE_FIXTURES = {"django_assert_num_queries", "django_assert_max_num_queries"}
+DATABASE_WORDS = re.compile(r"\b(connection|CaptureQueriesContext|threading|select_for_update|IntegrityError)\b")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        module = item.module.__name__.rsplit(".", 1)[-1] if getattr(item, "module", None) else ""
+        if item.get_closest_marker("browser"):
+            continue
+        if (module in DATABASE_MODULES or DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))
+                or DATABASE_WORDS.search(_source(item))):
+            item.add_marker(pytest.mark.database)
+
+
+def _source(item):
+    try:
+        return inspect.getsource(inspect.unwrap(item.function))
+    except (AttributeError, OSError, TypeError):
+        return ""
+
 
 COURSE = "course-v1:MiiWrap+FID101+2026"
 OTHER_COURSE = "course-v1:MiiWrap+OTHER+2026"

@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from miiwrap_fidelity import privacy
+from miiwrap_fidelity.rules import privacy
 
 needs_node = pytest.mark.skipif(shutil.which("node") is None,
                                 reason="node is not installed (the browser test covers the page)")

@@ -12,9 +12,9 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
 
-from conftest import COURSE, assign_coach, ratings_for
-from miiwrap_fidelity import api, exports, validation
-from miiwrap_fidelity.models import (
+from miiwrap_fidelity import api
+from miiwrap_fidelity.records import exports
+from miiwrap_fidelity.records.models import (
     CoachAssignment,
     CompetencyPolicy,
     DriftAlert,
@@ -23,6 +23,9 @@ from miiwrap_fidelity.models import (
     Reflection,
     ReflectionComment,
 )
+from miiwrap_fidelity.rules import validation
+
+from conftest import COURSE, assign_coach, ratings_for
 from xblock_support import REFLECTION, SIGNOFF, call, handler_url, view
 
 pytestmark = pytest.mark.django_db

@@ -4,7 +4,7 @@ from django.apps import apps
 from django.contrib import admin
 from django.urls import reverse
 
-from miiwrap_fidelity.models import AuditEvent, SignOff
+from miiwrap_fidelity.records.models import AuditEvent, SignOff
 
 pytestmark = pytest.mark.django_db
 INLINE_ONLY = {"ReflectionComment", "IndicatorRating"}  # shown inside their reflection / observation

@@ -10,10 +10,11 @@ import pytest
 from django.urls import reverse
 from django.utils.html import escape
 
-from conftest import COURSE
 from miiwrap_fidelity import api
-from miiwrap_fidelity.models import CompetencyPolicy, Reflection
-from miiwrap_fidelity.staff_views import POLICY_LABELS
+from miiwrap_fidelity.pages.staff import POLICY_LABELS
+from miiwrap_fidelity.records.models import CompetencyPolicy, Reflection
+
+from conftest import COURSE
 from xblock_support import REFLECTION, call
 
 pytestmark = pytest.mark.django_db

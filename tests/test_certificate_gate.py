@@ -2,17 +2,18 @@
 from datetime import timedelta
 
 import pytest
-from django.test.utils import CaptureQueriesContext
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from openedx_filters.learning.filters import CertificateCreationRequested, CertificateRenderStarted
 
-from conftest import run_gate
 from miiwrap_fidelity import api
-from miiwrap_fidelity.models import Certification, CompetencyPolicy
+from miiwrap_fidelity.records.models import Certification, CompetencyPolicy
 from sandbox import filters as other_plugin
 from sandbox.fake_platform import FakePlatform
 from sandbox.models import CertificateRequest
+
+from conftest import run_gate
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -4,8 +4,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from miiwrap_fidelity import api, certificate_sync, competency
-from miiwrap_fidelity.models import Certification
+from miiwrap_fidelity import api
+from miiwrap_fidelity.records.models import Certification
+from miiwrap_fidelity.rules import competency
+from miiwrap_fidelity.tasks import certificates as certificate_sync
 from sandbox.fake_platform import FakePlatform
 from sandbox.models import CertificateRequest
 

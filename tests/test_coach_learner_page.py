@@ -9,11 +9,13 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from miiwrap_fidelity import api
+from miiwrap_fidelity.records.models import AuditEvent, Observation, SignOff
+from miiwrap_fidelity.rules import competency, privacy
+from miiwrap_fidelity.rules.competency import CertificationState, State
+
 from conftest import COURSE, ratings_for
-from miiwrap_fidelity import api, competency, privacy
-from miiwrap_fidelity.competency import CertificationState, State
-from miiwrap_fidelity.models import AuditEvent, Observation, SignOff
-from xblock_support import SIGNOFF, call, view
+from xblock_support import SIGNOFF, call
 
 pytestmark = pytest.mark.django_db
 IDENTIFYING = "Call client Maria Lopez at 555-123-4567."

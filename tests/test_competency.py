@@ -3,8 +3,8 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from miiwrap_fidelity import competency as c
-from miiwrap_fidelity.reason_sentences import sentence
+from miiwrap_fidelity.rules import competency as c
+from miiwrap_fidelity.wording.reason_sentences import sentence
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=timezone.utc)
 TODAY = NOW.date()
@@ -25,8 +25,6 @@ def codes(decision):
 
 
 def test_exactly_the_threshold_qualifies_and_one_below_does_not():
-    assert c.meets_threshold(4, 5, 80)
-    assert not c.meets_threshold(79, 100, 80)
     decision = c.decide(RULES, [obs(1, met=8), obs(2, met=8), obs(3, met=8)], [], None, NOW)
     assert len(decision.qualifying) == 3 and decision.evidence_met
     decision = c.decide(RULES, [obs(1, met=8), obs(2, met=8), obs(3, met=7)], [], None, NOW)
@@ -154,7 +152,7 @@ def test_every_reason_has_a_sentence():
 
 
 def test_every_list_filter_has_a_label_and_a_rule():
-    from miiwrap_fidelity import roster  # pylint: disable=import-outside-toplevel
+    from miiwrap_fidelity.records import roster  # pylint: disable=import-outside-toplevel
 
     assert list(roster.STATE_FILTERS) == list(c.STATE_FILTERS)
     assert roster.EXPIRING_COLUMNS == ("expiring_30", "expiring_60", "expiring")

@@ -16,10 +16,12 @@ from django.db import connection, connections
 from django.test import Client
 from django.utils import timezone
 
-from conftest import COURSE, assign_coach, make_user, ratings_for
-from miiwrap_fidelity import api, audit, write_retry
-from miiwrap_fidelity.models import AuditEvent, Certification, LearnerStatus, Observation, SignOff
+from miiwrap_fidelity import api
+from miiwrap_fidelity.records import audit, write_retry
+from miiwrap_fidelity.records.models import AuditEvent, Certification, LearnerStatus, Observation, SignOff
 from sandbox.models import CertificateRequest
+
+from conftest import COURSE, assign_coach, make_user, ratings_for
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -214,7 +216,8 @@ def test_verifying_the_audit_chain_while_writers_append_finds_no_break(policy):
 def test_reevaluation_completes_while_writers_create_status_rows(policy, course_key):
     """Issue 23: a status row created between the batch's read and its insert failed the run (1062)."""
     from django.contrib.auth import get_user_model  # pylint: disable=import-outside-toplevel
-    from miiwrap_fidelity import evaluation  # pylint: disable=import-outside-toplevel
+
+    from miiwrap_fidelity.records import evaluation  # pylint: disable=import-outside-toplevel
     from sandbox.models import Enrollment  # pylint: disable=import-outside-toplevel
 
     users = get_user_model().objects

@@ -14,10 +14,12 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from conftest import COURSE, ratings_for
-from miiwrap_fidelity import api, competency
-from miiwrap_fidelity.models import Certification, Consequence, LearnerStatus, Observation
+from miiwrap_fidelity import api
+from miiwrap_fidelity.records.models import Certification, Consequence, LearnerStatus, Observation
+from miiwrap_fidelity.rules import competency
 from sandbox.models import TrackingEvent
+
+from conftest import COURSE, ratings_for
 from xblock_support import SIGNOFF, call
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -76,6 +78,7 @@ def observation_body(learner, indicators):
 
 def test_the_broker_is_really_down_in_these_tests(broker):
     from kombu.exceptions import OperationalError  # pylint: disable=import-outside-toplevel
+
     from miiwrap_fidelity import tasks  # pylint: disable=import-outside-toplevel
 
     broker.down()
@@ -215,7 +218,7 @@ def test_a_newer_message_waits_for_an_older_one_of_the_same_learner(ready_learne
 
 def test_a_lost_reevaluation_request_is_resumed(lead, policy, course_key, settings):
     """Review finding: a run left waiting (the broker lost its task) was never resumed."""
-    from miiwrap_fidelity.models import CourseReevaluation  # pylint: disable=import-outside-toplevel
+    from miiwrap_fidelity.records.models import CourseReevaluation  # pylint: disable=import-outside-toplevel
 
     settings.MIIWRAP_FIDELITY_REEVALUATION_STALE_SECONDS = 60
     CourseReevaluation.objects.update_or_create(course_key=course_key, defaults={
@@ -227,13 +230,13 @@ def test_a_lost_reevaluation_request_is_resumed(lead, policy, course_key, settin
 
 def one_scheduler_pass():
     """Every periodic task once, as beat would after coming back."""
-    from miiwrap_fidelity import certificate_sync, notifications, tasks  # pylint: disable=import-outside-toplevel
+    from miiwrap_fidelity import tasks  # pylint: disable=import-outside-toplevel
 
     tasks.refresh_stale_statuses.apply()
     tasks.deliver_consequences.apply()
-    certificate_sync.invalidate_lapsed_certificates.apply()
+    tasks.invalidate_lapsed_certificates.apply()
     tasks.expire_certifications.apply()
-    notifications.send_expiry_reminders.apply()
+    tasks.send_expiry_reminders.apply()
     tasks.request_pending_certificates.apply()
     back()
 
@@ -242,7 +245,7 @@ def one_scheduler_pass():
 def test_after_days_without_a_scheduler_one_pass_sends_each_expiry_and_invalidation_once(
         ready_learner, coach, course_key, days_down):
     """The records are moved back in time by ``days_down`` days past the expiry (what a stopped beat meets)."""
-    from miiwrap_fidelity.models import LearnerStatus  # pylint: disable=import-outside-toplevel
+    from miiwrap_fidelity.records.models import LearnerStatus  # pylint: disable=import-outside-toplevel
     from sandbox.models import CertificateRequest  # pylint: disable=import-outside-toplevel
 
     api.sign_off(coach, ready_learner, course_key)
@@ -258,7 +261,7 @@ def test_after_days_without_a_scheduler_one_pass_sends_each_expiry_and_invalidat
 
 
 def test_after_weeks_without_a_scheduler_one_reminder_goes_out_once(ready_learner, coach, course_key):
-    from miiwrap_fidelity.models import ExpiryReminder  # pylint: disable=import-outside-toplevel
+    from miiwrap_fidelity.records.models import ExpiryReminder  # pylint: disable=import-outside-toplevel
 
     api.sign_off(coach, ready_learner, course_key)
     Certification.objects.update(expires_at=timezone.now() + timedelta(days=20))  # both reminder days passed
@@ -272,7 +275,7 @@ def test_after_weeks_without_a_scheduler_one_reminder_goes_out_once(ready_learne
 @pytest.mark.parametrize("count", [3, 6])
 def test_a_pass_spends_two_statements_per_row_and_one_in_all(count, django_assert_num_queries):
     """Review finding: each row asked again whether an older one of its key waited (a query per row)."""
-    from miiwrap_fidelity import outbox  # pylint: disable=import-outside-toplevel
+    from miiwrap_fidelity.records import outbox  # pylint: disable=import-outside-toplevel
 
     outbox.register("test.noop", lambda row: None)
     try:
@@ -289,7 +292,7 @@ def test_a_pass_spends_two_statements_per_row_and_one_in_all(count, django_asser
 def test_rows_held_behind_a_failing_one_never_hold_back_other_learners():
     """Review finding: the pass read the first 500 due rows by id; rows held behind a failing older
     one of their key stayed due and filled that window, so another learner's row was never delivered."""
-    from miiwrap_fidelity import outbox  # pylint: disable=import-outside-toplevel
+    from miiwrap_fidelity.records import outbox  # pylint: disable=import-outside-toplevel
 
     def failing(row):
         raise RuntimeError("the mail service is down")

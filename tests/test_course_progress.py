@@ -2,9 +2,11 @@
 import pytest
 from django.urls import reverse
 
-from conftest import COURSE
-from miiwrap_fidelity import api, course_progress
+from miiwrap_fidelity import api
+from miiwrap_fidelity.seams import course_progress
 from sandbox.fake_platform import FakePlatform
+
+from conftest import COURSE
 
 pytestmark = pytest.mark.django_db
 DOMAINS = ["Engagement", "Team preparation", "Planning", "MI skills"]

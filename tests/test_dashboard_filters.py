@@ -23,9 +23,9 @@ EXISTING = [{"tab_id": "course_info", "title": "Course Info", "url": "/x", "sort
 def test_steps_are_configured():
     config = settings.OPEN_EDX_FILTERS_CONFIG
     assert config[TABS_FILTER]["pipeline"] == [
-        "miiwrap_fidelity.filters.CoachingDashboardTab"]
+        "miiwrap_fidelity.hooks.filters.CoachingDashboardTab"]
     assert config[InstructorDashboardRenderStarted.filter_type]["pipeline"] == [
-        "miiwrap_fidelity.filters.CoachingLegacySection"]
+        "miiwrap_fidelity.hooks.filters.CoachingLegacySection"]
 
 
 @needs_tabs_filter
@@ -53,7 +53,7 @@ def test_the_tab_links_to_the_lms_from_the_mfe_and_survives_other_plugins_steps(
             return {"tabs": tabs + [{"tab_id": "other", "title": "Other", "url": "/o", "sort_order": 95}]}
 
     settings.OPEN_EDX_FILTERS_CONFIG = {**settings.OPEN_EDX_FILTERS_CONFIG, TABS_FILTER: {
-        "pipeline": [f"{__name__}.OTHER_STEP", "miiwrap_fidelity.filters.CoachingDashboardTab"], "fail_silently": False}}
+        "pipeline": [f"{__name__}.OTHER_STEP", "miiwrap_fidelity.hooks.filters.CoachingDashboardTab"], "fail_silently": False}}
     globals()["OTHER_STEP"] = OtherPluginTab
     tabs, user, key = InstructorDashboardTabsRequested.run_filter(tabs=list(EXISTING), user=lead, course_key=course_key)
     assert (user, key) == (lead, course_key)

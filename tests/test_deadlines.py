@@ -5,7 +5,8 @@ zone; the status row carries due date and overdue flag (list filter, export, the
 """
 import csv
 import io
-from datetime import date, datetime, timedelta, timezone as dt_timezone
+from datetime import date, datetime, timedelta
+from datetime import timezone as dt_timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,14 +17,17 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from rest_framework.test import APIClient
 
-from conftest import assign_coach, make_user
-from miiwrap_fidelity import api, competency, notifications
-from miiwrap_fidelity.competency import Deadline, Rules
-from miiwrap_fidelity.models import AuditEvent, LearnerStartDate, LearnerStatus
-from miiwrap_fidelity.reason_sentences import sentence
+from miiwrap_fidelity import api
+from miiwrap_fidelity.records.models import AuditEvent, LearnerStartDate, LearnerStatus
+from miiwrap_fidelity.rules import competency
+from miiwrap_fidelity.rules.competency import Deadline, Rules
+from miiwrap_fidelity.tasks import messages as notifications
+from miiwrap_fidelity.wording.reason_sentences import sentence
 from sandbox.enrollment import enroll
 from sandbox.fake_platform import FakePlatform
 from sandbox.models import Enrollment
+
+from conftest import assign_coach, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -143,7 +147,7 @@ def test_without_a_deadline_nothing_is_due_and_no_query_is_added(policy, lead, l
                                                                  django_assert_num_queries):
     assign_coach(lead, course_key, make_user("c9"), learner)
     assert _status(learner, course_key).due_date is None
-    from miiwrap_fidelity import evaluation  # pylint: disable=import-outside-toplevel
+    from miiwrap_fidelity.records import evaluation  # pylint: disable=import-outside-toplevel
 
     with django_assert_num_queries(3):  # observations, sign-offs, certifications
         evaluation.load_records(evaluation.CourseContext(policy, course_key), [learner.pk])

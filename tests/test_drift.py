@@ -1,7 +1,7 @@
 """Drift detection against hand-computed fixtures."""
 from datetime import date, timedelta
 
-from miiwrap_fidelity import drift as d
+from miiwrap_fidelity.rules import drift as d
 
 TODAY = date(2026, 6, 1)
 RULES = d.DriftRules(window_observations=3, window_days=90, min_observations=2)

@@ -11,7 +11,7 @@ from datetime import timezone as dt_timezone
 import pytest
 from django.dispatch import Signal
 
-from miiwrap_fidelity import platform
+from miiwrap_fidelity.seams import platform
 
 COURSE = "course-v1:MiiWrap+FID101+2026"
 

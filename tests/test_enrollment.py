@@ -8,10 +8,11 @@ from django.core.exceptions import PermissionDenied
 from openedx_events.learning.data import CourseData, CourseEnrollmentData, UserData, UserPersonalData
 from openedx_events.learning.signals import COURSE_ENROLLMENT_CREATED
 
-from conftest import COURSE, OTHER_COURSE, assign_coach, make_user
 from miiwrap_fidelity import api
-from miiwrap_fidelity.models import LearnerStatus
+from miiwrap_fidelity.records.models import LearnerStatus
 from sandbox.enrollment import enroll
+
+from conftest import COURSE, OTHER_COURSE, assign_coach, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -17,9 +17,9 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from conftest import COURSE, assign_coach, make_user, ratings_for
-from miiwrap_fidelity import api, audit, retirement, tasks, write_retry
-from miiwrap_fidelity.models import (
+from miiwrap_fidelity import api, tasks
+from miiwrap_fidelity.records import audit, retirement, write_retry
+from miiwrap_fidelity.records.models import (
     AuditChainHead,
     AuditEvent,
     Certification,
@@ -28,6 +28,8 @@ from miiwrap_fidelity.models import (
     SignOff,
 )
 from sandbox.models import CertificateRequest
+
+from conftest import COURSE, assign_coach, make_user, ratings_for
 
 pytestmark = pytest.mark.django_db
 API = f"/api/miiwrap-fidelity/v1/courses/{COURSE}/"

@@ -5,14 +5,15 @@ the statement of a chunk is served by an index in its order: no sort of the rows
 run on.
 """
 import csv
-import json
 import io
+import json
 
 import pytest
 from django.db import connection
 
-from miiwrap_fidelity import api, exports
-from miiwrap_fidelity.models import IndicatorRating, Observation
+from miiwrap_fidelity import api
+from miiwrap_fidelity.records import exports
+from miiwrap_fidelity.records.models import IndicatorRating, Observation
 
 pytestmark = pytest.mark.django_db
 

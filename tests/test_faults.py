@@ -14,10 +14,12 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from conftest import COURSE, assign_coach, make_user
-from miiwrap_fidelity import api, reevaluation, tasks
-from miiwrap_fidelity.models import Certification, CourseReevaluation
+from miiwrap_fidelity import api, tasks
+from miiwrap_fidelity.records import reevaluation_progress as reevaluation
+from miiwrap_fidelity.records.models import Certification, CourseReevaluation
 from sandbox.models import CertificateRequest
+
+from conftest import COURSE, assign_coach, make_user
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -72,7 +74,7 @@ def unrequested(ready_learner, coach, course_key, monkeypatch):
 
 def test_a_worker_killed_between_claim_and_platform_call_is_replaced_by_the_periodic_task(unrequested, settings):
     worker = start_worker("from sandbox.fake_platform import FakePlatform; FakePlatform.request_certificate = hang",
-                          f"from miiwrap_fidelity import tasks; tasks.request_certificate.apply(args=[{unrequested.pk}])")
+                          f"from miiwrap_fidelity.tasks import certificates; certificates.request_certificate.apply(args=[{unrequested.pk}])")
     unrequested.refresh_from_db()
     assert unrequested.certificate_requested_at is not None, "the claim was committed before the platform call"
     kill(worker)
@@ -94,7 +96,7 @@ def test_a_reevaluation_killed_halfway_shows_as_stopped_and_resumes(policy, lead
         assign_coach(lead, course_key, coach, make_user(f"k{index}"))
     # The worker re-evaluates two learners per batch and is killed after its second batch committed.
     worker = start_worker(textwrap.dedent("""
-        from miiwrap_fidelity import evaluation, monitoring
+        from miiwrap_fidelity.records import evaluation, drift_and_agreement as monitoring
         evaluation.BATCH = 2
         calls = []
         original = monitoring.refresh_alerts
@@ -127,12 +129,13 @@ def test_a_deliverer_killed_while_holding_a_consequence_leaves_it_for_the_pass_a
     """
     from datetime import timedelta  # pylint: disable=import-outside-toplevel
 
-    from miiwrap_fidelity import competency, outbox  # pylint: disable=import-outside-toplevel
-    from miiwrap_fidelity.models import Consequence  # pylint: disable=import-outside-toplevel
+    from miiwrap_fidelity.records import outbox  # pylint: disable=import-outside-toplevel
+    from miiwrap_fidelity.records.models import Consequence  # pylint: disable=import-outside-toplevel
+    from miiwrap_fidelity.rules import competency  # pylint: disable=import-outside-toplevel
 
     row = Consequence.objects.create(kind="test.fault", learner_id=7, course_key=COURSE, payload={}, batch="f",
                                      created_at=timezone.now(), due_at=timezone.now())
-    worker = start_worker("from miiwrap_fidelity import outbox; outbox.register('test.fault', hang)",
+    worker = start_worker("from miiwrap_fidelity.records import outbox; outbox.register('test.fault', hang)",
                           "outbox.deliver()")
     kill(worker)
     row.refresh_from_db()

@@ -10,9 +10,8 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import COURSE, ratings_for
-from miiwrap_fidelity import api, validation
-from miiwrap_fidelity.models import (
+from miiwrap_fidelity import api
+from miiwrap_fidelity.records.models import (
     AuditEvent,
     CoachAssignment,
     CompetencyPolicy,
@@ -24,6 +23,9 @@ from miiwrap_fidelity.models import (
     ReflectionComment,
     SignOff,
 )
+from miiwrap_fidelity.rules import validation
+
+from conftest import COURSE, ratings_for
 from xblock_support import REFLECTION, SIGNOFF, handler_url
 
 pytestmark = pytest.mark.django_db

@@ -24,10 +24,11 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from conftest import COURSE, OTHER_COURSE, make_user
 from miiwrap_fidelity import api
-from miiwrap_fidelity.models import Observation
+from miiwrap_fidelity.records.models import Observation
 from miiwrap_fidelity.rest_api.v1 import urls
+
+from conftest import COURSE, OTHER_COURSE, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -11,10 +11,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from conftest import COURSE, data_queries
 from miiwrap_fidelity import api
 from miiwrap_fidelity.api.observations import _hidden_from
-from miiwrap_fidelity.models import IndicatorRating, Observation
+from miiwrap_fidelity.records.models import IndicatorRating, Observation
+
+from conftest import COURSE, data_queries
+from observation_oracle import observations_for
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +42,7 @@ def test_pages_cover_the_history_newest_first(assigned, coach, version, indicato
     assert history.count() == 23
     seen = [o.id for start in (0, 10, 20) for o in history[start:start + 10]]
     assert len(seen) == len(set(seen)) == 23
-    everything = api.observations_for(coach, assigned, course_key)
+    everything = observations_for(coach, assigned, course_key)
     assert seen == [o.id for o in everything]  # the same records, in the same (newest first) order
     assert all(len(o.ratings) == len(indicators) for o in history[0:10])
     page = api.history_page(coach, assigned, course_key, "999")  # out of range: the last page
@@ -67,7 +69,7 @@ def test_sql_visibility_matches_the_blind_co_rating_rule(assigned, lead, coach, 
     for viewer in (coach, coach2, lead, assigned):
         for drafts in (False, True):
             sql = [o.id for o in api.observation_history(viewer, assigned, course_key, include_drafts=drafts)[0:100]]
-            python = [o.id for o in api.observations_for(viewer, assigned, course_key, include_drafts=drafts)]
+            python = [o.id for o in observations_for(viewer, assigned, course_key, include_drafts=drafts)]
             assert sql == python, (viewer, drafts)
     # The rule itself, on one pair: coach2's draft co-rating hides coach's submitted session from coach2.
     session = Observation.objects.filter(observer=coach, status=Observation.SUBMITTED,

@@ -6,8 +6,11 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 
+from miiwrap_fidelity import api
+from miiwrap_fidelity.rules import competency
+from miiwrap_fidelity.wording import reason_sentences
+
 from conftest import COURSE
-from miiwrap_fidelity import api, competency, reason_sentences
 
 pytestmark = pytest.mark.django_db
 

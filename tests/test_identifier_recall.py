@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from miiwrap_fidelity import privacy
+from miiwrap_fidelity.rules import privacy
+
 from privacy_support import browser_warnings, needs_node
 
 NOTES = yaml.safe_load((Path(__file__).parent / "data" / "identifier_notes.yaml").read_text(encoding="utf-8"))

@@ -11,9 +11,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from conftest import COURSE
 from miiwrap_fidelity import api
-from miiwrap_fidelity.models import DriftAlert, Reflection, ReflectionComment, SignOff
+from miiwrap_fidelity.records.models import DriftAlert, Reflection, ReflectionComment, SignOff
+
+from conftest import COURSE
 from xblock_support import REFLECTION, SIGNOFF, call
 
 pytestmark = pytest.mark.django_db
@@ -141,8 +142,9 @@ def test_a_sign_off_reason_in_the_signoff_block(client, workbench, coach, ready_
 def test_the_findings_that_passed_the_check_are_refused_on_every_path(client, workbench, assigned, coach, indicators,
                                                                       note, path):
     """Issue 24: these passed the observation check on every path; refused now, naming the field."""
+    from miiwrap_fidelity.records.models import Observation  # pylint: disable=import-outside-toplevel
+
     from conftest import ratings_for  # pylint: disable=import-outside-toplevel
-    from miiwrap_fidelity.models import Observation  # pylint: disable=import-outside-toplevel
 
     client.force_login(coach)
     day = (timezone.now().date() - timezone.timedelta(days=1)).isoformat()

@@ -10,10 +10,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from miiwrap_fidelity import api
+from miiwrap_fidelity.records import instrument_import as instruments
+from miiwrap_fidelity.records.models import Observation
+from miiwrap_fidelity.rules.competency import State
+
 from conftest import COURSE, data_queries, ratings_for
-from miiwrap_fidelity import api, instruments
-from miiwrap_fidelity.competency import State
-from miiwrap_fidelity.models import Observation
 from xblock_support import SIGNOFF, call, view
 
 pytestmark = pytest.mark.django_db
@@ -88,7 +90,7 @@ def test_the_page_offers_each_instrument_with_the_setting_it_is_for(two_instrume
     assert hidden_instrument(page) == str(team_version.pk)
     for key, kind in (("family-voice-first", "levels"), ("strengths-in-plan", "scale"), ("summaries-given", "count")):
         assert f'data-indicator="{key}" data-kind="{kind}"' in page
-    assert f'<strong aria-current="true">Team meeting observation (sample)</strong>' in page
+    assert '<strong aria-current="true">Team meeting observation (sample)</strong>' in page
     # An instrument the policy does not name (or no id at all) shows the policy's first.
     for unknown in ("999999", "abc", "-1"):
         page = client.get(detail_url(two_instruments, f"?instrument={unknown}")).content.decode()

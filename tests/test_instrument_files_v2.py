@@ -6,8 +6,9 @@ import pytest
 import yaml
 from django.core.management import call_command
 
-from miiwrap_fidelity import api, instruments
-from miiwrap_fidelity.models import Indicator, InstrumentVersion
+from miiwrap_fidelity import api
+from miiwrap_fidelity.records import instrument_import as instruments
+from miiwrap_fidelity.records.models import Indicator, InstrumentVersion
 
 pytestmark = pytest.mark.django_db
 

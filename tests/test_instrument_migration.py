@@ -4,7 +4,6 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 
-
 def _this_migration(executor):
     """The instrument-kinds migration and the one before it, whatever number a merge gave them."""
     node = next(key for key in executor.loader.graph.nodes
@@ -44,7 +43,7 @@ def test_existing_rows_read_as_levels_without_summaries(executor):
     executor = MigrationExecutor(connection)
     executor.migrate(AFTER)
     executor.loader.build_graph()
-    from miiwrap_fidelity.models import Indicator, Observation  # pylint: disable=import-outside-toplevel
+    from miiwrap_fidelity.records.models import Indicator, Observation  # pylint: disable=import-outside-toplevel
 
     migrated = Indicator.objects.get(pk=indicator.pk)
     assert (migrated.kind, migrated.spec, migrated.translations) == ("levels", {}, {})

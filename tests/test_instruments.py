@@ -5,9 +5,9 @@ import pytest
 import yaml
 from django.core.management import CommandError, call_command
 
-from miiwrap_fidelity import instruments
 from miiwrap_fidelity.management.commands.load_instrument import SAMPLE
-from miiwrap_fidelity.models import Indicator, InstrumentVersion
+from miiwrap_fidelity.records import instrument_import as instruments
+from miiwrap_fidelity.records.models import Indicator, InstrumentVersion
 
 pytestmark = pytest.mark.django_db
 

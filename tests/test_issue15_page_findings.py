@@ -1,14 +1,14 @@
 """Issue 15, the smaller page findings: chart points, workspace rows, sign-off block, reflections."""
-import pytest
-from django.urls import reverse
-
 from datetime import timedelta
 
+import pytest
+from django.urls import reverse
 from django.utils import timezone
 
-from conftest import COURSE, ratings_for
 from miiwrap_fidelity import api
-from miiwrap_fidelity.models import Reflection
+from miiwrap_fidelity.records.models import Reflection
+
+from conftest import COURSE, ratings_for
 from xblock_support import REFLECTION, SIGNOFF, call, view
 
 pytestmark = pytest.mark.django_db

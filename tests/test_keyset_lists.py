@@ -15,10 +15,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from miiwrap_fidelity import api
+from miiwrap_fidelity.records import roster
+from miiwrap_fidelity.records.models import CoachAssignment, LearnerStatus
+from miiwrap_fidelity.rules.errors import PermissionDenied, ValidationError
+
 from conftest import COURSE, assign_coach, data_queries, make_user
-from miiwrap_fidelity import api, roster
-from miiwrap_fidelity.errors import PermissionDenied, ValidationError
-from miiwrap_fidelity.models import CoachAssignment, LearnerStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -172,7 +174,7 @@ def test_the_migration_copies_certification_expiries(policy, course_key):
 
     from django.apps import apps  # pylint: disable=import-outside-toplevel
 
-    from miiwrap_fidelity.models import Certification  # pylint: disable=import-outside-toplevel
+    from miiwrap_fidelity.records.models import Certification  # pylint: disable=import-outside-toplevel
 
     users = seed_course(course_key, 3)
     expiries = [timezone.now() + timedelta(days=days) for days in (5, 500)] + [None]

@@ -5,7 +5,7 @@ considered for the last observation. The session the coach observed is still the
 """
 from datetime import date, datetime, timedelta, timezone
 
-from miiwrap_fidelity import competency
+from miiwrap_fidelity.rules import competency
 
 NOW = datetime(2026, 11, 29, 12, tzinfo=timezone.utc)
 

@@ -13,9 +13,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from miiwrap_fidelity import api, tasks
+from miiwrap_fidelity.records import aggregates, leader_figures, retirement
+from miiwrap_fidelity.records.models import Consequence
+from miiwrap_fidelity.rules import competency
+
 from conftest import COURSE, assign_coach, data_queries, make_user
-from miiwrap_fidelity import aggregates, api, competency, leader_figures, retirement, tasks
-from miiwrap_fidelity.models import Consequence
 
 User = get_user_model()
 

@@ -7,17 +7,20 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from conftest import COURSE, assign_coach, data_queries, make_user
-from miiwrap_fidelity import aggregates, api, charts, formatting
-from miiwrap_fidelity.models import Certification
+from miiwrap_fidelity import api
+from miiwrap_fidelity.records import aggregates
+from miiwrap_fidelity.records.models import Certification
+from miiwrap_fidelity.wording import bar_charts as charts
+from miiwrap_fidelity.wording import formatting
 from sandbox.models import Enrollment
+
+from conftest import COURSE, assign_coach, data_queries, make_user
 
 pytestmark = pytest.mark.django_db
 URL = reverse("miiwrap_fidelity:leaders", args=[COURSE])

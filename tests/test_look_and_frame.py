@@ -11,9 +11,10 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from conftest import COURSE, assign_coach, data_queries, make_user
 from miiwrap_fidelity import api
 from miiwrap_fidelity.settings.common import CONTEXT_PROCESSOR, plugin_settings
+
+from conftest import COURSE, assign_coach, data_queries, make_user
 
 pytestmark = pytest.mark.django_db
 COURSE_NAME = "MiiWrap: high-fidelity wraparound (sandbox)"
@@ -140,7 +141,7 @@ def test_reliability_explains_kappa_and_gives_leniency_a_unit(client, policy, le
 def test_a_low_kappa_beside_high_agreement_says_why(agreed, kappa, note):
     from django.template.loader import render_to_string  # pylint: disable=import-outside-toplevel
 
-    from miiwrap_fidelity.reliability import Agreement  # pylint: disable=import-outside-toplevel
+    from miiwrap_fidelity.rules.reliability import Agreement  # pylint: disable=import-outside-toplevel
 
     html = render_to_string("miiwrap_fidelity/_kappa.html", {
         "agreement": Agreement(n=20, agreed=agreed, na_excluded=0, kappa=kappa)})
@@ -156,7 +157,7 @@ def test_the_workbench_lists_only_our_scenarios(client, workbench):
 def test_monitoring_pages_show_full_names_usernames_second(client, db):
     from django.core.management import call_command  # pylint: disable=import-outside-toplevel
 
-    from miiwrap_fidelity.models import DriftAlert  # pylint: disable=import-outside-toplevel
+    from miiwrap_fidelity.records.models import DriftAlert  # pylint: disable=import-outside-toplevel
 
     call_command("seed_demo", verbosity=0)
     client.force_login(api.get_user("lead_lee"))

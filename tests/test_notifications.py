@@ -10,10 +10,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from conftest import assign_coach, make_user
-from miiwrap_fidelity import api, notifications
-from miiwrap_fidelity.models import Certification, ExpiryReminder, LearnerStatus
+from miiwrap_fidelity import api
+from miiwrap_fidelity.api import messaging
+from miiwrap_fidelity.records.models import Certification, ExpiryReminder, LearnerStatus
+from miiwrap_fidelity.tasks import messages as notifications
 from sandbox.fake_platform import FakePlatform
+
+from conftest import assign_coach, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PRIVATE = ("Observed a home visit.", "Private reasoning", "Private revocation reason", "Great use of reflections")
@@ -93,7 +96,7 @@ def test_preferences_page_needs_a_login(client):
 
 def test_a_comment_on_a_reflection_tells_the_learner_without_the_comment(assigned, coach, course_key,
                                                                          django_capture_on_commit_callbacks):
-    from miiwrap_fidelity.models import Reflection  # pylint: disable=import-outside-toplevel
+    from miiwrap_fidelity.records.models import Reflection  # pylint: disable=import-outside-toplevel
 
     reflection = Reflection.objects.create(course_key=course_key, learner=assigned, block_id="block-1",
                                            status=Reflection.SUBMITTED, answers={"q1": "My answer"},
@@ -150,7 +153,7 @@ def test_coach_digest_lists_due_and_overdue_learners_of_that_coach_only(policy, 
     other = make_user("other_olga")
     assign_coach(lead, course_key, coach2, other)
     api.note_enrollment(other.pk, course_key)
-    cadence = notifications.cadence_days(policy)  # the sample policy: 180 days / 3 observations = 60
+    cadence = messaging.cadence_days(policy)  # the sample policy: 180 days / 3 observations = 60
     observe(coach, due, days_ago=cadence + 1)
     observe(coach, overdue, days_ago=2 * cadence + 1)
     observe(coach, fresh, days_ago=1)
@@ -178,8 +181,8 @@ def test_a_coach_who_opted_out_gets_no_digest(policy, lead, coach, course_key):
 
 
 def test_retirement_removes_the_message_preference(learner):
-    from miiwrap_fidelity import retirement  # pylint: disable=import-outside-toplevel
-    from miiwrap_fidelity.models import MessagePreference  # pylint: disable=import-outside-toplevel
+    from miiwrap_fidelity.records import retirement  # pylint: disable=import-outside-toplevel
+    from miiwrap_fidelity.records.models import MessagePreference  # pylint: disable=import-outside-toplevel
 
     api.set_non_essential(learner, False)
     retirement.scrub_user(learner.pk)

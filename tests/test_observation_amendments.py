@@ -4,10 +4,18 @@ import json
 import pytest
 from django.urls import reverse
 
-from conftest import COURSE
 from miiwrap_fidelity import api
-from miiwrap_fidelity.models import AuditEvent, IndicatorRating, LearnerStatus, Observation, ObservationAmendment
-from miiwrap_fidelity.retirement import scrub_user
+from miiwrap_fidelity.records.models import (
+    AuditEvent,
+    IndicatorRating,
+    LearnerStatus,
+    Observation,
+    ObservationAmendment,
+)
+from miiwrap_fidelity.records.retirement import scrub_user
+
+from conftest import COURSE
+from observation_oracle import observations_for
 
 pytestmark = pytest.mark.django_db
 PHONE = "Call client Maria Lopez at 555-123-4567."
@@ -40,7 +48,7 @@ def test_the_observer_corrects_the_text_and_the_original_is_kept(submitted, assi
 
 def test_the_learner_reads_the_correction_but_not_the_original(submitted, assigned, coach, course_key):
     api.amend_observation(coach, course_key, submitted.pk, {"reason": "Privacy.", "overall_note": "Corrected."})
-    seen = api.observations_for(assigned, assigned, course_key)[0]
+    seen = observations_for(assigned, assigned, course_key)[0]
     assert seen.overall_note == "Corrected." and seen.amendment is not None
     assert seen.amendment.original_note == "" and not seen.amendment.shows_original
     assert api.get_observation(assigned, course_key, submitted.pk).amendment.original_note == ""

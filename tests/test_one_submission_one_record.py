@@ -12,13 +12,21 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
+from test_concurrency import run_at_once
+
+from miiwrap_fidelity import api
+from miiwrap_fidelity.records import retirement
+from miiwrap_fidelity.records.models import (
+    Observation,
+    Reflection,
+    ReflectionComment,
+    SelfAssessment,
+    SignOff,
+    SubmissionKey,
+)
+from miiwrap_fidelity.rules import competency
 
 from conftest import COURSE, ratings_for
-from miiwrap_fidelity import api, competency, retirement
-from miiwrap_fidelity.models import (
-    Observation, Reflection, ReflectionComment, SelfAssessment, SignOff, SubmissionKey,
-)
-from test_concurrency import run_at_once
 from xblock_support import SIGNOFF, call
 
 REST = f"/api/miiwrap-fidelity/v1/courses/{COURSE}"
@@ -274,7 +282,7 @@ def test_a_repeat_is_answered_only_to_someone_who_may_still_act(client, ready_le
     """Review finding: replaying an approval's key returned it (with its evidence) to a coach unassigned since."""
     first = api.sign_off(coach, ready_learner, course_key, idempotency_key=KEY)
     assert api.sign_off(coach, ready_learner, course_key, idempotency_key=KEY).id == first.id
-    from miiwrap_fidelity.models import CoachAssignment  # pylint: disable=import-outside-toplevel
+    from miiwrap_fidelity.records.models import CoachAssignment  # pylint: disable=import-outside-toplevel
     for assignment in CoachAssignment.objects.filter(coach=coach):
         api.unassign_coach(lead, assignment.pk)
     with pytest.raises(api.PermissionDenied):

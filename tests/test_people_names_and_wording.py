@@ -11,10 +11,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
+from test_monitoring import co_rate
+
+from miiwrap_fidelity import api
+from miiwrap_fidelity.rules import competency, privacy
+from miiwrap_fidelity.wording import reason_sentences
 
 from conftest import COURSE, assign_coach, data_queries, make_user, ratings_for
-from miiwrap_fidelity import api, competency, privacy, reason_sentences
-from test_monitoring import co_rate
 from xblock_support import SIGNOFF, view
 
 pytestmark = pytest.mark.django_db

@@ -7,11 +7,12 @@ import json
 import pytest
 from django.urls import reverse
 
-from conftest import COURSE, OTHER_COURSE, assign_coach, make_user, ratings_for
 from miiwrap_fidelity import api
-from miiwrap_fidelity.models import CoachAssignment, Observation, SignOff
-from sandbox.models import CourseRole
+from miiwrap_fidelity.records.models import CoachAssignment, Observation, SignOff
 from sandbox.enrollment import enroll
+from sandbox.models import CourseRole
+
+from conftest import COURSE, OTHER_COURSE, assign_coach, make_user, ratings_for
 from xblock_support import SIGNOFF, handler_url
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from miiwrap_fidelity import platform
+from miiwrap_fidelity.seams import platform
 
 COURSE = "course-v1:MiiWrap+FID101+2026"
 

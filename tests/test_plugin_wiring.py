@@ -6,10 +6,15 @@ from django.urls import reverse
 from edx_django_utils.plugins import get_plugin_apps, get_plugin_url_patterns
 from edx_django_utils.plugins.plugin_settings import add_plugins
 
-from miiwrap_fidelity.settings.common import CERTIFICATE_CREATION, CERTIFICATE_RENDER, merge_filter_config, plugin_settings
+from miiwrap_fidelity.settings.common import (
+    CERTIFICATE_CREATION,
+    CERTIFICATE_RENDER,
+    merge_filter_config,
+    plugin_settings,
+)
 
-GATE = "miiwrap_fidelity.filters.CompetencyCertificateGate"
-GUARD = "miiwrap_fidelity.filters.RevokedCertificateRenderGuard"
+GATE = "miiwrap_fidelity.hooks.filters.CompetencyCertificateGate"
+GUARD = "miiwrap_fidelity.hooks.filters.RevokedCertificateRenderGuard"
 
 
 def test_entry_points_register_the_app_for_lms_and_studio():
@@ -77,9 +82,9 @@ def test_add_plugins_production_reads_env_tokens(tmp_path, monkeypatch):
 
 def test_signal_receivers_are_connected_through_signals_config(db):
     """The sandbox connects plugin receivers at start-up as the LMS does; the event reaches the platform."""
-    from miiwrap_fidelity.signals import EVENT_NAME, competency_changed  # pylint: disable=import-outside-toplevel
+    from miiwrap_fidelity.api.signals import competency_changed  # pylint: disable=import-outside-toplevel
     from sandbox.models import TrackingEvent  # pylint: disable=import-outside-toplevel
 
     competency_changed.send(sender=None, learner_id=5, course_key="course-v1:A+B+C", state="ready", cause="test")
-    event = TrackingEvent.objects.get(name=EVENT_NAME)
+    event = TrackingEvent.objects.get(name="edx.miiwrap_fidelity.competency.changed")
     assert event.data == {"user_id": 5, "course_id": "course-v1:A+B+C", "state": "ready", "cause": "test"}

@@ -6,7 +6,14 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from miiwrap_fidelity import api
-from miiwrap_fidelity.models import AuditEvent, CoachAssignment, IndicatorRating, Observation, Reflection, SignOff
+from miiwrap_fidelity.records.models import (
+    AuditEvent,
+    CoachAssignment,
+    IndicatorRating,
+    Observation,
+    Reflection,
+    SignOff,
+)
 from sandbox.fake_platform import USER_RETIRE_LMS_MISC
 
 pytestmark = pytest.mark.django_db

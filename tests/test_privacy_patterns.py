@@ -11,7 +11,8 @@ import sys
 
 import pytest
 
-from miiwrap_fidelity import privacy
+from miiwrap_fidelity.rules import privacy
+
 from privacy_support import browser_warnings, needs_node
 
 FLAGGED = [
@@ -90,7 +91,7 @@ def test_adversarial_text_is_checked_without_runaway_backtracking():
     A hang detector, not a timing: the server's check of each adversarial text must end (the
     generous timeout is minutes below what the cubic pattern took). Timings are printed.
     """
-    script = ("import json, sys, time, django; django.setup(); from miiwrap_fidelity import privacy\n"
+    script = ("import json, sys, time, django; django.setup(); from miiwrap_fidelity.rules import privacy\n"
               "texts = json.load(sys.stdin); slowest = 0\n"
               "for text in texts:\n"
               "    started = time.perf_counter(); privacy.identifier_warnings(text)\n"

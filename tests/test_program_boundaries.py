@@ -14,11 +14,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from conftest import COURSE, OTHER_COURSE, make_user, ratings_for
 from miiwrap_fidelity import api
-from miiwrap_fidelity.models import CoachAssignment, CompetencyPolicy, LearnerStatus
+from miiwrap_fidelity.records.models import CoachAssignment, CompetencyPolicy, LearnerStatus
 from sandbox.enrollment import enroll
 from sandbox.models import CourseRole
+
+from conftest import COURSE, OTHER_COURSE, make_user, ratings_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 OTHER_BASE = f"/api/miiwrap-fidelity/v1/courses/{OTHER_COURSE}"
@@ -211,7 +212,7 @@ def test_a_csv_upload_checks_every_learner_in_a_fixed_number_of_statements(polic
 def test_joining_a_course_already_ready_from_the_programs_evidence_is_announced(
         policy, lead, course_key, course_b, learner, indicators):
     """Issue 23: an enrollment or an assignment that stores a state at once has its consequences too."""
-    from miiwrap_fidelity.models import Consequence  # pylint: disable=import-outside-toplevel
+    from miiwrap_fidelity.records.models import Consequence  # pylint: disable=import-outside-toplevel
 
     key_b, _staff_b, coach_b = course_b
     CourseRole.objects.create(course_key=key_b, user=lead, role="staff")

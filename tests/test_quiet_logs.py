@@ -5,7 +5,7 @@ import sys
 import pytest
 from openedx_filters.learning.filters import CertificateCreationRequested
 
-from miiwrap_fidelity import log_filters
+from miiwrap_fidelity.hooks import log_filters
 from sandbox.fake_platform import FakePlatform
 from sandbox.models import CertificateRequest, Enrollment
 

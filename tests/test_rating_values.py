@@ -2,9 +2,10 @@
 from fractions import Fraction
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from miiwrap_fidelity import rating_values as rv
+from miiwrap_fidelity.rules import rating_scales as rv
 
 PERCENT = {"key": "p", "op": "percent", "numerator": ["a"], "denominator": ["a", "b"]}
 RATIO = {"key": "r", "op": "ratio", "numerator": ["a", "b"], "denominator": ["c"]}

@@ -5,9 +5,12 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from miiwrap_fidelity import api
+from miiwrap_fidelity.records import evaluation
+from miiwrap_fidelity.records import reevaluation_progress as reevaluation
+from miiwrap_fidelity.records.models import CourseReevaluation, LearnerStatus
+
 from conftest import COURSE, assign_coach, make_user
-from miiwrap_fidelity import api, evaluation, reevaluation
-from miiwrap_fidelity.models import CourseReevaluation, LearnerStatus
 
 pytestmark = pytest.mark.django_db
 API = f"/api/miiwrap-fidelity/v1/courses/{COURSE}/policy/reevaluation/"
@@ -120,6 +123,7 @@ def test_a_run_whose_heartbeat_stopped_shows_as_stopped_and_resumes_where_it_got
 def test_a_failed_run_is_resumed_by_the_periodic_pass_from_where_it_failed(learners, lead, course_key, monkeypatch):
     """Issue 23: a run that failed stayed failed until an operator ran the command."""
     from django.db import IntegrityError  # pylint: disable=import-outside-toplevel
+
     from miiwrap_fidelity import tasks  # pylint: disable=import-outside-toplevel
 
     monkeypatch.setattr(evaluation, "BATCH", 2)
@@ -146,6 +150,7 @@ def test_a_failed_run_is_resumed_by_the_periodic_pass_from_where_it_failed(learn
 def test_a_run_that_keeps_failing_is_left_to_an_operator(learners, lead, course_key, monkeypatch):
     """Review finding: a failed run was resumed by every periodic pass, without end."""
     from django.db import IntegrityError  # pylint: disable=import-outside-toplevel
+
     from miiwrap_fidelity import tasks  # pylint: disable=import-outside-toplevel
 
     def always_failing(*args):

@@ -9,10 +9,14 @@ from datetime import timezone as dt_timezone
 import pytest
 from django.db import connection
 
+from miiwrap_fidelity import api
+from miiwrap_fidelity.records import drift_and_agreement as monitoring
+from miiwrap_fidelity.records import evaluation
+from miiwrap_fidelity.records.database_values import padded_ids
+from miiwrap_fidelity.records.models import Consequence, DriftAlert, LearnerStatus
+from miiwrap_fidelity.rules import competency, drift
+
 from conftest import assign_coach, make_user
-from miiwrap_fidelity import api, competency, drift, evaluation, monitoring
-from miiwrap_fidelity.models import Consequence, DriftAlert, LearnerStatus
-from miiwrap_fidelity.raw_values import padded_ids
 
 pytestmark = pytest.mark.django_db
 RESULT_FIELDS = [name for name in evaluation.STATUS_FIELDS if name != "evaluated_at"]

@@ -4,7 +4,7 @@ import random
 import pytest
 from sklearn.metrics import cohen_kappa_score
 
-from miiwrap_fidelity import reliability as r
+from miiwrap_fidelity.rules import reliability as r
 
 
 def test_hand_computed_kappa():

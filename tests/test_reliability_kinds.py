@@ -13,10 +13,12 @@ from django.urls import reverse
 from django.utils import timezone
 from sklearn.metrics import cohen_kappa_score
 
+from miiwrap_fidelity import api
+from miiwrap_fidelity.records import instrument_import as instruments
+from miiwrap_fidelity.rules import reliability as r
+from miiwrap_fidelity.rules.data import IndicatorData
+
 from conftest import COURSE, assign_coach
-from miiwrap_fidelity import api, instruments
-from miiwrap_fidelity import reliability as r
-from miiwrap_fidelity.data import IndicatorData
 
 LEVELS = ["met", "partly", "absent"]
 # pingouin 0.7 calls a pandas API that pandas 3.1 deprecates; not ours to fix.

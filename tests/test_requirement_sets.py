@@ -5,7 +5,8 @@ through the real ``CertificateCreationRequested`` filter), and the policy's edit
 editor page) with errors that name the place.
 """
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone as dt_timezone
+from datetime import date, datetime, timedelta
+from datetime import timezone as dt_timezone
 
 import pytest
 from django.db import connection
@@ -16,14 +17,25 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
-from conftest import gate_refusal, ratings_for, run_gate
-from miiwrap_fidelity import api, competency, instruments
-from miiwrap_fidelity.competency import (
-    AT_LEAST, AT_MOST, ESSENTIALS, PERCENT, SUMMARY, Condition, ObservationRecord, RequirementSet, Rules,
-)
+from miiwrap_fidelity import api
 from miiwrap_fidelity.management.commands.load_instrument import SAMPLE
-from miiwrap_fidelity.models import CompetencyPolicy, InstrumentVersion, Observation
-from miiwrap_fidelity.reason_sentences import sentence
+from miiwrap_fidelity.records import instrument_import as instruments
+from miiwrap_fidelity.records.models import CompetencyPolicy, InstrumentVersion, Observation
+from miiwrap_fidelity.rules import competency
+from miiwrap_fidelity.rules.competency import (
+    AT_LEAST,
+    AT_MOST,
+    ESSENTIALS,
+    PERCENT,
+    SUMMARY,
+    Condition,
+    ObservationRecord,
+    RequirementSet,
+    Rules,
+)
+from miiwrap_fidelity.wording.reason_sentences import sentence
+
+from conftest import gate_refusal, ratings_for, run_gate
 
 TODAY = date(2026, 6, 1)
 NOW = datetime(2026, 6, 1, 12, tzinfo=dt_timezone.utc)
@@ -208,7 +220,7 @@ def legacy_evidence(rules, observations, today):
     in_window = sorted((obs for obs in current if today - timedelta(days=rules.window_days) <= obs.practice_date
                         <= today), key=lambda obs: (obs.practice_date, obs.id))
     qualifying = tuple(obs for obs in in_window
-                       if competency.meets_threshold(obs.met_count, obs.applicable_count, rules.min_percent)
+                       if (obs.applicable_count > 0 and obs.met_count * 100 >= rules.min_percent * obs.applicable_count)
                        and not (rules.critical_required and obs.critical_missed))
     latest = in_window[-1] if in_window else None
     if len(observations) - len(current):

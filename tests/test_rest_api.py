@@ -7,10 +7,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from conftest import COURSE, assign_coach, data_queries, make_user, ratings_for
 from miiwrap_fidelity import api
+from miiwrap_fidelity.records.models import CoachAssignment, CompetencyPolicy, Observation, SignOff
 from sandbox.enrollment import enroll
-from miiwrap_fidelity.models import CoachAssignment, CompetencyPolicy, Observation, SignOff
+
+from conftest import COURSE, assign_coach, data_queries, make_user, ratings_for
 
 pytestmark = pytest.mark.django_db
 BASE = f"/api/miiwrap-fidelity/v1/courses/{COURSE}"

@@ -16,10 +16,13 @@ from django.utils import timezone
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
-from conftest import assign_coach, make_user, ratings_for
-from miiwrap_fidelity import api, competency, evaluation, roster
-from miiwrap_fidelity.models import CompetencyPolicy, LearnerStatus
+from miiwrap_fidelity import api
+from miiwrap_fidelity.records import evaluation, roster
+from miiwrap_fidelity.records.models import CompetencyPolicy, LearnerStatus
+from miiwrap_fidelity.rules import competency
 from sandbox.models import CourseRole
+
+from conftest import assign_coach, make_user, ratings_for
 
 pytestmark = pytest.mark.django_db
 

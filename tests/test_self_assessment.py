@@ -9,10 +9,14 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from miiwrap_fidelity import api
+from miiwrap_fidelity.records import evaluation
+from miiwrap_fidelity.records.models import AuditEvent, DriftAlert, LearnerStatus, SelfAssessment, SignOff
+from miiwrap_fidelity.rules import competency
+from miiwrap_fidelity.rules.competency import SelfAssessmentState
+
 from conftest import COURSE, make_user, ratings_for
-from miiwrap_fidelity import api, competency, evaluation
-from miiwrap_fidelity.competency import SelfAssessmentState
-from miiwrap_fidelity.models import AuditEvent, DriftAlert, LearnerStatus, SelfAssessment, SignOff
+from observation_oracle import observations_for
 
 NOTE = "Observed a home visit."  # the coach's overall note (conftest ``observe``)
 FEEDBACK = "Good example."  # the coach's strength text on every indicator (conftest ``ratings_for``)
@@ -79,7 +83,7 @@ def test_agreement_per_indicator(coach_level, coach_met, own_level, own_met, exp
 def test_without_the_policy_switch_nothing_is_asked_and_learners_see_ratings_at_once(assigned, coach, observe):
     observation = observe(coach, assigned, days_ago=2)
     assert not SelfAssessment.objects.exists()
-    seen = api.observations_for(assigned, assigned, COURSE)[0]
+    seen = observations_for(assigned, assigned, COURSE)[0]
     assert not seen.blinded and seen.ratings and seen.overall_note == NOTE
     assert api.self_assessments_for(assigned, assigned, COURSE) == []
     with pytest.raises(api.NotFound):
@@ -111,7 +115,7 @@ def test_drafts_co_ratings_and_reference_ratings_are_never_self_assessed(asked, 
 # --- blindness at every read path -------------------------------------------------------------------
 
 def test_the_learner_does_not_see_the_coachs_judgement_until_they_rate(session, assigned, coach, indicators):
-    listed = api.observations_for(assigned, assigned, COURSE)
+    listed = observations_for(assigned, assigned, COURSE)
     one = api.get_observation(assigned, COURSE, session.pk)
     for seen in (listed[0], one):
         assert seen.blinded and seen.pk == session.pk and seen.practice_date == session.practice_date
@@ -126,7 +130,7 @@ def test_the_learner_does_not_see_the_coachs_judgement_until_they_rate(session, 
     submit(assigned, session, indicators)
     seen = api.get_observation(assigned, COURSE, session.pk)
     assert not seen.blinded and seen.overall_note == NOTE and seen.critical_missed == (ESSENTIAL,)
-    assert api.observations_for(assigned, assigned, COURSE)[0] == seen
+    assert observations_for(assigned, assigned, COURSE)[0] == seen
 
 
 def test_the_coach_sees_their_own_ratings_always_and_the_learners_once_submitted(session, assigned, coach, lead,
@@ -240,7 +244,7 @@ def test_submitting_locks_the_learners_status_row_first(session, assigned, indic
     order = []
     real_lock = evaluation.lock_status
     monkeypatch.setattr(evaluation, "lock_status", lambda *args: order.append("status") or real_lock(*args))
-    from miiwrap_fidelity import audit  # pylint: disable=import-outside-toplevel
+    from miiwrap_fidelity.records import audit  # pylint: disable=import-outside-toplevel
     real_record = audit.record
     monkeypatch.setattr(audit, "record", lambda *a, **k: order.append("audit") or real_record(*a, **k))
     submit(assigned, session, indicators)
@@ -282,15 +286,17 @@ def test_self_assessments_change_no_decision_gate_reliability_or_drift(asked, as
         api.sign_off(coach, assigned, COURSE)
 
 
-@pytest.mark.parametrize("module", ["competency", "evaluation", "gate_query", "reevaluation", "drift", "reliability",
-                                    "monitoring", "aggregates", "exports", "roster", "filters"])
+@pytest.mark.parametrize("module", ["rules.competency", "records.evaluation", "records.gate_query",
+                                    "records.reevaluation_progress", "rules.drift", "rules.reliability",
+                                    "records.drift_and_agreement", "records.aggregates", "records.exports",
+                                    "records.roster", "hooks.filters"])
 def test_no_decision_gate_reliability_drift_or_export_code_reads_self_assessments(module):
     """The records that decide are observations only; a self-assessment reaching these modules would be evidence."""
     import importlib  # pylint: disable=import-outside-toplevel
     import inspect  # pylint: disable=import-outside-toplevel
 
     source = inspect.getsource(importlib.import_module(f"miiwrap_fidelity.{module}"))
-    if module == "competency":  # the blindness rules come after every deciding rule, which never call them
+    if module == "rules.competency":  # the blindness rules come after every deciding rule, which never call them
         source = source.split("# Self-assessment:")[0]
     assert "self_assessment" not in source.lower().replace("selfassessment", "self_assessment")
 
@@ -333,7 +339,7 @@ def test_blinding_the_learners_observations_and_alerts_costs_no_query(assigned, 
 
     def reads():
         with CaptureQueriesContext(connection) as captured:
-            observations = api.observations_for(assigned, assigned, COURSE)
+            observations = observations_for(assigned, assigned, COURSE)
             api.drift_alert_rows(assigned, COURSE, learner=assigned)
         return len(captured), [o.blinded for o in observations]
 
@@ -501,7 +507,8 @@ def test_a_self_assessment_sent_ten_times_at_once_is_saved_once(session, assigne
     if connection.vendor != "mysql":
         pytest.skip("needs a database server (py312-mariadb env)")
     from test_concurrency import run_at_once  # pylint: disable=import-outside-toplevel
-    from miiwrap_fidelity import write_retry  # pylint: disable=import-outside-toplevel
+
+    from miiwrap_fidelity.records import write_retry  # pylint: disable=import-outside-toplevel
 
     body = {"ratings": own_levels(indicators), "note": "Once."}
     results, errors = run_at_once(10, lambda i: write_retry.run(api.save_self_assessment, assigned, COURSE,

@@ -10,8 +10,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from miiwrap_fidelity.records.models import CoachAssignment, LearnerStartDate
+
 from conftest import COURSE, data_queries
-from miiwrap_fidelity.models import CoachAssignment, LearnerStartDate
 
 pytestmark = pytest.mark.django_db
 REST = f"/api/miiwrap-fidelity/v1/courses/{COURSE}"

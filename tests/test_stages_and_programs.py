@@ -5,17 +5,20 @@ re-evaluates the later one; courses of a program share evidence. End to end thro
 real certificate gate.
 """
 import itertools
-from datetime import datetime, timedelta, timezone as dt_timezone
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 
 import pytest
 from django.utils import timezone
 
+from miiwrap_fidelity import api
+from miiwrap_fidelity.records.models import LearnerStatus
+from miiwrap_fidelity.rules import competency
+from miiwrap_fidelity.wording.reason_sentences import sentence
+from sandbox.models import CourseRole
+
 from conftest import OTHER_COURSE, assign_coach, ratings_for, run_gate
 from conftest import gate_refusal as refusal
-from miiwrap_fidelity import api, competency
-from miiwrap_fidelity.models import LearnerStatus
-from miiwrap_fidelity.reason_sentences import sentence
-from sandbox.models import CourseRole
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -66,7 +69,7 @@ def test_stage_two_counts_only_practice_after_stage_one_and_follows_its_revocati
     assert state(learner, stage2) == "in_progress"  # both on the day of stage 1's certification
 
     # Move stage 1's certification back a few days: the stage-2 practice of today now counts.
-    from miiwrap_fidelity.models import Certification  # pylint: disable=import-outside-toplevel
+    from miiwrap_fidelity.records.models import Certification  # pylint: disable=import-outside-toplevel
 
     Certification.objects.filter(course_key=course_key, learner=learner).update(
         issued_at=timezone.now() - timedelta(days=5))
@@ -89,7 +92,7 @@ def test_a_stage_two_certification_stands_when_stage_one_is_later_revoked(
     for days in (30, 20, 10):
         observe(coach, learner, course_key, indicators, days)
     api.sign_off(coach, learner, course_key)
-    from miiwrap_fidelity.models import Certification  # pylint: disable=import-outside-toplevel
+    from miiwrap_fidelity.records.models import Certification  # pylint: disable=import-outside-toplevel
 
     Certification.objects.filter(course_key=course_key, learner=learner).update(
         issued_at=timezone.now() - timedelta(days=9))

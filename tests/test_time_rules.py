@@ -3,13 +3,19 @@ Every time rule lives in competency.py (issue 23): the SQL selectors are built f
 to them by a property test; the reminder windows, the observation cadence ("due for observation",
 a different word from the deadline's "overdue") and the certificate requests all read them there.
 """
-from datetime import date, datetime, timedelta, timezone as dt_timezone
+from datetime import date, datetime, timedelta
+from datetime import timezone as dt_timezone
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
-from miiwrap_fidelity import api, competency, notifications, time_selectors
-from miiwrap_fidelity.models import Certification
+from miiwrap_fidelity import api
+from miiwrap_fidelity.api import messaging
+from miiwrap_fidelity.records import time_selectors
+from miiwrap_fidelity.records.models import Certification
+from miiwrap_fidelity.rules import competency
 
 NOW = datetime(2027, 6, 1, 12, tzinfo=dt_timezone.utc)
 # Expiry offsets around "now", in seconds, with the boundary itself and no expiry at all.
@@ -83,7 +89,7 @@ def test_the_digest_cadence_comes_from_every_set_of_the_policy(policy):
     policy.requirement_sets = [{**policy.requirement_sets[0], "window_days": 180, "min_observations": 3},
                                {**policy.requirement_sets[0], "window_days": 60, "min_observations": 3,
                                 "setting": "family_team_meeting"}]
-    assert notifications.cadence_days(policy) == 20
+    assert messaging.cadence_days(policy) == 20
 
 
 @pytest.mark.django_db
@@ -93,7 +99,7 @@ def test_the_digest_cadence_comes_from_every_set_of_the_policy(policy):
        answered=st.lists(st.booleans(), min_size=5, max_size=5))
 def test_the_blind_window_selector_is_the_rule_in_sql(assigned, coach, course_key, indicators, ages, answered):
     """Issue 23: the blind window was SQL of its own in api/self_assessments; now competency's rule, translated."""
-    from miiwrap_fidelity.models import Observation, SelfAssessment  # pylint: disable=import-outside-toplevel
+    from miiwrap_fidelity.records.models import Observation, SelfAssessment  # pylint: disable=import-outside-toplevel
 
     SelfAssessment.objects.all().delete()
     Observation.objects.all().delete()

@@ -2,8 +2,9 @@
 import pytest
 from django.urls import reverse
 
+from miiwrap_fidelity.records.models import Observation, SignOff
+
 from conftest import COURSE
-from miiwrap_fidelity.models import Observation, SignOff
 
 pytestmark = pytest.mark.django_db
 

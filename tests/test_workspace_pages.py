@@ -3,10 +3,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from conftest import COURSE, assign_coach, make_user
 from miiwrap_fidelity import api
-from miiwrap_fidelity.models import CoachAssignment, CompetencyPolicy, Observation, ReflectionComment
+from miiwrap_fidelity.records.models import CoachAssignment, CompetencyPolicy, Observation, ReflectionComment
 from sandbox.enrollment import enroll
+
+from conftest import COURSE, assign_coach, make_user
 
 pytestmark = pytest.mark.django_db
 

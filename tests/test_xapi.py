@@ -20,8 +20,12 @@ from event_routing_backends.processors.xapi.registry import XApiTransformersRegi
 from event_routing_backends.processors.xapi.transformer_processor import XApiProcessor  # noqa: E402
 from tincan import Statement  # noqa: E402
 
-from miiwrap_fidelity import api, tasks, xapi  # noqa: E402
-from miiwrap_fidelity.models import Certification  # noqa: E402
+from miiwrap_fidelity import (
+    api,  # noqa: E402
+    tasks,  # noqa: E402
+)
+from miiwrap_fidelity.records.models import Certification  # noqa: E402
+from miiwrap_fidelity.seams import xapi  # noqa: E402
 from miiwrap_fidelity.settings.common import TRACKING_EVENTS, allow_xapi_events  # noqa: E402
 from sandbox.models import TrackingEvent  # noqa: E402
 

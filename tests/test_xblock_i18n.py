@@ -15,6 +15,7 @@ from xblock.test.tools import TestRuntime
 from miiwrap_fidelity import api
 from miiwrap_xblocks.coach_signoff import CoachSignOffXBlock
 from miiwrap_xblocks.reflection import ReflectionXBlock
+
 from xblock_support import REFLECTION, SIGNOFF, call, view
 
 pytestmark = pytest.mark.django_db

@@ -1,9 +1,10 @@
 """The reflection exercise in the workbench runtime: drafts, one submission, completion, coach comments."""
 import pytest
 
-from conftest import make_user
 from miiwrap_fidelity import api
-from miiwrap_fidelity.models import Reflection
+from miiwrap_fidelity.records.models import Reflection
+
+from conftest import make_user
 from xblock_support import REFLECTION, call, usage_id, view
 
 pytestmark = pytest.mark.django_db

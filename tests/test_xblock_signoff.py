@@ -4,9 +4,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from conftest import OTHER_COURSE, assign_coach, data_queries, make_user, ratings_for
 from miiwrap_fidelity import api
-from miiwrap_fidelity.models import Certification, Observation, Reflection, SignOff
+from miiwrap_fidelity.records.models import Certification, Observation, Reflection, SignOff
+
+from conftest import OTHER_COURSE, assign_coach, data_queries, make_user, ratings_for
 from xblock_support import SIGNOFF, call, view
 
 pytestmark = pytest.mark.django_db
@@ -106,6 +107,7 @@ def test_every_coach_handler_refuses_the_wrong_people(client, workbench, assigne
 def test_graded_block_publishes_score_when_certified(client, workbench, ready_learner, coach, monkeypatch,
                                                      django_capture_on_commit_callbacks):
     from workbench.runtime import WorkbenchRuntime  # pylint: disable=import-outside-toplevel
+
     from miiwrap_xblocks.coach_signoff import CoachSignOffXBlock  # pylint: disable=import-outside-toplevel
 
     published = []

@@ -1,5 +1,5 @@
 """
-A fake of ``miiwrap_fidelity.platform.EdxPlatform`` for the sandbox and the tests.
+A fake of ``miiwrap_fidelity.seams.platform.EdxPlatform`` for the sandbox and the tests.
 
 Certificate generation mirrors edx-platform's ``_generate_certificate_task``: it runs the real
 ``CertificateCreationRequested`` filter pipeline, and a ``PreventCertificateCreation`` stops it
@@ -13,7 +13,7 @@ from openedx_events.learning.data import CertificateData, CourseData, UserData, 
 from openedx_events.learning.signals import CERTIFICATE_CREATED, CERTIFICATE_REVOKED
 from openedx_filters.learning.filters import CertificateCreationRequested
 
-from miiwrap_fidelity.platform import INVALIDATION_NOTE_PREFIX
+from miiwrap_fidelity.seams.platform import INVALIDATION_NOTE_PREFIX
 
 from . import course_content
 from .models import CertificateRequest, CourseRole, Enrollment, TrackingEvent

@@ -14,5 +14,5 @@ urlpatterns = [
 ] + get_plugin_url_patterns("lms.djangoapp")
 
 # Clear pages with a way back instead of Django's bare ones (the LMS has its own handlers).
-handler403 = "miiwrap_fidelity.error_views.permission_denied"
-handler404 = "miiwrap_fidelity.error_views.page_not_found"
+handler403 = "miiwrap_fidelity.pages.error_pages.permission_denied"
+handler404 = "miiwrap_fidelity.pages.error_pages.page_not_found"

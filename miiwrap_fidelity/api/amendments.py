@@ -6,13 +6,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import audit, competency, evaluation, privacy, rubric
-from ..errors import NotFound, PermissionDenied, ValidationError
-from ..models import Observation, ObservationAmendment
-from ..validation import clean_text, collect
+from ..records import audit, evaluation
+from ..records.models import Observation, ObservationAmendment
+from ..rules import competency, privacy, rubric
+from ..rules.errors import NotFound, PermissionDenied, ValidationError
+from ..rules.validation import clean_text, collect
+from . import submission_keys
 from .inputs import MAX_NOTE_CHARS, MAX_REASON_CHARS, parse_course_key
 from .observations import get_observation
-from . import submission_keys
 from .roles import is_course_staff
 
 

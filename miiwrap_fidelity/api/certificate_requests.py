@@ -1,6 +1,7 @@
 """
-The platform certificate request of an issued certification, as a lease (ADR 0006): claimed by a
-conditional UPDATE, confirmed with the platform's answer, re-sent when a claim was never confirmed.
+The platform certificate of a certification: requested once it is issued, as a lease (ADR 0006):
+claimed by a conditional UPDATE, confirmed with the platform's answer, re-sent when a claim was
+never confirmed; invalidated the same way once the certification is revoked or expires.
 """
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -9,8 +10,11 @@ from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
-from ..models import Certification, CompetencyPolicy, CourseReevaluation
-from .. import competency, reevaluation, time_selectors
+from ..records import reevaluation_progress as reevaluation
+from ..records import time_selectors
+from ..records.models import Certification, CompetencyPolicy, CourseReevaluation
+from ..rules import competency
+from ..seams.platform import get_platform
 
 OUTCOME_REQUESTED, OUTCOME_PREVENTED = "requested", "prevented"
 
@@ -67,6 +71,26 @@ def confirm_certificate_request(certification_id, answer):
                                                               certificate_outcome=outcome[:32])
 
 
+def request_platform_certificate(certification_id):
+    """
+    Ask the platform for an issued certification's certificate, effectively exactly once: claimed
+    first (a duplicate or concurrent caller does nothing: False), the platform's answer recorded as
+    the confirmation (True). When the platform call fails, the claim is released and its error raised,
+    for the caller to retry. A request sent twice (a worker that died after the platform call, before
+    confirming) is harmless: generating a certificate that exists, or allowlisting twice, changes nothing.
+    """
+    claim = claim_certificate_request(certification_id)
+    if claim is None:
+        return False
+    try:
+        answer = get_platform().request_certificate(claim.learner, claim.course_key, allowlist=claim.allowlist)
+    except Exception:
+        release_certificate_claim(certification_id, claim)
+        raise
+    confirm_certificate_request(certification_id, answer)
+    return True
+
+
 def pending_certificate_requests(older_than_minutes=10, now=None):
     """
     Ids of active certifications whose request was never claimed (the broker lost the task) or
@@ -96,3 +120,89 @@ def stopped_reevaluations(now=None):
             if reevaluation.state_of(run, now) in (reevaluation.STOPPED, reevaluation.FAILED)
             and reevaluation.may_resume(run)
             or reevaluation.state_of(run, now) == reevaluation.WAITING and run.requested_at <= lost]
+
+
+# --- the platform certificate follows the certification -----------------------------------------
+# Revoked or expired: the learner's platform certificate is invalidated (``platform.invalidate_certificate``),
+# so the learner dashboard, the Progress page, Credentials and badges stop showing it, not only our
+# render guard. Certified again: the certificate request asks for it again, and the adapter first
+# lifts our own invalidation (the platform refuses to generate over an active one). Like the request,
+# the invalidation is a side effect outside our database: a conditional UPDATE claims it
+# (``certificate_invalidated_at``), a failure releases the claim, and the periodic task re-sends
+# whatever is left, which is also what notices expiry (ADR 0008).
+
+@dataclass(frozen=True)
+class InvalidationClaim:
+    """A claimed invalidation: whose certificate, the note the platform keeps (ids only), who revoked."""
+
+    learner: object  # the user, as the platform's certificate API takes it
+    course_key: object
+    note: str
+    invalidated_by: object
+    requested_at: datetime
+    claimed_at: datetime
+
+
+def _lapsed_unsynced(now):
+    """Lapsed certifications whose platform certificate was requested and not yet invalidated."""
+    return Certification.objects.filter(time_selectors.lapsed_certification(now), certificate_requested_at__isnull=False,
+                                        certificate_invalidated_at__isnull=True)
+
+
+def certificates_to_invalidate(learner_id=None, course_key=None, now=None):
+    """Ids of revoked or expired certifications whose platform certificate is still to invalidate."""
+    pending = _lapsed_unsynced(now or timezone.now())
+    if learner_id is not None:
+        pending = pending.filter(learner_id=learner_id, course_key=course_key)
+    return list(pending.values_list("pk", flat=True))
+
+
+def _invalidation_note(certification):
+    # Ids and codes only: the revoker's reason is free text and stays in our records.
+    if certification.revoked_at is not None:
+        return f"competency revoked (certification {certification.pk})"
+    return f"certification {certification.pk} expired"
+
+
+def claim_certificate_invalidation(certification_id, now=None):
+    """
+    Claim the invalidation of a lapsed certification's platform certificate (at most once); None when
+    it is not this caller's to send, or when a newer, active certification superseded it
+    (recertification: the platform certificate now stands for the newer one; only marked).
+    """
+    now = now or timezone.now()
+    if not _lapsed_unsynced(now).filter(pk=certification_id).update(certificate_invalidated_at=now):
+        return None
+    certification = Certification.objects.select_related("learner", "revoked_by__actor").get(pk=certification_id)
+    if Certification.objects.filter(time_selectors.active_certification(now), learner_id=certification.learner_id,
+                                    course_key=certification.course_key).exists():
+        return None
+    revoker = certification.revoked_by.actor if certification.revoked_by_id else None
+    return InvalidationClaim(certification.learner, certification.course_key, _invalidation_note(certification),
+                             revoker, certification.certificate_requested_at, now)
+
+
+def release_certificate_invalidation(certification_id):
+    """The platform failed, or may still be generating the certificate: the periodic task tries again."""
+    Certification.objects.filter(pk=certification_id).update(certificate_invalidated_at=None)
+
+
+def invalidate_platform_certificate(certification_id):
+    """
+    Invalidate the platform certificate of a revoked or expired certification, at most once: True
+    when the platform had one and invalidated it. When the platform call fails, the claim is released
+    and its error raised, for the caller to retry. When the platform had none while it may still be
+    generating one, the claim is released too, and the periodic task looks again.
+    """
+    claim = claim_certificate_invalidation(certification_id)
+    if claim is None:
+        return False
+    try:
+        invalidated = get_platform().invalidate_certificate(claim.learner, claim.course_key, claim.note,
+                                                            invalidated_by=claim.invalidated_by)
+    except Exception:
+        release_certificate_invalidation(certification_id)
+        raise
+    if not invalidated and competency.certificate_may_still_be_generated(claim.requested_at, claim.claimed_at):
+        release_certificate_invalidation(certification_id)
+    return invalidated

@@ -4,8 +4,9 @@ consequence, and the periodic task delivers what the after-commit hook could not
 """
 import time
 
-from .. import events, outbox
-from ..models import Certification
+from ..records import outbox
+from ..records.models import Certification
+from ..seams import tracking_events as events
 from . import submission_keys
 
 

@@ -5,14 +5,14 @@ import math
 
 from django.contrib.auth import get_user_model
 from django.core import exceptions as django_exceptions
-from ..errors import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import audit, competency, data, evaluation, policy_rules, reevaluation
-from ..models import (
+from ..records import audit, evaluation
+from ..records import reevaluation_progress as reevaluation
+from ..records.models import (
     Certification,
     CoachAssignment,
     CompetencyPolicy,
@@ -22,13 +22,15 @@ from ..models import (
     Reflection,
     SignOff,
 )
-from ..signals import course_reevaluation_requested
-from ..validation import as_id
+from ..rules import competency, data, policy_rules
+from ..rules.errors import ValidationError
+from ..rules.validation import as_id
+from . import to_data as values
 from .inputs import get_user, parse_course_key
-from . import values
 from .paged import PagedRows
-from .values import POLICY_FIELDS
 from .roles import is_course_staff, learners_of_course, require, require_course_staff, require_learner_of_course
+from .signals import course_reevaluation_requested
+from .to_data import POLICY_FIELDS
 
 
 def policy_row(course_key):

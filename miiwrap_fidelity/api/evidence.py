@@ -2,10 +2,12 @@
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import competency, data, evaluation
-from ..models import Observation, SignOff
+from ..records import evaluation
+from ..records.models import Observation, SignOff
+from ..rules import competency, data
+from . import self_assessments
+from . import to_data as values
 from .inputs import get_user, parse_course_key
-from . import self_assessments, values
 from .roles import can_view_learner, is_course_staff, require
 
 

@@ -8,9 +8,10 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import competency, evaluation
-from ..models import Observation
-from . import values
+from ..records import evaluation
+from ..records.models import Observation
+from ..rules import competency
+from . import to_data as values
 from .inputs import get_user, parse_course_key
 from .observations import as_seen_by, visible_observations
 from .paged import PagedRows
@@ -50,7 +51,7 @@ class ObservationHistory(PagedRows):
 
     def __init__(self, viewer, queryset):
         now = timezone.now()
-        # As ``observations_for`` shows them: amended text, blinded while a self-assessment is awaited.
+        # Amended text, blinded while a self-assessment is awaited (``as_seen_by``).
         super().__init__(queryset, lambda observation: as_seen_by(viewer, observation, now))
         self.viewer = viewer
 
@@ -62,7 +63,7 @@ class ObservationHistory(PagedRows):
 def observation_history(viewer, learner, course_key, include_drafts=False):
     """
     A learner's observations that ``viewer`` may see (the learner, their coaches, staff), newest
-    first, as an ``ObservationHistory`` to page: the same records as ``observations_for``.
+    first, as an ``ObservationHistory`` to page.
     """
     course_key = parse_course_key(course_key)
     learner = get_user(learner, "learner")

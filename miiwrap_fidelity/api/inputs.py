@@ -2,13 +2,13 @@
 from datetime import date
 
 from django.contrib.auth import get_user_model
-from ..errors import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 
-from ..validation import as_id
+from ..rules.errors import ValidationError
+from ..rules.validation import as_id
 
 
 def parse_course_key(value):

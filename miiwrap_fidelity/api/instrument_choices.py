@@ -1,6 +1,6 @@
 """Which instrument a coach records with when the course's policy names several (ADR 0013)."""
-from .. import data, practice_settings
-from ..models import InstrumentVersion
+from ..records.models import InstrumentVersion
+from ..rules import data, practice_settings
 from .rubrics import _version_data
 
 

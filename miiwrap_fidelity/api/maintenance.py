@@ -1,18 +1,24 @@
 """Operators' work: importing instruments, retention purges and user retirement."""
 import os
 
-from .. import audit, instruments, retirement
-from ..models import LearnerStatus
-from ..platform import get_platform
+from django.utils import timezone
+
+from ..records import audit, retirement
+from ..records import instrument_import as instruments
+from ..records.models import LearnerStatus
+from ..rules import competency
+from ..seams.platform import get_platform
 from .courses import note_unenrollment
 
+#: The instrument files shipped with the package (``miiwrap_fidelity/data``).
+SHIPPED_DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data")
 #: The MiiWrap-aligned sample rubric shipped with the package.
-SAMPLE_INSTRUMENT = os.path.join(os.path.dirname(instruments.__file__), "data", "miiwrap_sample_instrument.yaml")
+SAMPLE_INSTRUMENT = os.path.join(SHIPPED_DATA, "miiwrap_sample_instrument.yaml")
 #: Every shipped sample (ADR 0012): the practice rubric, MI coding in the MITI 4.2.1 structure, team meetings.
 SAMPLE_INSTRUMENTS = (
     SAMPLE_INSTRUMENT,
-    os.path.join(os.path.dirname(instruments.__file__), "data", "mi_coding_sample_instrument.yaml"),
-    os.path.join(os.path.dirname(instruments.__file__), "data", "team_meeting_sample_instrument.yaml"),
+    os.path.join(SHIPPED_DATA, "mi_coding_sample_instrument.yaml"),
+    os.path.join(SHIPPED_DATA, "team_meeting_sample_instrument.yaml"),
 )
 InstrumentInvalid = instruments.InstrumentInvalid
 AuditSealRefused = audit.SealRefused
@@ -58,6 +64,11 @@ def import_instrument(text, dry_run=False):
     return {"id": version.pk, "name": str(version), "indicators": version.indicators.count()}, created
 
 
+def retention_cutoff(months, now=None):
+    """The date before which observation free text is blanked when it is kept ``months`` months."""
+    return competency.add_months(now or timezone.now(), -months).date()
+
+
 def purge_free_text(before, apply=False):
     """Blank observation free text of practice before ``before`` (a date); dry run unless ``apply``."""
     return retirement.purge_free_text(before, apply=apply)
@@ -66,3 +77,8 @@ def purge_free_text(before, apply=False):
 def retire_user(user_id):
     """Remove a retiring user's free text and coaching links (evidence scores stay, anonymous)."""
     retirement.scrub_user(user_id)
+
+
+def platform_retirement_signals():
+    """The platform's user retirement signals (``hooks/receivers.py`` connects ``retire_user`` to each); () outside the LMS."""
+    return get_platform().retirement_signals()

@@ -1,5 +1,49 @@
-"""A person's choice about our non-essential messages (``notifications``)."""
-from ..models import MessagePreference
+"""
+Our messages (edx-ace, ``seams/messages.py``): who gets which, and a person's choice about the
+non-essential ones.
+
+Essential messages (certified, revoked, certification expiring) always go out; the others
+(observation recorded, feedback on a reflection, the coach digest, a learner overdue) respect the
+person's ``MessagePreference``. Messages say that something happened and link to the page with the
+details: they never carry a note, a reason or feedback text (which may describe a family), only
+counts, dates and the names of the course's own people.
+
+Sent by Celery tasks (``tasks/messages.py``): after the change commits (the outbox's ``message``
+consequence, the ``reflection_commented`` signal) and on celery beat (expiry reminders and overdue
+notices daily, coach digests weekly; the Tutor plugin schedules them). See ADR 0008.
+"""
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
+from django.urls import reverse
+from django.utils import timezone
+
+from ..records import evaluation
+from ..records.models import (
+    CoachAssignment,
+    CompetencyPolicy,
+    ExpiryReminder,
+    LearnerStatus,
+    MessagePreference,
+    OverdueNotice,
+    ReflectionComment,
+)
+from ..records.time_selectors import active_certification
+from ..rules import competency
+from ..rules.competency import State
+from ..seams.messages import (
+    CertificationExpiring,
+    Certified,
+    CoachDigest,
+    LearnerOverdue,
+    ObservationRecorded,
+    ReflectionFeedback,
+    Revoked,
+    absolute,
+    send,
+)
 
 
 def receives_non_essential(user):
@@ -10,3 +54,141 @@ def receives_non_essential(user):
 def set_non_essential(user, receive):
     """Opt in or out of the non-essential messages; only the person themselves (the view checks login)."""
     MessagePreference.objects.update_or_create(user_id=user.pk, defaults={"non_essential": bool(receive)})
+
+
+def deliver(message_type, user, course_key, **context):
+    """Send one message to ``user`` when they want it (essential ones always); True when it was handed to ACE."""
+    if not (message_type.ESSENTIAL or receives_non_essential(user)):
+        return False
+    return send(message_type, user, course_key, **context)
+
+
+# --- after a change commits -------------------------------------------------------------------
+
+COMPETENCY_MESSAGES = {("observation_submitted", None): ObservationRecorded, ("approved", "certified"): Certified,
+                       ("revoked", None): Revoked}
+
+
+def competency_message_type(cause, state):
+    """The message a status change sends its learner (None: e.g. the coach approved, the lead has still to confirm)."""
+    return COMPETENCY_MESSAGES.get((cause, state)) or COMPETENCY_MESSAGES.get((cause, None))
+
+
+def send_competency_message(learner_id, course_id, state, cause):
+    """The learner's message about a status change of theirs; True when it was sent."""
+    message_type = competency_message_type(cause, state)
+    if message_type is None:
+        return False
+    learner = get_user_model().objects.filter(pk=learner_id).first()
+    return bool(learner) and deliver(message_type, learner, course_id, state=state)
+
+
+def send_reflection_feedback(comment_id):
+    """Tell a learner that someone commented on their reflection (never their own comment); True when sent."""
+    comment = ReflectionComment.objects.select_related("reflection__learner").filter(pk=comment_id).first()
+    if comment is None or comment.author_id == comment.reflection.learner_id:
+        return False
+    return deliver(ReflectionFeedback, comment.reflection.learner, comment.reflection.course_key)
+
+
+# --- on a schedule ---------------------------------------------------------------------------
+
+def send_expiry_reminders(now=None):
+    """
+    Remind certified people 90 and 30 days before their certification expires (daily, celery beat).
+
+    The reminder row is claimed first (a unique constraint), so a repeated or overlapping run sends
+    nothing twice; a reminder missed on its day goes out the next run, while still before expiry.
+    """
+    now = now or timezone.now()
+    sent = 0
+    for days in sorted(competency.EXPIRY_REMINDER_DAYS):
+        due = LearnerStatus.objects.filter(
+            active_certification(now, prefix="certification__"), state=str(State.CERTIFIED),
+            certification__expires_at__lte=now + timedelta(days=days),
+        ).select_related("certification", "learner")
+        for status in due:
+            certification = status.certification
+            if ExpiryReminder.objects.filter(certification=certification, days_before__lte=days).exists():
+                continue  # the nearer reminder went out already (or this one)
+            try:
+                with transaction.atomic():
+                    ExpiryReminder.objects.create(certification=certification, days_before=days)
+            except IntegrityError:
+                continue
+            sent += deliver(CertificationExpiring, status.learner, certification.course_key, days=days,
+                            expires_on=certification.expires_at.date())
+    return sent
+
+
+def send_overdue_notices():
+    """
+    Tell each coach of a learner who passed their due date (a policy deadline), once per due date
+    (daily, celery beat). The notice row is claimed first (a unique constraint), as for expiry reminders.
+    """
+    sent = 0  # the stored flag is the decision (refreshed at the day edge in the learner's time zone)
+    told = OverdueNotice.objects.filter(course_key=OuterRef("course_key"), learner_id=OuterRef("learner_id"),
+                                        due_date=OuterRef("due_date"))
+    # Learners told already are not read again each day (the claim below still settles races).
+    overdue = LearnerStatus.objects.filter(overdue=True, enrolled=True, due_date__isnull=False).exclude(
+        Exists(told)).select_related("learner").order_by("pk")
+    for status in overdue.iterator():
+        try:
+            with transaction.atomic():
+                OverdueNotice.objects.create(course_key=status.course_key, learner_id=status.learner_id,
+                                             due_date=status.due_date)
+        except IntegrityError:
+            continue  # told already
+        learner_url = absolute(reverse("miiwrap_fidelity:learner_detail",
+                                        args=[str(status.course_key), status.learner_id]))
+        for assignment in CoachAssignment.objects.filter(course_key=status.course_key,
+                                                         learner_id=status.learner_id).select_related("coach"):
+            sent += deliver(LearnerOverdue, assignment.coach, status.course_key, learner=status.learner.username,
+                            due_on=status.due_date, learner_url=learner_url)
+    return sent
+
+
+def cadence_days(policy):
+    """How often a learner should be observed to gather the policy's evidence (every requirement set)."""
+    return competency.observation_cadence_days(
+        [(requirement.window_days, requirement.min_observations) for requirement in evaluation.rules_for(policy).sets])
+
+
+def digest_rows(policy, learner_ids, today):
+    """``(due, long_due)`` statuses among the learners: due for observation (one cadence), or long due (two)."""
+    cadence = cadence_days(policy)
+    rows = {competency.DUE_FOR_OBSERVATION: [], competency.LONG_DUE_FOR_OBSERVATION: []}
+    statuses = LearnerStatus.objects.filter(
+        course_key=policy.course_key, learner_id__in=learner_ids, enrolled=True,
+        state__in=[str(State.NOT_STARTED), str(State.IN_PROGRESS)],
+    ).select_related("learner").order_by("last_practice_date", "learner__username")
+    for status in statuses:
+        due = competency.observation_due(status.last_practice_date, today, cadence)
+        if due is not None:
+            rows[due].append(status)
+    return rows[competency.DUE_FOR_OBSERVATION], rows[competency.LONG_DUE_FOR_OBSERVATION]
+
+
+def send_coach_digests(now=None):
+    """Each coach, per course with a policy: the learners due or overdue for observation (weekly)."""
+    today = (now or timezone.now()).date()
+    sent = 0
+    for policy in CompetencyPolicy.objects.filter(enabled=True):
+        assignments = CoachAssignment.objects.filter(course_key=policy.course_key).select_related("coach")
+        by_coach = {}
+        for assignment in assignments:
+            by_coach.setdefault(assignment.coach, []).append(assignment.learner_id)
+        for coach, learner_ids in by_coach.items():
+            due, long_due = digest_rows(policy, learner_ids, today)
+            if not due and not long_due:
+                continue
+            sent += deliver(
+                CoachDigest, coach, policy.course_key, cadence_days=cadence_days(policy),
+                due=[_digest_line(status) for status in due], long_due=[_digest_line(status) for status in long_due],
+                workspace_url=absolute(reverse("miiwrap_fidelity:workspace", args=[str(policy.course_key)])),
+            )
+    return sent
+
+
+def _digest_line(status):
+    return {"username": status.learner.username, "last_observed": status.last_practice_date}

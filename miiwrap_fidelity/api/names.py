@@ -1,5 +1,5 @@
 """What pages call courses and people: display names from the platform, never raw keys when a name exists."""
-from ..platform import get_platform
+from ..seams.platform import get_platform
 from .inputs import parse_course_key
 from .memo import per_request
 

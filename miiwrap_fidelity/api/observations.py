@@ -1,21 +1,24 @@
 """Observations of practice: drafts, submission, blind co-rating, and who may read them."""
 from dataclasses import dataclass
 
-from ..errors import NotFound, PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import audit, competency, data, evaluation, events, privacy, rubric
-from ..models import Indicator, IndicatorRating, Observation
-from ..signals import course_reevaluation_requested
-from ..validation import MAX_OPEN_DRAFTS, Conflict, as_id, clean_id, clean_text, collect
+from ..records import audit, evaluation
+from ..records.models import IndicatorRating, Observation
+from ..rules import competency, data, privacy, rubric
+from ..rules.errors import NotFound, PermissionDenied, ValidationError
+from ..rules.validation import MAX_OPEN_DRAFTS, Conflict, as_id, clean_id, clean_text, collect
+from ..seams import tracking_events as events
+from . import self_assessments, submission_keys
+from . import to_data as values
 from .courses import require_policy
 from .inputs import MAX_NOTE_CHARS, clean_date, get_user, parse_course_key
-from . import self_assessments, submission_keys, values
-from .memo import per_request
 from .roles import can_view_learner, is_course_staff, require, require_coach, require_learner_of_course
+from .rubrics import version_indicators
+from .signals import course_reevaluation_requested
 from .status import announce_change
 
 OBSERVATION_SETTINGS = Observation.SETTING_CHOICES
@@ -31,12 +34,6 @@ LEARNER_VISIBLE = Q(status=Observation.SUBMITTED, co_observation_of__isnull=True
 class ObservationResult:
     observation: data.ObservationData
     warnings: list
-
-
-def version_indicators(version_id):
-    """A rubric version's indicators (read once per request: a version in use never changes)."""
-    return per_request(("indicators", version_id),
-                       lambda: list(Indicator.objects.filter(version_id=version_id).order_by("position", "id")))
 
 
 def policy_version(policy, requested):
@@ -292,18 +289,6 @@ def visible_observations(viewer, learner, course_key, include_drafts=False):
     if not include_drafts:
         return queryset.filter(status=Observation.SUBMITTED)
     return queryset.filter(Q(status=Observation.SUBMITTED) | Q(observer_id=viewer.pk, course_key=course_key))
-
-
-def observations_for(viewer, learner, course_key, include_drafts=False):
-    """A learner's observations with ratings (``data.ObservationData``), for the learner, their coaches and staff."""
-    course_key = parse_course_key(course_key)
-    learner = get_user(learner, "learner")
-    require(can_view_learner(viewer, learner, course_key), _("You cannot see this learner's records."))
-    queryset = visible_observations(viewer, learner, course_key, include_drafts)
-    observations = list(queryset.select_related("observer", "co_observation_of", "self_assessment").prefetch_related(
-        "ratings__indicator", "co_ratings", "amendments__author"))
-    now = timezone.now()
-    return [as_seen_by(viewer, o, now) for o in observations if not _hidden_from(viewer, o)]
 
 
 def as_seen_by(viewer, observation, now):

@@ -6,13 +6,17 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..errors import NotFound, ValidationError
-from .. import audit, drift, exports, leader_figures, monitoring, privacy
-from ..models import CoachAssignment, DriftAlert, Indicator, LearnerStatus
-from ..validation import as_id, clean_text
+from ..records import audit, exports, leader_figures
+from ..records import drift_and_agreement as monitoring
+from ..records.models import CoachAssignment, DriftAlert, Indicator, LearnerStatus
+from ..rules import privacy
+from ..rules.errors import NotFound, ValidationError
+from ..rules.validation import as_id, clean_text
+from ..wording import alert_sentences
+from . import self_assessments
+from . import to_data as values
 from .courses import policy_row, require_policy
 from .inputs import MAX_REASON_CHARS, get_user, parse_course_key
-from . import self_assessments, values
 from .names import full_names
 from .roles import can_view_learner, is_course_staff, require, require_coach, require_course_staff
 
@@ -53,7 +57,7 @@ def drift_alert_rows(viewer, course_key, learner=None, limit=500):
     labels = {indicator.key: values.indicator_data(indicator).label for indicator in Indicator.objects.filter(
         version_id=policy.instrument_version_id)} if policy and alerts else {}
     return [{"alert": values.alert_data(alert),
-             "message": drift.alert_message(alert.kind, alert.details, labels.get(alert.indicator_key,
+             "message": alert_sentences.alert_message(alert.kind, alert.details, labels.get(alert.indicator_key,
                                                                                   alert.indicator_key))}
             for alert in alerts]
 

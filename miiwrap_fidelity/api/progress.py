@@ -3,9 +3,9 @@ import logging
 
 from django.utils.translation import gettext as _
 
-from .. import course_progress
-from ..models import Indicator
-from ..platform import get_platform
+from ..records.models import Indicator
+from ..seams import course_progress
+from ..seams.platform import get_platform
 from .courses import get_policy
 from .inputs import get_user, parse_course_key
 from .roles import can_view_learner, require

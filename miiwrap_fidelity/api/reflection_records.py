@@ -1,18 +1,22 @@
 """Learners' reflections on their practice and their coaches' comments."""
-from ..errors import NotFound, PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import audit, competency, data, privacy, reflections
-from ..models import Reflection, ReflectionComment
-from ..signals import reflection_commented
-from ..validation import MAX_COMMENTS_PER_REFLECTION, as_id, clean_text, collect
+from ..records import audit
+from ..records.models import Reflection, ReflectionComment
+from ..rules import competency, data, privacy
+from ..rules import reflection_rules as reflections
+from ..rules.errors import NotFound, PermissionDenied, ValidationError
+from ..rules.validation import MAX_COMMENTS_PER_REFLECTION, as_id, clean_text, collect
+from . import submission_keys
+from . import to_data as values
 from .courses import policy_row
 from .inputs import MAX_REASON_CHARS, get_user, parse_course_key
-from .observations import policy_version, version_indicators
-from . import submission_keys, values
+from .observations import policy_version
 from .roles import can_view_learner, require, require_coach
+from .rubrics import version_indicators
+from .signals import reflection_commented
 
 
 def _policy_indicator_rows(course_key, instrument_version=None):

@@ -2,11 +2,11 @@
 Who may do what: course staff (the platform's roles) and assigned coaches, answered once per
 request.
 """
-from ..errors import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 
-from ..models import CoachAssignment, LearnerStatus
-from ..platform import get_platform
+from ..records.models import CoachAssignment, LearnerStatus
+from ..rules.errors import PermissionDenied, ValidationError
+from ..seams.platform import get_platform
 from .inputs import parse_course_key
 from .memo import per_request
 

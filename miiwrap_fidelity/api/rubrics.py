@@ -1,12 +1,13 @@
 """Observation rubrics (instrument versions) as the policy editor and the REST API list them."""
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from django.utils.translation import get_language
-
-from .. import data, rating_values
-from ..errors import NotFound
-from ..models import Indicator, InstrumentVersion
-from . import values
+from ..records.models import Indicator, InstrumentVersion
+from ..rules import data
+from ..rules import rating_scales as rating_values
+from ..rules.errors import NotFound
+from . import to_data as values
+from .memo import per_request
 
 
 def _version_data(version, indicators=(), summaries=()):
@@ -30,3 +31,9 @@ def instrument_version(version_id):
     indicators = Indicator.objects.filter(version=version).order_by("position", "id")
     return _version_data(version, [values.indicator_data(i) for i in indicators],
                          values.summary_definitions(version.summaries or []))
+
+
+def version_indicators(version_id):
+    """A rubric version's indicators (read once per request: a version in use never changes)."""
+    return per_request(("indicators", version_id),
+                       lambda: list(Indicator.objects.filter(version_id=version_id).order_by("position", "id")))

@@ -13,21 +13,17 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import audit, competency, evaluation, privacy, rubric, time_selectors
-from ..competency import SelfAssessmentState
-from ..errors import NotFound, PermissionDenied, ValidationError
-from ..models import SelfAssessment
-from ..validation import as_id, clean_text, collect
-from . import submission_keys, values
+from ..records import audit, evaluation, time_selectors
+from ..records.models import SelfAssessment
+from ..rules import competency, privacy, rubric
+from ..rules.competency import SelfAssessmentState
+from ..rules.errors import NotFound, PermissionDenied, ValidationError
+from ..rules.validation import as_id, clean_text, collect
+from . import submission_keys
+from . import to_data as values
 from .inputs import MAX_NOTE_CHARS, get_user, parse_course_key
 from .roles import can_view_learner, require
-
-
-def _version_indicators(version_id):
-    # The same per-request cache key as ``observations.version_indicators`` (imported lazily there:
-    # observations imports this module).
-    from .observations import version_indicators  # pylint: disable=import-outside-toplevel
-    return version_indicators(version_id)
+from .rubrics import version_indicators
 
 
 def request_for(observation, policy):
@@ -100,7 +96,7 @@ def _value(assessment, viewer_id, now, indicators_by_version=None):
     version_id = assessment.observation.instrument_version_id
     indicators_by_version = {} if indicators_by_version is None else indicators_by_version
     if version_id not in indicators_by_version:  # one query per rubric version, not per session
-        indicators_by_version[version_id] = _version_indicators(version_id)
+        indicators_by_version[version_id] = version_indicators(version_id)
     return values.self_assessment_data(assessment, indicators_by_version[version_id], state,
                                        coach_visible=coach_visible,
                                        learner_visible=competency.learner_ratings_visible(state))
@@ -194,7 +190,7 @@ def _answer(actor, course_key, observation_id, data):
             raise ValidationError({"self_assessment": [CLOSED_MESSAGES[state]()]})
         if not decline:
             ratings = collect(errors, rubric.clean_ratings,
-                               _version_indicators(assessment.observation.instrument_version_id),
+                               version_indicators(assessment.observation.instrument_version_id),
                                _clean_levels(data.get("ratings")), require_all=True)
             if errors:
                 raise ValidationError(errors)

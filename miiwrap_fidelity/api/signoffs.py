@@ -9,15 +9,19 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import audit, competency, evaluation, events, privacy, reason_sentences
-from ..errors import ValidationError
-from ..models import Certification, SignOff
-from ..signals import certification_issued
-from ..validation import clean_text
+from ..records import audit, evaluation
+from ..records.models import Certification, SignOff
+from ..rules import competency, privacy
+from ..rules.errors import ValidationError
+from ..rules.validation import clean_text
+from ..seams import tracking_events as events
+from ..wording import reason_sentences
+from . import self_assessments, submission_keys
+from . import to_data as values
 from .courses import require_policy
 from .inputs import MAX_REASON_CHARS, get_user, parse_course_key
-from . import self_assessments, submission_keys, values
 from .roles import can_view_learner, is_course_staff, require, require_coach
+from .signals import certification_issued
 from .status import announce_change
 
 

@@ -6,7 +6,7 @@ competency changes in one course, their status in those courses is evaluated aga
 from django.db import transaction
 from django.db.models import Q
 
-from ..models import CompetencyPolicy, LearnerStatus
+from ..records.models import CompetencyPolicy, LearnerStatus
 from .courses import policy_row
 from .inputs import parse_course_key
 from .status import refresh_and_announce

@@ -10,9 +10,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import audit, data, evaluation
-from ..errors import ValidationError
-from ..models import LearnerStartDate
+from ..records import audit, evaluation
+from ..records.models import LearnerStartDate
+from ..rules import data
+from ..rules.errors import ValidationError
 from .courses import _csv_rows, policy_row
 from .inputs import get_user
 from .paged import PagedRows

@@ -5,18 +5,21 @@ learner list, and their re-evaluation.
 import json
 from dataclasses import dataclass
 
-from ..errors import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import competency, evaluation, gate_query, outbox, reason_sentences, reevaluation, roster
-from ..models import CompetencyPolicy, LearnerStatus
-from ..roster import EXPIRING_FILTERS, STATE_FILTERS  # noqa: F401  (the list's filters and labels, for pages)
-from ..roster import COUNT_LIMIT, LAST_PAGE  # noqa: F401  (lists count up to COUNT_LIMIT; the last page's cursor)
+from ..records import evaluation, gate_query, outbox, roster
+from ..records import reevaluation_progress as reevaluation
+from ..records.models import CompetencyPolicy, LearnerStatus
+from ..records.roster import COUNT_LIMIT, EXPIRING_FILTERS, LAST_PAGE, STATE_FILTERS  # noqa: F401  (the list's filters and labels, for pages)  # noqa: F401  (lists count up to COUNT_LIMIT; the last page's cursor)
+from ..rules import competency
+from ..rules.errors import PermissionDenied, ValidationError
+from ..wording import reason_sentences
+from . import self_assessments
+from . import to_data as values
 from .courses import policy_row, require_policy
 from .inputs import get_user, parse_course_key
-from . import self_assessments, values
 from .roles import can_view_learner, is_course_staff, require, require_course_staff
 
 
@@ -55,10 +58,30 @@ def gate_decision(user, course_key, now=None):
     return GateResult(verdict.allowed, verdict.reasons)
 
 
-def certification_status(user, course_key, now=None):
-    """The learner's most recent certification (``data.CertificationData``), or None."""
-    certification = evaluation.latest_certification(get_user(user).pk, parse_course_key(course_key))
-    return values.certification_data(certification, now or timezone.now())
+def certification_status(viewer, learner, course_key, now=None):
+    """
+    The learner's most recent certification (``data.CertificationData``), or None.
+
+    Raises:
+        PermissionDenied: ``viewer`` may not see this learner's records (the learner, their coaches, staff may).
+    """
+    course_key = parse_course_key(course_key)
+    learner = get_user(learner, "learner")
+    require(can_view_learner(viewer, learner, course_key), _("You cannot see this learner's records."))
+    return _latest_certification(learner.pk, course_key, now)
+
+
+def _latest_certification(learner_id, course_key, now=None):
+    return values.certification_data(evaluation.latest_certification(learner_id, course_key), now or timezone.now())
+
+
+def certificate_still_valid(learner, course_key, now=None):
+    """
+    Whether the platform may render the learner's certificate (the platform asks; no viewer): False
+    once their certification was revoked or has expired, True otherwise (none recorded included).
+    """
+    certification = _latest_certification(get_user(learner).pk, parse_course_key(course_key), now)
+    return certification is None or certification.active
 
 
 class NotEnrolled(ValidationError):

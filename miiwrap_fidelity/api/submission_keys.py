@@ -13,9 +13,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import competency
-from ..errors import ValidationError
-from ..models import SubmissionKey
+from ..records.models import SubmissionKey
+from ..rules import competency
+from ..rules.errors import ValidationError
 
 #: What a key may be: a UUID, a ULID, any opaque token of safe characters (RFC 8941 sf-string subset).
 KEY_FORMAT = re.compile(r"[A-Za-z0-9._:+/=-]{8,100}")

@@ -2,7 +2,7 @@
 
 import django.core.validators
 import django.db.models.deletion
-import miiwrap_fidelity.models
+import miiwrap_fidelity.records.models
 import opaque_keys.edx.django.models
 from django.conf import settings
 from django.db import migrations, models
@@ -44,7 +44,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='instrumentversion',
             name='bands',
-            field=models.JSONField(blank=True, default=miiwrap_fidelity.models.default_bands, help_text='Lower bounds (percent) of the fidelity bands: high, adequate, borderline; below is low.'),
+            field=models.JSONField(blank=True, default=miiwrap_fidelity.records.models.default_bands, help_text='Lower bounds (percent) of the fidelity bands: high, adequate, borderline; below is low.'),
         ),
         migrations.AddField(
             model_name='observation',

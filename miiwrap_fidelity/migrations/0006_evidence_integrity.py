@@ -1,7 +1,7 @@
 """Evidence integrity (ADR 0006): audit chain head, certificate request lease, re-evaluation heartbeat,
 one co-rating per rater and session, evidence kept when a user is deleted."""
 
-import miiwrap_fidelity.models
+import miiwrap_fidelity.records.models
 from django.conf import settings
 from django.db import migrations, models
 
@@ -51,27 +51,27 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='certification',
             name='learner',
-            field=models.ForeignKey(on_delete=miiwrap_fidelity.models.keep_evidence, related_name='+', to=settings.AUTH_USER_MODEL),
+            field=models.ForeignKey(on_delete=miiwrap_fidelity.records.models.keep_evidence, related_name='+', to=settings.AUTH_USER_MODEL),
         ),
         migrations.AlterField(
             model_name='observation',
             name='learner',
-            field=models.ForeignKey(on_delete=miiwrap_fidelity.models.keep_evidence, related_name='+', to=settings.AUTH_USER_MODEL),
+            field=models.ForeignKey(on_delete=miiwrap_fidelity.records.models.keep_evidence, related_name='+', to=settings.AUTH_USER_MODEL),
         ),
         migrations.AlterField(
             model_name='observation',
             name='observer',
-            field=models.ForeignKey(on_delete=miiwrap_fidelity.models.keep_evidence, related_name='+', to=settings.AUTH_USER_MODEL),
+            field=models.ForeignKey(on_delete=miiwrap_fidelity.records.models.keep_evidence, related_name='+', to=settings.AUTH_USER_MODEL),
         ),
         migrations.AlterField(
             model_name='signoff',
             name='actor',
-            field=models.ForeignKey(on_delete=miiwrap_fidelity.models.keep_evidence, related_name='+', to=settings.AUTH_USER_MODEL),
+            field=models.ForeignKey(on_delete=miiwrap_fidelity.records.models.keep_evidence, related_name='+', to=settings.AUTH_USER_MODEL),
         ),
         migrations.AlterField(
             model_name='signoff',
             name='learner',
-            field=models.ForeignKey(on_delete=miiwrap_fidelity.models.keep_evidence, related_name='+', to=settings.AUTH_USER_MODEL),
+            field=models.ForeignKey(on_delete=miiwrap_fidelity.records.models.keep_evidence, related_name='+', to=settings.AUTH_USER_MODEL),
         ),
         migrations.AddConstraint(
             model_name='observation',

@@ -10,10 +10,10 @@ LEGACY_DASHBOARD = "org.openedx.learning.instructor.dashboard.render.started.v1"
 #: Our pipeline steps, keyed by filter type.  They are appended after whatever other plugins or the
 #: operator configured, never replacing them.
 PIPELINE_STEPS = {
-    CERTIFICATE_CREATION: ["miiwrap_fidelity.filters.CompetencyCertificateGate"],
-    CERTIFICATE_RENDER: ["miiwrap_fidelity.filters.RevokedCertificateRenderGuard"],
-    DASHBOARD_TABS: ["miiwrap_fidelity.filters.CoachingDashboardTab"],
-    LEGACY_DASHBOARD: ["miiwrap_fidelity.filters.CoachingLegacySection"],
+    CERTIFICATE_CREATION: ["miiwrap_fidelity.hooks.filters.CompetencyCertificateGate"],
+    CERTIFICATE_RENDER: ["miiwrap_fidelity.hooks.filters.RevokedCertificateRenderGuard"],
+    DASHBOARD_TABS: ["miiwrap_fidelity.hooks.filters.CoachingDashboardTab"],
+    LEGACY_DASHBOARD: ["miiwrap_fidelity.hooks.filters.CoachingLegacySection"],
 }
 
 #: The certificate filters fail closed: if our step crashes, no certificate slips through.
@@ -29,7 +29,7 @@ TRACKING_EVENTS = [
 
 DEFAULTS = {
     # Dotted path of the edx-platform adapter; tests and the demo point this at a fake.
-    "MIIWRAP_FIDELITY_PLATFORM_BACKEND": "miiwrap_fidelity.platform.EdxPlatform",
+    "MIIWRAP_FIDELITY_PLATFORM_BACKEND": "miiwrap_fidelity.seams.platform.EdxPlatform",
     # Seconds after approval before the platform certificate task is sent (0 = immediately).
     "MIIWRAP_FIDELITY_CERTIFICATE_COUNTDOWN": 0,
     # The template our pages extend: the LMS's Django main template (header, footer, theme). Its
@@ -39,7 +39,7 @@ DEFAULTS = {
 }
 
 #: Gives every page ``miiwrap_base_template`` (context_processors.py).
-CONTEXT_PROCESSOR = "miiwrap_fidelity.context_processors.frame"
+CONTEXT_PROCESSOR = "miiwrap_fidelity.pages.frame.frame"
 
 
 def _translations_dir():

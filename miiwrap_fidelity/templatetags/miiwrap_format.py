@@ -4,7 +4,8 @@ import uuid
 from django import template
 from django.utils.html import format_html
 
-from miiwrap_fidelity import api, formatting
+from miiwrap_fidelity import api
+from miiwrap_fidelity.wording import formatting
 
 register = template.Library()
 

@@ -6,9 +6,10 @@ observation draft kept in the browser through a lost connection. Every state is 
 import pytest
 from django.core.management import call_command
 
-from browser_support import days_ago, login, serious_violations
-from miiwrap_fidelity.models import Observation
+from miiwrap_fidelity.records.models import Observation
 from sandbox.views import DEMO_PASSWORD
+
+from browser_support import days_ago, login, serious_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 COURSE = "course-v1:MiiWrap+FID101+2026"
@@ -41,7 +42,9 @@ def fill_rubric(page, date=None):
 def add_history(username, count):
     """``count`` more submitted observations of ``username`` by coach_casey, one a week back."""
     from datetime import date, timedelta  # pylint: disable=import-outside-toplevel
+
     from django.contrib.auth import get_user_model  # pylint: disable=import-outside-toplevel
+
     from miiwrap_fidelity import api  # pylint: disable=import-outside-toplevel
     users = get_user_model().objects
     coach, learner = users.get(username="coach_casey"), users.get(username=username)

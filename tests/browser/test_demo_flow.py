@@ -6,10 +6,11 @@ Every page is scanned with axe.
 import pytest
 from django.core.management import call_command
 
-from browser_support import days_ago, login, serious_violations
-from miiwrap_fidelity.models import Certification, Observation
+from miiwrap_fidelity.records.models import Certification, Observation
 from sandbox.models import CertificateRequest
 from sandbox.views import DEMO_PASSWORD
+
+from browser_support import days_ago, login, serious_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 COURSE = "course-v1:MiiWrap+FID101+2026"
@@ -159,7 +160,7 @@ def test_policy_page_follows_a_running_reevaluation(seeded, live_server, page):
     """The page asks how far the run has come and updates its live message; the bar goes when done."""
     from django.utils import timezone  # pylint: disable=import-outside-toplevel
 
-    from miiwrap_fidelity.models import CourseReevaluation  # pylint: disable=import-outside-toplevel
+    from miiwrap_fidelity.records.models import CourseReevaluation  # pylint: disable=import-outside-toplevel
 
     now = timezone.now()
     CourseReevaluation.objects.update_or_create(course_key=COURSE, defaults={

@@ -12,8 +12,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from browser_support import login, serious_violations
 from sandbox.views import DEMO_PASSWORD
+
+from browser_support import login, serious_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 COURSE = "course-v1:MiiWrap+FID101+2026"

@@ -9,10 +9,11 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.utils import timezone
 
-from browser_support import login, serious_violations
 from miiwrap_fidelity import api
-from miiwrap_fidelity.models import Indicator, SelfAssessment
+from miiwrap_fidelity.records.models import Indicator, SelfAssessment
 from sandbox.views import DEMO_PASSWORD
+
+from browser_support import login, serious_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 COURSE = "course-v1:MiiWrap+FID101+2026"

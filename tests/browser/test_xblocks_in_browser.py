@@ -6,9 +6,10 @@ then sees the certified status. axe scans each block (the host page belongs to t
 import pytest
 from django.core.management import call_command
 
-from browser_support import days_ago, login, serious_violations
-from miiwrap_fidelity.models import Certification, Observation, Reflection
+from miiwrap_fidelity.records.models import Certification, Observation, Reflection
 from sandbox.views import DEMO_PASSWORD
+
+from browser_support import days_ago, login, serious_violations
 from xblock_support import REFLECTION, SIGNOFF
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -171,9 +172,9 @@ def test_staff_find_a_learner_in_a_long_picker(seeded, workbench, live_server, p
 
 def test_coach_codes_an_mi_session_with_scales_and_counts(seeded, workbench, live_server, page):
     # The seeded course switched to the MI coding sample: four 1-5 scales and ten counts.
-    from miiwrap_fidelity import instruments  # pylint: disable=import-outside-toplevel
-    from miiwrap_fidelity.models import CompetencyPolicy  # pylint: disable=import-outside-toplevel
     from miiwrap_fidelity import api  # pylint: disable=import-outside-toplevel
+    from miiwrap_fidelity.records import instrument_import as instruments  # pylint: disable=import-outside-toplevel
+    from miiwrap_fidelity.records.models import CompetencyPolicy  # pylint: disable=import-outside-toplevel
 
     with open(api.SAMPLE_INSTRUMENTS[1], encoding="utf-8") as handle:
         version, _ = instruments.load(handle.read())

@@ -109,8 +109,8 @@ class CoachSignOffXBlock(context.UnknownHandlers, XBlock):
             values.update(learners=rows, learner_total=total, picker_size=PICKER_SIZE,
                           settings_choices=api.OBSERVATION_SETTINGS,
                           # The same patterns as the server's check, for the warning while typing.
-                          privacy_patterns_json=json.dumps(api.privacy.client_patterns()),
-                          privacy_normalization_json=json.dumps(api.privacy.client_normalization()),
+                          privacy_patterns_json=json.dumps(api.identifier_patterns()),
+                          privacy_normalization_json=json.dumps(api.identifier_normalization()),
                           require_lead=policy.require_lead_signoff, is_staff=api.is_course_staff(user, course),
                           rubrics=rubrics,
                           rubric_html=None if rubrics else self._rubric_html(api.policy_indicators(course)))
@@ -123,14 +123,14 @@ class CoachSignOffXBlock(context.UnknownHandlers, XBlock):
     @staticmethod
     def _rubric_html(indicators):
         return mark_safe(render_to_string(  # our own template, escaped by Django
-            "miiwrap_fidelity/_rubric_form.html", {"rubric_rows": api.rubric.form_rows(indicators)}))
+            "miiwrap_fidelity/_rubric_form.html", {"rubric_rows": api.rubric_form_rows(indicators)}))
 
     def _learner_values(self, user, course):
         try:
             status = api.learner_status(user, user, course)
         except api.NotEnrolled as exc:
             return {"not_enrolled": " ".join(exc.messages)}
-        certification = api.certification_status(user, course)
+        certification = api.certification_status(user, user, course)
         self._publish_score(certification is not None and certification.active)
         evidence = api.certified_evidence(user, user, course) if status.certification else None
         try:
@@ -179,7 +179,7 @@ class CoachSignOffXBlock(context.UnknownHandlers, XBlock):
             "actions": {"approve": actions.approve, "revoke": actions.revoke, "level": actions.level,
                         "why_not": "" if actions.approve else api.approval_not_offered(actions.not_offered)},
             "learner": {"id": learner.pk, "username": learner.username},
-            "status": _status_summary(status, api.certification_status(learner, course), reviewer=True,
+            "status": _status_summary(status, api.certification_status(user, learner, course), reviewer=True,
                                       evidence=evidence),
             "observations": [_observation_summary(o) for o in history.object_list],
             "history": {"page": history.number, "pages": history.paginator.num_pages,
@@ -223,7 +223,7 @@ class CoachSignOffXBlock(context.UnknownHandlers, XBlock):
         observation = result.observation
         message = (context.gettext(self, _("Observation submitted.")) if observation.status == "submitted"
                    else context.gettext(self, _("Draft saved.")))
-        return {"message": message, "warnings": [api.privacy.warning_message(w) for w in result.warnings],
+        return {"message": message, "warnings": [api.identifier_warning(w) for w in result.warnings],
                 "observation": {"id": observation.pk, "status": observation.status,
                                 "percent": observation.percent, "revision": observation.revision},
                 "state": self._learner_state(user, learner, course)}

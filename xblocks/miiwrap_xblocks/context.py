@@ -11,11 +11,11 @@ from webob import Response
 from xblock.core import XBlock
 from xblock.utils.resources import ResourceLoader
 
-from miiwrap_fidelity import api, validation, write_retry
+from miiwrap_fidelity import api
 from miiwrap_fidelity.api import NotFound, PermissionDenied, ValidationError
 
 loader = ResourceLoader(__name__)
-#: The answer to a write that kept losing lock conflicts (``write_retry.WriteConflict``).
+#: The answer to a write that kept losing lock conflicts (``api.WriteConflict``).
 CONFLICT_MESSAGE = gettext_noop("Many people are saving records for this learner right now, so nothing was saved. "
                                 "Please try again in a few seconds.")
 
@@ -77,7 +77,7 @@ def fragment(html, script=None, initializer=None):
 
 def json_body(request):
     """The request's JSON object (the shared size and nesting caps); ``ValidationError`` otherwise."""
-    data = validation.parse_json(request.body or b"{}")
+    data = api.parse_json(request.body or b"{}")
     if not isinstance(data, dict):
         raise ValidationError({"body": [gettext_noop("The request must be a JSON object.")]})
     return data
@@ -106,12 +106,12 @@ def json_handler(method):
         if user is None:
             return _json(403, {"error": gettext(block, gettext_noop("Sign in first."))})
         try:
-            return _json(200, write_retry.run(method, block, user, json_body(request)))
-        except write_retry.WriteConflict:
+            return _json(200, api.run_with_write_retries(method, block, user, json_body(request)))
+        except api.WriteConflict:
             return _json(503, {"error": gettext(block, CONFLICT_MESSAGE)})
         except NotFound as exc:
             return _json(404, {"error": exc.message})
-        except validation.Conflict as exc:
+        except api.Conflict as exc:
             return _json(409, {"errors": _translated(block, exc), "current_revision": exc.current_revision})
         except PermissionDenied as exc:
             return _json(403, {"error": str(exc) or gettext(block, gettext_noop("You are not allowed to do this."))})

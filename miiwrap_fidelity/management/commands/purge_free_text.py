@@ -1,9 +1,7 @@
 """Retention: blank observation free text (notes and feedback) older than N months. Dry run unless --apply."""
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
 from miiwrap_fidelity import api
-from miiwrap_fidelity.competency import add_months
 
 
 class Command(BaseCommand):
@@ -18,7 +16,7 @@ class Command(BaseCommand):
         months = options["months"]
         if months < 1 or months > 1200:
             raise CommandError("--months must be between 1 and 1200.")
-        cutoff = add_months(timezone.now(), -months).date()
+        cutoff = api.retention_cutoff(months)
         observations, ratings = api.purge_free_text(cutoff, apply=options["apply"])
         verb = "Blanked" if options["apply"] else "Would blank"
         self.stdout.write(f"{verb} the free text of {observations} observations and {ratings} indicator ratings "

@@ -2,17 +2,15 @@
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.utils.translation import gettext as _
 from django.db import transaction
+from django.utils.translation import gettext as _
 from rest_framework import status
 from rest_framework.exceptions import NotFound as RestNotFound
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from miiwrap_fidelity.api import NotFound
-from miiwrap_fidelity.validation import Conflict
-from miiwrap_fidelity.write_retry import WriteConflict
+from miiwrap_fidelity.api import Conflict, NotFound, WriteConflict
 
 
 def exception_handler(exc, context):

@@ -9,9 +9,9 @@ MAX_RATINGS = 200
 class RatingInput(serializers.Serializer):  # pylint: disable=abstract-method
     level = serializers.CharField(max_length=32, allow_blank=True, required=False, default="",
                                   help_text="A level's key; on a scale the point, on a count the tally (e.g. 4).")
-    strength = serializers.CharField(max_length=api.rubric.MAX_FEEDBACK_CHARS, allow_blank=True, required=False,
+    strength = serializers.CharField(max_length=api.MAX_FEEDBACK_CHARS, allow_blank=True, required=False,
                                      default="")
-    next_step = serializers.CharField(max_length=api.rubric.MAX_FEEDBACK_CHARS, allow_blank=True, required=False,
+    next_step = serializers.CharField(max_length=api.MAX_FEEDBACK_CHARS, allow_blank=True, required=False,
                                       default="")
 
 
@@ -43,8 +43,8 @@ class ObservationUpdate(ObservationInput):  # pylint: disable=abstract-method
 
 
 class FeedbackInput(serializers.Serializer):  # pylint: disable=abstract-method
-    strength = serializers.CharField(max_length=api.rubric.MAX_FEEDBACK_CHARS, allow_blank=True, required=False)
-    next_step = serializers.CharField(max_length=api.rubric.MAX_FEEDBACK_CHARS, allow_blank=True, required=False)
+    strength = serializers.CharField(max_length=api.MAX_FEEDBACK_CHARS, allow_blank=True, required=False)
+    next_step = serializers.CharField(max_length=api.MAX_FEEDBACK_CHARS, allow_blank=True, required=False)
 
 
 class FeedbackField(serializers.DictField):

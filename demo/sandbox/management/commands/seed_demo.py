@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from miiwrap_fidelity import api
-from miiwrap_fidelity.models import Indicator, InstrumentVersion
+from miiwrap_fidelity.records.models import Indicator, InstrumentVersion
 from sandbox.enrollment import enroll
 from sandbox.models import CourseRole
 from sandbox.views import DEMO_PASSWORD, DEMO_USERS

@@ -1,0 +1,18 @@
+"""
+The signals miiwrap-fidelity sends (definitions only; the receivers are connected in ``hooks/receivers.py``).
+
+All are sent after the transaction that caused them commits.
+"""
+from django.dispatch import Signal
+
+#: kwargs: learner_id, course_key (str), state, cause ("observation_submitted" | "approved" | "revoked")
+competency_changed = Signal()
+
+#: kwargs: certification_id, countdown (seconds to wait before asking the platform for the certificate)
+certification_issued = Signal()
+
+#: kwargs: course_id (str): every learner of the course is to be re-evaluated (the policy changed)
+course_reevaluation_requested = Signal()
+
+#: kwargs: comment_id. Sent after a coach's comment on a reflection commits (the learner is told).
+reflection_commented = Signal()

@@ -1,0 +1,300 @@
+"""
+Records as they leave the api: model rows turned into ``miiwrap_fidelity.rules.data`` values.
+
+Each function expects the row's relations already loaded (``select_related`` /
+``prefetch_related`` in the query that read it), so making a value never queries; the one
+exception is an observation with summary scores, whose version's definitions are read once per
+request (``version_summaries``).
+"""
+from dataclasses import replace
+
+from django.utils.translation import get_language, gettext_lazy
+
+from ..records.models import InstrumentVersion
+from ..rules import competency, data
+from ..rules import rating_scales as rating_values
+from .memo import per_request
+
+SELF_ASSESSMENT_STATE_LABELS = {
+    competency.SelfAssessmentState.AWAITING: gettext_lazy("Awaiting the learner's self-assessment"),
+    competency.SelfAssessmentState.SUBMITTED: gettext_lazy("Self-assessment submitted"),
+    competency.SelfAssessmentState.DECLINED: gettext_lazy("Self-assessment declined"),
+    competency.SelfAssessmentState.LAPSED: gettext_lazy("Self-assessment not given in time"),
+}
+
+
+#: A policy's settings (``save_policy`` keywords); ``PolicyData`` carries them, the rubric as its id.
+POLICY_FIELDS = (
+    "enabled", "instrument_version", "min_observations", "min_percent", "window_days", "critical_required",
+    "min_distinct_observers", "require_lead_signoff", "validity_months", "mode", "drift_window_observations",
+    "drift_window_days", "drift_min_observations", "require_calibration", "calibration_threshold",
+    "self_assessment",
+    "requirement_sets", "deadline_days", "prerequisite_course", "program",
+)
+
+
+def policy_data(policy):
+    """A ``CompetencyPolicy`` row as ``data.PolicyData`` (None stays None)."""
+    if policy is None:
+        return None
+    return data.PolicyData(course_key=str(policy.course_key), instrument_version_id=policy.instrument_version_id,
+                           updated_at=policy.updated_at,
+                           **{name: getattr(policy, name) for name in POLICY_FIELDS
+                              if name not in ("instrument_version", "requirement_sets")},
+                           requirement_sets=tuple(policy.requirement_sets or ()))
+
+
+def user_ref(user):
+    return data.UserRef(user.pk, user.username) if user is not None else None
+
+
+def certification_data(certification, now):
+    """A ``Certification`` as ``CertificationData`` at ``now`` (None stays None)."""
+    if certification is None:
+        return None
+    state = competency.certification_state(certification.expires_at, certification.revoked_at, now)
+    return data.CertificationData(certification.pk, certification.issued_at, certification.expires_at,
+                                  certification.revoked_at, str(state),
+                                  competency.is_active(certification.expires_at, certification.revoked_at, now))
+
+
+def status_data(status, learner, now):
+    """A ``LearnerStatus`` (its certification loaded) as ``LearnerStatusData``."""
+    return data.LearnerStatusData(
+        learner=user_ref(learner), course_key=str(status.course_key),
+        state=status.state, state_label=str(status.get_state_display()),
+        qualifying_count=status.qualifying_count, required_count=status.required_count,
+        last_practice_date=status.last_practice_date, last_percent=status.last_percent,
+        reasons=tuple(status.reasons or ()),
+        certification=certification_data(status.certification if status.certification_id else None, now),
+        evaluated_at=status.evaluated_at, enrolled=status.enrolled, due_date=status.due_date,
+        overdue=status.overdue,
+    )
+
+
+def signoff_data(signoff, blind=frozenset()):
+    """
+    A ``SignOff`` (its actor loaded) as ``SignOffData``; the evidence's score of each ``blind``
+    observation left out (the learner has yet to rate those sessions, ADR 0014).
+    """
+    if signoff is None:
+        return None
+    evidence = signoff.evidence
+    if blind and isinstance(evidence, dict):
+        evidence = {**evidence, "observations": [{**entry, "percent": None} if entry.get("id") in blind else entry
+                                                 for entry in evidence.get("observations", [])]}
+    return data.SignOffData(
+        id=signoff.pk, learner_id=signoff.learner_id, actor=user_ref(signoff.actor),
+        action=signoff.action, action_label=str(signoff.get_action_display()), level=signoff.level,
+        level_label=str(signoff.get_level_display()), reason=signoff.reason, evidence=evidence,
+        created_at=signoff.created_at,
+    )
+
+
+def assignment_data(assignment):
+    """A ``CoachAssignment`` (coach and learner loaded) as ``CoachAssignmentData``."""
+    return data.CoachAssignmentData(assignment.pk, str(assignment.course_key), user_ref(assignment.coach),
+                                    user_ref(assignment.learner), assignment.created_at)
+
+
+def indicator_data(indicator, language=None):
+    """An ``Indicator`` as ``IndicatorData``, its texts in ``language`` (default: the active one;
+    the instrument's English text where it has no translation)."""
+    language = language or get_language()
+    translations = indicator.translations or {}
+
+    def text(field):
+        return rating_values.translated(getattr(indicator, field), translations, language, field)
+
+    def build():
+        return data.IndicatorData(
+            indicator.key, text("domain"), text("label"), text("description"), indicator.critical,
+            rating_values.translated_levels(indicator.levels, translations, language), indicator.pk,
+            indicator.position, indicator.kind, indicator.spec or {})
+
+    # Once per request: a history page words every rating of every observation with its indicator
+    # (indicators of a version in use never change).
+    return per_request(("indicator_data", indicator.pk, language), build) if indicator.pk else build()
+
+
+def rating_data(rating, indicator):
+    shown = indicator_data(indicator)
+    level = shown.level(rating.level) if rating.level else None
+    outcome = _outcome(level)
+    return data.RatingData(
+        indicator_id=indicator.pk, indicator_key=indicator.key, indicator_label=shown.label,
+        level=rating.level, level_label=(level.get("label", rating.level) if level else rating.level),
+        outcome=outcome, strength=rating.strength, next_step=rating.next_step,
+    )
+
+
+def version_summaries(version_id):
+    """A rubric version's summary score definitions (read once per request; versions are immutable)."""
+    return per_request(("summaries", version_id), lambda: InstrumentVersion.objects.filter(
+        pk=version_id).values_list("summaries", flat=True).first() or [])
+
+
+def summary_definitions(summaries, language=None):
+    """Summary definitions with their label, description and level labels in ``language``."""
+    language = language or get_language()
+    shown = []
+    for summary in summaries:
+        translations = summary.get("translations") or {}
+        shown.append({**summary, "label": rating_values.translated(summary["label"], translations, language, "label"),
+                      "description": rating_values.translated(summary.get("description", ""), translations,
+                                                              language, "description"),
+                      "levels": rating_values.translated_levels(summary.get("levels", ()), translations, language)})
+    return shown
+
+
+def summary_score_data(version_id, scores):
+    """An observation's stored summary scores as ``SummaryScoreData`` in the instrument's order,
+    each with the proficiency level it reaches. No query when there are none (levels-only rubrics)."""
+    if not scores:
+        return ()
+    shown = []
+    for summary in summary_definitions(version_summaries(version_id)):
+        if summary["key"] not in scores:
+            continue
+        value = scores[summary["key"]]
+        level = rating_values.proficiency(summary, value)
+        shown.append(data.SummaryScoreData(summary["key"], summary["label"], value,
+                                           level["key"] if level else "", level["label"] if level else ""))
+    return tuple(shown)
+
+
+def observation_record(observation):
+    """An ``ObservationData`` as the rules read it (``competency.ObservationRecord``)."""
+    return competency.ObservationRecord(
+        observation.id, observation.observer.id, observation.instrument_version_id, observation.practice_date,
+        observation.met_count or 0, observation.applicable_count or 0, tuple(observation.critical_missed),
+        tuple(sorted((score.key, score.value) for score in observation.summary_scores)), observation.setting)
+
+
+def observation_data(observation, ratings=None, amendments=(), show_original=False):
+    """
+    An ``Observation`` (observer, session and ``ratings__indicator`` loaded) as ``ObservationData``;
+    ``ratings``: its ``IndicatorRating`` rows when they were just written (not read back).
+    ``amendments``: its ``ObservationAmendment`` rows (author loaded), oldest first: the latest one's
+    text is shown; ``show_original`` adds the original text (for coaches and staff).
+    """
+    ratings = observation.ratings.all() if ratings is None else ratings
+    ratings = sorted(ratings, key=lambda r: (r.indicator.position, r.indicator_id))
+    primary = observation.co_observation_of if observation.co_observation_of_id else None
+    shown_ratings = tuple(rating_data(rating, rating.indicator) for rating in ratings)
+    note, amendment = observation.overall_note, None
+    if amendments:
+        latest = amendments[-1]
+        amendment = data.AmendmentData(
+            latest.pk, user_ref(latest.author), latest.reason, latest.created_at, len(amendments),
+            original_note=observation.overall_note if show_original else "",
+            original_feedback=tuple((r.indicator_label, r.strength, r.next_step) for r in shown_ratings
+                                    if r.strength or r.next_step) if show_original else (),
+            shows_original=show_original)
+        note = latest.overall_note
+        shown_ratings = tuple(replace(r, **{part: latest.feedback.get(r.indicator_key, {}).get(part, "")
+                                            for part in ("strength", "next_step")}) for r in shown_ratings)
+    return data.ObservationData(
+        id=observation.pk, course_key=str(observation.course_key), learner_id=observation.learner_id,
+        observer=user_ref(observation.observer), instrument_version_id=observation.instrument_version_id,
+        practice_date=observation.practice_date, setting=observation.setting,
+        setting_label=str(observation.get_setting_display()), status=observation.status,
+        status_label=str(observation.get_status_display()), overall_note=note,
+        percent=observation.percent, met_count=observation.met_count, applicable_count=observation.applicable_count,
+        critical_missed=tuple(observation.critical_missed or ()), revision=observation.revision,
+        submitted_at=observation.submitted_at, co_observation_of_id=observation.co_observation_of_id,
+        co_observation_of_date=primary.practice_date if primary else None, is_reference=observation.is_reference,
+        ratings=shown_ratings, amendment=amendment,
+        summary_scores=summary_score_data(observation.instrument_version_id, observation.summary_scores),
+    )
+
+
+def reflection_data(reflection, indicators=None):
+    """
+    A ``Reflection`` (``comments__author`` loaded) as ``ReflectionData``; ``indicators`` (``{key:
+    Indicator}``) words its self-ratings with the rubric's labels.
+    """
+    self_rated = []
+    for key, level_key in (reflection.self_ratings or {}).items() if indicators else ():
+        indicator = indicators.get(key)
+        if indicator is not None:
+            shown = indicator_data(indicator)  # in the reader's language, as the rubric is shown
+            level = shown.level(level_key)
+            self_rated.append((indicator.position, shown.label, level.get("label", level_key) if level else level_key))
+    return data.ReflectionData(
+        id=reflection.pk, course_key=str(reflection.course_key), learner_id=reflection.learner_id,
+        block_id=reflection.block_id, title=reflection.title, prompts=reflection.prompts,
+        answers=reflection.answers, self_ratings=reflection.self_ratings, status=reflection.status,
+        submitted_at=reflection.submitted_at,
+        comments=tuple(data.CommentData(c.pk, user_ref(c.author), c.text, c.created_at)
+                       for c in reflection.comments.all()),
+        self_rating_labels=tuple((label, level) for _position, label, level in sorted(self_rated)),
+    )
+
+
+def alert_data(alert):
+    """A ``DriftAlert`` (learner and acknowledging coach loaded) as ``DriftAlertData``."""
+    return data.DriftAlertData(
+        id=alert.pk, learner=user_ref(alert.learner), kind=alert.kind, indicator_key=alert.indicator_key,
+        details=alert.details, created_at=alert.created_at, resolved_at=alert.resolved_at,
+        acknowledged_at=alert.acknowledged_at, acknowledged_by=user_ref(alert.acknowledged_by),
+        plan_note=alert.plan_note,
+    )
+
+
+def blinded_observation_data(observation):
+    """
+    What a learner sees of an observation they have yet to rate themselves (ADR 0014): when, where
+    and by whom; none of the coach's judgement. Built from the identifying fields only, so whatever
+    an observation later carries (scores, notes) stays hidden unless named here.
+    """
+    return data.ObservationData(
+        id=observation.pk, course_key=str(observation.course_key), learner_id=observation.learner_id,
+        observer=user_ref(observation.observer), instrument_version_id=observation.instrument_version_id,
+        practice_date=observation.practice_date, setting=observation.setting,
+        setting_label=str(observation.get_setting_display()), status=observation.status,
+        status_label=str(observation.get_status_display()), overall_note="", percent=None, met_count=None,
+        applicable_count=None, critical_missed=(), revision=observation.revision,
+        submitted_at=observation.submitted_at, co_observation_of_id=None, co_observation_of_date=None,
+        is_reference=False, blinded=True,
+    )
+
+
+def _outcome(level):
+    return "unrated" if level is None else "na" if level.get("met") is None else (
+        "met" if level["met"] else "not_yet")
+
+
+def self_assessment_data(assessment, indicators, state, coach_visible, learner_visible):
+    """
+    A ``SelfAssessment`` (observation, its observer and ``ratings__indicator`` loaded when
+    ``coach_visible``) as ``SelfAssessmentData``: one row per indicator of the rubric version, each
+    side filled only when the viewer may see it.
+    """
+    observation = assessment.observation
+    coach_ratings = {r.indicator_id: r for r in observation.ratings.all()} if coach_visible else {}
+    rows = []
+    for indicator in indicators:
+        rating = coach_ratings.get(indicator.pk)
+        coach = rating_data(rating, indicator) if rating is not None else None
+        shown = indicator_data(indicator)  # its texts and level labels in the reader's language
+        own_key = (assessment.ratings or {}).get(indicator.key, "") if learner_visible else ""
+        own = shown.level(own_key) if own_key else None
+        agreement = competency.rating_agreement(
+            coach.level if coach else "", coach.outcome if coach else "unrated", own_key, _outcome(own),
+        ) if coach_visible and learner_visible else ""
+        rows.append(data.SideBySideRow(
+            indicator_key=indicator.key, indicator_label=shown.label, critical=indicator.critical, coach=coach,
+            learner_level=own_key, learner_level_label=own.get("label", own_key) if own else own_key,
+            learner_outcome=_outcome(own), agreement=agreement, domain=shown.domain,
+            description=shown.description, levels=tuple(shown.levels)))
+    return data.SelfAssessmentData(
+        id=assessment.pk, observation_id=observation.pk, course_key=str(assessment.course_key),
+        learner_id=assessment.learner_id, observer=user_ref(observation.observer),
+        practice_date=observation.practice_date, setting_label=str(observation.get_setting_display()),
+        state=str(state), state_label=str(SELF_ASSESSMENT_STATE_LABELS[state]),
+        requested_at=assessment.requested_at,
+        closes_at=competency.self_assessment_closes_at(assessment.requested_at),
+        answered_at=assessment.answered_at, coach_visible=coach_visible, learner_visible=learner_visible,
+        note=assessment.note if learner_visible else "", rows=tuple(rows),
+    )

@@ -1,0 +1,133 @@
+"""
+Every receiver of the plugin, connected here and nowhere else: what happens when our signals, the
+outbox's consequences or the platform's signals fire (an entry point, like pages and tasks).
+
+The plugin's ``signals_config`` connects ``emit_competency_event`` to ``api.competency_changed``
+and ``enrollment_created`` / ``unenrollment_completed`` to openedx-events'
+``COURSE_ENROLLMENT_CREATED`` / ``COURSE_UNENROLLMENT_COMPLETED``. ``connect_internal_receivers``
+(called from ``AppConfig.ready`` in the LMS and Studio alike) connects the rest: the receivers that
+queue our Celery tasks, a handler per kind of consequence (ADR 0019), and the platform's retirement
+signals where the platform defines them.
+"""
+import logging
+
+from .. import api
+from ..tasks import certificates, messages, upkeep
+
+log = logging.getLogger(__name__)
+
+
+def emit_competency_event(sender, learner_id, course_key, state, cause, **kwargs):  # pylint: disable=unused-argument
+    """Send a tracking event (ids and codes only, never free text)."""
+    api.send_tracking_event("competency.changed", {"user_id": learner_id, "course_id": course_key, "state": state,
+                                       "cause": cause})
+
+
+def enrollment_created(sender, enrollment=None, **kwargs):  # pylint: disable=unused-argument
+    """
+    ``COURSE_ENROLLMENT_CREATED`` (openedx-events): a learner enrolled in a course with a competency
+    policy gets a status row at once, so course staff see them (and can assign a coach) before
+    anyone has observed them.
+    """
+    if enrollment is not None and enrollment.is_active:
+        api.note_enrollment(enrollment.user.id, enrollment.course.course_key)
+
+
+def unenrollment_completed(sender, enrollment=None, **kwargs):  # pylint: disable=unused-argument
+    """``COURSE_UNENROLLMENT_COMPLETED``: a learner who left before anything was recorded leaves the list."""
+    if enrollment is not None:
+        api.note_unenrollment(enrollment.user.id, enrollment.course.course_key)
+
+
+def queue_certificate_request(sender, certification_id, countdown=0, **kwargs):  # pylint: disable=unused-argument
+    """A certification was issued: ask the platform for the certificate (a Celery task)."""
+    certificates.request_certificate.apply_async(args=[certification_id], countdown=countdown)
+
+
+def queue_course_reevaluation(sender, course_id, **kwargs):  # pylint: disable=unused-argument
+    """A course's policy changed: re-evaluate its learners (a Celery task)."""
+    upkeep.reevaluate_course.delay(course_id)
+
+
+def announce_competency_change(consequence):
+    """The ``announce`` consequence: the public ``competency_changed`` signal (the tracking event's receiver)."""
+    # send_robust: a receiver that fails is logged, never a reason to send the others the signal again.
+    for receiver, result in api.competency_changed.send_robust(
+            sender=None, learner_id=consequence.learner_id, course_key=str(consequence.course_key),
+            state=consequence.payload["state"], cause=consequence.payload["cause"]):
+        if isinstance(result, Exception):
+            log.error("competency_changed receiver %r failed: %r", receiver, result)
+
+
+def queue_dependent_reevaluation(consequence):
+    """The ``dependents`` consequence: later stages and program courses read this one (a Celery task)."""
+    upkeep.reevaluate_dependents.delay(consequence.learner_id, str(consequence.course_key))
+
+
+def send_expiry_event(consequence):
+    """The ``certification_expired`` consequence: the tracking event, once per expiry."""
+    api.send_expiry_event(consequence.payload.get("certification_id"))
+
+
+def mark_leader_figures_changed(consequence):
+    """The ``leader_figures`` consequence: the course's kept leader figures are recomputed at the next read."""
+    api.leader_figures_changed(consequence.course_key)
+
+
+def queue_competency_message(consequence):
+    """
+    The ``message`` consequence: queue the learner's message when the change has one; raises when
+    the broker is down, so the consequence stays due.
+    """
+    state, cause = consequence.payload.get("state"), consequence.payload.get("cause")
+    if api.competency_message_type(cause, state) is not None:
+        messages.send_competency_message.delay(consequence.learner_id, str(consequence.course_key), state, cause)
+
+
+def queue_certificate_invalidations(consequence):
+    """
+    The ``certificate_invalidation`` consequence of a revocation or expiry: queue the invalidation of
+    the learner's lapsed certificates; raises when the broker is down, so the consequence stays due
+    (``invalidate_lapsed_certificates`` also finds them).
+    """
+    for certification_id in api.certificates_to_invalidate(consequence.learner_id, consequence.course_key):
+        certificates.invalidate_certificate.delay(certification_id)
+
+
+def queue_reflection_feedback(sender, comment_id, **kwargs):  # pylint: disable=unused-argument
+    """``reflection_commented`` (sent after commit): queue the learner's message; a broker outage never undoes the comment."""
+    try:
+        messages.send_reflection_feedback.delay(comment_id)
+    except Exception:  # pylint: disable=broad-except
+        log.exception("Could not queue the message about reflection comment %s", comment_id)
+
+
+def retire_user(sender, user=None, **kwargs):  # pylint: disable=unused-argument
+    """The platform's retirement signals (``user`` is the retiring user)."""
+    if user is not None:
+        api.retire_user(user.pk)
+
+
+def connect_internal_receivers():
+    """
+    Connect the task-queueing receivers, the platform certificate's sync and the messages (ADR 0008),
+    and retirement receivers where the platform has the signals.
+    """
+    api.certification_issued.connect(queue_certificate_request, dispatch_uid="miiwrap_fidelity.queue_certificate")
+    api.course_reevaluation_requested.connect(queue_course_reevaluation,
+                                              dispatch_uid="miiwrap_fidelity.queue_reevaluation")
+    api.reflection_commented.connect(queue_reflection_feedback, dispatch_uid="miiwrap_fidelity.notifications")
+    # A status change's consequences are delivered from the outbox (ADR 0019), each on its own.
+    api.register_consequence_handler(api.ANNOUNCE, announce_competency_change)
+    api.register_consequence_handler(api.DEPENDENTS, queue_dependent_reevaluation)
+    api.register_consequence_handler(api.EXPIRY_EVENT, send_expiry_event)
+    api.register_consequence_handler(api.LEADER_FIGURES, mark_leader_figures_changed)
+    api.register_consequence_handler(api.MESSAGE, queue_competency_message)  # messages through edx-ace
+    api.register_consequence_handler(api.INVALIDATION, queue_certificate_invalidations)  # the platform certificate
+    try:
+        retirement_signals = api.platform_retirement_signals()
+    except Exception:  # pylint: disable=broad-except
+        log.exception("Could not look up the platform's retirement signals")
+        return
+    for signal in retirement_signals:
+        signal.connect(retire_user, dispatch_uid=f"miiwrap_fidelity.retire_user.{id(signal)}")

@@ -1,0 +1,1 @@
+"""Entry points: the server-rendered pages (learner, coach, staff, monitoring). They call ``api`` only."""

@@ -1,0 +1,924 @@
+"""
+Every certification rule, as pure functions: records in, decision with reasons out.
+
+No I/O, no database, no translation here (the import-linter contracts in ``.importlinter`` keep it so):
+callers load records (``evaluation``) and pass plain values in; results carry machine-readable
+reasons (codes and numbers) that ``reason_sentences`` words for people. What lives here:
+
+- the evidence rules (which observations qualify, what is still missing): ``evaluate_evidence``, over
+  the policy's requirement sets (``RequirementSet``: scope, window, counts, and the ``Condition`` values
+  a qualifying observation meets; ADR 0013);
+- the learner's decision and state: ``decide`` and the ``State`` enum the status rows store;
+- deadlines ("competent within N days of starting"): ``Deadline``, the due date and when a learner
+  is overdue (the day edge in the learner's time zone);
+- stages: ``Prerequisite`` (another course's certification must be active, and only practice
+  observed after it was issued counts here);
+- the certification's state at a moment (active, expiring, expired, revoked): ``certification_state``,
+  with the one expiring window ``EXPIRING_DAYS`` (also the recertification window);
+- the state lists show for a stored row: ``display_state`` (the SQL of ``roster`` is built from
+  ``STATE_FILTERS`` below, the same rules);
+- the certificate gate's answer from a stored status row: ``gate_verdict``;
+- the sign-off rules (lead after coach, lead not the approving coach, renewal window, "all levels
+  approved: issue a certification"): ``signoff_verdict`` and ``revoke_refusal``.
+"""
+import calendar
+import enum
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+
+COACH = "coach"
+LEAD = "lead"
+APPROVE = "approve"
+REVOKE = "revoke"
+#: Reasons that inform but do not by themselves keep a learner from competency.
+INFORMATIONAL = frozenset({"other_instrument_version", "other_setting", "latest_all_not_applicable",
+                           "observer_not_calibrated"})
+#: A certification expiring within this many days is "expiring"; a new sign-off may then renew it.
+EXPIRING_DAYS = 90
+#: The narrower "expiring" filters offered to staff, in days (each within ``EXPIRING_DAYS``).
+EXPIRING_WINDOWS = (30, 60, EXPIRING_DAYS)
+
+
+class State(str, enum.Enum):
+    """A learner's stored competency state (``LearnerStatus.state``)."""
+
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    READY = "ready"
+    AWAITING_LEAD = "awaiting_lead"
+    CERTIFIED = "certified"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+    def __str__(self):
+        return self.value
+
+
+#: What lists show: the stored states, with a certified row "expiring" as its expiry nears.
+EXPIRING = "expiring"
+#: The list filter of learners past their due date (a policy with a deadline), whatever their state.
+OVERDUE = "overdue"
+
+
+class CertificationState(str, enum.Enum):
+    """A certification at a given moment."""
+
+    ACTIVE = "active"
+    EXPIRING = "expiring"  # active, and expires within ``EXPIRING_DAYS``
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+    def __str__(self):
+        return self.value
+
+
+#: Condition measures: percent of applicable indicators met, every essential indicator met, a summary score.
+PERCENT = "percent"
+ESSENTIALS = "essentials"
+SUMMARY = "summary"
+MEASURES = (PERCENT, ESSENTIALS, SUMMARY)
+AT_LEAST = ">="
+AT_MOST = "<="
+OPERATORS = (AT_LEAST, AT_MOST)
+#: Summary scores are stored floats (means, ratios): a comparison forgives this much rounding noise,
+#: so that a score computed as 3.4999999999 meets "at least 3.5".
+SCORE_TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class Condition:
+    """
+    One thing a qualifying observation meets: ``measure`` (``MEASURES``) compared by ``op``
+    (``OPERATORS``) with ``value``; ``key`` names the summary score (``SUMMARY``). ``ESSENTIALS``
+    has no operator or value: every essential indicator rated met.
+    """
+
+    measure: str
+    op: str = AT_LEAST
+    value: float = 0
+    key: str = ""
+
+    def holds(self, observation):
+        if self.measure == ESSENTIALS:
+            return not observation.critical_missed
+        if self.measure == PERCENT:
+            # Integer-exact (no rounding): exactly the threshold, e.g. 4 of 5 = 80%, meets ">= 80".
+            measured, bound = observation.met_count * 100, self.value * observation.applicable_count
+            tolerance = 0
+        else:
+            measured = dict(observation.summary_scores).get(self.key)
+            if measured is None:  # not scored (e.g. another instrument): the condition is not met
+                return False
+            bound, tolerance = self.value, SCORE_TOLERANCE
+        return measured >= bound - tolerance if self.op == AT_LEAST else measured <= bound + tolerance
+
+    def as_dict(self):
+        if self.measure == ESSENTIALS:
+            return {"measure": ESSENTIALS}
+        data = {"measure": self.measure, "op": self.op, "value": self.value}
+        return {**data, "key": self.key} if self.measure == SUMMARY else data
+
+    @classmethod
+    def from_dict(cls, data):
+        return cls(data["measure"], data.get("op", AT_LEAST), data.get("value", 0), data.get("key", ""))
+
+
+@dataclass(frozen=True)
+class RequirementSet:
+    """
+    "At least ``min_observations`` qualifying observations of ``setting`` (empty: any setting) with
+    instrument version ``instrument_version_id``, of practice within ``window_days`` days, by
+    ``min_distinct_observers`` distinct observers"; an observation qualifies when it meets every one
+    of ``conditions`` (and had applicable indicators). An observation counts towards every set whose
+    scope and conditions it meets.
+    """
+
+    instrument_version_id: int
+    min_observations: int = 3
+    window_days: int = 180
+    min_distinct_observers: int = 1
+    setting: str = ""
+    conditions: tuple = ()
+
+    @property
+    def essentials_required(self):
+        return any(condition.measure == ESSENTIALS for condition in self.conditions)
+
+    def in_scope(self, observation):
+        return (observation.instrument_version_id == self.instrument_version_id
+                and (not self.setting or observation.setting == self.setting))
+
+    def in_window(self, observation, today):
+        return today - timedelta(days=self.window_days) <= observation.practice_date <= today
+
+    def qualifies(self, observation):
+        return observation.applicable_count > 0 and all(c.holds(observation) for c in self.conditions)
+
+    def as_dict(self):
+        return {"instrument_version": self.instrument_version_id, "setting": self.setting,
+                "min_observations": self.min_observations, "window_days": self.window_days,
+                "min_distinct_observers": self.min_distinct_observers,
+                "conditions": [condition.as_dict() for condition in self.conditions]}
+
+    @classmethod
+    def from_dict(cls, data):
+        return cls(data["instrument_version"], data["min_observations"], data["window_days"],
+                   data.get("min_distinct_observers", 1), data.get("setting") or "",
+                   tuple(Condition.from_dict(c) for c in data.get("conditions") or ()))
+
+
+def qualifies_for_a_set(rules, observation):
+    """
+    Whether an observation counts as qualifying for at least one of the policy's requirement sets
+    (in its scope and meeting its conditions), leaving time windows aside: how a single session is
+    marked on a growth chart.
+    """
+    return any(requirement.in_scope(observation) and requirement.qualifies(observation) for requirement in rules.sets)
+
+
+def single_set_conditions(min_percent, critical_required):
+    """The conditions of a policy's single-set fields: "at least ``min_percent``%", essentials met."""
+    return (Condition(PERCENT, AT_LEAST, min_percent),) + ((Condition(ESSENTIALS),) if critical_required else ())
+
+
+@dataclass(frozen=True)
+class Rules:
+    """
+    The parts of a ``CompetencyPolicy`` the decision needs. ``requirement_sets`` (``RequirementSet``
+    values) are the evidence rules; without them, the single-set fields (``instrument_version_id``
+    to ``min_distinct_observers``) make the one set.
+    """
+
+    instrument_version_id: int
+    min_observations: int = 3
+    min_percent: int = 80
+    window_days: int = 180
+    critical_required: bool = True
+    min_distinct_observers: int = 1
+    require_lead_signoff: bool = False
+    validity_months: int = 24
+    requirement_sets: tuple = ()
+
+    @property
+    def required_levels(self):
+        return (COACH, LEAD) if self.require_lead_signoff else (COACH,)
+
+    @property
+    def sets(self):
+        if self.requirement_sets:
+            return self.requirement_sets
+        return (RequirementSet(self.instrument_version_id, self.min_observations, self.window_days,
+                               self.min_distinct_observers, "",
+                               single_set_conditions(self.min_percent, self.critical_required)),)
+
+    @property
+    def required_count(self):
+        """Qualifying observations needed in all (the sum over the sets)."""
+        return sum(requirement.min_observations for requirement in self.sets)
+
+
+@dataclass(frozen=True)
+class ObservationRecord:
+    """A submitted observation's score snapshot."""
+
+    id: int
+    observer_id: int
+    instrument_version_id: int
+    practice_date: date
+    met_count: int
+    applicable_count: int
+    critical_missed: tuple = ()
+    summary_scores: tuple = ()  # sorted ``(summary_key, value)`` pairs
+    setting: str = ""
+
+    @property
+    def percent(self):
+        return percent(self.met_count, self.applicable_count)
+
+
+@dataclass(frozen=True)
+class SignOffRecord:
+    id: int
+    action: str  # APPROVE | REVOKE
+    level: str  # COACH | LEAD
+    actor_id: int
+    created_at: datetime
+    evidence_digest: str = ""
+
+
+@dataclass(frozen=True)
+class CertificationRecord:
+    id: int
+    issued_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+    def is_active(self, now):
+        return is_active(self.expires_at, self.revoked_at, now)
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """
+    "Competent within ``days`` days of starting": ``start_date`` (a hire date staff uploaded, else
+    the enrollment date) in the learner's ``time_zone`` (a ``tzinfo``), where the day edge falls.
+    A learner never certified in the course is overdue from the day after the due date on.
+    """
+
+    start_date: date
+    days: int
+    time_zone: object = timezone.utc
+
+    @property
+    def due_date(self):
+        return self.start_date + timedelta(days=self.days)
+
+    @property
+    def overdue_from(self):
+        """The first moment of the day after the due date, in the learner's time zone."""
+        return datetime.combine(self.due_date + timedelta(days=1), time.min, tzinfo=self.time_zone)
+
+    def overdue(self, now):
+        return now >= self.overdue_from
+
+
+@dataclass(frozen=True)
+class Prerequisite:
+    """
+    The stage before this course: ``course_key``'s certification (``certification``: the learner's
+    latest there, or None). While it is not active this course's certification cannot be reached,
+    and only practice observed after it was issued counts here. A certification issued here stands
+    on its own afterwards (it expires or is revoked by its own rules; ADR 0013).
+    """
+
+    course_key: str
+    certification: CertificationRecord | None = None
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a learner is not (yet) certified: a stable code and the numbers behind it."""
+
+    code: str
+    params: dict = field(default_factory=dict)
+
+    def as_dict(self):
+        return {"code": self.code, "params": dict(self.params)}
+
+    @classmethod
+    def from_dict(cls, data):
+        return cls(code=data["code"], params=dict(data.get("params") or {}))
+
+
+@dataclass(frozen=True)
+class Decision:
+    state: State
+    certified: bool
+    evidence_met: bool
+    reasons: tuple
+    qualifying: tuple
+    approved_levels: tuple
+    certification: CertificationRecord | None
+    required_count: int
+    last_observation: ObservationRecord | None
+    stale_after: datetime | None
+    evidence_reasons: tuple = ()  # what the (fresh) evidence lacks, even while certified
+    approvals: dict = field(default_factory=dict)  # level -> the SignOffRecord that approved it
+    due_date: date | None = None  # with a deadline: competent by this day
+    overdue: bool = False  # past the due date and never certified in the course
+    counted: int = 0  # progress toward ``required_count``: per set, qualifying observations up to its need
+
+
+# --- certifications over time -------------------------------------------------------------------
+
+def is_active(expires_at, revoked_at, now):
+    """A certification counts from issue until revoked or until its expiry moment (exclusive)."""
+    return revoked_at is None and (expires_at is None or now < expires_at)
+
+
+def certification_state(expires_at, revoked_at, now, expiring_days=EXPIRING_DAYS):
+    """Active, expiring (active and within ``expiring_days`` of expiry), expired or revoked at ``now``."""
+    if revoked_at is not None:
+        return CertificationState.REVOKED
+    if not is_active(expires_at, revoked_at, now):
+        return CertificationState.EXPIRED
+    if expires_at is not None and expires_at <= now + timedelta(days=expiring_days):
+        return CertificationState.EXPIRING
+    return CertificationState.ACTIVE
+
+
+def display_state(stored_state, expires_at, now):
+    """
+    The state a list shows for a stored status row and its certification's expiry: a certified row
+    is "expiring" within ``EXPIRING_DAYS`` of its expiry and "expired" from then on.
+    """
+    if stored_state != State.CERTIFIED:
+        return str(stored_state)
+    state = certification_state(expires_at, None, now)
+    return {CertificationState.EXPIRING: EXPIRING, CertificationState.EXPIRED: str(State.EXPIRED)}.get(
+        state, str(State.CERTIFIED))
+
+
+@dataclass(frozen=True)
+class StateFilter:
+    """
+    One filter of the learner list, as conditions on a stored row (``states``: stored states that
+    match outright; ``certified_expiry``: certified rows match when their expiry lies in that range,
+    ``(after_days, until_days)`` from now, ``None`` for an open end: "no expiry" counts as after any
+    moment). ``roster`` turns these into SQL; ``matches`` is the same rule in Python.
+    """
+
+    states: tuple = ()
+    certified_expiry: tuple | None = None
+    overdue: bool = False  # rows whose stored decision is overdue (past the due date, never certified)
+
+    def matches(self, stored_state, expires_at, now, overdue=False):
+        """The rule in Python (the property test holds ``roster``'s SQL to it)."""
+        if self.overdue:
+            return overdue
+        if stored_state in self.states:
+            return True
+        if self.certified_expiry is None or stored_state != State.CERTIFIED:
+            return False
+        after, until = self.certified_expiry
+        after_ok = after is None or expires_at is None or expires_at > now + timedelta(days=after)
+        if expires_at is None:
+            return after_ok and until is None
+        return after_ok and (until is None or expires_at <= now + timedelta(days=until))
+
+
+def expiring_filter(days):
+    """The list filter's name for "expiring within ``days`` days" ("expiring" for the widest window)."""
+    return EXPIRING if days == EXPIRING_DAYS else f"{EXPIRING}_{days}"
+
+
+#: Every filter of the learner list; each matches exactly the rows ``display_state`` shows so
+#: (the expiring windows are nested: "within 60 days" includes "within 30 days").
+STATE_FILTERS = {
+    str(State.NOT_STARTED): StateFilter(states=(State.NOT_STARTED,)),
+    str(State.IN_PROGRESS): StateFilter(states=(State.IN_PROGRESS,)),
+    str(State.READY): StateFilter(states=(State.READY,)),
+    str(State.AWAITING_LEAD): StateFilter(states=(State.AWAITING_LEAD,)),
+    str(State.CERTIFIED): StateFilter(certified_expiry=(0, None)),
+    **{expiring_filter(days): StateFilter(certified_expiry=(0, days)) for days in reversed(EXPIRING_WINDOWS)},
+    str(State.EXPIRED): StateFilter(states=(State.EXPIRED,), certified_expiry=(None, 0)),
+    str(State.REVOKED): StateFilter(states=(State.REVOKED,)),
+    OVERDUE: StateFilter(overdue=True),
+}
+
+
+# --- evidence -----------------------------------------------------------------------------------
+
+def percent(met, applicable):
+    """Percent of applicable indicators met, or None when nothing was applicable."""
+    if not applicable:
+        return None
+    return round(100.0 * met / applicable, 1)
+
+
+def add_months(moment, months):
+    """``moment`` plus whole calendar months, clamped to the last day of a shorter month."""
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+def expiry_for(issued_at, rules):
+    return add_months(issued_at, rules.validity_months) if rules.validity_months else None
+
+
+def _short_params(requirement, have, number, several):
+    """
+    The numbers of an "observations_short" reason. A policy's one set as the single-set fields make
+    it keeps the reason's original shape (``min_percent``); any other set names its setting,
+    conditions and (when there are several) its number, so the learner reads which one is open.
+    """
+    params = {"have": have, "need": requirement.min_observations, "window_days": requirement.window_days}
+    percent_only = [c for c in requirement.conditions if c.measure != ESSENTIALS]
+    if (not several and not requirement.setting and len(percent_only) == 1 and percent_only[0].measure == PERCENT
+            and percent_only[0].op == AT_LEAST):
+        return {**params, "min_percent": percent_only[0].value}
+    params.update({"setting": requirement.setting, "conditions": [c.as_dict() for c in requirement.conditions]})
+    return {**params, "set": number} if several else params
+
+
+def evaluate_evidence(rules, observations, today, fresh_after=None, calibrated_observers=None):
+    """
+    Which observations qualify and what the evidence still lacks, set by set (``rules.sets``).
+
+    ``fresh_after``: after a certification, only practice observed after its date counts (a
+    recertification needs fresh evidence). ``calibrated_observers``: when the policy requires
+    calibration, the observers whose ratings count. A set that requires essential indicators is
+    open while its latest observation missed one. Returns ``(qualifying, reasons, latest, counted)``
+    where ``qualifying`` is every observation that counts for some set, ``latest`` the most recent
+    observation in some set's scope and window and ``counted`` the progress people read as "n of
+    ``rules.required_count``": per set, its qualifying observations up to its need (a set's surplus
+    does not make up for another's shortfall).
+    """
+    reasons = []
+    if calibrated_observers is not None:
+        uncalibrated = [obs for obs in observations if obs.observer_id not in calibrated_observers]
+        if uncalibrated:
+            reasons.append(Reason("observer_not_calibrated", {"count": len(uncalibrated)}))
+        observations = [obs for obs in observations if obs.observer_id in calibrated_observers]
+    if fresh_after is not None:
+        observations = [obs for obs in observations if obs.practice_date > fresh_after]
+    sets = rules.sets
+    versions = {requirement.instrument_version_id for requirement in sets}
+    current = [obs for obs in observations if obs.instrument_version_id in versions]
+    other_version = len(observations) - len(current)
+    if other_version:
+        reasons.append(Reason("other_instrument_version", {"count": other_version}))
+    other_setting = sum(1 for obs in current if not any(r.in_scope(obs) for r in sets))
+    if other_setting:
+        reasons.append(Reason("other_setting", {"count": other_setting}))
+    in_window, qualifying, open_reasons, essentials_missed, counted_toward = {}, {}, [], {}, 0
+    for number, requirement in enumerate(sets, 1):
+        scoped = sorted((obs for obs in current if requirement.in_scope(obs) and requirement.in_window(obs, today)),
+                        key=lambda obs: (obs.practice_date, obs.id))
+        in_window.update((obs.id, obs) for obs in scoped)
+        if requirement.essentials_required and scoped and scoped[-1].critical_missed:
+            essentials_missed[scoped[-1].id] = scoped[-1]  # the set's latest missed an essential indicator
+        counted = [obs for obs in scoped if requirement.qualifies(obs)]
+        qualifying.update((obs.id, obs) for obs in counted)
+        counted_toward += min(len(counted), requirement.min_observations)
+        if len(counted) < requirement.min_observations:
+            open_reasons.append(Reason("observations_short",
+                                       _short_params(requirement, len(counted), number, len(sets) > 1)))
+        observers = len({obs.observer_id for obs in counted})
+        if observers < requirement.min_distinct_observers > 1:  # with one observer, "observations_short" says it
+            params = {"have": observers, "need": requirement.min_distinct_observers}
+            open_reasons.append(Reason("observers_short", {**params, "set": number} if len(sets) > 1 else params))
+    reasons += open_reasons
+    ordered = sorted(in_window.values(), key=lambda obs: (obs.practice_date, obs.id))
+    latest = ordered[-1] if ordered else None
+    if latest is not None and latest.applicable_count == 0:
+        reasons.append(Reason("latest_all_not_applicable", {"date": latest.practice_date.isoformat()}))
+    for missed in sorted(essentials_missed.values(), key=lambda obs: (obs.practice_date, obs.id)):
+        reasons.append(
+            Reason("critical_not_met_latest", {"indicators": list(missed.critical_missed),
+                                               "date": missed.practice_date.isoformat()})
+        )
+    return (tuple(sorted(qualifying.values(), key=lambda obs: (obs.practice_date, obs.id))), reasons, latest,
+            counted_toward)
+
+
+def current_approvals(signoffs, since=None):
+    """
+    Levels approved since the last revocation (and since ``since``, the last certification).
+
+    A certification consumes the approvals that produced it: after it expires or is revoked,
+    fresh approvals are needed.
+    """
+    approved = {}
+    for signoff in sorted(signoffs, key=lambda s: (s.created_at, s.id)):
+        if since is not None and signoff.created_at <= since:
+            continue
+        if signoff.action == REVOKE:
+            approved.clear()
+        else:
+            approved.setdefault(signoff.level, signoff)
+    return approved
+
+
+# --- the decision -------------------------------------------------------------------------------
+
+def decide(rules, observations, signoffs, certification, now, calibrated_observers=None, deadline=None,
+           prerequisite=None):
+    """
+    The learner's competency decision at ``now``.
+
+    ``certification`` is the learner's most recent certification in the course (or None); the
+    evidence for the next one must be observed after it was issued. ``deadline``: the learner's
+    ``Deadline`` when the policy sets one; it is met by the first certification. ``prerequisite``:
+    the ``Prerequisite`` when the course is a later stage.
+    """
+    today = now.date()
+    fresh_after = certification.issued_at.date() if certification is not None else None
+    prerequisite_open = None
+    if prerequisite is not None:
+        before = prerequisite.certification
+        # Only practice after the earlier stage's certification counts (none before it was issued).
+        fresh_after = max(filter(None, (fresh_after, before.issued_at.date() if before else date.max)))
+        if before is None or not before.is_active(now):
+            prerequisite_open = Reason("prerequisite_not_certified", {"course": prerequisite.course_key})
+    qualifying, evidence_reasons, latest, counted = evaluate_evidence(rules, observations, today, fresh_after,
+                                                                      calibrated_observers)
+    if prerequisite_open is not None:
+        evidence_reasons.insert(0, prerequisite_open)
+    # The learner's last observed session, shown in lists, even when it predates the certification
+    # (only fresh evidence counts toward the next one, but the coach was there).
+    latest = latest or max(observations, key=lambda obs: (obs.practice_date, obs.id), default=None)
+    reasons = [r for r in evidence_reasons if r.code not in INFORMATIONAL]
+    evidence_met = not reasons
+    active = certification is not None and certification.is_active(now)
+    approvals = current_approvals(signoffs, since=certification.issued_at if certification else None)
+    approved_levels = tuple(level for level in rules.required_levels if level in approvals)
+    stale_after = _stale_after(rules, observations, today, certification if active else None)
+    due_date = deadline.due_date if deadline is not None else None
+    overdue = deadline is not None and certification is None and deadline.overdue(now)
+    if deadline is not None and certification is None and not overdue:
+        stale_after = min(filter(None, (stale_after, deadline.overdue_from)))
+    if prerequisite_open is None and prerequisite is not None and not active:
+        stale_after = min(filter(None, (stale_after, prerequisite.certification.expires_at)), default=None)
+
+    if active:
+        return Decision(State.CERTIFIED, True, evidence_met, (), qualifying, approved_levels, certification,
+                        rules.required_count, latest, stale_after, tuple(reasons), approvals, due_date, overdue,
+                        counted)
+
+    if certification is not None and certification.revoked_at is not None:
+        reasons.insert(0, Reason("certification_revoked", {"date": certification.revoked_at.date().isoformat()}))
+    elif certification is not None:
+        reasons.insert(0, Reason("certification_expired", {"date": certification.expires_at.date().isoformat()}))
+    for level in rules.required_levels:
+        if level not in approvals:
+            reasons.append(Reason(f"{level}_signoff_missing"))
+    if deadline is not None and certification is None:
+        reasons.append(Reason("overdue" if overdue else "due_by", {"date": due_date.isoformat()}))
+    reasons += [r for r in evidence_reasons if r.code in INFORMATIONAL]
+    return Decision(_state(evidence_met, approved_levels, certification, observations), False, evidence_met,
+                    tuple(reasons), qualifying, approved_levels, certification, rules.required_count,
+                    latest, stale_after, tuple(r for r in evidence_reasons if r.code not in INFORMATIONAL),
+                    approvals, due_date, overdue, counted)
+
+
+def _state(evidence_met, approved_levels, certification, observations):
+    if evidence_met and COACH in approved_levels:
+        return State.AWAITING_LEAD
+    if certification is not None and certification.revoked_at is not None:
+        return State.REVOKED
+    if evidence_met:
+        return State.READY
+    if certification is not None:
+        return State.EXPIRED
+    return State.IN_PROGRESS if observations else State.NOT_STARTED
+
+
+def recertification_open(certification, now):
+    """Whether an active certification is close enough to expiry for a new sign-off to renew it."""
+    return (certification is not None and certification_state(certification.expires_at, certification.revoked_at,
+                                                               now) == CertificationState.EXPIRING)
+
+
+def _stale_after(rules, observations, today, active_certification):
+    """The first moment at which the mere passing of time can change this decision."""
+    if active_certification is not None:
+        return active_certification.expires_at
+    leaving = [
+        obs.practice_date + timedelta(days=requirement.window_days + 1)
+        for requirement in rules.sets for obs in observations
+        if requirement.in_scope(obs) and requirement.in_window(obs, today)
+    ]
+    if not leaving:
+        return None
+    return datetime.combine(min(leaving), time.min, tzinfo=timezone.utc)
+
+
+# --- reminders and observation cadence ----------------------------------------------------------
+
+#: Reminders before a certification expires, in days (the widest is the expiring window).
+EXPIRY_REMINDER_DAYS = (EXPIRING_DAYS, 30)
+#: The shortest time between two observations a coach is reminded of.
+MIN_CADENCE_DAYS = 7
+#: A learner not observed for one cadence is "due for observation"; for two (or never), "long due".
+#: Not "overdue", which is only ever the policy's deadline (``Decision.overdue``).
+DUE_FOR_OBSERVATION, LONG_DUE_FOR_OBSERVATION = "due_for_observation", "long_due_for_observation"
+
+
+def observation_cadence_days(requirement_sets):
+    """
+    How often a learner should be observed to gather the evidence in time: for each requirement set
+    (``(window_days, min_observations)`` pairs), its window shared by its observations; the most
+    demanding set decides, never more often than ``MIN_CADENCE_DAYS``.
+    """
+    per_set = [window_days // max(needed, 1) for window_days, needed in requirement_sets] or [MIN_CADENCE_DAYS]
+    return max(MIN_CADENCE_DAYS, min(per_set))
+
+
+def observation_due(last_practice_date, today, cadence_days):
+    """``DUE_FOR_OBSERVATION``, ``LONG_DUE_FOR_OBSERVATION`` or None for a learner last observed then."""
+    if last_practice_date is None or last_practice_date <= today - timedelta(days=2 * cadence_days):
+        return LONG_DUE_FOR_OBSERVATION
+    if last_practice_date <= today - timedelta(days=cadence_days):
+        return DUE_FOR_OBSERVATION
+    return None
+
+
+# --- repeated submissions -----------------------------------------------------------------------
+
+#: A submission identical to one the same observer made this recently (same learner, course,
+#: instrument, practice date, setting, note and ratings) is the same submission sent again (a
+#: client's retry after a lost answer, a double click): it is answered with the first record.
+REPEATED_SUBMISSION_WINDOW = timedelta(minutes=10)
+
+
+def repeated_submission_since(now):
+    """The earliest submission time a new submission can be a repeat of."""
+    return now - REPEATED_SUBMISSION_WINDOW
+
+
+#: How long a client's submission key answers repeats (a day covers an offline queue sent the next
+#: morning; a client retries within minutes).
+SUBMISSION_KEY_KEPT = timedelta(days=1)
+
+
+def submission_keys_forgotten_before(now):
+    """Submission keys recorded before this time are purged and no longer answer repeats."""
+    return now - SUBMISSION_KEY_KEPT
+
+
+# --- the platform certificate's timing ------------------------------------------------------------
+
+#: A claimed certificate request not confirmed within this long is sent again by the periodic pass
+#: (a worker died between claiming and asking the platform); operators may set
+#: ``MIIWRAP_FIDELITY_CERTIFICATE_LEASE_SECONDS``.
+CERTIFICATE_LEASE = timedelta(minutes=10)
+#: The platform generates a requested certificate in a delayed task: one requested this recently may
+#: not exist yet, so "nothing to invalidate" is believed only after this long.
+CERTIFICATE_GENERATION_GRACE = timedelta(hours=1)
+
+
+def certificate_may_still_be_generated(requested_at, now):
+    """Whether a certificate requested at ``requested_at`` may not exist yet at ``now``."""
+    return requested_at > now - CERTIFICATE_GENERATION_GRACE
+
+
+# --- delivering consequences (ADR 0019) -------------------------------------------------------------
+
+#: How long a claimed consequence is left to its deliverer before another may take it (a dead worker's).
+CONSEQUENCE_LEASE = timedelta(minutes=5)
+#: The longest wait between two attempts at a consequence whose delivery keeps failing.
+CONSEQUENCE_MAX_DELAY = timedelta(hours=1)
+#: Delivered consequences are kept this long for operators, then purged.
+CONSEQUENCES_KEPT = timedelta(days=7)
+
+
+def consequence_retry_delay(attempts):
+    """After the ``attempts``-th failure: one minute, doubling, at most ``CONSEQUENCE_MAX_DELAY``."""
+    return min(timedelta(minutes=2 ** max(attempts - 1, 0)), CONSEQUENCE_MAX_DELAY)
+
+
+# --- the consequences of a status change ---------------------------------------------------------
+
+#: What a status change sets off outside the status row (ADR 0019), each delivered once and apart:
+#: the public ``competency_changed`` signal (tracking event, other plugins), re-evaluation of the
+#: courses that read this one (stages, programs), the learner's message, the platform certificate's
+#: invalidation, the ``certification.expired`` tracking event.
+ANNOUNCE, DEPENDENTS, MESSAGE, INVALIDATION, EXPIRY_EVENT, LEADER_FIGURES = (
+    "announce", "dependents", "message", "certificate_invalidation", "certification_expired", "leader_figures")
+
+
+def consequences(state, cause, previous_state=None):
+    """The consequence kinds of a change to ``state`` for ``cause`` from ``previous_state`` (when known)."""
+    state = str(state)
+    kinds = [ANNOUNCE, DEPENDENTS, MESSAGE, LEADER_FIGURES]
+    if cause == "revoked" or state == State.EXPIRED:
+        kinds.append(INVALIDATION)
+    if previous_state is not None and str(previous_state) == State.CERTIFIED and state == State.EXPIRED:
+        kinds.append(EXPIRY_EVENT)
+    return kinds
+
+
+# --- the certificate gate -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class GateVerdict:
+    allowed: bool
+    reasons: tuple = ()
+
+
+def gate_verdict(stored_reasons, certification, now):
+    """
+    The certificate gate's answer from a learner's stored status: ``stored_reasons`` (``Reason``
+    values the last evaluation stored) and ``certification`` (the row's certification record, or
+    None). Time is applied here, so a certification that expired after the last evaluation is
+    refused with the expiry as its first reason.
+    """
+    if certification is not None and certification.is_active(now):
+        return GateVerdict(True)
+    reasons = tuple(stored_reasons)
+    if certification is not None and certification.revoked_at is None:
+        reasons = (Reason("certification_expired", {"date": certification.expires_at.date().isoformat()}),
+                   ) + tuple(r for r in reasons if r.code != "certification_expired")
+    return GateVerdict(False, reasons)
+
+
+def gate_verdict_without_status(rules, now):
+    """The gate's answer for a learner the course has never evaluated (no records at all)."""
+    return GateVerdict(False, decide(rules, [], [], None, now).reasons)
+
+
+# --- sign-off rules -----------------------------------------------------------------------------
+
+class SignOffOutcome(str, enum.Enum):
+    REFUSED = "refused"
+    ALREADY_CERTIFIED = "already_certified"  # nothing to do: the certification stands
+    ALREADY_APPROVED = "already_approved"  # the same level approved the same evidence already
+    RECORD = "record"  # write the approval
+    RECORD_AND_CERTIFY = "record_and_certify"  # write it; every required level has now approved
+
+    def __str__(self):
+        return self.value
+
+
+@dataclass(frozen=True)
+class SignOffVerdict:
+    outcome: SignOffOutcome
+    refusals: dict = field(default_factory=dict)  # field -> tuple of Reason
+    existing: SignOffRecord | None = None  # the approval that stands, for the "already" outcomes
+
+    @property
+    def writes(self):
+        return self.outcome in (SignOffOutcome.RECORD, SignOffOutcome.RECORD_AND_CERTIFY)
+
+
+def signoff_verdict(rules, decision, level, actor_id, evidence_digest, now):
+    """
+    What an approval at ``level`` by ``actor_id`` does, given the learner's ``decision``.
+
+    Approving needs evidence that meets the policy (while certified, only inside the renewal window,
+    and then fresh evidence); the lead confirms after a coach, and is someone other than that coach.
+    Approving again on the same evidence changes nothing. (Who may approve at all is a role check,
+    done by the caller before.)
+    """
+    renewing = decision.certified and recertification_open(decision.certification, now)
+    if decision.certified and not renewing:
+        return SignOffVerdict(SignOffOutcome.ALREADY_CERTIFIED)
+    if not decision.evidence_met:
+        missing = decision.evidence_reasons if renewing else decision.reasons
+        return SignOffVerdict(SignOffOutcome.REFUSED, {"evidence": tuple(
+            r for r in missing if not r.code.endswith("_signoff_missing"))})
+    if level not in rules.required_levels:
+        return SignOffVerdict(SignOffOutcome.REFUSED, {"level": (Reason("no_lead_level"),)})
+    approvals = decision.approvals
+    if level == LEAD and COACH not in approvals:
+        return SignOffVerdict(SignOffOutcome.REFUSED, {"level": (Reason("coach_approves_first"),)})
+    if level == LEAD and approvals[COACH].actor_id == actor_id:
+        return SignOffVerdict(SignOffOutcome.REFUSED, {"level": (Reason("lead_is_approving_coach"),)})
+    existing = approvals.get(level)
+    if existing is not None and existing.evidence_digest == evidence_digest:
+        return SignOffVerdict(SignOffOutcome.ALREADY_APPROVED, existing=existing)
+    if set(rules.required_levels) <= set(approvals) | {level}:
+        return SignOffVerdict(SignOffOutcome.RECORD_AND_CERTIFY)
+    return SignOffVerdict(SignOffOutcome.RECORD)
+
+
+def revoke_refusal(decision):
+    """Why a revocation cannot be recorded (a ``Reason``), or None: there must be something to revoke."""
+    if not decision.certified and not decision.approved_levels:
+        return Reason("nothing_to_revoke")
+    return None
+
+
+
+# --- what the coach's page offers ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class OfferedActions:
+    """Which sign-off actions a page offers for a learner's stored state, and why approval is not."""
+
+    approve: bool
+    revoke: bool
+    level: str = COACH  # the level an offered approval is at
+    not_offered: str = ""  # why approval is not offered: a code the page words (empty when offered)
+
+
+def offered_actions(state, certification_state, qualifying_count, required_count, reviewer_is_lead):
+    """
+    The actions a coach's page shows for a learner (the write paths still decide: ``signoff_verdict``
+    and ``revoke_refusal``). Approval is offered when the evidence is ready, at the lead level while
+    awaiting the lead (to course staff only), and while certified only inside the renewal window once
+    fresh evidence is in; revocation when there is a certification or an approval to withdraw.
+    """
+    state = State(state)
+    revoke = state in (State.CERTIFIED, State.AWAITING_LEAD)
+    if state == State.READY:
+        return OfferedActions(True, revoke)
+    if state == State.AWAITING_LEAD:
+        if reviewer_is_lead:
+            return OfferedActions(True, revoke, LEAD)
+        return OfferedActions(False, revoke, not_offered="awaiting_lead")
+    if state == State.CERTIFIED:
+        if certification_state != CertificationState.EXPIRING:
+            return OfferedActions(False, revoke, not_offered="certified")
+        if qualifying_count < required_count:
+            return OfferedActions(False, revoke, not_offered="renewal_needs_evidence")
+        return OfferedActions(True, revoke)
+    return OfferedActions(False, revoke, not_offered="not_ready")
+# Self-assessment: the learner rates an observed session on the same rubric. It is a coaching
+# conversation, never evidence: nothing above reads it. What lives here is who may see what, when.
+
+#: An open self-assessment invitation lapses this many days after the coach's ratings were
+#: recorded; from then on the learner sees the coach's ratings without rating first.
+SELF_ASSESSMENT_OPEN_DAYS = 14
+
+
+class SelfAssessmentState(str, enum.Enum):
+    """Where a requested self-assessment stands at a given moment."""
+
+    AWAITING = "awaiting"  # asked for, not answered, still open: the coach's ratings stay hidden
+    SUBMITTED = "submitted"  # final; both ratings are in, shown side by side
+    DECLINED = "declined"  # the learner chose not to rate; final
+    LAPSED = "lapsed"  # not answered within ``SELF_ASSESSMENT_OPEN_DAYS``; no longer blind
+
+    def __str__(self):
+        return self.value
+
+
+def self_assessment_closes_at(requested_at, open_days=SELF_ASSESSMENT_OPEN_DAYS):
+    """When an unanswered invitation lapses."""
+    return requested_at + timedelta(days=open_days)
+
+
+def self_assessment_awaited_since(now, open_days=SELF_ASSESSMENT_OPEN_DAYS):
+    """Requests made after this moment are still awaited at ``now`` (``self_assessment_state``, for queries)."""
+    return now - timedelta(days=open_days)
+
+
+def self_assessment_state(stored_status, requested_at, now):
+    """
+    The state of a self-assessment stored as ``"requested"``, ``"submitted"`` or ``"declined"``:
+    an unanswered request is awaiting until it closes, then lapsed (time alone changes it).
+    """
+    if stored_status in (SelfAssessmentState.SUBMITTED.value, SelfAssessmentState.DECLINED.value):
+        return SelfAssessmentState(stored_status)
+    return SelfAssessmentState.AWAITING if now < self_assessment_closes_at(requested_at) \
+        else SelfAssessmentState.LAPSED
+
+
+def coach_ratings_hidden_from_learner(state):
+    """The learner rates blind: while their self-assessment is awaited, the coach's judgement stays hidden."""
+    return state == SelfAssessmentState.AWAITING
+
+
+def learner_ratings_visible(state):
+    """
+    The learner's ratings show only once submitted (the coach's are always recorded first: a
+    self-assessment is only asked for a submitted observation).
+    """
+    return state == SelfAssessmentState.SUBMITTED
+
+
+def rating_agreement(coach_level, coach_met, self_level, self_met):
+    """
+    One indicator side by side: ``"same"`` (same level), ``"close"`` (other level, same met / not
+    met / not applicable outcome) or ``"differ"``; ``"unrated"`` when either side has no level.
+    """
+    if not coach_level or not self_level:
+        return "unrated"
+    if coach_level == self_level:
+        return "same"
+    return "close" if coach_met == self_met else "differ"
+
+
+#: Reasons that tell one session's ratings (named by its ``date``): held back from a learner who
+#: has yet to rate that session.
+SESSION_REASONS = frozenset({"critical_not_met_latest", "latest_all_not_applicable"})
+
+
+def reasons_seen_blind(reasons, hidden_dates):
+    """The stored reasons (``Reason.as_dict`` values) a learner sees while the sessions of ``hidden_dates`` are hidden."""
+    return tuple(reason for reason in reasons if not (
+        reason["code"] in SESSION_REASONS and (reason.get("params") or {}).get("date") in hidden_dates))

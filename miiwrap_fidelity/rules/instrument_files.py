@@ -1,0 +1,325 @@
+"""
+The v2 parts of an instrument file (ADR 0012): scale and count indicators, summary scores and
+translations. ``instruments.validate`` calls these with its checker, so every problem is reported
+with the file's line and the field's path, and a v1 file cleans to exactly what it did before.
+"""
+import re
+
+from . import rating_scales as rv
+
+KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
+MAX_TEXT = 2000
+MAX_SCALE_POINTS = 11
+MAX_SUMMARIES = 50
+MAX_PROFICIENCY_LEVELS = 5
+
+
+def _number(value):
+    """A finite int or float (not a bool), else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return value if value == value and abs(value) != float("inf") else None
+
+
+def indicator_kind_fields(check, item, path, kind):
+    """The cleaned ``kind``/``levels``/``spec`` of a scale or count indicator."""
+    if kind == rv.SCALE:
+        return _scale(check, item.get("scale"), f"{path}.scale")
+    if kind == rv.COUNT:
+        if item.get("critical") is True:
+            check.error(f"{path}.critical", "a count is never met or not met, so it cannot be essential")
+        return _count(check, item.get("count"), f"{path}.count")
+    check.error(f"{path}.kind", f"must be one of: {', '.join(rv.KINDS)}")
+    return {"kind": kind, "levels": [], "spec": {}}
+
+
+def _scale(check, scale, path):
+    fields = {"kind": rv.SCALE, "levels": [], "spec": {}}
+    if not isinstance(scale, dict):
+        check.error(path, "must be a mapping with min, max, met and anchors")
+        return fields
+    low, high = rv.whole_number(scale.get("min")), rv.whole_number(scale.get("max"))
+    if low is None or isinstance(scale.get("min"), str):
+        check.error(f"{path}.min", "must be a whole number")
+    if high is None or isinstance(scale.get("max"), str):
+        check.error(f"{path}.max", "must be a whole number")
+    if low is None or high is None or isinstance(scale.get("min"), str) or isinstance(scale.get("max"), str):
+        return fields
+    if low < 0 or high <= low or high - low + 1 > MAX_SCALE_POINTS:
+        check.error(path, f"needs 0 <= min < max and at most {MAX_SCALE_POINTS} points")
+        return fields
+    points = range(low, high + 1)
+    met = scale.get("met")
+    if not isinstance(met, list) or not met:
+        check.error(f"{path}.met", "must list the points that count as met")
+        met = []
+    met_points = set()
+    for index, point in enumerate(met):
+        value = rv.whole_number(point) if not isinstance(point, str) else None
+        if value is None or value not in points:
+            check.error(f"{path}.met[{index}]", f"must be a point from {low} to {high}")
+        else:
+            met_points.add(value)
+    anchors = _point_texts(check, scale.get("anchors"), f"{path}.anchors", points)
+    fields["levels"] = [{"key": str(point), "label": str(point), "anchor": anchors.get(point, ""),
+                         "met": point in met_points} for point in points]
+    fields["spec"] = {"min": low, "max": high}
+    return fields
+
+
+def _point_texts(check, texts, path, points):
+    """``{point: text}`` from a mapping keyed by scale points; every point needs its text."""
+    if not isinstance(texts, dict):
+        check.error(path, "must map every point to its anchor text")
+        return {}
+    clean, seen = {}, set()
+    for raw_key, text in texts.items():
+        point = rv.whole_number(raw_key)
+        if point is None or point not in points:
+            check.error(f"{path}.{raw_key}", f"is not a point of the scale ({points[0]} to {points[-1]})")
+            continue
+        seen.add(point)
+        if not isinstance(text, str) or not text.strip() or len(text) > MAX_TEXT:
+            check.error(f"{path}.{raw_key}", f"must be text of 1 to {MAX_TEXT} characters")
+            continue
+        clean[point] = text.strip()
+    for point in points:
+        if point not in seen:
+            check.error(f"{path}.{point}", "is required (an anchor for every point)")
+    return clean
+
+
+def _count(check, count, path):
+    fields = {"kind": rv.COUNT, "levels": [], "spec": {}}
+    if count is None:
+        return fields
+    if not isinstance(count, dict):
+        check.error(path, "must be a mapping (optional max)")
+        return fields
+    ceiling = count.get("max")
+    if ceiling is not None:
+        value = rv.whole_number(ceiling) if not isinstance(ceiling, str) else None
+        if value is None or not 1 <= value <= rv.COUNT_CEILING:
+            check.error(f"{path}.max", f"must be a whole number from 1 to {rv.COUNT_CEILING}")
+        else:
+            fields["spec"] = {"max": value}
+    return fields
+
+
+def check_summaries(check, summaries, indicators):
+    """The cleaned summary definitions; inputs must be scale or count indicators of this file."""
+    if summaries is None:
+        return []
+    if not isinstance(summaries, list):
+        check.error("summaries", "must be a list")
+        return []
+    if len(summaries) > MAX_SUMMARIES:
+        check.error("summaries", f"at most {MAX_SUMMARIES} summaries")
+    numeric = {i["key"] for i in indicators if i.get("kind") in rv.NUMERIC_KINDS}
+    taken = {i["key"] for i in indicators}
+    clean = []
+    for index, item in enumerate(summaries):
+        path = f"summaries[{index}]"
+        key = keyed_item(check, item, path, taken, " (indicators and summaries share keys)")
+        if key is None:
+            continue
+        summary = {"key": key, "label": check.text(item, "label", f"{path}.label", limit=200),
+                   "description": check.text(item, "description", f"{path}.description", required=False)}
+        op = item.get("op")
+        if op not in rv.OPERATIONS:
+            check.error(f"{path}.op", f"must be one of: {', '.join(rv.OPERATIONS)}")
+        summary["op"] = op
+        lists = ("of",) if op in rv.OVER_ONE_LIST else ("numerator", "denominator")
+        for field in lists:
+            summary[field] = _inputs(check, item.get(field), f"{path}.{field}", numeric)
+        better = item.get("better", rv.HIGHER)
+        if better not in (rv.HIGHER, rv.LOWER):
+            check.error(f"{path}.better", "must be 'higher' or 'lower'")
+        summary["better"] = better
+        summary["levels"] = _proficiency_levels(check, item.get("levels"), f"{path}.levels", better)
+        clean.append(summary)
+    return clean
+
+
+def keyed_item(check, item, path, taken, duplicate_note=""):
+    """
+    The key of one item of a keyed list (an indicator, a summary) after the checks each gets: a
+    mapping, a well-formed key, not taken yet (it is added to ``taken``). None when not a mapping.
+    """
+    if not isinstance(item, dict):
+        check.error(path, "must be a mapping")
+        return None
+    key = check.text(item, "key", f"{path}.key", limit=64)
+    if key and not KEY_RE.match(key):
+        check.error(f"{path}.key", "use lowercase letters, digits, '-' or '_'")
+    if key in taken:
+        check.error(f"{path}.key", f"duplicate key '{key}'{duplicate_note}")
+    taken.add(key)
+    return key
+
+
+def _inputs(check, keys, path, numeric):
+    if not isinstance(keys, list) or not keys:
+        check.error(path, "must list one or more scale or count indicator keys")
+        return []
+    for index, key in enumerate(keys):
+        if not isinstance(key, str) or key not in numeric:
+            check.error(f"{path}[{index}]", f"'{key}' is not a scale or count indicator of this instrument")
+    if len(set(map(str, keys))) != len(keys):
+        check.error(path, "lists an indicator twice")
+    return [str(key) for key in keys]
+
+
+def _proficiency_levels(check, levels, path, better):
+    if levels is None:
+        return []
+    if not isinstance(levels, list) or len(levels) > MAX_PROFICIENCY_LEVELS:
+        check.error(path, f"must be a list of at most {MAX_PROFICIENCY_LEVELS} levels")
+        return []
+    clean, seen = [], set()
+    for index, level in enumerate(levels):
+        lpath = f"{path}[{index}]"
+        if not isinstance(level, dict):
+            check.error(lpath, "must be a mapping with key, label and threshold")
+            continue
+        key = check.text(level, "key", f"{lpath}.key", limit=32)
+        if key in seen:
+            check.error(f"{lpath}.key", f"duplicate level '{key}'")
+        seen.add(key)
+        threshold = _number(level.get("threshold"))
+        if threshold is None:
+            check.error(f"{lpath}.threshold", "must be a number")
+            continue
+        if clean and ((threshold <= clean[-1]["threshold"]) if better == rv.HIGHER
+                      else (threshold >= clean[-1]["threshold"])):
+            check.error(f"{lpath}.threshold", "levels go from lowest to highest proficiency: "
+                        + ("each threshold above the one before" if better == rv.HIGHER
+                           else "each threshold below the one before (lower is better)"))
+        clean.append({"key": key, "label": check.text(level, "label", f"{lpath}.label", limit=100),
+                      "threshold": threshold})
+    return clean
+
+
+def check_translations(check, data, clean):
+    """
+    Clean the document's, every indicator's and every summary's translations into ``clean``;
+    each declared language must translate every text the file has (the error names the field).
+    """
+    languages = data.get("languages")
+    if languages is None:
+        languages = list((data.get("translations") or {}).keys()) if isinstance(data.get("translations"), dict) else []
+    if not isinstance(languages, list) or not all(isinstance(x, str) and LANGUAGE_RE.match(x) for x in languages):
+        check.error("languages", "must be a list of language codes such as es or pt-br (lowercase)")
+        return
+    if rv.DEFAULT_LANGUAGE in languages:
+        check.error("languages", "English is the file's own text; list only the other languages")
+        return
+    if not languages:
+        for path, item in _translatable(data):
+            if isinstance(item, dict) and item.get("translations"):
+                check.error(f"{path}translations", "declare the languages first (languages: [es])")
+        return
+    texts = {"name": clean["name"], "description": clean["description"]}
+    document = _translation(check, data.get("translations"), "translations", languages, texts)
+    if document:
+        clean["translations"] = document
+    for (index, item), indicator in zip(_mappings(data.get("indicators")), clean["indicators"]):
+        path = f"indicators[{index}].translations"
+        texts = {field: indicator[field] for field in ("domain", "label", "description")}
+        raw = item.get("translations")
+        levels = _indicator_level_texts(indicator)
+        result = _translation(check, raw, path, languages, texts, levels, indicator.get("kind") == rv.SCALE)
+        if result:
+            indicator["translations"] = result
+    for (index, item), summary in zip(_mappings(data.get("summaries")), clean.get("summaries", [])):
+        texts = {"label": summary["label"], "description": summary["description"]}
+        levels = {level["key"]: {"label": level["label"]} for level in summary["levels"]}
+        result = _translation(check, item.get("translations"), f"summaries[{index}].translations",
+                              languages, texts, levels)
+        if result:
+            summary["translations"] = result
+
+
+def _mappings(items):
+    """``(index, item)`` of the mappings in a list: the cleaned list holds exactly these, in order."""
+    return [(index, item) for index, item in enumerate(items if isinstance(items, list) else [])
+            if isinstance(item, dict)]
+
+
+def _translatable(data):
+    yield "", data
+    for key in ("indicators", "summaries"):
+        for index, item in enumerate(data.get(key) or [] if isinstance(data.get(key), list) else []):
+            yield f"{key}[{index}].", item
+
+
+def _indicator_level_texts(indicator):
+    if indicator.get("kind") == rv.SCALE:
+        return {level["key"]: {"anchor": level["anchor"]} for level in indicator["levels"]}
+    return {level["key"]: {"label": level["label"], "anchor": level["anchor"]} for level in indicator["levels"]}
+
+
+def _translation(check, raw, path, languages, texts, levels=None, scale=False):
+    """``{language: {field: text, "levels": {key: {field: text}}}}`` checked complete per language."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        check.error(path, "must map each language to its texts")
+        return {}
+    for language in raw:
+        if language not in languages:
+            check.error(f"{path}.{language}", f"language '{language}' is not declared in languages")
+    clean = {}
+    levels_field = "anchors" if scale else "levels"
+    for language in languages:
+        lpath = f"{path}.{language}"
+        entry = raw.get(language)
+        if not isinstance(entry, dict):
+            check.error(lpath, f"missing translation ({language})")
+            continue
+        out = {}
+        for field, base in texts.items():
+            if not base:
+                continue
+            value = entry.get(field)
+            if not isinstance(value, str) or not value.strip():
+                check.error(f"{lpath}.{field}", f"missing translation ({language})")
+            elif len(value) > MAX_TEXT:
+                check.error(f"{lpath}.{field}", f"must be at most {MAX_TEXT} characters")
+            else:
+                out[field] = value.strip()
+        if levels:
+            out["levels"] = _level_translations(check, entry.get(levels_field), f"{lpath}.{levels_field}",
+                                                language, levels, scale)
+        clean[language] = out
+    return clean
+
+
+def _level_translations(check, raw, path, language, levels, scale):
+    if not isinstance(raw, dict):
+        check.error(path, f"missing translation ({language})")
+        return {}
+    by_key = {(str(rv.whole_number(key)) if scale else str(key)): value for key, value in raw.items()}
+    for key in by_key:
+        if key not in levels:
+            check.error(f"{path}.{key}", "is not a level of this item")
+    clean = {}
+    for key, fields in levels.items():
+        entry = by_key.get(key)
+        if scale:  # a scale's translation maps each point straight to its anchor text
+            entry = {"anchor": entry} if isinstance(entry, str) else None
+        if not isinstance(entry, dict):
+            check.error(f"{path}.{key}", f"missing translation ({language})")
+            continue
+        clean[key] = {}
+        for field in fields:
+            value = entry.get(field)
+            field_path = f"{path}.{key}" + ("" if scale else f".{field}")
+            if not isinstance(value, str) or not value.strip():
+                check.error(field_path, f"missing translation ({language})")
+            elif len(value) > MAX_TEXT:
+                check.error(field_path, f"must be at most {MAX_TEXT} characters")
+            else:
+                clean[key][field] = value.strip()
+    return clean

@@ -1,0 +1,1 @@
+"""What people read: reason sentences, field errors, numbers in the active language, charts as SVG."""

@@ -1,0 +1,83 @@
+"""
+The layout is the architecture (docs/architecture.md): checks that .importlinter's contracts cannot state.
+
+``lint-imports`` (the lint env) checks the layers; here: no import cycle anywhere in our packages
+(imports inside functions included, which is how the one we had was hidden), and no rule or wording
+module reaching for the database (import-linter cannot name a subpackage of Django).
+"""
+import ast
+import pathlib
+
+import grimp
+import pytest
+
+import miiwrap_fidelity
+
+PACKAGES = ("miiwrap_fidelity", "miiwrap_xblocks")
+PACKAGE_DIR = pathlib.Path(miiwrap_fidelity.__file__).parent
+
+
+def import_cycles(graph):
+    """Every strongly connected group of more than one module (Tarjan), each as a sorted tuple."""
+    index, low, on_stack, stack, groups = {}, {}, set(), [], []
+
+    def visit(module):
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        on_stack.add(module)
+        for imported in graph.find_modules_directly_imported_by(module):
+            if imported not in index:
+                visit(imported)
+                low[module] = min(low[module], low[imported])
+            elif imported in on_stack:
+                low[module] = min(low[module], index[imported])
+        if low[module] == index[module]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == module:
+                    break
+            if len(group) > 1:
+                groups.append(tuple(sorted(group)))
+
+    for module in sorted(graph.modules):
+        if module not in index:
+            visit(module)
+    return groups
+
+
+@pytest.fixture(scope="module")
+def graph():
+    return grimp.build_graph(*PACKAGES, cache_dir=None)
+
+
+def test_no_module_imports_itself_through_others(graph):
+    assert import_cycles(graph) == []
+
+
+def test_the_cycle_check_finds_a_cycle_hidden_in_a_function(graph):
+    # The shape we had: two api modules, one importing the other inside a function.
+    graph.add_import(importer="miiwrap_fidelity.api.rubrics", imported="miiwrap_fidelity.api.status")
+    try:
+        assert any("miiwrap_fidelity.api.status" in group and "miiwrap_fidelity.api.rubrics" in group
+                   for group in import_cycles(graph))
+    finally:
+        graph.remove_import(importer="miiwrap_fidelity.api.rubrics", imported="miiwrap_fidelity.api.status")
+
+
+def _imported_names(path):
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            yield node.module
+
+
+@pytest.mark.parametrize("layer", ["rules", "wording"])
+def test_rules_and_wording_never_reach_the_database(layer):
+    reaching = {f"{path.relative_to(PACKAGE_DIR)}: {name}"
+                for path in sorted((PACKAGE_DIR / layer).glob("*.py"))
+                for name in _imported_names(path) if name == "django.db" or name.startswith("django.db.")}
+    assert not reaching
