@@ -53,7 +53,8 @@ setup(
         "Django>=5.2,<6",
         "openedx-filters>=1.6",
         "openedx-events>=9.0",
-        "edx-django-utils>=5.0",
+        "edx-django-utils>=5.0",  # plugin discovery, the request cache (api/memo.py)
+        "django-crum>=0.7",  # the current request and user, as the LMS keeps them
         "edx-opaque-keys[django]>=2.5",
         "XBlock>=5.0",
         "djangorestframework>=3.14",

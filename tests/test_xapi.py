@@ -7,6 +7,7 @@ sandbox platform records them, and every statement is validated with ``tincan``,
 builds statements with.
 """
 import json
+import pathlib
 import re
 from datetime import timedelta
 
@@ -71,11 +72,10 @@ def statements(events):
 
 
 def test_every_event_we_send_has_a_registered_transformer():
-    source = ""
-    for module in ("events.py", "handlers.py"):
-        with open(xapi.__file__.replace("xapi.py", module), encoding="utf-8") as handle:
-            source += handle.read()
-    sent = {xapi.PREFIX + name for name in re.findall(r'(?:emit|send)\("([a-z_.]+)"', source)}
+    package = pathlib.Path(xapi.__file__).parent.parent
+    source = "".join((package / module).read_text(encoding="utf-8")
+                     for module in ("seams/tracking_events.py", "hooks/receivers.py"))
+    sent = {xapi.PREFIX + name for name in re.findall(r'(?:emit|send|send_tracking_event)\("([a-z_.]+)"', source)}
     assert sent == set(TRACKING_EVENTS)
     for name in TRACKING_EVENTS:
         assert XApiTransformersRegistry.get_transformer({"name": name, "data": {}}) is not None

@@ -28,6 +28,8 @@ INSTALLED_APPS = [
 ] + get_plugin_apps(PROJECT_TYPE)
 
 MIDDLEWARE = [
+    # As the LMS: the request cache (api/memo.py) is emptied at each request's start and end.
+    "edx_django_utils.cache.middleware.RequestCacheMiddleware",
     "crum.CurrentRequestUserMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

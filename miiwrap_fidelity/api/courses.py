@@ -27,6 +27,7 @@ from ..rules.errors import ValidationError
 from ..rules.validation import as_id
 from . import to_data as values
 from .inputs import get_user, parse_course_key
+from .memo import forget, per_request
 from .paged import PagedRows
 from .roles import is_course_staff, learners_of_course, require, require_course_staff, require_learner_of_course
 from .signals import course_reevaluation_requested
@@ -34,10 +35,13 @@ from .to_data import POLICY_FIELDS
 
 
 def policy_row(course_key):
-    """The course's enabled ``CompetencyPolicy`` row, or None (internal to the api)."""
-    return CompetencyPolicy.objects.filter(course_key=parse_course_key(course_key), enabled=True).select_related(
-        "instrument_version"
-    ).first()
+    """
+    The course's enabled ``CompetencyPolicy`` row, or None (internal to the api), read once per
+    request: a page asks for it in every part it draws. Never changed by its readers.
+    """
+    course_key = parse_course_key(course_key)
+    return per_request(("policy", str(course_key)), lambda: CompetencyPolicy.objects.filter(
+        course_key=course_key, enabled=True).select_related("instrument_version").first())
 
 
 def get_policy(course_key):
@@ -127,6 +131,7 @@ def save_policy(actor, course_key, **fields):
         except django_exceptions.ValidationError as exc:
             raise ValidationError(exc.message_dict) from exc
         policy.save()
+        forget(("policy", str(course_key)))
         audit.record("policy.saved", policy, actor=actor, course_key=course_key)
         transaction.on_commit(lambda: _start_reevaluation(course_key), robust=True)
         if "program" in changed:  # the program's other courses now share (or no longer share) this evidence

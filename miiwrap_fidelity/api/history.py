@@ -16,6 +16,7 @@ from .inputs import get_user, parse_course_key
 from .observations import as_seen_by, visible_observations
 from .paged import PagedRows
 from .roles import can_view_learner, require
+from .rubrics import with_rubric_indicators
 
 #: Observations per page of a history (pages; the REST API takes ``page_size``).
 HISTORY_PAGE_SIZE = 10
@@ -56,8 +57,9 @@ class ObservationHistory(PagedRows):
         self.viewer = viewer
 
     def slice_rows(self, index):
-        return self.queryset[index].select_related("observer", "co_observation_of", "self_assessment").prefetch_related(
-            "ratings__indicator", "co_ratings", "amendments__author")
+        return with_rubric_indicators(list(self.queryset[index].select_related(
+            "observer", "co_observation_of", "self_assessment").prefetch_related(
+            "ratings", "amendments__author")))
 
 
 def observation_history(viewer, learner, course_key, include_drafts=False):

@@ -19,6 +19,7 @@ from .courses import policy_row, require_policy
 from .inputs import MAX_REASON_CHARS, get_user, parse_course_key
 from .names import full_names
 from .roles import can_view_learner, is_course_staff, require, require_coach, require_course_staff
+from .rubrics import version_indicators
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +55,8 @@ def drift_alert_rows(viewer, course_key, learner=None, limit=500):
     alerts = list(_drift_alerts(viewer, course_key, learner=learner)[:limit])
     policy = policy_row(course_key)
     # indicator names in the reader's language, as the rubric words them
-    labels = {indicator.key: values.indicator_data(indicator).label for indicator in Indicator.objects.filter(
-        version_id=policy.instrument_version_id)} if policy and alerts else {}
+    labels = {indicator.key: values.indicator_data(indicator).label for indicator in version_indicators(
+        policy.instrument_version_id)} if policy and alerts else {}
     return [{"alert": values.alert_data(alert),
              "message": alert_sentences.alert_message(alert.kind, alert.details, labels.get(alert.indicator_key,
                                                                                   alert.indicator_key))}

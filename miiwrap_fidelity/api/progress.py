@@ -3,12 +3,12 @@ import logging
 
 from django.utils.translation import gettext as _
 
-from ..records.models import Indicator
 from ..seams import course_progress
 from ..seams.platform import get_platform
 from .courses import get_policy
 from .inputs import get_user, parse_course_key
 from .roles import can_view_learner, require
+from .rubrics import version_indicators
 
 log = logging.getLogger(__name__)
 
@@ -22,8 +22,8 @@ def learner_course_progress(viewer, learner, course_key):
     learner = get_user(learner, "learner")
     require(can_view_learner(viewer, learner, course_key), _("You cannot see this learner's records."))
     policy = get_policy(course_key)
-    domains = list(dict.fromkeys(Indicator.objects.filter(version_id=policy.instrument_version_id)
-                                 .order_by("position", "id").values_list("domain", flat=True))) if policy else []
+    domains = list(dict.fromkeys(indicator.domain for indicator in version_indicators(policy.instrument_version_id))
+                   ) if policy else []
     try:
         progress = get_platform().course_progress(learner, course_key)
     except Exception:  # pylint: disable=broad-except

@@ -37,3 +37,17 @@ def version_indicators(version_id):
     """A rubric version's indicators (read once per request: a version in use never changes)."""
     return per_request(("indicators", version_id),
                        lambda: list(Indicator.objects.filter(version_id=version_id).order_by("position", "id")))
+
+
+def with_rubric_indicators(observations):
+    """
+    Give each loaded rating of ``observations`` (ratings prefetched without their indicators) its
+    indicator from the rubric read once per request (``version_indicators``): a page that lists
+    observations twice (history and growth) reads the rubric once, not once per list.
+    """
+    for observation in observations:
+        by_id = {indicator.pk: indicator for indicator in version_indicators(observation.instrument_version_id)}
+        for rating in observation.ratings.all():
+            if rating.indicator_id in by_id:
+                rating.indicator = by_id[rating.indicator_id]
+    return observations

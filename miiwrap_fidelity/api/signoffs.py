@@ -99,12 +99,14 @@ def _approve(actor, learner, course_key, level, reason, privacy_confirmed):
             return _signoff_by_id(verdict.existing.id), verdict.existing.id
         signoff = SignOff.objects.create(course_key=course_key, learner=learner, actor=actor, action=SignOff.APPROVE,
                                          level=level, reason=reason, evidence=evidence, evidence_digest=digest)
-        audit.record("competency.approved", signoff, actor=actor, subject_user_id=learner.pk, course_key=course_key)
+        audited = [audit.Entry("competency.approved", signoff, actor, learner.pk, course_key)]
         events.competency_approved(signoff)
         certification = None
         if verdict.outcome == competency.SignOffOutcome.RECORD_AND_CERTIFY:
-            certification = _issue_certification(context, learner, course_key, digest, actor)
+            certification = _issue_certification(context, learner, course_key, digest)
+            audited.append(audit.Entry("certification.issued", certification, actor, learner.pk, course_key))
         decision = _store(context, status, records.with_signoff(signoff, certification))
+        audit.record_all(audited)  # the head is the last lock (ADR 0006): one lock, one insert
         announce_change(learner.pk, course_key, decision.state, "approved")
     return values.signoff_data(signoff), signoff.pk
 
@@ -114,14 +116,13 @@ def _latest_approval(learner, course_key):
         learner=learner, course_key=course_key, action=SignOff.APPROVE).order_by("-created_at", "-id").first()
 
 
-def _issue_certification(context, learner, course_key, digest, actor):
+def _issue_certification(context, learner, course_key, digest):
+    """The certification an approval issues (its audit event is the caller's, with the approval's)."""
     now = timezone.now()
     certification = Certification.objects.create(
         course_key=course_key, learner=learner, policy=context.policy, issued_at=now,
         expires_at=competency.expiry_for(now, context.rules), evidence_digest=digest,
     )
-    audit.record("certification.issued", certification, actor=actor, subject_user_id=learner.pk,
-                 course_key=course_key)
     events.certification_issued(certification)
     # After commit, a receiver (``handlers``) queues the platform certificate request; a broker outage
     # must not fail the approval that already committed: the periodic ``request_pending_certificates``

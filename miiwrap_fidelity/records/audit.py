@@ -42,23 +42,50 @@ def record(action, obj, actor=None, subject_user_id=None, course_key=None):
     other locks (the head is held until that transaction ends).
     ``obj`` None records a course-wide action (e.g. an export), or a site-wide one without ``course_key``.
     """
+    return record_all([Entry(action, obj, actor, subject_user_id, course_key)])[0]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One event to append (``record``'s arguments)."""
+
+    action: str
+    obj: object
+    actor: object = None
+    subject_user_id: int = None
+    course_key: object = None
+
+
+def record_all(entries):
+    """
+    Append events chained one after the other, in order, with one lock of the head, one insert and
+    one update of the head, whatever their number (a write that leaves several events).
+    """
     with transaction.atomic():
         head = _locked_head()
-        event = AuditEvent(
-            actor_id=getattr(actor, "pk", actor),
-            subject_user_id=subject_user_id,
-            course_key=course_key or "",
-            action=action,
-            object_type=type(obj).__name__ if obj is not None else "Course",
-            object_id=str(obj.pk if obj is not None else course_key or "")[:64],
-            created_at=timezone.now(),
-            prev_hash=head.last_hash if head.count else GENESIS,
-        )
-        event.hash = event.compute_hash(hmac_key())
-        event.save()
-        AuditChainHead.objects.filter(pk=head.pk).update(last_id=event.pk, last_hash=event.hash,
-                                                         count=head.count + 1)
-    return event
+        previous, now, key, events = head.last_hash if head.count else GENESIS, timezone.now(), hmac_key(), []
+        for entry in entries:
+            event = AuditEvent(
+                actor_id=getattr(entry.actor, "pk", entry.actor),
+                subject_user_id=entry.subject_user_id,
+                course_key=entry.course_key or "",
+                action=entry.action,
+                object_type=type(entry.obj).__name__ if entry.obj is not None else "Course",
+                object_id=str(entry.obj.pk if entry.obj is not None else entry.course_key or "")[:64],
+                created_at=now,
+                prev_hash=previous,
+            )
+            event.hash = previous = event.compute_hash(key)
+            events.append(event)
+        if len(events) == 1:
+            events[0].save()
+        else:
+            AuditEvent.objects.bulk_create(events)
+            if events[-1].pk is None:  # a database that does not return the ids of a bulk insert
+                events[-1].pk = AuditEvent.objects.filter(hash=events[-1].hash).values_list("pk", flat=True).last()
+        AuditChainHead.objects.filter(pk=head.pk).update(last_id=events[-1].pk, last_hash=events[-1].hash,
+                                                         count=head.count + len(events))
+    return events
 
 
 @dataclass(frozen=True)

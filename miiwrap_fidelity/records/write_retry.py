@@ -6,7 +6,7 @@ transaction back, so it can only be retried where the transaction starts. ``run`
 bounded number of times; when it cannot succeed (retries exhausted, or called inside a transaction
 somebody else opened, e.g. the LMS's ATOMIC_REQUESTS around an XBlock handler) it raises
 ``WriteConflict``, which every entry point answers with a 503 and a message, never a 500.
-See docs/decisions/0006-lock-order-and-evidence-integrity.rst.
+See docs/decisions/0006-evidence-integrity-under-concurrency-and-faults.rst.
 """
 import random
 import time
