@@ -54,6 +54,8 @@ $(TOOLS)/.installed: Makefile
 	touch $@
 
 test: system-packages $(TOOLS)/.installed
+	@# A wheel built here must hold this tree's modules only: setuptools never empties build/lib.
+	rm -rf build/lib
 	$(TOOLS)/bin/tox run
 
 bench: $(VENV)/.installed

@@ -262,3 +262,20 @@ def test_the_submitted_message_writes_the_percent_as_the_coach_language_does(cli
     assert "enviada (100\xa0% de" in response.content.decode() and "(100.0%" not in response.content.decode()
     response = client.post(record_url(assigned), form(indicators), follow=True)
     assert "Observation submitted (100% of applicable indicators met)." in response.content.decode()
+
+
+def test_a_revoked_certification_is_still_named_after_new_evidence(client, ready_learner, coach, lead, course_key,
+                                                                   observe):
+    """
+    The status row keeps an active certification only; the pages name the last one however it
+    ended (review finding: taking it from the status row hid "revoked" once new evidence came in).
+    """
+    api.sign_off(coach, ready_learner, course_key)
+    api.revoke(lead, ready_learner, course_key, "Re-check after the audit.")
+    observe(coach, ready_learner, days_ago=0)  # new evidence: the learner is working towards it again
+    assert api.learner_status(lead, ready_learner, course_key).certification is None
+    revoked = "The last certification was revoked."
+    client.force_login(coach)
+    assert revoked in detail(client, ready_learner).content.decode()
+    client.force_login(ready_learner)
+    assert revoked in client.get(reverse("miiwrap_fidelity:my_competency", args=[COURSE])).content.decode()

@@ -3,6 +3,7 @@ The platform certificate of a certification: requested once it is issued, as a l
 claimed by a conditional UPDATE, confirmed with the platform's answer, re-sent when a claim was
 never confirmed; invalidated the same way once the certification is revoked or expires.
 """
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,6 +17,7 @@ from ..records.models import Certification, CompetencyPolicy, CourseReevaluation
 from ..rules import competency
 from ..seams.platform import get_platform
 
+log = logging.getLogger(__name__)
 OUTCOME_REQUESTED, OUTCOME_PREVENTED = "requested", "prevented"
 
 
@@ -81,6 +83,7 @@ def request_platform_certificate(certification_id):
     """
     claim = claim_certificate_request(certification_id)
     if claim is None:
+        log.info("Certificate for certification %s already requested, claimed or revoked", certification_id)
         return False
     try:
         answer = get_platform().request_certificate(claim.learner, claim.course_key, allowlist=claim.allowlist)
@@ -176,6 +179,7 @@ def claim_certificate_invalidation(certification_id, now=None):
     certification = Certification.objects.select_related("learner", "revoked_by__actor").get(pk=certification_id)
     if Certification.objects.filter(time_selectors.active_certification(now), learner_id=certification.learner_id,
                                     course_key=certification.course_key).exists():
+        log.info("Certification %s lapsed but a newer one is active: certificate kept", certification_id)
         return None
     revoker = certification.revoked_by.actor if certification.revoked_by_id else None
     return InvalidationClaim(certification.learner, certification.course_key, _invalidation_note(certification),

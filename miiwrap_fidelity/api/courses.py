@@ -99,45 +99,47 @@ def save_policy(actor, course_key, **fields):
     if unknown:
         raise ValidationError({name: [_("Unknown policy setting.")] for name in sorted(unknown)})
     sets = fields.pop("requirement_sets", None)
-    with transaction.atomic():
-        policy = CompetencyPolicy.objects.filter(course_key=course_key).first() or CompetencyPolicy(
-            course_key=course_key
-        )
-        changed, previous_program = set(), policy.program
-        for name, value in fields.items():
-            attname = _attname(name)
-            value = getattr(value, "pk", value)
-            if policy.pk is None or getattr(policy, attname) != value:
-                changed.add(name)
-            setattr(policy, attname, value)
-        if "prerequisite_course" in fields:
-            policy.prerequisite_course = _clean_prerequisite(policy.prerequisite_course, course_key)
-        if "program" in changed:
-            _require_right_to_program(actor, policy.program, course_key)
-        if sets is not None:
-            sets = _clean_sets(sets)
-            if policy.pk is not None and changed & set(SINGLE_SET_FIELDS) and sets == list(policy.requirement_sets):
-                sets = None  # the editor sends the stored sets back with the fields: the fields' change applies
-        if sets is not None:
-            policy.requirement_sets = sets
-            submitted = {name: getattr(policy, _attname(name)) for name in changed & set(SINGLE_SET_FIELDS)}
-            _follow_first_set(policy)
-            _refuse_contradictions(policy, submitted)
-        elif changed & set(SINGLE_SET_FIELDS) or not policy.requirement_sets:
-            policy.requirement_sets = [_first_set_from_fields(policy, changed)] + list(policy.requirement_sets
-                                                                                       or [])[1:]
-        try:
-            policy.full_clean()
-        except django_exceptions.ValidationError as exc:
-            raise ValidationError(exc.message_dict) from exc
-        policy.save()
+    try:
+        with transaction.atomic():
+            policy = CompetencyPolicy.objects.filter(course_key=course_key).first() or CompetencyPolicy(
+                course_key=course_key
+            )
+            changed, previous_program = set(), policy.program
+            for name, value in fields.items():
+                attname = _attname(name)
+                value = getattr(value, "pk", value)
+                if policy.pk is None or getattr(policy, attname) != value:
+                    changed.add(name)
+                setattr(policy, attname, value)
+            if "prerequisite_course" in fields:
+                policy.prerequisite_course = _clean_prerequisite(policy.prerequisite_course, course_key)
+            if "program" in changed:
+                _require_right_to_program(actor, policy.program, course_key)
+            if sets is not None:
+                sets = _clean_sets(sets)
+                if policy.pk is not None and changed & set(SINGLE_SET_FIELDS) and sets == list(policy.requirement_sets):
+                    sets = None  # the editor sends the stored sets back with the fields: the fields' change applies
+            if sets is not None:
+                policy.requirement_sets = sets
+                submitted = {name: getattr(policy, _attname(name)) for name in changed & set(SINGLE_SET_FIELDS)}
+                _follow_first_set(policy)
+                _refuse_contradictions(policy, submitted)
+            elif changed & set(SINGLE_SET_FIELDS) or not policy.requirement_sets:
+                policy.requirement_sets = [_first_set_from_fields(policy, changed)] + list(policy.requirement_sets
+                                                                                           or [])[1:]
+            try:
+                policy.full_clean()
+            except django_exceptions.ValidationError as exc:
+                raise ValidationError(exc.message_dict) from exc
+            policy.save()
+            audit.record("policy.saved", policy, actor=actor, course_key=course_key)
+            transaction.on_commit(lambda: _start_reevaluation(course_key), robust=True)
+            if "program" in changed:  # the program's other courses now share (or no longer share) this evidence
+                for sibling in CompetencyPolicy.objects.filter(program__in={policy.program, previous_program} - {""},
+                                                               enabled=True).exclude(course_key=course_key):
+                    transaction.on_commit(lambda key=sibling.course_key: _start_reevaluation(key), robust=True)
+    finally:  # the request's kept policy is read again, whether this committed or not
         forget(("policy", str(course_key)))
-        audit.record("policy.saved", policy, actor=actor, course_key=course_key)
-        transaction.on_commit(lambda: _start_reevaluation(course_key), robust=True)
-        if "program" in changed:  # the program's other courses now share (or no longer share) this evidence
-            for sibling in CompetencyPolicy.objects.filter(program__in={policy.program, previous_program} - {""},
-                                                           enabled=True).exclude(course_key=course_key):
-                transaction.on_commit(lambda key=sibling.course_key: _start_reevaluation(key), robust=True)
     return values.policy_data(policy)
 
 

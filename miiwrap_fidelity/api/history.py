@@ -76,7 +76,17 @@ def observation_history(viewer, learner, course_key, include_drafts=False):
 def history_page(viewer, learner, course_key, number, include_drafts=False, size=HISTORY_PAGE_SIZE):
     """Page ``number`` (1 first; out of range: the nearest page) of the history, a Django ``Page``."""
     history = observation_history(viewer, learner, course_key, include_drafts)
+    if _is_first_page(number):
+        history.load_first(size)
     return Paginator(history, size).get_page(number)
+
+
+def _is_first_page(number):
+    """Page 1, as ``Paginator.get_page`` reads it: "1", or no number or not a number."""
+    try:
+        return int(number) == 1
+    except (TypeError, ValueError):
+        return True
 
 
 def growth_observations(viewer, learner, course_key, limit=GROWTH_OBSERVATIONS):

@@ -15,6 +15,17 @@ class PagedRows:
     def __init__(self, queryset, render):
         self.queryset, self.render = queryset, render
         self._count = None
+        self._first = None  # (size, rows) once ``load_first`` read them
+
+    def load_first(self, size):
+        """
+        Read the first ``size`` rows now: a list shorter than that is whole, so its count needs no
+        statement (a first page, the one most pages show, then costs one read less).
+        """
+        rows = self[0:size]
+        self._first = (size, rows)
+        if len(rows) < size and self._count is None:
+            self._count = len(rows)
 
     def count(self):
         if self._count is None:
@@ -27,6 +38,9 @@ class PagedRows:
     def __getitem__(self, index):
         if not isinstance(index, slice):
             raise TypeError(f"{type(self).__name__} supports slices only.")
+        if self._first and index.step is None and not index.start and index.stop is not None \
+                and index.stop <= self._first[0]:
+            return self._first[1][:index.stop]
         return [self.render(row) for row in self.slice_rows(index)]
 
     def slice_rows(self, index):

@@ -124,7 +124,7 @@ def _issue_certification(context, learner, course_key, digest):
         expires_at=competency.expiry_for(now, context.rules), evidence_digest=digest,
     )
     events.certification_issued(certification)
-    # After commit, a receiver (``handlers``) queues the platform certificate request; a broker outage
+    # After commit, a receiver (``hooks/receivers.py``) queues the platform certificate request; a broker outage
     # must not fail the approval that already committed: the periodic ``request_pending_certificates``
     # task picks up any certification left unrequested.
     countdown = getattr(settings, "MIIWRAP_FIDELITY_CERTIFICATE_COUNTDOWN", 0) or 0

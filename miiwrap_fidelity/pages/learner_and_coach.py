@@ -90,8 +90,8 @@ def _status_context(viewer, learner, course_key):
         "policy": policy,
         "status": status,
         "reasons": api.reason_sentences(status.reasons, reviewer=viewer.pk != learner.pk),
-        # The status row holds the learner's latest certification (every write stores both together).
-        "certification": status.certification,
+        # The latest certification, lapsed ones included (the status row keeps only an active one).
+        "certification": api.certification_status(viewer, learner, course_key),
     }
 
 

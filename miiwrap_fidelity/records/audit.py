@@ -59,8 +59,12 @@ class Entry:
 def record_all(entries):
     """
     Append events chained one after the other, in order, with one lock of the head, one insert and
-    one update of the head, whatever their number (a write that leaves several events).
+    one update of the head, whatever their number (a write that leaves several events). Returns the
+    events; where the database does not return the ids of a bulk insert (MySQL), only the last one
+    has its id. Nothing to append: nothing is locked or written.
     """
+    if not entries:
+        return []
     with transaction.atomic():
         head = _locked_head()
         previous, now, key, events = head.last_hash if head.count else GENESIS, timezone.now(), hmac_key(), []

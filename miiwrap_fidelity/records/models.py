@@ -109,7 +109,7 @@ class Indicator(models.Model):
 
     ``levels`` is a list of ``{"key", "label", "anchor", "met"}`` where ``met`` is true (counts as
     met), false (not met) or null (not applicable: excluded from the score). ``kind`` says how a
-    rating reads (``rating_values``): anchored levels, a numeric scale (its points are the
+    rating reads (``rules/rating_scales.py``): anchored levels, a numeric scale (its points are the
     levels) or a count (no levels; ``spec["max"]`` bounds the tally).
 
     .. no_pii:

@@ -3,7 +3,7 @@ Reading a rubric's ratings from user input: one set of rules for the XBlock, the
 
 Ratings arrive as ``{indicator_key: {"level": ..., "strength": ..., "next_step": ...}}``; HTML
 forms post them as ``rating-<key>``, ``strength-<key>`` and ``next_step-<key>`` fields. On a scale
-the level is the point (``"4"`` or 4), on a count the tally (``"12"`` or 12): ``rating_values``.
+the level is the point (``"4"`` or 4), on a count the tally (``"12"`` or 12): ``rating_scales``.
 """
 from dataclasses import dataclass
 

@@ -19,7 +19,8 @@ PIPELINE_STEPS = {
 #: The certificate filters fail closed: if our step crashes, no certificate slips through.
 FAIL_CLOSED_FILTERS = {CERTIFICATE_CREATION}
 
-#: Every tracking event we send (events.py, signals.py); each has an xAPI transformer (xapi.py).
+#: Every tracking event we send (seams/tracking_events.py, hooks/receivers.py); each has an xAPI transformer
+#: (seams/xapi.py).
 TRACKING_EVENTS = [
     f"edx.miiwrap_fidelity.{name}" for name in (
         "observation.submitted", "competency.approved", "competency.revoked", "certification.issued",
@@ -38,7 +39,7 @@ DEFAULTS = {
     "MIIWRAP_FIDELITY_BASE_TEMPLATE": "main_django.html",
 }
 
-#: Gives every page ``miiwrap_base_template`` (context_processors.py).
+#: Gives every page ``miiwrap_base_template`` (pages/frame.py).
 CONTEXT_PROCESSOR = "miiwrap_fidelity.pages.frame.frame"
 
 
