@@ -46,7 +46,7 @@ def _amend(actor, course_key, current, data):
         raise PermissionDenied(_("Only the observer or course staff can correct an observation."))
     if not isinstance(data, dict):
         raise ValidationError({"data": [_("Expected an object.")]})
-    errors = {}
+    errors: dict = {}
     reason = collect(errors, clean_text, data.get("reason"), "reason", MAX_REASON_CHARS, required=True)
     note = current.overall_note if data.get("overall_note") is None else collect(
         errors, clean_text, data.get("overall_note"), "overall_note", MAX_NOTE_CHARS)

@@ -12,7 +12,7 @@ def instrument_choices(policy):
     """
     if policy is None:
         return []
-    settings = {policy.instrument_version_id: []}
+    settings: dict[int, list] = {policy.instrument_version_id: []}
     for raw in policy.requirement_sets or ():
         settings.setdefault(raw["instrument_version"], []).append(raw.get("setting") or "")
     if len(settings) < 2:

@@ -157,7 +157,7 @@ def cadence_days(policy):
 def digest_rows(policy, learner_ids, today):
     """``(due, long_due)`` statuses among the learners: due for observation (one cadence), or long due (two)."""
     cadence = cadence_days(policy)
-    rows = {competency.DUE_FOR_OBSERVATION: [], competency.LONG_DUE_FOR_OBSERVATION: []}
+    rows: dict[str, list] = {competency.DUE_FOR_OBSERVATION: [], competency.LONG_DUE_FOR_OBSERVATION: []}
     statuses = LearnerStatus.objects.filter(
         course_key=policy.course_key, learner_id__in=learner_ids, enrolled=True,
         state__in=[str(State.NOT_STARTED), str(State.IN_PROGRESS)],
@@ -175,7 +175,7 @@ def send_coach_digests(now=None):
     sent = 0
     for policy in CompetencyPolicy.objects.filter(enabled=True):
         assignments = CoachAssignment.objects.filter(course_key=policy.course_key).select_related("coach")
-        by_coach = {}
+        by_coach: dict = {}
         for assignment in assignments:
             by_coach.setdefault(assignment.coach, []).append(assignment.learner_id)
         for coach, learner_ids in by_coach.items():

@@ -88,7 +88,7 @@ def _write_observation(actor, learner, course_key, data, observation_id, submit)
         raise ValidationError({"data": [_("Expected an object.")]})
     if observation_id is None:
         require_learner_of_course(learner, course_key)  # a new record only of a learner of the course
-    errors = {}
+    errors: dict = {}
     practice_date = collect(errors, clean_date, data.get("practice_date"), "practice_date")
     setting = data.get("setting")
     if not isinstance(setting, str) or setting not in dict(Observation.SETTING_CHOICES):

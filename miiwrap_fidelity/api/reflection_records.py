@@ -67,7 +67,7 @@ def save_reflection(learner, course_key, block_id, exercise, answers, self_ratin
     if not getattr(learner, "is_authenticated", False):
         raise PermissionDenied(_("Sign in to write a reflection."))
     prompts = exercise["prompts"]
-    errors = {}
+    errors: dict = {}
     clean_answers = collect(errors, reflections.clean_answers, prompts, answers, exercise.get("min_length", 0),
                             require_all=submit)
     clean_ratings = {}

@@ -118,7 +118,7 @@ def self_assessments_for(viewer, learner, course_key):
     require(can_view_learner(viewer, learner, course_key), _("You cannot see this learner's records."))
     now = timezone.now()
     rows = _queryset(course_key).filter(learner=learner).order_by("-observation__practice_date", "-observation_id")
-    indicators_by_version = {}
+    indicators_by_version: dict = {}
     return [_value(assessment, viewer.pk, now, indicators_by_version) for assessment in rows]
 
 
@@ -175,7 +175,7 @@ def _answer(actor, course_key, observation_id, data):
     if found != actor.pk:
         raise PermissionDenied(_("Only the observed learner rates their own session."))
     decline = data.get("decline") is True
-    errors = {}
+    errors: dict = {}
     note = "" if decline else collect(errors, clean_text, data.get("note"), "note", MAX_NOTE_CHARS)
     suspected = privacy.fields_with_identifiers({"note": note}) if "note" not in errors else {}
     errors.update(privacy.unconfirmed_errors(suspected, data.get("privacy_confirmed")))

@@ -189,7 +189,7 @@ def signoffs_for(viewer, learner, course_key):
     require(can_view_learner(viewer, learner, course_key), _("You cannot see this learner's records."))
     signoffs = list(SignOff.objects.select_related("actor").filter(
         learner=learner, course_key=course_key).order_by("created_at", "id"))
-    blind = frozenset()
+    blind: frozenset = frozenset()
     if viewer.pk == learner.pk:  # an approval's evidence holds each session's score: not before they rated it
         blind = self_assessments.blind_to_learner(
             {entry.get("id") for signoff in signoffs if isinstance(signoff.evidence, dict)

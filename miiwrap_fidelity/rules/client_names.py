@@ -74,7 +74,7 @@ COMMON_SURNAMES = _words("""
 
 def _gazetteer(attribute, excluded):
     """The words of Faker's ``attribute`` lists (a multi-word name split), as the patterns read them."""
-    names = set()
+    names: set[str] = set()
     for locale in LOCALES:
         provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
         for name in getattr(provider, attribute):  # a tuple, or a dict of weights in en_US
@@ -101,7 +101,7 @@ def alternation(words, either_case_initial=False):
     turn, and the source the browser receives stays small. Python ``re`` and JavaScript read it alike.
     ``either_case_initial``: a word's first letter matches in either case ("gonzalez", "Gonzalez").
     """
-    trie = {}
+    trie: dict = {}
     for word in words:
         node = trie
         for letter in word:
@@ -112,7 +112,7 @@ def alternation(words, either_case_initial=False):
 
 def _trie_source(node, either_case=False):
     # Letters followed by the same rest share a character class: "[ao]", "E[lv]a" rather than "a|o", "Ela|Eva".
-    rests = {}
+    rests: dict = {}
     for letter, child in sorted(node.items()):
         if letter:
             rests.setdefault(_trie_source(child), []).extend({letter, letter.lower()} if either_case else letter)

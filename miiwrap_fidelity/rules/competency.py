@@ -24,7 +24,7 @@ reasons (codes and numbers) that ``reason_sentences`` words for people. What liv
 import calendar
 import enum
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
 COACH = "coach"
 LEAD = "lead"
@@ -104,7 +104,7 @@ class Condition:
         if self.measure == PERCENT:
             # Integer-exact (no rounding): exactly the threshold, e.g. 4 of 5 = 80%, meets ">= 80".
             measured, bound = observation.met_count * 100, self.value * observation.applicable_count
-            tolerance = 0
+            tolerance: float = 0
         else:
             measured = dict(observation.summary_scores).get(self.key)
             if measured is None:  # not scored (e.g. another instrument): the condition is not met
@@ -267,7 +267,7 @@ class Deadline:
 
     start_date: date
     days: int
-    time_zone: object = timezone.utc
+    time_zone: tzinfo = timezone.utc
 
     @property
     def due_date(self):
@@ -473,7 +473,10 @@ def evaluate_evidence(rules, observations, today, fresh_after=None, calibrated_o
     other_setting = sum(1 for obs in current if not any(r.in_scope(obs) for r in sets))
     if other_setting:
         reasons.append(Reason("other_setting", {"count": other_setting}))
-    in_window, qualifying, open_reasons, essentials_missed, counted_toward = {}, {}, [], {}, 0
+    in_window: dict = {}
+    qualifying: dict = {}
+    essentials_missed: dict = {}
+    open_reasons, counted_toward = [], 0
     for number, requirement in enumerate(sets, 1):
         scoped = sorted((obs for obs in current if requirement.in_scope(obs) and requirement.in_window(obs, today)),
                         key=lambda obs: (obs.practice_date, obs.id))
@@ -511,7 +514,7 @@ def current_approvals(signoffs, since=None):
     A certification consumes the approvals that produced it: after it expires or is revoked,
     fresh approvals are needed.
     """
-    approved = {}
+    approved: dict = {}
     for signoff in sorted(signoffs, key=lambda s: (s.created_at, s.id)):
         if since is not None and signoff.created_at <= since:
             continue
@@ -576,7 +579,7 @@ def decide(rules, observations, signoffs, certification, now, calibrated_observe
         if level not in approvals:
             reasons.append(Reason(f"{level}_signoff_missing"))
     if deadline is not None and certification is None:
-        reasons.append(Reason("overdue" if overdue else "due_by", {"date": due_date.isoformat()}))
+        reasons.append(Reason("overdue" if overdue else "due_by", {"date": deadline.due_date.isoformat()}))
     reasons += [r for r in evidence_reasons if r.code in INFORMATIONAL]
     return Decision(_state(evidence_met, approved_levels, certification, observations), False, evidence_met,
                     tuple(reasons), qualifying, approved_levels, certification, rules.required_count,

@@ -64,7 +64,7 @@ def rolling_score(observations, rules, today):
 
 def indicator_rates(observations, rules, today):
     """Per indicator: ``(percent met, n applicable)`` over the window; None below the minimum."""
-    counts = {}
+    counts: dict = {}
     for obs in window(observations, rules, today):
         for key, outcome in obs.outcomes.items():
             if outcome == NOT_APPLICABLE:

@@ -4,6 +4,7 @@ translations. ``instruments.validate`` calls these with its checker, so every pr
 with the file's line and the field's path, and a v1 file cleans to exactly what it did before.
 """
 import re
+from typing import Any
 
 from . import rating_scales as rv
 
@@ -35,7 +36,7 @@ def indicator_kind_fields(check, item, path, kind):
 
 
 def _scale(check, scale, path):
-    fields = {"kind": rv.SCALE, "levels": [], "spec": {}}
+    fields: dict[str, Any] = {"kind": rv.SCALE, "levels": [], "spec": {}}
     if not isinstance(scale, dict):
         check.error(path, "must be a mapping with min, max, met and anchors")
         return fields
@@ -91,7 +92,7 @@ def _point_texts(check, texts, path, points):
 
 
 def _count(check, count, path):
-    fields = {"kind": rv.COUNT, "levels": [], "spec": {}}
+    fields: dict[str, Any] = {"kind": rv.COUNT, "levels": [], "spec": {}}
     if count is None:
         return fields
     if not isinstance(count, dict):
@@ -177,7 +178,8 @@ def _proficiency_levels(check, levels, path, better):
     if not isinstance(levels, list) or len(levels) > MAX_PROFICIENCY_LEVELS:
         check.error(path, f"must be a list of at most {MAX_PROFICIENCY_LEVELS} levels")
         return []
-    clean, seen = [], set()
+    clean: list = []
+    seen: set = set()
     for index, level in enumerate(levels):
         lpath = f"{path}[{index}]"
         if not isinstance(level, dict):
@@ -270,7 +272,7 @@ def _translation(check, raw, path, languages, texts, levels=None, scale=False):
     for language in raw:
         if language not in languages:
             check.error(f"{path}.{language}", f"language '{language}' is not declared in languages")
-    clean = {}
+    clean: dict = {}
     levels_field = "anchors" if scale else "levels"
     for language in languages:
         lpath = f"{path}.{language}"
@@ -304,7 +306,7 @@ def _level_translations(check, raw, path, language, levels, scale):
     for key in by_key:
         if key not in levels:
             check.error(f"{path}.{key}", "is not a level of this item")
-    clean = {}
+    clean: dict = {}
     for key, fields in levels.items():
         entry = by_key.get(key)
         if scale:  # a scale's translation maps each point straight to its anchor text

@@ -6,6 +6,7 @@ turns untrusted JSON into its canonical stored form (``RequirementSet.as_dict``)
 """
 import math
 import re
+from typing import Any
 
 from django.utils.translation import gettext as _
 
@@ -51,7 +52,8 @@ def clean_requirement_sets(raw, versions, limits):
         raise ValidationError({FIELD: [_("Give a list of requirement sets.")]})
     if not 1 <= len(raw) <= MAX_SETS:
         raise ValidationError({FIELD: [_("Give from 1 to %(max)s requirement sets.") % {"max": MAX_SETS}]})
-    errors, cleaned = {}, []
+    errors: dict = {}
+    cleaned: list = []
     for index, item in enumerate(raw):
         requirement = _clean_set(item, f"{FIELD}[{index}]", versions, limits, errors)
         if requirement is not None:
@@ -68,7 +70,7 @@ def _clean_set(item, place, versions, limits, errors):
     found = len(errors)
     for unknown in sorted(set(map(str, item)) - SET_KEYS):
         errors[f"{place}.{unknown}"] = [_("Unknown requirement setting.")]
-    version = item.get("instrument_version")
+    version: Any = item.get("instrument_version")  # checked below: an id of ``versions``
     known = isinstance(version, int) and not isinstance(version, bool) and version in versions
     if not known:
         errors[f"{place}.instrument_version"] = [_("Choose an existing instrument version.")]
@@ -123,10 +125,10 @@ def _clean_condition(item, place, summary_keys, errors):
         errors[f"{place}.{unknown}"] = [_("Not used by this kind of condition.")]
     if measure == competency.ESSENTIALS:
         return None if len(errors) > found else competency.Condition(competency.ESSENTIALS)
-    op = item.get("op")
+    op: Any = item.get("op")  # checked below: one of competency.OPERATORS
     if op not in competency.OPERATORS:
         errors[f"{place}.op"] = [_("Choose >= (at least) or <= (at most).")]
-    key = ""
+    key: Any = ""  # checked below for summary conditions
     if measure == competency.PERCENT:
         value = _number(item.get("value"), 0, 100, integer=False)
         if value is None:

@@ -6,6 +6,7 @@ forms post them as ``rating-<key>``, ``strength-<key>`` and ``next_step-<key>`` 
 the level is the point (``"4"`` or 4), on a count the tally (``"12"`` or 12): ``rating_scales``.
 """
 from dataclasses import dataclass
+from typing import Any
 
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -19,7 +20,7 @@ MAX_FEEDBACK_CHARS = 2000
 
 @dataclass(frozen=True)
 class CleanRating:
-    indicator: object
+    indicator: Any  # an Indicator row (its ``level`` method)
     level: str
     strength: str
     next_step: str
