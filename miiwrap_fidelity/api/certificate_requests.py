@@ -6,6 +6,7 @@ never confirmed; invalidated the same way once the certification is revoked or e
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db.models import F, Q
@@ -21,7 +22,7 @@ log = logging.getLogger(__name__)
 OUTCOME_REQUESTED, OUTCOME_PREVENTED = "requested", "prevented"
 
 
-def lease_seconds():
+def lease_seconds() -> int:
     """How long a claimed, unconfirmed certificate request stays with its worker before being re-sent
     (``competency.CERTIFICATE_LEASE`` unless the operator's setting says otherwise)."""
     return int(getattr(settings, "MIIWRAP_FIDELITY_CERTIFICATE_LEASE_SECONDS",
@@ -38,7 +39,7 @@ class CertificateClaim:
     claimed_at: datetime
 
 
-def claim_certificate_request(certification_id, now=None):
+def claim_certificate_request(certification_id: int, now: datetime | None = None) -> CertificateClaim | None:
     """
     Claim the request (committed on its own) when it is unclaimed, or claimed longer ago than the
     lease and never confirmed (its worker died); None when it is not this caller's to send.
@@ -56,13 +57,13 @@ def claim_certificate_request(certification_id, now=None):
                             certification.policy.mode == CompetencyPolicy.REPLACE_GRADE, now)
 
 
-def release_certificate_claim(certification_id, claim):
+def release_certificate_claim(certification_id: int, claim: CertificateClaim) -> None:
     """The platform failed: give the claim back (only this claim), so a retry may take it."""
     Certification.objects.filter(pk=certification_id, certificate_requested_at=claim.claimed_at).update(
         certificate_requested_at=None)
 
 
-def confirm_certificate_request(certification_id, answer):
+def confirm_certificate_request(certification_id: int, answer: str | bool) -> None:
     """
     Record the platform's answer: its own word (``platform.REQUESTED``, ``NOT_PASSING``,
     ``NOT_ALLOWED`` ...), or True / False from an adapter that answers only whether it generated.
@@ -73,13 +74,22 @@ def confirm_certificate_request(certification_id, answer):
                                                               certificate_outcome=outcome[:32])
 
 
-def request_platform_certificate(certification_id):
+def request_platform_certificate(certification_id: int) -> bool:
     """
     Ask the platform for an issued certification's certificate, effectively exactly once: claimed
     first (a duplicate or concurrent caller does nothing: False), the platform's answer recorded as
     the confirmation (True). When the platform call fails, the claim is released and its error raised,
     for the caller to retry. A request sent twice (a worker that died after the platform call, before
     confirming) is harmless: generating a certificate that exists, or allowlisting twice, changes nothing.
+
+    Args:
+        certification_id: the issued certification.
+
+    Returns:
+        True when this call asked the platform; False when it was not this caller's to send.
+
+    Raises:
+        Exception: whatever the platform's call raised (the claim released first).
     """
     claim = claim_certificate_request(certification_id)
     if claim is None:
@@ -94,7 +104,7 @@ def request_platform_certificate(certification_id):
     return True
 
 
-def pending_certificate_requests(older_than_minutes=10, now=None):
+def pending_certificate_requests(older_than_minutes: int = 10, now: datetime | None = None) -> list[int]:
     """
     Ids of active certifications whose request was never claimed (the broker lost the task) or
     claimed and never confirmed within the lease (the worker died).
@@ -109,7 +119,7 @@ def pending_certificate_requests(older_than_minutes=10, now=None):
     ).values_list("pk", flat=True))
 
 
-def stopped_reevaluations(now=None):
+def stopped_reevaluations(now: datetime | None = None) -> list[str]:
     """
     Course ids whose re-evaluation stopped beating before it finished, failed (a database error
     the batch's own retries did not outlast), or was requested and never started (the broker lost
@@ -146,13 +156,14 @@ class InvalidationClaim:
     claimed_at: datetime
 
 
-def _lapsed_unsynced(now):
+def _lapsed_unsynced(now: datetime) -> Any:
     """Lapsed certifications whose platform certificate was requested and not yet invalidated."""
     return Certification.objects.filter(time_selectors.lapsed_certification(now), certificate_requested_at__isnull=False,
                                         certificate_invalidated_at__isnull=True)
 
 
-def certificates_to_invalidate(learner_id=None, course_key=None, now=None):
+def certificates_to_invalidate(learner_id: int | None = None, course_key: Any = None,
+                               now: datetime | None = None) -> list[int]:
     """Ids of revoked or expired certifications whose platform certificate is still to invalidate."""
     pending = _lapsed_unsynced(now or timezone.now())
     if learner_id is not None:
@@ -160,14 +171,14 @@ def certificates_to_invalidate(learner_id=None, course_key=None, now=None):
     return list(pending.values_list("pk", flat=True))
 
 
-def _invalidation_note(certification):
+def _invalidation_note(certification: Certification) -> str:
     # Ids and codes only: the revoker's reason is free text and stays in our records.
     if certification.revoked_at is not None:
         return f"competency revoked (certification {certification.pk})"
     return f"certification {certification.pk} expired"
 
 
-def claim_certificate_invalidation(certification_id, now=None):
+def claim_certificate_invalidation(certification_id: int, now: datetime | None = None) -> InvalidationClaim | None:
     """
     Claim the invalidation of a lapsed certification's platform certificate (at most once); None when
     it is not this caller's to send, or when a newer, active certification superseded it
@@ -186,17 +197,26 @@ def claim_certificate_invalidation(certification_id, now=None):
                              revoker, certification.certificate_requested_at, now)
 
 
-def release_certificate_invalidation(certification_id):
+def release_certificate_invalidation(certification_id: int) -> None:
     """The platform failed, or may still be generating the certificate: the periodic task tries again."""
     Certification.objects.filter(pk=certification_id).update(certificate_invalidated_at=None)
 
 
-def invalidate_platform_certificate(certification_id):
+def invalidate_platform_certificate(certification_id: int) -> bool:
     """
     Invalidate the platform certificate of a revoked or expired certification, at most once: True
     when the platform had one and invalidated it. When the platform call fails, the claim is released
     and its error raised, for the caller to retry. When the platform had none while it may still be
     generating one, the claim is released too, and the periodic task looks again.
+
+    Args:
+        certification_id: the revoked or expired certification.
+
+    Returns:
+        True when the platform invalidated a certificate.
+
+    Raises:
+        Exception: whatever the platform's call raised (the claim released first).
     """
     claim = claim_certificate_invalidation(certification_id)
     if claim is None:

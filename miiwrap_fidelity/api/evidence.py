@@ -1,4 +1,6 @@
 """What a certification rests on, and which sign-off actions a coach's page offers."""
+from datetime import datetime
+
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -7,15 +9,29 @@ from ..records.models import Observation, SignOff
 from ..rules import competency, data
 from . import self_assessments
 from . import to_data as values
-from .inputs import get_user, parse_course_key
+from .inputs import CourseRef, User, UserRef, get_user, parse_course_key
 from .roles import can_view_learner, is_course_staff, require
 
 
-def certified_evidence(viewer, learner, course_key, now=None):
+def certified_evidence(viewer: User, learner: UserRef, course_key: CourseRef,
+                       now: datetime | None = None) -> data.CertifiedEvidenceData | None:
     """
-    The learner's active certification with the qualifying observations its approvals saw
-    (``data.CertifiedEvidenceData``), or None when not certified. Three queries: the certification,
-    its approvals (matched by the evidence digest), the observations.
+    What the learner's active certification rests on, in three queries: the certification, its
+    approvals (matched by the evidence digest), the observations.
+
+    Args:
+        viewer: who asks (the learner, their coaches, course staff).
+        learner: the learner, or their id.
+        course_key: the course.
+        now: the moment (default: the clock).
+
+    Returns:
+        The certification with the qualifying observations its approvals saw (a score the learner
+        is still to self-assess hidden from them); None when not certified.
+
+    Raises:
+        PermissionDenied: ``viewer`` may not see this learner's records.
+        ValidationError: no such learner, or not a course key.
     """
     course_key = parse_course_key(course_key)
     learner = get_user(learner, "learner")
@@ -43,10 +59,21 @@ def certified_evidence(viewer, learner, course_key, now=None):
     )
 
 
-def offered_actions(viewer, status, course_key):
+def offered_actions(viewer: User, status: data.LearnerStatusData, course_key: CourseRef) -> competency.OfferedActions:
     """
-    The sign-off actions the coach's page offers for ``status`` (``data.LearnerStatusData``), as
-    ``competency.offered_actions`` decides them; the write paths check again.
+    The sign-off actions the coach's page offers, as ``competency.offered_actions`` decides them
+    (the write paths check again).
+
+    Args:
+        viewer: the coach or lead looking.
+        status: the learner's status (``learner_status``).
+        course_key: the course.
+
+    Returns:
+        What to offer (approve, revoke, at which level) and why approval is not offered.
+
+    Raises:
+        ValidationError: ``course_key`` is not a course key.
     """
     certification = status.certification
     return competency.offered_actions(

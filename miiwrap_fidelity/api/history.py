@@ -3,7 +3,10 @@ A learner's observation history a page at a time, for the pages and the REST API
 pages it (visibility, blind co-rating included, is a condition of the query), and only the page's
 observations and their ratings are loaded. A page is five statements whatever the history's length.
 """
-from django.core.paginator import Paginator
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.paginator import Page, Paginator
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,7 +15,7 @@ from ..records import evaluation
 from ..records.models import Observation
 from ..rules import competency
 from . import to_data as values
-from .inputs import get_user, parse_course_key
+from .inputs import CourseRef, User, UserRef, get_user, parse_course_key
 from .observations import as_seen_by, visible_observations
 from .paged import PagedRows
 from .roles import can_view_learner, require
@@ -24,7 +27,7 @@ HISTORY_PAGE_SIZE = 10
 GROWTH_OBSERVATIONS = 30
 
 
-def hidden_from(viewer):
+def hidden_from(viewer: User) -> Q:
     """
     ``_hidden_from`` as a query condition: co-raters rate blind, so each side of a co-rated session
     is hidden from the other side's observer until both are submitted.
@@ -38,7 +41,7 @@ def hidden_from(viewer):
     return ~Q(observer_id=viewer.pk) & (other_side_of_mine | rated_by_me_blind)
 
 
-def _visible(viewer, learner, course_key, include_drafts):
+def _visible(viewer: User, learner: User, course_key: Any, include_drafts: bool) -> Any:
     queryset = visible_observations(viewer, learner, course_key, include_drafts)
     return queryset.exclude(hidden_from(viewer)).order_by("-practice_date", "-id")
 
@@ -50,22 +53,35 @@ class ObservationHistory(PagedRows):
     observations with their ratings (four queries), as ``data.ObservationData``.
     """
 
-    def __init__(self, viewer, queryset):
+    def __init__(self, viewer: User, queryset: Any) -> None:
         now = timezone.now()
         # Amended text, blinded while a self-assessment is awaited (``as_seen_by``).
         super().__init__(queryset, lambda observation: as_seen_by(viewer, observation, now))
         self.viewer = viewer
 
-    def slice_rows(self, index):
+    def slice_rows(self, index: slice) -> Any:
         return with_rubric_indicators(list(self.queryset[index].select_related(
             "observer", "co_observation_of", "self_assessment").prefetch_related(
             "ratings", "amendments__author")))
 
 
-def observation_history(viewer, learner, course_key, include_drafts=False):
+def observation_history(viewer: User, learner: UserRef, course_key: CourseRef,
+                        include_drafts: bool = False) -> ObservationHistory:
     """
-    A learner's observations that ``viewer`` may see (the learner, their coaches, staff), newest
-    first, as an ``ObservationHistory`` to page.
+    A learner's observations that ``viewer`` may see, newest first.
+
+    Args:
+        viewer: who asks (the learner, their coaches, course staff).
+        learner: the learner, or their id.
+        course_key: the course.
+        include_drafts: also ``viewer``'s own drafts in the course.
+
+    Returns:
+        An ``ObservationHistory`` to page (``count()`` and slices of ``data.ObservationData``).
+
+    Raises:
+        PermissionDenied: ``viewer`` may not see this learner's records.
+        ValidationError: no such learner, or not a course key.
     """
     course_key = parse_course_key(course_key)
     learner = get_user(learner, "learner")
@@ -73,15 +89,33 @@ def observation_history(viewer, learner, course_key, include_drafts=False):
     return ObservationHistory(viewer, _visible(viewer, learner, course_key, include_drafts))
 
 
-def history_page(viewer, learner, course_key, number, include_drafts=False, size=HISTORY_PAGE_SIZE):
-    """Page ``number`` (1 first; out of range: the nearest page) of the history, a Django ``Page``."""
+def history_page(viewer: User, learner: UserRef, course_key: CourseRef, number: Any, include_drafts: bool = False,
+                 size: int = HISTORY_PAGE_SIZE) -> Page:
+    """
+    One page of the history (``observation_history``).
+
+    Args:
+        viewer: who asks (the learner, their coaches, course staff).
+        learner: the learner, or their id.
+        course_key: the course.
+        number: the page, 1 first (out of range: the nearest page; not a number: the first).
+        include_drafts: also ``viewer``'s own drafts in the course.
+        size: observations per page.
+
+    Returns:
+        A Django ``Page`` of ``data.ObservationData``.
+
+    Raises:
+        PermissionDenied: ``viewer`` may not see this learner's records.
+        ValidationError: no such learner, or not a course key.
+    """
     history = observation_history(viewer, learner, course_key, include_drafts)
     if _is_first_page(number):
         history.load_first(size)
     return Paginator(history, size).get_page(number)
 
 
-def _is_first_page(number):
+def _is_first_page(number: Any) -> bool:
     """Page 1, as ``Paginator.get_page`` reads it: "1", or no number or not a number."""
     try:
         return int(number) == 1
@@ -89,21 +123,40 @@ def _is_first_page(number):
         return True
 
 
-def growth_observations(viewer, learner, course_key, limit=GROWTH_OBSERVATIONS):
+def growth_observations(viewer: User, learner: UserRef, course_key: CourseRef,
+                        limit: int = GROWTH_OBSERVATIONS) -> list[Any]:
     """
-    The latest ``limit`` submitted observations ``viewer`` may see of the learner, with ratings,
-    for the growth charts (the score trend and the indicator table use the latest ones only).
+    The latest submitted observations ``viewer`` may see of the learner, with ratings, for the
+    growth charts (the score trend and the indicator table use the latest ones only).
+
+    Args:
+        viewer: who asks (the learner, their coaches, course staff).
+        learner: the learner, or their id.
+        course_key: the course.
+        limit: how many.
+
+    Returns:
+        ``data.ObservationData``, newest first.
+
+    Raises:
+        PermissionDenied: ``viewer`` may not see this learner's records.
+        ValidationError: no such learner, or not a course key.
     """
     history = observation_history(viewer, learner, course_key)
     history.queryset = history.queryset.filter(status=Observation.SUBMITTED)
     return history[:limit]
 
 
-def qualifying_ids(policy, observations):
+def qualifying_ids(policy: Any, observations: Iterable[Any]) -> set[int]:
     """
-    The ids of ``observations`` (``ObservationData``, e.g. ``growth_observations``) that qualify for
-    at least one of the requirement sets of ``policy`` (``data.PolicyData``, as ``get_policy``
-    returns it; ``competency.qualifies_for_a_set``); none without a policy.
+    Which observations qualify for at least one requirement set (``competency.qualifies_for_a_set``).
+
+    Args:
+        policy: the course's policy (``data.PolicyData``, as ``get_policy`` returns it), or None.
+        observations: ``data.ObservationData`` (e.g. ``growth_observations``).
+
+    Returns:
+        Their ids that qualify (co-ratings never do); none without a policy.
     """
     if policy is None:
         return set()
@@ -113,8 +166,22 @@ def qualifying_ids(policy, observations):
             if o.co_observation_of_id is None and competency.qualifies_for_a_set(rules, values.observation_record(o))}
 
 
-def own_drafts(viewer, learner, course_key):
-    """``viewer``'s draft observations of the learner (without ratings), newest first."""
+def own_drafts(viewer: User, learner: UserRef, course_key: CourseRef) -> list[Any]:
+    """
+    ``viewer``'s draft observations of the learner, newest first.
+
+    Args:
+        viewer: who asks (the learner, their coaches, course staff).
+        learner: the learner, or their id.
+        course_key: the course.
+
+    Returns:
+        ``data.ObservationData`` without ratings.
+
+    Raises:
+        PermissionDenied: ``viewer`` may not see this learner's records.
+        ValidationError: no such learner, or not a course key.
+    """
     course_key = parse_course_key(course_key)
     learner = get_user(learner, "learner")
     require(can_view_learner(viewer, learner, course_key), _("You cannot see this learner's records."))

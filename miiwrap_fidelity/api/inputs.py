@@ -1,5 +1,6 @@
 """Input helpers shared by the api: course keys, users, dates, text limits."""
 from datetime import date
+from typing import Any, TypeAlias
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -10,9 +11,27 @@ from opaque_keys.edx.keys import CourseKey
 from ..rules.errors import ValidationError
 from ..rules.validation import as_id
 
+#: A course as callers name it: a ``CourseKey`` or its string.
+CourseRef: TypeAlias = CourseKey | str
+#: A person as callers name them: a user (the platform's user model), an id, or a username.
+UserRef: TypeAlias = Any
+#: A user of the platform's user model (Django ships no type information: Any to the type checker).
+User: TypeAlias = Any
 
-def parse_course_key(value):
-    """A ``CourseKey`` from a key or its string; ``ValidationError`` when it is not one."""
+
+def parse_course_key(value: CourseRef) -> CourseKey:
+    """
+    A course key from a key or its string.
+
+    Args:
+        value: a ``CourseKey``, or its string (``course-v1:Org+Course+Run``).
+
+    Returns:
+        The ``CourseKey`` (``value`` itself when it is one).
+
+    Raises:
+        ValidationError: ``value`` is not a course key (on the ``course_key`` field).
+    """
     if isinstance(value, CourseKey):
         return value
     try:
@@ -21,8 +40,20 @@ def parse_course_key(value):
         raise ValidationError({"course_key": [_("Not a valid course id.")]}) from exc
 
 
-def get_user(user_or_id, field="user"):
-    """A user from a user, an id or a username; ``ValidationError`` naming ``field`` if unknown."""
+def get_user(user_or_id: UserRef, field: str = "user") -> User:
+    """
+    A user from a user, an id or a username.
+
+    Args:
+        user_or_id: a user (returned as it is), an id (an int or its digits) or a username.
+        field: the input field a refusal names.
+
+    Returns:
+        The user.
+
+    Raises:
+        ValidationError: no such user (on ``field``).
+    """
     model = get_user_model()
     if isinstance(user_or_id, model):
         return user_or_id
@@ -41,7 +72,20 @@ def get_user(user_or_id, field="user"):
         raise ValidationError({field: [_("No such user.")]}) from exc
 
 
-def clean_date(value, field):
+def clean_date(value: date | str, field: str) -> date:
+    """
+    A practice date: a ``date`` or an ISO ``YYYY-MM-DD`` string, not in the future.
+
+    Args:
+        value: the date, or its ISO string.
+        field: the input field a refusal names.
+
+    Returns:
+        The date.
+
+    Raises:
+        ValidationError: not a date, or a day after today (on ``field``).
+    """
     if isinstance(value, date):
         parsed = value
     else:

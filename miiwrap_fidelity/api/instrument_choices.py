@@ -1,14 +1,21 @@
 """Which instrument a coach records with when the course's policy names several (ADR 0013)."""
+from typing import Any
+
 from ..records.models import InstrumentVersion
 from ..rules import data, practice_settings
 from .rubrics import _version_data
 
 
-def instrument_choices(policy):
+def instrument_choices(policy: Any) -> list[data.InstrumentChoiceData]:
     """
-    The instrument versions a coach chooses from on the learner page (``data.InstrumentChoiceData``),
-    the policy's first first, each with the settings its requirement sets expect as a hint. Empty
-    (and no query) when the policy (``data.PolicyData``) observes with a single instrument.
+    The instrument versions a coach chooses from on the learner page.
+
+    Args:
+        policy: the course's policy (``data.PolicyData``, as ``get_policy`` returns it), or None.
+
+    Returns:
+        The choices, the policy's first instrument first, each with the settings its requirement
+        sets expect as a hint; empty (and no query) when the policy observes with one instrument.
     """
     if policy is None:
         return []

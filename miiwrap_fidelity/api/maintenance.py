@@ -1,5 +1,8 @@
 """Operators' work: importing instruments, retention purges and user retirement."""
 import os
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
 
 from django.utils import timezone
 
@@ -9,6 +12,7 @@ from ..records.models import LearnerStatus
 from ..rules import competency
 from ..seams.platform import get_platform
 from .courses import note_unenrollment
+from .inputs import CourseRef
 
 #: The instrument files shipped with the package (``miiwrap_fidelity/data``).
 SHIPPED_DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data")
@@ -24,39 +28,81 @@ InstrumentInvalid = instruments.InstrumentInvalid
 AuditSealRefused = audit.SealRefused
 
 
-def verify_audit_chain():
-    """The audit chain checked from end to end in pages (``audit.Report``: every break with its id)."""
+def verify_audit_chain() -> audit.Report:
+    """
+    Check the audit chain from end to end, a page of events at a time.
+
+    Returns:
+        The report: the events read and every break with its event id.
+    """
     return audit.verify()
 
 
-def seal_audit_chain():
-    """Re-hash the intact chain with the HMAC key (``AuditSealRefused`` when it does not verify)."""
+def seal_audit_chain() -> int:
+    """
+    Re-hash the intact chain with the HMAC key (``MIIWRAP_FIDELITY_AUDIT_HMAC_KEY``).
+
+    Returns:
+        How many events were re-hashed.
+
+    Raises:
+        AuditSealRefused: the chain does not verify, or no key is set.
+    """
     return audit.seal()
 
 
-def audit_chain_sealed():
+def audit_chain_sealed() -> bool:
+    """
+    Returns:
+        Whether the audit chain's hashes are HMACs (a key is set).
+    """
     return bool(audit.hmac_key())
 
 
-def stray_status_learners(course_key):
-    """Learners with a status row marked enrolled whom the platform does not list as enrolled."""
+def stray_status_learners(course_key: CourseRef) -> list[int]:
+    """
+    Args:
+        course_key: the course.
+
+    Returns:
+        The ids of learners with a status row marked enrolled whom the platform does not list as
+        enrolled, sorted.
+    """
     enrolled = set(get_platform().enrolled_learner_ids(course_key))
     return sorted(set(LearnerStatus.objects.filter(course_key=course_key, enrolled=True).values_list(
         "learner_id", flat=True)) - enrolled)
 
 
-def reconcile_enrollments(course_key):
-    """Remove (nothing recorded) or mark as having left the stray rows; returns ``(removed, marked)``."""
+def reconcile_enrollments(course_key: CourseRef) -> tuple[int, int]:
+    """
+    Remove the stray status rows with nothing recorded, and mark the others as having left.
+
+    Args:
+        course_key: the course.
+
+    Returns:
+        ``(removed, marked)``.
+    """
     strays = stray_status_learners(course_key)
     removed = sum(1 for learner_id in strays if note_unenrollment(learner_id, course_key))
     return removed, len(strays) - removed
 
 
-def import_instrument(text, dry_run=False):
+def import_instrument(text: str, dry_run: bool = False) -> tuple[dict[str, Any] | None, bool]:
     """
-    Validate and import an instrument from JSON or YAML text (``InstrumentInvalid`` lists every
-    problem by line and field). Returns ``(summary, created)``; ``summary`` is None on a dry run,
-    else ``{"id", "name", "indicators"}`` of the version that holds the content.
+    Validate and import an instrument from JSON or YAML text.
+
+    Args:
+        text: the instrument file's text.
+        dry_run: validate only.
+
+    Returns:
+        ``(summary, created)``: ``summary`` is None on a dry run, else ``{"id", "name",
+        "indicators"}`` of the version that holds the content; ``created`` says whether a new
+        version was made (an unchanged file makes none).
+
+    Raises:
+        InstrumentInvalid: every problem, by line and field.
     """
     version, created = instruments.load(text, dry_run=dry_run)
     if version is None or dry_run:
@@ -64,21 +110,46 @@ def import_instrument(text, dry_run=False):
     return {"id": version.pk, "name": str(version), "indicators": version.indicators.count()}, created
 
 
-def retention_cutoff(months, now=None):
-    """The date before which observation free text is blanked when it is kept ``months`` months."""
+def retention_cutoff(months: int, now: datetime | None = None) -> date:
+    """
+    Args:
+        months: how long observation free text is kept.
+        now: the moment (default: the clock).
+
+    Returns:
+        The date before which observation free text is blanked.
+    """
     return competency.add_months(now or timezone.now(), -months).date()
 
 
-def purge_free_text(before, apply=False):
-    """Blank observation free text of practice before ``before`` (a date); dry run unless ``apply``."""
+def purge_free_text(before: date, apply: bool = False) -> tuple[int, int]:
+    """
+    Blank the free text of observations of practice before ``before`` (scores and ratings stay).
+
+    Args:
+        before: the first practice date kept.
+        apply: really blank it (default: count only).
+
+    Returns:
+        ``(observations, ratings)`` blanked, or that would be.
+    """
     return retirement.purge_free_text(before, apply=apply)
 
 
-def retire_user(user_id):
-    """Remove a retiring user's free text and coaching links (evidence scores stay, anonymous)."""
+def retire_user(user_id: int) -> None:
+    """
+    Remove a retiring user's free text and coaching links (evidence scores stay, anonymous).
+
+    Args:
+        user_id: the retiring user.
+    """
     retirement.scrub_user(user_id)
 
 
-def platform_retirement_signals():
-    """The platform's user retirement signals (``hooks/receivers.py`` connects ``retire_user`` to each); () outside the LMS."""
+def platform_retirement_signals() -> Sequence[Any]:
+    """
+    Returns:
+        The platform's user retirement signals (``hooks/receivers.py`` connects ``retire_user`` to
+        each); none outside the LMS.
+    """
     return get_platform().retirement_signals()

@@ -6,17 +6,30 @@ from django.utils.translation import gettext as _
 from ..seams import course_progress
 from ..seams.platform import get_platform
 from .courses import get_policy
-from .inputs import get_user, parse_course_key
+from .inputs import CourseRef, User, UserRef, get_user, parse_course_key
 from .roles import can_view_learner, require
 from .rubrics import version_indicators
 
 log = logging.getLogger(__name__)
 
 
-def learner_course_progress(viewer, learner, course_key):
+def learner_course_progress(viewer: User, learner: UserRef,
+                            course_key: CourseRef) -> course_progress.CourseProgress | None:
     """
-    ``course_progress.CourseProgress`` for the learner (themselves, their coaches, course staff), or
-    None when the platform cannot say (the page shows the rest of the learner's records anyway).
+    The learner's progress through the course content, for themselves, their coaches and staff.
+
+    Args:
+        viewer: who asks.
+        learner: the learner, or their id.
+        course_key: the course.
+
+    Returns:
+        Units completed and knowledge-check scores per domain of the course's rubric; None when
+        the platform cannot say (the page shows the rest of the learner's records anyway).
+
+    Raises:
+        PermissionDenied: ``viewer`` may not see this learner's records.
+        ValidationError: no such learner, or not a course key.
     """
     course_key = parse_course_key(course_key)
     learner = get_user(learner, "learner")

@@ -1,4 +1,7 @@
 """Observation rubrics (instrument versions) as the policy editor and the REST API list them."""
+from collections.abc import Iterable, Sequence
+from typing import Any
+
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -10,20 +13,40 @@ from . import to_data as values
 from .memo import per_request
 
 
-def _version_data(version, indicators=(), summaries=()):
+def _version_data(version: InstrumentVersion, indicators: Iterable = (),
+                  summaries: Iterable = ()) -> data.InstrumentVersionData:
     title = rating_values.translated(version.title, version.translations or {}, get_language(), "name")
     return data.InstrumentVersionData(version.pk, version.instrument.slug, version.number, title,
                                       version.created_at, tuple(indicators), tuple(summaries))
 
 
-def instrument_versions(newest_first=False):
-    """Every instrument version (``data.InstrumentVersionData``), by instrument and number."""
+def instrument_versions(newest_first: bool = False) -> list[data.InstrumentVersionData]:
+    """
+    Every instrument version, by instrument and number.
+
+    Args:
+        newest_first: each instrument's versions newest first.
+
+    Returns:
+        The versions, without their indicators.
+    """
     return [_version_data(version) for version in InstrumentVersion.objects.select_related("instrument").order_by(
         "instrument__slug", "-number" if newest_first else "number")]
 
 
-def instrument_version(version_id):
-    """One instrument version with its indicators in rubric order; ``NotFound`` when there is none."""
+def instrument_version(version_id: int | str) -> data.InstrumentVersionData:
+    """
+    One instrument version with its indicators in rubric order and its summary scores.
+
+    Args:
+        version_id: its id (an int or its digits).
+
+    Returns:
+        The version.
+
+    Raises:
+        NotFound: there is no such version.
+    """
     version = (InstrumentVersion.objects.select_related("instrument").filter(pk=version_id).first()
                if str(version_id).isdecimal() and str(version_id).isascii() else None)
     if version is None:
@@ -33,17 +56,31 @@ def instrument_version(version_id):
                          values.summary_definitions(version.summaries or []))
 
 
-def version_indicators(version_id):
-    """A rubric version's indicators (read once per request: a version in use never changes)."""
+def version_indicators(version_id: int) -> list[Indicator]:
+    """
+    A rubric version's indicators, read once per request (a version in use never changes).
+
+    Args:
+        version_id: the instrument version.
+
+    Returns:
+        Its ``Indicator`` rows in rubric order (internal to the api).
+    """
     return per_request(("indicators", version_id),
                        lambda: list(Indicator.objects.filter(version_id=version_id).order_by("position", "id")))
 
 
-def with_rubric_indicators(observations):
+def with_rubric_indicators(observations: Sequence[Any]) -> Sequence[Any]:
     """
     Give each loaded rating of ``observations`` (ratings prefetched without their indicators) its
     indicator from the rubric read once per request (``version_indicators``): a page that lists
     observations twice (history and growth) reads the rubric once, not once per list.
+
+    Args:
+        observations: ``Observation`` rows with their ratings prefetched.
+
+    Returns:
+        ``observations``, their ratings' indicators set.
     """
     for observation in observations:
         by_id = {indicator.pk: indicator for indicator in version_indicators(observation.instrument_version_id)}

@@ -8,15 +8,25 @@ from django.db.models import Q
 
 from ..records.models import CompetencyPolicy, LearnerStatus
 from .courses import policy_row
-from .inputs import parse_course_key
+from .inputs import CourseRef, parse_course_key
 from .status import refresh_and_announce
 
 #: The ``cause`` of a change a dependent course's re-evaluation announces (no message is sent for it).
 DEPENDENT_CAUSE = "related_course_changed"
 
 
-def dependent_policies(course_key):
-    """The enabled policies of the courses that read ``course_key``'s records (later stages, program siblings)."""
+def dependent_policies(course_key: CourseRef) -> list[CompetencyPolicy]:
+    """
+    Args:
+        course_key: the course whose records changed.
+
+    Returns:
+        The enabled policies of the courses that read its records (later stages, program
+        siblings), by course key (internal to the api).
+
+    Raises:
+        ValidationError: ``course_key`` is not a course key.
+    """
     course_key = parse_course_key(course_key)
     own = policy_row(course_key)
     related = Q(prerequisite_course=str(course_key))
@@ -26,10 +36,20 @@ def dependent_policies(course_key):
                 .order_by("course_key"))
 
 
-def reevaluate_dependents(learner_id, course_key):
+def reevaluate_dependents(learner_id: int, course_key: CourseRef) -> list[str]:
     """
-    Evaluate the learner again in every dependent course where they have a status; returns the
-    course ids whose state changed (each announced, so that a chain of stages follows).
+    Evaluate the learner again in every dependent course where they have a status.
+
+    Args:
+        learner_id: the learner whose competency changed.
+        course_key: the course it changed in.
+
+    Returns:
+        The ids of the courses whose state changed (each change announced, so that a chain of
+        stages follows).
+
+    Raises:
+        ValidationError: ``course_key`` is not a course key.
     """
     changed = []
     for policy in dependent_policies(course_key):

@@ -8,6 +8,9 @@ queue sent twice) is answered with that record. The same key with other content 
 import hashlib
 import json
 import re
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -19,10 +22,20 @@ from ..rules.errors import ValidationError
 
 #: What a key may be: a UUID, a ULID, any opaque token of safe characters (RFC 8941 sf-string subset).
 KEY_FORMAT = re.compile(r"[A-Za-z0-9._:+/=-]{8,100}")
+T = TypeVar("T")
 
 
-def clean_key(raw):
-    """The key, None when the client sent none; a field error when it is not a usable key."""
+def clean_key(raw: Any) -> str | None:
+    """
+    Args:
+        raw: the client's key as sent (a string, or nothing).
+
+    Returns:
+        The key; None when the client sent none.
+
+    Raises:
+        ValidationError: on ``idempotency_key``, when it is not a usable key.
+    """
     if raw in (None, ""):
         return None
     if not isinstance(raw, str) or not KEY_FORMAT.fullmatch(raw):
@@ -31,13 +44,20 @@ def clean_key(raw):
     return raw
 
 
-def fingerprint(*parts):
-    """A stable hash of what was submitted (``parts``: JSON-ready values; others are written as text)."""
+def fingerprint(*parts: Any) -> str:
+    """
+    Args:
+        parts: what was submitted: JSON-ready values (others are written as text).
+
+    Returns:
+        A stable hash of them (hex sha256).
+    """
     text = json.dumps(parts, sort_keys=True, default=str, ensure_ascii=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def once(actor, raw_key, action, submitted, write, replay):
+def once(actor: Any, raw_key: Any, action: str, submitted: str, write: Callable[[], tuple[T, int]],
+         replay: Callable[[int], T]) -> T:
     """
     Run ``write`` once per ``actor`` and key.
 
@@ -78,10 +98,13 @@ def once(actor, raw_key, action, submitted, write, replay):
             # unique key waited for it); this one's was rolled back. Answer with the first record.
             if not SubmissionKey.objects.select_for_update().filter(user_id=actor.pk, key=key).exists():
                 raise
-    return replay(_recorded(actor, key, action, submitted, lock=True))
+    recorded = _recorded(actor, key, action, submitted, lock=True)
+    if recorded is None:  # the unique key said another request holds it: it cannot have vanished
+        raise IntegrityError("A submission key was recorded and then not found.")
+    return replay(recorded)
 
 
-def _recorded(actor, key, action, submitted, lock=False):
+def _recorded(actor: Any, key: str, action: str, submitted: str, lock: bool = False) -> int | None:
     """The record id the key's first submission made, None for a new key; refused for other content."""
     keys = SubmissionKey.objects.select_for_update() if lock else SubmissionKey.objects
     kept = keys.filter(user_id=actor.pk, key=key).values_list("action", "fingerprint", "record_id").first()
@@ -93,8 +116,16 @@ def _recorded(actor, key, action, submitted, lock=False):
     return kept[2]
 
 
-def forget_old(now=None):
-    """Purge the keys past ``competency.SUBMISSION_KEY_KEPT``; returns how many."""
+def forget_old(now: datetime | None = None) -> int:
+    """
+    Purge the keys past ``competency.SUBMISSION_KEY_KEPT``.
+
+    Args:
+        now: the moment (default: the clock).
+
+    Returns:
+        How many keys were purged.
+    """
     now = now or timezone.now()
     deleted, _counts = SubmissionKey.objects.filter(
         created_at__lt=competency.submission_keys_forgotten_before(now)).delete()
