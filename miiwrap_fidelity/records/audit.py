@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .models import AuditChainHead, AuditEvent
+from .row_locks import locked_or_created
 
 GENESIS = "0" * 64
 #: Events read per query while verifying (memory stays flat whatever the chain's length).
@@ -29,11 +30,8 @@ def hmac_key():
 
 
 def _locked_head():
-    head = AuditChainHead.objects.select_for_update().filter(pk=AuditChainHead.ONE).first()
-    if head is None:  # the first event ever (or a wiped table): create the row, racing others safely
-        AuditChainHead.objects.get_or_create(pk=AuditChainHead.ONE, defaults={"last_hash": GENESIS})
-        head = AuditChainHead.objects.select_for_update().get(pk=AuditChainHead.ONE)
-    return head
+    # Missing only before the first event ever (or after a wiped table).
+    return locked_or_created(AuditChainHead, defaults={"last_hash": GENESIS}, pk=AuditChainHead.ONE)
 
 
 def record(action, obj, actor=None, subject_user_id=None, course_key=None):

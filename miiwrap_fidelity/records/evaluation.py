@@ -35,6 +35,7 @@ from .models import (
     Observation,
     SignOff,
 )
+from .row_locks import locked_or_created
 from .write_retry import is_lock_conflict
 
 BATCH = 500
@@ -256,19 +257,9 @@ def evaluate(policy, learner_id, course_key, now=None):
 
 
 def lock_status(learner_id, course_key):
-    """
-    The learner's status row, created if missing and locked for this transaction: one statement
-    when it exists (as it does from enrollment on); a missing one is created first, racing others
-    safely, and then locked.
-    """
-    rows = LearnerStatus.objects.select_for_update().filter(learner_id=learner_id, course_key=course_key)
-    status = rows.first()
-    if status is None:
-        LearnerStatus.objects.get_or_create(
-            learner_id=learner_id, course_key=course_key, defaults={"evaluated_at": timezone.now()}
-        )
-        status = rows.get()
-    return status
+    """The learner's status row, created if missing and locked for this transaction (ADR 0006: the first lock)."""
+    return locked_or_created(LearnerStatus, defaults={"evaluated_at": timezone.now()}, learner_id=learner_id,
+                             course_key=course_key)
 
 
 STATUS_FIELDS = ["state", "qualifying_count", "required_count", "last_practice_date", "last_percent", "reasons",
