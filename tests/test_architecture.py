@@ -81,3 +81,31 @@ def test_rules_and_wording_never_reach_the_database(layer):
                 for path in sorted((PACKAGE_DIR / layer).glob("*.py"))
                 for name in _imported_names(path) if name == "django.db" or name.startswith("django.db.")}
     assert not reaching
+
+
+def undocumented_api_functions(source):
+    """Public functions of an api module's ``source`` whose docstring lacks its Args or Returns."""
+    missing = []
+    for node in ast.parse(source).body:
+        if not isinstance(node, ast.FunctionDef) or node.name.startswith("_"):
+            continue
+        if any(isinstance(d, ast.Name) and d.id == "overload" for d in node.decorator_list):
+            continue  # the signatures of one function: its implementation carries the docstring
+        doc = ast.get_docstring(node) or ""
+        parameters = node.args.posonlyargs + node.args.args + node.args.kwonlyargs
+        returns_none = isinstance(node.returns, ast.Constant) and node.returns.value is None
+        if not doc or (parameters and "Args:" not in doc) or (not returns_none and "Returns:" not in doc):
+            missing.append(node.name)
+    return missing
+
+
+def test_every_public_api_function_says_its_args_and_returns():
+    """Issue 27: the door is documented (mypy, in the lint env, checks that it is typed)."""
+    missing = {path.name: names for path in sorted((PACKAGE_DIR / "api").glob("*.py"))
+               if (names := undocumented_api_functions(path.read_text(encoding="utf-8")))}
+    assert missing == {}
+
+
+def test_the_documentation_check_finds_a_missing_section():
+    assert undocumented_api_functions('def f(a: int) -> int:\n    """Twice a.\n\n    Returns:\n        2a.\n    """') == ["f"]
+    assert undocumented_api_functions('def f() -> None:\n    """Nothing."""') == []

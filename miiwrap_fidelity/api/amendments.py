@@ -2,32 +2,53 @@
 Corrections of submitted observations: an amendment record keeps the original and holds the
 corrected text with its reason; the observation is never edited in place.
 """
+from typing import Any
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from opaque_keys.edx.keys import CourseKey
 
 from ..records import audit, evaluation
 from ..records.models import Observation, ObservationAmendment
 from ..rules import competency, privacy, rubric
+from ..rules.data import ObservationData
 from ..rules.errors import NotFound, PermissionDenied, ValidationError
 from ..rules.validation import clean_text, collect
 from . import submission_keys
-from .inputs import MAX_NOTE_CHARS, MAX_REASON_CHARS, parse_course_key
+from .inputs import MAX_NOTE_CHARS, MAX_REASON_CHARS, CourseRef, User, parse_course_key
 from .observations import get_observation
 from .roles import is_course_staff
 
 
-def amend_observation(actor, course_key, observation_id, data, idempotency_key=None):
+def amend_observation(actor: User, course_key: CourseRef, observation_id: int | str, data: Any,
+                      idempotency_key: str | None = None) -> ObservationData:
     """
     Correct a submitted observation's free text: its observer or course staff, with a reason.
 
-    ``data``: ``reason`` (required), ``overall_note`` and ``feedback`` (``{indicator key: {strength,
-    next_step}}``; what it leaves out stays as it reads now), ``privacy_confirmed`` (see
-    ``save_observation``: the corrected text is checked the same way). Takes the learner's status
-    row first like every write; levels and scores are evidence and do not change, so the decision
-    stands. Returns the observation as ``viewer`` now reads it (``data.ObservationData``). A repeat
-    (the same ``idempotency_key``; without one, the same author's same correction within
-    ``competency.REPEATED_SUBMISSION_WINDOW``) records nothing new.
+    Takes the learner's status row first like every write; levels and scores are evidence and do
+    not change, so the decision stands. A repeat (the same ``idempotency_key``; without one, the
+    same author's same correction within ``competency.REPEATED_SUBMISSION_WINDOW``) records nothing
+    new.
+
+    Args:
+        actor: who corrects (the observer, or course staff).
+        course_key: the course.
+        observation_id: the observation's id (an int or its digits).
+        data: an object with ``reason`` (required), ``overall_note`` and ``feedback``
+            (``{indicator key: {strength, next_step}}``; what it leaves out stays as it reads now),
+            ``privacy_confirmed`` (see ``save_observation``: the corrected text is checked the same way).
+        idempotency_key: the client's key for this submission, or None.
+
+    Returns:
+        The observation as ``actor`` now reads it.
+
+    Raises:
+        NotFound: no such observation, or not one ``actor`` may see.
+        PermissionDenied: ``actor`` may not see it, or is neither its observer nor course staff.
+        ValidationError: a draft, ``data`` not an object, a missing reason, text too long or that
+            looks client-identifying (unless confirmed), nothing changed, a malformed or reused
+            ``idempotency_key``, or ``course_key`` is not a course key.
     """
     course_key = parse_course_key(course_key)
     current = get_observation(actor, course_key, observation_id)  # NotFound / PermissionDenied as for reading
@@ -37,7 +58,7 @@ def amend_observation(actor, course_key, observation_id, data, idempotency_key=N
                                 lambda _amendment_id: get_observation(actor, course_key, current.pk))
 
 
-def _amend(actor, course_key, current, data):
+def _amend(actor: User, course_key: CourseKey, current: ObservationData, data: Any) -> tuple[ObservationData, int]:
     """``amend_observation``'s write: ``(ObservationData, amendment id)``."""
     if current.status != Observation.SUBMITTED:
         raise ValidationError({"observation": [_("A draft is corrected by editing it; only submitted "
@@ -82,7 +103,8 @@ def _amend(actor, course_key, current, data):
     return get_observation(actor, course_key, current.pk), amendment.pk
 
 
-def _corrected_feedback(errors, current, raw):
+def _corrected_feedback(errors: dict[str, list[str]], current: ObservationData,
+                        raw: Any) -> dict[str, dict[str, str]]:
     """The full corrected feedback ``{key: {strength, next_step}}``: ``raw`` over what it reads now."""
     feedback = {r.indicator_key: {"strength": r.strength, "next_step": r.next_step} for r in current.ratings}
     if raw is None:

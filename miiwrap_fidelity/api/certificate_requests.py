@@ -23,8 +23,13 @@ OUTCOME_REQUESTED, OUTCOME_PREVENTED = "requested", "prevented"
 
 
 def lease_seconds() -> int:
-    """How long a claimed, unconfirmed certificate request stays with its worker before being re-sent
-    (``competency.CERTIFICATE_LEASE`` unless the operator's setting says otherwise)."""
+    """
+    How long a claimed, unconfirmed certificate request stays with its worker before being re-sent.
+
+    Returns:
+        Seconds: ``MIIWRAP_FIDELITY_CERTIFICATE_LEASE_SECONDS`` when the operator sets it, else
+        ``competency.CERTIFICATE_LEASE``.
+    """
     return int(getattr(settings, "MIIWRAP_FIDELITY_CERTIFICATE_LEASE_SECONDS",
                        competency.CERTIFICATE_LEASE.total_seconds()))
 
@@ -42,7 +47,14 @@ class CertificateClaim:
 def claim_certificate_request(certification_id: int, now: datetime | None = None) -> CertificateClaim | None:
     """
     Claim the request (committed on its own) when it is unclaimed, or claimed longer ago than the
-    lease and never confirmed (its worker died); None when it is not this caller's to send.
+    lease and never confirmed (its worker died).
+
+    Args:
+        certification_id: the certification whose platform certificate is to request.
+        now: the time of the claim (now when None).
+
+    Returns:
+        The claim, or None when the request is not this caller's to send.
     """
     now = now or timezone.now()
     claimable = Q(certificate_requested_at__isnull=True) | Q(
@@ -58,16 +70,26 @@ def claim_certificate_request(certification_id: int, now: datetime | None = None
 
 
 def release_certificate_claim(certification_id: int, claim: CertificateClaim) -> None:
-    """The platform failed: give the claim back (only this claim), so a retry may take it."""
+    """
+    The platform failed: give the claim back (only this claim), so a retry may take it.
+
+    Args:
+        certification_id: the certification the claim was for.
+        claim: the claim to give back (a newer claim of another worker is left alone).
+    """
     Certification.objects.filter(pk=certification_id, certificate_requested_at=claim.claimed_at).update(
         certificate_requested_at=None)
 
 
 def confirm_certificate_request(certification_id: int, answer: str | bool) -> None:
     """
-    Record the platform's answer: its own word (``platform.REQUESTED``, ``NOT_PASSING``,
-    ``NOT_ALLOWED`` ...), or True / False from an adapter that answers only whether it generated.
-    Any answer is final: a refusal is not retried (it does not change by itself).
+    Record the platform's answer. Any answer is final: a refusal is not retried (it does not
+    change by itself).
+
+    Args:
+        certification_id: the certification the request was for.
+        answer: the platform's own word (``platform.REQUESTED``, ``NOT_PASSING``, ``NOT_ALLOWED``
+            ...), or True / False from an adapter that answers only whether it generated.
     """
     outcome = answer if isinstance(answer, str) else OUTCOME_PREVENTED if answer is False else OUTCOME_REQUESTED
     Certification.objects.filter(pk=certification_id).update(certificate_confirmed_at=timezone.now(),
@@ -106,8 +128,16 @@ def request_platform_certificate(certification_id: int) -> bool:
 
 def pending_certificate_requests(older_than_minutes: int = 10, now: datetime | None = None) -> list[int]:
     """
-    Ids of active certifications whose request was never claimed (the broker lost the task) or
-    claimed and never confirmed within the lease (the worker died).
+    Active certifications whose platform certificate request was never claimed (the broker lost
+    the task) or claimed and never confirmed within the lease (the worker died).
+
+    Args:
+        older_than_minutes: only unclaimed requests of certifications issued at least this long ago (their task had
+            its chance to run).
+        now: the time to measure from (now when None).
+
+    Returns:
+        Their ids.
     """
     now = now or timezone.now()
     cutoff = now - timedelta(minutes=older_than_minutes)
@@ -124,6 +154,12 @@ def stopped_reevaluations(now: datetime | None = None) -> list[str]:
     Course ids whose re-evaluation stopped beating before it finished, failed (a database error
     the batch's own retries did not outlast), or was requested and never started (the broker lost
     the task), to resume from where it got to: a run never stays stuck until an operator notices.
+
+    Args:
+        now: the time to measure from (now when None).
+
+    Returns:
+        The course ids (strings).
     """
     now = now or timezone.now()
     unfinished = CourseReevaluation.objects.filter(finished_at__isnull=True)
@@ -164,7 +200,17 @@ def _lapsed_unsynced(now: datetime) -> Any:
 
 def certificates_to_invalidate(learner_id: int | None = None, course_key: Any = None,
                                now: datetime | None = None) -> list[int]:
-    """Ids of revoked or expired certifications whose platform certificate is still to invalidate."""
+    """
+    Revoked or expired certifications whose platform certificate is still to invalidate.
+
+    Args:
+        learner_id: only this learner's (all learners' when None).
+        course_key: only this course's (every course's when None).
+        now: the time that decides what has expired (now when None).
+
+    Returns:
+        Their ids.
+    """
     pending = _lapsed_unsynced(now or timezone.now())
     if learner_id is not None:
         pending = pending.filter(learner_id=learner_id, course_key=course_key)
@@ -180,9 +226,16 @@ def _invalidation_note(certification: Certification) -> str:
 
 def claim_certificate_invalidation(certification_id: int, now: datetime | None = None) -> InvalidationClaim | None:
     """
-    Claim the invalidation of a lapsed certification's platform certificate (at most once); None when
-    it is not this caller's to send, or when a newer, active certification superseded it
-    (recertification: the platform certificate now stands for the newer one; only marked).
+    Claim the invalidation of a lapsed certification's platform certificate (at most once).
+
+    Args:
+        certification_id: the revoked or expired certification.
+        now: the time of the claim (now when None).
+
+    Returns:
+        The claim; None when it is not this caller's to send, or when a newer, active
+        certification superseded it (recertification: the platform certificate now stands for the
+        newer one; only marked).
     """
     now = now or timezone.now()
     if not _lapsed_unsynced(now).filter(pk=certification_id).update(certificate_invalidated_at=now):
@@ -198,7 +251,12 @@ def claim_certificate_invalidation(certification_id: int, now: datetime | None =
 
 
 def release_certificate_invalidation(certification_id: int) -> None:
-    """The platform failed, or may still be generating the certificate: the periodic task tries again."""
+    """
+    The platform failed, or may still be generating the certificate: the periodic task tries again.
+
+    Args:
+        certification_id: the certification whose invalidation claim to give back.
+    """
     Certification.objects.filter(pk=certification_id).update(certificate_invalidated_at=None)
 
 

@@ -2,13 +2,17 @@
 import csv
 import io
 import math
+from collections.abc import Iterable
+from typing import Any, cast
 
 from django.contrib.auth import get_user_model
 from django.core import exceptions as django_exceptions
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from opaque_keys.edx.keys import CourseKey
 
 from ..records import audit, evaluation
 from ..records import reevaluation_progress as reevaluation
@@ -26,7 +30,7 @@ from ..rules import competency, data, policy_rules
 from ..rules.errors import ValidationError
 from ..rules.validation import as_id
 from . import to_data as values
-from .inputs import get_user, parse_course_key
+from .inputs import CourseRef, User, UserRef, get_user, parse_course_key
 from .memo import forget, per_request
 from .paged import PagedRows
 from .roles import is_course_staff, learners_of_course, require, require_course_staff, require_learner_of_course
@@ -34,32 +38,69 @@ from .signals import course_reevaluation_requested
 from .to_data import POLICY_FIELDS
 
 
-def policy_row(course_key):
+def policy_row(course_key: CourseRef) -> CompetencyPolicy | None:
     """
     The course's enabled ``CompetencyPolicy`` row, or None (internal to the api), read once per
     request: a page asks for it in every part it draws. Never changed by its readers.
+
+    Args:
+        course_key: the course.
+
+    Returns:
+        The enabled policy row (its instrument version loaded), or None.
+
+    Raises:
+        ValidationError: ``course_key`` is not a course key.
     """
     course_key = parse_course_key(course_key)
     return per_request(("policy", str(course_key)), lambda: CompetencyPolicy.objects.filter(
         course_key=course_key, enabled=True).select_related("instrument_version").first())
 
 
-def get_policy(course_key):
-    """The course's enabled competency policy (``data.PolicyData``), or None (stock Open edX behaviour)."""
+def get_policy(course_key: CourseRef) -> data.PolicyData | None:
+    """
+    The course's enabled competency policy.
+
+    Args:
+        course_key: the course.
+
+    Returns:
+        The policy; None when the course has no enabled one (stock Open edX behaviour).
+
+    Raises:
+        ValidationError: ``course_key`` is not a course key.
+    """
     return values.policy_data(policy_row(course_key))
 
 
-def require_policy(course_key):
+def require_policy(course_key: CourseRef) -> CompetencyPolicy:
+    """
+    The course's enabled ``CompetencyPolicy`` row (internal to the api), for the writes that need one.
+
+    Args:
+        course_key: the course.
+
+    Returns:
+        The policy row (``policy_row``).
+
+    Raises:
+        ValidationError: the course has no enabled policy, or ``course_key`` is not a course key
+            (on ``course_key``).
+    """
     policy = policy_row(course_key)
     if policy is None:
         raise ValidationError({"course_key": [_("This course has no competency policy.")]})
     return policy
 
 
-def _limits(field):
-    """``(min, max)`` of a policy field, read from the model's validators (one place for both forms)."""
+def _limits(field: str) -> tuple[int, int]:
+    """
+    ``(min, max)`` of a policy field, read from the model's validators (one place for both forms);
+    the min is 0 without a ``MinValueValidator``. Each field of ``POLICY_LIMITS`` has a
+    ``MaxValueValidator`` (hence the cast: the type checker cannot tell).
+    """
     bounds = {type(v).__name__: v.limit_value for v in CompetencyPolicy._meta.get_field(field).validators}
-    return bounds.get("MinValueValidator", 0), bounds.get("MaxValueValidator")
+    return bounds.get("MinValueValidator", 0), cast(int, bounds.get("MaxValueValidator"))
 
 
 
@@ -80,19 +121,46 @@ SINGLE_SET_FIELDS = ("instrument_version", "min_observations", "min_percent", "w
                      "min_distinct_observers")
 
 
-def policy_for_editing(actor, course_key):
-    """The course's policy, enabled or not (``data.PolicyData``), for its staff; None when there is none."""
+def policy_for_editing(actor: User, course_key: CourseRef) -> data.PolicyData | None:
+    """
+    The course's policy, enabled or not, for its staff.
+
+    Args:
+        actor: who asks.
+        course_key: the course.
+
+    Returns:
+        The policy; None when there is none.
+
+    Raises:
+        PermissionDenied: ``actor`` is not course staff.
+        ValidationError: ``course_key`` is not a course key.
+    """
     course_key = require_course_staff(actor, course_key, _("Only course staff can change the competency policy."))
     return values.policy_data(CompetencyPolicy.objects.filter(course_key=course_key).first())
 
 
-def save_policy(actor, course_key, **fields):
+def save_policy(actor: User, course_key: CourseRef, **fields: Any) -> data.PolicyData:
     """
     Create or update a course's policy (course staff only); validates every field.
 
     ``requirement_sets`` (ADR 0013), when given, replaces the sets and the single-set fields follow
     its first set; otherwise single-set fields given change the first set (its setting and other
-    conditions stay) and the other sets stay.
+    conditions stay) and the other sets stay. Once committed, the course's learners are evaluated
+    again (and, when its program changed, those of the program's courses).
+
+    Args:
+        actor: who saves (course staff).
+        course_key: the course.
+        **fields: the settings to change (names from ``POLICY_FIELDS``).
+
+    Returns:
+        The saved policy.
+
+    Raises:
+        PermissionDenied: ``actor`` is not course staff.
+        ValidationError: an unknown setting or an invalid value (by field), a program ``actor`` may
+            not join, or ``course_key`` is not a course key.
     """
     course_key = require_course_staff(actor, course_key, _("Only course staff can change the competency policy."))
     unknown = set(fields) - set(POLICY_FIELDS)
@@ -143,7 +211,7 @@ def save_policy(actor, course_key, **fields):
     return values.policy_data(policy)
 
 
-def _require_right_to_program(actor, program, course_key):
+def _require_right_to_program(actor: User, program: str, course_key: CourseKey) -> None:
     """
     A course joins a program only when ``actor`` is staff in every course already in it (ADR 0018):
     the program's courses read each other's observations, so naming a program is a claim on their
@@ -165,7 +233,7 @@ def _require_right_to_program(actor, program, course_key):
 MAX_STAGES = 10
 
 
-def _clean_prerequisite(value, course_key):
+def _clean_prerequisite(value: CourseRef | None, course_key: CourseKey) -> str:
     """The prerequisite course as a normalised course id ("" for none); not the course itself."""
     value = (value or "").strip() if isinstance(value, str) else value
     if not value:
@@ -188,27 +256,28 @@ def _clean_prerequisite(value, course_key):
     return str(prerequisite)
 
 
-def _clean_sets(raw):
+def _clean_sets(raw: Any) -> list[dict[str, Any]]:
     """``raw`` requirement sets checked against the instrument versions that exist (one query)."""
     named = [item.get("instrument_version") for item in raw if isinstance(item, dict)] if isinstance(
         raw, list) else []
     # Only whole numbers the database can hold are looked up (a list or a bool is refused by the rules).
-    version_ids = {as_id(v) for v in named if isinstance(v, int) and not isinstance(v, bool)} - {None}
+    # (``- {None}`` leaves ids only, which the type checker cannot tell: hence the cast.)
+    version_ids = cast(set[int], {as_id(v) for v in named if isinstance(v, int) and not isinstance(v, bool)} - {None})
     return policy_rules.clean_requirement_sets(raw, _summary_keys(version_ids), POLICY_LIMITS)
 
 
-def _summary_keys(version_ids):
+def _summary_keys(version_ids: Iterable[int]) -> dict[int, frozenset[str]]:
     """``{version_id: the summary score keys its instrument file declares}`` (one query; ADR 0012)."""
     return {version_id: frozenset(summary["key"] for summary in summaries or ())
             for version_id, summaries in InstrumentVersion.objects.filter(
                 pk__in=sorted(version_ids)).values_list("pk", "summaries")}
 
 
-def _attname(name):
+def _attname(name: str) -> str:
     return name if name != "instrument_version" else "instrument_version_id"
 
 
-def _refuse_contradictions(policy, submitted):
+def _refuse_contradictions(policy: CompetencyPolicy, submitted: dict[str, Any]) -> None:
     """
     A single-set field changed to a value its (also changed) first requirement set contradicts is
     refused, naming the field: saving would silently keep the set's value.
@@ -219,7 +288,7 @@ def _refuse_contradictions(policy, submitted):
         raise ValidationError(errors)
 
 
-def _follow_first_set(policy):
+def _follow_first_set(policy: CompetencyPolicy) -> None:
     """The single-set fields as the first requirement set says (what lists and older clients read)."""
     first = competency.RequirementSet.from_dict(policy.requirement_sets[0])
     policy.instrument_version_id = first.instrument_version_id
@@ -232,7 +301,7 @@ def _follow_first_set(policy):
         policy.min_percent = max(1, math.ceil(percent.value))
 
 
-def _first_set_from_fields(policy, changed):
+def _first_set_from_fields(policy: CompetencyPolicy, changed: set[str]) -> dict[str, Any]:
     """
     The first requirement set with the single-set fields' values. Its setting and its other
     conditions stay; its percent and essentials conditions change only when their field did.
@@ -253,13 +322,29 @@ def _first_set_from_fields(policy, changed):
                                      policy.min_distinct_observers, first.setting, tuple(conditions)).as_dict()
 
 
-def _start_reevaluation(course_key):
+def _start_reevaluation(course_key: CourseKey) -> None:
     reevaluation.requested(course_key)  # shown as "waiting" until a worker picks the task up
     course_reevaluation_requested.send(sender=CompetencyPolicy, course_id=str(course_key))
 
 
-def assign_coach(actor, course_key, coach, learner):
-    """Assign ``coach`` to ``learner`` (course staff only); assigning twice changes nothing."""
+def assign_coach(actor: User, course_key: CourseRef, coach: UserRef, learner: UserRef) -> data.CoachAssignmentData:
+    """
+    Assign ``coach`` to ``learner`` (course staff only); assigning twice changes nothing.
+
+    Args:
+        actor: who assigns (course staff).
+        course_key: the course.
+        coach: the coach, or their id or username.
+        learner: the learner, or their id or username.
+
+    Returns:
+        The assignment (the existing one when it was already made).
+
+    Raises:
+        PermissionDenied: ``actor`` is not course staff.
+        ValidationError: no such coach or learner, a learner coaching themselves, a learner not
+            enrolled in the course, or ``course_key`` is not a course key.
+    """
     course_key = require_course_staff(actor, course_key, _("Only course staff can assign coaches."))
     coach, learner = get_user(coach, "coach"), get_user(learner, "learner")
     if coach.pk == learner.pk:
@@ -278,7 +363,7 @@ def assign_coach(actor, course_key, coach, learner):
 
 
 
-def _ensure_status(learner, course_key):
+def _ensure_status(learner: User, course_key: CourseKey) -> None:
     """Give a newly assigned learner a status row, so that every list is one table."""
     policy = policy_row(course_key)
     if policy is not None:  # with program evidence, a new learner may be ready at once: announced
@@ -288,8 +373,17 @@ def _ensure_status(learner, course_key):
                                             defaults={"evaluated_at": timezone.now()})
 
 
-def note_enrollment(learner_id, course_key):
-    """A learner enrolled: in a course with a policy, they get their status row (no coach needed)."""
+def note_enrollment(learner_id: int, course_key: CourseRef) -> None:
+    """
+    A learner enrolled: in a course with a policy, they get their status row (no coach needed).
+
+    Args:
+        learner_id: the enrolled user's id.
+        course_key: the course.
+
+    Raises:
+        ValidationError: ``course_key`` is not a course key.
+    """
     course_key = parse_course_key(course_key)
     policy = policy_row(course_key)
     if policy is not None and get_user_model().objects.filter(pk=learner_id).exists():
@@ -302,11 +396,21 @@ def note_enrollment(learner_id, course_key):
 RECORDS = (CoachAssignment, Observation, Reflection, SignOff, Certification)
 
 
-def note_unenrollment(learner_id, course_key):
+def note_unenrollment(learner_id: int, course_key: CourseRef) -> bool:
     """
     A learner left the course: if nothing was recorded about them there (no coach, observation,
     reflection, sign-off or certification), their status row goes too; otherwise the lists show
     that they left. Records are never removed.
+
+    Args:
+        learner_id: the unenrolled user's id.
+        course_key: the course.
+
+    Returns:
+        True when their status row was removed.
+
+    Raises:
+        ValidationError: ``course_key`` is not a course key.
     """
     course_key = parse_course_key(course_key)
     mine = {"learner_id": learner_id, "course_key": course_key}
@@ -317,8 +421,18 @@ def note_unenrollment(learner_id, course_key):
         return LearnerStatus.objects.filter(**mine).delete()[0] > 0
 
 
-def unassign_coach(actor, assignment_id):
-    """Remove a coach assignment (course staff only)."""
+def unassign_coach(actor: User, assignment_id: int | str) -> None:
+    """
+    Remove a coach assignment (course staff only).
+
+    Args:
+        actor: who removes it (staff of the assignment's course).
+        assignment_id: the assignment's id (an int or its digits).
+
+    Raises:
+        PermissionDenied: ``actor`` is not staff of the assignment's course.
+        ValidationError: no such assignment.
+    """
     assignment = CoachAssignment.objects.filter(pk=assignment_id).first() if as_id(assignment_id) else None
     if assignment is None:
         raise ValidationError({"assignment": [_("No such coach assignment.")]})
@@ -329,11 +443,21 @@ def unassign_coach(actor, assignment_id):
         assignment.delete()
 
 
-def coach_assignments(viewer, course_key):
+def coach_assignments(viewer: User, course_key: CourseRef) -> PagedRows:
     """
-    The course's assignments (staff) or the viewer's own (a coach), as ``data.CoachAssignmentData``
-    in a ``paged.PagedRows`` (page it: a course may hold 100,000), by learner id then coach id (the
+    The course's assignments (staff) or the viewer's own (a coach), by learner id then coach id (the
     order of the assignment indexes).
+
+    Args:
+        viewer: who asks.
+        course_key: the course.
+
+    Returns:
+        ``data.CoachAssignmentData`` in a ``paged.PagedRows`` (page it: a course may hold 100,000).
+
+    Raises:
+        PermissionDenied: ``viewer`` is not signed in.
+        ValidationError: ``course_key`` is not a course key.
     """
     course_key = parse_course_key(course_key)
     assignments = CoachAssignment.objects.filter(course_key=course_key).select_related("coach", "learner")
@@ -351,8 +475,19 @@ MAX_CSV_ROWS = 5000
 MAX_CSV_BYTES = 1024 * 1024
 
 
-def read_csv_upload(upload):
-    """The text of an uploaded CSV file (UTF-8, at most 1 MB); ``ValidationError`` keyed ``file``."""
+def read_csv_upload(upload: UploadedFile | None) -> str:
+    """
+    The text of an uploaded CSV file (UTF-8, at most 1 MB).
+
+    Args:
+        upload: the uploaded file, or None when none was attached.
+
+    Returns:
+        Its text.
+
+    Raises:
+        ValidationError: no file, a file over 1 MB, or not UTF-8 (on ``file``).
+    """
     if upload is None:
         raise ValidationError({"file": [_("Attach a CSV file.")]})
     if upload.size > MAX_CSV_BYTES:
@@ -363,13 +498,26 @@ def read_csv_upload(upload):
         raise ValidationError({"file": [_("Save the file as UTF-8 text.")]}) from exc
 
 
-def assign_coaches_from_csv(actor, course_key, text):
+def assign_coaches_from_csv(actor: User, course_key: CourseRef, text: str) -> tuple[list[dict[str, Any]], int]:
     """
-    Assign coaches from CSV text with a ``coach,learner`` header (usernames or ids).
+    Assign coaches from CSV text with a ``coach,learner`` header (usernames).
 
     All or nothing: when any row is wrong nothing is assigned, and the report says which rows and
-    why. Returns ``(report, assigned_count)``; each report row is ``{"row", "coach", "learner",
-    "status", "errors"}`` with status "assigned", "unchanged" or "error".
+    why.
+
+    Args:
+        actor: who assigns (course staff).
+        course_key: the course.
+        text: the CSV text (``read_csv_upload``).
+
+    Returns:
+        ``(report, assigned_count)``; each report row is ``{"row", "coach", "learner", "status",
+        "errors"}`` with status "assigned", "unchanged" or "error" (0 assigned when any row is wrong).
+
+    Raises:
+        PermissionDenied: ``actor`` is not course staff.
+        ValidationError: the file is empty, not CSV, without the header, over ``MAX_CSV_ROWS`` rows
+            or without rows (on ``file``), or ``course_key`` is not a course key.
     """
     course_key = require_course_staff(actor, course_key, _("Only course staff can assign coaches."))
     rows = _csv_rows(text)
@@ -406,7 +554,7 @@ def assign_coaches_from_csv(actor, course_key, text):
     return report, assigned
 
 
-def _csv_rows(text, columns=("coach", "learner")):
+def _csv_rows(text: str, columns: tuple[str, ...] = ("coach", "learner")) -> list[tuple[int, str, str]]:
 
     if not isinstance(text, str) or not text.strip():
         raise ValidationError({"file": [_("The file is empty.")]})
@@ -432,12 +580,26 @@ def _csv_rows(text, columns=("coach", "learner")):
 COACH_SEARCH_LIMIT = 10
 
 
-def search_coaches(viewer, course_key, prefix, limit=COACH_SEARCH_LIMIT):
+def search_coaches(viewer: User, course_key: CourseRef, prefix: str,
+                   limit: int = COACH_SEARCH_LIMIT) -> list[data.UserRef]:
     """
     Up to ``limit`` users who coach someone in the course and whose username starts with
-    ``prefix`` (any case), by username, as ``data.UserRef`` (course staff only). One bounded query:
-    a range of the username index, each checked against the assignment index; never the list of
-    every coach.
+    ``prefix`` (any case), by username (course staff only). One bounded query: a range of the
+    username index, each checked against the assignment index; never the list of every coach.
+
+    Args:
+        viewer: who asks (course staff).
+        course_key: the course.
+        prefix: the start of the username (anything but text counts as blank).
+        limit: the most coaches answered.
+
+    Returns:
+        The coaches found; empty for a blank ``prefix``.
+
+    Raises:
+        PermissionDenied: ``viewer`` is not course staff.
+        ValidationError: ``prefix`` over 150 characters (on ``coach_search``), or ``course_key`` is
+            not a course key.
     """
     course_key = require_course_staff(viewer, course_key, _("Only course staff can see the course's coaches."))
     prefix = prefix.strip() if isinstance(prefix, str) else ""
@@ -450,8 +612,22 @@ def search_coaches(viewer, course_key, prefix, limit=COACH_SEARCH_LIMIT):
         Exists(coaching), username__istartswith=prefix).order_by("username").values_list("pk", "username")[:limit]]
 
 
-def course_coach(viewer, course_key, coach_id):
-    """The coach ``coach_id`` of the course (``data.UserRef``), or None when they coach no one there."""
+def course_coach(viewer: User, course_key: CourseRef, coach_id: int | str | None) -> data.UserRef | None:
+    """
+    The coach ``coach_id`` of the course (course staff only).
+
+    Args:
+        viewer: who asks (course staff).
+        course_key: the course.
+        coach_id: the coach's user id (an int or its digits).
+
+    Returns:
+        The coach; None when ``coach_id`` is not an id (None included) or they coach no one there.
+
+    Raises:
+        PermissionDenied: ``viewer`` is not course staff.
+        ValidationError: ``course_key`` is not a course key.
+    """
     course_key = require_course_staff(viewer, course_key, _("Only course staff can see the course's coaches."))
     coach_id = as_id(coach_id)
     if coach_id is None:
@@ -461,7 +637,20 @@ def course_coach(viewer, course_key, coach_id):
     return data.UserRef(*found) if found else None
 
 
-def coached_learner_ids(coach, course_key):
+def coached_learner_ids(coach: User, course_key: CourseRef) -> list[int]:
+    """
+    The learners ``coach`` coaches in the course.
+
+    Args:
+        coach: the coach.
+        course_key: the course.
+
+    Returns:
+        The learners' ids (empty when they coach no one there).
+
+    Raises:
+        ValidationError: ``course_key`` is not a course key.
+    """
     return list(
         CoachAssignment.objects.filter(course_key=parse_course_key(course_key), coach_id=coach.pk)
         .values_list("learner_id", flat=True)

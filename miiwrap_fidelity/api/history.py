@@ -31,6 +31,12 @@ def hidden_from(viewer: User) -> Q:
     """
     ``_hidden_from`` as a query condition: co-raters rate blind, so each side of a co-rated session
     is hidden from the other side's observer until both are submitted.
+
+    Args:
+        viewer: who reads the observations.
+
+    Returns:
+        A condition on observations that holds for those ``viewer`` may not see yet.
     """
     submitted = Observation.SUBMITTED
     other_side_of_mine = Q(co_observation_of__isnull=False, co_observation_of__observer_id=viewer.pk) & ~Q(

@@ -61,7 +61,7 @@ def get_user(user_or_id: UserRef, field: str = "user") -> User:
         user_id = as_id(user_or_id)
         if user_id is None:
             raise ValidationError({field: [_("No such user.")]})
-        lookup = {"pk": user_id}
+        lookup: dict[str, int | str] = {"pk": user_id}
     elif isinstance(user_or_id, str) and "\x00" not in user_or_id and len(user_or_id) <= 150:
         lookup = {"username": user_or_id}
     else:
@@ -72,12 +72,12 @@ def get_user(user_or_id: UserRef, field: str = "user") -> User:
         raise ValidationError({field: [_("No such user.")]}) from exc
 
 
-def clean_date(value: date | str, field: str) -> date:
+def clean_date(value: object, field: str) -> date:
     """
     A practice date: a ``date`` or an ISO ``YYYY-MM-DD`` string, not in the future.
 
     Args:
-        value: the date, or its ISO string.
+        value: the date, or its ISO string (anything else, None included, is refused).
         field: the input field a refusal names.
 
     Returns:

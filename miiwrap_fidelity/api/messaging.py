@@ -12,7 +12,9 @@ Sent by Celery tasks (``tasks/messages.py``): after the change commits (the outb
 consequence, the ``reflection_commented`` signal) and on celery beat (expiry reminders and overdue
 notices daily, coach digests weekly; the Tutor plugin schedules them). See ADR 0008.
 """
-from datetime import timedelta
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
@@ -38,26 +40,53 @@ from ..seams.messages import (
     Certified,
     CoachDigest,
     LearnerOverdue,
+    MiiwrapMessage,
     ObservationRecorded,
     ReflectionFeedback,
     Revoked,
     absolute,
     send,
 )
+from .inputs import CourseRef, User
 
 
-def receives_non_essential(user):
-    """Whether ``user`` gets the non-essential messages (everyone does until they opt out)."""
+def receives_non_essential(user: User) -> bool:
+    """
+    Whether ``user`` gets the non-essential messages.
+
+    Args:
+        user: the person.
+
+    Returns:
+        False once they opted out (everyone gets them until then).
+    """
     return not MessagePreference.objects.filter(user_id=user.pk, non_essential=False).exists()
 
 
-def set_non_essential(user, receive):
-    """Opt in or out of the non-essential messages; only the person themselves (the view checks login)."""
+def set_non_essential(user: User, receive: bool) -> None:
+    """
+    Opt in or out of the non-essential messages; only the person themselves (the view checks login).
+
+    Args:
+        user: the person.
+        receive: True to receive them, False to opt out.
+    """
     MessagePreference.objects.update_or_create(user_id=user.pk, defaults={"non_essential": bool(receive)})
 
 
-def deliver(message_type, user, course_key, **context):
-    """Send one message to ``user`` when they want it (essential ones always); True when it was handed to ACE."""
+def deliver(message_type: type[MiiwrapMessage], user: User, course_key: CourseRef, **context: Any) -> bool:
+    """
+    Send one message to ``user`` when they want it (essential ones always).
+
+    Args:
+        message_type: the message (``seams.messages``).
+        user: the recipient.
+        course_key: the course it is about.
+        **context: what its templates show (counts, dates, links: never a note or reason).
+
+    Returns:
+        True when it was handed to ACE; False when they opted out or have no e-mail.
+    """
     if not (message_type.ESSENTIAL or receives_non_essential(user)):
         return False
     return send(message_type, user, course_key, **context)
@@ -65,17 +94,37 @@ def deliver(message_type, user, course_key, **context):
 
 # --- after a change commits -------------------------------------------------------------------
 
-COMPETENCY_MESSAGES = {("observation_submitted", None): ObservationRecorded, ("approved", "certified"): Certified,
+COMPETENCY_MESSAGES: dict[tuple[str, str | None], type[MiiwrapMessage]] = {("observation_submitted", None): ObservationRecorded, ("approved", "certified"): Certified,
                        ("revoked", None): Revoked}
 
 
-def competency_message_type(cause, state):
-    """The message a status change sends its learner (None: e.g. the coach approved, the lead has still to confirm)."""
+def competency_message_type(cause: str, state: str | None) -> type[MiiwrapMessage] | None:
+    """
+    The message a status change sends its learner.
+
+    Args:
+        cause: what changed the status (``"observation_submitted"``, ``"approved"``, ``"revoked"``...).
+        state: the new state.
+
+    Returns:
+        The message type; None when none is sent (e.g. the coach approved, the lead has still to confirm).
+    """
     return COMPETENCY_MESSAGES.get((cause, state)) or COMPETENCY_MESSAGES.get((cause, None))
 
 
-def send_competency_message(learner_id, course_id, state, cause):
-    """The learner's message about a status change of theirs; True when it was sent."""
+def send_competency_message(learner_id: int, course_id: str, state: str, cause: str) -> bool:
+    """
+    The learner's message about a status change of theirs.
+
+    Args:
+        learner_id: the learner.
+        course_id: the course.
+        state: the new state.
+        cause: what changed it.
+
+    Returns:
+        True when it was sent.
+    """
     message_type = competency_message_type(cause, state)
     if message_type is None:
         return False
@@ -83,8 +132,16 @@ def send_competency_message(learner_id, course_id, state, cause):
     return bool(learner) and deliver(message_type, learner, course_id, state=state)
 
 
-def send_reflection_feedback(comment_id):
-    """Tell a learner that someone commented on their reflection (never their own comment); True when sent."""
+def send_reflection_feedback(comment_id: int) -> bool:
+    """
+    Tell a learner that someone commented on their reflection (never their own comment).
+
+    Args:
+        comment_id: the comment.
+
+    Returns:
+        True when it was sent.
+    """
     comment = ReflectionComment.objects.select_related("reflection__learner").filter(pk=comment_id).first()
     if comment is None or comment.author_id == comment.reflection.learner_id:
         return False
@@ -93,12 +150,18 @@ def send_reflection_feedback(comment_id):
 
 # --- on a schedule ---------------------------------------------------------------------------
 
-def send_expiry_reminders(now=None):
+def send_expiry_reminders(now: datetime | None = None) -> int:
     """
     Remind certified people 90 and 30 days before their certification expires (daily, celery beat).
 
     The reminder row is claimed first (a unique constraint), so a repeated or overlapping run sends
     nothing twice; a reminder missed on its day goes out the next run, while still before expiry.
+
+    Args:
+        now: the moment (default: the clock).
+
+    Returns:
+        How many reminders were sent.
     """
     now = now or timezone.now()
     sent = 0
@@ -121,10 +184,13 @@ def send_expiry_reminders(now=None):
     return sent
 
 
-def send_overdue_notices():
+def send_overdue_notices() -> int:
     """
     Tell each coach of a learner who passed their due date (a policy deadline), once per due date
     (daily, celery beat). The notice row is claimed first (a unique constraint), as for expiry reminders.
+
+    Returns:
+        How many notices were sent.
     """
     sent = 0  # the stored flag is the decision (refreshed at the day edge in the learner's time zone)
     told = OverdueNotice.objects.filter(course_key=OuterRef("course_key"), learner_id=OuterRef("learner_id"),
@@ -148,14 +214,34 @@ def send_overdue_notices():
     return sent
 
 
-def cadence_days(policy):
-    """How often a learner should be observed to gather the policy's evidence (every requirement set)."""
+def cadence_days(policy: CompetencyPolicy) -> int:
+    """
+    How often a learner should be observed to gather the policy's evidence (every requirement set).
+
+    Args:
+        policy: the course's policy row.
+
+    Returns:
+        The days between observations.
+    """
     return competency.observation_cadence_days(
         [(requirement.window_days, requirement.min_observations) for requirement in evaluation.rules_for(policy).sets])
 
 
-def digest_rows(policy, learner_ids, today):
-    """``(due, long_due)`` statuses among the learners: due for observation (one cadence), or long due (two)."""
+def digest_rows(policy: CompetencyPolicy, learner_ids: Iterable[int],
+                today: date) -> tuple[list[LearnerStatus], list[LearnerStatus]]:
+    """
+    The learners due for observation, for a coach's digest.
+
+    Args:
+        policy: the course's policy row.
+        learner_ids: the coach's learners.
+        today: the day.
+
+    Returns:
+        ``(due, long_due)`` status rows (learner loaded) of the enrolled learners not yet competent:
+        due for observation (one cadence since the last), or long due (two).
+    """
     cadence = cadence_days(policy)
     rows: dict[str, list] = {competency.DUE_FOR_OBSERVATION: [], competency.LONG_DUE_FOR_OBSERVATION: []}
     statuses = LearnerStatus.objects.filter(
@@ -169,8 +255,16 @@ def digest_rows(policy, learner_ids, today):
     return rows[competency.DUE_FOR_OBSERVATION], rows[competency.LONG_DUE_FOR_OBSERVATION]
 
 
-def send_coach_digests(now=None):
-    """Each coach, per course with a policy: the learners due or overdue for observation (weekly)."""
+def send_coach_digests(now: datetime | None = None) -> int:
+    """
+    Each coach, per course with a policy: the learners due or overdue for observation (weekly).
+
+    Args:
+        now: the moment (default: the clock).
+
+    Returns:
+        How many digests were sent.
+    """
     today = (now or timezone.now()).date()
     sent = 0
     for policy in CompetencyPolicy.objects.filter(enabled=True):
@@ -190,5 +284,5 @@ def send_coach_digests(now=None):
     return sent
 
 
-def _digest_line(status):
+def _digest_line(status: LearnerStatus) -> dict[str, Any]:
     return {"username": status.learner.username, "last_observed": status.last_practice_date}

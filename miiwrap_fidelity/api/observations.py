@@ -1,13 +1,17 @@
 """Observations of practice: drafts, submission, blind co-rating, and who may read them."""
 from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, cast
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.db.models.query import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from opaque_keys.edx.keys import CourseKey
 
 from ..records import audit, evaluation
-from ..records.models import IndicatorRating, Observation
+from ..records.models import CompetencyPolicy, IndicatorRating, Observation
 from ..rules import competency, data, privacy, rubric
 from ..rules.errors import NotFound, PermissionDenied, ValidationError
 from ..rules.validation import MAX_OPEN_DRAFTS, Conflict, as_id, clean_id, clean_text, collect
@@ -15,7 +19,7 @@ from ..seams import tracking_events as events
 from . import self_assessments, submission_keys
 from . import to_data as values
 from .courses import require_policy
-from .inputs import MAX_NOTE_CHARS, clean_date, get_user, parse_course_key
+from .inputs import MAX_NOTE_CHARS, CourseRef, User, UserRef, clean_date, get_user, parse_course_key
 from .roles import can_view_learner, is_course_staff, require, require_coach, require_learner_of_course
 from .rubrics import version_indicators
 from .signals import course_reevaluation_requested
@@ -33,13 +37,23 @@ LEARNER_VISIBLE = Q(status=Observation.SUBMITTED, co_observation_of__isnull=True
 @dataclass(frozen=True)
 class ObservationResult:
     observation: data.ObservationData
-    warnings: list
+    warnings: list[str]
 
 
-def policy_version(policy, requested):
+def policy_version(policy: CompetencyPolicy, requested: Any) -> int:
     """
     The instrument version a new observation uses: ``requested`` when one of the policy's
     requirement sets names it (a course may observe with several instruments), else the policy's first.
+
+    Args:
+        policy: the course's policy row.
+        requested: the instrument version asked for (an id), or None or "" for the policy's first.
+
+    Returns:
+        The instrument version's id.
+
+    Raises:
+        ValidationError: ``requested`` is not a version the policy uses (on ``instrument_version``).
     """
     if requested in (None, ""):
         return policy.instrument_version_id
@@ -47,20 +61,42 @@ def policy_version(policy, requested):
     version_id = as_id(requested)
     if version_id not in allowed:
         raise ValidationError({"instrument_version": [_("Choose an instrument version this course's policy uses.")]})
-    return version_id
+    return cast(int, version_id)  # one of ``allowed``: an id
 
 
-def save_observation(actor, learner, course_key, data, observation_id=None, submit=False, idempotency_key=None):
+def save_observation(actor: User, learner: UserRef, course_key: CourseRef, data: Any,
+                     observation_id: int | str | None = None, submit: bool = False,
+                     idempotency_key: str | None = None) -> ObservationResult:
     """
     Create or update a draft observation, optionally submitting it.
 
-    ``data``: ``practice_date`` (YYYY-MM-DD), ``setting``, ``overall_note``, ``ratings`` (see
-    ``rubric``), optionally the ``instrument_version`` of a new observation (one the policy's
-    requirement sets name; the policy's first by default), and for an edit the ``revision`` the
-    editor started from. Submission requires every indicator rated and makes the observation
-    final; text that looks client-identifying refuses it (naming the field) unless
-    ``privacy_confirmed`` is True. A repeat with the same ``idempotency_key`` (``submission_keys``)
-    answers with the first one's observation.
+    Submission requires every indicator rated and makes the observation final; text that looks
+    client-identifying refuses it (naming the field) unless ``privacy_confirmed`` is True.
+
+    Args:
+        actor: the observer (a coach of the learner).
+        learner: the learner, or their id.
+        course_key: the course.
+        data: ``practice_date`` (YYYY-MM-DD), ``setting``, ``overall_note``, ``ratings`` (see
+            ``rubric``), optionally the ``instrument_version`` of a new observation (one the
+            policy's requirement sets name; the policy's first by default), ``co_observation_of``
+            and ``is_reference`` for a co-rating, ``privacy_confirmed``, and for an edit the
+            ``revision`` the editor started from.
+        observation_id: the draft to continue; None for a new observation.
+        submit: submit it (final).
+        idempotency_key: a repeat with the same key (``submission_keys``) answers with the first
+            one's observation.
+
+    Returns:
+        The observation, with the kinds of identifier its texts look to hold (``warnings``).
+
+    Raises:
+        PermissionDenied: ``actor`` may not coach this learner, or is not the draft's observer.
+        Conflict: the draft was saved again since the revision the editor started from.
+        ValidationError: field errors (``data`` not an object, date, setting, note, ratings,
+            unconfirmed identifiers, co-rating), no such draft, a submitted observation, too many
+            open drafts, the key is malformed or was used for other content, no such learner, the
+            course has no competency policy, or not a course key.
     """
     course_key = parse_course_key(course_key)
     learner = get_user(learner, "learner")
@@ -72,7 +108,7 @@ def save_observation(actor, learner, course_key, data, observation_id=None, subm
         lambda observation_id: _result_of(Observation.objects.select_related("observer").get(pk=observation_id)))
 
 
-def _result_of(observation):
+def _result_of(observation: Observation) -> ObservationResult:
     """The answer to a submission that this observation already answers (a repeat)."""
     ratings = list(observation.ratings.select_related("indicator"))
     suspected = privacy.fields_with_identifiers(privacy.feedback_texts(observation.overall_note,
@@ -81,7 +117,8 @@ def _result_of(observation):
                              sorted({kind for kinds in suspected.values() for kind in kinds}))
 
 
-def _write_observation(actor, learner, course_key, data, observation_id, submit):
+def _write_observation(actor: User, learner: User, course_key: CourseKey, data: Any,
+                       observation_id: int | str | None, submit: bool) -> tuple[ObservationResult, int]:
     """``save_observation``'s write: ``(ObservationResult, observation id)``."""
     policy = require_policy(course_key)
     if not isinstance(data, dict):
@@ -89,6 +126,7 @@ def _write_observation(actor, learner, course_key, data, observation_id, submit)
     if observation_id is None:
         require_learner_of_course(learner, course_key)  # a new record only of a learner of the course
     errors: dict = {}
+    # A missing date is refused as a malformed one is (``clean_date`` checks any value).
     practice_date = collect(errors, clean_date, data.get("practice_date"), "practice_date")
     setting = data.get("setting")
     if not isinstance(setting, str) or setting not in dict(Observation.SETTING_CHOICES):
@@ -116,8 +154,9 @@ def _write_observation(actor, learner, course_key, data, observation_id, submit)
                 errors.pop("setting", None)
         version_id = observation.instrument_version_id if observation.pk else collect(
             errors, policy_version, policy, data.get("instrument_version"))
-        ratings = collect(errors, rubric.clean_ratings, version_indicators(version_id), data.get("ratings"),
-                          require_all=submit)
+        # Without a version (refused above), no indicators: the ratings' errors are still collected.
+        ratings = collect(errors, rubric.clean_ratings, version_indicators(version_id),
+                          data.get("ratings"), require_all=submit)
         suspected = privacy.fields_with_identifiers(privacy.feedback_texts(note, ratings or {}))
         if submit:
             # Learners read a submitted observation: text that looks client-identifying is edited out
@@ -126,6 +165,9 @@ def _write_observation(actor, learner, course_key, data, observation_id, submit)
                 errors.setdefault(field, []).extend(messages)
         if errors:
             raise ValidationError(errors)
+        # No field was refused: every ``collect`` above returned its value (None only for a refusal).
+        version_id, ratings = cast(int, version_id), cast(dict[str, rubric.CleanRating], ratings)
+        practice_date, setting, note = cast(date, practice_date), cast(str, setting), cast(str, note)
         if submit and not observation.pk and observation.co_observation_of_id is None:
             repeated = _repeated_submission(actor, learner, course_key, version_id, practice_date, setting, note,
                                             ratings)
@@ -172,7 +214,8 @@ def _write_observation(actor, learner, course_key, data, observation_id, submit)
     return ObservationResult(values.observation_data(observation, written), warnings), observation.pk
 
 
-def _repeated_submission(actor, learner, course_key, version_id, practice_date, setting, note, ratings):
+def _repeated_submission(actor: User, learner: User, course_key: CourseKey, version_id: int, practice_date: date,
+                         setting: str, note: str, ratings: dict[str, rubric.CleanRating]) -> Observation | None:
     """
     The observation this submission repeats, or None: the same observer's submitted observation of
     the same session (learner, course, instrument, date, setting) with the same note and ratings,
@@ -192,7 +235,7 @@ def _repeated_submission(actor, learner, course_key, version_id, practice_date, 
     return None
 
 
-def _save_observation(observation):
+def _save_observation(observation: Observation) -> None:
     """Save; a second co-rating of a session by the same rater (a database constraint) is a field error."""
     if observation.pk or observation.co_observation_of_id is None:
         observation.save()
@@ -204,7 +247,7 @@ def _save_observation(observation):
         raise ValidationError({"co_observation_of": [_("You have already rated this session.")]}) from exc
 
 
-def _co_rating_target(actor, learner, course_key, data):
+def _co_rating_target(actor: User, learner: User, course_key: CourseKey, data: dict[str, Any]) -> Observation | None:
     """The session (primary observation) a new co-rating rates, or None for an ordinary observation."""
     target = data.get("co_observation_of")
     if target in (None, ""):
@@ -228,7 +271,8 @@ def _co_rating_target(actor, learner, course_key, data):
     return primary
 
 
-def _editable_observation(actor, observation_id, learner, course_key, revision):
+def _editable_observation(actor: User, observation_id: int | str | None, learner: User, course_key: CourseKey,
+                          revision: Any) -> Observation:
     """
     A new observation, or the draft ``actor`` continues: one owner rule on every path (page, block,
     REST). Only the draft's observer edits or submits it, from the revision they read.
@@ -254,11 +298,24 @@ def _editable_observation(actor, observation_id, learner, course_key, revision):
     return observation
 
 
-def get_observation(viewer, course_key, observation_id):
+def get_observation(viewer: User, course_key: CourseRef, observation_id: int | str) -> data.ObservationData:
     """
-    One observation of the course (``data.ObservationData``), if ``viewer`` may see it: a draft only
-    by its observer; by the learner, what ``LEARNER_VISIBLE`` allows; blind co-ratings as
-    ``_hidden_from`` says.
+    One observation of the course, if ``viewer`` may see it: a draft only by its observer; by the
+    learner, what ``LEARNER_VISIBLE`` allows; blind co-ratings as ``_hidden_from`` says.
+
+    Args:
+        viewer: who asks.
+        course_key: the course.
+        observation_id: the observation.
+
+    Returns:
+        The observation as ``viewer`` sees it (``as_seen_by``).
+
+    Raises:
+        NotFound: no such observation in the course, or not one ``viewer`` may see.
+        PermissionDenied: ``viewer`` may not see this learner's records, or it is a co-rating still
+            hidden from them.
+        ValidationError: ``course_key`` is not a course key.
     """
     course_key = parse_course_key(course_key)
     observation = Observation.objects.filter(pk=observation_id, course_key=course_key).exclude(
@@ -275,11 +332,21 @@ def get_observation(viewer, course_key, observation_id):
     return as_seen_by(viewer, observation, timezone.now())
 
 
-def visible_observations(viewer, learner, course_key, include_drafts=False):
+def visible_observations(viewer: User, learner: User, course_key: CourseKey,
+                         include_drafts: bool = False) -> QuerySet:
     """
     The learner's observations ``viewer`` may see, before blind co-rating (``_hidden_from``): the
     learner their submitted primary ones; coaches and staff the submitted ones, and with
     ``include_drafts`` their own drafts (a draft is its observer's work in progress).
+
+    Args:
+        viewer: who asks (their right to the learner's records checked by the caller).
+        learner: the learner.
+        course_key: the course (the observations of its program's other courses count too).
+        include_drafts: also ``viewer``'s own drafts in the course.
+
+    Returns:
+        The observations (a queryset, unordered).
     """
     # The program's other courses too: the decision rests on their observations (ADR 0018), so
     # whoever may see it here sees that evidence, each observation with the course it was recorded in.
@@ -291,10 +358,18 @@ def visible_observations(viewer, learner, course_key, include_drafts=False):
     return queryset.filter(Q(status=Observation.SUBMITTED) | Q(observer_id=viewer.pk, course_key=course_key))
 
 
-def as_seen_by(viewer, observation, now):
+def as_seen_by(viewer: User, observation: Observation, now: datetime) -> data.ObservationData:
     """
     The observation's value with its latest correction (the original text only for coaches and
     staff); the learner's own, blinded while their self-assessment is awaited (ADR 0014).
+
+    Args:
+        viewer: who reads it.
+        observation: the observation (its ratings, amendments and self-assessment loaded).
+        now: the moment.
+
+    Returns:
+        The observation's value as ``viewer`` sees it.
     """
     if observation.learner_id == viewer.pk and self_assessments.hides_coach_ratings(observation, now):
         return values.blinded_observation_data(observation)
@@ -302,8 +377,22 @@ def as_seen_by(viewer, observation, now):
                                    show_original=viewer.pk != observation.learner_id)
 
 
-def sessions_open_for_co_rating(viewer, learner, course_key):
-    """Other observers' draft observations of the learner that ``viewer`` may co-rate (no ratings shown)."""
+def sessions_open_for_co_rating(viewer: User, learner: UserRef, course_key: CourseRef) -> list[data.ObservationData]:
+    """
+    Other observers' draft observations of the learner that ``viewer`` may co-rate.
+
+    Args:
+        viewer: the coach who would co-rate.
+        learner: the learner, or their id.
+        course_key: the course.
+
+    Returns:
+        The sessions, without ratings.
+
+    Raises:
+        PermissionDenied: ``viewer`` may not coach this learner.
+        ValidationError: ``course_key`` is not a course key.
+    """
     course_key = parse_course_key(course_key)
     require_coach(viewer, learner, course_key)
     return [values.observation_data(session, ratings=()) for session in Observation.objects.filter(
@@ -312,7 +401,7 @@ def sessions_open_for_co_rating(viewer, learner, course_key):
         "observer", "co_observation_of")]
 
 
-def _hidden_from(viewer, observation):
+def _hidden_from(viewer: User, observation: Observation) -> bool:
     """
     Co-raters rate blind: each side of a co-rated session is hidden from the other side's observer
     until both are submitted.

@@ -1,22 +1,26 @@
 """Fidelity monitoring for coaches and leads: drift alerts, rater agreement, the leader view, exports."""
 import logging
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, overload
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models.query import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from opaque_keys.edx.keys import CourseKey
 
 from ..records import audit, exports, leader_figures
 from ..records import drift_and_agreement as monitoring
-from ..records.models import CoachAssignment, DriftAlert, Indicator, LearnerStatus
-from ..rules import privacy
+from ..records.models import CoachAssignment, CompetencyPolicy, DriftAlert, Indicator, LearnerStatus
+from ..rules import data, privacy
 from ..rules.errors import NotFound, ValidationError
 from ..rules.validation import as_id, clean_text
 from ..wording import alert_sentences
 from . import self_assessments
 from . import to_data as values
 from .courses import policy_row, require_policy
-from .inputs import MAX_REASON_CHARS, get_user, parse_course_key
+from .inputs import MAX_REASON_CHARS, CourseRef, User, UserRef, get_user, parse_course_key
 from .names import full_names
 from .roles import can_view_learner, is_course_staff, require, require_coach, require_course_staff
 from .rubrics import version_indicators
@@ -24,7 +28,8 @@ from .rubrics import version_indicators
 log = logging.getLogger(__name__)
 
 
-def _drift_alerts(viewer, course_key, learner=None, include_resolved=False):
+def _drift_alerts(viewer: User, course_key: CourseRef, learner: UserRef | None = None,
+                  include_resolved: bool = False) -> QuerySet:
     """
     Drift alerts: a learner's own, a coach's learners', or the whole course's for staff.
     Two or three queries, whatever the number of alerts.
@@ -46,11 +51,25 @@ def _drift_alerts(viewer, course_key, learner=None, include_resolved=False):
         course_key=course_key, coach_id=viewer.pk).values("learner_id"))
 
 
-def drift_alert_rows(viewer, course_key, learner=None, limit=500):
+def drift_alert_rows(viewer: User, course_key: CourseRef, learner: UserRef | None = None,
+                     limit: int = 500) -> list[dict[str, Any]]:
     """
-    The open drift alerts ``viewer`` may see (a learner's own, a coach's learners', or the whole course's for staff; at most ``limit``, newest first),
-    each ``{"alert": data.DriftAlertData, "message"}`` with its developmental message. Three or four
-    queries, whatever the number of alerts.
+    The open drift alerts ``viewer`` may see: a learner's own, a coach's learners', or the whole
+    course's for staff. Three or four queries, whatever the number of alerts.
+
+    Args:
+        viewer: who asks (a learner, a coach, course staff).
+        course_key: the course.
+        learner: only this learner's alerts (the learner, or their id).
+        limit: at most this many alerts.
+
+    Returns:
+        Each ``{"alert": data.DriftAlertData, "message"}`` with its developmental message, newest
+        first.
+
+    Raises:
+        PermissionDenied: ``viewer`` may not see ``learner``'s records, or is not signed in.
+        ValidationError: no such learner, or not a course key.
     """
     alerts = list(_drift_alerts(viewer, course_key, learner=learner)[:limit])
     policy = policy_row(course_key)
@@ -63,10 +82,24 @@ def drift_alert_rows(viewer, course_key, learner=None, limit=500):
             for alert in alerts]
 
 
-def acknowledge_alert(actor, alert_id, plan_note, privacy_confirmed=False):
+def acknowledge_alert(actor: User, alert_id: int | str, plan_note: str,
+                      privacy_confirmed: bool = False) -> data.DriftAlertData:
     """
-    A coach (or staff) acknowledges an alert with a coaching plan note (the learner reads it: text
-    that looks client-identifying is refused unless ``privacy_confirmed``).
+    A coach (or staff) acknowledges an alert with a coaching plan note.
+
+    Args:
+        actor: a coach of the alert's learner, or course staff.
+        alert_id: the alert.
+        plan_note: the coaching plan (the learner reads it).
+        privacy_confirmed: the author confirms that text which looks client-identifying is not.
+
+    Returns:
+        The acknowledged alert.
+
+    Raises:
+        PermissionDenied: ``actor`` may not coach the alert's learner.
+        ValidationError: no such alert, no plan note or one too long, or text that looks
+            client-identifying and is not confirmed.
     """
     alert = DriftAlert.objects.select_related("learner").filter(pk=alert_id).first() if as_id(alert_id) else None
     if alert is None:
@@ -82,36 +115,73 @@ def acknowledge_alert(actor, alert_id, plan_note, privacy_confirmed=False):
     return values.alert_data(alert)
 
 
-def reliability_report(viewer, course_key):
-    """Rater agreement per pair and coach, leniency and calibration (course staff only)."""
+def reliability_report(viewer: User, course_key: CourseRef) -> dict[str, Any]:
+    """
+    Rater agreement per pair and coach, leniency and calibration (course staff only).
+
+    Args:
+        viewer: who asks.
+        course_key: the course.
+
+    Returns:
+        ``drift_and_agreement.reliability_report``: ``pairs``, ``coaches``, ``calibration`` and
+        ``indicators``.
+
+    Raises:
+        PermissionDenied: ``viewer`` is not course staff.
+        ValidationError: ``course_key`` is not a course key.
+    """
     course_key = require_course_staff(viewer, course_key, _("Only course staff can see rater agreement."))
     return monitoring.reliability_report(course_key)
 
 
-def _leader_course(viewer, course_key):
+def _leader_course(viewer: User, course_key: CourseRef) -> tuple[CourseKey, CompetencyPolicy]:
     """The course key and its policy row, for course staff (certification leads) only."""
     course_key = require_course_staff(viewer, course_key, _("Only course staff can see the leader view."))
     return course_key, require_policy(course_key)
 
 
-def leader_view(viewer, course_key):
+def leader_view(viewer: User, course_key: CourseRef) -> dict[str, Any]:
     """
     The course's aggregates with small cells suppressed (course staff and certification leads),
     computed now (and kept for the page), worded in the reader's language.
+
+    Args:
+        viewer: who asks.
+        course_key: the course.
+
+    Returns:
+        The figures (``_worded``), the cadence a list of rows.
+
+    Raises:
+        PermissionDenied: ``viewer`` is not course staff.
+        ValidationError: the course has no competency policy, or not a course key.
     """
     course_key, policy = _leader_course(viewer, course_key)
     figures = _worded(leader_figures.compute(course_key, policy)["figures"], policy)
     return {**figures, "cadence": list(figures["cadence"])}
 
 
-def kept_leader_view(viewer, course_key, queue):
+def kept_leader_view(viewer: User, course_key: CourseRef, queue: Callable[[str], object]) -> dict[str, Any]:
     """
-    The leader view as last computed (``leader_figures``), for the page: ``figures`` (worded as
-    ``leader_view``'s, the cadence a ``CadenceRows``; None until a computation has kept some) and
-    ``computed_at``. Figures older than ``leader_figures.FRESH_FOR``, or none: the first reader to
-    claim the computation hands the course id to ``queue`` (the task's ``delay``: where tasks run
-    eagerly, the figures are read again after it); ``refreshing``: a computation is under way;
-    ``failed``: this reader's could not be queued (logged).
+    The leader view as last computed (``leader_figures``), for the page. Figures older than
+    ``leader_figures.FRESH_FOR``, or none: the first reader to claim the computation hands the
+    course id to ``queue``.
+
+    Args:
+        viewer: who asks.
+        course_key: the course.
+        queue: takes the course id to compute the figures in the background (the task's
+            ``delay``: where tasks run eagerly, the figures are read again after it).
+
+    Returns:
+        ``figures`` (worded as ``leader_view``'s, the cadence a ``CadenceRows``; None until a
+        computation has kept some), ``computed_at``, ``refreshing`` (a computation is under way),
+        ``failed`` (this reader's could not be queued; logged) and ``fresh_minutes``.
+
+    Raises:
+        PermissionDenied: ``viewer`` is not course staff.
+        ValidationError: the course has no competency policy, or not a course key.
     """
     course_key, policy = _leader_course(viewer, course_key)
     version_id = policy.instrument_version_id
@@ -126,16 +196,36 @@ def kept_leader_view(viewer, course_key, queue):
             "fresh_minutes": int(leader_figures.FRESH_FOR.total_seconds() // 60)}
 
 
-def leader_figures_changed(course_key):
-    """A learner's status in the course changed (a consequence, ADR 0019, delivered after the
-    change committed): the leader view's kept figures are computed again at the next read."""
+def leader_figures_changed(course_key: CourseRef) -> None:
+    """
+    A learner's status in the course changed (a consequence, ADR 0019, delivered after the
+    change committed): the leader view's kept figures are computed again at the next read.
+
+    Args:
+        course_key: the course.
+
+    Raises:
+        ValidationError: ``course_key`` is not a course key.
+    """
     leader_figures.mark_changed(parse_course_key(course_key))
 
 
-def request_leader_refresh(viewer, course_key, queue):
+def request_leader_refresh(viewer: User, course_key: CourseRef, queue: Callable[[str], object]) -> str:
     """
-    Compute the leader view's figures again now (course staff): ``"queued"``, ``"running"`` (a
-    computation is under way already) or ``"failed"`` (it could not be queued).
+    Compute the leader view's figures again now (course staff).
+
+    Args:
+        viewer: who asks.
+        course_key: the course.
+        queue: takes the course id to compute the figures in the background.
+
+    Returns:
+        ``"queued"``, ``"running"`` (a computation is under way already) or ``"failed"`` (it could
+        not be queued).
+
+    Raises:
+        PermissionDenied: ``viewer`` is not course staff.
+        ValidationError: the course has no competency policy, or not a course key.
     """
     course_key, policy = _leader_course(viewer, course_key)
     if not leader_figures.claim_refresh(course_key, policy.instrument_version_id):
@@ -143,7 +233,7 @@ def request_leader_refresh(viewer, course_key, queue):
     return "queued" if _queue(queue, course_key, policy.instrument_version_id) else "failed"
 
 
-def _queue(queue, course_key, version_id):
+def _queue(queue: Callable[[str], object], course_key: CourseKey, version_id: int) -> bool:
     """Hand a claimed computation to ``queue``; a broker that is down (or an eager task that failed) frees the claim."""
     try:
         queue(str(course_key))
@@ -154,8 +244,19 @@ def _queue(queue, course_key, version_id):
         return False
 
 
-def refresh_leader_figures(course_key):
-    """The background task's computation of a course's leader figures (claimed); False: no policy."""
+def refresh_leader_figures(course_key: CourseRef) -> bool:
+    """
+    The background task's computation of a course's leader figures (claimed).
+
+    Args:
+        course_key: the course.
+
+    Returns:
+        True when computed; False when the course has no enabled policy.
+
+    Raises:
+        ValidationError: ``course_key`` is not a course key.
+    """
     course_key = parse_course_key(course_key)
     policy = policy_row(course_key)
     if policy is None:
@@ -164,7 +265,7 @@ def refresh_leader_figures(course_key):
     return True
 
 
-def _worded(figures, policy):
+def _worded(figures: dict[str, Any], policy: CompetencyPolicy) -> dict[str, Any]:
     """Kept figures with what a reader sees: state labels, indicators and domains in the reader's
     language, coaches by username (``CadenceRows``: names read per slice). One query."""
     states = dict(LearnerStatus.STATE_CHOICES)
@@ -191,16 +292,30 @@ class CadenceRows:
     read for the slice only).
     """
 
-    def __init__(self, rows):
+    def __init__(self, rows: Sequence[dict[str, Any]]) -> None:
+        """
+        Args:
+            rows: the kept cadence rows (each with its ``coach_id``).
+        """
         self.rows = rows
 
-    def count(self):
+    def count(self) -> int:
+        """
+        Returns:
+            How many coaches have a row.
+        """
         return len(self.rows)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.rows)
 
-    def __getitem__(self, index):
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
         rows = self.rows[index] if isinstance(index, slice) else [self.rows[index]]
         ids = [row["coach_id"] for row in rows]
         usernames = dict(get_user_model().objects.filter(pk__in=ids).values_list("pk", "username")) if ids else {}
@@ -209,12 +324,27 @@ class CadenceRows:
                   for row in rows]
         return worded if isinstance(index, slice) else worded[0]
 
-    def __iter__(self):  # every row (scripts, tests): one slice
+    def __iter__(self) -> Iterator[dict[str, Any]]:  # every row (scripts, tests): one slice
         return iter(self[:])
 
 
-def export_lines(viewer, course_key, kind):
-    """A streamed CSV export (course staff only); ``NotFound`` for an unknown kind."""
+def export_lines(viewer: User, course_key: CourseRef, kind: str) -> Iterator[str]:
+    """
+    A streamed CSV export (course staff only); the export is audited.
+
+    Args:
+        viewer: who asks.
+        course_key: the course.
+        kind: a key of ``exports.EXPORTS``.
+
+    Returns:
+        The CSV lines, read a chunk of rows at a time, as ``viewer`` may see them.
+
+    Raises:
+        PermissionDenied: ``viewer`` is not course staff.
+        NotFound: an unknown kind.
+        ValidationError: ``course_key`` is not a course key.
+    """
 
     course_key = require_course_staff(viewer, course_key, _("Only course staff can export records."))
     if kind not in exports.EXPORTS:

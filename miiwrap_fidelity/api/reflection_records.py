@@ -1,10 +1,13 @@
 """Learners' reflections on their practice and their coaches' comments."""
+from collections.abc import Mapping
+from typing import Any, cast
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..records import audit
-from ..records.models import Reflection, ReflectionComment
+from ..records.models import Indicator, Reflection, ReflectionComment
 from ..rules import competency, data, privacy
 from ..rules import reflection_rules as reflections
 from ..rules.errors import NotFound, PermissionDenied, ValidationError
@@ -12,14 +15,14 @@ from ..rules.validation import MAX_COMMENTS_PER_REFLECTION, as_id, clean_text, c
 from . import submission_keys
 from . import to_data as values
 from .courses import policy_row
-from .inputs import MAX_REASON_CHARS, get_user, parse_course_key
+from .inputs import MAX_REASON_CHARS, CourseRef, User, UserRef, get_user, parse_course_key
 from .observations import policy_version
 from .roles import can_view_learner, require, require_coach
 from .rubrics import version_indicators
 from .signals import reflection_commented
 
 
-def _policy_indicator_rows(course_key, instrument_version=None):
+def _policy_indicator_rows(course_key: CourseRef, instrument_version: int | str | None = None) -> list[Indicator]:
     policy = policy_row(course_key)
     if policy is None:
         return []
@@ -30,21 +33,63 @@ def _policy_indicator_rows(course_key, instrument_version=None):
     return version_indicators(version_id)
 
 
-def policy_indicators(course_key, instrument_version=None):
+def policy_indicators(course_key: CourseRef, instrument_version: int | str | None = None) -> list[data.IndicatorData]:
     """
-    The indicators (``data.IndicatorData``) of the course policy's rubric, or of the policy's
-    ``instrument_version`` when it names several; empty without a policy.
+    The indicators of the course policy's rubric, or of the policy's ``instrument_version`` when it
+    names several.
+
+    Args:
+        course_key: the course.
+        instrument_version: one of the policy's instrument versions (its id), or None for its first
+            (a version the policy does not use also gives its first).
+
+    Returns:
+        The indicators in rubric order; empty without a policy.
+
+    Raises:
+        ValidationError: ``course_key`` is not a course key.
     """
     return [values.indicator_data(indicator) for indicator in _policy_indicator_rows(course_key, instrument_version)]
 
 
-def clean_reflection_prompts(course_key, prompts):
-    """Validate an author's prompts against the course's rubric (used by the XBlock's Studio view)."""
+def clean_reflection_prompts(course_key: CourseRef | None, prompts: Any) -> list[dict[str, Any]]:
+    """
+    Validate an author's prompts against the course's rubric (used by the XBlock's Studio view).
+
+    Args:
+        course_key: the course, or None outside a course (then, as without a policy, the prompts
+            may name any indicator key).
+        prompts: the prompts as the author sent them (``[{"id", "text", "indicators": [keys]}]``).
+
+    Returns:
+        The prompts, cleaned (``reflection_rules.clean_prompts``).
+
+    Raises:
+        ValidationError: invalid prompts (keyed ``prompts`` or ``prompts[i].field``), or
+            ``course_key`` is not a course key.
+    """
     indicators = _policy_indicator_rows(course_key) if course_key else []
     return reflections.clean_prompts(prompts, [i.key for i in indicators] if indicators else None)
 
 
-def get_reflection(viewer, learner, course_key, block_id):
+def get_reflection(viewer: User, learner: UserRef, course_key: CourseRef, block_id: str) -> data.ReflectionData | None:
+    """
+    The learner's reflection in one exercise (draft or submitted), for the learner, their coaches
+    and staff.
+
+    Args:
+        viewer: who asks.
+        learner: the learner, or their id.
+        course_key: the course.
+        block_id: the exercise's usage id.
+
+    Returns:
+        The reflection with its comments; None when the learner has not written one.
+
+    Raises:
+        PermissionDenied: ``viewer`` may not see this learner's records.
+        ValidationError: no such learner, or not a course key.
+    """
     course_key = parse_course_key(course_key)
     learner = get_user(learner, "learner")
     require(can_view_learner(viewer, learner, course_key), _("You cannot see this learner's records."))
@@ -54,14 +99,33 @@ def get_reflection(viewer, learner, course_key, block_id):
     return values.reflection_data(reflection) if reflection is not None else None
 
 
-def save_reflection(learner, course_key, block_id, exercise, answers, self_ratings=None, submit=False,
-                    privacy_confirmed=False):
+def save_reflection(learner: User, course_key: CourseRef, block_id: str, exercise: Mapping[str, Any], answers: Any,
+                    self_ratings: Any = None, submit: bool = False,
+                    privacy_confirmed: bool = False) -> data.ReflectionData:
     """
     Save the learner's draft answers, or submit them (final; completion is then published).
 
-    ``exercise``: the block's ``title``, ``prompts``, ``min_length`` and ``self_rating`` settings.
     Submitted answers are read by the coach: text that looks client-identifying refuses the submit
     (naming the answer) unless ``privacy_confirmed`` is True.
+
+    Args:
+        learner: the signed-in learner.
+        course_key: the course.
+        block_id: the exercise's usage id.
+        exercise: the block's ``title``, ``prompts``, ``min_length`` and ``self_rating`` settings.
+        answers: ``{prompt id: text}`` as sent.
+        self_ratings: ``{indicator key: level key}`` as sent, or None.
+        submit: submit (final) rather than save a draft.
+        privacy_confirmed: the learner confirmed their answers do not identify a client.
+
+    Returns:
+        The reflection as saved.
+
+    Raises:
+        PermissionDenied: ``learner`` is not signed in.
+        ValidationError: invalid answers or self-ratings (by field), an unconfirmed client
+            identifier in a submit, a reflection already submitted, or ``course_key`` is not a
+            course key.
     """
     course_key = parse_course_key(course_key)
     if not getattr(learner, "is_authenticated", False):
@@ -70,15 +134,15 @@ def save_reflection(learner, course_key, block_id, exercise, answers, self_ratin
     errors: dict = {}
     clean_answers = collect(errors, reflections.clean_answers, prompts, answers, exercise.get("min_length", 0),
                             require_all=submit)
-    clean_ratings = {}
+    clean_ratings: dict[str, str] | None = {}
     if exercise.get("self_rating"):
         by_key = {indicator.key: indicator for indicator in _policy_indicator_rows(course_key)}
         clean_ratings = collect(errors, reflections.clean_self_ratings, prompts, self_ratings, by_key)
     if errors:
         raise ValidationError(errors)
-    if submit:
-        privacy.require_confirmed({f"answers.{key}": text for key, text in clean_answers.items()},
-                                  privacy_confirmed)
+    if submit:  # (``collect`` answers None only with a refusal, raised above: hence the cast)
+        privacy.require_confirmed({f"answers.{key}": text
+                                   for key, text in cast(dict[str, str], clean_answers).items()}, privacy_confirmed)
     with transaction.atomic():
         reflection, _created = Reflection.objects.select_for_update().get_or_create(
             learner=learner, block_id=str(block_id), defaults={"course_key": course_key}
@@ -95,8 +159,22 @@ def save_reflection(learner, course_key, block_id, exercise, answers, self_ratin
     return values.reflection_data(reflection)
 
 
-def reflections_for(viewer, learner, course_key):
-    """A learner's submitted reflections with comments, for the learner, their coaches and staff."""
+def reflections_for(viewer: User, learner: UserRef, course_key: CourseRef) -> list[data.ReflectionData]:
+    """
+    A learner's submitted reflections with comments, for the learner, their coaches and staff.
+
+    Args:
+        viewer: who asks.
+        learner: the learner, or their id.
+        course_key: the course.
+
+    Returns:
+        The reflections, newest submitted first, their self-ratings worded with the rubric's labels.
+
+    Raises:
+        PermissionDenied: ``viewer`` may not see this learner's records.
+        ValidationError: no such learner, or not a course key.
+    """
     course_key = parse_course_key(course_key)
     learner = get_user(learner, "learner")
     require(can_view_learner(viewer, learner, course_key), _("You cannot see this learner's records."))
@@ -106,7 +184,23 @@ def reflections_for(viewer, learner, course_key):
     return [values.reflection_data(reflection, indicators) for reflection in rows]
 
 
-def get_reflection_by_id(viewer, course_key, reflection_id):
+def get_reflection_by_id(viewer: User, course_key: CourseRef, reflection_id: int | str) -> data.ReflectionData:
+    """
+    One reflection of the course: a submitted one, or the viewer's own draft.
+
+    Args:
+        viewer: who asks (the learner, their coaches, course staff).
+        course_key: the course.
+        reflection_id: the reflection's id (an int or its digits).
+
+    Returns:
+        The reflection with its comments.
+
+    Raises:
+        NotFound: no such reflection in the course, or another learner's draft.
+        PermissionDenied: ``viewer`` may not see this learner's records.
+        ValidationError: ``course_key`` is not a course key.
+    """
     course_key = parse_course_key(course_key)
     reflection = Reflection.objects.filter(pk=reflection_id, course_key=course_key).prefetch_related(
         "comments__author").first() if as_id(reflection_id) else None
@@ -116,12 +210,29 @@ def get_reflection_by_id(viewer, course_key, reflection_id):
     return values.reflection_data(reflection)
 
 
-def comment_on_reflection(actor, reflection_id, text, privacy_confirmed=False, idempotency_key=None):
+def comment_on_reflection(actor: User, reflection_id: int | str, text: str, privacy_confirmed: bool = False,
+                          idempotency_key: str | None = None) -> data.CommentData:
     """
     A coach (or staff) comments on a submitted reflection of a learner they coach; text that looks
     client-identifying is refused unless ``privacy_confirmed``. A repeat (the same
     ``idempotency_key``; without one, the same author's same text on the same reflection within
     ``competency.REPEATED_SUBMISSION_WINDOW``) returns the first comment.
+
+    Args:
+        actor: the coach or staff member commenting.
+        reflection_id: the reflection's id (an int or its digits).
+        text: the comment.
+        privacy_confirmed: ``actor`` confirmed the text does not identify a client.
+        idempotency_key: the client's key for this submission, or None.
+
+    Returns:
+        The comment (the first one, for a repeat).
+
+    Raises:
+        PermissionDenied: ``actor`` may not coach this learner in the reflection's course.
+        ValidationError: no such reflection, one not submitted, empty or too long text, text that
+            looks client-identifying (unless confirmed), a reflection with the most comments it can
+            take, or a malformed or reused ``idempotency_key``.
     """
     reflection = Reflection.objects.filter(pk=reflection_id).first() if as_id(reflection_id) else None
     if reflection is None:
@@ -134,11 +245,11 @@ def comment_on_reflection(actor, reflection_id, text, privacy_confirmed=False, i
                                     "author").get(pk=comment_id)))
 
 
-def _comment_data(comment):
+def _comment_data(comment: ReflectionComment) -> data.CommentData:
     return data.CommentData(comment.pk, values.user_ref(comment.author), comment.text, comment.created_at)
 
 
-def _comment(actor, reflection, text, privacy_confirmed):
+def _comment(actor: User, reflection: Reflection, text: str, privacy_confirmed: bool) -> tuple[data.CommentData, int]:
     """``comment_on_reflection``'s write: ``(CommentData, comment id)``."""
     if reflection.status != Reflection.SUBMITTED:
         raise ValidationError({"reflection": [_("Comments are for submitted reflections.")]})

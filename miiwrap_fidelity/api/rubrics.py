@@ -56,12 +56,12 @@ def instrument_version(version_id: int | str) -> data.InstrumentVersionData:
                          values.summary_definitions(version.summaries or []))
 
 
-def version_indicators(version_id: int) -> list[Indicator]:
+def version_indicators(version_id: int | None) -> list[Indicator]:
     """
     A rubric version's indicators, read once per request (a version in use never changes).
 
     Args:
-        version_id: the instrument version.
+        version_id: the instrument version (None, a version that was refused: none).
 
     Returns:
         Its ``Indicator`` rows in rubric order (internal to the api).

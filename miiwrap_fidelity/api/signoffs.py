@@ -4,14 +4,18 @@ Coach and lead sign-off, certification and revocation (append-only sign-offs).
 Each write is: lock the learner's status row, load their records once, let ``competency`` decide,
 write, and store the decision on the new records (decided again in memory, nothing read twice).
 """
+from collections.abc import Collection
+from typing import Any, cast
+
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from opaque_keys.edx.keys import CourseKey
 
 from ..records import audit, evaluation
-from ..records.models import Certification, SignOff
-from ..rules import competency, privacy
+from ..records.models import Certification, CompetencyPolicy, LearnerStatus, SignOff
+from ..rules import competency, data, privacy
 from ..rules.errors import ValidationError
 from ..rules.validation import clean_text
 from ..seams import tracking_events as events
@@ -19,13 +23,13 @@ from ..wording import reason_sentences
 from . import self_assessments, submission_keys
 from . import to_data as values
 from .courses import require_policy
-from .inputs import MAX_REASON_CHARS, get_user, parse_course_key
+from .inputs import MAX_REASON_CHARS, CourseRef, User, UserRef, get_user, parse_course_key
 from .roles import can_view_learner, is_course_staff, require, require_coach
 from .signals import certification_issued
 from .status import announce_change
 
 
-def _evidence(policy, decision):
+def _evidence(policy: CompetencyPolicy, decision: competency.Decision) -> dict[str, Any]:
     return {
         "policy": policy.pk,
         "instrument_version": policy.instrument_version_id,
@@ -33,7 +37,8 @@ def _evidence(policy, decision):
     }
 
 
-def _locked_decision(policy, learner, course_key):
+def _locked_decision(policy: CompetencyPolicy, learner: User, course_key: CourseKey) -> tuple[
+        evaluation.CourseContext, LearnerStatus, evaluation.Records, competency.Decision]:
     """Lock the learner's status row, then load their records once and decide: ``(context, status, records, decision)``."""
     context = evaluation.CourseContext(policy, course_key)
     status = evaluation.lock_status(learner.pk, course_key)
@@ -41,23 +46,43 @@ def _locked_decision(policy, learner, course_key):
     return context, status, records, evaluation.decide_records(context, records, timezone.now())
 
 
-def _store(context, status, records):
+def _store(context: evaluation.CourseContext, status: LearnerStatus,
+           records: evaluation.Records) -> competency.Decision:
     """Decide on ``records`` (with what was just written) and store it in the locked status row."""
     decision = evaluation.decide_records(context, records, timezone.now())
     evaluation.store_status(status, decision, records.certification)
     return decision
 
 
-def sign_off(actor, learner, course_key, level=SignOff.COACH, reason="", idempotency_key=None, privacy_confirmed=False):
+def sign_off(actor: User, learner: UserRef, course_key: CourseRef, level: str = SignOff.COACH, reason: str = "",
+             idempotency_key: str | None = None, privacy_confirmed: bool = False) -> data.SignOffData:
     """
     Approve a learner's competency at ``level`` ("coach", or "lead" for the second level).
 
     Refused unless the evidence meets the policy (``competency.signoff_verdict`` has every rule).
     Approving again on the same evidence changes nothing. When every required level has approved,
     a certification is issued and, after the transaction commits, the platform certificate is
-    requested once. Returns the approval that stands (``data.SignOffData``); a repeat with the same
-    ``idempotency_key`` returns the first one's. A reason that looks client-identifying is refused
-    unless ``privacy_confirmed`` (the learner reads it).
+    requested once.
+
+    Args:
+        actor: a coach of the learner ("coach"), or course staff other than the learner ("lead").
+        learner: the learner, or their id.
+        course_key: the course.
+        level: ``SignOff.COACH`` or ``SignOff.LEAD``.
+        reason: an optional note (the learner reads it).
+        idempotency_key: a repeat with the same key (``submission_keys``) returns the first one's
+            approval.
+        privacy_confirmed: the author confirms that a reason which looks client-identifying is not.
+
+    Returns:
+        The approval that stands.
+
+    Raises:
+        PermissionDenied: ``actor`` may not approve at this level.
+        ValidationError: an unknown level, a reason too long or one that looks client-identifying
+            and is not confirmed, evidence that does not meet the policy, a key that is malformed
+            or was used for other content, no such learner, no competency policy in the course, or
+            not a course key.
     """
     course_key = parse_course_key(course_key)
     learner = get_user(learner, "learner")
@@ -75,11 +100,12 @@ def sign_off(actor, learner, course_key, level=SignOff.COACH, reason="", idempot
                                 _signoff_by_id)
 
 
-def _signoff_by_id(signoff_id):
+def _signoff_by_id(signoff_id: int) -> data.SignOffData:
     return values.signoff_data(SignOff.objects.select_related("actor").get(pk=signoff_id))
 
 
-def _approve(actor, learner, course_key, level, reason, privacy_confirmed):
+def _approve(actor: User, learner: User, course_key: CourseKey, level: str, reason: str,
+             privacy_confirmed: bool) -> tuple[data.SignOffData, int]:
     """``sign_off``'s write: ``(SignOffData, sign-off id)``."""
     reason = clean_text(reason, "reason", MAX_REASON_CHARS)
     privacy.require_confirmed({"reason": reason}, privacy_confirmed)
@@ -93,10 +119,11 @@ def _approve(actor, learner, course_key, level, reason, privacy_confirmed):
             raise ValidationError({field: reason_sentences.sentences(reasons, reviewer=True)
                                    for field, reasons in verdict.refusals.items()})
         if verdict.outcome == competency.SignOffOutcome.ALREADY_CERTIFIED:
-            approval = _latest_approval(learner, course_key)
+            approval = cast(SignOff, _latest_approval(learner, course_key))  # certified: an approval stands
             return values.signoff_data(approval), approval.pk
         if verdict.outcome == competency.SignOffOutcome.ALREADY_APPROVED:
-            return _signoff_by_id(verdict.existing.id), verdict.existing.id
+            existing = cast(competency.SignOffRecord, verdict.existing)  # already approved: the approval is there
+            return _signoff_by_id(existing.id), existing.id
         signoff = SignOff.objects.create(course_key=course_key, learner=learner, actor=actor, action=SignOff.APPROVE,
                                          level=level, reason=reason, evidence=evidence, evidence_digest=digest)
         audited = [audit.Entry("competency.approved", signoff, actor, learner.pk, course_key)]
@@ -111,12 +138,13 @@ def _approve(actor, learner, course_key, level, reason, privacy_confirmed):
     return values.signoff_data(signoff), signoff.pk
 
 
-def _latest_approval(learner, course_key):
+def _latest_approval(learner: User, course_key: CourseKey) -> SignOff | None:
     return SignOff.objects.select_related("actor").filter(
         learner=learner, course_key=course_key, action=SignOff.APPROVE).order_by("-created_at", "-id").first()
 
 
-def _issue_certification(context, learner, course_key, digest):
+def _issue_certification(context: evaluation.CourseContext, learner: User, course_key: CourseKey,
+                         digest: str) -> Certification:
     """The certification an approval issues (its audit event is the caller's, with the approval's)."""
     now = timezone.now()
     certification = Certification.objects.create(
@@ -133,12 +161,29 @@ def _issue_certification(context, learner, course_key, digest):
     return certification
 
 
-def revoke(actor, learner, course_key, reason, idempotency_key=None, privacy_confirmed=False):
+def revoke(actor: User, learner: UserRef, course_key: CourseRef, reason: str, idempotency_key: str | None = None,
+           privacy_confirmed: bool = False) -> data.SignOffData:
     """
     Revoke a learner's competency (approvals and active certification), with a required reason.
-    A repeat (the same ``idempotency_key``; without one, the same actor's same reason within
-    ``competency.REPEATED_SUBMISSION_WINDOW`` when nothing is left to revoke) returns the first revocation.
-    A reason that looks client-identifying is refused unless ``privacy_confirmed`` (the learner reads it).
+
+    Args:
+        actor: a coach of the learner, or course staff.
+        learner: the learner, or their id.
+        course_key: the course.
+        reason: why (required; the learner reads it).
+        idempotency_key: a repeat with the same key (``submission_keys``) returns the first
+            revocation; without one, so does the same actor's same reason within
+            ``competency.REPEATED_SUBMISSION_WINDOW`` when nothing is left to revoke.
+        privacy_confirmed: the author confirms that a reason which looks client-identifying is not.
+
+    Returns:
+        The revocation.
+
+    Raises:
+        PermissionDenied: ``actor`` may not coach this learner.
+        ValidationError: no reason, one too long or one that looks client-identifying and is not
+            confirmed, nothing to revoke, a key that is malformed or was used for other content, no
+            such learner, no competency policy in the course, or not a course key.
     """
     course_key = parse_course_key(course_key)
     learner = get_user(learner, "learner")
@@ -148,7 +193,8 @@ def revoke(actor, learner, course_key, reason, idempotency_key=None, privacy_con
                                 lambda: _revoke(actor, learner, course_key, reason, privacy_confirmed), _signoff_by_id)
 
 
-def _revoke(actor, learner, course_key, reason, privacy_confirmed):
+def _revoke(actor: User, learner: User, course_key: CourseKey, reason: str,
+            privacy_confirmed: bool) -> tuple[data.SignOffData, int]:
     """``revoke``'s write: ``(SignOffData, sign-off id)``."""
     reason = clean_text(reason, "reason", MAX_REASON_CHARS, required=True)
     privacy.require_confirmed({"reason": reason}, privacy_confirmed)
@@ -171,6 +217,7 @@ def _revoke(actor, learner, course_key, reason, privacy_confirmed):
         )
         certification = records.certification
         if decision.certified:
+            certification = cast(Certification, certification)  # certified: the certification is there
             certification.revoked_at, certification.revoked_by = signoff.created_at, signoff
             certification.save(update_fields=["revoked_at", "revoked_by"])
             audit.record("certification.revoked", certification, actor=actor, subject_user_id=learner.pk,
@@ -182,14 +229,29 @@ def _revoke(actor, learner, course_key, reason, privacy_confirmed):
     return values.signoff_data(signoff), signoff.pk
 
 
-def signoffs_for(viewer, learner, course_key):
-    """The learner's sign-offs in the course, oldest first (``data.SignOffData``), in one query."""
+def signoffs_for(viewer: User, learner: UserRef, course_key: CourseRef) -> list[data.SignOffData]:
+    """
+    The learner's sign-offs in the course, in one query (two for the learner themselves).
+
+    Args:
+        viewer: who asks (the learner, their coaches, course staff).
+        learner: the learner, or their id.
+        course_key: the course.
+
+    Returns:
+        The sign-offs, oldest first; for the learner, an approval's evidence without the score of
+        a session they have yet to self-assess.
+
+    Raises:
+        PermissionDenied: ``viewer`` may not see this learner's records.
+        ValidationError: no such learner, or not a course key.
+    """
     course_key = parse_course_key(course_key)
     learner = get_user(learner, "learner")
     require(can_view_learner(viewer, learner, course_key), _("You cannot see this learner's records."))
     signoffs = list(SignOff.objects.select_related("actor").filter(
         learner=learner, course_key=course_key).order_by("created_at", "id"))
-    blind: frozenset = frozenset()
+    blind: Collection[int] = frozenset()
     if viewer.pk == learner.pk:  # an approval's evidence holds each session's score: not before they rated it
         blind = self_assessments.blind_to_learner(
             {entry.get("id") for signoff in signoffs if isinstance(signoff.evidence, dict)

@@ -4,18 +4,20 @@ CSV file); without one, the enrollment date counts (``evaluation``). Each change
 learner (their due date moves) and leaves an audit event.
 """
 from datetime import date, timedelta
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from opaque_keys.edx.keys import CourseKey
 
 from ..records import audit, evaluation
-from ..records.models import LearnerStartDate
+from ..records.models import CompetencyPolicy, LearnerStartDate
 from ..rules import data
 from ..rules.errors import ValidationError
 from .courses import _csv_rows, policy_row
-from .inputs import get_user
+from .inputs import CourseRef, User, UserRef, get_user
 from .paged import PagedRows
 from .roles import learners_of_course, require_course_staff, require_learner_of_course
 
@@ -24,12 +26,24 @@ EARLIEST_YEAR = 1950
 MAX_DAYS_AHEAD = 366
 
 
-def _only_staff():
+def _only_staff() -> str:
     return _("Only course staff can set start dates.")
 
 
-def clean_start_date(value, field="start_date"):
-    """A hire date (``YYYY-MM-DD``) from 1950 to a year from today; ``ValidationError`` keyed by ``field``."""
+def clean_start_date(value: date | str, field: str = "start_date") -> date:
+    """
+    A hire date (``YYYY-MM-DD``) from 1950 to a year from today.
+
+    Args:
+        value: the date, or its ISO string.
+        field: the input field a refusal names.
+
+    Returns:
+        The date.
+
+    Raises:
+        ValidationError: not a date, or out of that range (on ``field``).
+    """
     try:
         parsed = value if isinstance(value, date) else date.fromisoformat(str(value).strip())
     except ValueError as exc:
@@ -41,8 +55,25 @@ def clean_start_date(value, field="start_date"):
     return parsed
 
 
-def set_start_date(actor, course_key, learner, start_date):
-    """Set a learner's start (hire) date in the course (course staff only); returns ``data.StartDateData``."""
+def set_start_date(actor: User, course_key: CourseRef, learner: UserRef, start_date: date | str) -> data.StartDateData:
+    """
+    Set a learner's start (hire) date in the course (course staff only); a changed date evaluates
+    the learner again under the course's policy (their due date moves).
+
+    Args:
+        actor: who sets it (course staff).
+        course_key: the course.
+        learner: the learner, or their id or username.
+        start_date: the date, or its ISO string.
+
+    Returns:
+        The learner's start date.
+
+    Raises:
+        PermissionDenied: ``actor`` is not course staff.
+        ValidationError: no such learner, a learner not enrolled in the course, a date out of range,
+            or ``course_key`` is not a course key.
+    """
     course_key = require_course_staff(actor, course_key, _only_staff())
     learner = get_user(learner, "learner")
     start_date = clean_start_date(start_date)
@@ -51,7 +82,8 @@ def set_start_date(actor, course_key, learner, start_date):
         return _store(actor, course_key, policy_row(course_key), learner, start_date)[0]
 
 
-def _store(actor, course_key, policy, learner, start_date):
+def _store(actor: User, course_key: CourseKey, policy: CompetencyPolicy | None, learner: User,
+           start_date: date) -> tuple[data.StartDateData, bool]:
     """
     Write one start date (inside a transaction): the status row locked first, the audit head last;
     the learner is evaluated again under the course's ``policy`` (when it has one).
@@ -70,23 +102,37 @@ def _store(actor, course_key, policy, learner, start_date):
     return _value(row), True
 
 
-def _value(row):
+def _value(row: LearnerStartDate) -> data.StartDateData:
     """The row as ``data.StartDateData`` (its learner loaded)."""
     return data.StartDateData(learner_id=row.learner_id, course_key=str(row.course_key), start_date=row.start_date,
                               username=row.learner.username)
 
 
-def set_start_dates_from_csv(actor, course_key, text):
+def set_start_dates_from_csv(actor: User, course_key: CourseRef, text: str) -> tuple[list[dict[str, Any]], int]:
     """
     Set start dates from CSV text with a ``learner,start_date`` header (usernames, YYYY-MM-DD).
 
     All or nothing, like coach assignments: when any row is wrong nothing changes and the report
-    says which rows and why. Returns ``(report, changed_count)``; each report row is ``{"row",
-    "learner", "start_date", "status", "errors"}`` with status "set", "unchanged" or "error".
+    says which rows and why.
+
+    Args:
+        actor: who sets them (course staff).
+        course_key: the course.
+        text: the CSV text (``read_csv_upload``).
+
+    Returns:
+        ``(report, changed_count)``; each report row is ``{"row", "learner", "start_date", "status",
+        "errors"}`` with status "set", "unchanged" or "error" (0 changed when any row is wrong).
+
+    Raises:
+        PermissionDenied: ``actor`` is not course staff.
+        ValidationError: the file is empty, not CSV, without the header, over ``MAX_CSV_ROWS`` rows
+            or without rows (on ``file``), or ``course_key`` is not a course key.
     """
     course_key = require_course_staff(actor, course_key, _only_staff())
     rows = _csv_rows(text, columns=("learner", "start_date"))
     users = {user.username: user for user in get_user_model().objects.filter(username__in={row[1] for row in rows})}
+    report: list[dict[str, Any]]
     report, seen, of_course = [], set(), learners_of_course(users.values(), course_key)
     for line, username, raw_date in rows:
         errors, parsed = [], None
@@ -114,10 +160,20 @@ def set_start_dates_from_csv(actor, course_key, text):
     return report, changed
 
 
-def start_dates(actor, course_key):
+def start_dates(actor: User, course_key: CourseRef) -> PagedRows:
     """
-    The course's uploaded start dates (course staff only), by learner id, in a ``paged.PagedRows``
-    (page it: a course may hold 100,000).
+    The course's uploaded start dates (course staff only), by learner id.
+
+    Args:
+        actor: who asks (course staff).
+        course_key: the course.
+
+    Returns:
+        ``data.StartDateData`` in a ``paged.PagedRows`` (page it: a course may hold 100,000).
+
+    Raises:
+        PermissionDenied: ``actor`` is not course staff.
+        ValidationError: ``course_key`` is not a course key.
     """
     course_key = require_course_staff(actor, course_key, _only_staff())
     return PagedRows(LearnerStartDate.objects.filter(course_key=course_key).select_related(

@@ -6,11 +6,28 @@ Each function expects the row's relations already loaded (``select_related`` /
 exception is an observation with summary scores, whose version's definitions are read once per
 request (``version_summaries``).
 """
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
+from datetime import datetime
+from typing import Any, overload
 
 from django.utils.translation import get_language, gettext_lazy
 
-from ..records.models import InstrumentVersion
+from ..records.models import (
+    Certification,
+    CoachAssignment,
+    CompetencyPolicy,
+    DriftAlert,
+    Indicator,
+    IndicatorRating,
+    InstrumentVersion,
+    LearnerStatus,
+    Observation,
+    ObservationAmendment,
+    Reflection,
+    SelfAssessment,
+    SignOff,
+)
 from ..rules import competency, data
 from ..rules import rating_scales as rating_values
 from .memo import per_request
@@ -33,8 +50,20 @@ POLICY_FIELDS = (
 )
 
 
-def policy_data(policy):
-    """A ``CompetencyPolicy`` row as ``data.PolicyData`` (None stays None)."""
+@overload
+def policy_data(policy: None) -> None: ...
+@overload
+def policy_data(policy: CompetencyPolicy) -> data.PolicyData: ...
+def policy_data(policy: CompetencyPolicy | None) -> data.PolicyData | None:
+    """
+    A ``CompetencyPolicy`` row as ``data.PolicyData`` (None stays None).
+
+    Args:
+        policy: the row, or None.
+
+    Returns:
+        Its settings, the rubric as its id; None for None.
+    """
     if policy is None:
         return None
     return data.PolicyData(course_key=str(policy.course_key), instrument_version_id=policy.instrument_version_id,
@@ -44,12 +73,38 @@ def policy_data(policy):
                            requirement_sets=tuple(policy.requirement_sets or ()))
 
 
-def user_ref(user):
+@overload
+def user_ref(user: None) -> None: ...
+@overload
+def user_ref(user: Any) -> data.UserRef: ...
+def user_ref(user: Any) -> data.UserRef | None:
+    """
+    A user as ``data.UserRef`` (None stays None).
+
+    Args:
+        user: a user (the platform's user model), or None.
+
+    Returns:
+        Their id and username; None for None.
+    """
     return data.UserRef(user.pk, user.username) if user is not None else None
 
 
-def certification_data(certification, now):
-    """A ``Certification`` as ``CertificationData`` at ``now`` (None stays None)."""
+@overload
+def certification_data(certification: None, now: datetime) -> None: ...
+@overload
+def certification_data(certification: Certification, now: datetime) -> data.CertificationData: ...
+def certification_data(certification: Certification | None, now: datetime) -> data.CertificationData | None:
+    """
+    A ``Certification`` as ``CertificationData`` at ``now`` (None stays None).
+
+    Args:
+        certification: the row, or None.
+        now: the moment its state is told at.
+
+    Returns:
+        The certification with its state and whether it is active at ``now``; None for None.
+    """
     if certification is None:
         return None
     state = competency.certification_state(certification.expires_at, certification.revoked_at, now)
@@ -58,8 +113,18 @@ def certification_data(certification, now):
                                   competency.is_active(certification.expires_at, certification.revoked_at, now))
 
 
-def status_data(status, learner, now):
-    """A ``LearnerStatus`` (its certification loaded) as ``LearnerStatusData``."""
+def status_data(status: LearnerStatus, learner: Any, now: datetime) -> data.LearnerStatusData:
+    """
+    A ``LearnerStatus`` (its certification loaded) as ``LearnerStatusData``.
+
+    Args:
+        status: the status row.
+        learner: its learner (a user).
+        now: the moment its certification's state is told at.
+
+    Returns:
+        The learner's stored status.
+    """
     return data.LearnerStatusData(
         learner=user_ref(learner), course_key=str(status.course_key),
         state=status.state, state_label=str(status.get_state_display()),
@@ -72,10 +137,21 @@ def status_data(status, learner, now):
     )
 
 
-def signoff_data(signoff, blind=frozenset()):
+@overload
+def signoff_data(signoff: None, blind: Collection[int] = frozenset()) -> None: ...
+@overload
+def signoff_data(signoff: SignOff, blind: Collection[int] = frozenset()) -> data.SignOffData: ...
+def signoff_data(signoff: SignOff | None, blind: Collection[int] = frozenset()) -> data.SignOffData | None:
     """
     A ``SignOff`` (its actor loaded) as ``SignOffData``; the evidence's score of each ``blind``
     observation left out (the learner has yet to rate those sessions, ADR 0014).
+
+    Args:
+        signoff: the row, or None.
+        blind: ids of the observations whose score the reader may not see yet.
+
+    Returns:
+        The sign-off; None for None.
     """
     if signoff is None:
         return None
@@ -91,22 +167,40 @@ def signoff_data(signoff, blind=frozenset()):
     )
 
 
-def assignment_data(assignment):
-    """A ``CoachAssignment`` (coach and learner loaded) as ``CoachAssignmentData``."""
+def assignment_data(assignment: CoachAssignment) -> data.CoachAssignmentData:
+    """
+    A ``CoachAssignment`` (coach and learner loaded) as ``CoachAssignmentData``.
+
+    Args:
+        assignment: the row.
+
+    Returns:
+        The assignment.
+    """
     return data.CoachAssignmentData(assignment.pk, str(assignment.course_key), user_ref(assignment.coach),
                                     user_ref(assignment.learner), assignment.created_at)
 
 
-def indicator_data(indicator, language=None):
-    """An ``Indicator`` as ``IndicatorData``, its texts in ``language`` (default: the active one;
-    the instrument's English text where it has no translation)."""
+def indicator_data(indicator: Indicator, language: str | None = None) -> data.IndicatorData:
+    """
+    An ``Indicator`` as ``IndicatorData``, its texts in ``language`` (default: the active one;
+    the instrument's English text where it has no translation).
+
+    Args:
+        indicator: the row.
+        language: the language code to word it in (default: the active language).
+
+    Returns:
+        The indicator with its translated texts and level labels (made once per request and
+        language for a stored indicator).
+    """
     language = language or get_language()
     translations = indicator.translations or {}
 
-    def text(field):
+    def text(field: str) -> str:
         return rating_values.translated(getattr(indicator, field), translations, language, field)
 
-    def build():
+    def build() -> data.IndicatorData:
         return data.IndicatorData(
             indicator.key, text("domain"), text("label"), text("description"), indicator.critical,
             rating_values.translated_levels(indicator.levels, translations, language), indicator.pk,
@@ -117,7 +211,17 @@ def indicator_data(indicator, language=None):
     return per_request(("indicator_data", indicator.pk, language), build) if indicator.pk else build()
 
 
-def rating_data(rating, indicator):
+def rating_data(rating: IndicatorRating, indicator: Indicator) -> data.RatingData:
+    """
+    An ``IndicatorRating`` as ``RatingData``, worded with its indicator in the active language.
+
+    Args:
+        rating: the rating row.
+        indicator: its indicator.
+
+    Returns:
+        The level with its label and outcome, and the feedback.
+    """
     shown = indicator_data(indicator)
     level = shown.level(rating.level) if rating.level else None
     outcome = _outcome(level)
@@ -128,14 +232,31 @@ def rating_data(rating, indicator):
     )
 
 
-def version_summaries(version_id):
-    """A rubric version's summary score definitions (read once per request; versions are immutable)."""
+def version_summaries(version_id: int) -> list[dict[str, Any]]:
+    """
+    A rubric version's summary score definitions (read once per request; versions are immutable).
+
+    Args:
+        version_id: the instrument version.
+
+    Returns:
+        Its summary definitions as the instrument file declares them (empty without any).
+    """
     return per_request(("summaries", version_id), lambda: InstrumentVersion.objects.filter(
         pk=version_id).values_list("summaries", flat=True).first() or [])
 
 
-def summary_definitions(summaries, language=None):
-    """Summary definitions with their label, description and level labels in ``language``."""
+def summary_definitions(summaries: Iterable[dict[str, Any]], language: str | None = None) -> list[dict[str, Any]]:
+    """
+    Summary definitions with their label, description and level labels in ``language``.
+
+    Args:
+        summaries: the definitions (``version_summaries``).
+        language: the language code (default: the active language).
+
+    Returns:
+        Copies of the definitions, worded in ``language``.
+    """
     language = language or get_language()
     shown = []
     for summary in summaries:
@@ -147,9 +268,18 @@ def summary_definitions(summaries, language=None):
     return shown
 
 
-def summary_score_data(version_id, scores):
-    """An observation's stored summary scores as ``SummaryScoreData`` in the instrument's order,
-    each with the proficiency level it reaches. No query when there are none (levels-only rubrics)."""
+def summary_score_data(version_id: int, scores: Mapping[str, float] | None) -> tuple[data.SummaryScoreData, ...]:
+    """
+    An observation's stored summary scores as ``SummaryScoreData`` in the instrument's order,
+    each with the proficiency level it reaches. No query when there are none (levels-only rubrics).
+
+    Args:
+        version_id: the observation's instrument version.
+        scores: its stored scores, ``{summary key: value}``.
+
+    Returns:
+        The scores the version defines, in its order.
+    """
     if not scores:
         return ()
     shown = []
@@ -163,20 +293,38 @@ def summary_score_data(version_id, scores):
     return tuple(shown)
 
 
-def observation_record(observation):
-    """An ``ObservationData`` as the rules read it (``competency.ObservationRecord``)."""
+def observation_record(observation: data.ObservationData) -> competency.ObservationRecord:
+    """
+    An ``ObservationData`` as the rules read it (``competency.ObservationRecord``).
+
+    Args:
+        observation: the observation.
+
+    Returns:
+        Its score snapshot.
+    """
     return competency.ObservationRecord(
         observation.id, observation.observer.id, observation.instrument_version_id, observation.practice_date,
         observation.met_count or 0, observation.applicable_count or 0, tuple(observation.critical_missed),
         tuple(sorted((score.key, score.value) for score in observation.summary_scores)), observation.setting)
 
 
-def observation_data(observation, ratings=None, amendments=(), show_original=False):
+def observation_data(observation: Observation, ratings: Iterable[IndicatorRating] | None = None,
+                     amendments: Sequence[ObservationAmendment] = (),
+                     show_original: bool = False) -> data.ObservationData:
     """
-    An ``Observation`` (observer, session and ``ratings__indicator`` loaded) as ``ObservationData``;
-    ``ratings``: its ``IndicatorRating`` rows when they were just written (not read back).
-    ``amendments``: its ``ObservationAmendment`` rows (author loaded), oldest first: the latest one's
-    text is shown; ``show_original`` adds the original text (for coaches and staff).
+    An ``Observation`` (observer, session and ``ratings__indicator`` loaded) as ``ObservationData``.
+
+    Args:
+        observation: the row.
+        ratings: its ``IndicatorRating`` rows when they were just written (not read back); None
+            reads them from the observation.
+        amendments: its ``ObservationAmendment`` rows (author loaded), oldest first: the latest
+            one's text is shown.
+        show_original: add the original text (for coaches and staff).
+
+    Returns:
+        The observation with its ratings in rubric order and its summary scores.
     """
     ratings = observation.ratings.all() if ratings is None else ratings
     ratings = sorted(ratings, key=lambda r: (r.indicator.position, r.indicator_id))
@@ -209,18 +357,27 @@ def observation_data(observation, ratings=None, amendments=(), show_original=Fal
     )
 
 
-def reflection_data(reflection, indicators=None):
+def reflection_data(reflection: Reflection, indicators: Mapping[str, Indicator] | None = None) -> data.ReflectionData:
     """
-    A ``Reflection`` (``comments__author`` loaded) as ``ReflectionData``; ``indicators`` (``{key:
-    Indicator}``) words its self-ratings with the rubric's labels.
+    A ``Reflection`` (``comments__author`` loaded) as ``ReflectionData``.
+
+    Args:
+        reflection: the row.
+        indicators: ``{key: Indicator}`` of the rubric, to word its self-ratings with the rubric's
+            labels (none: no labels).
+
+    Returns:
+        The reflection with its comments.
     """
-    self_rated = []
-    for key, level_key in (reflection.self_ratings or {}).items() if indicators else ():
-        indicator = indicators.get(key)
-        if indicator is not None:
-            shown = indicator_data(indicator)  # in the reader's language, as the rubric is shown
-            level = shown.level(level_key)
-            self_rated.append((indicator.position, shown.label, level.get("label", level_key) if level else level_key))
+    self_rated: list[tuple[int, str, str]] = []
+    if indicators:
+        for key, level_key in (reflection.self_ratings or {}).items():
+            indicator = indicators.get(key)
+            if indicator is not None:
+                shown = indicator_data(indicator)  # in the reader's language, as the rubric is shown
+                level = shown.level(level_key)
+                self_rated.append((indicator.position, shown.label,
+                                   level.get("label", level_key) if level else level_key))
     return data.ReflectionData(
         id=reflection.pk, course_key=str(reflection.course_key), learner_id=reflection.learner_id,
         block_id=reflection.block_id, title=reflection.title, prompts=reflection.prompts,
@@ -232,8 +389,16 @@ def reflection_data(reflection, indicators=None):
     )
 
 
-def alert_data(alert):
-    """A ``DriftAlert`` (learner and acknowledging coach loaded) as ``DriftAlertData``."""
+def alert_data(alert: DriftAlert) -> data.DriftAlertData:
+    """
+    A ``DriftAlert`` (learner and acknowledging coach loaded) as ``DriftAlertData``.
+
+    Args:
+        alert: the row.
+
+    Returns:
+        The alert.
+    """
     return data.DriftAlertData(
         id=alert.pk, learner=user_ref(alert.learner), kind=alert.kind, indicator_key=alert.indicator_key,
         details=alert.details, created_at=alert.created_at, resolved_at=alert.resolved_at,
@@ -242,11 +407,17 @@ def alert_data(alert):
     )
 
 
-def blinded_observation_data(observation):
+def blinded_observation_data(observation: Observation) -> data.ObservationData:
     """
     What a learner sees of an observation they have yet to rate themselves (ADR 0014): when, where
     and by whom; none of the coach's judgement. Built from the identifying fields only, so whatever
     an observation later carries (scores, notes) stays hidden unless named here.
+
+    Args:
+        observation: the row (its observer loaded).
+
+    Returns:
+        The observation, ``blinded``: no score, note or ratings.
     """
     return data.ObservationData(
         id=observation.pk, course_key=str(observation.course_key), learner_id=observation.learner_id,
@@ -260,16 +431,28 @@ def blinded_observation_data(observation):
     )
 
 
-def _outcome(level):
+def _outcome(level: dict[str, Any] | None) -> str:
     return "unrated" if level is None else "na" if level.get("met") is None else (
         "met" if level["met"] else "not_yet")
 
 
-def self_assessment_data(assessment, indicators, state, coach_visible, learner_visible):
+def self_assessment_data(assessment: SelfAssessment, indicators: Iterable[Indicator],
+                         state: competency.SelfAssessmentState, coach_visible: bool,
+                         learner_visible: bool) -> data.SelfAssessmentData:
     """
     A ``SelfAssessment`` (observation, its observer and ``ratings__indicator`` loaded when
     ``coach_visible``) as ``SelfAssessmentData``: one row per indicator of the rubric version, each
     side filled only when the viewer may see it.
+
+    Args:
+        assessment: the row.
+        indicators: the ``Indicator`` rows of the observation's rubric version, in rubric order.
+        state: its state (``competency.SelfAssessmentState``).
+        coach_visible: the viewer may see the coach's ratings.
+        learner_visible: the viewer may see the learner's own ratings and note.
+
+    Returns:
+        The self-assessment, side by side.
     """
     observation = assessment.observation
     coach_ratings = {r.indicator_id: r for r in observation.ratings.all()} if coach_visible else {}

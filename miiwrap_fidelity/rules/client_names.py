@@ -9,14 +9,24 @@ import functools
 import importlib
 import re
 import unicodedata
+from collections.abc import Iterable
+from typing import Any
 
 
-def without_accents(text):
-    """``text`` without its diacritics ("José" → "Jose"), as ``privacy.normalized`` reads a note."""
+def without_accents(text: str) -> str:
+    """
+    ``text`` without its diacritics ("José" → "Jose"), as ``privacy.normalized`` reads a note.
+
+    Args:
+        text: any text.
+
+    Returns:
+        The text, decomposed (NFD), without its combining marks.
+    """
     return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
 
 
-def _words(text):
+def _words(text: str) -> frozenset[str]:
     return frozenset(without_accents(text).split())
 
 
@@ -72,7 +82,7 @@ COMMON_SURNAMES = _words("""
 """)
 
 
-def _gazetteer(attribute, excluded):
+def _gazetteer(attribute: str, excluded: frozenset[str]) -> frozenset[str]:
     """The words of Faker's ``attribute`` lists (a multi-word name split), as the patterns read them."""
     names: set[str] = set()
     for locale in LOCALES:
@@ -85,23 +95,41 @@ def _gazetteer(attribute, excluded):
 
 
 @functools.cache
-def first_names():
+def first_names() -> frozenset[str]:
+    """
+    The first names the identifier check knows (read from Faker once).
+
+    Returns:
+        Capitalised first names without accents, less ``COMMON_FIRST_NAMES`` and ``NOT_NAMES``.
+    """
     return _gazetteer("first_names", COMMON_FIRST_NAMES)
 
 
 @functools.cache
-def surnames():
+def surnames() -> frozenset[str]:
+    """
+    The surnames the identifier check knows (read from Faker once).
+
+    Returns:
+        Capitalised surnames without accents, less ``COMMON_SURNAMES`` and ``NOT_NAMES``.
+    """
     return _gazetteer("last_names", COMMON_SURNAMES)
 
 
-def alternation(words, either_case_initial=False):
+def alternation(words: Iterable[str], either_case_initial: bool = False) -> str:
     """
     A regular expression matching exactly ``words`` (letters only), shaped as a trie
     (``Ana(?:bel|is)?``), so a regex engine tries one branch per letter instead of every word in
     turn, and the source the browser receives stays small. Python ``re`` and JavaScript read it alike.
-    ``either_case_initial``: a word's first letter matches in either case ("gonzalez", "Gonzalez").
+
+    Args:
+        words: the words to match.
+        either_case_initial: a word's first letter matches in either case ("gonzalez", "Gonzalez").
+
+    Returns:
+        The regular expression's source (empty when there are no words).
     """
-    trie: dict = {}
+    trie: dict[str, Any] = {}
     for word in words:
         node = trie
         for letter in word:
@@ -110,9 +138,9 @@ def alternation(words, either_case_initial=False):
     return _trie_source(trie, either_case_initial)
 
 
-def _trie_source(node, either_case=False):
+def _trie_source(node: dict[str, Any], either_case: bool = False) -> str:
     # Letters followed by the same rest share a character class: "[ao]", "E[lv]a" rather than "a|o", "Ela|Eva".
-    rests: dict = {}
+    rests: dict[str, list[str]] = {}
     for letter, child in sorted(node.items()):
         if letter:
             rests.setdefault(_trie_source(child), []).extend({letter, letter.lower()} if either_case else letter)

@@ -23,8 +23,10 @@ reasons (codes and numbers) that ``reason_sentences`` words for people. What liv
 """
 import calendar
 import enum
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from typing import Any, TypeVar, cast
 
 COACH = "coach"
 LEAD = "lead"
@@ -38,6 +40,9 @@ EXPIRING_DAYS = 90
 #: The narrower "expiring" filters offered to staff, in days (each within ``EXPIRING_DAYS``).
 EXPIRING_WINDOWS = (30, 60, EXPIRING_DAYS)
 
+#: A date or a datetime (``add_months`` gives back the kind it is given).
+D = TypeVar("D", bound=date)
+
 
 class State(str, enum.Enum):
     """A learner's stored competency state (``LearnerStatus.state``)."""
@@ -50,7 +55,7 @@ class State(str, enum.Enum):
     EXPIRED = "expired"
     REVOKED = "revoked"
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.value
 
 
@@ -68,7 +73,7 @@ class CertificationState(str, enum.Enum):
     EXPIRED = "expired"
     REVOKED = "revoked"
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.value
 
 
@@ -98,9 +103,20 @@ class Condition:
     value: float = 0
     key: str = ""
 
-    def holds(self, observation):
+    def holds(self, observation: "ObservationRecord") -> bool:
+        """
+        Whether ``observation`` meets this condition.
+
+        Args:
+            observation: a submitted observation's score snapshot.
+
+        Returns:
+            True when it meets the condition; a summary condition on a score the observation does
+            not have is not met.
+        """
         if self.measure == ESSENTIALS:
             return not observation.critical_missed
+        measured: float | None
         if self.measure == PERCENT:
             # Integer-exact (no rounding): exactly the threshold, e.g. 4 of 5 = 80%, meets ">= 80".
             measured, bound = observation.met_count * 100, self.value * observation.applicable_count
@@ -112,14 +128,30 @@ class Condition:
             bound, tolerance = self.value, SCORE_TOLERANCE
         return measured >= bound - tolerance if self.op == AT_LEAST else measured <= bound + tolerance
 
-    def as_dict(self):
+    def as_dict(self) -> dict[str, Any]:
+        """
+        The condition in its stored form.
+
+        Returns:
+            ``{"measure"}`` for essentials, ``{"measure", "op", "value"}`` for a percent, with ``key``
+            for a summary.
+        """
         if self.measure == ESSENTIALS:
             return {"measure": ESSENTIALS}
         data = {"measure": self.measure, "op": self.op, "value": self.value}
         return {**data, "key": self.key} if self.measure == SUMMARY else data
 
     @classmethod
-    def from_dict(cls, data):
+    def from_dict(cls, data: Mapping[str, Any]) -> "Condition":
+        """
+        A condition from its stored form (``as_dict``).
+
+        Args:
+            data: ``{"measure", "op", "value", "key"}`` (all but ``measure`` optional).
+
+        Returns:
+            The condition.
+        """
         return cls(data["measure"], data.get("op", AT_LEAST), data.get("value", 0), data.get("key", ""))
 
 
@@ -141,43 +173,104 @@ class RequirementSet:
     conditions: tuple = ()
 
     @property
-    def essentials_required(self):
+    def essentials_required(self) -> bool:
+        """Whether one of the conditions is ``ESSENTIALS``."""
         return any(condition.measure == ESSENTIALS for condition in self.conditions)
 
-    def in_scope(self, observation):
+    def in_scope(self, observation: "ObservationRecord") -> bool:
+        """
+        Whether ``observation`` is of this set's instrument version and setting.
+
+        Args:
+            observation: a submitted observation's score snapshot.
+
+        Returns:
+            True when the set may count it (windows and conditions aside).
+        """
         return (observation.instrument_version_id == self.instrument_version_id
                 and (not self.setting or observation.setting == self.setting))
 
-    def in_window(self, observation, today):
+    def in_window(self, observation: "ObservationRecord", today: date) -> bool:
+        """
+        Whether ``observation``'s practice lies within the set's window.
+
+        Args:
+            observation: a submitted observation's score snapshot.
+            today: the window's last day.
+
+        Returns:
+            True when practised from ``window_days`` days before ``today`` to ``today``.
+        """
         return today - timedelta(days=self.window_days) <= observation.practice_date <= today
 
-    def qualifies(self, observation):
+    def qualifies(self, observation: "ObservationRecord") -> bool:
+        """
+        Whether ``observation`` meets every condition of the set (and had applicable indicators).
+
+        Args:
+            observation: a submitted observation's score snapshot.
+
+        Returns:
+            True when it qualifies (scope and window aside).
+        """
         return observation.applicable_count > 0 and all(c.holds(observation) for c in self.conditions)
 
-    def as_dict(self):
+    def as_dict(self) -> dict[str, Any]:
+        """
+        The set in its stored form (``CompetencyPolicy.requirement_sets``).
+
+        Returns:
+            ``{"instrument_version", "setting", "min_observations", "window_days",
+            "min_distinct_observers", "conditions"}``.
+        """
         return {"instrument_version": self.instrument_version_id, "setting": self.setting,
                 "min_observations": self.min_observations, "window_days": self.window_days,
                 "min_distinct_observers": self.min_distinct_observers,
                 "conditions": [condition.as_dict() for condition in self.conditions]}
 
     @classmethod
-    def from_dict(cls, data):
+    def from_dict(cls, data: Mapping[str, Any]) -> "RequirementSet":
+        """
+        A set from its stored form (``as_dict``).
+
+        Args:
+            data: the stored set (``min_distinct_observers``, ``setting`` and ``conditions`` optional).
+
+        Returns:
+            The set.
+        """
         return cls(data["instrument_version"], data["min_observations"], data["window_days"],
                    data.get("min_distinct_observers", 1), data.get("setting") or "",
                    tuple(Condition.from_dict(c) for c in data.get("conditions") or ()))
 
 
-def qualifies_for_a_set(rules, observation):
+def qualifies_for_a_set(rules: "Rules", observation: "ObservationRecord") -> bool:
     """
     Whether an observation counts as qualifying for at least one of the policy's requirement sets
     (in its scope and meeting its conditions), leaving time windows aside: how a single session is
     marked on a growth chart.
+
+    Args:
+        rules: the policy's rules.
+        observation: a submitted observation's score snapshot.
+
+    Returns:
+        True when some set's scope and conditions hold for it.
     """
     return any(requirement.in_scope(observation) and requirement.qualifies(observation) for requirement in rules.sets)
 
 
-def single_set_conditions(min_percent, critical_required):
-    """The conditions of a policy's single-set fields: "at least ``min_percent``%", essentials met."""
+def single_set_conditions(min_percent: float, critical_required: bool) -> tuple[Condition, ...]:
+    """
+    The conditions of a policy's single-set fields: "at least ``min_percent``%", essentials met.
+
+    Args:
+        min_percent: the policy's ``min_percent``.
+        critical_required: the policy's ``critical_required`` (every essential indicator met).
+
+    Returns:
+        The percent condition, then the essentials one when required.
+    """
     return (Condition(PERCENT, AT_LEAST, min_percent),) + ((Condition(ESSENTIALS),) if critical_required else ())
 
 
@@ -200,11 +293,13 @@ class Rules:
     requirement_sets: tuple = ()
 
     @property
-    def required_levels(self):
+    def required_levels(self) -> tuple[str, ...]:
+        """The sign-off levels a certification needs: the coach's, and the lead's when required."""
         return (COACH, LEAD) if self.require_lead_signoff else (COACH,)
 
     @property
-    def sets(self):
+    def sets(self) -> tuple[RequirementSet, ...]:
+        """The evidence rules: ``requirement_sets``, or the one set the single-set fields make."""
         if self.requirement_sets:
             return self.requirement_sets
         return (RequirementSet(self.instrument_version_id, self.min_observations, self.window_days,
@@ -212,7 +307,7 @@ class Rules:
                                single_set_conditions(self.min_percent, self.critical_required)),)
 
     @property
-    def required_count(self):
+    def required_count(self) -> int:
         """Qualifying observations needed in all (the sum over the sets)."""
         return sum(requirement.min_observations for requirement in self.sets)
 
@@ -232,7 +327,8 @@ class ObservationRecord:
     setting: str = ""
 
     @property
-    def percent(self):
+    def percent(self) -> float | None:
+        """Percent of applicable indicators met (None when none was applicable)."""
         return percent(self.met_count, self.applicable_count)
 
 
@@ -253,7 +349,16 @@ class CertificationRecord:
     expires_at: datetime | None
     revoked_at: datetime | None
 
-    def is_active(self, now):
+    def is_active(self, now: datetime) -> bool:
+        """
+        Whether the certification counts at ``now`` (``is_active``).
+
+        Args:
+            now: the moment.
+
+        Returns:
+            True from issue until revoked or until its expiry moment (exclusive).
+        """
         return is_active(self.expires_at, self.revoked_at, now)
 
 
@@ -270,15 +375,25 @@ class Deadline:
     time_zone: tzinfo = timezone.utc
 
     @property
-    def due_date(self):
+    def due_date(self) -> date:
+        """The last day to become competent: ``days`` after the start date."""
         return self.start_date + timedelta(days=self.days)
 
     @property
-    def overdue_from(self):
+    def overdue_from(self) -> datetime:
         """The first moment of the day after the due date, in the learner's time zone."""
         return datetime.combine(self.due_date + timedelta(days=1), time.min, tzinfo=self.time_zone)
 
-    def overdue(self, now):
+    def overdue(self, now: datetime) -> bool:
+        """
+        Whether a learner never certified is overdue at ``now``.
+
+        Args:
+            now: the moment (time zone aware).
+
+        Returns:
+            True from ``overdue_from`` on.
+        """
         return now >= self.overdue_from
 
 
@@ -302,11 +417,26 @@ class Reason:
     code: str
     params: dict = field(default_factory=dict)
 
-    def as_dict(self):
+    def as_dict(self) -> dict[str, Any]:
+        """
+        The reason in its stored form.
+
+        Returns:
+            ``{"code", "params"}`` (a copy of the params).
+        """
         return {"code": self.code, "params": dict(self.params)}
 
     @classmethod
-    def from_dict(cls, data):
+    def from_dict(cls, data: Mapping[str, Any]) -> "Reason":
+        """
+        A reason from its stored form (``as_dict``).
+
+        Args:
+            data: ``{"code", "params"}`` (params optional).
+
+        Returns:
+            The reason.
+        """
         return cls(code=data["code"], params=dict(data.get("params") or {}))
 
 
@@ -331,13 +461,35 @@ class Decision:
 
 # --- certifications over time -------------------------------------------------------------------
 
-def is_active(expires_at, revoked_at, now):
-    """A certification counts from issue until revoked or until its expiry moment (exclusive)."""
+def is_active(expires_at: datetime | None, revoked_at: datetime | None, now: datetime) -> bool:
+    """
+    A certification counts from issue until revoked or until its expiry moment (exclusive).
+
+    Args:
+        expires_at: the certification's expiry (None: it never expires).
+        revoked_at: when it was revoked (None: never).
+        now: the moment.
+
+    Returns:
+        True when it counts at ``now``.
+    """
     return revoked_at is None and (expires_at is None or now < expires_at)
 
 
-def certification_state(expires_at, revoked_at, now, expiring_days=EXPIRING_DAYS):
-    """Active, expiring (active and within ``expiring_days`` of expiry), expired or revoked at ``now``."""
+def certification_state(expires_at: datetime | None, revoked_at: datetime | None, now: datetime,
+                        expiring_days: int = EXPIRING_DAYS) -> CertificationState:
+    """
+    A certification's state at ``now``.
+
+    Args:
+        expires_at: the certification's expiry (None: it never expires).
+        revoked_at: when it was revoked (None: never).
+        now: the moment.
+        expiring_days: how close to its expiry an active certification is "expiring".
+
+    Returns:
+        Active, expiring (active and within ``expiring_days`` of expiry), expired or revoked.
+    """
     if revoked_at is not None:
         return CertificationState.REVOKED
     if not is_active(expires_at, revoked_at, now):
@@ -347,10 +499,18 @@ def certification_state(expires_at, revoked_at, now, expiring_days=EXPIRING_DAYS
     return CertificationState.ACTIVE
 
 
-def display_state(stored_state, expires_at, now):
+def display_state(stored_state: str, expires_at: datetime | None, now: datetime) -> str:
     """
     The state a list shows for a stored status row and its certification's expiry: a certified row
     is "expiring" within ``EXPIRING_DAYS`` of its expiry and "expired" from then on.
+
+    Args:
+        stored_state: the row's state (a ``State`` or its value).
+        expires_at: the expiry of the row's certification (None: none, or it never expires).
+        now: the moment.
+
+    Returns:
+        The stored state's value, or ``EXPIRING`` or "expired" for a certified row.
     """
     if stored_state != State.CERTIFIED:
         return str(stored_state)
@@ -372,8 +532,19 @@ class StateFilter:
     certified_expiry: tuple | None = None
     overdue: bool = False  # rows whose stored decision is overdue (past the due date, never certified)
 
-    def matches(self, stored_state, expires_at, now, overdue=False):
-        """The rule in Python (the property test holds ``roster``'s SQL to it)."""
+    def matches(self, stored_state: str, expires_at: datetime | None, now: datetime, overdue: bool = False) -> bool:
+        """
+        The rule in Python (the property test holds ``roster``'s SQL to it).
+
+        Args:
+            stored_state: the row's state (a ``State`` or its value).
+            expires_at: the expiry of the row's certification (None: none, or it never expires).
+            now: the moment.
+            overdue: the row's stored decision is overdue.
+
+        Returns:
+            True when the row is in the filter.
+        """
         if self.overdue:
             return overdue
         if stored_state in self.states:
@@ -387,8 +558,16 @@ class StateFilter:
         return after_ok and (until is None or expires_at <= now + timedelta(days=until))
 
 
-def expiring_filter(days):
-    """The list filter's name for "expiring within ``days`` days" ("expiring" for the widest window)."""
+def expiring_filter(days: int) -> str:
+    """
+    The list filter's name for "expiring within ``days`` days".
+
+    Args:
+        days: one of ``EXPIRING_WINDOWS``.
+
+    Returns:
+        ``expiring_<days>``; "expiring" for the widest window (``EXPIRING_DAYS``).
+    """
     return EXPIRING if days == EXPIRING_DAYS else f"{EXPIRING}_{days}"
 
 
@@ -409,32 +588,61 @@ STATE_FILTERS = {
 
 # --- evidence -----------------------------------------------------------------------------------
 
-def percent(met, applicable):
-    """Percent of applicable indicators met, or None when nothing was applicable."""
+def percent(met: int, applicable: int | None) -> float | None:
+    """
+    Percent of applicable indicators met.
+
+    Args:
+        met: the indicators met.
+        applicable: the indicators applicable.
+
+    Returns:
+        The percent, rounded to 0.1; None when nothing was applicable.
+    """
     if not applicable:
         return None
     return round(100.0 * met / applicable, 1)
 
 
-def add_months(moment, months):
-    """``moment`` plus whole calendar months, clamped to the last day of a shorter month."""
+def add_months(moment: D, months: int) -> D:
+    """
+    ``moment`` plus whole calendar months, clamped to the last day of a shorter month.
+
+    Args:
+        moment: a date or a datetime.
+        months: the months to add (negative: to go back).
+
+    Returns:
+        The same kind of value, months later (the 31st of January and one month: the last of February).
+    """
     month_index = moment.month - 1 + months
     year, month = moment.year + month_index // 12, month_index % 12 + 1
     day = min(moment.day, calendar.monthrange(year, month)[1])
     return moment.replace(year=year, month=month, day=day)
 
 
-def expiry_for(issued_at, rules):
+def expiry_for(issued_at: datetime, rules: Rules) -> datetime | None:
+    """
+    When a certification issued at ``issued_at`` expires.
+
+    Args:
+        issued_at: the moment of issue.
+        rules: the policy's rules (``validity_months``).
+
+    Returns:
+        ``validity_months`` after issue; None when the policy's certifications never expire (0 months).
+    """
     return add_months(issued_at, rules.validity_months) if rules.validity_months else None
 
 
-def _short_params(requirement, have, number, several):
+def _short_params(requirement: RequirementSet, have: int, number: int, several: bool) -> dict[str, Any]:
     """
     The numbers of an "observations_short" reason. A policy's one set as the single-set fields make
     it keeps the reason's original shape (``min_percent``); any other set names its setting,
     conditions and (when there are several) its number, so the learner reads which one is open.
     """
-    params = {"have": have, "need": requirement.min_observations, "window_days": requirement.window_days}
+    params: dict[str, Any] = {"have": have, "need": requirement.min_observations,
+                              "window_days": requirement.window_days}
     percent_only = [c for c in requirement.conditions if c.measure != ESSENTIALS]
     if (not several and not requirement.setting and len(percent_only) == 1 and percent_only[0].measure == PERCENT
             and percent_only[0].op == AT_LEAST):
@@ -443,18 +651,29 @@ def _short_params(requirement, have, number, several):
     return {**params, "set": number} if several else params
 
 
-def evaluate_evidence(rules, observations, today, fresh_after=None, calibrated_observers=None):
+def evaluate_evidence(rules: Rules, observations: Sequence[ObservationRecord], today: date,
+                      fresh_after: date | None = None, calibrated_observers: Collection[int] | None = None,
+                      ) -> tuple[tuple[ObservationRecord, ...], list[Reason], ObservationRecord | None, int]:
     """
-    Which observations qualify and what the evidence still lacks, set by set (``rules.sets``).
+    Which observations qualify and what the evidence still lacks, set by set (``rules.sets``). A set
+    that requires essential indicators is open while its latest observation missed one.
 
-    ``fresh_after``: after a certification, only practice observed after its date counts (a
-    recertification needs fresh evidence). ``calibrated_observers``: when the policy requires
-    calibration, the observers whose ratings count. A set that requires essential indicators is
-    open while its latest observation missed one. Returns ``(qualifying, reasons, latest, counted)``
-    where ``qualifying`` is every observation that counts for some set, ``latest`` the most recent
-    observation in some set's scope and window and ``counted`` the progress people read as "n of
-    ``rules.required_count``": per set, its qualifying observations up to its need (a set's surplus
-    does not make up for another's shortfall).
+    Args:
+        rules: the policy's rules.
+        observations: the learner's submitted observations.
+        today: the last day of the sets' windows.
+        fresh_after: after a certification, only practice observed after this day counts (a
+            recertification needs fresh evidence).
+        calibrated_observers: when the policy requires calibration, the observers whose ratings
+            count (None: everyone's).
+
+    Returns:
+        ``(qualifying, reasons, latest, counted)``: ``qualifying`` is every observation that counts
+        for some set (oldest first), ``reasons`` what the evidence lacks (informational ones
+        included), ``latest`` the most recent observation in some set's scope and window, and
+        ``counted`` the progress people read as "n of ``rules.required_count``": per set, its
+        qualifying observations up to its need (a set's surplus does not make up for another's
+        shortfall).
     """
     reasons = []
     if calibrated_observers is not None:
@@ -507,14 +726,21 @@ def evaluate_evidence(rules, observations, today, fresh_after=None, calibrated_o
             counted_toward)
 
 
-def current_approvals(signoffs, since=None):
+def current_approvals(signoffs: Iterable[SignOffRecord], since: datetime | None = None) -> dict[str, SignOffRecord]:
     """
     Levels approved since the last revocation (and since ``since``, the last certification).
 
     A certification consumes the approvals that produced it: after it expires or is revoked,
     fresh approvals are needed.
+
+    Args:
+        signoffs: the learner's sign-offs in the course.
+        since: the issue of the last certification (None: none).
+
+    Returns:
+        ``{level: the first approval at that level}`` since then.
     """
-    approved: dict = {}
+    approved: dict[str, SignOffRecord] = {}
     for signoff in sorted(signoffs, key=lambda s: (s.created_at, s.id)):
         if since is not None and signoff.created_at <= since:
             continue
@@ -527,15 +753,29 @@ def current_approvals(signoffs, since=None):
 
 # --- the decision -------------------------------------------------------------------------------
 
-def decide(rules, observations, signoffs, certification, now, calibrated_observers=None, deadline=None,
-           prerequisite=None):
+def decide(rules: Rules, observations: Sequence[ObservationRecord], signoffs: Iterable[SignOffRecord],
+           certification: CertificationRecord | None, now: datetime,
+           calibrated_observers: Collection[int] | None = None, deadline: Deadline | None = None,
+           prerequisite: Prerequisite | None = None) -> Decision:
     """
     The learner's competency decision at ``now``.
 
-    ``certification`` is the learner's most recent certification in the course (or None); the
-    evidence for the next one must be observed after it was issued. ``deadline``: the learner's
-    ``Deadline`` when the policy sets one; it is met by the first certification. ``prerequisite``:
-    the ``Prerequisite`` when the course is a later stage.
+    Args:
+        rules: the policy's rules.
+        observations: the learner's submitted observations.
+        signoffs: the learner's sign-offs in the course.
+        certification: the learner's most recent certification in the course (or None); the
+            evidence for the next one must be observed after it was issued.
+        now: the moment.
+        calibrated_observers: when the policy requires calibration, the observers whose ratings
+            count (None: everyone's).
+        deadline: the learner's ``Deadline`` when the policy sets one; it is met by the first
+            certification.
+        prerequisite: the ``Prerequisite`` when the course is a later stage.
+
+    Returns:
+        The decision: state, reasons, qualifying observations, approvals, and when the passing of
+        time alone may change it (``stale_after``).
     """
     today = now.date()
     fresh_after = certification.issued_at.date() if certification is not None else None
@@ -564,7 +804,9 @@ def decide(rules, observations, signoffs, certification, now, calibrated_observe
     if deadline is not None and certification is None and not overdue:
         stale_after = min(filter(None, (stale_after, deadline.overdue_from)))
     if prerequisite_open is None and prerequisite is not None and not active:
-        stale_after = min(filter(None, (stale_after, prerequisite.certification.expires_at)), default=None)
+        # (Not open: the earlier stage's certification exists and is active, which the type checker cannot tell.)
+        stale_after = min(filter(None, (stale_after, cast(CertificationRecord, prerequisite.certification).expires_at)),
+                          default=None)
 
     if active:
         return Decision(State.CERTIFIED, True, evidence_met, (), qualifying, approved_levels, certification,
@@ -573,8 +815,9 @@ def decide(rules, observations, signoffs, certification, now, calibrated_observe
 
     if certification is not None and certification.revoked_at is not None:
         reasons.insert(0, Reason("certification_revoked", {"date": certification.revoked_at.date().isoformat()}))
-    elif certification is not None:
-        reasons.insert(0, Reason("certification_expired", {"date": certification.expires_at.date().isoformat()}))
+    elif certification is not None:  # not active, not revoked: expired (it has an expiry)
+        reasons.insert(0, Reason("certification_expired",
+                                 {"date": cast(datetime, certification.expires_at).date().isoformat()}))
     for level in rules.required_levels:
         if level not in approvals:
             reasons.append(Reason(f"{level}_signoff_missing"))
@@ -587,7 +830,8 @@ def decide(rules, observations, signoffs, certification, now, calibrated_observe
                     approvals, due_date, overdue, counted)
 
 
-def _state(evidence_met, approved_levels, certification, observations):
+def _state(evidence_met: bool, approved_levels: tuple[str, ...], certification: CertificationRecord | None,
+           observations: Sequence[ObservationRecord]) -> State:
     if evidence_met and COACH in approved_levels:
         return State.AWAITING_LEAD
     if certification is not None and certification.revoked_at is not None:
@@ -599,13 +843,23 @@ def _state(evidence_met, approved_levels, certification, observations):
     return State.IN_PROGRESS if observations else State.NOT_STARTED
 
 
-def recertification_open(certification, now):
-    """Whether an active certification is close enough to expiry for a new sign-off to renew it."""
+def recertification_open(certification: CertificationRecord | None, now: datetime) -> bool:
+    """
+    Whether an active certification is close enough to expiry for a new sign-off to renew it.
+
+    Args:
+        certification: the learner's certification (None: none).
+        now: the moment.
+
+    Returns:
+        True when it is "expiring" (``certification_state``).
+    """
     return (certification is not None and certification_state(certification.expires_at, certification.revoked_at,
                                                                now) == CertificationState.EXPIRING)
 
 
-def _stale_after(rules, observations, today, active_certification):
+def _stale_after(rules: Rules, observations: Sequence[ObservationRecord], today: date,
+                 active_certification: CertificationRecord | None) -> datetime | None:
     """The first moment at which the mere passing of time can change this decision."""
     if active_certification is not None:
         return active_certification.expires_at
@@ -630,18 +884,35 @@ MIN_CADENCE_DAYS = 7
 DUE_FOR_OBSERVATION, LONG_DUE_FOR_OBSERVATION = "due_for_observation", "long_due_for_observation"
 
 
-def observation_cadence_days(requirement_sets):
+def observation_cadence_days(requirement_sets: Iterable[tuple[int, int]]) -> int:
     """
-    How often a learner should be observed to gather the evidence in time: for each requirement set
-    (``(window_days, min_observations)`` pairs), its window shared by its observations; the most
-    demanding set decides, never more often than ``MIN_CADENCE_DAYS``.
+    How often a learner should be observed to gather the evidence in time: for each requirement set,
+    its window shared by its observations; the most demanding set decides, never more often than
+    ``MIN_CADENCE_DAYS``.
+
+    Args:
+        requirement_sets: ``(window_days, min_observations)`` of each requirement set.
+
+    Returns:
+        The days between two observations.
     """
     per_set = [window_days // max(needed, 1) for window_days, needed in requirement_sets] or [MIN_CADENCE_DAYS]
     return max(MIN_CADENCE_DAYS, min(per_set))
 
 
-def observation_due(last_practice_date, today, cadence_days):
-    """``DUE_FOR_OBSERVATION``, ``LONG_DUE_FOR_OBSERVATION`` or None for a learner last observed then."""
+def observation_due(last_practice_date: date | None, today: date, cadence_days: int) -> str | None:
+    """
+    Whether a learner last observed on ``last_practice_date`` is due for observation.
+
+    Args:
+        last_practice_date: the learner's last observed practice (None: never observed).
+        today: the day.
+        cadence_days: ``observation_cadence_days``.
+
+    Returns:
+        ``DUE_FOR_OBSERVATION`` after one cadence, ``LONG_DUE_FOR_OBSERVATION`` after two (or never
+        observed), else None.
+    """
     if last_practice_date is None or last_practice_date <= today - timedelta(days=2 * cadence_days):
         return LONG_DUE_FOR_OBSERVATION
     if last_practice_date <= today - timedelta(days=cadence_days):
@@ -657,8 +928,16 @@ def observation_due(last_practice_date, today, cadence_days):
 REPEATED_SUBMISSION_WINDOW = timedelta(minutes=10)
 
 
-def repeated_submission_since(now):
-    """The earliest submission time a new submission can be a repeat of."""
+def repeated_submission_since(now: datetime) -> datetime:
+    """
+    The earliest submission time a new submission can be a repeat of.
+
+    Args:
+        now: the new submission's moment.
+
+    Returns:
+        ``REPEATED_SUBMISSION_WINDOW`` before ``now``.
+    """
     return now - REPEATED_SUBMISSION_WINDOW
 
 
@@ -667,8 +946,16 @@ def repeated_submission_since(now):
 SUBMISSION_KEY_KEPT = timedelta(days=1)
 
 
-def submission_keys_forgotten_before(now):
-    """Submission keys recorded before this time are purged and no longer answer repeats."""
+def submission_keys_forgotten_before(now: datetime) -> datetime:
+    """
+    Submission keys recorded before this time are purged and no longer answer repeats.
+
+    Args:
+        now: the moment.
+
+    Returns:
+        ``SUBMISSION_KEY_KEPT`` before ``now``.
+    """
     return now - SUBMISSION_KEY_KEPT
 
 
@@ -683,8 +970,17 @@ CERTIFICATE_LEASE = timedelta(minutes=10)
 CERTIFICATE_GENERATION_GRACE = timedelta(hours=1)
 
 
-def certificate_may_still_be_generated(requested_at, now):
-    """Whether a certificate requested at ``requested_at`` may not exist yet at ``now``."""
+def certificate_may_still_be_generated(requested_at: datetime, now: datetime) -> bool:
+    """
+    Whether a certificate requested at ``requested_at`` may not exist yet at ``now``.
+
+    Args:
+        requested_at: when the platform was asked for it.
+        now: the moment.
+
+    Returns:
+        True within ``CERTIFICATE_GENERATION_GRACE`` of the request.
+    """
     return requested_at > now - CERTIFICATE_GENERATION_GRACE
 
 
@@ -698,8 +994,16 @@ CONSEQUENCE_MAX_DELAY = timedelta(hours=1)
 CONSEQUENCES_KEPT = timedelta(days=7)
 
 
-def consequence_retry_delay(attempts):
-    """After the ``attempts``-th failure: one minute, doubling, at most ``CONSEQUENCE_MAX_DELAY``."""
+def consequence_retry_delay(attempts: int) -> timedelta:
+    """
+    The wait before the next attempt at a consequence whose delivery failed.
+
+    Args:
+        attempts: the failures so far.
+
+    Returns:
+        After the first failure one minute, doubling after each, at most ``CONSEQUENCE_MAX_DELAY``.
+    """
     return min(timedelta(minutes=2 ** max(attempts - 1, 0)), CONSEQUENCE_MAX_DELAY)
 
 
@@ -713,8 +1017,19 @@ ANNOUNCE, DEPENDENTS, MESSAGE, INVALIDATION, EXPIRY_EVENT, LEADER_FIGURES = (
     "announce", "dependents", "message", "certificate_invalidation", "certification_expired", "leader_figures")
 
 
-def consequences(state, cause, previous_state=None):
-    """The consequence kinds of a change to ``state`` for ``cause`` from ``previous_state`` (when known)."""
+def consequences(state: str, cause: str, previous_state: str | None = None) -> list[str]:
+    """
+    The consequence kinds of a change to ``state`` for ``cause`` from ``previous_state``.
+
+    Args:
+        state: the new state (a ``State`` or its value).
+        cause: what changed it (``"revoked"`` invalidates the platform certificate).
+        previous_state: the state before (None: not known).
+
+    Returns:
+        The kinds (``ANNOUNCE``, ``DEPENDENTS``, ``MESSAGE``, ``LEADER_FIGURES``, and
+        ``INVALIDATION``, ``EXPIRY_EVENT`` when they apply), each delivered once.
+    """
     state = str(state)
     kinds = [ANNOUNCE, DEPENDENTS, MESSAGE, LEADER_FIGURES]
     if cause == "revoked" or state == State.EXPIRED:
@@ -732,24 +1047,42 @@ class GateVerdict:
     reasons: tuple = ()
 
 
-def gate_verdict(stored_reasons, certification, now):
+def gate_verdict(stored_reasons: Iterable[Reason], certification: CertificationRecord | None,
+                 now: datetime) -> GateVerdict:
     """
-    The certificate gate's answer from a learner's stored status: ``stored_reasons`` (``Reason``
-    values the last evaluation stored) and ``certification`` (the row's certification record, or
-    None). Time is applied here, so a certification that expired after the last evaluation is
-    refused with the expiry as its first reason.
+    The certificate gate's answer from a learner's stored status. Time is applied here, so a
+    certification that expired after the last evaluation is refused with the expiry as its first
+    reason.
+
+    Args:
+        stored_reasons: the ``Reason`` values the last evaluation stored.
+        certification: the row's certification record, or None.
+        now: the moment.
+
+    Returns:
+        Allowed while the certification is active; else refused, with the reasons.
     """
     if certification is not None and certification.is_active(now):
         return GateVerdict(True)
     reasons = tuple(stored_reasons)
-    if certification is not None and certification.revoked_at is None:
-        reasons = (Reason("certification_expired", {"date": certification.expires_at.date().isoformat()}),
+    if certification is not None and certification.revoked_at is None:  # not active, not revoked: expired
+        reasons = (Reason("certification_expired",
+                          {"date": cast(datetime, certification.expires_at).date().isoformat()}),
                    ) + tuple(r for r in reasons if r.code != "certification_expired")
     return GateVerdict(False, reasons)
 
 
-def gate_verdict_without_status(rules, now):
-    """The gate's answer for a learner the course has never evaluated (no records at all)."""
+def gate_verdict_without_status(rules: Rules, now: datetime) -> GateVerdict:
+    """
+    The gate's answer for a learner the course has never evaluated (no records at all).
+
+    Args:
+        rules: the policy's rules.
+        now: the moment.
+
+    Returns:
+        Refused, with what a learner without records lacks.
+    """
     return GateVerdict(False, decide(rules, [], [], None, now).reasons)
 
 
@@ -762,7 +1095,7 @@ class SignOffOutcome(str, enum.Enum):
     RECORD = "record"  # write the approval
     RECORD_AND_CERTIFY = "record_and_certify"  # write it; every required level has now approved
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.value
 
 
@@ -773,11 +1106,13 @@ class SignOffVerdict:
     existing: SignOffRecord | None = None  # the approval that stands, for the "already" outcomes
 
     @property
-    def writes(self):
+    def writes(self) -> bool:
+        """Whether the approval is to be written."""
         return self.outcome in (SignOffOutcome.RECORD, SignOffOutcome.RECORD_AND_CERTIFY)
 
 
-def signoff_verdict(rules, decision, level, actor_id, evidence_digest, now):
+def signoff_verdict(rules: Rules, decision: Decision, level: str, actor_id: int, evidence_digest: str,
+                    now: datetime) -> SignOffVerdict:
     """
     What an approval at ``level`` by ``actor_id`` does, given the learner's ``decision``.
 
@@ -785,6 +1120,18 @@ def signoff_verdict(rules, decision, level, actor_id, evidence_digest, now):
     and then fresh evidence); the lead confirms after a coach, and is someone other than that coach.
     Approving again on the same evidence changes nothing. (Who may approve at all is a role check,
     done by the caller before.)
+
+    Args:
+        rules: the policy's rules.
+        decision: the learner's decision now.
+        level: ``COACH`` or ``LEAD``.
+        actor_id: who approves.
+        evidence_digest: the digest of the evidence approved.
+        now: the moment.
+
+    Returns:
+        The outcome (refused with reasons by field, already certified or approved, record, or record
+        and certify).
     """
     renewing = decision.certified and recertification_open(decision.certification, now)
     if decision.certified and not renewing:
@@ -808,8 +1155,16 @@ def signoff_verdict(rules, decision, level, actor_id, evidence_digest, now):
     return SignOffVerdict(SignOffOutcome.RECORD)
 
 
-def revoke_refusal(decision):
-    """Why a revocation cannot be recorded (a ``Reason``), or None: there must be something to revoke."""
+def revoke_refusal(decision: Decision) -> Reason | None:
+    """
+    Why a revocation cannot be recorded: there must be something to revoke.
+
+    Args:
+        decision: the learner's decision now.
+
+    Returns:
+        ``Reason("nothing_to_revoke")`` without a certification or an approval, else None.
+    """
     if not decision.certified and not decision.approved_levels:
         return Reason("nothing_to_revoke")
     return None
@@ -828,12 +1183,27 @@ class OfferedActions:
     not_offered: str = ""  # why approval is not offered: a code the page words (empty when offered)
 
 
-def offered_actions(state, certification_state, qualifying_count, required_count, reviewer_is_lead):
+def offered_actions(state: str, certification_state: str | None, qualifying_count: int, required_count: int,
+                    reviewer_is_lead: bool) -> OfferedActions:
     """
     The actions a coach's page shows for a learner (the write paths still decide: ``signoff_verdict``
     and ``revoke_refusal``). Approval is offered when the evidence is ready, at the lead level while
     awaiting the lead (to course staff only), and while certified only inside the renewal window once
     fresh evidence is in; revocation when there is a certification or an approval to withdraw.
+
+    Args:
+        state: the learner's stored state (a ``State`` value).
+        certification_state: the state of the learner's certification (a ``CertificationState``
+            value; None: none).
+        qualifying_count: the learner's qualifying observations.
+        required_count: the observations the policy requires.
+        reviewer_is_lead: the viewer may approve at the lead level (course staff).
+
+    Returns:
+        Whether to offer approval (at which level) and revocation, and why approval is not offered.
+
+    Raises:
+        ValueError: ``state`` is not a ``State`` value.
     """
     state = State(state)
     revoke = state in (State.CERTIFIED, State.AWAITING_LEAD)
@@ -866,24 +1236,50 @@ class SelfAssessmentState(str, enum.Enum):
     DECLINED = "declined"  # the learner chose not to rate; final
     LAPSED = "lapsed"  # not answered within ``SELF_ASSESSMENT_OPEN_DAYS``; no longer blind
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.value
 
 
-def self_assessment_closes_at(requested_at, open_days=SELF_ASSESSMENT_OPEN_DAYS):
-    """When an unanswered invitation lapses."""
+def self_assessment_closes_at(requested_at: datetime, open_days: int = SELF_ASSESSMENT_OPEN_DAYS) -> datetime:
+    """
+    When an unanswered invitation lapses.
+
+    Args:
+        requested_at: when the self-assessment was asked for.
+        open_days: how long it stays open.
+
+    Returns:
+        ``open_days`` after the request.
+    """
     return requested_at + timedelta(days=open_days)
 
 
-def self_assessment_awaited_since(now, open_days=SELF_ASSESSMENT_OPEN_DAYS):
-    """Requests made after this moment are still awaited at ``now`` (``self_assessment_state``, for queries)."""
+def self_assessment_awaited_since(now: datetime, open_days: int = SELF_ASSESSMENT_OPEN_DAYS) -> datetime:
+    """
+    Requests made after this moment are still awaited at ``now`` (``self_assessment_state``, for queries).
+
+    Args:
+        now: the moment.
+        open_days: how long a request stays open.
+
+    Returns:
+        ``open_days`` before ``now``.
+    """
     return now - timedelta(days=open_days)
 
 
-def self_assessment_state(stored_status, requested_at, now):
+def self_assessment_state(stored_status: str, requested_at: datetime, now: datetime) -> SelfAssessmentState:
     """
     The state of a self-assessment stored as ``"requested"``, ``"submitted"`` or ``"declined"``:
     an unanswered request is awaiting until it closes, then lapsed (time alone changes it).
+
+    Args:
+        stored_status: the stored status.
+        requested_at: when it was asked for.
+        now: the moment.
+
+    Returns:
+        Submitted or declined as stored; else awaiting or lapsed.
     """
     if stored_status in (SelfAssessmentState.SUBMITTED.value, SelfAssessmentState.DECLINED.value):
         return SelfAssessmentState(stored_status)
@@ -891,23 +1287,47 @@ def self_assessment_state(stored_status, requested_at, now):
         else SelfAssessmentState.LAPSED
 
 
-def coach_ratings_hidden_from_learner(state):
-    """The learner rates blind: while their self-assessment is awaited, the coach's judgement stays hidden."""
+def coach_ratings_hidden_from_learner(state: SelfAssessmentState) -> bool:
+    """
+    The learner rates blind: while their self-assessment is awaited, the coach's judgement stays hidden.
+
+    Args:
+        state: the self-assessment's state.
+
+    Returns:
+        True while it is awaited.
+    """
     return state == SelfAssessmentState.AWAITING
 
 
-def learner_ratings_visible(state):
+def learner_ratings_visible(state: SelfAssessmentState) -> bool:
     """
     The learner's ratings show only once submitted (the coach's are always recorded first: a
     self-assessment is only asked for a submitted observation).
+
+    Args:
+        state: the self-assessment's state.
+
+    Returns:
+        True once submitted.
     """
     return state == SelfAssessmentState.SUBMITTED
 
 
-def rating_agreement(coach_level, coach_met, self_level, self_met):
+def rating_agreement(coach_level: str, coach_met: str | bool | None, self_level: str,
+                     self_met: str | bool | None) -> str:
     """
-    One indicator side by side: ``"same"`` (same level), ``"close"`` (other level, same met / not
-    met / not applicable outcome) or ``"differ"``; ``"unrated"`` when either side has no level.
+    One indicator side by side.
+
+    Args:
+        coach_level: the coach's level key ("": none).
+        coach_met: the outcome of the coach's level (met / not met / not applicable).
+        self_level: the learner's level key ("": none).
+        self_met: the outcome of the learner's level, in the same terms.
+
+    Returns:
+        ``"same"`` (same level), ``"close"`` (other level, same outcome) or ``"differ"``;
+        ``"unrated"`` when either side has no level.
     """
     if not coach_level or not self_level:
         return "unrated"
@@ -921,7 +1341,17 @@ def rating_agreement(coach_level, coach_met, self_level, self_met):
 SESSION_REASONS = frozenset({"critical_not_met_latest", "latest_all_not_applicable"})
 
 
-def reasons_seen_blind(reasons, hidden_dates):
-    """The stored reasons (``Reason.as_dict`` values) a learner sees while the sessions of ``hidden_dates`` are hidden."""
+def reasons_seen_blind(reasons: Iterable[Mapping[str, Any]],
+                       hidden_dates: Collection[str]) -> tuple[Mapping[str, Any], ...]:
+    """
+    The stored reasons a learner sees while the sessions of ``hidden_dates`` are hidden.
+
+    Args:
+        reasons: ``Reason.as_dict`` values.
+        hidden_dates: the ISO dates of the sessions the learner has yet to rate.
+
+    Returns:
+        The reasons, less those that tell one of those sessions' ratings (``SESSION_REASONS``).
+    """
     return tuple(reason for reason in reasons if not (
         reason["code"] in SESSION_REASONS and (reason.get("params") or {}).get("date") in hidden_dates))

@@ -6,6 +6,7 @@ through them. Labels (``*_label``) are worded in the language active when the va
 """
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from . import rating_scales as rating_values
 
@@ -18,10 +19,11 @@ class UserRef:
     username: str
 
     @property
-    def pk(self):  # templates and URL helpers written for users keep working
+    def pk(self) -> int:  # templates and URL helpers written for users keep working
+        """The user's id (as a user's ``pk``)."""
         return self.id
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.username
 
 
@@ -34,7 +36,13 @@ class CertificationData:
     state: str  # ``competency.CertificationState`` at the moment the value was made
     active: bool
 
-    def as_dict(self):
+    def as_dict(self) -> dict[str, Any]:
+        """
+        The value as a dict.
+
+        Returns:
+            ``{"id", "issued_at", "expires_at", "revoked_at", "state", "active"}``.
+        """
         return {"id": self.id, "issued_at": self.issued_at, "expires_at": self.expires_at,
                 "revoked_at": self.revoked_at, "state": self.state, "active": self.active}
 
@@ -134,15 +142,24 @@ class IndicatorData:
     spec: dict | None = None  # scale range (``min``, ``max``) or count ``max``
 
     @property
-    def pk(self):
+    def pk(self) -> int:
+        """The indicator's id."""
         return self.id
 
-    def level(self, key):
-        """The level dict for ``key`` (a level key, a scale point or a tally), or None."""
+    def level(self, key: str | int | None) -> dict[str, Any] | None:
+        """
+        The level dict a rating stands for.
+
+        Args:
+            key: a level key, a scale point or a tally.
+
+        Returns:
+            The level (``rating_scales.level_info``), or None when ``key`` is not a rating of this indicator.
+        """
         return rating_values.level_info(self.kind, self.levels, self.spec, key)
 
     @property
-    def count_max(self):
+    def count_max(self) -> int | None:
         """The largest tally a count indicator accepts (None: no maximum)."""
         return (self.spec or {}).get("max") if self.kind == rating_values.COUNT else None
 
@@ -213,11 +230,13 @@ class ObservationData:
     summary_scores: tuple = ()  # ``SummaryScoreData`` in the instrument's order
 
     @property
-    def pk(self):
+    def pk(self) -> int:
+        """The observation's id."""
         return self.id
 
     @property
-    def observer_id(self):
+    def observer_id(self) -> int:
+        """The observer's id."""
         return self.observer.id
 
 
@@ -245,7 +264,8 @@ class ReflectionData:
     self_rating_labels: tuple = ()  # ``(indicator label, level label)`` of the self-ratings, in rubric order
 
     @property
-    def pk(self):
+    def pk(self) -> int:
+        """The reflection's id."""
         return self.id
 
 
@@ -263,11 +283,13 @@ class DriftAlertData:
     plan_note: str
 
     @property
-    def pk(self):
+    def pk(self) -> int:
+        """The alert's id."""
         return self.id
 
     @property
-    def learner_id(self):
+    def learner_id(self) -> int:
+        """The learner's id."""
         return self.learner.id
 
 
@@ -345,15 +367,18 @@ class SelfAssessmentData:
     rows: tuple = ()  # ``SideBySideRow`` in rubric order
 
     @property
-    def pk(self):
+    def pk(self) -> int:
+        """The self-assessment's id."""
         return self.id
 
     @property
-    def side_by_side(self):
+    def side_by_side(self) -> bool:
+        """Both ratings are shown to this viewer."""
         return self.coach_visible and self.learner_visible
 
     @property
-    def same_count(self):
+    def same_count(self) -> int:
+        """How many indicators the coach and the learner rated at the same level."""
         return sum(1 for row in self.rows if row.agreement == "same")
 
 

@@ -17,7 +17,7 @@ class MiiwrapError(Exception):
 class NotFound(MiiwrapError):
     """The record asked for does not exist, or is not the asker's to see in this course."""
 
-    def __init__(self, message):
+    def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
 

@@ -4,7 +4,8 @@ translations. ``instruments.validate`` calls these with its checker, so every pr
 with the file's line and the field's path, and a v1 file cleans to exactly what it did before.
 """
 import re
-from typing import Any
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, Protocol
 
 from . import rating_scales as rv
 
@@ -16,15 +17,56 @@ MAX_SUMMARIES = 50
 MAX_PROFICIENCY_LEVELS = 5
 
 
-def _number(value):
+class Checker(Protocol):
+    """What the checks report to (``instrument_import``'s checker): each problem at its field's path."""
+
+    def error(self, field: str, message: str) -> None:
+        """
+        Report a problem.
+
+        Args:
+            field: the field's path (``indicators[2].scale.min``).
+            message: what is wrong with it.
+        """
+
+    def text(self, data: Mapping[str, Any], field: str, path: str, required: bool = True,
+             limit: int = MAX_TEXT) -> str:
+        """
+        A text field, its problems reported.
+
+        Args:
+            data: the mapping that holds the field.
+            field: the field's name in ``data``.
+            path: the field's path, for the report.
+            required: empty or missing text is a problem.
+            limit: the most characters the text may have.
+
+        Returns:
+            The text, stripped ("" when missing or not text).
+        """
+
+
+def _number(value: object) -> float | None:
     """A finite int or float (not a bool), else None."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return value if value == value and abs(value) != float("inf") else None
 
 
-def indicator_kind_fields(check, item, path, kind):
-    """The cleaned ``kind``/``levels``/``spec`` of a scale or count indicator."""
+def indicator_kind_fields(check: Checker, item: Mapping[str, Any], path: str, kind: object) -> dict[str, Any]:
+    """
+    The cleaned ``kind``/``levels``/``spec`` of a scale or count indicator.
+
+    Args:
+        check: where problems are reported.
+        item: the indicator as the file has it.
+        path: the indicator's path (``indicators[i]``).
+        kind: the indicator's ``kind`` as the file has it (not ``levels``).
+
+    Returns:
+        ``{"kind", "levels", "spec"}``; a scale's points stored as levels (empty when the file's
+        definition has problems, each reported to ``check``).
+    """
     if kind == rv.SCALE:
         return _scale(check, item.get("scale"), f"{path}.scale")
     if kind == rv.COUNT:
@@ -35,7 +77,7 @@ def indicator_kind_fields(check, item, path, kind):
     return {"kind": kind, "levels": [], "spec": {}}
 
 
-def _scale(check, scale, path):
+def _scale(check: Checker, scale: object, path: str) -> dict[str, Any]:
     fields: dict[str, Any] = {"kind": rv.SCALE, "levels": [], "spec": {}}
     if not isinstance(scale, dict):
         check.error(path, "must be a mapping with min, max, met and anchors")
@@ -69,7 +111,7 @@ def _scale(check, scale, path):
     return fields
 
 
-def _point_texts(check, texts, path, points):
+def _point_texts(check: Checker, texts: object, path: str, points: range) -> dict[int, str]:
     """``{point: text}`` from a mapping keyed by scale points; every point needs its text."""
     if not isinstance(texts, dict):
         check.error(path, "must map every point to its anchor text")
@@ -91,7 +133,7 @@ def _point_texts(check, texts, path, points):
     return clean
 
 
-def _count(check, count, path):
+def _count(check: Checker, count: object, path: str) -> dict[str, Any]:
     fields: dict[str, Any] = {"kind": rv.COUNT, "levels": [], "spec": {}}
     if count is None:
         return fields
@@ -108,8 +150,20 @@ def _count(check, count, path):
     return fields
 
 
-def check_summaries(check, summaries, indicators):
-    """The cleaned summary definitions; inputs must be scale or count indicators of this file."""
+def check_summaries(check: Checker, summaries: object,
+                    indicators: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """
+    The cleaned summary definitions; inputs must be scale or count indicators of this file.
+
+    Args:
+        check: where problems are reported.
+        summaries: the file's ``summaries`` (None: none).
+        indicators: the file's cleaned indicators (their keys and kinds).
+
+    Returns:
+        The summaries, each ``{"key", "label", "description", "op", "of" or "numerator" and
+        "denominator", "better", "levels"}`` (problems reported to ``check``).
+    """
     if summaries is None:
         return []
     if not isinstance(summaries, list):
@@ -119,14 +173,15 @@ def check_summaries(check, summaries, indicators):
         check.error("summaries", f"at most {MAX_SUMMARIES} summaries")
     numeric = {i["key"] for i in indicators if i.get("kind") in rv.NUMERIC_KINDS}
     taken = {i["key"] for i in indicators}
-    clean = []
+    clean: list[dict[str, Any]] = []
     for index, item in enumerate(summaries):
         path = f"summaries[{index}]"
         key = keyed_item(check, item, path, taken, " (indicators and summaries share keys)")
         if key is None:
             continue
-        summary = {"key": key, "label": check.text(item, "label", f"{path}.label", limit=200),
-                   "description": check.text(item, "description", f"{path}.description", required=False)}
+        summary: dict[str, Any] = {
+            "key": key, "label": check.text(item, "label", f"{path}.label", limit=200),
+            "description": check.text(item, "description", f"{path}.description", required=False)}
         op = item.get("op")
         if op not in rv.OPERATIONS:
             check.error(f"{path}.op", f"must be one of: {', '.join(rv.OPERATIONS)}")
@@ -143,10 +198,20 @@ def check_summaries(check, summaries, indicators):
     return clean
 
 
-def keyed_item(check, item, path, taken, duplicate_note=""):
+def keyed_item(check: Checker, item: object, path: str, taken: set[str], duplicate_note: str = "") -> str | None:
     """
     The key of one item of a keyed list (an indicator, a summary) after the checks each gets: a
-    mapping, a well-formed key, not taken yet (it is added to ``taken``). None when not a mapping.
+    mapping, a well-formed key, not taken yet (it is added to ``taken``).
+
+    Args:
+        check: where problems are reported.
+        item: the item as the file has it.
+        path: the item's path (``indicators[i]``, ``summaries[i]``).
+        taken: the keys of the items before it (this one is added).
+        duplicate_note: added to the message about a key already taken.
+
+    Returns:
+        The key ("" when missing; problems reported to ``check``), or None when ``item`` is not a mapping.
     """
     if not isinstance(item, dict):
         check.error(path, "must be a mapping")
@@ -160,7 +225,7 @@ def keyed_item(check, item, path, taken, duplicate_note=""):
     return key
 
 
-def _inputs(check, keys, path, numeric):
+def _inputs(check: Checker, keys: object, path: str, numeric: set[str]) -> list[str]:
     if not isinstance(keys, list) or not keys:
         check.error(path, "must list one or more scale or count indicator keys")
         return []
@@ -172,14 +237,14 @@ def _inputs(check, keys, path, numeric):
     return [str(key) for key in keys]
 
 
-def _proficiency_levels(check, levels, path, better):
+def _proficiency_levels(check: Checker, levels: object, path: str, better: object) -> list[dict[str, Any]]:
     if levels is None:
         return []
     if not isinstance(levels, list) or len(levels) > MAX_PROFICIENCY_LEVELS:
         check.error(path, f"must be a list of at most {MAX_PROFICIENCY_LEVELS} levels")
         return []
-    clean: list = []
-    seen: set = set()
+    clean: list[dict[str, Any]] = []
+    seen: set[str] = set()
     for index, level in enumerate(levels):
         lpath = f"{path}[{index}]"
         if not isinstance(level, dict):
@@ -203,10 +268,16 @@ def _proficiency_levels(check, levels, path, better):
     return clean
 
 
-def check_translations(check, data, clean):
+def check_translations(check: Checker, data: Mapping[str, Any], clean: dict[str, Any]) -> None:
     """
     Clean the document's, every indicator's and every summary's translations into ``clean``;
     each declared language must translate every text the file has (the error names the field).
+
+    Args:
+        check: where problems are reported.
+        data: the document as the file has it.
+        clean: the cleaned document (``name``, ``description``, ``indicators`` and ``summaries``):
+            each translated item gets its ``translations``.
     """
     languages = data.get("languages")
     if languages is None:
@@ -243,26 +314,27 @@ def check_translations(check, data, clean):
             summary["translations"] = result
 
 
-def _mappings(items):
+def _mappings(items: object) -> list[tuple[int, dict[str, Any]]]:
     """``(index, item)`` of the mappings in a list: the cleaned list holds exactly these, in order."""
     return [(index, item) for index, item in enumerate(items if isinstance(items, list) else [])
             if isinstance(item, dict)]
 
 
-def _translatable(data):
+def _translatable(data: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
     yield "", data
     for key in ("indicators", "summaries"):
         for index, item in enumerate(data.get(key) or [] if isinstance(data.get(key), list) else []):
             yield f"{key}[{index}].", item
 
 
-def _indicator_level_texts(indicator):
+def _indicator_level_texts(indicator: Mapping[str, Any]) -> dict[str, dict[str, str]]:
     if indicator.get("kind") == rv.SCALE:
         return {level["key"]: {"anchor": level["anchor"]} for level in indicator["levels"]}
     return {level["key"]: {"label": level["label"], "anchor": level["anchor"]} for level in indicator["levels"]}
 
 
-def _translation(check, raw, path, languages, texts, levels=None, scale=False):
+def _translation(check: Checker, raw: object, path: str, languages: Sequence[str], texts: Mapping[str, str],
+                 levels: Mapping[str, Mapping[str, str]] | None = None, scale: bool = False) -> dict[str, Any]:
     """``{language: {field: text, "levels": {key: {field: text}}}}`` checked complete per language."""
     if raw is None:
         raw = {}
@@ -280,7 +352,7 @@ def _translation(check, raw, path, languages, texts, levels=None, scale=False):
         if not isinstance(entry, dict):
             check.error(lpath, f"missing translation ({language})")
             continue
-        out = {}
+        out: dict[str, Any] = {}
         for field, base in texts.items():
             if not base:
                 continue
@@ -298,7 +370,8 @@ def _translation(check, raw, path, languages, texts, levels=None, scale=False):
     return clean
 
 
-def _level_translations(check, raw, path, language, levels, scale):
+def _level_translations(check: Checker, raw: object, path: str, language: str,
+                        levels: Mapping[str, Mapping[str, str]], scale: bool) -> dict[str, dict[str, str]]:
     if not isinstance(raw, dict):
         check.error(path, f"missing translation ({language})")
         return {}

@@ -6,6 +6,7 @@ turns untrusted JSON into its canonical stored form (``RequirementSet.as_dict``)
 """
 import math
 import re
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -24,7 +25,7 @@ SET_KEYS = {"instrument_version", "setting", "min_observations", "window_days", 
 SUMMARY_KEY = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 
 
-def _number(value, low, high, integer):
+def _number(value: object, low: float, high: float, integer: bool) -> float | None:
     """``value`` as a number within ``[low, high]`` (``integer``: a whole number), or None."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
@@ -35,25 +36,35 @@ def _number(value, low, high, integer):
     return int(value) if integer else value
 
 
-def _range_error(low, high):
+def _range_error(low: int, high: int) -> str:
     return _("Give a whole number from %(min)s to %(max)s.") % {"min": low, "max": high}
 
 
-def clean_requirement_sets(raw, versions, limits):
+def clean_requirement_sets(raw: object, versions: Mapping[int, Collection[str]],
+                           limits: Mapping[str, tuple[int, int]]) -> list[dict[str, Any]]:
     """
     The canonical requirement sets, or ``ValidationError`` with every problem by place.
 
-    ``versions``: ``{instrument_version_id: summary keys}`` of the versions a set may name (the keys
-    a ``summary`` condition may use). ``limits``:
-    ``(min, max)`` of ``min_observations``, ``window_days`` and ``min_distinct_observers`` (the
-    policy's own field limits).
+    Args:
+        raw: the requirement sets as sent.
+        versions: ``{instrument_version_id: summary keys}`` of the versions a set may name (the keys
+            a ``summary`` condition may use).
+        limits: ``(min, max)`` of ``min_observations``, ``window_days`` and
+            ``min_distinct_observers`` (the policy's own field limits).
+
+    Returns:
+        The sets in their stored form (``competency.RequirementSet.as_dict``).
+
+    Raises:
+        ValidationError: not a list of 1 to ``MAX_SETS`` sets (keyed ``requirement_sets``), or every
+            problem of the sets, by place (``requirement_sets[1].conditions[0].value``).
     """
     if not isinstance(raw, list):
         raise ValidationError({FIELD: [_("Give a list of requirement sets.")]})
     if not 1 <= len(raw) <= MAX_SETS:
         raise ValidationError({FIELD: [_("Give from 1 to %(max)s requirement sets.") % {"max": MAX_SETS}]})
-    errors: dict = {}
-    cleaned: list = []
+    errors: dict[str, list[str]] = {}
+    cleaned: list[competency.RequirementSet] = []
     for index, item in enumerate(raw):
         requirement = _clean_set(item, f"{FIELD}[{index}]", versions, limits, errors)
         if requirement is not None:
@@ -63,7 +74,8 @@ def clean_requirement_sets(raw, versions, limits):
     return [requirement.as_dict() for requirement in cleaned]
 
 
-def _clean_set(item, place, versions, limits, errors):
+def _clean_set(item: object, place: str, versions: Mapping[int, Collection[str]],
+               limits: Mapping[str, tuple[int, int]], errors: dict[str, list[str]]) -> competency.RequirementSet | None:
     if not isinstance(item, dict):
         errors[place] = [_("Give a requirement set as an object.")]
         return None
@@ -77,7 +89,7 @@ def _clean_set(item, place, versions, limits, errors):
     setting = item.get("setting") or ""
     if not isinstance(setting, str) or (setting and setting not in practice_settings.LABELS):
         errors[f"{place}.setting"] = [_("Choose one of the practice settings, or none for any setting.")]
-    numbers = {}
+    numbers: dict[str, Any] = {}  # checked below: None (not a whole number within the limits) adds an error
     for name in ("min_observations", "window_days", "min_distinct_observers"):
         low, high = limits[name]
         value = item.get(name, 1 if name == "min_distinct_observers" else None)
@@ -96,11 +108,12 @@ def _clean_set(item, place, versions, limits, errors):
                                      numbers["min_distinct_observers"], setting, tuple(conditions))
 
 
-def _clean_conditions(raw, place, summary_keys, errors):
+def _clean_conditions(raw: object, place: str, summary_keys: Collection[str] | None,
+                      errors: dict[str, list[str]]) -> list[competency.Condition]:
     if not isinstance(raw, list) or len(raw) > MAX_CONDITIONS:
         errors[place] = [_("Give a list of at most %(max)s conditions.") % {"max": MAX_CONDITIONS}]
         return []
-    cleaned = []
+    cleaned: list[competency.Condition] = []
     for index, item in enumerate(raw):
         condition = _clean_condition(item, f"{place}[{index}]", summary_keys, errors)
         if condition is not None:
@@ -110,7 +123,8 @@ def _clean_conditions(raw, place, summary_keys, errors):
     return cleaned
 
 
-def _clean_condition(item, place, summary_keys, errors):
+def _clean_condition(item: object, place: str, summary_keys: Collection[str] | None,
+                     errors: dict[str, list[str]]) -> competency.Condition | None:
     if not isinstance(item, dict):
         errors[place] = [_("Give a condition as an object.")]
         return None
@@ -130,7 +144,7 @@ def _clean_condition(item, place, summary_keys, errors):
         errors[f"{place}.op"] = [_("Choose >= (at least) or <= (at most).")]
     key: Any = ""  # checked below for summary conditions
     if measure == competency.PERCENT:
-        value = _number(item.get("value"), 0, 100, integer=False)
+        value: Any = _number(item.get("value"), 0, 100, integer=False)  # checked below: None adds an error
         if value is None:
             errors[f"{place}.value"] = [_("Give a percent from 0 to 100.")]
     else:

@@ -15,6 +15,14 @@ CHOICES = [
 LABELS = dict(CHOICES)
 
 
-def label(setting):
-    """The setting's name in the active language (the code itself when unknown)."""
+def label(setting: str) -> str:
+    """
+    The setting's name in the active language.
+
+    Args:
+        setting: a setting code (``Observation.setting``).
+
+    Returns:
+        Its name in the active language; the code itself when unknown.
+    """
     return str(LABELS.get(setting, setting))

@@ -10,6 +10,8 @@ tests/test_identifier_recall.py measures the check on labelled notes.
 import functools
 import re
 import unicodedata
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from django.utils.translation import gettext as _
 
@@ -34,7 +36,7 @@ _ROLE = (r"[Cc]lient|[Cc]liente|[Ff]amily|[Ff]amilia|[Yy]outh|[Cc]hild|[Jj]oven|
 _STREET = r"[Cc]alle|[Cc]/|[Aa]venida|[Aa]vda\.?|[Aa]v\.|[Pp]laza|[Pp]aseo|[Cc]amino|[Cc]arrera|[Cc]arretera|[Rr]onda"
 
 
-def _compile(source, flags=0):
+def _compile(source: str, flags: int = 0) -> re.Pattern[str]:
     """A pattern read as JavaScript reads it: ``\\w``, ``\\b`` and ``\\d`` in ASCII (Python's are
     Unicode), so the page's check and the server's give the same verdict on any text."""
     return re.compile(source, flags | re.ASCII)
@@ -90,7 +92,7 @@ _SAYS = client_names.alternation("""said says asked told shared felt feels wants
 
 
 @functools.cache
-def _name_patterns():
+def _name_patterns() -> list[tuple[str, re.Pattern[str]]]:
     """
     Names without a role word, from the gazetteer (``client_names``), built on first use (Faker's lists
     are read then). Each list appears once in the served source: the context on the other side of the
@@ -115,7 +117,7 @@ def _name_patterns():
     ]
 
 
-def _patterns():
+def _patterns() -> list[tuple[str, re.Pattern[str]]]:
     return _PATTERNS + _name_patterns()
 
 
@@ -130,31 +132,59 @@ ACCENTS = {letter: client_names.without_accents(letter) for letter in map(chr, r
 FOLD = {**CONFUSABLES, **ACCENTS}
 
 
-def normalized(text):
+def normalized(text: str) -> str:
     """
     ``text`` as the patterns read it: Unicode NFKC (full-width digits, ligatures), invisible
     characters removed, look-alike letters folded to Latin, accents removed. The browser does the same
     (``client_normalization``), so the warning while typing and the server's check agree.
+
+    Args:
+        text: free text.
+
+    Returns:
+        The text as the patterns read it.
     """
     text = unicodedata.normalize("NFKC", text)
     return "".join(FOLD.get(character, character) for character in text if character not in INVISIBLE)
 
 
-def identifier_warnings(text):
-    """The kinds of possible client identifiers found in ``text`` (empty when none)."""
+def identifier_warnings(text: str | None) -> list[str]:
+    """
+    The kinds of possible client identifiers found in ``text``.
+
+    Args:
+        text: free text (None or empty: nothing to find).
+
+    Returns:
+        The kinds found (``email``, ``phone``, ``birth_date``, ``case_number``, ``named_client``,
+        ``address``), each once, in the patterns' order; empty when none.
+    """
     if not text:
         return []
     text = normalized(text)
     return list(dict.fromkeys(kind for kind, pattern in _patterns() if pattern.search(text)))
 
 
-def client_normalization():
-    """What ``normalized`` does beyond NFKC, for the browser: ``{invisible, fold}`` (JSON-ready)."""
+def client_normalization() -> dict[str, str | dict[str, str]]:
+    """
+    What ``normalized`` does beyond NFKC, for the browser.
+
+    Returns:
+        ``{"invisible": the characters removed, "fold": {character: its replacement}}`` (JSON-ready).
+    """
     return {"invisible": INVISIBLE, "fold": FOLD}
 
 
-def fields_with_identifiers(texts):
-    """``{field: [kind, ...]}`` for the ``{field: text}`` items that look client-identifying."""
+def fields_with_identifiers(texts: Mapping[str, str | None]) -> dict[str, list[str]]:
+    """
+    The fields whose text looks client-identifying.
+
+    Args:
+        texts: ``{field: text}``.
+
+    Returns:
+        ``{field: [kind, ...]}`` (``identifier_warnings``) of the fields where some kind was found.
+    """
     found = {}
     for field, text in texts.items():
         kinds = identifier_warnings(text)
@@ -163,10 +193,17 @@ def fields_with_identifiers(texts):
     return found
 
 
-def feedback_texts(note, feedback):
+def feedback_texts(note: str | None, feedback: Mapping[str, Any]) -> dict[str, str]:
     """
     ``{field: text}`` of an observation's free text: the overall note and each indicator's
-    ``strength`` and ``next_step`` (``feedback``: ``{indicator key: object with those two}``).
+    ``strength`` and ``next_step``.
+
+    Args:
+        note: the overall note (None reads as empty).
+        feedback: ``{indicator key: a dict or an object with strength and next_step}``.
+
+    Returns:
+        ``{"overall_note": text, "ratings.<key>.strength": text, "ratings.<key>.next_step": text, ...}``.
     """
     texts = {"overall_note": note or ""}
     for key, entry in feedback.items():
@@ -175,11 +212,18 @@ def feedback_texts(note, feedback):
     return texts
 
 
-def unconfirmed_errors(suspected, confirmed):
+def unconfirmed_errors(suspected: Mapping[str, Iterable[str]], confirmed: object) -> dict[str, list[str]]:
     """
-    ``{field: [message]}`` for the ``suspected`` fields (``fields_with_identifiers``), unless the
-    writer ``confirmed`` the text is not client-identifying (learners read it: one check for every
-    write path of observations and corrections).
+    ``{field: [message]}`` for the ``suspected`` fields, unless the writer confirmed the text is not
+    client-identifying (learners read it: one check for every write path of observations and
+    corrections).
+
+    Args:
+        suspected: ``{field: [kind, ...]}`` (``fields_with_identifiers``).
+        confirmed: the writer's confirmation; only True confirms.
+
+    Returns:
+        A message per kind found, by field; empty when confirmed.
     """
     if confirmed is True:
         return {}
@@ -187,18 +231,35 @@ def unconfirmed_errors(suspected, confirmed):
                     for kind in kinds] for field, kinds in suspected.items()}
 
 
-def require_confirmed(texts, confirmed):
+def require_confirmed(texts: Mapping[str, str | None], confirmed: object) -> None:
     """
-    ``ValidationError`` naming each of ``texts`` (``{field: text}``) that looks client-identifying,
-    unless the writer ``confirmed`` it is not: the same check for every free text another person
-    reads (observations, corrections, self-assessments, reflections, comments, plan notes).
+    Refuse text that looks client-identifying, unless the writer confirmed it is not: the same check
+    for every free text another person reads (observations, corrections, self-assessments,
+    reflections, comments, plan notes).
+
+    Args:
+        texts: ``{field: text}``.
+        confirmed: the writer's confirmation; only True confirms.
+
+    Raises:
+        ValidationError: some text looks client-identifying and ``confirmed`` is not True (naming
+            each such field).
     """
     errors = unconfirmed_errors(fields_with_identifiers(texts), confirmed)
     if errors:
         raise ValidationError(errors)
 
 
-def warning_message(kind):
+def warning_message(kind: str) -> str:
+    """
+    What to tell the writer about one kind of identifier.
+
+    Args:
+        kind: an identifier kind (``identifier_warnings``).
+
+    Returns:
+        The warning in the active language; ``kind`` itself when unknown.
+    """
     messages = {
         "email": _("This text contains an e-mail address."),
         "phone": _("This text contains what looks like a phone number."),
@@ -210,7 +271,12 @@ def warning_message(kind):
     return messages.get(kind, kind)
 
 
-def client_patterns():
-    """The patterns for the browser's check while typing: ``[{kind, source, flags, message}]`` (JSON-ready)."""
+def client_patterns() -> list[dict[str, str]]:
+    """
+    The patterns for the browser's check while typing.
+
+    Returns:
+        ``[{"kind", "source", "flags", "message"}]`` (JSON-ready; ``flags`` is "i" or "").
+    """
     return [{"kind": kind, "source": pattern.pattern, "flags": "i" if pattern.flags & re.I else "",
              "message": warning_message(kind)} for kind, pattern in _patterns()]

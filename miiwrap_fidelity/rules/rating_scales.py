@@ -14,6 +14,8 @@ Indicator kinds (instrument files v2, ADR 0012):
 A rating is stored as a level key: the level's key, the point (``"4"``) or the tally (``"12"``).
 """
 import math
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 LEVELS, SCALE, COUNT = "levels", "scale", "count"
 KINDS = (LEVELS, SCALE, COUNT)
@@ -31,8 +33,17 @@ DECIMALS = 6
 DEFAULT_LANGUAGE = "en"
 
 
-def whole_number(value):
-    """``value`` (an int or a string of ASCII digits, optionally signed) as an int, or None."""
+def whole_number(value: object) -> int | None:
+    """
+    ``value`` (an int or a string of ASCII digits, optionally signed) as an int, or None.
+
+    Args:
+        value: the input: an int, a whole float, a string of at most 9 digits (optionally signed),
+            or anything else (never a whole number; bools included).
+
+    Returns:
+        The int, or None.
+    """
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -47,8 +58,21 @@ def whole_number(value):
     return None
 
 
-def level_info(kind, levels, spec, key):
-    """The level dict a rating ``key`` stands for in an indicator of ``kind``, or None when invalid."""
+def level_info(kind: str, levels: Iterable[dict[str, Any]], spec: Mapping[str, Any] | None,
+               key: str | int | None) -> dict[str, Any] | None:
+    """
+    The level dict a rating ``key`` stands for in an indicator of ``kind``, or None when invalid.
+
+    Args:
+        kind: the indicator's kind (``KINDS``).
+        levels: the indicator's levels (``{"key", "label", "anchor", "met"}``).
+        spec: the indicator's scale range or count ``max`` (None: none).
+        key: the rating: a level key, a scale point or a tally (a string or an int).
+
+    Returns:
+        The level (with its ``value`` on a scale or a count: a count's is made up, never met or
+        not met), or None when ``key`` is not a rating of this indicator.
+    """
     if kind == COUNT:
         tally = whole_number(key)
         ceiling = (spec or {}).get("max")
@@ -64,25 +88,52 @@ def level_info(kind, levels, spec, key):
     return level
 
 
-def numeric_value(kind, levels, spec, key):
-    """The number a rating stands for (scales and counts), else None."""
+def numeric_value(kind: str, levels: Iterable[dict[str, Any]], spec: Mapping[str, Any] | None,
+                  key: str | int | None) -> int | None:
+    """
+    The number a rating stands for (scales and counts), else None.
+
+    Args:
+        kind: the indicator's kind (``KINDS``).
+        levels: the indicator's levels.
+        spec: the indicator's scale range or count ``max``.
+        key: the rating (None or empty: unrated).
+
+    Returns:
+        The point or the tally; None for a levels indicator, an unrated or an invalid rating.
+    """
     if kind not in NUMERIC_KINDS or key in (None, ""):
         return None
     info = level_info(kind, levels, spec, key)
     return info["value"] if info else None
 
 
-def summary_inputs(summary):
-    """Every indicator key a summary reads."""
+def summary_inputs(summary: Mapping[str, Any]) -> list[str]:
+    """
+    Every indicator key a summary reads.
+
+    Args:
+        summary: a summary definition (``op`` and ``of``, or ``numerator`` and ``denominator``).
+
+    Returns:
+        The keys, each once.
+    """
     if summary["op"] in OVER_ONE_LIST:
         return list(summary["of"])
     return list(summary["numerator"]) + [k for k in summary["denominator"] if k not in summary["numerator"]]
 
 
-def summary_value(summary, values):
+def summary_value(summary: Mapping[str, Any], values: Mapping[str, float]) -> float | None:
     """
-    One summary score from ``values`` (indicator key -> number); None when an input is unrated
-    or a ratio's / percent's denominator is zero (the score is undefined, never a crash).
+    One summary score from ``values``.
+
+    Args:
+        summary: a summary definition.
+        values: indicator key -> number (a key missing or None: unrated).
+
+    Returns:
+        The score, rounded to ``DECIMALS``; None when an input is unrated, a ratio's or percent's
+        denominator is zero or the result is not finite (the score is undefined, never a crash).
     """
     if any(values.get(key) is None for key in summary_inputs(summary)):
         return None
@@ -100,8 +151,17 @@ def summary_value(summary, values):
     return result if math.isfinite(result) else None
 
 
-def summary_scores(summaries, values):
-    """``{summary_key: number}`` of every defined summary (undefined ones are left out)."""
+def summary_scores(summaries: Iterable[Mapping[str, Any]], values: Mapping[str, float]) -> dict[str, float]:
+    """
+    The summary scores ``summaries`` compute from ``values``.
+
+    Args:
+        summaries: the instrument's summary definitions.
+        values: indicator key -> number.
+
+    Returns:
+        ``{summary_key: number}`` of every defined summary (undefined ones are left out).
+    """
     scores = {}
     for summary in summaries:
         result = summary_value(summary, values)
@@ -110,12 +170,19 @@ def summary_scores(summaries, values):
     return scores
 
 
-def proficiency(summary, score):
+def proficiency(summary: Mapping[str, Any], score: float | None) -> dict[str, Any] | None:
     """
-    The highest proficiency level ``score`` reaches (``{"key", "label", "threshold"}``), or None.
+    The highest proficiency level ``score`` reaches.
 
     Levels are listed from lowest to highest. With ``better: higher`` a level is reached at or
     above its threshold; with ``better: lower`` at or below it.
+
+    Args:
+        summary: a summary definition (its ``levels`` and ``better``).
+        score: the summary's score (None: undefined).
+
+    Returns:
+        The level (``{"key", "label", "threshold"}``), or None when none is reached.
     """
     if score is None:
         return None
@@ -127,10 +194,16 @@ def proficiency(summary, score):
     return reached
 
 
-def pick_language(translations, language):
+def pick_language(translations: Mapping[str, Any] | None, language: str | None) -> str | None:
     """
-    The key of ``translations`` that serves ``language`` ("es-419" falls back to "es"), or None
-    for the instrument's own (English) text.
+    The key of ``translations`` that serves ``language`` ("es-419" falls back to "es").
+
+    Args:
+        translations: ``{language: texts}`` of an instrument's item.
+        language: the reader's language code.
+
+    Returns:
+        The language key, or None for the instrument's own (English) text.
     """
     if not language or not translations:
         return None
@@ -141,16 +214,38 @@ def pick_language(translations, language):
     return None
 
 
-def translated(base, translations, language, field):
-    """``base`` text, or its translation in ``language`` when the instrument has one."""
+def translated(base: str, translations: Mapping[str, Any], language: str | None, field: str) -> str:
+    """
+    ``base`` text, or its translation in ``language`` when the instrument has one.
+
+    Args:
+        base: the instrument's own (English) text.
+        translations: ``{language: {field: text}}`` of the item.
+        language: the reader's language code.
+        field: the text's field (``label``, ``description`` ...).
+
+    Returns:
+        The translation, or ``base`` when there is none.
+    """
     chosen = pick_language(translations, language)
     if chosen is None:
         return base
     return (translations[chosen] or {}).get(field) or base
 
 
-def translated_levels(levels, translations, language):
-    """``levels`` with labels and anchors in ``language`` where the instrument translates them."""
+def translated_levels(levels: list[dict[str, Any]], translations: Mapping[str, Any],
+                      language: str | None) -> list[dict[str, Any]]:
+    """
+    ``levels`` with labels and anchors in ``language`` where the instrument translates them.
+
+    Args:
+        levels: the item's levels (each with its ``key``).
+        translations: ``{language: {"levels": {key: {"label", "anchor"}}}}`` of the item.
+        language: the reader's language code.
+
+    Returns:
+        New level dicts with the translated texts; ``levels`` itself when there is no translation.
+    """
     chosen = pick_language(translations, language)
     if chosen is None:
         return levels

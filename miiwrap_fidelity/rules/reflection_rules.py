@@ -4,6 +4,8 @@ Validation rules for reflective application exercises (authoring and answering).
 Internal to ``api``: the XBlock and views call ``api``.
 """
 import re
+from collections.abc import Collection, Iterable, Mapping
+from typing import Any
 
 from django.utils.translation import gettext as _
 
@@ -17,12 +19,22 @@ MAX_TITLE_CHARS = 255
 PROMPT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 
 
-def clean_prompts(prompts, indicator_keys=None):
+def clean_prompts(prompts: object, indicator_keys: Collection[str] | None = None) -> list[dict[str, Any]]:
     """
     Validate an author's prompts: ``[{"id", "text", "indicators": [keys]}]``.
 
-    ``indicator_keys`` (when the course has a policy) limits the indicators to its instrument.
-    Raises ``ValidationError`` keyed ``prompts[i].field``.
+    Args:
+        prompts: the prompts as the author sent them.
+        indicator_keys: the indicator keys of the course's instrument (when the course has a
+            policy): the prompts may name only these; None allows any.
+
+    Returns:
+        The prompts, each ``{"id", "text", "indicators"}`` with the text stripped and the
+        indicators without repeats.
+
+    Raises:
+        ValidationError: not a list of 1 to ``MAX_PROMPTS`` prompts (keyed ``prompts``), or a prompt's
+            problems (keyed ``prompts[i].field``).
     """
     if not isinstance(prompts, list) or not prompts:
         raise ValidationError({"prompts": [_("Add at least one prompt.")]})
@@ -62,8 +74,24 @@ def clean_prompts(prompts, indicator_keys=None):
     return clean
 
 
-def clean_answers(prompts, answers, min_length, require_all):
-    """Validate answers ``{prompt_id: text}`` against the block's prompts."""
+def clean_answers(prompts: Iterable[Mapping[str, Any]], answers: object, min_length: int,
+                  require_all: bool) -> dict[str, str]:
+    """
+    Validate answers ``{prompt_id: text}`` against the block's prompts.
+
+    Args:
+        prompts: the block's prompts (``clean_prompts`` values).
+        answers: the learner's answers as sent.
+        min_length: the fewest characters of an answer when ``require_all`` (at least 1).
+        require_all: every prompt needs an answer (submission); drafts may be partial.
+
+    Returns:
+        ``{prompt_id: text}`` for every prompt, the text stripped (empty when unanswered).
+
+    Raises:
+        ValidationError: ``answers`` is not an object (keyed ``answers``), or an answer's problem
+            (keyed ``answers.<prompt_id>``).
+    """
     if not isinstance(answers, dict):
         raise ValidationError({"answers": [_("Answers must be an object keyed by prompt id.")]})
     ids = [prompt["id"] for prompt in prompts]
@@ -92,8 +120,24 @@ def clean_answers(prompts, answers, min_length, require_all):
     return clean
 
 
-def clean_self_ratings(prompts, ratings, indicators_by_key):
-    """Validate self-ratings ``{indicator_key: level}`` for the indicators the prompts name."""
+def clean_self_ratings(prompts: Iterable[Mapping[str, Any]], ratings: object,
+                       indicators_by_key: Mapping[str, Any]) -> dict[str, str]:
+    """
+    Validate self-ratings ``{indicator_key: level}`` for the indicators the prompts name.
+
+    Args:
+        prompts: the block's prompts (``clean_prompts`` values).
+        ratings: the learner's self-ratings as sent (None or "" for none).
+        indicators_by_key: the course's indicators (rows or ``IndicatorData``: their ``level``
+            method) by key.
+
+    Returns:
+        ``{indicator_key: level key}`` of the rated indicators (blank levels left out).
+
+    Raises:
+        ValidationError: ``ratings`` is not an object (keyed ``self_ratings``), or a rating's problem
+            (keyed ``self_ratings.<key>``).
+    """
     if ratings in (None, ""):
         return {}
     if not isinstance(ratings, dict):

@@ -7,7 +7,9 @@ rater. Not-applicable is handled explicitly: an item that either rater marked no
 nothing about agreement on the behaviour, so it is left out and counted in ``na_excluded``.
 """
 from collections import Counter
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from . import competency
 
@@ -20,12 +22,21 @@ class Agreement:
     kappa: float | None  # None when undefined (fewer than 2 items, or chance agreement is total)
 
     @property
-    def percent(self):
+    def percent(self) -> float | None:
+        """Percent of the compared items the raters agreed on (None when none were compared)."""
         return competency.percent(self.agreed, self.n)
 
 
-def cohen_kappa(pairs):
-    """Cohen's kappa of ``[(level_a, level_b)]``; None when it is undefined."""
+def cohen_kappa(pairs: Sequence[tuple[Hashable, Hashable]]) -> float | None:
+    """
+    Cohen's kappa of ``[(level_a, level_b)]``.
+
+    Args:
+        pairs: one ``(rating of a, rating of b)`` per item.
+
+    Returns:
+        The kappa; None when it is undefined (fewer than 2 pairs, or chance agreement is total).
+    """
     n = len(pairs)
     if n < 2:
         return None
@@ -37,20 +48,35 @@ def cohen_kappa(pairs):
     return (observed - expected) / (1 - expected)
 
 
-def agreement(items):
+def agreement(items: Sequence[tuple[str, str, bool, bool]]) -> Agreement:
     """
-    ``items``: ``[(level_a, level_b, not_applicable_a, not_applicable_b)]``.
-    Items either rater marked not applicable are excluded (and counted).
+    Agreement between two raters over ``items``.
+
+    Args:
+        items: ``[(level_a, level_b, not_applicable_a, not_applicable_b)]`` (``session_items``).
+
+    Returns:
+        The items compared, agreed on and excluded (either rater marked them not applicable), and
+        the kappa.
     """
     pairs = [(a, b) for a, b, na_a, na_b in items if not (na_a or na_b)]
     return Agreement(n=len(pairs), agreed=sum(1 for a, b in pairs if a == b),
                      na_excluded=len(items) - len(pairs), kappa=cohen_kappa(pairs))
 
 
-def session_items(ratings_a, ratings_b, indicators):
+def session_items(ratings_a: Mapping[str, str], ratings_b: Mapping[str, str],
+                  indicators: Iterable[Any]) -> list[tuple[str, str, bool, bool]]:
     """
-    The comparable items of one co-rated session: ``ratings_*`` map indicator key to level key;
-    an indicator rated by only one of the two is not comparable and left out.
+    The comparable items of one co-rated session; an indicator rated by only one of the two is not
+    comparable and left out, and so are counts (``indicator_agreement`` compares those).
+
+    Args:
+        ratings_a: indicator key -> level key, of one rater.
+        ratings_b: the same, of the other.
+        indicators: the rubric's indicators (rows or ``IndicatorData``: ``key``, ``kind``, ``level``).
+
+    Returns:
+        ``[(level_a, level_b, not_applicable_a, not_applicable_b)]`` in ``indicators``' order.
     """
     items = []
     for indicator in indicators:
@@ -64,8 +90,17 @@ def session_items(ratings_a, ratings_b, indicators):
     return items
 
 
-def leniency(own_percents, co_rater_percents):
-    """Mean of a coach's session scores minus the mean of their co-raters' on the same sessions."""
+def leniency(own_percents: Sequence[float], co_rater_percents: Sequence[float]) -> float | None:
+    """
+    Mean of a coach's session scores minus the mean of their co-raters' on the same sessions.
+
+    Args:
+        own_percents: the coach's score of each co-rated session.
+        co_rater_percents: the co-raters' scores of the same sessions, in the same order.
+
+    Returns:
+        The difference, rounded to 0.1; None without sessions or when the two lists differ in length.
+    """
     if not own_percents or len(own_percents) != len(co_rater_percents):
         return None
     return round(sum(own_percents) / len(own_percents) - sum(co_rater_percents) / len(co_rater_percents), 1)
@@ -85,10 +120,19 @@ LINEAR, QUADRATIC = "linear", "quadratic"
 ICC_FORM = "ICC(2,1)"
 
 
-def weighted_kappa(pairs, categories, weights=LINEAR):
+def weighted_kappa(pairs: Sequence[tuple[Hashable, Hashable]], categories: Sequence[Hashable],
+                   weights: str = LINEAR) -> float | None:
     """
-    Cohen's weighted kappa of ``[(a, b)]`` over the ordered ``categories``; None when undefined
-    (fewer than 2 pairs, or no disagreement is possible by chance).
+    Cohen's weighted kappa of ``[(a, b)]`` over the ordered ``categories``.
+
+    Args:
+        pairs: one ``(rating of a, rating of b)`` per item, each one of ``categories``.
+        categories: the ratings in order (lowest first).
+        weights: ``LINEAR`` or ``QUADRATIC`` weights of the distance between two ratings.
+
+    Returns:
+        The weighted kappa; None when undefined (fewer than 2 pairs, or no disagreement is possible
+        by chance).
     """
     n = len(pairs)
     if n < 2:
@@ -112,10 +156,16 @@ def weighted_kappa(pairs, categories, weights=LINEAR):
     return 1 - disagreement / chance
 
 
-def icc_2_1(rows):
+def icc_2_1(rows: Sequence[Sequence[float]]) -> float | None:
     """
-    ICC(2,1) of ``rows`` (one row per rated target, one column per rater, all numbers); None
-    when undefined (fewer than 2 targets or 2 raters, or no variance at all).
+    ICC(2,1): two-way random effects, absolute agreement, single rater.
+
+    Args:
+        rows: one row per rated target, one column per rater, all numbers.
+
+    Returns:
+        The ICC; None when undefined (fewer than 2 targets or 2 raters, rows of different lengths,
+        or no variance at all).
     """
     n = len(rows)
     k = len(rows[0]) if rows else 0
@@ -150,15 +200,26 @@ class KindAgreement:
     met_kappa: float | None  # kappa on the met / not-met collapse; None for counts
 
 
-def _ordinal(indicator):
+def _ordinal(indicator: Any) -> list[str]:
     """The ordered level keys of a levels indicator (not-applicable levels are not on the scale)."""
     return [level["key"] for level in indicator.levels if level.get("met") is not None]
 
 
-def indicator_agreement(indicator, pairs, label=None):
+def indicator_agreement(indicator: Any, pairs: Iterable[tuple[str | None, str | None]],
+                        label: str | None = None) -> KindAgreement:
     """
-    ``KindAgreement`` of one indicator from ``pairs`` of level keys (one per co-rated session);
-    pairs with a missing, unknown or not-applicable rating are left out. ``label``: as shown.
+    Agreement on one indicator by the statistic its kind calls for; pairs with a missing, unknown or
+    not-applicable rating are left out.
+
+    Args:
+        indicator: the indicator (a row or ``IndicatorData``: ``key``, ``label``, ``kind``, ``levels``,
+            ``level``).
+        pairs: ``(level key of a, level key of b)``, one per co-rated session (None or "": unrated).
+        label: the indicator's label as shown (default: its own).
+
+    Returns:
+        The ``KindAgreement``: a linear weighted kappa for levels, the ICC(2,1) for scales and
+        counts, and the kappa on met / not met (not for counts), rounded to 3 decimals.
     """
     kind = getattr(indicator, "kind", "levels")
     usable = []

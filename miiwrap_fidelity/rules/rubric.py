@@ -5,6 +5,7 @@ Ratings arrive as ``{indicator_key: {"level": ..., "strength": ..., "next_step":
 forms post them as ``rating-<key>``, ``strength-<key>`` and ``next_step-<key>`` fields. On a scale
 the level is the point (``"4"`` or 4), on a count the tally (``"12"`` or 12): ``rating_scales``.
 """
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,12 +27,23 @@ class CleanRating:
     next_step: str
 
     @property
-    def met(self):
+    def met(self) -> bool | None:
+        """Whether the level counts as met (None: not applicable, or a count); for a rating with a level."""
         return self.indicator.level(self.level).get("met")
 
 
-def ratings_from_form(data, indicators):
-    """Collect ``rating-<key>`` style form fields into the ratings mapping (blank levels omitted)."""
+def ratings_from_form(data: Mapping[str, Any], indicators: Iterable[Any]) -> dict[str, dict[str, str]]:
+    """
+    Collect ``rating-<key>`` style form fields into the ratings mapping.
+
+    Args:
+        data: the posted form (``rating-<key>``, ``strength-<key>``, ``next_step-<key>``).
+        indicators: the rubric's indicators (rows or ``IndicatorData``: their ``key``).
+
+    Returns:
+        ``{key: {"level", "strength", "next_step"}}``, stripped, for the indicators with any of the
+        three filled in.
+    """
     ratings = {}
     for indicator in indicators:
         level = (data.get(f"rating-{indicator.key}") or "").strip()
@@ -42,8 +54,17 @@ def ratings_from_form(data, indicators):
     return ratings
 
 
-def form_rows(indicators, data=None):
-    """Rows for rendering the rubric form, keeping what the user already entered (after an error)."""
+def form_rows(indicators: Iterable[Any], data: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+    """
+    Rows for rendering the rubric form, keeping what the user already entered (after an error).
+
+    Args:
+        indicators: the rubric's indicators, in order.
+        data: the posted form, if any.
+
+    Returns:
+        ``[{"indicator", "selected", "strength", "next_step"}]``, one per indicator.
+    """
     data = data or {}
     return [
         {
@@ -56,19 +77,28 @@ def form_rows(indicators, data=None):
     ]
 
 
-def clean_ratings(indicators, raw, require_all):
+def clean_ratings(indicators: Iterable[Any], raw: object, require_all: bool) -> dict[str, CleanRating]:
     """
-    Validate ``raw`` ratings against ``indicators``; return ``{key: CleanRating}``.
+    Validate ``raw`` ratings against ``indicators``.
 
-    Raises ``ValidationError`` with one message per offending field (``ratings.<key>.<part>``).
-    ``require_all`` demands a level for every indicator (submission); drafts may be partial.
+    Args:
+        indicators: the rubric's indicators (rows or ``IndicatorData``: their ``key`` and ``level``).
+        raw: ``{indicator_key: {"level", "strength", "next_step"}}`` as sent (None: no ratings).
+        require_all: demand a level for every indicator (submission); drafts may be partial.
+
+    Returns:
+        ``{key: CleanRating}`` of the indicators with a level or feedback (levels canonical: "04"
+        is "4" on a scale).
+
+    Raises:
+        ValidationError: one message per offending field (``ratings.<key>.<part>``).
     """
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
         raise ValidationError({"ratings": [_("Ratings must be an object keyed by indicator.")]})
     by_key = {indicator.key: indicator for indicator in indicators}
-    errors = {}
+    errors: dict[str, list[str]] = {}
     for key in raw:
         if key not in by_key:
             errors[f"ratings.{key}"] = [_("Unknown indicator for this rubric.")]
@@ -104,8 +134,17 @@ def clean_ratings(indicators, raw, require_all):
     return clean
 
 
-def invalid_level_message(indicator):
-    """What to tell the rater whose value the indicator does not accept, naming the indicator."""
+def invalid_level_message(indicator: Any) -> str:
+    """
+    What to tell the rater whose value the indicator does not accept, naming the indicator.
+
+    Args:
+        indicator: the indicator (a row or ``IndicatorData``: its ``label``, ``kind``, ``spec``,
+            ``translations``).
+
+    Returns:
+        The message in the active language (the label in it too, where the instrument translates it).
+    """
     kind = getattr(indicator, "kind", rating_values.LEVELS)
     label = rating_values.translated(indicator.label, getattr(indicator, "translations", None) or {},
                                      get_language(), "label")
@@ -120,8 +159,16 @@ def invalid_level_message(indicator):
     return _("Choose one of the levels of this indicator.")
 
 
-def numeric_values(clean_ratings_by_key):
-    """``{indicator_key: number}`` of the scale and count ratings (what summary scores read)."""
+def numeric_values(clean_ratings_by_key: Mapping[str, CleanRating]) -> dict[str, int]:
+    """
+    The numbers of the scale and count ratings (what summary scores read).
+
+    Args:
+        clean_ratings_by_key: ``clean_ratings``' result.
+
+    Returns:
+        ``{indicator_key: number}`` (levels indicators and unrated ones left out).
+    """
     values = {}
     for key, rating in clean_ratings_by_key.items():
         indicator = rating.indicator
@@ -132,13 +179,32 @@ def numeric_values(clean_ratings_by_key):
     return values
 
 
-def summary_scores(summaries, clean_ratings_by_key):
-    """The summary scores (``{key: number}``) an instrument's ``summaries`` compute from the ratings."""
+def summary_scores(summaries: Iterable[Mapping[str, Any]] | None,
+                   clean_ratings_by_key: Mapping[str, CleanRating]) -> dict[str, float]:
+    """
+    The summary scores an instrument's ``summaries`` compute from the ratings.
+
+    Args:
+        summaries: the instrument version's summary definitions (None: none).
+        clean_ratings_by_key: ``clean_ratings``' result.
+
+    Returns:
+        ``{summary_key: number}`` of the defined scores (``rating_scales.summary_scores``).
+    """
     return rating_values.summary_scores(summaries or (), numeric_values(clean_ratings_by_key))
 
 
-def score(clean_ratings_by_key):
-    """``(met, applicable, critical_missed_keys)`` of a complete set of ratings."""
+def score(clean_ratings_by_key: Mapping[str, CleanRating]) -> tuple[int, int, list[str]]:
+    """
+    The score of a complete set of ratings.
+
+    Args:
+        clean_ratings_by_key: ``clean_ratings``' result.
+
+    Returns:
+        ``(met, applicable, critical_missed_keys)``: the indicators met, those applicable, and the
+        sorted keys of the essential indicators not met.
+    """
     met = applicable = 0
     critical_missed = []
     for key, rating in clean_ratings_by_key.items():
