@@ -59,8 +59,7 @@ setup(
         "XBlock>=5.0",
         "djangorestframework>=3.14",
         "edx-drf-extensions>=8.0",
-        "uritemplate>=4.1",
-        "inflection>=0.5",
+        "drf-spectacular>=0.27",  # the REST API's OpenAPI schema (rest_api/v1/schema.py); the platform ships it
         "celery>=5.2",
         "PyYAML>=6.0",
         "edx-ace>=1.11",

@@ -298,3 +298,16 @@ def test_oversized_and_wrong_type_comment_is_a_400(client, assigned, coach, cour
     client.force_login(coach)
     for body in ({"text": "x" * 2001}, {"text": ["x"]}, {}):
         assert send(client, "post", f"reflections/{reflection.pk}/comments/", body).status_code == 400
+
+
+def test_openapi_schema_is_ours_whatever_the_platforms_generator_settings(client, monkeypatch):
+    """The LMS has its own SPECTACULAR_SETTINGS (hooks, title): our schema does not take them."""
+    from drf_spectacular.settings import spectacular_settings  # pylint: disable=import-outside-toplevel
+
+    expected = client.get("/api/miiwrap-fidelity/v1/schema/").json()
+    monkeypatch.setattr(spectacular_settings, "PREPROCESSING_HOOKS", [lambda endpoints, **kwargs: []])
+    monkeypatch.setattr(spectacular_settings, "TITLE", "Open edX LMS")
+    served = client.get("/api/miiwrap-fidelity/v1/schema/").json()
+    assert served == expected and served["info"]["title"] == "miiwrap-fidelity API"
+    assert len(served["paths"]) >= 20
+    assert spectacular_settings.TITLE == "Open edX LMS", "the platform's own settings are left as they were"
