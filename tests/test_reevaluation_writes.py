@@ -205,3 +205,27 @@ def test_a_result_compares_datetimes_by_instant_even_across_a_clock_change():
                         for moment in (local, stored))
     assert evaluation._same_result(evaluation._result(computed),  # pylint: disable=protected-access
                                    evaluation._result(loaded))  # pylint: disable=protected-access
+
+
+def test_learner_ids_are_read_one_row_per_learner_whatever_the_evidence(course, course_key, coach, observe):
+    """
+    Issue 30: the re-evaluation's list of learners read every observation's learner id (1M rows at
+    100k learners, all held by MySQL's driver). Each statement now answers one row per learner.
+    """
+    for days in range(1, 12):
+        observe(coach, course[2], days_ago=days)
+    sent = []
+
+    def capture(execute, sql, params, many, context):
+        sent.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(capture):
+        ids = evaluation.course_learner_ids(course_key)
+    assert ids == sorted(person.pk for person in course)
+    assert sent, "the ids come from the database"
+    for sql, params in sent:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            answered = cursor.fetchall()
+        assert len(answered) <= len(course), (sql, len(answered))

@@ -335,10 +335,16 @@ def refresh_and_announce(policy, learner_id, course_key, now=None, cause="time_p
 
 
 def course_learner_ids(course_key):
-    """Every learner enrolled in the course, or with a status row or an observation in it."""
-    ids = set(LearnerStatus.objects.filter(course_key=course_key).values_list("learner_id", flat=True))
-    ids |= set(Observation.objects.filter(course_key=course_key).values_list("learner_id", flat=True))
-    ids |= set(get_platform().enrolled_learner_ids(course_key))
+    """
+    Every learner enrolled in the course, or with a status row or an observation in it. Each source
+    answers one row per learner (DISTINCT for the observations: MySQL's driver holds a whole result
+    in memory, and a course's observations are ten times its learners), so memory follows the
+    learners, not the evidence.
+    """
+    ids = set(LearnerStatus.objects.filter(course_key=course_key).order_by().values_list("learner_id", flat=True))
+    ids.update(Observation.objects.filter(course_key=course_key).order_by().values_list("learner_id", flat=True)
+               .distinct())
+    ids.update(get_platform().enrolled_learner_ids(course_key))
     return sorted(ids)
 
 
