@@ -247,3 +247,12 @@ def test_an_approval_reads_the_records_once(ready_learner, coach, course_key):
     for table in (Observation, SignOff, Certification):
         name = table._meta.db_table
         assert sum(1 for sql in reads if f'FROM "{name}"' in sql or f"FROM `{name}`" in sql) == 1, name
+
+
+def test_certification_status_refuses_a_stranger_in_the_api_itself(ready_learner, coach, stranger, course_key):
+    """Issue 27: the permission is decided in the api, not in the REST view that calls it."""
+    api.sign_off(coach, ready_learner, course_key)
+    assert api.certification_status(coach, ready_learner, course_key).active
+    assert api.certification_status(ready_learner, ready_learner.pk, str(course_key)).active
+    with pytest.raises(api.PermissionDenied):
+        api.certification_status(stranger, ready_learner, course_key)

@@ -109,3 +109,37 @@ def test_every_public_api_function_says_its_args_and_returns():
 def test_the_documentation_check_finds_a_missing_section():
     assert undocumented_api_functions('def f(a: int) -> int:\n    """Twice a.\n\n    Returns:\n        2a.\n    """') == ["f"]
     assert undocumented_api_functions('def f() -> None:\n    """Nothing."""') == []
+
+
+def signal_connections(source):
+    """Line numbers of ``<signal>.connect(...)`` calls and ``@receiver`` decorators in ``source``."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "connect":
+            found.append(node.lineno)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            found += [d.lineno for d in node.decorator_list
+                      if isinstance(d, ast.Call) and getattr(d.func, "id", getattr(d.func, "attr", "")) == "receiver"]
+    return found
+
+
+def test_receivers_are_connected_in_one_place():
+    """Issue 27: every receiver is connected in hooks/receivers.py (the plugin's signals_config names it too)."""
+    roots = [PACKAGE_DIR, PACKAGE_DIR.parent / "xblocks" / "miiwrap_xblocks"]
+    elsewhere = {str(path.relative_to(PACKAGE_DIR.parent)): lines
+                 for root in roots for path in sorted(root.rglob("*.py"))
+                 if path != PACKAGE_DIR / "hooks" / "receivers.py" and "migrations" not in path.parts
+                 and (lines := signal_connections(path.read_text(encoding="utf-8")))}
+    assert elsewhere == {}
+    assert signal_connections((PACKAGE_DIR / "hooks" / "receivers.py").read_text(encoding="utf-8"))
+    assert sorted(signal_connections("@receiver(post_save)\ndef f(sender, **kw):\n    pass\nsignal.connect(f)")) == [1, 4]
+
+
+def test_every_error_the_api_offers_is_a_miiwrap_error():
+    """Issue 27: one base class; an entry point that maps ``MiiwrapError`` maps every kind."""
+    from miiwrap_fidelity import api  # pylint: disable=import-outside-toplevel
+
+    errors = {name: value for name, value in vars(api).items()
+              if isinstance(value, type) and issubclass(value, BaseException)}
+    assert {"NotFound", "PermissionDenied", "ValidationError", "Conflict", "WriteConflict"} <= set(errors)
+    assert {name for name, error in errors.items() if not issubclass(error, api.MiiwrapError)} == set()

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from ..rules.errors import MiiwrapError
 from .models import AuditChainHead, AuditEvent
 from .row_locks import locked_or_created
 
@@ -177,7 +178,7 @@ def _head():
     return AuditChainHead.objects.filter(pk=AuditChainHead.ONE).first() or _NoHead()
 
 
-class SealRefused(Exception):
+class SealRefused(MiiwrapError):
     """The chain does not verify, so sealing it would launder the tampering."""
 
 

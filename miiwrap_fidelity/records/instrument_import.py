@@ -32,6 +32,7 @@ import yaml
 from django.db import transaction
 
 from ..rules import rating_scales as rating_values
+from ..rules.errors import MiiwrapError
 from ..rules.instrument_files import (
     KEY_RE,
     MAX_TEXT,
@@ -56,7 +57,9 @@ class InstrumentError:
         return f"{where}{self.field}: {self.message}"
 
 
-class InstrumentInvalid(Exception):
+class InstrumentInvalid(MiiwrapError):
+    """An instrument file that cannot be loaded: ``errors`` says every problem, by line and field."""
+
     def __init__(self, errors):
         super().__init__("; ".join(str(error) for error in errors))
         self.errors = errors
