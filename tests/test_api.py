@@ -256,3 +256,13 @@ def test_certification_status_refuses_a_stranger_in_the_api_itself(ready_learner
     assert api.certification_status(ready_learner, ready_learner.pk, str(course_key)).active
     with pytest.raises(api.PermissionDenied):
         api.certification_status(stranger, ready_learner, course_key)
+
+
+def test_a_reflection_draft_is_the_learners_alone(assigned, coach, course_key):
+    """A draft is unchecked for identifying text and unsent: its coach reads it once it is submitted."""
+    exercise = {"title": "T", "prompts": [{"id": "p1", "text": "Q?", "indicators": []}], "min_length": 1}
+    api.save_reflection(assigned, course_key, "block-7", exercise, {"p1": "Half a thought"})
+    assert api.get_reflection(assigned, assigned, course_key, "block-7").answers == {"p1": "Half a thought"}
+    assert api.get_reflection(coach, assigned, course_key, "block-7") is None
+    api.save_reflection(assigned, course_key, "block-7", exercise, {"p1": "A whole thought."}, submit=True)
+    assert api.get_reflection(coach, assigned, course_key, "block-7").answers == {"p1": "A whole thought."}

@@ -74,8 +74,8 @@ def clean_reflection_prompts(course_key: CourseRef | None, prompts: Any) -> list
 
 def get_reflection(viewer: User, learner: UserRef, course_key: CourseRef, block_id: str) -> data.ReflectionData | None:
     """
-    The learner's reflection in one exercise (draft or submitted), for the learner, their coaches
-    and staff.
+    The learner's reflection in one exercise: their draft too for the learner, only a submitted one
+    for their coaches and staff (a draft is unchecked for client-identifying text, and unsent).
 
     Args:
         viewer: who asks.
@@ -84,7 +84,7 @@ def get_reflection(viewer: User, learner: UserRef, course_key: CourseRef, block_
         block_id: the exercise's usage id.
 
     Returns:
-        The reflection with its comments; None when the learner has not written one.
+        The reflection with its comments; None when there is none this viewer may read.
 
     Raises:
         PermissionDenied: ``viewer`` may not see this learner's records.
@@ -93,9 +93,10 @@ def get_reflection(viewer: User, learner: UserRef, course_key: CourseRef, block_
     course_key = parse_course_key(course_key)
     learner = get_user(learner, "learner")
     require(can_view_learner(viewer, learner, course_key), _("You cannot see this learner's records."))
-    reflection = Reflection.objects.filter(learner=learner, block_id=str(block_id)).prefetch_related(
-        "comments__author"
-    ).first()
+    reflections = Reflection.objects.filter(learner=learner, block_id=str(block_id))
+    if viewer.pk != learner.pk:
+        reflections = reflections.filter(status=Reflection.SUBMITTED)
+    reflection = reflections.prefetch_related("comments__author").first()
     return values.reflection_data(reflection) if reflection is not None else None
 
 
