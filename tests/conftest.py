@@ -33,7 +33,7 @@ DATABASE_MODULES = {
     "test_learner_list", "test_staff_lists_paged", "test_rule_properties", "test_time_rules", "test_history_pages",
     "test_reevaluation_progress", "test_reevaluation_writes", "test_one_submission_one_record", "test_consequences",
     "test_instrument_migration", "test_deadlines", "test_program_boundaries", "test_stages_and_programs",
-    "test_privacy_and_audit",
+    "test_privacy_and_audit", "test_coach_flags",
 }
 DATABASE_FIXTURES = {"django_assert_num_queries", "django_assert_max_num_queries"}
 DATABASE_WORDS = re.compile(r"\b(connection|CaptureQueriesContext|threading|select_for_update|IntegrityError)\b")

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from opaque_keys.edx.keys import CourseKey
 
-from ..records import audit, evaluation
+from ..records import audit, coach_flags, evaluation
 from ..records import reevaluation_progress as reevaluation
 from ..records.models import (
     Certification,
@@ -356,6 +356,7 @@ def assign_coach(actor: User, course_key: CourseRef, coach: UserRef, learner: Us
         )
         if created:
             _ensure_status(learner, course_key)  # the status row before the audit head (ADR 0006)
+            coach_flags.refresh(course_key, [learner.pk])
             audit.record("coach.assigned", assignment, actor=actor, subject_user_id=learner.pk,
                          course_key=course_key)
     return values.assignment_data(assignment)
@@ -437,10 +438,12 @@ def unassign_coach(actor: User, assignment_id: int | str) -> None:
     if assignment is None:
         raise ValidationError({"assignment": [_("No such coach assignment.")]})
     require_course_staff(actor, assignment.course_key, _("Only course staff can assign coaches."))
+    course_key, learner_id = assignment.course_key, assignment.learner_id
     with transaction.atomic():
-        audit.record("coach.unassigned", assignment, actor=actor, subject_user_id=assignment.learner_id,
-                     course_key=assignment.course_key)
+        coach_flags.lock_rows(course_key, [learner_id])  # the status row before the audit head (ADR 0006)
+        audit.record("coach.unassigned", assignment, actor=actor, subject_user_id=learner_id, course_key=course_key)
         assignment.delete()
+        coach_flags.refresh(course_key, [learner_id])
 
 
 def coach_assignments(viewer: User, course_key: CourseRef) -> PagedRows:

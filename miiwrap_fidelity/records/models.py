@@ -606,6 +606,10 @@ class LearnerStatus(models.Model):
     # page's expiring certifications without reading certifications (issue 17); written with
     # ``certification`` by the evaluation, never alone.
     certified_until = models.DateTimeField(null=True, blank=True)
+    # Whether anyone coaches the learner in the course, kept with the assignments
+    # (``records/coach_flags.py``), so that "No coach yet" reads one range of an index instead of
+    # probing every row's assignments (issue 30).
+    has_coach = models.BooleanField(default=False)
 
     class Meta:
         constraints = [
@@ -617,6 +621,7 @@ class LearnerStatus(models.Model):
             models.Index(fields=["course_key", "qualifying_count", "learner_username"], name="mwf_status_qualifying"),
             models.Index(fields=["course_key", "last_practice_date", "learner_username"], name="mwf_status_practice"),
             models.Index(fields=["course_key", "state", "certified_until"], name="mwf_status_expiry"),
+            models.Index(fields=["course_key", "has_coach", "learner_username"], name="mwf_status_coached"),
         ]
         verbose_name_plural = "learner statuses"
 

@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
 
-from . import audit, leader_figures
+from . import audit, coach_flags, leader_figures
 from .models import (
     CoachAssignment,
     CompetencyPolicy,
@@ -44,10 +44,13 @@ def scrub_user(user_id):
         SelfAssessment.objects.filter(learner_id=user_id).update(ratings={}, note="")
         ReflectionComment.objects.filter(Q(author_id=user_id) | Q(reflection__learner_id=user_id)).update(text="")
         DriftAlert.objects.filter(Q(learner_id=user_id) | Q(acknowledged_by_id=user_id)).update(plan_note="")
-        coached = set(CoachAssignment.objects.filter(coach_id=user_id).values_list("course_key", flat=True))
+        coaching = sorted(set(CoachAssignment.objects.filter(coach_id=user_id).values_list("course_key", "learner_id")))
+        coached = {course_key for course_key, _learner_id in coaching}
         CoachAssignment.objects.filter(coach_id=user_id).delete()
         CoachAssignment.objects.filter(learner_id=user_id).delete()
-        LearnerStatus.objects.filter(learner_id=user_id).update(reasons=[], learner_username="")
+        LearnerStatus.objects.filter(learner_id=user_id).update(reasons=[], learner_username="", has_coach=False)
+        for course_key in sorted(coached):  # their learners may have had no other coach
+            coach_flags.refresh(course_key, [learner_id for key, learner_id in coaching if key == course_key])
         MessagePreference.objects.filter(user_id=user_id).delete()
         LearnerStartDate.objects.filter(learner_id=user_id).delete()  # a hire date
         OverdueNotice.objects.filter(learner_id=user_id).delete()

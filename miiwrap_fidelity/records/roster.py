@@ -169,9 +169,9 @@ class Roster:
             where.append(f"s.learner_id IN (SELECT a.learner_id FROM {self.tables['assignment']} a "
                          "WHERE a.course_key = %s AND a.coach_id = %s)")
             params += [self.course_id, self.coach_id]
-        if self.without_coach:
-            where.append(f"NOT EXISTS (SELECT 1 FROM {self.tables['assignment']} a{self.tables['by_learner']} "
-                         "WHERE a.course_key = s.course_key AND a.learner_id = s.learner_id)")
+        if self.without_coach:  # the row's kept flag (records/coach_flags.py): one range of mwf_status_coached
+            where.append("s.has_coach = %s")
+            params.append(False)
         if state:
             condition, condition_params = _state_condition(state, self.now)
             where.append(condition)
