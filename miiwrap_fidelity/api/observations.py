@@ -139,6 +139,7 @@ def _write_observation(actor: User, learner: User, course_key: CourseKey, data: 
                               data.get("revision"))
         if observation is None:
             raise ValidationError(errors)
+        primary = None
         if not observation.pk:
             if Observation.objects.filter(observer=actor, learner=learner, course_key=course_key,
                                           status=Observation.DRAFT).count() >= MAX_OPEN_DRAFTS:
@@ -152,8 +153,14 @@ def _write_observation(actor: User, learner: User, course_key: CourseKey, data: 
                 practice_date, setting = primary.practice_date, primary.setting
                 errors.pop("practice_date", None)
                 errors.pop("setting", None)
-        version_id = observation.instrument_version_id if observation.pk else collect(
-            errors, policy_version, policy, data.get("instrument_version"))
+        else:
+            _keeps_its_session(errors, observation, data)
+        if observation.pk:
+            version_id = observation.instrument_version_id
+        elif primary is not None:  # a co-rating rates the session on the session's instrument
+            version_id = collect(errors, _session_version, primary, data.get("instrument_version"))
+        else:
+            version_id = collect(errors, policy_version, policy, data.get("instrument_version"))
         # Without a version (refused above), no indicators: the ratings' errors are still collected.
         ratings = collect(errors, rubric.clean_ratings, version_indicators(version_id),
                           data.get("ratings"), require_all=submit)
@@ -245,6 +252,27 @@ def _save_observation(observation: Observation) -> None:
             observation.save()
     except IntegrityError as exc:
         raise ValidationError({"co_observation_of": [_("You have already rated this session.")]}) from exc
+
+
+def _session_version(primary: Observation, requested: Any) -> int:
+    """A co-rating's instrument version: the session's; another one named is refused."""
+    if requested not in (None, "") and as_id(requested) != primary.instrument_version_id:
+        raise ValidationError({"instrument_version": [_(
+            "A co-rating rates the session on the session's own instrument.")]})
+    return primary.instrument_version_id
+
+
+def _keeps_its_session(errors: dict, observation: Observation, data: dict[str, Any]) -> None:
+    """An edit may repeat what a draft is (its session, reference or not, instrument), never change it."""
+    if "co_observation_of" in data:
+        named = data["co_observation_of"]
+        if (None if named in (None, "") else as_id(named) or -1) != observation.co_observation_of_id:
+            errors["co_observation_of"] = [_("A draft's session cannot change: start a new observation.")]
+    if "is_reference" in data and (data["is_reference"] is True) != observation.is_reference:
+        errors["is_reference"] = [_("A draft's kind of rating cannot change: start a new observation.")]
+    requested = data.get("instrument_version")
+    if requested not in (None, "") and as_id(requested) != observation.instrument_version_id:
+        errors["instrument_version"] = [_("A draft's instrument cannot change: start a new observation.")]
 
 
 def _co_rating_target(actor: User, learner: User, course_key: CourseKey, data: dict[str, Any]) -> Observation | None:

@@ -346,10 +346,11 @@ def record_observation(request, course_key, learner_id):
             request.POST, api.policy_indicators(course_key, request.POST.get("instrument_version") or None)),
         "instrument_version": request.POST.get("instrument_version") or None,
         "revision": request.POST.get("revision") or None,
-        "co_observation_of": request.POST.get("co_observation_of") or None,
-        "is_reference": request.POST.get("is_reference") == "on",
         "privacy_confirmed": request.POST.get("privacy_confirmed") == "on",
     }
+    if not request.POST.get("observation_id"):  # a draft keeps its session: an edit does not name it
+        data.update({"co_observation_of": request.POST.get("co_observation_of") or None,
+                     "is_reference": request.POST.get("is_reference") == "on"})
     try:
         result = api.save_observation(request.user, learner, course_key, data,
                                       observation_id=request.POST.get("observation_id") or None,

@@ -35,6 +35,12 @@ class ObservationInput(serializers.Serializer):  # pylint: disable=abstract-meth
         required=False, default=False,
         help_text="Submit although the text looks client-identifying: the observer confirms it is not.")
     instrument_version = serializers.IntegerField(min_value=1, required=False)  # one the policy's sets name
+    co_observation_of = serializers.IntegerField(
+        min_value=1, required=False, allow_null=True,
+        help_text="A co-rating of this observed session (another observer's draft): rated blind, on the session's "
+                  "instrument, never evidence. An edit may repeat the draft's session, never change it.")
+    is_reference = serializers.BooleanField(
+        required=False, help_text="A co-rating given by course staff as the reference for rater agreement.")
 
 
 class ObservationUpdate(ObservationInput):  # pylint: disable=abstract-method
@@ -147,6 +153,7 @@ def observation_out(observation):
                     for r in observation.ratings},
         "amended": amendment_out(observation.amendment),
         "summary_scores": [summary_score_out(score) for score in observation.summary_scores],
+        "co_observation_of": observation.co_observation_of_id, "is_reference": observation.is_reference,
     }
 
 

@@ -170,10 +170,13 @@ class ObservationsView(CourseView):
 
 
 def _observation_data(data):
-    return {"practice_date": data["practice_date"], "setting": data["setting"],
-            "overall_note": data.get("overall_note", ""), "ratings": data.get("ratings", {}),
-            "revision": data.get("revision"), "privacy_confirmed": data.get("privacy_confirmed") is True,
-            "instrument_version": data.get("instrument_version")}
+    given = {"practice_date": data["practice_date"], "setting": data["setting"],
+             "overall_note": data.get("overall_note", ""), "ratings": data.get("ratings", {}),
+             "revision": data.get("revision"), "privacy_confirmed": data.get("privacy_confirmed") is True,
+             "instrument_version": data.get("instrument_version")}
+    # Only when sent: the api checks an edit's session against the draft's (absent: not checked).
+    given.update({name: data[name] for name in ("co_observation_of", "is_reference") if name in data})
+    return given
 
 
 class ObservationDetailView(CourseView):
