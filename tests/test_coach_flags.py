@@ -6,6 +6,7 @@ row that disagrees; the migration fills it; simultaneous assigning and unassigni
 never leaves it stale.
 """
 import threading
+from types import SimpleNamespace
 
 import pytest
 from django.apps import apps
@@ -82,7 +83,7 @@ def test_the_migration_fills_the_flag_from_the_assignments(policy, lead, coach, 
     api.assign_coach(lead, course_key, coach, coached)
     LearnerStatus.objects.update(has_coach=False)
     migration = __import__("miiwrap_fidelity.migrations.0021_status_has_coach", fromlist=["fill_flags"])
-    migration.fill_flags(apps, None)
+    migration.fill_flags(apps, SimpleNamespace(connection=connection))  # what it reads of a schema editor
     assert flag(coached, course_key) is True and flag(alone, course_key) is False
 
 
