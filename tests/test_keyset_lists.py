@@ -18,6 +18,7 @@ from django.utils import timezone
 from miiwrap_fidelity import api
 from miiwrap_fidelity.records import coach_flags, roster
 from miiwrap_fidelity.records.models import CoachAssignment, LearnerStatus
+from miiwrap_fidelity.rules import search_keys
 from miiwrap_fidelity.rules.errors import PermissionDenied, ValidationError
 
 from conftest import COURSE, assign_coach, data_queries, make_user
@@ -42,7 +43,7 @@ def seed_course(course_key, size, coaches=(), seed=7):
         course_key=course_key, learner=user, learner_username=user.username, evaluated_at=now,
         state=rng.choice(STATES), qualifying_count=rng.randint(0, 3),
         last_practice_date=None if rng.random() < 0.3 else date(2026, 1, 1) + timedelta(days=rng.randint(0, 4)),
-        has_coach=bool(coaches),
+        has_coach=bool(coaches), username_key=search_keys.fold(user.username),
     ) for user in users])
     if coaches:
         CoachAssignment.objects.bulk_create([CoachAssignment(course_key=course_key, coach=coaches[index % len(coaches)],
@@ -390,3 +391,12 @@ def test_a_search_counts_from_the_status_rows_alone(lead, coach, course_key):
     counted = [sql for sql in data_queries(queries) if "COUNT(" in sql]
     assert summary["count"] > 0 and counted
     assert all(get_user_model()._meta.db_table not in sql for sql in counted), counted
+
+
+def test_a_search_reads_two_ranges_of_the_search_key_indexes(lead, coach, course_key):
+    """Issue 30: a search that matched no one read every row's username in the course's index."""
+    seed_course(course_key, 600, coaches=(coach,))
+    listing = api.learner_statuses(lead, course_key, search="k7-001")
+    assert listing.page(25).rows and len(listing.page(100).rows) == 10
+    plan = chosen_indexes(*listing.page_sql(25, roster.Cursor.parse(None, listing.sort_columns)))
+    assert "mwf_status_username_key" in plan and "mwf_status_name_key" in plan, plan

@@ -83,14 +83,36 @@ def test_display_state_and_header_figures_agree_with_the_filters(course_rows, le
     assert summary["count"] == len(CASES) and summary["has_policy"] is True
 
 
-def test_search_is_case_insensitive_and_takes_wildcards_literally(policy, lead, coach, course_key):
+def test_search_finds_the_beginning_of_a_username_or_a_full_name(policy, lead, coach, course_key):
+    """Issue 30: a prefix (one range of an index), case and accents ignored, wildcards taken literally."""
     for name in ("Ana_Smith", "anaXsmith", "ana%pct", "bob!bang"):
         assign_coach(lead, course_key, coach, make_user(name))
+    assign_coach(lead, course_key, coach, make_user("dreyes", first_name="Dána", last_name="Reyes"))
     assert listed(lead, course_key, search="ANA_") == {"Ana_Smith"}
-    assert listed(lead, course_key, search="a%p") == {"ana%pct"}
-    assert listed(lead, course_key, search="b!b") == {"bob!bang"}
-    assert listed(lead, course_key, search="  smith ") == {"Ana_Smith", "anaXsmith"}
+    assert listed(lead, course_key, search="ana%p") == {"ana%pct"}
+    assert listed(lead, course_key, search="bob!b") == {"bob!bang"}
+    assert listed(lead, course_key, search="ana") == {"Ana_Smith", "anaXsmith", "ana%pct"}
+    assert listed(lead, course_key, search="dana r") == {"dreyes"}, "the full name, accents ignored"
+    assert listed(lead, course_key, search="  DÁNA   reyes ") == {"dreyes"}
+    assert listed(lead, course_key, search="dreyes") == {"dreyes"}
+    # Inside a name would read every row of the course: not offered (docs/benchmarks.md).
+    assert listed(lead, course_key, search="smith") == set()
+    assert listed(lead, course_key, search="reyes") == set()
     assert listed(lead, course_key, search="nobody") == set()
+
+
+def test_a_changed_name_is_found_after_the_daily_refresh_and_retirement_blanks_the_keys(policy, lead, coach,
+                                                                                        course_key):
+    learner = make_user("lw01", first_name="Lee", last_name="Wong")
+    assign_coach(lead, course_key, coach, learner)
+    assert listed(lead, course_key, search="lee w") == {"lw01"}
+    learner.first_name, learner.last_name = "Lee", "Park"  # married, say: the profile changes
+    learner.save()
+    assert api.refresh_search_names() == 1
+    assert listed(lead, course_key, search="lee p") == {"lw01"} and listed(lead, course_key, search="lee w") == set()
+    assert api.refresh_search_names() == 0, "nothing changed: nothing written"
+    api.retire_user(learner.pk)
+    assert LearnerStatus.objects.filter(learner=learner).values_list("username_key", "name_key").get() == ("", "")
 
 
 @pytest.mark.parametrize("ordering", sorted(roster.ORDERINGS))

@@ -124,6 +124,8 @@ hooks.Filters.ENV_PATCHES.add_items([
      "    'task': 'miiwrap_fidelity.tasks.resume_stopped_reevaluations', 'schedule': 600.0}\n"
      "CELERYBEAT_SCHEDULE['miiwrap-refresh-stale-statuses'] = {\n"
      "    'task': 'miiwrap_fidelity.tasks.refresh_stale_statuses', 'schedule': 3600.0}\n"
+     "CELERYBEAT_SCHEDULE['miiwrap-refresh-search-names'] = {\n"
+     "    'task': 'miiwrap_fidelity.tasks.refresh_search_names', 'schedule': _miiwrap_crontab(minute=45, hour=2)}\n"
      "CELERYBEAT_SCHEDULE['miiwrap-invalidate-lapsed-certificates'] = {\n"
      "    'task': 'miiwrap_fidelity.certificate_sync.invalidate_lapsed_certificates', 'schedule': 900.0}\n"
      "CELERYBEAT_SCHEDULE['miiwrap-expiry-reminders'] = {\n"

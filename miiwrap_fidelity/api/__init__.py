@@ -91,5 +91,5 @@ from .messaging import (competency_message_type, receives_non_essential, send_co
 # Operators' work
 from .maintenance import (SAMPLE_INSTRUMENT, SAMPLE_INSTRUMENTS, AuditSealRefused, InstrumentInvalid,
                           audit_chain_sealed, import_instrument, platform_retirement_signals, purge_free_text,
-                          reconcile_enrollments, retention_cutoff, retire_user, seal_audit_chain, stray_status_learners,
-                          verify_audit_chain)
+                          reconcile_enrollments, refresh_search_names, retention_cutoff, retire_user, seal_audit_chain,
+                          stray_status_learners, verify_audit_chain)

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from ..records import audit, retirement
+from ..records import audit, retirement, search_names
 from ..records import instrument_import as instruments
 from ..records.models import LearnerStatus
 from ..rules import competency
@@ -153,3 +153,15 @@ def platform_retirement_signals() -> Sequence[Any]:
         each); none outside the LMS.
     """
     return get_platform().retirement_signals()
+
+
+def refresh_search_names() -> int:
+    """
+    Keep the learner list's search current: every status row's username and full name (the platform
+    has no event for a changed profile name) folded again into its search keys. Run it daily
+    (celery beat) and once after upgrading to the version that added the keys.
+
+    Returns:
+        How many status rows had a key changed.
+    """
+    return search_names.refresh()

@@ -184,7 +184,7 @@ def learner_statuses(viewer: User, course_key: CourseRef, coach: int | str | Non
         coach: only the learners of this coach (an id; ``roster.NO_COACH``: of none); a coach
             may name only themselves.
         state: a key of ``STATE_FILTERS``.
-        search: part of a username.
+        search: the beginning of a username or a full name (case and accents ignored).
         ordering: a sort key (``roster.ORDERINGS``).
         header: the summary also holds what the list's page shows above it (expiring
             certifications for staff, whether a policy is enabled).

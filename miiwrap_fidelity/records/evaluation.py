@@ -20,7 +20,7 @@ from django.db.models import Q
 from django.db.models.constants import OnConflict
 from django.utils import timezone
 
-from ..rules import competency
+from ..rules import competency, search_keys
 from ..seams.platform import get_platform
 from . import coach_flags, outbox
 from . import drift_and_agreement as monitoring
@@ -439,10 +439,13 @@ def _reevaluate_batch(context, policy, course_key, batch, now):
     _write_changed(changed)
     missing = [learner_id for learner_id in batch if learner_id not in statuses]
     usernames = _usernames(missing)
+    names = get_platform().full_names(padded_ids(missing)) if missing else {}
     # A writer may create one of these rows after the read above (a first observation, an
     # enrollment): its row, decided under its own lock from the same records, stands.
     created = [_fill_status(LearnerStatus(course_key=course_key, learner_id=learner_id,
-                                          learner_username=usernames.get(learner_id, "")),
+                                          learner_username=usernames.get(learner_id, ""),
+                                          username_key=search_keys.fold(usernames.get(learner_id)),
+                                          name_key=search_keys.fold(names.get(learner_id))),
                             *decisions[learner_id], now) for learner_id in missing]
     LearnerStatus.objects.bulk_create(created, batch_size=BATCH, ignore_conflicts=True)
     # A row made here in a later state is a change (program evidence: ready at once). A row a writer

@@ -16,10 +16,11 @@ from django.db.models import ProtectedError
 from django.utils.translation import gettext_lazy as _
 from opaque_keys.edx.django.models import CourseKeyField
 
-from ..rules import competency, practice_settings
+from ..rules import competency, practice_settings, search_keys
 from ..rules import rating_scales as rating_values
 from ..rules.competency import State
 from ..rules.errors import ValidationError
+from ..seams.platform import get_platform
 
 USER_MODEL = settings.AUTH_USER_MODEL
 
@@ -570,8 +571,9 @@ class LearnerStatus(models.Model):
     Rewritten in the same transaction as every observation, sign-off or certification change, so
     the certificate gate and the coach's learner list read one row instead of the whole history.
 
-    .. pii: links a user id to their competency state; ``learner_username`` copies the username.
-    .. pii_types: id, username
+    .. pii: links a user id to their competency state; ``learner_username`` copies the username,
+       ``username_key`` and ``name_key`` the username and full name folded for the list's search.
+    .. pii_types: id, username, name
     .. pii_retirement: local_api
     """
 
@@ -610,6 +612,12 @@ class LearnerStatus(models.Model):
     # (``records/coach_flags.py``), so that "No coach yet" reads one range of an index instead of
     # probing every row's assignments (issue 30).
     has_coach = models.BooleanField(default=False)
+    # The list's search keys (``rules/search_keys.fold``): the username and the full name without
+    # case or accents, so that a prefix is one range of an index (issue 30: a substring search read
+    # every row of the course). Names are copied at the row's creation and kept by the daily
+    # ``refresh_search_names`` pass; retirement blanks them.
+    username_key = models.CharField(max_length=150, default="", blank=True)
+    name_key = models.CharField(max_length=255, default="", blank=True)
 
     class Meta:
         constraints = [
@@ -622,6 +630,8 @@ class LearnerStatus(models.Model):
             models.Index(fields=["course_key", "last_practice_date", "learner_username"], name="mwf_status_practice"),
             models.Index(fields=["course_key", "state", "certified_until"], name="mwf_status_expiry"),
             models.Index(fields=["course_key", "has_coach", "learner_username"], name="mwf_status_coached"),
+            models.Index(fields=["course_key", "username_key"], name="mwf_status_username_key"),
+            models.Index(fields=["course_key", "name_key"], name="mwf_status_name_key"),
         ]
         verbose_name_plural = "learner statuses"
 
@@ -631,6 +641,10 @@ class LearnerStatus(models.Model):
     def save(self, *args, **kwargs):
         if not self.learner_username and self.learner_id is not None:
             self.learner_username = learner_username(self.learner_id)
+        if self._state.adding and self.learner_id is not None:
+            self.username_key = self.username_key or search_keys.fold(self.learner_username)
+            self.name_key = self.name_key or search_keys.fold(get_platform().full_names([self.learner_id]).get(
+                self.learner_id))
         super().save(*args, **kwargs)
 
 

@@ -48,7 +48,8 @@ def scrub_user(user_id):
         coached = {course_key for course_key, _learner_id in coaching}
         CoachAssignment.objects.filter(coach_id=user_id).delete()
         CoachAssignment.objects.filter(learner_id=user_id).delete()
-        LearnerStatus.objects.filter(learner_id=user_id).update(reasons=[], learner_username="", has_coach=False)
+        LearnerStatus.objects.filter(learner_id=user_id).update(reasons=[], learner_username="", has_coach=False,
+                                                                username_key="", name_key="")
         for course_key in sorted(coached):  # their learners may have had no other coach
             coach_flags.refresh(course_key, [learner_id for key, learner_id in coaching if key == course_key])
         MessagePreference.objects.filter(user_id=user_id).delete()

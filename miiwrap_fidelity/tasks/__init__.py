@@ -23,6 +23,7 @@ from .upkeep import (
                            reevaluate_course,
                            reevaluate_dependents,
                            refresh_leader_figures,
+                           refresh_search_names,
                            refresh_stale_statuses,
                            resume_stopped_reevaluations,
 )

@@ -56,6 +56,12 @@ def refresh_stale_statuses(limit=5000):
     return api.refresh_stale_statuses(limit)
 
 
+@shared_task(name="miiwrap_fidelity.tasks.refresh_search_names")
+def refresh_search_names():
+    """Periodic (celery beat, daily): the learner list's search keys follow changed profile names."""
+    return api.refresh_search_names()
+
+
 @shared_task(name="miiwrap_fidelity.tasks.deliver_consequences")
 def deliver_consequences():
     """
