@@ -4,16 +4,18 @@ pages it (visibility, blind co-rating included, is a condition of the query), an
 observations and their ratings are loaded. A page is five statements whatever the history's length.
 """
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..records import evaluation
 from ..records.models import Observation
-from ..rules import competency
+from ..rules import competency, data
+from . import self_assessments
 from . import to_data as values
 from .inputs import CourseRef, User, UserRef, get_user, parse_course_key
 from .observations import as_seen_by, visible_observations
@@ -25,6 +27,15 @@ from .rubrics import with_rubric_indicators
 HISTORY_PAGE_SIZE = 10
 #: The growth section's score chart shows this many latest observations (its indicator table fewer).
 GROWTH_OBSERVATIONS = 30
+#: ... and its indicator table the ratings of this many of them, the latest the viewer may see.
+GROWTH_RATED = 6
+#: What the growth section reads of its observations and the rows joined to them (the database
+#: reads every observation of the history to find the latest: the fewer columns, the less it carries).
+GROWTH_COLUMNS = (
+    "course_key", "learner_id", "observer_id", "instrument_version_id", "practice_date", "setting", "status",
+    "overall_note", "met_count", "applicable_count", "critical_missed", "summary_scores", "revision",
+    "co_observation_of_id", "is_reference", "submitted_at", "observer__username", "co_observation_of__practice_date",
+    "self_assessment__status", "self_assessment__requested_at")
 
 
 def hidden_from(viewer: User) -> Q:
@@ -130,27 +141,53 @@ def _is_first_page(number: Any) -> bool:
 
 
 def growth_observations(viewer: User, learner: UserRef, course_key: CourseRef,
-                        limit: int = GROWTH_OBSERVATIONS) -> list[Any]:
+                        limit: int = GROWTH_OBSERVATIONS, rated: int = GROWTH_RATED) -> list[Any]:
     """
-    The latest submitted observations ``viewer`` may see of the learner, with ratings, for the
-    growth charts (the score trend and the indicator table use the latest ones only).
+    The latest submitted observations ``viewer`` may see of the learner, for the growth charts: the
+    score trend reads the score of each, the indicator table the ratings of the latest few.
+
+    Only those few are loaded whole (ratings, corrections: ``as_seen_by``); the others are score
+    snapshots made straight from their row. Loading and wording every rating of every point made
+    the learner's page grow with the history up to ``limit`` points (issue 30). Three statements
+    whatever the history's length (the observations, the few's ratings and corrections), four when
+    some were corrected.
 
     Args:
         viewer: who asks (the learner, their coaches, course staff).
         learner: the learner, or their id.
         course_key: the course.
         limit: how many.
+        rated: how many of the latest whose score ``viewer`` may see come whole, with their ratings.
 
     Returns:
-        ``data.ObservationData``, newest first.
+        ``data.ObservationData``, newest first: the latest ``rated`` that ``viewer`` may see, and
+        those blinded to them (ADR 0014), as ``as_seen_by`` shows them; the others as score
+        snapshots (``_score_snapshot``: no ratings, note or correction).
 
     Raises:
         PermissionDenied: ``viewer`` may not see this learner's records.
         ValidationError: no such learner, or not a course key.
     """
     history = observation_history(viewer, learner, course_key)
-    history.queryset = history.queryset.filter(status=Observation.SUBMITTED)
-    return history[:limit]
+    rows = list(history.queryset.filter(status=Observation.SUBMITTED).select_related(
+        "observer", "co_observation_of", "self_assessment").only(*GROWTH_COLUMNS)[:limit])
+    now = timezone.now()
+    # As ``as_seen_by`` blinds them: the learner's own, while their self-assessment is awaited.
+    blinded = {o.pk for o in rows if o.learner_id == viewer.pk and self_assessments.hides_coach_ratings(o, now)}
+    whole = [o for o in rows if o.pk not in blinded][:rated]
+    prefetch_related_objects(whole, "ratings", "amendments__author")
+    with_rubric_indicators(whole)
+    whole_ids = {o.pk for o in whole} | blinded
+    return [as_seen_by(viewer, o, now) if o.pk in whole_ids else _score_snapshot(o) for o in rows]
+
+
+def _score_snapshot(observation: Observation) -> data.ObservationData:
+    """
+    What the score chart reads of a submitted observation whose score its viewer may see: when,
+    where, by whom, the score and what the rules read; no ratings, note or correction (those are
+    the history's).
+    """
+    return replace(values.observation_data(observation, ratings=()), overall_note="")
 
 
 def qualifying_ids(policy: Any, observations: Iterable[Any]) -> set[int]:

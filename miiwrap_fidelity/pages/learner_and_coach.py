@@ -100,8 +100,10 @@ def _growth_context(viewer, learner, course_key, policy, history):
     The growth section: charts of the latest observations (``api.growth_observations``) and the
     strengths and next steps of the history page shown (``history``, a page of observations).
     """
-    # Sessions a learner still has to rate show no score: they rate them blind (ADR 0014).
-    recent = [o for o in api.growth_observations(viewer, learner, course_key) if not o.blinded]
+    # Sessions a learner still has to rate show no score: they rate them blind (ADR 0014). Only the
+    # observations the indicator table shows come with their ratings (the score chart reads scores).
+    recent = [o for o in api.growth_observations(viewer, learner, course_key, rated=growth_chart.TREND_COLUMNS)
+              if not o.blinded]
     indicators = api.policy_indicators(policy.course_key) if policy else []
     trend_rows, trend_dates = growth_chart.indicator_trend(recent, indicators)
     points = growth_chart.score_points(recent, api.qualifying_ids(policy, recent))
