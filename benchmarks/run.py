@@ -2,13 +2,14 @@
 Benchmarks printed by `make bench` (figures, not pass/fail): seeds a course shaped like a real one
 (benchmarks/dataset.py) in a throwaway SQLite database through bulk inserts, then times the
 certificate gate, the learner list, the course re-evaluation and exports. MIIWRAP_BENCH_LEARNERS
-sets the size (1000, default 10000; 100000 takes a long time to seed on 2 cores). Re-evaluation is
-timed three times, each in a fresh process (its peak RSS is the run's): the first run (creates every
-status row), after a policy change (the UPDATE path: every row exists) and a run that changes
-nothing. Targets (issue "production readiness"): gate <= 2 queries and within 3x of bare SQL;
-learners page <= 6 queries and within 3x of bare SQL; re-evaluation >= 1,000 learners/s within
-150 MB; export memory flat with size. On MariaDB (`make bench-mariadb`) also: approve and revoke
-p50/p95 under 20 concurrent observation writers, with 0 failures (issue "evidence integrity").
+sets the size (1000, default 10000; 100000, about 14 million rating rows, seeds in minutes: raw
+inserts in large batches). Re-evaluation is timed three times, each in a fresh process (its peak
+RSS is the run's): the first run (creates every status row), after a policy change (the UPDATE
+path: every row exists) and a run that changes nothing. Targets (issue "production readiness"):
+gate <= 2 queries and within 3x of bare SQL; learners page <= 6 queries and within 3x of bare SQL;
+re-evaluation >= 1,000 learners/s within 150 MB; export memory flat with size. On MariaDB
+(`make bench-mariadb`) also: approve and revoke p50/p95 under 20 concurrent observation writers,
+with 0 failures (issue "evidence integrity").
 MIIWRAP_BENCH_RULES=multi-set seeds policy rules v2 instead (two requirement sets with summary-score
 conditions, summary scores on every observation; ADR 0013): the same figures under those rules.
 """
@@ -90,17 +91,18 @@ def seed():
         version, _ = instruments.load(handle.read())
     staff = get_user_model().objects.create_user("bench_staff")
     CourseRole.objects.create(course_key=COURSE, user=staff, role="staff")
-    coaches, learners = dataset.users("coach", COACHES), dataset.users("b", LEARNERS)
-    coach = coaches[0]
-    Enrollment.objects.bulk_create((Enrollment(course_key=COURSE, user=learner) for learner in learners), batch_size=5000)
-    today = timezone.now().date()
-    _policy, counts = dataset.seed_course(COURSE, version, learners, coaches, staff, today, multi_set=MULTI_SET)
-    # A small course with 1,000 observations, to compare export memory with the large one.
-    Observation.objects.bulk_create(
-        (Observation(course_key=SMALL_COURSE, learner=learners[i % 100], observer=coach, instrument_version=version,
-                     practice_date=today, setting="home_visit", status="submitted", met_count=18,
-                     applicable_count=21, critical_missed=[], submitted_at=timezone.now())
-         for i in range(1000)), batch_size=5000)
+    with dataset.bulk_loading():  # raw inserts in large batches (dataset.py), the connection set back after
+        coaches, learners = dataset.users("coach", COACHES), dataset.users("b", LEARNERS)
+        coach = coaches[0]
+        dataset.insert(Enrollment, ["user"], ((learner.pk,) for learner in learners), {"course_key": COURSE})
+        today = timezone.now().date()
+        _policy, counts = dataset.seed_course(COURSE, version, learners, coaches, staff, today, multi_set=MULTI_SET)
+        # A small course with 1,000 observations, to compare export memory with the large one.
+        Observation.objects.bulk_create(
+            (Observation(course_key=SMALL_COURSE, learner=learners[i % 100], observer=coach,
+                         instrument_version=version, practice_date=today, setting="home_visit", status="submitted",
+                         met_count=18, applicable_count=21, critical_missed=[], submitted_at=timezone.now())
+             for i in range(1000)), batch_size=5000)
     return staff, coach, learners, counts
 
 
@@ -286,12 +288,14 @@ def peak_rss_mb():
 def main():
     started = time.perf_counter()
     staff, coach, learners, counts = seed()
+    seconds = time.perf_counter() - started
+    rows = counts["observations"] + counts["co_ratings"] + counts["ratings"]
     print(f"rules: {'policy rules v2, two requirement sets with summary-score conditions' if MULTI_SET else 'one set'}")
     print(f"database: {connection.vendor} {connection.Database.__name__}; seeded {LEARNERS:,} learners, "
           f"{COACHES} coaches, {counts['observations']:,} observations (+{counts['co_ratings']:,} co-ratings), "
           f"{counts['ratings']:,} indicator ratings, {counts['certified']:,} certified and {counts['revoked']:,} "
-          f"revoked in {time.perf_counter() - started:.1f}s; load average {os.getloadavg()[0]:.1f} on "
-          f"{os.cpu_count()} cores")
+          f"revoked in {seconds:.1f}s ({rows / seconds:,.0f} observation and rating rows/s); load average "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     if "reevaluation" in PARTS:
         reevaluations()
     if "reads" in PARTS:
