@@ -71,6 +71,20 @@ def default_language():
 
 
 @pytest.fixture(autouse=True)
+def task_results_may_be_read():
+    """
+    Celery 5.7 runs an eagerly applied task inside ``denied_join_result()``, which sets a
+    process-wide flag and restores the value it found: two threads delaying tasks at once (the
+    concurrency tests) can leave it set, and every later ``.get()`` of the process then raises
+    "Never call result.get() within a task!". Each test starts with it clear, as a worker would.
+    """
+    from celery.result import allow_join_result  # pylint: disable=import-outside-toplevel
+
+    with allow_join_result():
+        yield
+
+
+@pytest.fixture(autouse=True)
 def empty_cache():
     """Figures kept in the cache (the leader view's) belong to the test that computed them."""
     from django.core.cache import cache  # pylint: disable=import-outside-toplevel
