@@ -30,10 +30,14 @@ from miiwrap_fidelity.records.models import (
     LearnerStatus,
     Observation,
 )
+from miiwrap_fidelity.rules import search_keys
 from sandbox.models import CourseRole
 
 STATES = ("not_started", "in_progress", "ready", "certified", "revoked")
 BATCH = 5000
+#: One learner in this many waits for a coach (the "No coach yet" filter's rows; the 7th of each
+#: run of 50, so that every coach keeps learners: coach k has the learners k, k + coaches, ...).
+NO_COACH_EVERY = 50
 
 
 def seed_list_course(size, version, staff):
@@ -60,10 +64,11 @@ def seed_list_course(size, version, staff):
                 certified_until=certifications[learner.pk].expires_at if learner.pk in certifications else None,
                 qualifying_count=rng.randrange(6), required_count=3,
                 last_practice_date=None if rng.random() < 0.2 else now.date() - timedelta(days=rng.randrange(400)),
-                last_percent=rng.randrange(60, 100)) for learner in learners])
+                last_percent=rng.randrange(60, 100), has_coach=(start + i) % NO_COACH_EVERY != 7,
+                username_key=search_keys.fold(learner.username)) for i, learner in enumerate(learners)])
             CoachAssignment.objects.bulk_create([CoachAssignment(
                 course_key=course_key, coach=coaches[(start + i) % len(coaches)], learner=learner)
-                for i, learner in enumerate(learners)])
+                for i, learner in enumerate(learners) if (start + i) % NO_COACH_EVERY != 7])
     return course_key, coaches[0]
 
 
@@ -113,8 +118,17 @@ def list_figures(sizes, version, staff, query_count):
                                        {"search": "no-such-learner"})
         count, milliseconds = query_count(searching), best_ms(searching, repeat=3)
         figures[("staff", "REST search, no match", "-", size)] = milliseconds
-        print(f"{size:>7,} learners: REST search matching no one (reads every row's username in the course's "
-              f"index): {milliseconds:.1f} ms, {count} queries")
+        print(f"{size:>7,} learners: REST search matching no one "
+              f"(two empty ranges of the search key indexes): {milliseconds:.1f} ms, {count} queries")
+        for label, params in (("No coach yet", {"coach": roster.NO_COACH}), ("expiring within 30 days",
+                                                                          {"state": "expiring_30"}),
+                              ("search by a name's beginning, no match", {"search": "zz no such name"})):
+            for where, url in (("workspace page", f"/miiwrap-fidelity/courses/{course_key}/coaching/"),
+                               ("REST list", f"/api/miiwrap-fidelity/v1/courses/{course_key}/learners/")):
+                request = lambda: client.get(url, params)  # noqa: E731
+                count, milliseconds = query_count(request), best_ms(request, repeat=3)
+                figures[("staff", f"{where}, {label}", "first", size)] = milliseconds
+                print(f"{size:>7,} learners: {where} (staff), {label}: {milliseconds:.1f} ms, {count} queries")
         for name, user in (("staff", staff), ("coach", coach)):
             client = Client()
             client.force_login(get_user_model().objects.get(pk=user.pk))

@@ -400,3 +400,49 @@ def test_a_search_reads_two_ranges_of_the_search_key_indexes(lead, coach, course
     assert listing.page(25).rows and len(listing.page(100).rows) == 10
     plan = chosen_indexes(*listing.page_sql(25, roster.Cursor.parse(None, listing.sort_columns)))
     assert "mwf_status_username_key" in plan and "mwf_status_name_key" in plan, plan
+
+
+def seed_certified(course_key, size, seed=11):
+    """``size`` certified learners expiring over the next 120 days (ties on the day, some the same instant)."""
+    rng, now = random.Random(seed), timezone.now()
+    users = seed_course(course_key, size, seed=seed)
+    same_instant = now + timedelta(days=10)
+    for user in users:
+        expiry = same_instant if rng.random() < 0.2 else now + timedelta(days=rng.randint(1, 120), hours=rng.randint(0, 23))
+        LearnerStatus.objects.filter(learner=user).update(state="certified", certified_until=expiry)
+    return users
+
+
+@pytest.mark.parametrize("state", ["expiring_30", "expiring_60", "expiring"])
+def test_an_expiring_filter_reads_the_soonest_first_from_the_expiry_index(lead, course_key, state):
+    """
+    Issue 30: an expiring filter's page grew with the course's expiring certifications (read by
+    username: every certified row walked, or all of them sorted). Soonest first, it reads the
+    expiry index in its own order, page after page, both ways.
+    """
+    seed_certified(course_key, 60)
+    listing = api.learner_statuses(lead, course_key, state=state)
+    assert listing.sort_columns == roster.EXPIRY_ORDER
+    rows = {s.learner_id: s for s in LearnerStatus.objects.filter(course_key=course_key)}
+    window = {"expiring_30": 30, "expiring_60": 60, "expiring": 90}[state]
+    expected = sorted((pk for pk, s in rows.items() if s.certified_until <= timezone.now() + timedelta(days=window)),
+                      key=lambda pk: (rows[pk].certified_until, rows[pk].learner_username, rows[pk].id))
+    assert expected and [row["learner"].pk for row in listing[:1000]] == expected
+    for size in (1, 4, len(expected), 50):
+        assert walk(listing, size) == expected, size
+        assert walk(listing, size, backwards=True) == expected, size
+    middle = listing.page(3, listing.page(3).next_cursor)
+    for cursor in (None, middle.next_cursor, middle.previous_cursor, roster.LAST_PAGE):
+        plan = explain(*listing.page_sql(3, roster.Cursor.parse(cursor, listing.sort_columns)))
+        assert "TEMP B-TREE" not in plan and "filesort" not in plan.lower(), (cursor, plan)
+    by_name = api.learner_statuses(lead, course_key, state=state, ordering="username")
+    assert [row["learner"].pk for row in by_name[:1000]] == sorted(expected, key=lambda pk: rows[pk].learner_username)
+
+
+def test_a_forged_expiry_cursor_is_a_400(lead, course_key):
+    seed_certified(course_key, 5)
+    listing = api.learner_statuses(lead, course_key, state="expiring")
+    for key in (["not a time", "a", 1], [5, "a", 1], [None, "a", 1]):
+        forged = roster.Cursor(False, tuple(key)).encode()
+        with pytest.raises(ValidationError):
+            listing.page(2, forged)

@@ -56,6 +56,10 @@ SORT_COLUMNS = {"username": None, "state": "s.state", "qualifying": "s.qualifyin
                 "last_observation": "s.last_practice_date"}
 ORDERINGS = {f"{prefix}{name}": (column, prefix == "-") for name, column in SORT_COLUMNS.items()
              for prefix in ("", "-")}
+#: An expiring filter's rows unless another order is asked for: the soonest expiry first, read in
+#: the order of ``mwf_status_expiry`` (course, state, expiry, username); by username, a page of a
+#: state-wide course's few expiring rows meant walking every certified row or sorting them all.
+EXPIRY_ORDER = ("s.certified_until", "s.learner_username", "s.id")
 #: The only sort column that may be NULL (both databases sort NULL first, ascending).
 NULLABLE = {"s.last_practice_date"}
 #: Lists count their rows up to this many: beyond, "more than" (counting a whole course per page
@@ -170,6 +174,8 @@ class Roster:
         self.now = now or timezone.now()
         column, self.descending = ORDERINGS[ordering or "username"]
         self.sort_columns = tuple(name for name in (column, "s.learner_username", "s.id") if name)
+        if not ordering and state in dict(EXPIRING_FILTERS):  # soonest first: the expiry index's own order
+            self.sort_columns = EXPIRY_ORDER
         self.with_expiring, self.check_coach, self.count_limit = with_expiring, check_coach, count_limit
         self.tables = _tables(connection.vendor)
         self._where, self._params = self._conditions(state, (search or "").strip())
@@ -309,7 +315,7 @@ class Roster:
                 columns, key = columns[1:], position.key[1:]
             else:
                 key = position.key
-            condition, condition_params = _beyond(columns, key, scan_descending)
+            condition, condition_params = _beyond(columns, _key_params(columns, key), scan_descending)
             sql += f" AND {condition}"
             params += condition_params
         sql += f" {self._order_by(scan_descending, columns)} LIMIT %s"
@@ -345,13 +351,21 @@ class Roster:
 
 #: The JSON type of each sort column's key value.
 KEY_TYPES = {"s.state": str, "s.qualifying_count": int, "s.last_practice_date": str, "s.learner_username": str,
-             "s.id": int}
+             "s.id": int, "s.certified_until": str}
 
 
 def _json_key(column, value):
     if column == "s.last_practice_date" and value is not None:
         return date_value(value).isoformat()
+    if column == "s.certified_until" and value is not None:
+        return aware_datetime(value).isoformat()
     return value
+
+
+def _key_params(columns, key):
+    """A cursor's key as the statement compares it: a datetime in its stored form (dates and the rest as they are)."""
+    return tuple(datetime_param(aware_datetime(value)) if column.lstrip("+") == "s.certified_until" and value
+                 else value for column, value in zip(columns, key))
 
 
 def _nullable(term):
@@ -449,7 +463,16 @@ def _valid_key(key, columns):
             return False
         if column == "s.last_practice_date" and date_value_or_none(value) is None:
             return False
+        if column == "s.certified_until" and _datetime_or_none(value) is None:
+            return False
     return True
+
+
+def _datetime_or_none(text):
+    try:
+        return aware_datetime(text)
+    except ValueError:
+        return None
 
 
 def date_value_or_none(text):
