@@ -190,3 +190,13 @@ def expiring_counts(course_key, now):
         cursor.execute(sql, params)
         values = cursor.fetchone()
     return dict(zip(roster.EXPIRING_COLUMNS, (int(value or 0) for value in values)))
+
+
+def test_the_expiring_list_says_it_shows_the_soonest_expiry_first(course_rows, client, lead, course_key):
+    client.force_login(lead)
+    url = reverse("miiwrap_fidelity:workspace", args=[str(course_key)])
+    page = client.get(url, {"state": "expiring"}).content.decode()
+    assert "soonest expiry first" in page and 'aria-sort="ascending"' not in page
+    assert page.index("cert_29") < page.index("cert_89"), "the soonest first"
+    by_name = client.get(url, {"state": "expiring", "ordering": "-username"}).content.decode()
+    assert "soonest expiry first" not in by_name and 'aria-sort="descending"' in by_name

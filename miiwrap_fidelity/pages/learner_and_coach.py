@@ -199,6 +199,8 @@ def workspace(request, course_key):
         "query": _without(params, "cursor"), "last_page": api.LAST_PAGE, **coach_filter,
         "sort_query": _without(params, "ordering", "cursor"), "export_kinds": EXPORT_KINDS,
         "expiring": [(name, days, summary[name]) for name, days in api.EXPIRING_FILTERS] if is_staff else None,
+        # An expiring filter lists the soonest expiry first unless a column's order is asked for.
+        "default_sort": "expiry" if filters["state"] in dict(api.EXPIRING_FILTERS) else "username",
     })
 
 
