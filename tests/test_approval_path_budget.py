@@ -23,8 +23,9 @@ PAGE_APPROVAL = 15
 LEARNER_PAGE = 20
 #: After the approval commits: the certificate request (claim, read, the platform asking our gate,
 #: confirm) and the outbox's delivery of the change's consequences (one read, then a claim and a
-#: mark per consequence, and what each handler reads). Measured, not issue 27's.
-AFTER_APPROVAL = 15
+#: mark per consequence, and what each handler reads, the message's greeting its recipient's full
+#: name since issue 26). Measured, not issue 27's.
+AFTER_APPROVAL = 16
 #: The sandbox's stand-ins for the platform (its tracking log and certificate table) are not ours.
 PLATFORM_STAND_INS = ("sandbox_trackingevent", "sandbox_certificaterequest")
 

@@ -68,7 +68,7 @@ def test_certified_and_revoked_are_essential_and_sent_in_the_learners_language(
     assert certified.subject.startswith("Tienes la certificación en ")
     assert revoked.subject.startswith("Se ha revocado la aprobación de tu competencia en ")
     for message in (certified, revoked):
-        assert "siempre" in message.body  # "always sent": no opt-out link
+        assert "salvo que desactives el correo de este curso" in message.body  # our preferences cannot stop it
         assert "/miiwrap-fidelity/messages/" not in message.body
         assert_nothing_private(message)
 

@@ -123,7 +123,7 @@ def test_graded_block_publishes_score_when_certified(client, workbench, ready_le
     assert published[-1] == ("grade", {"value": 1.0, "max_value": 1.0}) and len(published) == 2
 
 
-def test_staff_narrow_a_long_picker_by_username(client, workbench, policy, lead, coach, course_key, monkeypatch):
+def test_staff_narrow_a_long_picker_by_name_or_username(client, workbench, policy, lead, coach, course_key, monkeypatch):
     from miiwrap_xblocks import coach_signoff  # pylint: disable=import-outside-toplevel
 
     monkeypatch.setattr(coach_signoff, "PICKER_SIZE", 3)
@@ -132,16 +132,18 @@ def test_staff_narrow_a_long_picker_by_username(client, workbench, policy, lead,
     assign_coach(lead, course_key, coach, make_user("solo_ana"))
     client.force_login(lead)
     page = view(client, SIGNOFF)
-    assert "Showing 3 of 6 learners; type part of a username to find the others." in page
+    assert "Showing 3 of 6 learners; type the beginning of a name or username to find the others." in page
     picker = page.split('class="mwf-learner-picker">')[1].split("</select>")[0]
     assert picker.count("<option value=") == 3 + 1, "three learners and the empty choice"
-    status, body = call(client, SIGNOFF, "find_learners", {"search": "ana"})
+    # The beginning of a username (or a full name: tests/test_people_by_name.py), not a part inside it.
+    assert call(client, SIGNOFF, "find_learners", {"search": "ana"})[1]["total"] == 0
+    status, body = call(client, SIGNOFF, "find_learners", {"search": "solo"})
     assert status == 200 and body["total"] == 1 and [row["username"] for row in body["learners"]] == ["solo_ana"]
     status, body = call(client, SIGNOFF, "find_learners", {"search": "team"})
     assert body["total"] == 5 and len(body["learners"]) == 3
     assert call(client, SIGNOFF, "find_learners", {"search": "x" * 151})[0] == 400
     client.force_login(coach)
-    assert "type part of a username" in view(client, SIGNOFF), "a coach with many learners too"
+    assert "type the beginning of a name or username" in view(client, SIGNOFF), "a coach with many learners too"
 
 
 def test_a_handler_whose_write_keeps_losing_lock_conflicts_answers_503(client, workbench, ready_learner, coach,

@@ -100,11 +100,29 @@ class FakePlatform:
         return {user.pk: user.get_full_name() for user in get_user_model().objects.filter(pk__in=user_ids)
                 .only("pk", "first_name", "last_name") if user.get_full_name().strip()}
 
+    def message_footer(self):
+        """A simple footer where the LMS gives its site's (ace_common's ``get_base_template_context``)."""
+        return {"platform_name": "MiiWrap sandbox", "contact_mailing_address": "1 Sandbox Way, Demo City",
+                "homepage_url": settings.LMS_ROOT_URL}
+
+    def course_email_optout_url(self, user, course_key):
+        """The sandbox has no course e-mail opt-out page (the LMS's bulk_email one)."""
+        return None
+
     def emit_event(self, name, data):
         TrackingEvent.objects.create(name=name, data=data)
 
     def retirement_signals(self):
         return [USER_RETIRE_LMS_MISC]
+
+    def users_named(self, name, limit):
+        # The platform matches UserProfile.name; the sandbox the first and last name as get_full_name joins them.
+        from django.db.models import CharField, Value  # pylint: disable=import-outside-toplevel
+        from django.db.models.functions import Concat, Trim  # pylint: disable=import-outside-toplevel
+
+        full_name = Trim(Concat("first_name", Value(" "), "last_name", output_field=CharField()))
+        return list(get_user_model().objects.annotate(miiwrap_full_name=full_name)
+                    .filter(miiwrap_full_name__iexact=name).order_by("pk").values_list("pk", flat=True)[:limit])
 
 
 def _certificate_data(user, course_key, status):

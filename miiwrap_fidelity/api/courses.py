@@ -30,7 +30,7 @@ from ..rules import competency, data, policy_rules
 from ..rules.errors import ValidationError
 from ..rules.validation import as_id
 from . import to_data as values
-from .inputs import CourseRef, User, UserRef, get_user, parse_course_key
+from .inputs import NAME_LOOKUP_LIMIT, CourseRef, User, UserRef, get_user, parse_course_key, user_ids_named
 from .memo import forget, per_request
 from .paged import PagedRows
 from .roles import is_course_staff, learners_of_course, require, require_course_staff, require_learner_of_course
@@ -327,26 +327,125 @@ def _start_reevaluation(course_key: CourseKey) -> None:
     course_reevaluation_requested.send(sender=CompetencyPolicy, course_id=str(course_key))
 
 
+#: A name's lookup: ``(the course's people with this full name, by username; True when more people
+#: on the platform have it than a lookup reads)``.
+NameMatches = tuple[list[User], bool]
+#: How many people sharing a name a refusal lists by username.
+MAX_NAMED_CANDIDATES = 10
+
+
+def people_named_in_course(names: Iterable[str], course_key: CourseKey,
+                           coaches: bool = False) -> dict[str, NameMatches]:
+    """
+    The course's people whose full name is one of ``names`` (case ignored): its learners (enrolled
+    or with records there), or with ``coaches`` its coaches and course staff. Internal to the api:
+    callers check that the actor is course staff first (a name lookup tells who exists).
+
+    One name query each, then two queries whatever the number of names (learners), or one plus a
+    role check per person named who coaches no one there (coaches).
+
+    Args:
+        names: what was typed (each looked up as it is, spaces at either end ignored).
+        course_key: the course.
+        coaches: look among the course's coaches and staff instead of its learners.
+
+    Returns:
+        ``{name: NameMatches}`` for each name.
+    """
+    found = {name: user_ids_named(name, NAME_LOOKUP_LIMIT + 1) for name in set(names)}
+    candidates = {user_id for ids in found.values() for user_id in ids[:NAME_LOOKUP_LIMIT]}
+    if not candidates:
+        return {name: ([], len(ids) > NAME_LOOKUP_LIMIT) for name, ids in found.items()}
+    people = {user.pk: user for user in get_user_model().objects.filter(pk__in=candidates)}
+    if coaches:
+        of_course = set(CoachAssignment.objects.filter(course_key=course_key, coach_id__in=list(people)).values_list(
+            "coach_id", flat=True).distinct())
+        of_course |= {pk for pk, user in people.items() if pk not in of_course and is_course_staff(user, course_key)}
+    else:
+        of_course = learners_of_course(people.values(), course_key)
+    return {name: (sorted((people[pk] for pk in ids[:NAME_LOOKUP_LIMIT] if pk in of_course and pk in people),
+                          key=lambda user: user.username), len(ids) > NAME_LOOKUP_LIMIT)
+            for name, ids in found.items()}
+
+
+def name_refusal(name: str, matches: NameMatches) -> str | None:
+    """
+    Why ``name`` does not name one person of the course (``people_named_in_course``), or None.
+
+    Args:
+        name: what was typed.
+        matches: its lookup.
+
+    Returns:
+        The refusal: several people have the name (listed by username), more than a lookup reads,
+        or none (None when exactly one has it).
+    """
+    people, more = matches
+    if more:
+        return _("Too many people are called %(name)s to find one by name — type the username.") % {
+            "name": name.strip()}
+    if len(people) > 1:
+        usernames = [user.username for user in people[:MAX_NAMED_CANDIDATES]]
+        return _("Several people are called %(name)s: %(usernames)s — type the username.") % {
+            "name": name.strip(),
+            "usernames": ", ".join(usernames + (["…"] if len(people) > MAX_NAMED_CANDIDATES else []))}
+    return None if people else _("No such user.")
+
+
+def course_person(value: UserRef, course_key: CourseKey, field: str) -> User:
+    """
+    A person of the course from a user, an id, a username or, failing those, a full name
+    (``people_named_in_course``: learners, or coaches and staff for the ``coach`` field). Internal to
+    the api: callers check that the actor is course staff first.
+
+    Args:
+        value: a user, an id, a username or a full name.
+        course_key: the course.
+        field: the input field (``coach``: looked up among the course's coaches and staff).
+
+    Returns:
+        The user.
+
+    Raises:
+        ValidationError: no such user, or a name that is not one person's of the course (on ``field``).
+    """
+    try:
+        return get_user(value, field)
+    except ValidationError:
+        if not isinstance(value, str):
+            raise
+    matches = people_named_in_course([value], course_key, coaches=field == "coach")[value]
+    refusal = name_refusal(value, matches)
+    if refusal:
+        raise ValidationError({field: [refusal]})
+    return matches[0][0]
+
+
 def assign_coach(actor: User, course_key: CourseRef, coach: UserRef, learner: UserRef) -> data.CoachAssignmentData:
     """
     Assign ``coach`` to ``learner`` (course staff only); assigning twice changes nothing.
 
+    People may be given by full name: text that is neither an id nor a username is looked up among
+    the course's learners (``learner``), or its coaches and staff (``coach``), by exact full name,
+    case ignored.
+
     Args:
         actor: who assigns (course staff).
         course_key: the course.
-        coach: the coach, or their id or username.
-        learner: the learner, or their id or username.
+        coach: the coach, or their id, username or full name.
+        learner: the learner, or their id, username or full name.
 
     Returns:
         The assignment (the existing one when it was already made).
 
     Raises:
         PermissionDenied: ``actor`` is not course staff.
-        ValidationError: no such coach or learner, a learner coaching themselves, a learner not
-            enrolled in the course, or ``course_key`` is not a course key.
+        ValidationError: no such coach or learner, a full name several people of the course share,
+            a learner coaching themselves, a learner not enrolled in the course, or ``course_key``
+            is not a course key.
     """
     course_key = require_course_staff(actor, course_key, _("Only course staff can assign coaches."))
-    coach, learner = get_user(coach, "coach"), get_user(learner, "learner")
+    coach, learner = course_person(coach, course_key, "coach"), course_person(learner, course_key, "learner")
     if coach.pk == learner.pk:
         raise ValidationError({"coach": [_("A learner cannot coach themselves.")]})
     require_learner_of_course(learner, course_key)
@@ -503,7 +602,8 @@ def read_csv_upload(upload: UploadedFile | None) -> str:
 
 def assign_coaches_from_csv(actor: User, course_key: CourseRef, text: str) -> tuple[list[dict[str, Any]], int]:
     """
-    Assign coaches from CSV text with a ``coach,learner`` header (usernames).
+    Assign coaches from CSV text with a ``coach,learner`` header (usernames, or full names as
+    ``assign_coach`` takes them).
 
     All or nothing: when any row is wrong nothing is assigned, and the report says which rows and
     why.
@@ -524,37 +624,54 @@ def assign_coaches_from_csv(actor: User, course_key: CourseRef, text: str) -> tu
     """
     course_key = require_course_staff(actor, course_key, _("Only course staff can assign coaches."))
     rows = _csv_rows(text)
-    report, users = [], {user.username: user for user in get_user_model().objects.filter(
+    users = {user.username: user for user in get_user_model().objects.filter(
         username__in={value for row in rows for value in (row[1], row[2])})}
-    of_course = learners_of_course(users.values(), course_key)
+    # Text that is no username is a full name, looked up among the course's people (one query a name).
+    coaches_named = people_named_in_course({row[1] for row in rows if row[1] and row[1] not in users}, course_key,
+                                           coaches=True)
+    learners_named = people_named_in_course({row[2] for row in rows if row[2] and row[2] not in users}, course_key)
+    of_course = learners_of_course(list(users.values()) + [
+        people[0] for people, _more in learners_named.values() if len(people) == 1], course_key)
+    report, chosen = [], []
     for line, coach_name, learner_name in rows:
         errors = []
-        coach, learner = users.get(coach_name), users.get(learner_name)
-        if coach is None:
-            errors.append(_("Unknown coach username."))
-        if learner is None:
-            errors.append(_("Unknown learner username."))
+        coach, refusal = _csv_person(coach_name, users, coaches_named, _("Unknown coach username."))
+        errors += [refusal] if refusal else []
+        learner, refusal = _csv_person(learner_name, users, learners_named, _("Unknown learner username."))
+        errors += [refusal] if refusal else []
         if coach is not None and coach == learner:
             errors.append(_("A learner cannot coach themselves."))
         if learner is not None and learner.pk not in of_course:
             errors.append(_("This learner is not enrolled in this course."))
         report.append({"row": line, "coach": coach_name, "learner": learner_name,
                        "status": "error" if errors else "pending", "errors": errors})
+        chosen.append((coach, learner))
     if any(item["status"] == "error" for item in report):
         return report, 0
     assigned = 0
     with transaction.atomic():
-        existing = set(CoachAssignment.objects.filter(course_key=course_key).values_list("coach__username",
-                                                                                         "learner__username"))
-        for item in report:
-            if (item["coach"], item["learner"]) in existing:
+        existing = set(CoachAssignment.objects.filter(course_key=course_key).values_list("coach_id", "learner_id"))
+        for item, (coach, learner) in zip(report, cast(list[tuple[User, User]], chosen)):  # no error: both found
+            if (coach.pk, learner.pk) in existing:
                 item["status"] = "unchanged"
                 continue
-            assign_coach(actor, course_key, users[item["coach"]], users[item["learner"]])
-            existing.add((item["coach"], item["learner"]))
+            assign_coach(actor, course_key, coach, learner)
+            existing.add((coach.pk, learner.pk))
             item["status"] = "assigned"
             assigned += 1
     return report, assigned
+
+
+def _csv_person(text: str, users: dict[str, User], named: dict[str, NameMatches],
+                unknown: str) -> tuple[User | None, str | None]:
+    """A CSV cell's person: by username, else by full name (``named``); or None and why not."""
+    if text in users:
+        return users[text], None
+    matches = named.get(text, ([], False))
+    refusal = name_refusal(text, matches)
+    if refusal:
+        return None, unknown if not matches[0] and not matches[1] else refusal
+    return matches[0][0], None
 
 
 def _csv_rows(text: str, columns: tuple[str, ...] = ("coach", "learner")) -> list[tuple[int, str, str]]:

@@ -10,6 +10,7 @@ from opaque_keys.edx.keys import CourseKey
 
 from ..rules.errors import ValidationError
 from ..rules.validation import as_id
+from ..seams.platform import get_platform
 
 #: A course as callers name it: a ``CourseKey`` or its string.
 CourseRef: TypeAlias = CourseKey | str
@@ -70,6 +71,30 @@ def get_user(user_or_id: UserRef, field: str = "user") -> User:
         return model.objects.get(**lookup)
     except (model.DoesNotExist, ValueError) as exc:
         raise ValidationError({field: [_("No such user.")]}) from exc
+
+
+#: The most people a lookup by full name reads from the platform (``user_ids_named``).
+NAME_LOOKUP_LIMIT = 100
+#: The longest full name looked up (the platform's ``UserProfile.name`` holds 255 characters).
+MAX_NAME_CHARS = 255
+
+
+def user_ids_named(name: object, limit: int = NAME_LOOKUP_LIMIT) -> list[int]:
+    """
+    The users whose full name, as the platform keeps it, is ``name`` (case ignored; one query).
+
+    Args:
+        name: what someone typed (spaces at either end ignored); anything but text matches no one.
+        limit: the most ids answered (ask for one more than you take to tell that there are more).
+
+    Returns:
+        Their ids, lowest first; empty for a blank name, a name over ``MAX_NAME_CHARS`` characters
+        or anything but text.
+    """
+    name = name.strip() if isinstance(name, str) else ""
+    if not name or len(name) > MAX_NAME_CHARS or "\x00" in name:
+        return []
+    return [int(user_id) for user_id in get_platform().users_named(name, limit)]
 
 
 def clean_date(value: object, field: str) -> date:

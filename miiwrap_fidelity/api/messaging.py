@@ -6,7 +6,9 @@ Essential messages (certified, revoked, certification expiring) always go out; t
 (observation recorded, feedback on a reflection, the coach digest, a learner overdue) respect the
 person's ``MessagePreference``. Messages say that something happened and link to the page with the
 details: they never carry a note, a reason or feedback text (which may describe a family), only
-counts, dates and the names of the course's own people.
+counts, dates and the names of the course's own people: the full names they gave the platform (their
+usernames when they gave none). Every message names its course in ``course_ids``, so the LMS's
+course e-mail opt-out holds it back (``seams/messages.py``).
 
 Sent by Celery tasks (``tasks/messages.py``): after the change commits (the outbox's ``message``
 consequence, the ``reflection_commented`` signal) and on celery beat (expiry reminders and overdue
@@ -45,6 +47,7 @@ from ..seams.messages import (
     ReflectionFeedback,
     Revoked,
     absolute,
+    names_of,
     send,
 )
 from .inputs import CourseRef, User
@@ -82,7 +85,7 @@ def deliver(message_type: type[MiiwrapMessage], user: User, course_key: CourseRe
         message_type: the message (``seams.messages``).
         user: the recipient.
         course_key: the course it is about.
-        **context: what its templates show (counts, dates, links: never a note or reason).
+        **context: what its templates show (counts, dates, people's names, links: never a note or reason).
 
     Returns:
         True when it was handed to ACE; False when they opted out or have no e-mail.
@@ -142,10 +145,11 @@ def send_reflection_feedback(comment_id: int) -> bool:
     Returns:
         True when it was sent.
     """
-    comment = ReflectionComment.objects.select_related("reflection__learner").filter(pk=comment_id).first()
+    comment = ReflectionComment.objects.select_related("reflection__learner", "author").filter(pk=comment_id).first()
     if comment is None or comment.author_id == comment.reflection.learner_id:
         return False
-    return deliver(ReflectionFeedback, comment.reflection.learner, comment.reflection.course_key)
+    return deliver(ReflectionFeedback, comment.reflection.learner, comment.reflection.course_key,
+                   author=names_of([comment.author])[comment.author_id])
 
 
 # --- on a schedule ---------------------------------------------------------------------------
@@ -207,9 +211,10 @@ def send_overdue_notices() -> int:
             continue  # told already
         learner_url = absolute(reverse("miiwrap_fidelity:learner_detail",
                                         args=[str(status.course_key), status.learner_id]))
+        learner = names_of([status.learner])[status.learner_id]
         for assignment in CoachAssignment.objects.filter(course_key=status.course_key,
                                                          learner_id=status.learner_id).select_related("coach"):
-            sent += deliver(LearnerOverdue, assignment.coach, status.course_key, learner=status.learner.username,
+            sent += deliver(LearnerOverdue, assignment.coach, status.course_key, learner=learner,
                             due_on=status.due_date, learner_url=learner_url)
     return sent
 
@@ -276,13 +281,15 @@ def send_coach_digests(now: datetime | None = None) -> int:
             due, long_due = digest_rows(policy, learner_ids, today)
             if not due and not long_due:
                 continue
+            names = names_of(status.learner for status in due + long_due)
             sent += deliver(
                 CoachDigest, coach, policy.course_key, cadence_days=cadence_days(policy),
-                due=[_digest_line(status) for status in due], long_due=[_digest_line(status) for status in long_due],
+                due=[_digest_line(status, names) for status in due],
+                long_due=[_digest_line(status, names) for status in long_due],
                 workspace_url=absolute(reverse("miiwrap_fidelity:workspace", args=[str(policy.course_key)])),
             )
     return sent
 
 
-def _digest_line(status: LearnerStatus) -> dict[str, Any]:
-    return {"username": status.learner.username, "last_observed": status.last_practice_date}
+def _digest_line(status: LearnerStatus, names: dict[int, str]) -> dict[str, Any]:
+    return {"name": names[status.learner_id], "last_observed": status.last_practice_date}

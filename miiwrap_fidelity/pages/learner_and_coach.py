@@ -128,6 +128,7 @@ def _people_names(learner, context):
         people.append(observation.observer)
         if observation.amendment:
             people.append(observation.amendment.author)
+    people += [draft.observer for draft in context.get("drafts") or []]  # the viewer's own, on any history page
     people += [assessment.observer for assessment in context.get("self_assessments") or []]
     people += [signoff.actor for signoff in context.get("signoffs") or []]
     people += [comment.author for reflection in context.get("reflections") or [] for comment in reflection.comments]

@@ -29,8 +29,9 @@ def assignments(request, course_key):
         action = request.POST.get("action")
         try:
             if action == "add":
-                api.assign_coach(request.user, course_key, request.POST.get("coach", "").strip(),
-                                 request.POST.get("learner", "").strip())
+                # A username or a full name each; what was typed is shown again when it is refused.
+                context["entered"] = entered = {name: request.POST.get(name, "").strip() for name in ("coach", "learner")}
+                api.assign_coach(request.user, course_key, entered["coach"], entered["learner"])
                 messages.success(request, _("Coach assigned."))
                 return redirect(_url("assignments", course_key))
             if action == "remove":

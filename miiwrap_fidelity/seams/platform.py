@@ -26,6 +26,8 @@ REQUESTED, NOT_PASSING, UNAVAILABLE, UNVERIFIED, NOT_ALLOWED, NOT_ELIGIBLE = (
     "requested", "notpassing", "unavailable", "unverified", "not_allowed", "not_eligible")
 #: Certificate statuses the platform sets instead of generating (``_set_regular_cert_status``).
 MARKED_STATUSES = {NOT_PASSING: NOT_PASSING, UNAVAILABLE: UNAVAILABLE, UNVERIFIED: UNVERIFIED}
+#: What our e-mails' footer shows of the platform's own (ace_common's ``get_base_template_context``).
+FOOTER_KEYS = ("platform_name", "contact_mailing_address", "homepage_url")
 
 
 class EdxPlatform:
@@ -221,6 +223,42 @@ class EdxPlatform:
 
         return get_user_preference(user, LANGUAGE_KEY) or settings.LANGUAGE_CODE
 
+    def message_footer(self):
+        """
+        The platform's own e-mail footer values: ``{"platform_name", "contact_mailing_address",
+        "homepage_url"}`` (blanks left out; the home page made absolute).
+
+        They are what ace_common's ``get_base_template_context(site)`` gives the LMS's base e-mail
+        template (``ace_common/edx_ace/common/base_body.html``), for the current site as the LMS's own
+        ACE tasks ask for it (``Site.objects.get_current()``): the site configuration's platform name
+        and mailing address (else the settings') and the marketing site's home page. That template
+        itself needs a request and the ACE message in its context (its link-tracking tags), so our
+        templates show the values.
+        """
+        # pylint: disable=import-error,import-outside-toplevel
+        from django.contrib.sites.models import Site
+        from openedx.core.djangoapps.ace_common.template_context import get_base_template_context
+
+        context = get_base_template_context(Site.objects.get_current())
+        footer = {key: str(context.get(key) or "").strip() for key in FOOTER_KEYS}
+        if footer["homepage_url"].startswith("/"):  # marketing_link("ROOT") may be a path of the LMS
+            footer["homepage_url"] = getattr(settings, "LMS_ROOT_URL", "").rstrip("/") + footer["homepage_url"]
+        return {key: value for key, value in footer.items() if value}
+
+    def course_email_optout_url(self, user, course_key):
+        """
+        The platform's link to stop a course's e-mail for ``user`` (bulk_email's ``get_unsubscribed_link``:
+        a page that asks to confirm, then records the ``Optout`` its ``CourseEmailOptout`` ACE policy
+        reads, which our messages honour through their ``course_ids``); None on a platform without it.
+        """
+        try:
+            from lms.djangoapps.bulk_email.api import (  # pylint: disable=import-error,import-outside-toplevel
+                get_unsubscribed_link,
+            )
+        except ImportError:
+            return None
+        return get_unsubscribed_link(user.username, str(course_key))
+
     def emit_event(self, name, data):
         from eventtracking import tracker  # pylint: disable=import-error,import-outside-toplevel
 
@@ -236,6 +274,16 @@ class EdxPlatform:
         except ImportError:
             return []
         return [USER_RETIRE_LMS_CRITICAL, USER_RETIRE_LMS_MISC]
+
+    def users_named(self, name, limit):
+        """
+        The ids of up to ``limit`` users whose account profile's full name is ``name``, case ignored,
+        lowest id first (one query on ``UserProfile.name``, which the platform indexes).
+        """
+        from common.djangoapps.student.models import UserProfile  # pylint: disable=import-error,import-outside-toplevel
+
+        return list(UserProfile.objects.filter(name__iexact=name).order_by("user_id")
+                    .values_list("user_id", flat=True)[:limit])
 
 
 def get_platform():

@@ -75,9 +75,9 @@ def test_coach_observes_and_signs_off_then_learner_is_certified(seeded, workbenc
     login(page, base, "coach_casey", DEMO_PASSWORD)
     page.goto(block_url(base, SIGNOFF))
     assert serious_violations(page, ".mwf-block") == []
-    page.select_option(".mwf-learner-picker", label="learner_ben (In progress)")
+    page.select_option(".mwf-learner-picker", label="Ben Brooks (In progress)")
     page.locator(".mwf-learner-summary h4").wait_for()
-    assert "learner_ben: In progress" in page.inner_text(".mwf-learner-summary")
+    assert "Ben Brooks learner_ben: In progress" in page.inner_text(".mwf-learner-summary"), "by name, username beside"
     assert serious_violations(page, ".mwf-block") == []
     # approval is offered as the learner's state allows (not yet), with the reason why
     assert not page.get_by_role("button", name="Approve competency").is_visible()
@@ -107,9 +107,9 @@ def test_coach_observes_and_signs_off_then_learner_is_certified(seeded, workbenc
                            " === 'Competency approved.'")
     assert "Certified" in page.inner_text(".mwf-learner-summary")
     assert "What this certification rests on" in page.inner_text(".mwf-learner-summary")
-    assert "Approved by coach coach_casey" in page.inner_text(".mwf-learner-summary")
+    assert "Approved by coach Casey Morgan" in page.inner_text(".mwf-learner-summary")
     picked = page.eval_on_selector(".mwf-learner-picker", "p => p.options[p.selectedIndex].textContent")
-    assert picked == "learner_ben (Certified)", "the picker no longer says ready for sign-off"
+    assert picked == "Ben Brooks (Certified)", "the picker no longer says ready for sign-off"
     assert Certification.objects.filter(learner__username="learner_ben").count() == 1
     assert page.get_by_role("button", name="Revoke competency").is_visible()
     assert not page.get_by_role("button", name="Approve competency").is_visible()
@@ -134,7 +134,7 @@ def test_the_same_content_sent_again_after_an_answer_is_a_new_submission(seeded,
     base = live_server.url
     login(page, base, "coach_casey", DEMO_PASSWORD)
     page.goto(block_url(base, SIGNOFF))
-    page.select_option(".mwf-learner-picker", label="learner_ben (In progress)")
+    page.select_option(".mwf-learner-picker", label="Ben Brooks (In progress)")
     page.locator(".mwf-learner-summary h4").wait_for()
     before = Observation.objects.filter(learner__username="learner_ben").count()
     for sent in (1, 2):
@@ -152,7 +152,7 @@ def test_the_same_content_sent_again_after_an_answer_is_a_new_submission(seeded,
 
 
 def test_staff_find_a_learner_in_a_long_picker(seeded, workbench, live_server, page, monkeypatch):
-    """More learners than the picker holds: typing part of a username asks the block for matches."""
+    """More learners than the picker holds: typing the beginning of a name asks the block for matches."""
     from miiwrap_xblocks import coach_signoff  # pylint: disable=import-outside-toplevel
 
     monkeypatch.setattr(coach_signoff, "PICKER_SIZE", 4)
@@ -162,12 +162,12 @@ def test_staff_find_a_learner_in_a_long_picker(seeded, workbench, live_server, p
     hint = page.locator(".mwf-search-hint")
     assert "Showing 4 of 12 learners" in hint.inner_text()
     assert serious_violations(page, ".mwf-block") == []
-    page.get_by_label("Find a learner by username").fill("dee")
+    page.get_by_label("Find a learner by name or username").fill("dee")
     page.wait_for_function("document.querySelector('.mwf-search-hint').textContent.includes('1 of 1')")
     options = page.locator("select.mwf-learner-picker option").all_inner_texts()
-    assert options[1:] == ["learner_dee (Not started)"]
-    page.select_option("select.mwf-learner-picker", label="learner_dee (Not started)")
-    page.wait_for_function("document.querySelector('.mwf-learner-summary').textContent.includes('learner_dee')")
+    assert options[1:] == ["Dee Dawson (Not started)"], "by full name (the seed's learner_dee)"
+    page.select_option("select.mwf-learner-picker", label="Dee Dawson (Not started)")
+    page.wait_for_function("document.querySelector('.mwf-learner-summary').textContent.includes('Dee Dawson')")
 
 
 def test_coach_codes_an_mi_session_with_scales_and_counts(seeded, workbench, live_server, page):
@@ -182,7 +182,7 @@ def test_coach_codes_an_mi_session_with_scales_and_counts(seeded, workbench, liv
     base = live_server.url
     login(page, base, "coach_casey", DEMO_PASSWORD)
     page.goto(block_url(base, SIGNOFF))
-    page.select_option(".mwf-learner-picker", label="learner_ben (In progress)")
+    page.select_option(".mwf-learner-picker", label="Ben Brooks (In progress)")
     page.locator(".mwf-learner-summary h4").wait_for()
     assert serious_violations(page, ".mwf-block") == []
     page.fill(".mwf-practice-date", days_ago(1))
@@ -208,7 +208,7 @@ def test_signoff_block_warns_while_typing_client_identifying_text(seeded, workbe
     base = live_server.url
     login(page, base, "coach_casey", DEMO_PASSWORD)
     page.goto(block_url(base, SIGNOFF))
-    page.select_option(".mwf-learner-picker", label="learner_ben (In progress)")
+    page.select_option(".mwf-learner-picker", label="Ben Brooks (In progress)")
     page.locator(".mwf-learner-summary h4").wait_for()
     field = page.locator("#next_step-mi-summaries")
     field.type("Call client Maria Lopez at 555-123-4567")

@@ -6,6 +6,7 @@ certification). Coaches and course staff see the learner picker, the anchored ru
 fields and approve / revoke. Every handler re-checks the role through ``miiwrap_fidelity.api``.
 """
 import json
+from collections import Counter
 
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
@@ -25,11 +26,38 @@ _ = lambda text: text  # noqa: E731  (marks field labels for extraction; the run
 PICKER_SIZE = 200
 
 
-def _observation_summary(observation):
+def _name(person, names):
+    """The person's full name from ``names`` (``api.full_names``), or their username when they have none."""
+    return names.get(person.pk) or person.username
+
+
+def _name_key(text):
+    """Names compared as people read them: case and runs of spaces ignored."""
+    return " ".join(text.casefold().split())
+
+
+def _picker_entries(rows):
+    """
+    The picker's learners (``api.learner_rows``) by full name, named in one query: the username
+    where there is no name, and beside a name two of them share; in the order of the names shown.
+    """
+    names = api.full_names(row["learner"].pk for row in rows)
+    shared = Counter(_name_key(_name(row["learner"], names)) for row in rows)
+    entries = []
+    for row in rows:
+        learner, name = row["learner"], _name(row["learner"], names)
+        shown = f"{name} · {learner.username}" if learner.pk in names and shared[_name_key(name)] > 1 else name
+        entries.append({"id": learner.pk, "username": learner.username, "name": name, "shown": shown,
+                        "state_label": row["state_label"], "label": f"{shown} ({row['state_label']})"})
+    return sorted(entries, key=lambda entry: (_name_key(entry["shown"]), entry["username"]))
+
+
+def _observation_summary(observation, names):
     return {
         "id": observation.pk, "practice_date": observation.practice_date.isoformat(),
         "setting": observation.setting_label, "status": observation.status,
-        "percent": observation.percent, "observer": observation.observer.username,
+        "percent": observation.percent, "observer": _name(observation.observer, names),
+        "observer_username": observation.observer.username,
         "blinded": observation.blinded,  # the learner rates this session first (ADR 0014)
         "percent_label": api.format_percent(observation.percent),  # as the coach's language writes it
         "feedback": [
@@ -39,17 +67,17 @@ def _observation_summary(observation):
     }
 
 
-def _status_summary(status, certification, reviewer=False, evidence=None):
+def _status_summary(status, certification, names, reviewer=False, evidence=None):
     reasons = api.reason_sentences(status.reasons, reviewer=reviewer)
     return {
         "state": status.state, "state_label": status.state_label,
         "qualifying": status.qualifying_count, "required": status.required_count, "reasons": reasons,
         "certification": certification.as_dict() if certification else None,
-        "evidence": _evidence_summary(evidence),
+        "evidence": _evidence_summary(evidence, names),
     }
 
 
-def _evidence_summary(evidence):
+def _evidence_summary(evidence, names):
     """What an active certification rests on (``data.CertifiedEvidenceData``), as the block shows it."""
     if evidence is None:
         return None
@@ -58,20 +86,20 @@ def _evidence_summary(evidence):
         "expires_at": evidence.certification.expires_at.date().isoformat()
         if evidence.certification.expires_at else None,
         "observations": [{"practice_date": o.practice_date.isoformat(), "setting": o.setting_label,
-                          "percent": o.percent, "observer": o.observer.username,
+                          "percent": o.percent, "observer": _name(o.observer, names),
                           "percent_label": api.format_percent(o.percent) if o.percent is not None else ""} for o in evidence.observations],
     }
 
 
-def _signoff_label(block, signoff):
-    """A sign-off as a sentence ("Approved by coach casey"), never its codes."""
+def _signoff_label(block, signoff, names):
+    """A sign-off as a sentence ("Approved by coach Casey Morgan"), never its codes."""
     if signoff.action == api.REVOKE:
         text = context.gettext(block, _("Revoked by %(name)s"))
     elif signoff.level == api.LEAD:
         text = context.gettext(block, _("Confirmed by certification lead %(name)s"))
     else:
         text = context.gettext(block, _("Approved by coach %(name)s"))
-    return text % {"name": signoff.actor.username}
+    return text % {"name": _name(signoff.actor, names)}
 
 
 @XBlock.needs("user")
@@ -106,7 +134,7 @@ class CoachSignOffXBlock(context.UnknownHandlers, XBlock):
             # Several instruments (ADR 0013): one rubric per instrument, the chosen one shown.
             choices = api.instrument_choices(policy)
             rubrics = [(choice, self._rubric_html(api.policy_indicators(course, choice.id))) for choice in choices]
-            values.update(learners=rows, learner_total=total, picker_size=PICKER_SIZE,
+            values.update(learners=_picker_entries(rows), learner_total=total, picker_size=PICKER_SIZE,
                           settings_choices=api.OBSERVATION_SETTINGS,
                           # The same patterns as the server's check, for the warning while typing.
                           privacy_patterns_json=json.dumps(api.identifier_patterns()),
@@ -138,9 +166,11 @@ class CoachSignOffXBlock(context.UnknownHandlers, XBlock):
         except NoReverseMatch:
             growth_url = None
         latest = api.history_page(user, user, course, 1)  # the latest page; the competency page has them all
+        observations = list(latest.object_list)
+        names = api.full_names(o.observer.pk for o in observations + list(evidence.observations if evidence else ()))
         return {
-            "status": _status_summary(status, certification, evidence=evidence),
-            "observations": [_observation_summary(o) for o in latest.object_list],
+            "status": _status_summary(status, certification, names, evidence=evidence),
+            "observations": [_observation_summary(o, names) for o in observations],
             "observation_count": latest.paginator.count,
             "growth_url": growth_url,
         }
@@ -175,36 +205,45 @@ class CoachSignOffXBlock(context.UnknownHandlers, XBlock):
         evidence = api.certified_evidence(user, learner, course) if status.certification else None
         history = api.history_page(user, learner, course, history_page, include_drafts=True)
         actions = api.offered_actions(user, status, course)  # as the coach's page offers them; decide checks again
+        observations = list(history.object_list)
+        reflections = api.reflections_for(user, learner, course)
+        signoffs = api.signoffs_for(user, learner, course)
+        # Everyone the answer names, by full name in one query.
+        names = api.full_names([learner.pk] + [o.observer.pk for o in observations + list(
+            evidence.observations if evidence else ())] + [s.actor.pk for s in signoffs] + [
+            c.author.pk for r in reflections for c in r.comments])
         return {
             "actions": {"approve": actions.approve, "revoke": actions.revoke, "level": actions.level,
                         "why_not": "" if actions.approve else api.approval_not_offered(actions.not_offered)},
-            "learner": {"id": learner.pk, "username": learner.username},
-            "status": _status_summary(status, api.certification_status(user, learner, course), reviewer=True,
+            "learner": {"id": learner.pk, "username": learner.username, "name": _name(learner, names)},
+            "status": _status_summary(status, api.certification_status(user, learner, course), names, reviewer=True,
                                       evidence=evidence),
-            "observations": [_observation_summary(o) for o in history.object_list],
+            "observations": [_observation_summary(o, names) for o in observations],
             "history": {"page": history.number, "pages": history.paginator.num_pages,
                         "count": history.paginator.count, "first": history.start_index(), "last": history.end_index()},
             "reflections": [
                 {"id": r.pk, "title": r.title,
                  "answers": [{"prompt": p["text"], "answer": r.answers.get(p["id"], "")} for p in r.prompts],
                  "self_ratings": [{"indicator": label, "level": level} for label, level in r.self_rating_labels],
-                 "comments": [{"author": c.author.username, "text": c.text} for c in r.comments]}
-                for r in api.reflections_for(user, learner, course)
+                 "comments": [{"author": _name(c.author, names), "text": c.text} for c in r.comments]}
+                for r in reflections
             ],
-            "signoffs": [{"action": s.action, "level": s.level, "actor": s.actor.username,
-                          "label": _signoff_label(self, s), "created_at": s.created_at.isoformat(),
+            "signoffs": [{"action": s.action, "level": s.level, "actor": _name(s.actor, names),
+                          "label": _signoff_label(self, s, names), "created_at": s.created_at.isoformat(),
                           "reason": s.reason}
-                         for s in api.signoffs_for(user, learner, course)],
+                         for s in signoffs],
         }
 
     @XBlock.handler
     @context.json_handler
     def find_learners(self, user, data):
-        """The picker's choices for part of a username (a course's staff may have thousands)."""
+        """
+        The picker's choices for the beginning of a username or of a full name, case and accents
+        ignored (``api.learner_statuses``; a course's staff may have thousands), named as the picker
+        names them.
+        """
         listing = api.learner_statuses(user, self._course(), search=data.get("search") or "")
-        return {"total": listing.count(), "learners": [
-            {"id": row["learner"].pk, "username": row["learner"].username, "state_label": row["state_label"]}
-            for row in api.learner_rows(listing[:PICKER_SIZE])]}
+        return {"total": listing.count(), "learners": _picker_entries(api.learner_rows(listing[:PICKER_SIZE]))}
 
     @XBlock.handler
     @context.json_handler

@@ -73,7 +73,14 @@ function MiiwrapCoachSignOff(runtime, element) {
     summary.textContent = "";
     if (state.actions) { showActions(state.actions); }
     var s = state.status;
-    summary.appendChild(el("h4", state.learner.username + ": " + s.state_label));
+    // The learner by full name, the username beside it as the pages show people (alone without a name).
+    var heading = el("h4", state.learner.name || state.learner.username);
+    if (state.learner.name && state.learner.name !== state.learner.username) {
+      heading.appendChild(document.createTextNode(" "));
+      heading.appendChild(el("small", state.learner.username, "mwf-hint"));
+    }
+    heading.appendChild(document.createTextNode(": " + s.state_label));
+    summary.appendChild(heading);
     if (s.evidence) {
       summary.appendChild(el("p", msg("valid-until") + ": " + (s.evidence.expires_at || "—")));
       summary.appendChild(el("h5", msg("rests-on")));
@@ -138,7 +145,8 @@ function MiiwrapCoachSignOff(runtime, element) {
     // The picker's label follows the learner's state (not "Ready for sign-off" after approval).
     var option = picker.options[picker.selectedIndex];
     if (option && option.value === String(state.learner.id)) {
-      option.textContent = state.learner.username + " (" + s.state_label + ")";
+      option.textContent = (option.getAttribute("data-name") || state.learner.name || state.learner.username) +
+        " (" + s.state_label + ")";
     }
   }
 
@@ -263,7 +271,7 @@ function MiiwrapCoachSignOff(runtime, element) {
     });
   });
 
-  // Courses with more learners than the picker holds: narrow it by part of a username.
+  // Courses with more learners than the picker holds: narrow it by the beginning of a name or username.
   var search = block.querySelector(".mwf-learner-search");
   if (search) {
     var hint = block.querySelector(".mwf-search-hint");
@@ -276,8 +284,10 @@ function MiiwrapCoachSignOff(runtime, element) {
           if (search.value !== asked) { return; }  // a newer search is on its way
           if (!result.ok) { hint.textContent = MiiwrapCommon.errorText(result.body); return; }
           while (picker.options.length > 1) { picker.remove(1); }
-          result.body.learners.forEach(function (learner) {
-            picker.appendChild(new Option(learner.username + " (" + learner.state_label + ")", learner.id));
+          result.body.learners.forEach(function (learner) {  // named by the server, as the first list
+            var option = new Option(learner.label, learner.id);
+            option.setAttribute("data-name", learner.shown);
+            picker.appendChild(option);
           });
           hint.textContent = search.getAttribute("data-msg-showing")
             .replace("{shown}", result.body.learners.length).replace("{total}", result.body.total);
