@@ -159,7 +159,7 @@ def refresh_search_names() -> int:
     """
     Keep the learner list's search current: every status row's username and full name (the platform
     has no event for a changed profile name) folded again into its search keys. Run it daily
-    (celery beat) and once after upgrading to the version that added the keys.
+    (celery beat); migration 0024 fills the keys at upgrade.
 
     Returns:
         How many status rows had a key changed.

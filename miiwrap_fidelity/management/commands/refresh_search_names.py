@@ -5,8 +5,8 @@ from miiwrap_fidelity import api
 
 
 class Command(BaseCommand):
-    help = ("Keep the learner list's search by name current (the daily task does the same): once after upgrading "
-            "to migration 0022, or after importing names. Reads the rows in pages (flat memory).")
+    help = ("Keep the learner list's search by name current now (the daily task does the same), e.g. after "
+            "importing names into profiles. Reads the rows in pages (flat memory).")
 
     def handle(self, *args, **options):
         changed = api.refresh_search_names()
