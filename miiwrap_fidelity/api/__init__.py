@@ -74,8 +74,9 @@ from .signoffs import revoke, sign_off, signoffs_for
 from .stages import reevaluate_dependents
 from .status import (COUNT_LIMIT, EXPIRING_FILTERS, LAST_PAGE, STATE_FILTERS, GateResult, NotEnrolled,
                      certificate_still_valid, certification_status, coachable_rows, courses_with_policy,
-                     expire_certifications, gate_decision, learner_rows, learner_status, learner_statuses,
-                     reevaluate, reevaluate_course, reevaluation_progress, refresh_stale_statuses)
+                     expire_certifications, gate_decision, has_coach, learner_rows, learner_status,
+                     learner_statuses, reevaluate, reevaluate_course, reevaluation_progress, refresh_stale_statuses,
+                     status_reason_sentences)
 
 # Oversight: drift, rater agreement, the leader view, exports
 from .oversight import (acknowledge_alert, drift_alert_rows, export_lines, kept_leader_view, leader_figures_changed,

@@ -171,6 +171,36 @@ def learner_status(viewer: User, learner: UserRef, course_key: CourseRef) -> dat
     return self_assessments.status_seen_by_learner(value, now) if viewer.pk == learner.pk else value
 
 
+def has_coach(status: data.LearnerStatusData) -> bool:
+    """
+    Whether someone coaches the learner in the course, from the status row already read (its kept
+    ``has_coach`` flag, ``records.coach_flags``): no query.
+
+    Args:
+        status: the learner's status (``learner_status``).
+
+    Returns:
+        False only when the row tells that nobody coaches the learner; True when it tells one does,
+        or when the status does not tell (made elsewhere than from a status row).
+    """
+    return status.has_coach is not False
+
+
+def status_reason_sentences(status: data.LearnerStatusData, reviewer: bool = False) -> list[str]:
+    """
+    The status's reasons as sentences in the active language; a learner nobody coaches reads that
+    no coach is assigned yet rather than that their coach has not signed off (issue 26).
+
+    Args:
+        status: the learner's status (``learner_status``).
+        reviewer: worded about the learner, for their coaches and course staff; else addressed to them.
+
+    Returns:
+        One sentence per reason, in the reasons' order.
+    """
+    return reason_sentences.sentences(status.reasons, reviewer=reviewer, coached=has_coach(status))
+
+
 def learner_statuses(viewer: User, course_key: CourseRef, coach: int | str | None = None, state: str | None = None,
                      search: str | None = None, ordering: str | None = None, header: bool = False,
                      count_limit: int | None = None) -> roster.Roster:

@@ -133,7 +133,7 @@ def status_data(status: LearnerStatus, learner: Any, now: datetime) -> data.Lear
         reasons=tuple(status.reasons or ()),
         certification=certification_data(status.certification if status.certification_id else None, now),
         evaluated_at=status.evaluated_at, enrolled=status.enrolled, due_date=status.due_date,
-        overdue=status.overdue,
+        overdue=status.overdue, has_coach=status.has_coach,
     )
 
 

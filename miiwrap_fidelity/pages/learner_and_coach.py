@@ -89,7 +89,7 @@ def _status_context(viewer, learner, course_key):
     return {
         "policy": policy,
         "status": status,
-        "reasons": api.reason_sentences(status.reasons, reviewer=viewer.pk != learner.pk),
+        "reasons": api.status_reason_sentences(status, reviewer=viewer.pk != learner.pk),
         # The latest certification, lapsed ones included (the status row keeps only an active one).
         "certification": api.certification_status(viewer, learner, course_key),
     }

@@ -65,6 +65,7 @@ class LearnerStatusData:
     enrolled: bool
     due_date: date | None = None  # with a deadline: competent by this day
     overdue: bool = False
+    has_coach: bool | None = None  # someone coaches the learner in the course (the row's kept flag); None: untold
 
 
 @dataclass(frozen=True)

@@ -12,19 +12,25 @@ from ..rules.competency import Reason
 from . import formatting
 
 
-def sentences(reasons, reviewer=False):
-    """Sentences for ``Reason`` values or stored reasons (``Reason.as_dict`` values)."""
-    return [sentence(reason if isinstance(reason, Reason) else Reason.from_dict(reason), reviewer)
+def sentences(reasons, reviewer=False, coached=True):
+    """
+    Sentences for ``Reason`` values or stored reasons (``Reason.as_dict`` values); ``coached``
+    False: nobody coaches the learner in the course (the learner then reads so, issue 26).
+    """
+    return [sentence(reason if isinstance(reason, Reason) else Reason.from_dict(reason), reviewer, coached)
             for reason in reasons or []]
 
 
-def sentence(reason, reviewer=False):  # pylint: disable=too-many-return-statements
+def sentence(reason, reviewer=False, coached=True):  # pylint: disable=too-many-return-statements
     """
     A sentence in the active language, in developmental wording: addressed to the learner, or
-    (``reviewer``) about the learner, for their coaches and course staff.
+    (``reviewer``) about the learner, for their coaches and course staff. A learner nobody
+    coaches (``coached`` False) reads that no coach is assigned instead of waiting for one.
     """
     params = reason.params
     code = reason.code
+    if code == "coach_signoff_missing" and not reviewer and not coached:
+        return _("No coach is assigned to you yet; your course staff assigns one.")
     if code == "observations_short" and "conditions" in params:
         return _requirement_short(params)
     if code == "observations_short":

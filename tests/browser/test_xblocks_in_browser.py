@@ -45,9 +45,18 @@ def test_learner_writes_saves_reloads_and_submits(seeded, workbench, live_server
     assert "Write at least 40 characters." in status.inner_text()
     assert page.evaluate("document.activeElement.classList.contains('mwf-answer-input')")
 
-    # Refused by the server's identifier check: the message names the prompt, not "answers.p1".
+    # Submitting is final: a second, explicit step; "Keep editing" goes back with nothing sent.
     page.locator("textarea.mwf-answer-input").fill(ANSWER + " Her number is 555-123-4567.")
     page.get_by_role("button", name="Submit reflection").click()
+    confirm = page.get_by_role("button", name="Yes, submit as final")
+    assert confirm.is_visible() and page.evaluate("document.activeElement.textContent.trim()") == "Yes, submit as final"
+    assert serious_violations(page, ".mwf-block") == []
+    page.get_by_role("button", name="Keep editing").click()
+    assert not confirm.is_visible() and Reflection.objects.get(learner__username="learner_ana").status == "draft"
+    assert page.evaluate("document.activeElement.getAttribute('data-action')") == "submit_reflection"
+    # Refused by the server's identifier check: the message names the prompt, not "answers.p1".
+    page.get_by_role("button", name="Submit reflection").click()
+    confirm.click()
     page.wait_for_function("document.querySelector('.mwf-reflection .mwf-status-message')"
                            ".textContent.includes('phone number')")
     prompt = page.inner_text(".mwf-reflection .mwf-prompt-text").strip()
@@ -58,6 +67,7 @@ def test_learner_writes_saves_reloads_and_submits(seeded, workbench, live_server
     submit = page.get_by_role("button", name="Submit reflection")
     submit.focus()
     page.keyboard.press("Enter")
+    page.keyboard.press("Enter")  # on "Yes, submit as final", which has the focus
     page.wait_for_function("document.querySelector('.mwf-reflection .mwf-status-message').textContent.length > 0"
                            " && !document.querySelector('.mwf-actions')")
     assert status.inner_text() == "Your reflection was submitted."

@@ -68,7 +68,7 @@ def _observation_summary(observation, names):
 
 
 def _status_summary(status, certification, names, reviewer=False, evidence=None):
-    reasons = api.reason_sentences(status.reasons, reviewer=reviewer)
+    reasons = api.status_reason_sentences(status, reviewer=reviewer)
     return {
         "state": status.state, "state_label": status.state_label,
         "qualifying": status.qualifying_count, "required": status.required_count, "reasons": reasons,

@@ -48,6 +48,7 @@ function MiiwrapReflection(runtime, element) {
     if (confirm) { confirm.closest("label").remove(); }
     var actions = block.querySelector(".mwf-actions");
     if (actions) { actions.remove(); }
+    if (confirmFinal) { confirmFinal.remove(); }
     // The top line says what is now true: submitted, no longer a draft.
     var line = block.querySelector(".mwf-state-line");
     if (line) {
@@ -57,6 +58,33 @@ function MiiwrapReflection(runtime, element) {
       line.appendChild(strong);
       line.appendChild(document.createTextNode(": " + block.getAttribute("data-msg-submitted-line")));
     }
+  }
+
+  function send(action, button) {
+    button.disabled = true;
+    MiiwrapCommon.post(runtime, element, action, collect()).then(function (result) {
+      button.disabled = false;
+      if (result.ok) {
+        if (action === "submit_reflection") { lock(); }
+        MiiwrapCommon.announce(status, result.body.message, false);
+      } else {
+        MiiwrapCommon.announce(status, MiiwrapCommon.errorText(result.body, promptLabel), true);
+      }
+    });
+  }
+
+  // Submitting is final: one more, explicit step, never a single click (issue 26).
+  var confirmFinal = block.querySelector(".mwf-confirm-final");
+  var submitButton = block.querySelector("button[data-action='submit_reflection']");
+  if (confirmFinal) {
+    confirmFinal.querySelector("[data-confirm='yes']").addEventListener("click", function () {
+      confirmFinal.hidden = true;
+      send("submit_reflection", submitButton);
+    });
+    confirmFinal.querySelector("[data-confirm='no']").addEventListener("click", function () {
+      confirmFinal.hidden = true;
+      submitButton.focus();
+    });
   }
 
   block.querySelectorAll("button[data-action]").forEach(function (button) {
@@ -69,17 +97,13 @@ function MiiwrapReflection(runtime, element) {
           short.focus();
           return;
         }
-      }
-      button.disabled = true;
-      MiiwrapCommon.post(runtime, element, action, collect()).then(function (result) {
-        button.disabled = false;
-        if (result.ok) {
-          if (action === "submit_reflection") { lock(); }
-          MiiwrapCommon.announce(status, result.body.message, false);
-        } else {
-          MiiwrapCommon.announce(status, MiiwrapCommon.errorText(result.body, promptLabel), true);
+        if (confirmFinal) {
+          confirmFinal.hidden = false;
+          confirmFinal.querySelector("[data-confirm='yes']").focus();
+          return;
         }
-      });
+      }
+      send(action, button);
     });
   });
 }
