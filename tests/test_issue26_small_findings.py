@@ -69,5 +69,10 @@ def test_alert_dates_are_time_elements_that_do_not_wrap(client, assigned, coach,
     for moment in (alert.created_at, alert.acknowledged_at):
         day = timezone.localtime(moment).date().isoformat()
         assert f'<time class="mwf-date" datetime="{day}">{day}</time>' in page
+    assert f"Practise reflections. ({coach.get_full_name() or coach.username}, " in page
+    coach.first_name, coach.last_name = "Casey", "Morgan"
+    coach.save()
+    page = client.get(reverse("miiwrap_fidelity:alerts", args=[COURSE])).content.decode()
+    assert "Practise reflections. (Casey Morgan, " in page, "who acknowledged it, by name (issue 26)"
     css = open(api.__file__.replace("api/__init__.py", "static/miiwrap_fidelity/miiwrap.css"), encoding="utf-8").read()
     assert ".mwf-date { white-space: nowrap; }" in css

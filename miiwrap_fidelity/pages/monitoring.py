@@ -23,7 +23,9 @@ def alerts(request, course_key):
     is_staff = api.is_course_staff(request.user, course_key)
     return render(request, "miiwrap_fidelity/alerts.html", {
         "course_key": course_key, "rows": rows, "is_staff": is_staff,
-        "names": api.full_names(row["alert"].learner_id for row in rows),  # one query for the page's people
+        # one query for the page's people: learners, and whoever acknowledged an alert
+        "names": api.full_names([row["alert"].learner_id for row in rows]
+                                + [row["alert"].acknowledged_by.pk for row in rows if row["alert"].acknowledged_by]),
     })
 
 
