@@ -461,25 +461,20 @@ def _valid_key(key, columns):
             return False
         if type(value) is int and not 0 <= value <= MAX_ID:  # ids and counts: what a database column holds
             return False
-        if column == "s.last_practice_date" and date_value_or_none(value) is None:
-            return False
-        if column == "s.certified_until" and _datetime_or_none(value) is None:
+        if column in KEY_PARSERS and not _parses(KEY_PARSERS[column], value):
             return False
     return True
 
 
-def _datetime_or_none(text):
-    try:
-        return aware_datetime(text)
-    except ValueError:
-        return None
+#: What a dated sort column's key must parse as (a cursor's text is the client's).
+KEY_PARSERS = {"s.last_practice_date": date_value, "s.certified_until": aware_datetime}
 
 
-def date_value_or_none(text):
+def _parses(parse, text):
     try:
-        return date_value(text)
+        return parse(text) is not None
     except ValueError:
-        return None
+        return False
 
 
 #: The last page's cursor.
