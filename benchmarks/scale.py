@@ -9,6 +9,7 @@ username sort key), users, coach assignments (about 100 learners per coach) and 
 (15 % of the learners, expiring over the next two years), seeded through bulk inserts in seconds
 even at 100,000 learners. They have no observations: no list statement reads one.
 """
+import os
 import random
 import time
 from datetime import timedelta
@@ -38,6 +39,14 @@ BATCH = 5000
 #: One learner in this many waits for a coach (the "No coach yet" filter's rows; the 7th of each
 #: run of 50, so that every coach keeps learners: coach k has the learners k, k + coaches, ...).
 NO_COACH_EVERY = 50
+#: One learner in this many (never certified) is past the course's due date (the "Overdue" filter's rows).
+OVERDUE_EVERY = 40
+#: The staff list's filters compared with every sort (REST, first page): each filter's own order and
+#: the other sorts. ``search`` is filled in per size: a prefix of a tenth of the course's usernames.
+COMBINATION_FILTERS = {"no filter": {}, "In progress": {"state": "in_progress"}, "Ready": {"state": "ready"},
+                       "Certified": {"state": "certified"}, "Expiring within 30 days": {"state": "expiring_30"},
+                       "Expired": {"state": "expired"}, "Overdue": {"state": "overdue"},
+                       "No coach yet": {"coach": roster.NO_COACH}, "search, a tenth of the course": {"search": None}}
 
 
 def seed_list_course(size, version, staff):
@@ -65,6 +74,7 @@ def seed_list_course(size, version, staff):
                 qualifying_count=rng.randrange(6), required_count=3,
                 last_practice_date=None if rng.random() < 0.2 else now.date() - timedelta(days=rng.randrange(400)),
                 last_percent=rng.randrange(60, 100), has_coach=(start + i) % NO_COACH_EVERY != 7,
+                overdue=learner.pk not in certifications and (start + i) % OVERDUE_EVERY == 11,
                 username_key=search_keys.fold(learner.username)) for i, learner in enumerate(learners)])
             CoachAssignment.objects.bulk_create([CoachAssignment(
                 course_key=course_key, coach=coaches[(start + i) % len(coaches)], learner=learner)
@@ -101,10 +111,11 @@ def list_figures(sizes, version, staff, query_count):
         started = time.perf_counter()
         course_key, coach = seed_list_course(size, version, staff)
         seeded = time.perf_counter() - started
-        expiring_ms, _ = best_of(lambda: api.learner_statuses(staff, course_key, header=True).summary)
+        expiring_ms, _ = best_of(lambda: api.learner_statuses(staff, course_key, header=True,
+                                                              count_limit=api.COUNT_LIMIT).summary)
         figures[("staff", "header counts", "-", size)] = expiring_ms
-        print(f"{size:>7,} learners: the staff page's header counts (count, expiring) alone: {expiring_ms:.2f} ms, "
-              "1 query")
+        print(f"{size:>7,} learners: the staff page's summary statement alone (count up to {api.COUNT_LIMIT:,}, "
+              f"expiring counts up to {roster.EXPIRING_COUNT_LIMIT}): {expiring_ms:.2f} ms, 1 query")
         client = Client()
         client.force_login(get_user_model().objects.get(pk=staff.pk))
         leaders = f"/miiwrap-fidelity/courses/{course_key}/coaching/leaders/"
@@ -129,6 +140,7 @@ def list_figures(sizes, version, staff, query_count):
                 count, milliseconds = query_count(request), best_ms(request, repeat=3)
                 figures[("staff", f"{where}, {label}", "first", size)] = milliseconds
                 print(f"{size:>7,} learners: {where} (staff), {label}: {milliseconds:.1f} ms, {count} queries")
+        combination_figures(figures, size, course_key, client, query_count)
         for name, user in (("staff", staff), ("coach", coach)):
             client = Client()
             client.force_login(get_user_model().objects.get(pk=user.pk))
@@ -146,6 +158,23 @@ def list_figures(sizes, version, staff, query_count):
         if size == largest and largest != smallest:
             print(f"ratio {largest:,} / {smallest:,} learners, {label} ({name}), {page} page: "
                   f"{_ratio(figures, (name, label, page, smallest), (name, label, page, largest)):.2f}x")
+
+
+def combination_figures(figures, size, course_key, client, query_count):
+    """Every filter of the staff list with its own order and with every sort (REST, first page)."""
+    url = f"/api/miiwrap-fidelity/v1/courses/{course_key}/learners/"
+    tenth = f"l{size}u" + "0" * (6 - len(str(size // 10)) + 1)  # usernames l<size>u000000...: a tenth of them
+    for label, filters in COMBINATION_FILTERS.items():
+        params = {**filters, "search": tenth} if "search" in filters else dict(filters)
+        for ordering in ("", *roster.ORDERINGS):
+            request = lambda: client.get(url, {**params, "ordering": ordering} if ordering else params)  # noqa: E731
+            response = request()
+            if response.status_code == 400:  # a filter listed in its own order only
+                continue
+            count, milliseconds = query_count(request), best_ms(request, repeat=3)
+            figures[("staff", f"REST, {label}, sorted by {ordering or 'its own order'}", "first", size)] = milliseconds
+            print(f"{size:>7,} learners: REST (staff), {label}, sorted by {ordering or 'its own order'}: "
+                  f"{milliseconds:.1f} ms, {count} queries, {response.json()['count']} rows")
 
 
 def history_figures(course_key, staff, query_count):
@@ -193,11 +222,13 @@ def export_figures(course_key, every=100_000, observations_every=None):
     for kind, stretch in (("ratings", every), ("observations", observations_every or every // 10)):
         began = time.perf_counter()
         stretches, rows, started = [], 0, time.perf_counter()
+        resident = []
         for _line in exports.rows(kind, course_key):
             rows += 1
             if rows % stretch == 0:
                 now = time.perf_counter()
                 stretches.append(now - started)
+                resident.append(resident_mb())
                 started = now
         if not stretches:
             print(f"{kind} export: {rows:,} rows, fewer than {stretch:,}: no figure per {stretch:,} rows")
@@ -205,7 +236,14 @@ def export_figures(course_key, every=100_000, observations_every=None):
         print(f"{kind} export: {rows:,} rows; per {stretch:,} rows: first {stretches[0]:.2f}s, last "
               f"{stretches[-1]:.2f}s, slowest {max(stretches):.2f}s (ratio last / first "
               f"{stretches[-1] / stretches[0]:.2f}x); "
-              f"whole export {time.perf_counter() - began:.0f}s, {rows / sum(stretches) * 60:,.0f} rows per minute")
+              f"whole export {time.perf_counter() - began:.0f}s, {rows / sum(stretches) * 60:,.0f} rows per minute; "
+              f"resident memory after the first stretch {resident[0]:.0f} MB, after the last {resident[-1]:.0f} MB")
+
+
+def resident_mb():
+    """This process's resident memory now, in MB (Linux)."""
+    with open("/proc/self/statm", encoding="ascii") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def seed_export_course(observations, rated, version):

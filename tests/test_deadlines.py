@@ -128,6 +128,9 @@ def test_overdue_turns_on_at_the_day_edge_and_the_filter_and_export_follow(polic
     response = client.get(reverse("miiwrap_fidelity:export", args=[str(course_key), "learners"]))
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     assert (rows[0]["due_date"], rows[0]["overdue"]) == (today.isoformat(), "True")
+    # issue 25: REST learner rows carried neither: a client queried once per filter
+    listed = client.get(f"/api/miiwrap-fidelity/v1/courses/{course_key}/learners/").json()["results"]
+    assert [(row["due_on"], row["overdue"]) for row in listed] == [(today.isoformat(), True)]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -72,7 +72,7 @@ from .signoffs import revoke, sign_off, signoffs_for
 
 # Where learners stand: decisions, the gate, lists, re-evaluation
 from .stages import reevaluate_dependents
-from .status import (COUNT_LIMIT, EXPIRING_FILTERS, LAST_PAGE, STATE_FILTERS, GateResult, NotEnrolled,
+from .status import (COUNT_LIMIT, EXPIRING_FILTERS, LAST_PAGE, SORT_KEYS, STATE_FILTERS, GateResult, NotEnrolled,
                      certificate_still_valid, certification_status, coachable_rows, courses_with_policy,
                      expire_certifications, gate_decision, has_coach, learner_rows, learner_status,
                      learner_statuses, reevaluate, reevaluate_course, reevaluation_progress, refresh_stale_statuses,

@@ -16,7 +16,7 @@ from opaque_keys.edx.keys import CourseKey
 from ..records import evaluation, gate_query, outbox, roster
 from ..records import reevaluation_progress as reevaluation
 from ..records.models import CompetencyPolicy, LearnerStatus
-from ..records.roster import COUNT_LIMIT, EXPIRING_FILTERS, LAST_PAGE, STATE_FILTERS  # noqa: F401  (the list's filters and labels, for pages)  # noqa: F401  (lists count up to COUNT_LIMIT; the last page's cursor)
+from ..records.roster import COUNT_LIMIT, EXPIRING_FILTERS, LAST_PAGE, SORT_COLUMNS, STATE_FILTERS  # noqa: F401  (the list's filters and labels, for pages)  # noqa: F401  (lists count up to COUNT_LIMIT; the last page's cursor)
 from ..rules import competency, data
 from ..rules.errors import PermissionDenied, ValidationError
 from ..wording import reason_sentences
@@ -199,6 +199,10 @@ def status_reason_sentences(status: data.LearnerStatusData, reviewer: bool = Fal
         One sentence per reason, in the reasons' order.
     """
     return reason_sentences.sentences(status.reasons, reviewer=reviewer, coached=has_coach(status))
+
+
+#: The learner list's sort keys (each also descending, with a "-").
+SORT_KEYS = tuple(SORT_COLUMNS)
 
 
 def learner_statuses(viewer: User, course_key: CourseRef, coach: int | str | None = None, state: str | None = None,

@@ -189,7 +189,7 @@ def workspace(request, course_key):
         return render(request, "miiwrap_fidelity/workspace.html", {
             "course_key": course_key, "form_errors": exc.message_dict, "filters": filters,
             "state_choices": api.STATE_FILTERS.items(), "page": None}, status=400)
-    summary = statuses.summary
+    summary, own = statuses.summary, statuses.own_order
     rows = api.learner_rows(page.rows)
     return render(request, "miiwrap_fidelity/workspace.html", {
         "course_key": course_key, "rows": rows, "page": page, "is_staff": is_staff,
@@ -199,9 +199,13 @@ def workspace(request, course_key):
         "has_policy": summary["has_policy"], "filters": filters, "state_choices": api.STATE_FILTERS.items(),
         "query": _without(params, "cursor"), "last_page": api.LAST_PAGE, **coach_filter,
         "sort_query": _without(params, "ordering", "cursor"), "export_kinds": EXPORT_KINDS,
-        "expiring": [(name, days, summary[name]) for name, days in api.EXPIRING_FILTERS] if is_staff else None,
-        # An expiring filter lists the soonest expiry first unless a column's order is asked for.
-        "default_sort": "expiry" if filters["state"] in dict(api.EXPIRING_FILTERS) else "username",
+        "expiring": [(name, days, summary[name], summary[f"{name}_exact"]) for name, days in api.EXPIRING_FILTERS]
+        if is_staff else None,
+        # A filter that picks a small part of the course keeps its own order (roster.OwnOrder): only
+        # the sorts it takes are links.
+        "own_order": own.label if own else None,
+        "sortable": set(api.SORT_KEYS) if own is None else {name.lstrip("-") for name in own.orderings},
+        "default_sort": "username" if own is None or "username" in own.orderings else "own",
     })
 
 

@@ -631,6 +631,7 @@ class LearnerStatus(models.Model):
             models.Index(fields=["course_key", "state", "certified_until", "learner_username"],
                          name="mwf_status_expiry"),
             models.Index(fields=["course_key", "has_coach", "learner_username"], name="mwf_status_coached"),
+            models.Index(fields=["course_key", "overdue", "learner_username"], name="mwf_status_overdue"),
             models.Index(fields=["course_key", "username_key"], name="mwf_status_username_key"),
             models.Index(fields=["course_key", "name_key"], name="mwf_status_name_key"),
         ]

@@ -122,7 +122,8 @@ def learner_row_out(row):
         "qualifying_observations": row["qualifying"], "required_observations": row["required"],
         "last_practice_date": row["last_practice_date"], "last_percent": row["last_percent"],
         "next_requirement": row["next_step"], "certification_expires_at": row["expires_at"],
-        "enrolled": row["enrolled"], "coaches": [coach.username for coach in row["coaches"]],
+        "enrolled": row["enrolled"], "due_on": row["due_on"], "overdue": row["overdue"],
+        "coaches": [coach.username for coach in row["coaches"]],
     }
 
 
