@@ -39,6 +39,9 @@ BATCH = 5000
 #: One learner in this many waits for a coach (the "No coach yet" filter's rows; the 7th of each
 #: run of 50, so that every coach keeps learners: coach k has the learners k, k + coaches, ...).
 NO_COACH_EVERY = 50
+#: The certified among the first learners this many expire within 30 days at every size, so that the
+#: expiring filter's first page is a full page (25 rows) at 1,000 learners too: the same page compared.
+SOON_AT_EVERY_SIZE = 250
 #: One learner in this many (never certified) is past the course's due date (the "Overdue" filter's rows).
 OVERDUE_EVERY = 40
 #: The staff list's filters compared with every sort (REST, first page): each filter's own order and
@@ -61,11 +64,11 @@ def seed_list_course(size, version, staff):
         with transaction.atomic():
             learners = users.bulk_create([get_user_model()(username=f"l{size}u{i:06d}")
                                           for i in range(start, min(size, start + BATCH))])
-            certified = [learner for learner in learners if rng.random() < 0.15]
+            certified = {learner.pk for learner in learners if rng.random() < 0.15}
             certifications = {c.learner_id: c for c in Certification.objects.bulk_create([Certification(
                 course_key=course_key, learner=learner, policy=policy, issued_at=now - timedelta(days=30),
-                expires_at=now + timedelta(days=rng.randrange(1, 730)), evidence_digest="bench")
-                for learner in certified])}
+                expires_at=now + timedelta(days=rng.randrange(1, 30 if start + i < SOON_AT_EVERY_SIZE else 730)),
+                evidence_digest="bench") for i, learner in enumerate(learners) if learner.pk in certified])}
             LearnerStatus.objects.bulk_create([LearnerStatus(
                 course_key=course_key, learner=learner, learner_username=learner.username, evaluated_at=now,
                 state="certified" if learner.pk in certifications else rng.choice(STATES[:3] + STATES[4:]),

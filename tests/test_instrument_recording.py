@@ -193,7 +193,7 @@ def test_the_rubric_shows_the_users_language_with_english_fallback(mi_course, co
     client.force_login(coach)
     page = client.get(reverse("miiwrap_fidelity:learner_detail", args=[COURSE, learner.pk]),
                       HTTP_ACCEPT_LANGUAGE="es").content.decode()
-    assert "Valoraciones globales: Empatía" in page and "% de reflejos complejos" in page and "Bueno" in page
+    assert "Valoraciones globales: </span>Empatía" in page and "% de reflejos complejos" in page and "Bueno" in page
     detail = client.get(f"/api/miiwrap-fidelity/v1/instruments/{mi_version.pk}/", HTTP_ACCEPT_LANGUAGE="es").json()
     assert detail["title"].startswith("Codificación de la entrevista motivacional")
     assert detail["indicators"][3]["label"] == "Empatía" and detail["indicators"][3]["kind"] == "scale"
@@ -311,11 +311,11 @@ def test_the_practice_rubric_form_in_spanish(client, assigned, coach, observe):
     client.force_login(coach)
     url = reverse("miiwrap_fidelity:learner_detail", args=[COURSE, assigned.pk])
     spanish = client.get(url, HTTP_ACCEPT_LANGUAGE="es").content.decode()
-    assert "Vinculación: Vinculación basada en fortalezas" in spanish
+    assert "Vinculación: </span>Vinculación basada en fortalezas" in spanish
     assert "Hace surgir y refleja al menos dos fortalezas específicas" in spanish
     assert "<td>Presente</td>" in spanish, "the history shows level labels in the user's language"
     english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert "Engagement: Strengths-based engagement" in english and "Vinculación" not in english
+    assert "Engagement: </span>Strengths-based engagement" in english and "Vinculación" not in english
 
 
 def test_the_learners_trend_shows_points_and_tallies(mi_course, coach, learner, client):

@@ -237,7 +237,8 @@ def test_csv_assignments_take_full_names(client, lead, course_key, course_people
     page = html_lib.unescape(response.content.decode())
     assert response.status_code == 400
     assert "Several people are called Dana Reyes: dreyes, dreyes2 — type the username." in page
-    assert "Unknown coach username." in page and not CoachAssignment.objects.filter(
+    assert "No coach or staff member of this course is called Erin Outsider." in page, "a name, answered as one"
+    assert "Unknown coach username." not in page and not CoachAssignment.objects.filter(
         learner=course_people["ana"]).exists()
     report, assigned = api.assign_coaches_from_csv(lead, course_key,
                                                   "coach,learner\nCasey Morgan,Ana Alvarez\ncoach_casey,dreyes2\n"

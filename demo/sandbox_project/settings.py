@@ -97,6 +97,9 @@ OPEN_EDX_FILTERS_CONFIG = {
 MIIWRAP_FIDELITY_PLATFORM_BACKEND = "sandbox.fake_platform.FakePlatform"
 # The sandbox's own frame stands in for the LMS's main_django.html (same blocks).
 MIIWRAP_FIDELITY_BASE_TEMPLATE = "sandbox/base.html"
+# The sandbox has no site header naming the page or who is signed in: our pages draw their band
+# (inside the LMS they do not: its header does; issue 26).
+MIIWRAP_FIDELITY_FRAME_HEADER = True
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 

@@ -63,10 +63,10 @@ from .evidence import certified_evidence, offered_actions
 from .history import (HISTORY_PAGE_SIZE, growth_observations, history_page, observation_history, own_drafts,
                       qualifying_ids)
 from .observations import (DRAFT, OBSERVATION_SETTINGS, SUBMITTED, ObservationResult, get_observation,
-                           save_observation, sessions_open_for_co_rating)
+                           observation_settings, save_observation, sessions_open_for_co_rating)
 from .progress import learner_course_progress
 from .reflection_records import (clean_reflection_prompts, comment_on_reflection, get_reflection, get_reflection_by_id,
-                                 policy_indicators, reflections_for, save_reflection)
+                                 policy_indicators, policy_summaries, reflections_for, save_reflection)
 from .self_assessments import save_self_assessment, self_assessment_for, self_assessments_for
 from .signoffs import revoke, sign_off, signoffs_for
 

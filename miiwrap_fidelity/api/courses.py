@@ -53,8 +53,15 @@ def policy_row(course_key: CourseRef) -> CompetencyPolicy | None:
         ValidationError: ``course_key`` is not a course key.
     """
     course_key = parse_course_key(course_key)
-    return per_request(("policy", str(course_key)), lambda: CompetencyPolicy.objects.filter(
-        course_key=course_key, enabled=True).select_related("instrument_version").first())
+    return per_request(("policy", str(course_key)), lambda: _read_policy(course_key))
+
+
+def _read_policy(course_key: CourseKey) -> CompetencyPolicy | None:
+    policy = CompetencyPolicy.objects.filter(course_key=course_key, enabled=True).select_related(
+        "instrument_version").first()
+    if policy is not None:  # its version's settings and summaries come with it (the observation form reads them)
+        values.remember_version_rules(policy.instrument_version)
+    return policy
 
 
 def get_policy(course_key: CourseRef) -> data.PolicyData | None:
@@ -635,9 +642,11 @@ def assign_coaches_from_csv(actor: User, course_key: CourseRef, text: str) -> tu
     report, chosen = [], []
     for line, coach_name, learner_name in rows:
         errors = []
-        coach, refusal = _csv_person(coach_name, users, coaches_named, _("Unknown coach username."))
+        coach, refusal = _csv_person(coach_name, users, coaches_named, _("Unknown coach username."),
+                                     _("No coach or staff member of this course is called %(name)s."))
         errors += [refusal] if refusal else []
-        learner, refusal = _csv_person(learner_name, users, learners_named, _("Unknown learner username."))
+        learner, refusal = _csv_person(learner_name, users, learners_named, _("Unknown learner username."),
+                                       _("No learner of this course is called %(name)s."))
         errors += [refusal] if refusal else []
         if coach is not None and coach == learner:
             errors.append(_("A learner cannot coach themselves."))
@@ -663,14 +672,21 @@ def assign_coaches_from_csv(actor: User, course_key: CourseRef, text: str) -> tu
 
 
 def _csv_person(text: str, users: dict[str, User], named: dict[str, NameMatches],
-                unknown: str) -> tuple[User | None, str | None]:
-    """A CSV cell's person: by username, else by full name (``named``); or None and why not."""
+                unknown: str, unnamed: str) -> tuple[User | None, str | None]:
+    """
+    A CSV cell's person: by username, else by full name (``named``); or None and why not. A cell
+    nobody has is answered as what it can be: ``unknown`` (a username), or ``unnamed`` for a cell
+    with a space inside, which no username has: a full name (issue 26: "Dana Reyz" was answered
+    "Unknown coach username.").
+    """
     if text in users:
         return users[text], None
     matches = named.get(text, ([], False))
     refusal = name_refusal(text, matches)
     if refusal:
-        return None, unknown if not matches[0] and not matches[1] else refusal
+        if matches[0] or matches[1]:
+            return None, refusal
+        return None, (unnamed % {"name": text} if any(c.isspace() for c in text) else unknown)
     return matches[0][0], None
 
 

@@ -4,6 +4,7 @@ from typing import Any
 from ..records.models import InstrumentVersion
 from ..rules import data, practice_settings
 from .rubrics import _version_data
+from .to_data import remember_version_rules
 
 
 def instrument_choices(policy: Any) -> list[data.InstrumentChoiceData]:
@@ -27,6 +28,8 @@ def instrument_choices(policy: Any) -> list[data.InstrumentChoiceData]:
     labels = practice_settings.LABELS
     versions = {version.pk: version for version in
                 InstrumentVersion.objects.select_related("instrument").filter(pk__in=settings)}
+    for version in versions.values():  # the form's settings (and summaries) come with the choices
+        remember_version_rules(version)
     return [data.InstrumentChoiceData(
         version_id, _version_data(versions[version_id]).title,
         () if "" in wanted else tuple(dict.fromkeys(labels.get(s, s) for s in wanted)))

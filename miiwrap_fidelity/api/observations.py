@@ -12,7 +12,7 @@ from opaque_keys.edx.keys import CourseKey
 
 from ..records import audit, evaluation
 from ..records.models import CompetencyPolicy, IndicatorRating, Observation
-from ..rules import competency, data, privacy, rubric
+from ..rules import competency, data, practice_settings, privacy, rubric
 from ..rules.errors import NotFound, PermissionDenied, ValidationError
 from ..rules.validation import MAX_OPEN_DRAFTS, Conflict, as_id, clean_id, clean_text, collect
 from ..seams import tracking_events as events
@@ -27,6 +27,22 @@ from .status import announce_change
 
 OBSERVATION_SETTINGS = Observation.SETTING_CHOICES
 DRAFT, SUBMITTED = Observation.DRAFT, Observation.SUBMITTED
+
+
+def observation_settings(version_id: int | str | None = None) -> list[tuple[str, Any]]:
+    """
+    The settings an observation form offers for an instrument version: those the version declares
+    (a team-meeting rubric: family team meetings), else every setting (issue 26). Requirement sets
+    do not narrow it: an observation in a setting none of them counts is still recorded.
+
+    Args:
+        version_id: the instrument version the form rates on (an id or its digits); None: every setting.
+
+    Returns:
+        ``[(setting, name)]``, the names in the active language when rendered.
+    """
+    version_id = as_id(version_id) if version_id not in (None, "") else None
+    return practice_settings.choices_for(values.version_settings(version_id) if version_id else None)
 
 
 #: What learners see of their own observations, in lists and by id alike: submitted ones, without
@@ -161,6 +177,8 @@ def _write_observation(actor: User, learner: User, course_key: CourseKey, data: 
             version_id = collect(errors, _session_version, primary, data.get("instrument_version"))
         else:
             version_id = collect(errors, policy_version, policy, data.get("instrument_version"))
+        if version_id is not None and primary is None and "setting" not in errors:
+            collect(errors, _setting_of_version, cast(str, setting), version_id)
         # Without a version (refused above), no indicators: the ratings' errors are still collected.
         ratings = collect(errors, rubric.clean_ratings, version_indicators(version_id),
                           data.get("ratings"), require_all=submit)
@@ -260,6 +278,22 @@ def _session_version(primary: Observation, requested: Any) -> int:
         raise ValidationError({"instrument_version": [_(
             "A co-rating rates the session on the session's own instrument.")]})
     return primary.instrument_version_id
+
+
+def _setting_of_version(setting: str, version_id: int) -> str:
+    """
+    The setting, when the instrument version is used in it: a version that declares its settings
+    (a team-meeting rubric: family team meetings) refuses the others (issue 26); one that declares
+    none takes every setting. Whether the course's requirement sets count the setting is another
+    matter: an observation in a setting none of them asks for is recorded, and does not count.
+    """
+    declared = values.version_settings(version_id)
+    if not practice_settings.allowed(setting, declared):
+        raise ValidationError({"setting": [_("This instrument is not used in the setting \"%(setting)s\"; choose "
+                                             "one of: %(settings)s.") % {
+            "setting": practice_settings.label(setting),
+            "settings": ", ".join(str(name) for _key, name in practice_settings.choices_for(declared))}]})
+    return setting
 
 
 def _keeps_its_session(errors: dict, observation: Observation, data: dict[str, Any]) -> None:

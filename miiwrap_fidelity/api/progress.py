@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 
 from ..seams import course_progress
 from ..seams.platform import get_platform
+from . import to_data as values
 from .courses import get_policy
 from .inputs import CourseRef, User, UserRef, get_user, parse_course_key
 from .roles import can_view_learner, require
@@ -35,11 +36,13 @@ def learner_course_progress(viewer: User, learner: UserRef,
     learner = get_user(learner, "learner")
     require(can_view_learner(viewer, learner, course_key), _("You cannot see this learner's records."))
     policy = get_policy(course_key)
-    domains = list(dict.fromkeys(indicator.domain for indicator in version_indicators(policy.instrument_version_id))
-                   ) if policy else []
+    indicators = version_indicators(policy.instrument_version_id) if policy else []
+    domains = list(dict.fromkeys(indicator.domain for indicator in indicators))
+    # The domains' names in the reader's language, as the rubric words them (issue 26).
+    shown = {indicator.domain: values.indicator_data(indicator).domain for indicator in indicators}
     try:
         progress = get_platform().course_progress(learner, course_key)
     except Exception:  # pylint: disable=broad-except
         log.exception("Could not read course progress of user %s in %s", learner.pk, course_key)
         return None
-    return course_progress.summarize(progress, domains)
+    return course_progress.summarize(progress, domains, shown)

@@ -22,15 +22,19 @@ from .rubrics import version_indicators
 from .signals import reflection_commented
 
 
-def _policy_indicator_rows(course_key: CourseRef, instrument_version: int | str | None = None) -> list[Indicator]:
+def _policy_version_id(course_key: CourseRef, instrument_version: int | str | None = None) -> int | None:
     policy = policy_row(course_key)
     if policy is None:
-        return []
+        return None
     try:
-        version_id = policy_version(policy, instrument_version)
+        return policy_version(policy, instrument_version)
     except ValidationError:  # not the policy's: the form shows its first (saving it is refused)
-        version_id = policy.instrument_version_id
-    return version_indicators(version_id)
+        return policy.instrument_version_id
+
+
+def _policy_indicator_rows(course_key: CourseRef, instrument_version: int | str | None = None) -> list[Indicator]:
+    version_id = _policy_version_id(course_key, instrument_version)
+    return [] if version_id is None else version_indicators(version_id)
 
 
 def policy_indicators(course_key: CourseRef, instrument_version: int | str | None = None) -> list[data.IndicatorData]:
@@ -50,6 +54,37 @@ def policy_indicators(course_key: CourseRef, instrument_version: int | str | Non
         ValidationError: ``course_key`` is not a course key.
     """
     return [values.indicator_data(indicator) for indicator in _policy_indicator_rows(course_key, instrument_version)]
+
+
+def policy_summaries(course_key: CourseRef, instrument_version: int | str | None = None) -> list[dict[str, Any]]:
+    """
+    The summary score definitions of the rubric ``policy_indicators`` gives, worded in the active
+    language: the observation form computes them live as the coach codes (the server's
+    ``rating_scales.summary_value`` stays the one that is stored; a test holds the two to agreement).
+
+    Args:
+        course_key: the course.
+        instrument_version: as for ``policy_indicators``.
+
+    Returns:
+        The definitions (``key``, ``label``, ``op``, its inputs, ``levels``, ``better``); empty
+        without a policy or when the rubric defines none.
+
+    Raises:
+        ValidationError: ``course_key`` is not a course key.
+    """
+    version_id = _policy_version_id(course_key, instrument_version)
+    if version_id is None:
+        return []
+    policy = policy_row(course_key)
+    # The policy's first version is loaded with the policy (no query); another is read once per request.
+    summaries = (policy.instrument_version.summaries or [] if policy is not None and version_id == policy.instrument_version_id
+                 else values.version_summaries(version_id))
+    fields = ("key", "label", "op", "of", "numerator", "denominator", "better")
+    return [{**{field: summary[field] for field in fields if field in summary},
+             "levels": [{"key": level["key"], "label": level["label"], "threshold": level["threshold"]}
+                        for level in summary.get("levels", ())]}
+            for summary in values.summary_definitions(summaries)]
 
 
 def clean_reflection_prompts(course_key: CourseRef | None, prompts: Any) -> list[dict[str, Any]]:

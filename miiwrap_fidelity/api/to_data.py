@@ -242,8 +242,39 @@ def version_summaries(version_id: int) -> list[dict[str, Any]]:
     Returns:
         Its summary definitions as the instrument file declares them (empty without any).
     """
-    return per_request(("summaries", version_id), lambda: InstrumentVersion.objects.filter(
-        pk=version_id).values_list("summaries", flat=True).first() or [])
+    return _version_rules(version_id).get("summaries") or []
+
+
+def version_settings(version_id: int) -> list[str]:
+    """
+    The practice settings a rubric version declares (its file's ``settings``; read once per request
+    with its summaries).
+
+    Args:
+        version_id: the instrument version.
+
+    Returns:
+        The declared setting keys; empty when the version declares none (every setting).
+    """
+    return _version_rules(version_id).get("settings") or []
+
+
+def _version_rules(version_id: int) -> dict[str, Any]:
+    """A version's summaries and settings, in one statement once per request (versions are immutable)."""
+    return per_request(("version_rules", version_id), lambda: InstrumentVersion.objects.filter(
+        pk=version_id).values("summaries", "settings").first() or {})
+
+
+def remember_version_rules(version: InstrumentVersion) -> None:
+    """
+    Keep a version row already read (the policy's, with its policy) as ``version_summaries`` and
+    ``version_settings`` read it: no second statement for it in the request.
+
+    Args:
+        version: the instrument version row.
+    """
+    per_request(("version_rules", version.pk), lambda: {"summaries": version.summaries,
+                                                        "settings": version.settings})
 
 
 def summary_definitions(summaries: Iterable[dict[str, Any]], language: str | None = None) -> list[dict[str, Any]]:

@@ -4,7 +4,8 @@ in the platform, so the pages carry the site's header, footer and theme; the san
 the demo). A page shown inside the legacy instructor dashboard's iframe (browsers say so with
 ``Sec-Fetch-Dest: iframe`` on every page opened there; ``?embedded=1`` asks for it too) gets the
 bare frame, not a second copy of the LMS header; so does a site without the named template
-(Studio has no ``main_django.html``), rather than an error.
+(Studio has no ``main_django.html``), rather than an error. Inside a site's frame the pages draw no
+header band of their own (``_own_header``).
 """
 from functools import lru_cache
 
@@ -28,4 +29,19 @@ def frame(request):
     embedded = request is not None and (request.GET.get("embedded") == "1"
                                         or request.headers.get("Sec-Fetch-Dest") == "iframe")
     configured = getattr(settings, "MIIWRAP_FIDELITY_BASE_TEMPLATE", "") or STANDALONE
-    return {"miiwrap_base_template": STANDALONE if embedded else _usable(configured)}
+    base = STANDALONE if embedded else _usable(configured)
+    return {"miiwrap_base_template": base, "miiwrap_own_header": _own_header(base, embedded)}
+
+
+def _own_header(base, embedded):
+    """
+    Whether our pages draw their own header band (what they are, who is signed in). Inside the LMS
+    they do not: its ``main_django.html`` draws the site's header, and a second navy band under it
+    repeats it (issue 26); nor inside the instructor dashboard's iframe, which sits under that header.
+    A bare frame with no site around it (Studio, ``standalone.html``) draws it, and
+    ``MIIWRAP_FIDELITY_FRAME_HEADER = True`` asks for it in a site's frame too (the sandbox).
+    """
+    if embedded:
+        return False
+    asked = getattr(settings, "MIIWRAP_FIDELITY_FRAME_HEADER", None)
+    return base == STANDALONE if asked is None else bool(asked)

@@ -315,11 +315,14 @@ def _render_detail(request, course_key, learner, form_errors=None, form_data=Non
         confirmed_submission=request.session.pop(CONFIRMED_SUBMISSION, ""),
         privacy_suspected=bool(api.fields_with_identifiers(free_text)),
         rubric_rows=api.rubric_form_rows(indicators, form_data), instrument_choices=choices,
+        rubric_summaries=api.policy_summaries(course_key, chosen),
         chosen_instrument=_chosen_choice(choices, chosen),
         drafts=api.own_drafts(request.user, learner, course_key),
         signoffs=api.signoffs_for(request.user, learner, course_key),
         reflections=api.reflections_for(request.user, learner, course_key),
-        settings_choices=api.OBSERVATION_SETTINGS, is_staff=api.is_course_staff(request.user, course_key),
+        # The settings the form's instrument is used in (issue 26: a team-meeting rubric offers no home visit).
+        settings_choices=api.observation_settings(_form_version(choices, chosen, policy)),
+        is_staff=api.is_course_staff(request.user, course_key),
         open_sessions=api.sessions_open_for_co_rating(request.user, learner, course_key),
         alert_rows=api.drift_alert_rows(request.user, course_key, learner=learner),
         course_progress=api.learner_course_progress(request.user, learner, course_key),
@@ -329,6 +332,12 @@ def _render_detail(request, course_key, learner, form_errors=None, form_data=Non
     context["names"] = _people_names(learner, context)
     context["learner_name"] = context["names"].get(learner.pk) or learner.username
     return render(request, "miiwrap_fidelity/learner_detail.html", context, status=status)
+
+
+def _form_version(choices, chosen, policy):
+    """The instrument version the observation form rates on: the chosen choice's, else the policy's first."""
+    choice = _chosen_choice(choices, chosen)
+    return choice.id if choice else getattr(policy, "instrument_version_id", None)
 
 
 def _chosen_choice(choices, chosen):

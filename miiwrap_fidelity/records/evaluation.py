@@ -170,11 +170,17 @@ class CourseContext:
         self._labels = None
 
     def labels(self):
-        """``(indicator labels, summary score labels)`` by key, of the policy's rubric versions."""
+        """
+        ``(indicator labels, summary score labels)`` by key, of the policy's rubric versions: each
+        ``(label, {language: translated label})``, the instrument's translations (issue 26).
+        """
         if self._labels is None:
             versions = sorted({requirement.instrument_version_id for requirement in self.rules.sets})
-            indicators = dict(Indicator.objects.filter(version_id__in=versions).values_list("key", "label"))
-            summaries = {summary["key"]: summary.get("label") or summary["key"]
+            indicators = {key: (label, _label_translations(translations))
+                          for key, label, translations in Indicator.objects.filter(version_id__in=versions).values_list(
+                              "key", "label", "translations")}
+            summaries = {summary["key"]: (summary.get("label") or summary["key"],
+                                          _label_translations(summary.get("translations")))
                          for declared in InstrumentVersion.objects.filter(pk__in=versions).values_list(
                              "summaries", flat=True) for summary in declared or ()} if self.reads_scores else {}
             self._labels = (indicators, summaries)
@@ -182,7 +188,8 @@ class CourseContext:
 
     def with_labels(self, decision):
         """
-        Add labels to reasons that name indicator keys or summary scores by key (people read labels).
+        Add labels to reasons that name indicator keys or summary scores by key (people read labels),
+        with the instrument's translations of them (the sentence is worded in the reader's language).
         """
         if not any("indicators" in reason.params or "conditions" in reason.params for reason in decision.reasons):
             return decision
@@ -191,13 +198,31 @@ class CourseContext:
         def labelled(reason):
             params = dict(reason.params)
             if "indicators" in params:
-                params["labels"] = [indicators.get(key, key) for key in params["indicators"]]
+                named = [indicators.get(key, (key, {})) for key in params["indicators"]]
+                params["labels"] = [label for label, _translated in named]
+                languages = sorted({language for _label, translated in named for language in translated})
+                if languages:
+                    params["label_translations"] = {
+                        language: [translated.get(language) or label for label, translated in named]
+                        for language in languages}
             if "conditions" in params:  # a condition's key names a summary score
-                params["conditions"] = [{**c, "label": summaries.get(c["key"], c["key"])} if c.get("key") else c
+                params["conditions"] = [_labelled_condition(c, summaries) if c.get("key") else c
                                         for c in params["conditions"]]
             return competency.Reason(reason.code, params)
 
         return dataclasses.replace(decision, reasons=tuple(labelled(r) for r in decision.reasons))
+
+
+def _label_translations(translations):
+    """``{language: label}`` of an instrument item's ``translations`` (those that translate its label)."""
+    return {language: texts["label"] for language, texts in (translations or {}).items()
+            if isinstance(texts, dict) and texts.get("label")}
+
+
+def _labelled_condition(condition, summaries):
+    """A condition naming a summary score, with the score's label and its translations."""
+    label, translated = summaries.get(condition["key"], (condition["key"], {}))
+    return {**condition, "label": label, **({"label_translations": translated} if translated else {})}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -23,6 +23,8 @@ Format v2 (ADR 0012) adds, all optional so v1 files import unchanged (same diges
 ``numerator`` over ``denominator``; ``better``: higher / lower; proficiency ``levels`` with
 ``threshold``), and translations: ``languages: [es]`` and a ``translations: {es: {...}}`` mapping
 on the document, on each indicator and on each summary, checked complete for every language.
+``settings: [family_team_meeting]`` (optional): the practice settings the instrument is used in
+(``rules/practice_settings.py``'s keys); without it, every setting.
 """
 import hashlib
 import json
@@ -36,10 +38,12 @@ from ..rules.errors import MiiwrapError
 from ..rules.instrument_files import (
     KEY_RE,
     MAX_TEXT,
+    check_settings,
     check_summaries,
     check_translations,
     indicator_kind_fields,
     keyed_item,
+    missing_languages,
 )
 from .models import Indicator, Instrument, InstrumentVersion
 
@@ -116,11 +120,16 @@ class _Checker:
         return value.strip()
 
 
-def validate(data, lines):
-    """Return the cleaned document or raise ``InstrumentInvalid`` listing every problem."""
+def validate(data, lines, languages=()):
+    """
+    Return the cleaned document or raise ``InstrumentInvalid`` listing every problem; ``languages``
+    (``["es"]``): the file must also be complete in each of these (the shipped samples are).
+    """
     check = _Checker(lines)
     if not isinstance(data, dict):
         raise InstrumentInvalid([InstrumentError(1, "document", "must be a mapping with slug, name, indicators")])
+    for language in missing_languages(data, languages):
+        check.error("languages", f"missing translation ({language}): declare it and translate every text")
     slug = check.text(data, "slug", "slug", limit=100)
     if slug and not KEY_RE.match(slug):
         check.error("slug", "use lowercase letters, digits, '-' or '_'")
@@ -157,6 +166,7 @@ def validate(data, lines):
     if summaries:
         clean["summaries"] = summaries
     check_translations(check, data, clean)
+    check_settings(check, data, clean)
     if check.errors:
         raise InstrumentInvalid(check.errors)
     return clean
@@ -213,7 +223,7 @@ def load(text, dry_run=False):
         version = InstrumentVersion.objects.create(
             instrument=instrument, number=(latest.number + 1) if latest else 1, title=clean["name"],
             content_digest=content_digest, summaries=clean.get("summaries", []),
-            translations=clean.get("translations", {}),
+            translations=clean.get("translations", {}), settings=clean.get("settings", []),
         )
         Indicator.objects.bulk_create(
             Indicator(version=version, position=position, **indicator)

@@ -89,6 +89,9 @@ class InstrumentVersion(models.Model):
         help_text="Summary scores computed from scale and count ratings (see rating_values).")
     translations = models.JSONField(
         default=dict, blank=True, help_text="Per language: the instrument's name and description.")
+    settings = models.JSONField(
+        default=list, blank=True,
+        help_text="The practice settings observations with this version may record (empty: every setting).")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -632,6 +635,11 @@ class LearnerStatus(models.Model):
                          name="mwf_status_expiry"),
             models.Index(fields=["course_key", "has_coach", "learner_username"], name="mwf_status_coached"),
             models.Index(fields=["course_key", "overdue", "learner_username"], name="mwf_status_overdue"),
+            # A state filter sorted by another column reads its rows in that column's order:
+            models.Index(fields=["course_key", "state", "qualifying_count", "learner_username"],
+                         name="mwf_status_state_qualifying"),
+            models.Index(fields=["course_key", "state", "last_practice_date", "learner_username"],
+                         name="mwf_status_state_practice"),
             models.Index(fields=["course_key", "username_key"], name="mwf_status_username_key"),
             models.Index(fields=["course_key", "name_key"], name="mwf_status_name_key"),
         ]

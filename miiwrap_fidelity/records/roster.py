@@ -45,6 +45,9 @@ STATE_FILTERS = {
 EXPIRING_COLUMNS = tuple(competency.expiring_filter(days) for days in sorted(competency.EXPIRING_WINDOWS))
 #: ``(filter, days)`` of the expiring windows, narrowest first (the staff page links each).
 EXPIRING_FILTERS = tuple(zip(EXPIRING_COLUMNS, sorted(competency.EXPIRING_WINDOWS)))
+#: The filters whose rows all hold one stored state (read through the indexes that begin with the state).
+STORED_STATE_FILTERS = frozenset(name for name, rule in competency.STATE_FILTERS.items()
+                                 if not rule.overdue and len(rule.states) + (rule.certified_expiry is not None) == 1)
 #: The coach filter's value for learners nobody coaches yet (enrolled, waiting for an assignment).
 NO_COACH = "none"
 
@@ -194,7 +197,7 @@ def _expired_branches(now, key):  # pylint: disable=unused-argument
 
 BY_USERNAME = ("username", "-username")
 OWN_ORDERS = {
-    "search": OwnOrder(gettext_lazy("names and usernames from A to Z"), branches=_search_branches),
+    "search": OwnOrder(gettext_lazy("by username, then by full name"), branches=_search_branches),
     "expiring": OwnOrder(gettext_lazy("soonest expiry first"), columns=EXPIRY_ORDER),
     str(competency.State.EXPIRED): OwnOrder(gettext_lazy("by username"), BY_USERNAME, branches=_expired_branches),
     "by_username": OwnOrder(gettext_lazy("by username"), BY_USERNAME),
@@ -259,6 +262,8 @@ class Roster:
         self.coach_id = None if coach_id in (None, "", NO_COACH) else as_id(coach_id)
         self.now = now or timezone.now()
         column, self.descending = ORDERINGS[ordering or "username"]
+        if column == "s.state" and state in STORED_STATE_FILTERS:  # one state: its order is the username's
+            column = None
         self.sort_columns = tuple(name for name in (column, "s.learner_username", "s.id") if name)
         self.with_expiring, self.check_coach, self.count_limit = with_expiring, check_coach, count_limit
         self.tables = _tables(connection.vendor)

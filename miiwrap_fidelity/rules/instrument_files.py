@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
+from . import practice_settings
 from . import rating_scales as rv
 
 KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -398,3 +399,52 @@ def _level_translations(check: Checker, raw: object, path: str, language: str,
             else:
                 clean[key][field] = value.strip()
     return clean
+
+
+def check_settings(check: Checker, data: Mapping[str, Any], clean: dict[str, Any]) -> None:
+    """
+    The practice settings the instrument is used in (optional ``settings: [family_team_meeting]``):
+    each a key of ``practice_settings``, none twice. Without the field every setting is allowed and
+    ``clean`` gets no ``settings`` (a file without it keeps its digest).
+
+    Args:
+        check: where problems are reported.
+        data: the document as the file has it.
+        clean: the cleaned document: gets ``settings``, the declared keys in the file's order.
+    """
+    if "settings" not in data:
+        return
+    declared = data.get("settings")
+    known = practice_settings.KEYS
+    if not isinstance(declared, list) or not declared:
+        check.error("settings", "must be a non-empty list of settings: " + ", ".join(known))
+        return
+    seen: list[str] = []
+    for index, value in enumerate(declared):
+        if not isinstance(value, str) or value not in known:
+            check.error(f"settings[{index}]", f"'{value}' is not a setting; use one of: " + ", ".join(known))
+        elif value in seen:
+            check.error(f"settings[{index}]", f"'{value}' is listed twice")
+        else:
+            seen.append(value)
+    if len(seen) == len(declared):
+        clean["settings"] = seen
+
+
+def missing_languages(data: Mapping[str, Any], languages: Sequence[str]) -> list[str]:
+    """
+    Which of ``languages`` the file does not declare (``languages: [...]``, or the keys of its
+    document ``translations``): ``check_translations`` then holds each declared one complete.
+
+    Args:
+        data: the document as the file has it.
+        languages: the languages the file must be complete in (``["es"]``).
+
+    Returns:
+        The languages not declared, in the order asked.
+    """
+    declared = data.get("languages")
+    if declared is None and isinstance(data.get("translations"), dict):
+        declared = list(data["translations"])
+    declared = declared if isinstance(declared, list) else []
+    return [language for language in languages if language not in declared]

@@ -1,7 +1,12 @@
 """
 The practice settings an observation records (``Observation.setting``) and their names: one list for
-the model's choices, the requirement sets that name a setting, and the sentences learners read.
+the model's choices, the requirement sets that name a setting, and the sentences learners read. An
+instrument version may declare the settings it is used in (``settings:`` in its file): the
+observation form offers only those, and the server refuses another (issue 26).
 """
+from collections.abc import Sequence
+from typing import Any
+
 from django.utils.translation import gettext_lazy as _
 
 CHOICES = [
@@ -13,6 +18,35 @@ CHOICES = [
     ("other", _("Other")),
 ]
 LABELS = dict(CHOICES)
+KEYS = [key for key, _label in CHOICES]
+
+
+def choices_for(declared: Sequence[str] | None = None) -> list[tuple[str, Any]]:
+    """
+    The settings an observation with an instrument may record: those the instrument version
+    declares (its ``settings``), in this module's order; every setting when it declares none.
+
+    Args:
+        declared: the version's declared setting keys (empty or None: all).
+
+    Returns:
+        ``[(key, name)]`` pairs, names in the active language when rendered.
+    """
+    return [(key, name) for key, name in CHOICES if not declared or key in declared]
+
+
+def allowed(setting: object, declared: Sequence[str] | None = None) -> bool:
+    """
+    Whether an observation with an instrument version that declares ``declared`` may record ``setting``.
+
+    Args:
+        setting: a setting key.
+        declared: the version's declared setting keys (empty or None: every known setting).
+
+    Returns:
+        True when the setting is known and (the version declares none, or) declared.
+    """
+    return setting in LABELS and (not declared or setting in declared)
 
 
 def label(setting: str) -> str:

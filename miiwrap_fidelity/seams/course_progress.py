@@ -3,7 +3,8 @@ A learner's course progress for their coach: units completed and knowledge-check
 section, grouped by the rubric's domains (pure: the platform's data in, rows out).
 
 A section belongs to a domain when course authors tagged it in Studio with the domain's name (any
-taxonomy; case and surrounding spaces ignored). Untagged sections come last, as they are.
+taxonomy; case and surrounding spaces ignored; the instrument's name or its translation), and the
+group is named in the reader's language. Untagged sections come last, as they are.
 """
 from dataclasses import dataclass
 
@@ -44,9 +45,17 @@ class CourseProgress:
         return round(100 * self.units_complete / self.units_total) if self.units_total else None
 
 
-def summarize(progress, domains):
-    """``progress`` as ``platform.course_progress`` returns it; ``domains``: the rubric's, in its order."""
+def summarize(progress, domains, shown=None):
+    """
+    ``progress`` as ``platform.course_progress`` returns it; ``domains``: the rubric's, in its order;
+    ``shown``: each domain's name in the reader's language (the instrument's translation, issue 26),
+    which a section's tag may also use.
+    """
+    shown = shown or {}
     by_name = {domain.strip().casefold(): domain for domain in domains}
+    for domain in domains:
+        if shown.get(domain):
+            by_name.setdefault(shown[domain].strip().casefold(), domain)
     grouped = {domain: [] for domain in domains}
     untagged = []
     for section in progress.get("sections", []):
@@ -55,7 +64,7 @@ def summarize(progress, domains):
         domain = next((by_name[tag.strip().casefold()] for tag in section.get("tags", [])
                        if tag.strip().casefold() in by_name), None)
         (grouped[domain] if domain else untagged).append(row)
-    groups = [DomainProgress(domain, tuple(rows)) for domain, rows in grouped.items() if rows]
+    groups = [DomainProgress(shown.get(domain) or domain, tuple(rows)) for domain, rows in grouped.items() if rows]
     if untagged:
         groups.append(DomainProgress(None, tuple(untagged)))
     units = progress.get("units", {})

@@ -37,6 +37,9 @@ DEFAULTS = {
     # blocks we fill: title, headextra, bodyclass, body. "miiwrap_fidelity/standalone.html" is a
     # bare frame with the same blocks.
     "MIIWRAP_FIDELITY_BASE_TEMPLATE": "main_django.html",
+    # Whether pages draw their own header band: None (the default) only in a bare frame, never
+    # under the LMS's header; True in a site's frame too (the sandbox).
+    "MIIWRAP_FIDELITY_FRAME_HEADER": None,
 }
 
 #: Gives every page ``miiwrap_base_template`` (pages/frame.py).

@@ -4,10 +4,10 @@ The sentences people read for ``competency.Reason`` codes, in the active languag
 The decision itself (``competency``) stays free of translation machinery: it returns codes and
 numbers, and pages, REST answers, XBlocks and the certificate gate's message word them here.
 """
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
-from ..rules import competency, practice_settings
+from ..rules import competency, practice_settings, rating_scales
 from ..rules.competency import Reason
 from . import formatting
 
@@ -56,7 +56,9 @@ def sentence(reason, reviewer=False, coached=True):  # pylint: disable=too-many-
             params["need"],
         ) % params
     if code == "critical_not_met_latest":
-        values = {"indicators": ", ".join(params.get("labels") or params["indicators"]), "date": params["date"]}
+        values = {"indicators": ", ".join(_in_reader_language(params.get("labels") or params["indicators"],
+                                                              params.get("label_translations"))),
+                  "date": params["date"]}
         if reviewer:
             return _("Next step: the essential indicator(s) %(indicators)s were not yet met in the latest "
                      "observation (%(date)s).") % values
@@ -119,6 +121,16 @@ def sentence(reason, reviewer=False, coached=True):  # pylint: disable=too-many-
     return code
 
 
+def _in_reader_language(names, translations):
+    """
+    Names of an instrument's items (indicator labels, a summary score's label) in the reader's
+    language where the instrument translates them (``translations``: ``{language: names}``, as
+    evaluation stores them with the reason), else as the instrument's own text (issue 26).
+    """
+    chosen = rating_scales.pick_language(translations if isinstance(translations, dict) else None, get_language())
+    return translations[chosen] if chosen else names
+
+
 def _number(value):
     """A threshold as the reader's language writes it: 80, 3.5 / 3,5 (no trailing zeros)."""
     return formatting.number(value, digits=3)
@@ -134,7 +146,8 @@ def condition_phrase(condition):
         # The percent sign goes with the number (formatting.percent), as the reader's language writes it.
         return (_("at least %(percent)s of indicators met") if at_least
                 else _("at most %(percent)s of indicators met")) % {"percent": formatting.percent(value, digits=3)}
-    values = {"score": condition.get("label") or condition.get("key", ""), "value": _number(value)}
+    values = {"score": _in_reader_language(condition.get("label") or condition.get("key", ""),
+                                           condition.get("label_translations")), "value": _number(value)}
     return (_("%(score)s of at least %(value)s") if at_least else _("%(score)s of at most %(value)s")) % values
 
 

@@ -86,6 +86,7 @@ def test_identifier_check_while_typing_and_before_submit(seeded, live_server, pa
     fill_rubric(page)
     warning = page.locator("#mwf-privacy-check")
     assert not warning.is_visible()
+    page.click("#mwf-indicator-mi-summaries details.mwf-note > summary")  # notes are folded (issue 26)
     page.type("#next_step-mi-summaries", "Call client Maria Lopez at 555-123-4567")
     assert warning.is_visible()
     assert "phone number" in page.inner_text("#next_step-mi-summaries-privacy")

@@ -100,6 +100,7 @@ def test_coach_observes_and_signs_off_then_learner_is_certified(seeded, workbenc
         page.select_option(".mwf-setting", "home_visit")
         for radio in page.locator(".mwf-coach input[type=radio][value=met]:visible").all():
             radio.check()
+        page.click("#mwf-indicator-mi-reflections details.mwf-note > summary")  # folded again after each submit
         page.fill("#strength-mi-reflections", "Complex reflections of the family's hopes.")
         page.get_by_role("button", name="Submit observation").click()
         page.wait_for_function("document.querySelector('.mwf-coach .mwf-status-message').textContent"
@@ -220,6 +221,7 @@ def test_signoff_block_warns_while_typing_client_identifying_text(seeded, workbe
     page.goto(block_url(base, SIGNOFF))
     page.select_option(".mwf-learner-picker", label="Ben Brooks (In progress)")
     page.locator(".mwf-learner-summary h4").wait_for()
+    page.click("#mwf-indicator-mi-summaries details.mwf-note > summary")  # notes are folded (issue 26)
     field = page.locator("#next_step-mi-summaries")
     field.type("Call client Maria Lopez at 555-123-4567")
     warning = page.locator("#next_step-mi-summaries-privacy")

@@ -133,15 +133,18 @@ class CoachSignOffXBlock(context.UnknownHandlers, XBlock):
             template, script = "signoff_coach.html", "signoff_coach.js"
             # Several instruments (ADR 0013): one rubric per instrument, the chosen one shown.
             choices = api.instrument_choices(policy)
-            rubrics = [(choice, self._rubric_html(api.policy_indicators(course, choice.id))) for choice in choices]
+            rubrics = [(choice, self._rubric_html(course, choice.id)) for choice in choices]
             values.update(learners=_picker_entries(rows), learner_total=total, picker_size=PICKER_SIZE,
-                          settings_choices=api.OBSERVATION_SETTINGS,
+                          # One instrument: the settings it is used in (issue 26); several: every
+                          # setting, and the server refuses one the chosen instrument is not used in.
+                          settings_choices=api.observation_settings(
+                              None if rubrics else policy.instrument_version_id),
                           # The same patterns as the server's check, for the warning while typing.
                           privacy_patterns_json=json.dumps(api.identifier_patterns()),
                           privacy_normalization_json=json.dumps(api.identifier_normalization()),
                           require_lead=policy.require_lead_signoff, is_staff=api.is_course_staff(user, course),
                           rubrics=rubrics,
-                          rubric_html=None if rubrics else self._rubric_html(api.policy_indicators(course)))
+                          rubric_html=None if rubrics else self._rubric_html(course, None))
         else:
             template, script = "signoff_learner.html", None
             if user and policy:
@@ -149,9 +152,13 @@ class CoachSignOffXBlock(context.UnknownHandlers, XBlock):
         return context.fragment(context.render(self, template, values), script, "MiiwrapCoachSignOff")
 
     @staticmethod
-    def _rubric_html(indicators):
+    def _rubric_html(course, instrument_version):
+        # The coding grid of the pages (issue 26), with the instrument's summary scores computed live;
+        # its domains are headed under the block's "Record an observation" (h4).
         return mark_safe(render_to_string(  # our own template, escaped by Django
-            "miiwrap_fidelity/_rubric_form.html", {"rubric_rows": api.rubric_form_rows(indicators)}))
+            "miiwrap_fidelity/_rubric_form.html",
+            {"rubric_rows": api.rubric_form_rows(api.policy_indicators(course, instrument_version)),
+             "rubric_summaries": api.policy_summaries(course, instrument_version), "domain_tag": "h5"}))
 
     def _learner_values(self, user, course):
         try:

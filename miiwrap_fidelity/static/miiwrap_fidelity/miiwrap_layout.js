@@ -39,3 +39,21 @@ function mwfFocusableScrollers() {
 }
 document.addEventListener("DOMContentLoaded", mwfFocusableScrollers);
 window.addEventListener("resize", mwfFocusableScrollers);
+
+// Regions whose newest entries are at the right end (the growth chart and the indicator grid, dates
+// oldest first) start scrolled to that end on a narrow screen: the newest observation is what one
+// sees first, and the hint beside them (shown while the region scrolls) says older ones are to the
+// left (issue 26). A region inside a closed <details> is measured when it opens.
+function mwfShowNewest(root) {
+  (root || document).querySelectorAll(".mwf-scroll-newest").forEach(function (region) {
+    if (region.scrollWidth > region.clientWidth + 1) { region.scrollLeft = region.scrollWidth; }
+  });
+}
+document.addEventListener("DOMContentLoaded", function () {
+  mwfShowNewest(document);
+  document.querySelectorAll("details").forEach(function (disclosure) {
+    disclosure.addEventListener("toggle", function () {
+      if (disclosure.open) { mwfFocusableScrollers(); mwfShowNewest(disclosure); }
+    });
+  });
+});

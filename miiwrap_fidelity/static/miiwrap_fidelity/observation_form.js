@@ -1,5 +1,5 @@
 // The coach's observation form, progressively enhanced (the server checks everything again):
-// - an error's link focuses the indicator or field it names (opening the form if folded);
+// - an error's link focuses the indicator or field it names (opening the form, or the note, if folded);
 // - the client-identifier check runs while typing, with the patterns the server uses (sent in
 //   the page as JSON), naming the field; submit stays possible once the coach confirms;
 // - the form autosaves to localStorage (per course, learner and draft), encrypted with a key of
@@ -9,10 +9,15 @@
   "use strict";
   var PENDING = ":pending", SENT = "mwf-autosave-sent";
 
+  // Every folded part around ``element`` opened (the form, an indicator's note).
+  function unfold(element) {
+    for (var d = element.closest("details"); d; d = d.parentElement.closest("details")) { d.open = true; }
+  }
+
   function focusTarget(id) {
     var target = document.getElementById(id);
     if (!target) { return; }
-    for (var d = target.closest("details"); d; d = d.parentElement.closest("details")) { d.open = true; }
+    unfold(target);
     var input = target.matches("fieldset") ? target.querySelector("input, select, textarea") : target;
     (input || target).focus();
     target.scrollIntoView({block: "center"});
@@ -93,6 +98,7 @@
       var flagged = checkAll();
       if (flagged.length && !confirm.checked) {
         panel.hidden = false;
+        unfold(flagged[0]);
         flagged[0].focus();
         return false;
       }

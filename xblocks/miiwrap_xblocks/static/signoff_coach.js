@@ -11,6 +11,9 @@ function MiiwrapCoachSignOff(runtime, element) {
   var status = block.querySelector(".mwf-status-message");
   var msg = function (name) { return block.getAttribute("data-msg-" + name) || ""; };
   var draft = null;  // {id, revision} of the draft being edited, so saving again updates it
+  // The rubric's coding mode (timer, tallies, live summary scores: coding_mode.js, loaded with the
+  // rubric); enhancing twice is harmless, so a block loaded after the page is enhanced here too.
+  if (window.MiiwrapCodingMode) { window.MiiwrapCodingMode.enhanceAll(block); }
 
   // While typing: warn beside free text that may identify a client, with the patterns the server
   // checks on submit (privacy.client_patterns, served in data-privacy-patterns: one source).
