@@ -214,7 +214,7 @@ def detail(client, learner, **query):
 def test_the_team_meeting_form_offers_only_its_settings(client, two_instruments, coach, version, team_version):
     client.force_login(coach)
     assert setting_options(detail(client, two_instruments, instrument=team_version.pk)) == ["family_team_meeting"]
-    every = ["family_team_meeting", "home_visit", "supervision", "phone_session", "community", "other"]
+    every = ["family_team_meeting", "home_visit", "supervision", "phone_session", "community", "role_play", "other"]
     assert setting_options(detail(client, two_instruments)) == every, "the practice rubric declares none: all"
 
 

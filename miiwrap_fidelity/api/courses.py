@@ -325,8 +325,10 @@ def _first_set_from_fields(policy: CompetencyPolicy, changed: set[str]) -> dict[
     if "critical_required" in changed:
         conditions = [c for c in conditions if c.measure != competency.ESSENTIALS] + (
             [competency.Condition(competency.ESSENTIALS)] if policy.critical_required else [])
-    return competency.RequirementSet(policy.instrument_version_id, policy.min_observations, policy.window_days,
-                                     policy.min_distinct_observers, first.setting, tuple(conditions)).as_dict()
+    months = 0 if "window_days" in changed else first.window_months  # a window of months stays one
+    return competency.RequirementSet(policy.instrument_version_id, policy.min_observations,
+                                     first.window_days if months else policy.window_days,
+                                     policy.min_distinct_observers, first.setting, tuple(conditions), months).as_dict()
 
 
 def _start_reevaluation(course_key: CourseKey) -> None:

@@ -159,10 +159,12 @@ class Condition:
 class RequirementSet:
     """
     "At least ``min_observations`` qualifying observations of ``setting`` (empty: any setting) with
-    instrument version ``instrument_version_id``, of practice within ``window_days`` days, by
-    ``min_distinct_observers`` distinct observers"; an observation qualifies when it meets every one
-    of ``conditions`` (and had applicable indicators). An observation counts towards every set whose
-    scope and conditions it meets.
+    instrument version ``instrument_version_id``, of practice within ``window_days`` days (or,
+    when ``window_months`` is set, within that many calendar months: "12 months" is a year, leap
+    or not), by ``min_distinct_observers`` distinct observers"; an observation qualifies when it
+    meets every one of ``conditions`` (and had applicable indicators). An observation counts
+    towards every set whose scope and conditions it meets. With ``window_months``, ``window_days``
+    is the months' usual length (``MONTH_DAYS``), for the observation cadence.
     """
 
     instrument_version_id: int
@@ -171,6 +173,36 @@ class RequirementSet:
     min_distinct_observers: int = 1
     setting: str = ""
     conditions: tuple = ()
+    window_months: int = 0
+
+    def window_start(self, today: date) -> date:
+        """
+        The first day of practice the set counts when its window ends on ``today``.
+
+        Args:
+            today: the window's last day.
+
+        Returns:
+            ``window_months`` calendar months before ``today`` (clamped to a shorter month's last
+            day), else ``window_days`` days before.
+        """
+        if self.window_months:
+            return add_months(today, -self.window_months)
+        return today - timedelta(days=self.window_days)
+
+    def leaves_window_on(self, practice_date: date) -> date:
+        """
+        The first day whose window no longer holds practice of ``practice_date``.
+
+        Args:
+            practice_date: the day practised.
+
+        Returns:
+            The day after the window's last day that still counts it.
+        """
+        if self.window_months:  # window_start is monotone: the first day past the months' last is it
+            return add_months(practice_date, self.window_months) + timedelta(days=1)
+        return practice_date + timedelta(days=self.window_days + 1)
 
     @property
     def essentials_required(self) -> bool:
@@ -199,9 +231,9 @@ class RequirementSet:
             today: the window's last day.
 
         Returns:
-            True when practised from ``window_days`` days before ``today`` to ``today``.
+            True when practised from ``window_start(today)`` to ``today``.
         """
-        return today - timedelta(days=self.window_days) <= observation.practice_date <= today
+        return self.window_start(today) <= observation.practice_date <= today
 
     def qualifies(self, observation: "ObservationRecord") -> bool:
         """
@@ -220,13 +252,17 @@ class RequirementSet:
         The set in its stored form (``CompetencyPolicy.requirement_sets``).
 
         Returns:
-            ``{"instrument_version", "setting", "min_observations", "window_days",
-            "min_distinct_observers", "conditions"}``.
+            ``{"instrument_version", "setting", "min_observations", "window_days"[,
+            "window_months"], "min_distinct_observers", "conditions"}`` (``window_months`` only
+            when set: the stored form of a set in days is unchanged).
         """
-        return {"instrument_version": self.instrument_version_id, "setting": self.setting,
-                "min_observations": self.min_observations, "window_days": self.window_days,
-                "min_distinct_observers": self.min_distinct_observers,
-                "conditions": [condition.as_dict() for condition in self.conditions]}
+        stored = {"instrument_version": self.instrument_version_id, "setting": self.setting,
+                  "min_observations": self.min_observations, "window_days": self.window_days,
+                  "min_distinct_observers": self.min_distinct_observers,
+                  "conditions": [condition.as_dict() for condition in self.conditions]}
+        if self.window_months:
+            stored["window_months"] = self.window_months
+        return stored
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "RequirementSet":
@@ -241,7 +277,8 @@ class RequirementSet:
         """
         return cls(data["instrument_version"], data["min_observations"], data["window_days"],
                    data.get("min_distinct_observers", 1), data.get("setting") or "",
-                   tuple(Condition.from_dict(c) for c in data.get("conditions") or ()))
+                   tuple(Condition.from_dict(c) for c in data.get("conditions") or ()),
+                   data.get("window_months") or 0)
 
 
 def qualifies_for_a_set(rules: "Rules", observation: "ObservationRecord") -> bool:
@@ -604,6 +641,23 @@ def percent(met: int, applicable: int | None) -> float | None:
     return round(100.0 * met / applicable, 1)
 
 
+#: A month's usual length in days (365.25 / 12): a window of months as days, for the observation cadence.
+MONTH_DAYS = 30.4375
+
+
+def window_days_of_months(months: int) -> int:
+    """
+    A window of ``months`` calendar months as whole days (its usual length, rounded).
+
+    Args:
+        months: the window's months.
+
+    Returns:
+        The days (365 for 12 months).
+    """
+    return int(months * MONTH_DAYS + 0.5)
+
+
 def add_months(moment: D, months: int) -> D:
     """
     ``moment`` plus whole calendar months, clamped to the last day of a shorter month.
@@ -643,9 +697,11 @@ def _short_params(requirement: RequirementSet, have: int, number: int, several: 
     """
     params: dict[str, Any] = {"have": have, "need": requirement.min_observations,
                               "window_days": requirement.window_days}
+    if requirement.window_months:
+        params["window_months"] = requirement.window_months
     percent_only = [c for c in requirement.conditions if c.measure != ESSENTIALS]
-    if (not several and not requirement.setting and len(percent_only) == 1 and percent_only[0].measure == PERCENT
-            and percent_only[0].op == AT_LEAST):
+    if (not several and not requirement.setting and not requirement.window_months and len(percent_only) == 1
+            and percent_only[0].measure == PERCENT and percent_only[0].op == AT_LEAST):
         return {**params, "min_percent": percent_only[0].value}
     params.update({"setting": requirement.setting, "conditions": [c.as_dict() for c in requirement.conditions]})
     return {**params, "set": number} if several else params
@@ -864,7 +920,7 @@ def _stale_after(rules: Rules, observations: Sequence[ObservationRecord], today:
     if active_certification is not None:
         return active_certification.expires_at
     leaving = [
-        obs.practice_date + timedelta(days=requirement.window_days + 1)
+        requirement.leaves_window_on(obs.practice_date)
         for requirement in rules.sets for obs in observations
         if requirement.in_scope(obs) and requirement.in_window(obs, today)
     ]

@@ -20,8 +20,10 @@ MAX_SETS = 10
 MAX_CONDITIONS = 10
 #: Summary scores are means, sums, ratios and percents of ratings and counts: far inside this range.
 MAX_SCORE = 1_000_000
-SET_KEYS = {"instrument_version", "setting", "min_observations", "window_days", "min_distinct_observers",
-            "conditions"}
+SET_KEYS = {"instrument_version", "setting", "min_observations", "window_days", "window_months",
+            "min_distinct_observers", "conditions"}
+#: A window of months: up to 5 years.
+WINDOW_MONTHS = (1, 60)
 SUMMARY_KEY = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 
 
@@ -90,7 +92,16 @@ def _clean_set(item: object, place: str, versions: Mapping[int, Collection[str]]
     if not isinstance(setting, str) or (setting and setting not in practice_settings.LABELS):
         errors[f"{place}.setting"] = [_("Choose one of the practice settings, or none for any setting.")]
     numbers: dict[str, Any] = {}  # checked below: None (not a whole number within the limits) adds an error
+    months = item.get("window_months")
+    if months is not None:  # a window of months; its days follow (a set read back and sent again keeps both)
+        numbers["window_months"] = _number(months, *WINDOW_MONTHS, integer=True)
+        if numbers["window_months"] is None:
+            errors[f"{place}.window_months"] = [_range_error(*WINDOW_MONTHS)]
+        else:
+            numbers["window_days"] = competency.window_days_of_months(numbers["window_months"])
     for name in ("min_observations", "window_days", "min_distinct_observers"):
+        if name in numbers or (name == "window_days" and months is not None):
+            continue
         low, high = limits[name]
         value = item.get(name, 1 if name == "min_distinct_observers" else None)
         numbers[name] = _number(value, low, high, integer=True)
@@ -105,7 +116,8 @@ def _clean_set(item: object, place: str, versions: Mapping[int, Collection[str]]
     if len(errors) > found:
         return None
     return competency.RequirementSet(version, numbers["min_observations"], numbers["window_days"],
-                                     numbers["min_distinct_observers"], setting, tuple(conditions))
+                                     numbers["min_distinct_observers"], setting, tuple(conditions),
+                                     numbers.get("window_months") or 0)
 
 
 def _clean_conditions(raw: object, place: str, summary_keys: Collection[str] | None,

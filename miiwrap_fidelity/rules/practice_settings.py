@@ -15,6 +15,8 @@ CHOICES = [
     ("supervision", _("Supervision")),
     ("phone_session", _("Phone or video session")),
     ("community", _("Community setting")),
+    # practice with an actor or a peer playing the family: stage 1 of a staged course (issue 25)
+    ("role_play", _("Role-play or simulated session")),
     ("other", _("Other")),
 ]
 LABELS = dict(CHOICES)

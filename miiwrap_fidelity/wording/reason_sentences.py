@@ -154,21 +154,30 @@ def condition_phrase(condition):
 def _requirement_short(params):
     """What a requirement set still lacks, naming its setting, window and conditions."""
     values = {**params, "conditions": "; ".join(condition_phrase(c) for c in params["conditions"])
-              or _("no further conditions"), "setting": practice_settings.label(params.get("setting") or "")}
+              or _("no further conditions"), "setting": practice_settings.label(params.get("setting") or ""),
+              "window": _window(params)}
     prefix = (_("Requirement %(set)s: ") % params) if "set" in params else ""
     if params.get("setting"):
         return prefix + ngettext(
             "%(have)s of %(need)s qualifying observation in the setting \"%(setting)s\" so far (practice observed "
-            "in the last %(window_days)s days, each with %(conditions)s).",
+            "in the last %(window)s, each with %(conditions)s).",
             "%(have)s of %(need)s qualifying observations in the setting \"%(setting)s\" so far (practice "
-            "observed in the last %(window_days)s days, each with %(conditions)s).",
+            "observed in the last %(window)s, each with %(conditions)s).",
             params["need"]) % values
     return prefix + ngettext(
-        "%(have)s of %(need)s qualifying observation so far (practice observed in the last %(window_days)s days, "
+        "%(have)s of %(need)s qualifying observation so far (practice observed in the last %(window)s, "
         "each with %(conditions)s).",
-        "%(have)s of %(need)s qualifying observations so far (practice observed in the last %(window_days)s days, "
+        "%(have)s of %(need)s qualifying observations so far (practice observed in the last %(window)s, "
         "each with %(conditions)s).",
         params["need"]) % values
+
+
+def _window(params):
+    """A requirement set's window as the reader says it: "180 days", "12 months"."""
+    months = params.get("window_months")
+    if months:
+        return ngettext("%(months)s month", "%(months)s months", months) % {"months": months}
+    return ngettext("%(days)s day", "%(days)s days", params["window_days"]) % {"days": params["window_days"]}
 
 
 def approval_not_offered(code):
