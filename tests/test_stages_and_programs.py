@@ -5,10 +5,12 @@ re-evaluates the later one; courses of a program share evidence. End to end thro
 real certificate gate.
 """
 import itertools
+import json
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from miiwrap_fidelity import api
@@ -55,8 +57,9 @@ def test_stage_two_counts_only_practice_after_stage_one_and_follows_its_revocati
         assign_coach(lead, course, coach, learner)
     for days in (40, 30):  # stage-2 practice before stage 1 is certified: does not count there
         observe(coach, learner, stage2, indicators, days)
-    assert "First, your certification in the earlier stage course-v1:MiiWrap+FID101+2026 must be active" in \
-        refusal(learner, stage2)
+    # the earlier stage by its name (issue 25: the reason showed the course id)
+    assert ("First, your certification in the earlier stage “MiiWrap: high-fidelity wraparound (sandbox)” "
+            "must be active") in refusal(learner, stage2)
     assert "0 of 2 qualifying observations" in refusal(learner, stage2)
 
     for days in (20, 15, 10):
@@ -121,7 +124,10 @@ def test_program_courses_share_evidence(stage2, lead, coach, learner, course_key
 
 
 def test_prerequisite_is_validated_naming_the_field(stage2, lead, course_key):
-    for value, words in (("not a course", "Not a valid course id"), (str(stage2), "its own prerequisite")):
+    # issue 25: a typo in the prerequisite was accepted and dropped every learner of the course to 0 of 4
+    for value, words in (("not a course", "Not a valid course id"), (str(stage2), "its own prerequisite"),
+                         ("course-v1:MiiWrap+INTRO100+2026", "No course with a competency policy has the id "
+                                                             "course-v1:MiiWrap+INTRO100+2026")):
         with pytest.raises(api.ValidationError) as caught:
             api.save_policy(lead, stage2, prerequisite_course=value)
         assert words in caught.value.message_dict["prerequisite_course"][0]
@@ -146,7 +152,7 @@ def test_prerequisite_rules_pure():
     missing = competency.decide(rules, observations, [], None, now,
                                 prerequisite=competency.Prerequisite("course-v1:A+B+C", None))
     assert missing.reasons[0].code == "prerequisite_not_certified" and missing.qualifying == ()
-    assert "earlier stage course-v1:A+B+C is not active" in sentence(missing.reasons[0], reviewer=True)
+    assert "earlier stage \u201ccourse-v1:A+B+C\u201d is not active" in sentence(missing.reasons[0], reviewer=True)
 
 
 def test_gate_stays_at_most_two_queries_with_a_stage_a_program_and_a_deadline(
@@ -176,3 +182,17 @@ def test_joining_a_program_re_evaluates_the_courses_already_in_it(stage2, lead, 
     assert api.learner_status(coach, learner, stage2).qualifying_count == 2
     api.save_policy(lead, course_key, program="")  # leaves again
     assert api.learner_status(coach, learner, stage2).qualifying_count == 0
+
+
+def test_the_policy_page_names_the_prerequisite_course(stage2, lead, course_key, client):
+    api.save_policy(lead, stage2, prerequisite_course=str(course_key))
+    client.force_login(lead)
+    page = client.get(reverse("miiwrap_fidelity:policy", args=[str(stage2)])).content.decode()
+    assert "Now: “MiiWrap: high-fidelity wraparound (sandbox)”" in page
+    url = reverse("miiwrap_fidelity:policy", args=[str(stage2)])
+    form = client.get(url).context["form"]
+    fields = {name: value for name, value in form.initial.items() if value is not False and value is not None}
+    fields["requirement_sets"] = json.dumps(fields["requirement_sets"])
+    refused = client.post(url, {**fields, "prerequisite_course": "course-v1:MiiWrap+INTRO100+2026"})
+    assert refused.status_code == 400 and "No course with a competency policy" in refused.content.decode(), \
+        refused.context["form"].errors

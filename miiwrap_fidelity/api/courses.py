@@ -251,6 +251,10 @@ def _clean_prerequisite(value: CourseRef | None, course_key: CourseKey) -> str:
         raise ValidationError({"prerequisite_course": exc.message_dict["course_key"]}) from exc
     if prerequisite == course_key:
         raise ValidationError({"prerequisite_course": [_("A course cannot be its own prerequisite.")]})
+    if not CompetencyPolicy.objects.filter(course_key=prerequisite).exists():  # a typo demoted every learner
+        raise ValidationError({"prerequisite_course": [_(
+            "No course with a competency policy has the id %(course)s. A prerequisite is the earlier stage's "
+            "course, with a policy of its own: check the id.") % {"course": str(prerequisite)}]})
     stages, step = [str(course_key)], str(prerequisite)
     while step and step not in stages and len(stages) <= MAX_STAGES:  # no circle of stages
         stages.append(step)

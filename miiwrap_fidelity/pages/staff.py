@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -167,9 +168,19 @@ def policy(request, course_key):
                     else:
                         form.add_error(field if field in form.fields else None, errors)
         status = 400
+    _name_the_prerequisite(form, existing)
     return render(request, "miiwrap_fidelity/policy.html", {
         "course_key": course_key, "form": form,
         "reevaluation": api.reevaluation_progress(request.user, course_key)}, status=status)
+
+
+def _name_the_prerequisite(form, existing):
+    """The saved prerequisite course by its name beside its id field (issue 25: an id alone hid a typo)."""
+    course = getattr(existing, "prerequisite_course", "")
+    if course:
+        field = form.fields["prerequisite_course"]
+        field.help_text = format_html("{} {}", field.help_text, _("Now: “%(name)s”") % {
+            "name": api.course_display_name(course)})
 
 
 @retrying_view

@@ -19,6 +19,7 @@ from django.db import IntegrityError, OperationalError, connection, models, tran
 from django.db.models import Q
 from django.db.models.constants import OnConflict
 from django.utils import timezone
+from opaque_keys.edx.keys import CourseKey
 
 from ..rules import competency, search_keys
 from ..seams.platform import get_platform
@@ -91,8 +92,16 @@ def _observations(course_keys, learner_ids, with_scores):
 def _prerequisites(prerequisite_course, learner_ids):
     """``{learner_id: competency.Prerequisite}``: each learner's latest certification in the earlier stage."""
     latest = _latest_certifications(prerequisite_course, learner_ids)
-    return {learner_id: competency.Prerequisite(prerequisite_course, certification_record(latest.get(learner_id)))
+    name = _course_name(prerequisite_course)
+    return {learner_id: competency.Prerequisite(prerequisite_course, certification_record(latest.get(learner_id)),
+                                                name)
             for learner_id in learner_ids}
+
+
+def _course_name(course_id):
+    """A course's display name from the platform ("" when it has none but its id)."""
+    name = get_platform().course_name(CourseKey.from_string(course_id))
+    return "" if name == course_id else name
 
 
 def program_courses(policy):

@@ -445,6 +445,7 @@ class Prerequisite:
 
     course_key: str
     certification: CertificationRecord | None = None
+    course_name: str = ""  # its display name, for the reason people read ("" when unknown)
 
 
 @dataclass(frozen=True)
@@ -841,7 +842,9 @@ def decide(rules: Rules, observations: Sequence[ObservationRecord], signoffs: It
         # Only practice after the earlier stage's certification counts (none before it was issued).
         fresh_after = max(filter(None, (fresh_after, before.issued_at.date() if before else date.max)))
         if before is None or not before.is_active(now):
-            prerequisite_open = Reason("prerequisite_not_certified", {"course": prerequisite.course_key})
+            prerequisite_open = Reason("prerequisite_not_certified", {
+                "course": prerequisite.course_key,
+                **({"course_name": prerequisite.course_name} if prerequisite.course_name else {})})
     qualifying, evidence_reasons, latest, counted = evaluate_evidence(rules, observations, today, fresh_after,
                                                                       calibrated_observers)
     if prerequisite_open is not None:

@@ -97,11 +97,12 @@ def sentence(reason, reviewer=False, coached=True):  # pylint: disable=too-many-
                         "%(count)s observations were of settings no requirement asks for and do not count.",
                         params["count"]) % params
     if code == "prerequisite_not_certified":
+        values = {"course": params.get("course_name") or params["course"]}  # by name (ids from before)
         if reviewer:
-            return _("The learner's certification in the earlier stage %(course)s is not active; this course "
-                     "builds on it.") % params
-        return _("First, your certification in the earlier stage %(course)s must be active: this course builds on "
-                 "it, and only practice observed after it was issued counts here.") % params
+            return _("The learner's certification in the earlier stage “%(course)s” is not active; this "
+                     "course builds on it.") % values
+        return _("First, your certification in the earlier stage “%(course)s” must be active: this course "
+                 "builds on it, and only practice observed after it was issued counts here.") % values
     if code == "due_by":
         if reviewer:
             return _("Due date: competent by %(date)s.") % params
