@@ -29,8 +29,10 @@ def test_exactly_the_threshold_qualifies_and_one_below_does_not():
     assert len(decision.qualifying) == 3 and decision.evidence_met
     decision = c.decide(RULES, [obs(1, met=8), obs(2, met=8), obs(3, met=7)], [], None, NOW)
     assert len(decision.qualifying) == 2
+    latest = {"date": (TODAY - timedelta(days=1)).isoformat(), "failed": [{"measure": "percent", "op": ">=", "value": 80,
+                                                            "actual": 70.0}]}  # what the session lacked
     assert decision.reasons[0] == c.Reason("observations_short", {"have": 2, "need": 3, "min_percent": 80,
-                                                                  "window_days": 90})
+                                                                  "window_days": 90, "latest_short": latest})
 
 
 def test_window_edges_are_inclusive():

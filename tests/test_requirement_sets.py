@@ -253,8 +253,11 @@ def test_a_migrated_policy_decides_as_before(need, min_percent, window, critical
         1, need, window, observers, "", competency.single_set_conditions(min_percent, critical)),))
     expected = legacy_evidence(single, observations, TODAY)
     for rules in (migrated, single):
-        *decided, counted = competency.evaluate_evidence(rules, observations, TODAY)
-        assert tuple(decided) == expected and counted == min(len(expected[0]), need)
+        qualifying, reasons, latest, counted = competency.evaluate_evidence(rules, observations, TODAY)
+        # the same decision; the reason now also says what the latest session lacked (issue 25)
+        as_before = [competency.Reason(r.code, {k: v for k, v in r.params.items() if k != "latest_short"})
+                     for r in reasons]
+        assert (qualifying, as_before, latest) == expected and counted == min(len(expected[0]), need)
 
 
 def test_reasons_name_the_open_requirement_in_the_learners_words():
@@ -338,7 +341,7 @@ def test_summary_score_threshold_end_to_end(assigned, lead, coach, course_key, v
         assert run_gate(assigned, course_key)[0] == assigned
     else:
         refusal = gate_refusal(assigned, course_key)  # the score by its label, as people read it
-        assert "Technical global of at least 3.5" in refusal and "technical_global" not in refusal
+        assert "fell short: Technical global 3.49, needs at least 3.5" in refusal and "technical_global" not in refusal
         with pytest.raises(api.ValidationError):
             api.sign_off(coach, assigned, course_key)
 

@@ -217,6 +217,10 @@ class CourseContext:
             if "conditions" in params:  # a condition's key names a summary score
                 params["conditions"] = [_labelled_condition(c, summaries) if c.get("key") else c
                                         for c in params["conditions"]]
+            if "latest_short" in params:  # the conditions the latest session failed, named the same way
+                latest = params["latest_short"]
+                params["latest_short"] = {**latest, "failed": [_labelled_condition(c, summaries) if c.get("key")
+                                                               else c for c in latest["failed"]]}
             return competency.Reason(reason.code, params)
 
         return dataclasses.replace(decision, reasons=tuple(labelled(r) for r in decision.reasons))

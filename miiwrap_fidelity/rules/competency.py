@@ -690,6 +690,40 @@ def expiry_for(issued_at: datetime, rules: Rules) -> datetime | None:
     return add_months(issued_at, rules.validity_months) if rules.validity_months else None
 
 
+#: A shortfall's measure when no indicator of the session applied (it cannot qualify).
+NONE_APPLICABLE = "none_applicable"
+
+
+def shortfall(requirement: RequirementSet, observation: ObservationRecord) -> list[dict[str, Any]]:
+    """
+    What ``observation`` lacked to qualify for ``requirement``: the conditions it failed, each with
+    the session's own value (``actual``: the percent met, the summary score, None when the score
+    is undefined, e.g. a ratio over no questions; the missed essentials).
+
+    Args:
+        requirement: the set.
+        observation: a session in its scope that does not qualify.
+
+    Returns:
+        The failed conditions in their stored form with ``actual``; ``[{"measure": NONE_APPLICABLE}]``
+        when no indicator applied.
+    """
+    if observation.applicable_count == 0:
+        return [{"measure": NONE_APPLICABLE}]
+    failed = []
+    for condition in requirement.conditions:
+        if condition.holds(observation):
+            continue
+        if condition.measure == ESSENTIALS:
+            actual: Any = list(observation.critical_missed)
+        elif condition.measure == PERCENT:
+            actual = observation.percent
+        else:
+            actual = dict(observation.summary_scores).get(condition.key)
+        failed.append({**condition.as_dict(), "actual": actual})
+    return failed
+
+
 def _short_params(requirement: RequirementSet, have: int, number: int, several: bool) -> dict[str, Any]:
     """
     The numbers of an "observations_short" reason. A policy's one set as the single-set fields make
@@ -763,8 +797,11 @@ def evaluate_evidence(rules: Rules, observations: Sequence[ObservationRecord], t
         qualifying.update((obs.id, obs) for obs in counted)
         counted_toward += min(len(counted), requirement.min_observations)
         if len(counted) < requirement.min_observations:
-            open_reasons.append(Reason("observations_short",
-                                       _short_params(requirement, len(counted), number, len(sets) > 1)))
+            params = _short_params(requirement, len(counted), number, len(sets) > 1)
+            if scoped and not requirement.qualifies(scoped[-1]):  # say what the latest lacked, not every rule
+                params["latest_short"] = {"date": scoped[-1].practice_date.isoformat(),
+                                          "failed": shortfall(requirement, scoped[-1])}
+            open_reasons.append(Reason("observations_short", params))
         observers = len({obs.observer_id for obs in counted})
         if observers < requirement.min_distinct_observers > 1:  # with one observer, "observations_short" says it
             params = {"have": observers, "need": requirement.min_distinct_observers}

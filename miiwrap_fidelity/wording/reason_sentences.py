@@ -40,7 +40,7 @@ def sentence(reason, reviewer=False, coached=True):  # pylint: disable=too-many-
             "%(have)s of %(need)s qualifying observations so far (practice observed in the last "
             "%(window_days)s days, at least %(min_percent)s of indicators met).",
             params["need"],
-        ) % {**params, "min_percent": formatting.percent(params["min_percent"])}
+        ) % {**params, "min_percent": formatting.percent(params["min_percent"])} + _latest_short(params)
     if code == "observers_short" and "set" in params:
         return ngettext(
             "Requirement %(set)s: its qualifying observations come from %(have)s observer; %(need)s different "
@@ -158,6 +158,18 @@ def _requirement_short(params):
               or _("no further conditions"), "setting": practice_settings.label(params.get("setting") or ""),
               "window": _window(params)}
     prefix = (_("Requirement %(set)s: ") % params) if "set" in params else ""
+    if "latest_short" in params:  # what the latest session lacked, instead of every condition of the set
+        if params.get("setting"):
+            return prefix + ngettext(
+                "%(have)s of %(need)s qualifying observation in the setting \"%(setting)s\" so far (practice "
+                "observed in the last %(window)s).",
+                "%(have)s of %(need)s qualifying observations in the setting \"%(setting)s\" so far (practice "
+                "observed in the last %(window)s).",
+                params["need"]) % values + _latest_short(params)
+        return prefix + ngettext(
+            "%(have)s of %(need)s qualifying observation so far (practice observed in the last %(window)s).",
+            "%(have)s of %(need)s qualifying observations so far (practice observed in the last %(window)s).",
+            params["need"]) % values + _latest_short(params)
     if params.get("setting"):
         return prefix + ngettext(
             "%(have)s of %(need)s qualifying observation in the setting \"%(setting)s\" so far (practice observed "
@@ -171,6 +183,39 @@ def _requirement_short(params):
         "%(have)s of %(need)s qualifying observations so far (practice observed in the last %(window)s, "
         "each with %(conditions)s).",
         params["need"]) % values
+
+
+def _latest_short(params):
+    """' The latest, on <date>, fell short: <each failed condition>.' ("" without a shortfall)."""
+    latest = params.get("latest_short")
+    if not latest:
+        return ""
+    failures = "; ".join(_failure(condition) for condition in latest["failed"])
+    return " " + _("The latest, on %(date)s, fell short: %(failures)s.") % {"date": latest["date"],
+                                                                           "failures": failures}
+
+
+def _failure(condition):
+    """One failed condition with the session's own value, in the reader's words."""
+    measure, actual = condition["measure"], condition.get("actual")
+    if measure == competency.NONE_APPLICABLE:
+        return _("no indicator applied")
+    if measure == competency.ESSENTIALS:
+        return _("an essential indicator was not met")
+    at_least = condition.get("op", competency.AT_LEAST) == competency.AT_LEAST
+    if measure == competency.PERCENT:
+        values = {"actual": formatting.percent(actual, digits=3), "value": formatting.percent(condition["value"],
+                                                                                                 digits=3)}
+        return (_("%(actual)s of indicators met, needs at least %(value)s") if at_least
+                else _("%(actual)s of indicators met, needs at most %(value)s")) % values
+    score = _in_reader_language(condition.get("label") or condition.get("key", ""),
+                                condition.get("label_translations"))
+    if actual is None:
+        return _("%(score)s could not be computed for it (a count it divides by was 0, or a rating it needs is "
+                 "missing)") % {"score": score}
+    values = {"score": score, "actual": _number(actual), "value": _number(condition["value"])}
+    return (_("%(score)s %(actual)s, needs at least %(value)s") if at_least
+            else _("%(score)s %(actual)s, needs at most %(value)s")) % values
 
 
 def _window(params):
