@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.utils import translation
+from test_requirement_sets import submit
 
 from miiwrap_fidelity import api
 from miiwrap_fidelity.records.models import InstrumentVersion, Observation
@@ -16,7 +17,6 @@ from miiwrap_fidelity.rules.competency import AT_LEAST, SUMMARY, Condition, Obse
 from miiwrap_fidelity.wording.reason_sentences import sentence
 
 from conftest import gate_refusal
-from test_requirement_sets import submit
 
 TODAY = date(2026, 6, 1)
 MITI = RequirementSet(1, 2, 365, 1, "", (
