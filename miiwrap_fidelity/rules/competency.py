@@ -245,7 +245,17 @@ class RequirementSet:
         Returns:
             True when it qualifies (scope and window aside).
         """
-        return observation.applicable_count > 0 and all(c.holds(observation) for c in self.conditions)
+        return ((observation.applicable_count > 0 or not self.reads_indicators)
+                and all(c.holds(observation) for c in self.conditions))
+
+    @property
+    def reads_indicators(self) -> bool:
+        """
+        Whether the set judges the session's indicators (met, essentials; or, with no condition at
+        all, that some were rated): a set of summary-score conditions alone does not (a MITI-style
+        coding, whose scales have no "met" point, has no applicable indicator).
+        """
+        return not self.conditions or any(c.measure != SUMMARY for c in self.conditions)
 
     def as_dict(self) -> dict[str, Any]:
         """
@@ -708,7 +718,7 @@ def shortfall(requirement: RequirementSet, observation: ObservationRecord) -> li
         The failed conditions in their stored form with ``actual``; ``[{"measure": NONE_APPLICABLE}]``
         when no indicator applied.
     """
-    if observation.applicable_count == 0:
+    if observation.applicable_count == 0 and requirement.reads_indicators:
         return [{"measure": NONE_APPLICABLE}]
     failed = []
     for condition in requirement.conditions:
@@ -809,7 +819,7 @@ def evaluate_evidence(rules: Rules, observations: Sequence[ObservationRecord], t
     reasons += open_reasons
     ordered = sorted(in_window.values(), key=lambda obs: (obs.practice_date, obs.id))
     latest = ordered[-1] if ordered else None
-    if latest is not None and latest.applicable_count == 0:
+    if latest is not None and latest.applicable_count == 0 and any(r.reads_indicators for r in sets):
         reasons.append(Reason("latest_all_not_applicable", {"date": latest.practice_date.isoformat()}))
     for missed in sorted(essentials_missed.values(), key=lambda obs: (obs.practice_date, obs.id)):
         reasons.append(

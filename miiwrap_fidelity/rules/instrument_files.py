@@ -69,7 +69,11 @@ def indicator_kind_fields(check: Checker, item: Mapping[str, Any], path: str, ki
         definition has problems, each reported to ``check``).
     """
     if kind == rv.SCALE:
-        return _scale(check, item.get("scale"), f"{path}.scale")
+        scale = item.get("scale")
+        if item.get("critical") is True and isinstance(scale, dict) and "met" not in scale:
+            check.error(f"{path}.critical", "a scale without met points is never met or not met, so it cannot be "
+                                            "essential")
+        return _scale(check, scale, f"{path}.scale")
     if kind == rv.COUNT:
         if item.get("critical") is True:
             check.error(f"{path}.critical", "a count is never met or not met, so it cannot be essential")
@@ -81,7 +85,7 @@ def indicator_kind_fields(check: Checker, item: Mapping[str, Any], path: str, ki
 def _scale(check: Checker, scale: object, path: str) -> dict[str, Any]:
     fields: dict[str, Any] = {"kind": rv.SCALE, "levels": [], "spec": {}}
     if not isinstance(scale, dict):
-        check.error(path, "must be a mapping with min, max, met and anchors")
+        check.error(path, "must be a mapping with min, max, anchors and (optional) met")
         return fields
     low, high = rv.whole_number(scale.get("min")), rv.whole_number(scale.get("max"))
     if low is None or isinstance(scale.get("min"), str):
@@ -94,9 +98,12 @@ def _scale(check: Checker, scale: object, path: str) -> dict[str, Any]:
         check.error(path, f"needs 0 <= min < max and at most {MAX_SCALE_POINTS} points")
         return fields
     points = range(low, high + 1)
-    met = scale.get("met")
-    if not isinstance(met, list) or not met:
-        check.error(f"{path}.met", "must list the points that count as met")
+    # Without "met", no point is met or not met: the scale is read through summary scores (the MITI's
+    # global ratings), and "% met" leaves it out, as it leaves out counts (issue 25).
+    declares_met = "met" in scale
+    met = scale.get("met", [])
+    if declares_met and (not isinstance(met, list) or not met):
+        check.error(f"{path}.met", "must list the points that count as met (or leave met out: no point is met)")
         met = []
     met_points = set()
     for index, point in enumerate(met):
@@ -107,7 +114,7 @@ def _scale(check: Checker, scale: object, path: str) -> dict[str, Any]:
             met_points.add(value)
     anchors = _point_texts(check, scale.get("anchors"), f"{path}.anchors", points)
     fields["levels"] = [{"key": str(point), "label": str(point), "anchor": anchors.get(point, ""),
-                         "met": point in met_points} for point in points]
+                         "met": (point in met_points) if declares_met else None} for point in points]
     fields["spec"] = {"min": low, "max": high}
     return fields
 
