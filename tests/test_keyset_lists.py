@@ -543,6 +543,11 @@ def test_a_filter_of_a_small_part_of_the_course_keeps_its_own_order(lead, course
     assert rest.status_code == 400 and "cannot be sorted by another column" in rest.json()["ordering"][0]
     page = client.get(reverse("miiwrap_fidelity:workspace", args=[str(course_key)]), filters)
     assert page.status_code == 200 and "ordering=-qualifying" not in page.content.decode()
+    # the page drops a sort the filter does not take (a bookmark from before): its own order
+    bookmarked = client.get(reverse("miiwrap_fidelity:workspace", args=[str(course_key)]),
+                            {**filters, "ordering": "-qualifying"})
+    own = str(api.learner_statuses(lead, course_key, **filters).own_order.label)
+    assert bookmarked.status_code == 200 and f", {own}</caption>" in bookmarked.content.decode()
 
 
 @pytest.mark.parametrize("ordering", ["username", "-username"])

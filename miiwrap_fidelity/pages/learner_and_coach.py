@@ -182,8 +182,7 @@ def workspace(request, course_key):
     try:
         coach_filter = _coach_filter(request.user, course_key, filters, params.get("coach_search", "")) \
             if is_staff else {}
-        statuses = api.learner_statuses(request.user, course_key, header=True, count_limit=api.COUNT_LIMIT,
-                                        **filters)
+        statuses = _listed(request.user, course_key, filters)
         page = statuses.page(PAGE_SIZE, params.get("cursor") or None)
     except ValidationError as exc:
         return render(request, "miiwrap_fidelity/workspace.html", {
@@ -207,6 +206,21 @@ def workspace(request, course_key):
         "sortable": set(api.SORT_KEYS) if own is None else {name.lstrip("-") for name in own.orderings},
         "default_sort": "username" if own is None or "username" in own.orderings else "own",
     })
+
+
+def _listed(viewer, course_key, filters):
+    """
+    The workspace's list. A sort the filter does not take (a filter of a small part of the course
+    keeps its own order: an old bookmark, a hand-made link) is dropped rather than refused: the page
+    links only the sorts a filter takes; REST answers 400.
+    """
+    try:
+        return api.learner_statuses(viewer, course_key, header=True, count_limit=api.COUNT_LIMIT, **filters)
+    except ValidationError as exc:
+        if not filters["ordering"] or set(exc.message_dict) != {"ordering"}:
+            raise
+        filters["ordering"] = None
+        return api.learner_statuses(viewer, course_key, header=True, count_limit=api.COUNT_LIMIT, **filters)
 
 
 def _coach_filter(viewer, course_key, filters, search):
