@@ -598,3 +598,27 @@ def test_a_stored_state_filter_is_read_in_every_sort_order_from_an_index(lead, c
     for cursor in (None, middle.next_cursor, middle.previous_cursor, roster.LAST_PAGE):
         plan = explain(*listing.page_sql(5, roster.Cursor.parse(cursor, listing.sort_columns)))
         assert "TEMP B-TREE" not in plan and "filesort" not in plan.lower(), (cursor, plan)
+
+
+@pytest.mark.parametrize("search", ["\U0010ffff", "a\U0010ffff", "\ud7ff"[:0] + "x\ud7ff", "\U0010ffff\U0010ffff"])
+def test_a_search_ending_in_the_last_characters_is_answered(lead, course_key, search, client):
+    """The review of issue 30's search: U+10FFFF has no next character (SQLite's range: a 500)."""
+    seed_course(course_key, 5)
+    client.force_login(lead)
+    answer = client.get(f"/api/miiwrap-fidelity/v1/courses/{course_key}/learners/", {"search": search})
+    assert answer.status_code == 200 and answer.json()["results"] == []
+    low, high = search_keys.prefix_bounds(search_keys.fold(search))
+    assert low < high and not any(0xD800 <= ord(c) <= 0xDFFF for c in high)
+
+
+@pytest.mark.parametrize("name", ["Zed " + "a" * 251, "Zed " + "\u6f22" * 251, "Zed " + "\U0001f600" * 251])
+def test_a_search_pages_past_a_learner_with_a_long_name_in_any_script(lead, course_key, name):
+    """The review of issue 30: a cursor refused a name key over 150 characters (nobody paged past it)."""
+    users = seed_course(course_key, 6)
+    LearnerStatus.objects.filter(learner=users[2]).update(name_key=search_keys.fold(name))
+    for user in users[3:]:
+        LearnerStatus.objects.filter(learner=user).update(name_key=search_keys.fold(f"Zed {user.username}"))
+    listing = api.learner_statuses(lead, course_key, search="zed")
+    expected = [s.learner_id for s in sorted(LearnerStatus.objects.filter(course_key=course_key, name_key__startswith="zed"),
+                                             key=lambda s: (s.name_key, s.id))]
+    assert len(expected) == 4 and walk(listing, 1) == expected and walk(listing, 1, backwards=True) == expected

@@ -130,8 +130,13 @@ def test_staff_compute_the_figures_now_once_at_a_time(client, six_observed, lead
 
 
 def test_the_coaching_cadence_is_paged_and_names_read_per_page(client, policy, lead, course_key, observe, monkeypatch):
-    # 1,000 coaches at 100,000 learners: the page read and rendered a row per coach on every view.
+    # 1,000 coaches at 100,000 learners: the page read and rendered a row per coach on every view;
+    # then it still read every coach's kept row (8.4 -> 12.7 ms from 1,000 to 100,000 learners).
     monkeypatch.setattr(api, "STAFF_PAGE_SIZE", 2)
+    monkeypatch.setattr(leader_figures, "CADENCE_CHUNK", 2)
+    read = []
+    real_get_many = leader_figures.cache.get_many
+    monkeypatch.setattr(leader_figures.cache, "get_many", lambda keys: read.append(list(keys)) or real_get_many(keys))
     for c in range(3):
         coach = make_user(f"cadence{c}", first_name="Coach", last_name=f"Number{c}")
         for i in range(5):
@@ -143,8 +148,12 @@ def test_the_coaching_cadence_is_paged_and_names_read_per_page(client, policy, l
     table = first[first.index('id="mwf-cadence"'):first.index("</table>", first.index('id="mwf-cadence"'))]
     assert "Number0" in table and "Number1" in table and "Number2" not in table
     assert '?cadence=2#mwf-cadence' in first and "1 to 2 of 3" in first
+    kept = leader_figures.kept(course_key, policy.instrument_version_id)["figures"]["cadence"]
+    assert set(kept) == {"count", "token"} and kept["count"] == 3, "the figures hold no coach's row"
+    read.clear()
     second = client.get(URL, {"cadence": 2}).content.decode()
     assert "Number2" in second[second.index('id="mwf-cadence"'):]
+    assert [[key.split(".")[-2] for key in keys] for keys in read] == [["1"]], "the page's chunk only"
     assert client.get(URL, {"cadence": "x"}).status_code == 200  # not a number: the first page
     with CaptureQueriesContext(connection) as queries:
         client.get(URL, {"cadence": 2})
@@ -188,8 +197,12 @@ def test_older_figures_never_replace_newer_ones(lead, course_key, policy, six_ob
 
 def test_a_retired_coachs_course_figures_are_dropped(client, six_observed, lead, coach, course_key, policy):
     api.leader_view(lead, course_key)
+    cadence = leader_figures.kept(course_key, policy.instrument_version_id)["figures"]["cadence"]
+    assert leader_figures.cadence_rows(course_key, policy.instrument_version_id, cadence, 0, 10)
     retirement.scrub_user(coach.pk)
     assert leader_figures.kept(course_key, policy.instrument_version_id) is None
+    assert leader_figures.cadence_rows(course_key, policy.instrument_version_id, cadence, 0, 10) == [], \
+        "the coaches' rows (by id) dropped with the figures"
 
 
 def test_a_coach_without_a_user_row_reads_as_a_former_coach(client, six_observed, lead, coach, course_key):

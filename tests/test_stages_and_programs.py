@@ -196,3 +196,16 @@ def test_the_policy_page_names_the_prerequisite_course(stage2, lead, course_key,
     refused = client.post(url, {**fields, "prerequisite_course": "course-v1:MiiWrap+INTRO100+2026"})
     assert refused.status_code == 400 and "No course with a competency policy" in refused.content.decode(), \
         refused.context["form"].errors
+
+
+def test_a_platform_that_cannot_name_the_earlier_course_does_not_stop_the_evaluation(stage2, lead, coach, learner,
+                                                                                    course_key, monkeypatch):
+    """The review: the LMS's course overview lookup can fail; the name only words a reason."""
+    from miiwrap_fidelity.seams import platform  # pylint: disable=import-outside-toplevel
+
+    def broken(self, key):
+        raise RuntimeError("modulestore down")
+    monkeypatch.setattr(type(platform.get_platform()), "course_name", broken)
+    api.save_policy(lead, stage2, prerequisite_course=str(course_key))
+    assign_coach(lead, stage2, coach, learner)
+    assert "earlier stage \u201ccourse-v1:MiiWrap+FID101+2026\u201d" in refusal(learner, stage2)

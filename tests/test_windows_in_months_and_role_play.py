@@ -4,6 +4,7 @@ days (a year from a leap day, or across one, is not 365 days), and no role-play 
 setting existed (stage 1 of a staged course is usually role-play).
 """
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from django.utils import translation
@@ -105,3 +106,30 @@ def test_a_role_play_setting_is_recorded_and_counted_by_a_set_that_names_it(assi
     assert 'in the setting "Role-play or simulated session"' in gate_refusal(assigned, course_key)
     submit(coach, assigned, course_key, indicators, 2, setting="role_play")
     assert api.learner_status(coach, assigned, course_key).qualifying_count == 1
+
+
+def test_a_window_in_days_that_contradicts_its_months_is_refused(policy, lead, course_key, version):
+    """The review: a set read back with its window_days edited kept the months silently."""
+    client = APIClient()
+    client.force_authenticate(lead)
+    url = f"/api/miiwrap-fidelity/v1/courses/{course_key}/policy/"
+    answer = client.put(url, {"requirement_sets": [{"instrument_version": version.pk, "min_observations": 2,
+                                                    "window_months": 12, "window_days": 90}]}, format="json")
+    assert answer.status_code == 400 and "give the window in days or in months" in (
+        answer.json()["requirement_sets[0].window_days"][0])
+
+
+def test_a_set_cannot_ask_for_a_setting_its_instrument_is_never_used_in(policy, lead, course_key):
+    """The review: a set of home visits on the team-meeting rubric (used in team meetings only) saved, unmeetable."""
+    from miiwrap_fidelity.records import instrument_import  # pylint: disable=import-outside-toplevel
+
+    sample = Path(api.__file__).resolve().parent.parent / "data" / "team_meeting_sample_instrument.yaml"
+    team = instrument_import.load(sample.read_text(encoding="utf-8"))[0]
+    assert team.settings == ["family_team_meeting"]
+    with pytest.raises(api.ValidationError) as refused:
+        api.save_policy(lead, course_key, requirement_sets=[{"instrument_version": team.pk, "setting": "home_visit",
+                                                              "min_observations": 1, "window_days": 90}])
+    assert "not used in the setting" in refused.value.message_dict["requirement_sets[0].setting"][0]
+    saved = api.save_policy(lead, course_key, requirement_sets=[{
+        "instrument_version": team.pk, "setting": "family_team_meeting", "min_observations": 1, "window_days": 90}])
+    assert saved.requirement_sets[0]["setting"] == "family_team_meeting"

@@ -274,14 +274,16 @@ def _clean_sets(raw: Any) -> list[dict[str, Any]]:
     # Only whole numbers the database can hold are looked up (a list or a bool is refused by the rules).
     # (``- {None}`` leaves ids only, which the type checker cannot tell: hence the cast.)
     version_ids = cast(set[int], {as_id(v) for v in named if isinstance(v, int) and not isinstance(v, bool)} - {None})
-    return policy_rules.clean_requirement_sets(raw, _summary_keys(version_ids), POLICY_LIMITS)
+    summary_keys, settings = _declared(version_ids)
+    return policy_rules.clean_requirement_sets(raw, summary_keys, POLICY_LIMITS, settings)
 
 
-def _summary_keys(version_ids: Iterable[int]) -> dict[int, frozenset[str]]:
-    """``{version_id: the summary score keys its instrument file declares}`` (one query; ADR 0012)."""
-    return {version_id: frozenset(summary["key"] for summary in summaries or ())
-            for version_id, summaries in InstrumentVersion.objects.filter(
-                pk__in=sorted(version_ids)).values_list("pk", "summaries")}
+def _declared(version_ids: Iterable[int]) -> tuple[dict[int, frozenset[str]], dict[int, list[str]]]:
+    """``({version_id: the summary score keys its file declares}, {version_id: its declared settings})``
+    (one query; ADR 0012)."""
+    rows = list(InstrumentVersion.objects.filter(pk__in=sorted(version_ids)).values_list("pk", "summaries", "settings"))
+    return ({pk: frozenset(summary["key"] for summary in summaries or ()) for pk, summaries, _settings in rows},
+            {pk: list(settings or ()) for pk, _summaries, settings in rows})
 
 
 def _attname(name: str) -> str:

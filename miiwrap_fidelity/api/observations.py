@@ -287,12 +287,9 @@ def _setting_of_version(setting: str, version_id: int) -> str:
     none takes every setting. Whether the course's requirement sets count the setting is another
     matter: an observation in a setting none of them asks for is recorded, and does not count.
     """
-    declared = values.version_settings(version_id)
-    if not practice_settings.allowed(setting, declared):
-        raise ValidationError({"setting": [_("This instrument is not used in the setting \"%(setting)s\"; choose "
-                                             "one of: %(settings)s.") % {
-            "setting": practice_settings.label(setting),
-            "settings": ", ".join(str(name) for _key, name in practice_settings.choices_for(declared))}]})
+    refused = practice_settings.refusal(setting, values.version_settings(version_id))
+    if refused:
+        raise ValidationError({"setting": [refused]})
     return setting
 
 

@@ -158,7 +158,7 @@ def leader_view(viewer: User, course_key: CourseRef) -> dict[str, Any]:
         ValidationError: the course has no competency policy, or not a course key.
     """
     course_key, policy = _leader_course(viewer, course_key)
-    figures = _worded(leader_figures.compute(course_key, policy)["figures"], policy)
+    figures = _worded(leader_figures.compute(course_key, policy)["figures"], policy, course_key)
     return {**figures, "cadence": list(figures["cadence"])}
 
 
@@ -191,7 +191,7 @@ def kept_leader_view(viewer: User, course_key: CourseRef, queue: Callable[[str],
         failed = not _queue(queue, course_key, version_id)
         entry = leader_figures.kept(course_key, version_id)
         refreshing = not failed and not leader_figures.is_fresh(entry, timezone.now(), changed)
-    return {"figures": _worded(entry["figures"], policy) if entry else None,
+    return {"figures": _worded(entry["figures"], policy, course_key) if entry else None,
             "computed_at": entry["computed_at"] if entry else None, "refreshing": refreshing, "failed": failed,
             "fresh_minutes": int(leader_figures.FRESH_FOR.total_seconds() // 60)}
 
@@ -265,9 +265,9 @@ def refresh_leader_figures(course_key: CourseRef) -> bool:
     return True
 
 
-def _worded(figures: dict[str, Any], policy: CompetencyPolicy) -> dict[str, Any]:
+def _worded(figures: dict[str, Any], policy: CompetencyPolicy, course_key: CourseKey) -> dict[str, Any]:
     """Kept figures with what a reader sees: state labels, indicators and domains in the reader's
-    language, coaches by username (``CadenceRows``: names read per slice). One query."""
+    language, coaches by username (``CadenceRows``: rows and names read per slice). One query."""
     states = dict(LearnerStatus.STATE_CHOICES)
     sources = list(Indicator.objects.filter(version_id=policy.instrument_version_id))
     indicators = {source.pk: values.indicator_data(source) for source in sources}
@@ -281,7 +281,7 @@ def _worded(figures: dict[str, Any], policy: CompetencyPolicy) -> dict[str, Any]
                            if row["indicator_id"] in indicators],
             "domains": [{**row, "domain": domains.get(row["domain"], row["domain"])} for row in rates["domains"]],
         },
-        "cadence": CadenceRows(figures["cadence"]),
+        "cadence": CadenceRows(figures["cadence"], course_key, policy.instrument_version_id),
     }
 
 
@@ -292,22 +292,33 @@ class CadenceRows:
     read for the slice only).
     """
 
-    def __init__(self, rows: Sequence[dict[str, Any]]) -> None:
+    def __init__(self, rows: Sequence[dict[str, Any]] | dict[str, Any], course_key: CourseKey,
+                 version_id: int) -> None:
         """
         Args:
-            rows: the kept cadence rows (each with its ``coach_id``).
+            rows: the cadence rows of a computation (each with its ``coach_id``), or the kept
+                figures' descriptor of them (``leader_figures.cadence_rows`` reads a slice).
+            course_key: the course.
+            version_id: the figures' instrument version.
         """
-        self.rows = rows
+        self.rows, self.course_key, self.version_id = rows, course_key, version_id
 
     def count(self) -> int:
         """
         Returns:
             How many coaches have a row.
         """
-        return len(self.rows)
+        return self.rows["count"] if isinstance(self.rows, dict) else len(self.rows)
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return self.count()
+
+    def _slice(self, index: slice) -> list[dict[str, Any]]:
+        if not isinstance(self.rows, dict):
+            return list(self.rows[index])
+        start, stop, step = index.indices(self.count())
+        rows = leader_figures.cadence_rows(self.course_key, self.version_id, self.rows, start, stop)
+        return rows[::step]
 
     @overload
     def __getitem__(self, index: int) -> dict[str, Any]: ...
@@ -316,7 +327,13 @@ class CadenceRows:
     def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
 
     def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
-        rows = self.rows[index] if isinstance(index, slice) else [self.rows[index]]
+        if isinstance(index, slice):
+            rows = self._slice(index)
+        else:
+            position = index + self.count() if index < 0 else index
+            rows = self._slice(slice(position, position + 1))
+            if not rows:
+                raise IndexError(index)
         ids = [row["coach_id"] for row in rows]
         usernames = dict(get_user_model().objects.filter(pk__in=ids).values_list("pk", "username")) if ids else {}
         names = full_names(ids)

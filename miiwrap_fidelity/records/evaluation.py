@@ -8,6 +8,7 @@ rows whose result changed are written, in one statement per batch. Internal to `
 """
 import dataclasses
 import json
+import logging
 from collections import defaultdict
 from datetime import datetime
 from datetime import timezone as dt_timezone
@@ -40,6 +41,8 @@ from .row_locks import locked_or_created
 from .write_retry import is_lock_conflict
 
 BATCH = 500
+
+LOG = logging.getLogger(__name__)
 
 
 def rules_for(policy):
@@ -99,8 +102,17 @@ def _prerequisites(prerequisite_course, learner_ids):
 
 
 def _course_name(course_id):
-    """A course's display name from the platform ("" when it has none but its id)."""
-    name = get_platform().course_name(CourseKey.from_string(course_id))
+    """
+    A course's display name from the platform ("" when it has none but its id, or cannot say). Only
+    words a reason: a platform that fails here (the LMS may rebuild a course overview) must not stop
+    an evaluation, so the call runs in its own savepoint and any error leaves the id.
+    """
+    try:
+        with transaction.atomic():
+            name = get_platform().course_name(CourseKey.from_string(course_id))
+    except Exception:  # pylint: disable=broad-except  (cosmetic: never worth a failed evaluation)
+        LOG.warning("The platform could not name course %s; its id is shown.", course_id, exc_info=True)
+        return ""
     return "" if name == course_id else name
 
 

@@ -12,6 +12,7 @@ by user id: pseudonymous personal data, kept at most ``KEEP_SECONDS`` and droppe
 retirement (``forget``).
 """
 import hashlib
+import uuid
 from datetime import timedelta
 
 from django.core.cache import cache
@@ -26,7 +27,10 @@ CLAIM_SECONDS = 15 * 60
 #: Figures nobody reads leave the cache after a day (a page read then computes them again).
 KEEP_SECONDS = 24 * 60 * 60
 #: The shape of the kept figures: a release that changes it reads none of the older entries.
-FORMAT = 1
+FORMAT = 2
+#: The cadence rows (one per coach: 1,000 at state-wide scale) are kept in chunks of this many
+#: beside the figures, so that a page reads the chunk it shows, not every coach's row (issue 30).
+CADENCE_CHUNK = 50
 
 
 def _key(course_key, version_id, what):
@@ -68,13 +72,42 @@ def release_claim(course_key, version_id):
 
 
 def compute(course_key, policy):
-    """Compute the figures of the course under ``policy`` and keep them, unless newer ones were kept meanwhile."""
+    """
+    Compute the figures of the course under ``policy`` and keep them, unless newer ones were kept
+    meanwhile. The returned entry holds the cadence rows; the kept one a ``cadence`` descriptor
+    (``{"count", "token"}``) whose rows ``cadence_rows`` reads a chunk at a time.
+    """
     version_id = policy.instrument_version_id
     entry = {"computed_at": timezone.now(), "figures": aggregates.leader_view(course_key, policy)}
     current = kept(course_key, version_id)
     if current is None or current["computed_at"] <= entry["computed_at"]:
-        cache.set(_key(course_key, version_id, "figures"), entry, KEEP_SECONDS)
+        rows, token = entry["figures"]["cadence"], uuid.uuid4().hex  # the chunks of this computation only
+        cache.set_many({_chunk_key(course_key, version_id, token, start // CADENCE_CHUNK):
+                        rows[start:start + CADENCE_CHUNK] for start in range(0, len(rows), CADENCE_CHUNK)},
+                       KEEP_SECONDS)
+        kept_figures = {**entry["figures"], "cadence": {"count": len(rows), "token": token}}
+        cache.set(_key(course_key, version_id, "figures"), {**entry, "figures": kept_figures}, KEEP_SECONDS)
     return entry
+
+
+def _chunk_key(course_key, version_id, token, number):
+    return _key(course_key, version_id, f"cadence.{token}.{number}")
+
+
+def cadence_rows(course_key, version_id, cadence, start, stop):
+    """
+    The kept cadence rows ``start`` to ``stop`` of a kept entry's ``cadence`` descriptor, read from
+    the chunks that hold them (a chunk the cache has dropped reads as no rows).
+    """
+    stop = min(stop, cadence["count"])
+    if start >= stop:
+        return []
+    numbers = range(start // CADENCE_CHUNK, (stop - 1) // CADENCE_CHUNK + 1)
+    keys = [_chunk_key(course_key, version_id, cadence["token"], number) for number in numbers]
+    found = cache.get_many(keys)
+    rows = [row for key in keys for row in found.get(key, [])]
+    offset = numbers[0] * CADENCE_CHUNK
+    return rows[start - offset:stop - offset]
 
 
 def refresh(course_key, policy):
@@ -86,5 +119,13 @@ def refresh(course_key, policy):
 
 
 def forget(courses):
-    """Drop the kept figures of ``courses`` (``(course_key, version_id)`` pairs): the next read computes them."""
-    cache.delete_many([_key(course_key, version_id, "figures") for course_key, version_id in courses])
+    """Drop the kept figures of ``courses`` (``(course_key, version_id)`` pairs), their cadence rows with
+    them (coaches by id): the next read computes them."""
+    courses = list(courses)
+    keys = [_key(course_key, version_id, "figures") for course_key, version_id in courses]
+    for (course_key, version_id), entry in zip(courses, (cache.get(key) for key in keys)):
+        cadence = entry["figures"]["cadence"] if entry else None
+        if cadence:
+            keys += [_chunk_key(course_key, version_id, cadence["token"], number)
+                     for number in range((cadence["count"] + CADENCE_CHUNK - 1) // CADENCE_CHUNK)]
+    cache.delete_many(keys)

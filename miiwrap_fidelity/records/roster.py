@@ -170,8 +170,9 @@ class OwnOrder:
     The order of a filter that picks a small part of a course (expiring, expired, overdue, no coach
     yet, a search): the order of the index it is read from. Another sort would read all its rows
     and sort them, a cost that grows with the course: not offered (``orderings``: the sort keys
-    it takes, its own order in either direction; ``columns``: its sort columns; ``branches``: for a
-    filter of several ranges, ``(now, search key) -> Branch`` values).
+    it takes: "username" and "-username" for the filters listed by username, none for an expiring
+    window or a search, which list in their own order only; ``columns``: its sort columns;
+    ``branches``: for a filter of several ranges, ``(now, search key) -> Branch`` values).
     """
     label: object
     orderings: tuple = ()
@@ -582,7 +583,7 @@ class Cursor:
 
     def encode(self):
         text = json.dumps(["before" if self.before else "after", None if self.key is None else list(self.key)],
-                          separators=(",", ":"))
+                          separators=(",", ":"), ensure_ascii=False)  # a name in any script: 2-4 bytes a character
         return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
     @classmethod
@@ -594,7 +595,7 @@ class Cursor:
         if text in (None, ""):
             return None
         error = ValidationError({"cursor": [_("This page link is not valid any more; start from the first page.")]})
-        if not isinstance(text, str) or len(text) > 1200:
+        if not isinstance(text, str) or len(text) > MAX_CURSOR:
             raise error
         try:
             direction, key = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
@@ -613,13 +614,19 @@ def _valid_key(key, columns):
     for column, value in zip(columns, key):
         if value is None and column in NULLABLE:
             continue
-        if type(value) is not KEY_TYPES[column] or (isinstance(value, str) and len(value) > 150):
+        if type(value) is not KEY_TYPES[column] or (isinstance(value, str) and len(value) > KEY_LENGTHS.get(column, 150)):
             return False
         if type(value) is int and not 0 <= value <= MAX_ID:  # ids and counts: what a database column holds
             return False
         if column in KEY_PARSERS and not _parses(KEY_PARSERS[column], value):
             return False
     return True
+
+
+#: The longest text key of a column (150: usernames, dates); a search's key is a folded full name.
+KEY_LENGTHS = {"b.k": search_keys.MAX_KEY}
+#: A cursor's longest text: a key of 255 characters of 4 UTF-8 bytes, in base64, and the rest.
+MAX_CURSOR = 2000
 
 
 #: What a dated sort column's key must parse as (a cursor's text is the client's).

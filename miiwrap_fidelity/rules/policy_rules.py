@@ -43,7 +43,8 @@ def _range_error(low: int, high: int) -> str:
 
 
 def clean_requirement_sets(raw: object, versions: Mapping[int, Collection[str]],
-                           limits: Mapping[str, tuple[int, int]]) -> list[dict[str, Any]]:
+                           limits: Mapping[str, tuple[int, int]],
+                           version_settings: Mapping[int, Collection[str]] | None = None) -> list[dict[str, Any]]:
     """
     The canonical requirement sets, or ``ValidationError`` with every problem by place.
 
@@ -53,6 +54,8 @@ def clean_requirement_sets(raw: object, versions: Mapping[int, Collection[str]],
             a ``summary`` condition may use).
         limits: ``(min, max)`` of ``min_observations``, ``window_days`` and
             ``min_distinct_observers`` (the policy's own field limits).
+        version_settings: ``{instrument_version_id: the settings it declares}`` (none or empty:
+            every setting): a set may not ask for a setting its instrument is never used in.
 
     Returns:
         The sets in their stored form (``competency.RequirementSet.as_dict``).
@@ -68,7 +71,7 @@ def clean_requirement_sets(raw: object, versions: Mapping[int, Collection[str]],
     errors: dict[str, list[str]] = {}
     cleaned: list[competency.RequirementSet] = []
     for index, item in enumerate(raw):
-        requirement = _clean_set(item, f"{FIELD}[{index}]", versions, limits, errors)
+        requirement = _clean_set(item, f"{FIELD}[{index}]", versions, limits, errors, version_settings or {})
         if requirement is not None:
             cleaned.append(requirement)
     if errors:
@@ -77,7 +80,8 @@ def clean_requirement_sets(raw: object, versions: Mapping[int, Collection[str]],
 
 
 def _clean_set(item: object, place: str, versions: Mapping[int, Collection[str]],
-               limits: Mapping[str, tuple[int, int]], errors: dict[str, list[str]]) -> competency.RequirementSet | None:
+               limits: Mapping[str, tuple[int, int]], errors: dict[str, list[str]],
+               version_settings: Mapping[int, Collection[str]]) -> competency.RequirementSet | None:
     if not isinstance(item, dict):
         errors[place] = [_("Give a requirement set as an object.")]
         return None
@@ -91,6 +95,10 @@ def _clean_set(item: object, place: str, versions: Mapping[int, Collection[str]]
     setting = item.get("setting") or ""
     if not isinstance(setting, str) or (setting and setting not in practice_settings.LABELS):
         errors[f"{place}.setting"] = [_("Choose one of the practice settings, or none for any setting.")]
+    elif setting and known:  # no observation could ever fill a set of a setting its instrument refuses
+        refused = practice_settings.refusal(setting, list(version_settings.get(version) or ()))
+        if refused:
+            errors[f"{place}.setting"] = [refused]
     numbers: dict[str, Any] = {}  # checked below: None (not a whole number within the limits) adds an error
     months = item.get("window_months")
     if months is not None:  # a window of months; its days follow (a set read back and sent again keeps both)
@@ -99,6 +107,11 @@ def _clean_set(item: object, place: str, versions: Mapping[int, Collection[str]]
             errors[f"{place}.window_months"] = [_range_error(*WINDOW_MONTHS)]
         else:
             numbers["window_days"] = competency.window_days_of_months(numbers["window_months"])
+            given = item.get("window_days")
+            if given is not None and given != numbers["window_days"]:  # read back and sent again: equal
+                errors[f"{place}.window_days"] = [_(
+                    "%(months)s months are counted as %(days)s days; give the window in days or in months, "
+                    "not both.") % {"months": numbers["window_months"], "days": numbers["window_days"]}]
     for name in ("min_observations", "window_days", "min_distinct_observers"):
         if name in numbers or (name == "window_days" and months is not None):
             continue

@@ -7,6 +7,7 @@ observation form offers only those, and the server refuses another (issue 26).
 from collections.abc import Sequence
 from typing import Any
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 CHOICES = [
@@ -49,6 +50,23 @@ def allowed(setting: object, declared: Sequence[str] | None = None) -> bool:
         True when the setting is known and (the version declares none, or) declared.
     """
     return setting in LABELS and (not declared or setting in declared)
+
+
+def refusal(setting: str, declared: Sequence[str] | None) -> str | None:
+    """
+    Why an instrument version that declares the settings ``declared`` is not used in ``setting``.
+
+    Args:
+        setting: a known setting key.
+        declared: the version's declared setting keys (empty or None: every setting).
+
+    Returns:
+        The sentence (in the active language), or None when the version is used in it.
+    """
+    if allowed(setting, declared):
+        return None
+    return gettext("This instrument is not used in the setting \"%(setting)s\"; choose one of: %(settings)s.") % {
+        "setting": label(setting), "settings": ", ".join(str(name) for _key, name in choices_for(declared))}
 
 
 def label(setting: str) -> str:

@@ -35,4 +35,12 @@ def prefix_bounds(key: str) -> tuple[str, str]:
         ``(key, high)``: ``high`` is ``key`` with its last character's code point raised by one,
         the first text after every text beginning with ``key`` in code point order.
     """
-    return key, key[:-1] + chr(ord(key[-1]) + 1)
+    stem = key.rstrip(LAST_CHARACTER)  # no character follows U+10FFFF: raise the one before it
+    if not stem:  # every key of at most MAX_KEY characters that starts with key sorts below this
+        return key, LAST_CHARACTER * (MAX_KEY + 1)
+    point = ord(stem[-1]) + 1
+    return key, stem[:-1] + chr(0xE000 if 0xD800 <= point <= 0xDFFF else point)  # surrogates are not text
+
+
+#: The last code point: a search ending in it has no next character to bound its range.
+LAST_CHARACTER = chr(0x10FFFF)

@@ -159,7 +159,7 @@ def test_tallies_timer_and_summary_scores_as_the_coach_codes(mi_coding, live_ser
     learner = open_learner_page(page, base, "learner_cam", query=f"?instrument={mi_coding.pk}")
     page.click("#mwf-record-disclosure > summary")
     assert page.locator("fieldset.mwf-indicator").count() == 14
-    assert page.input_value("#rating-question") == "0", "a tally starts at 0"
+    assert page.input_value("#rating-question") == "", "a tally starts blank: not coded (the review: 0 hid a forgotten count)"
     summary = page.locator(".mwf-live-summary")
     assert summary.is_visible()
 
@@ -198,6 +198,14 @@ def test_tallies_timer_and_summary_scores_as_the_coach_codes(mi_coding, live_ser
     for key, point in (("evoking-change", "4"), ("softening-sustain", "3"), ("partnership", "5"), ("empathy", "4")):
         page.click(f"#mwf-indicator-{key} input[value='{point}']")
     assert score("technical-global") == "3.50" and score("relational-global") == "4.50"
+    # A behaviour nobody tallied is still blank; one tap on its "One fewer" records 0.
+    blank = page.eval_on_selector_all(
+        "fieldset[data-kind=count]", "rows => rows.filter(r => r.querySelector('input').value === '')"
+                                     ".map(r => r.dataset.indicator)")
+    assert "persuade" in blank and "question" not in blank
+    for key in blank:
+        page.click(f"#mwf-indicator-{key} button[data-step='-1']")
+    assert page.input_value("#rating-persuade") == "0"
     shown = {key: score(key) for key in ("technical-global", "relational-global", "percent-complex-reflections",
                                          "reflection-question-ratio", "mi-adherent", "mi-non-adherent")}
     # Typing a count works as well as tapping.
@@ -301,6 +309,8 @@ def test_the_signoff_blocks_form_is_the_same_short_grid(mi_coding, workbench, li
     plus.click()
     page.get_by_role("button", name="One more: Simple reflection").click()
     ratio = page.locator(f".mwf-rubric[data-instrument='{mi_coding.pk}'] [data-summary='reflection-question-ratio']")
+    assert ratio.locator(".mwf-live-value").inner_text() == "—", "complex reflections not coded yet: undefined"
+    page.get_by_role("button", name="One fewer: Complex reflection").click()  # none: one tap records 0
     assert ratio.locator(".mwf-live-value").inner_text() == "0.50"
     assert serious_violations(page, ".mwf-block") == []
     shot(page, "signoff_block_mi_1280")
