@@ -42,6 +42,8 @@ NO_COACH_EVERY = 50
 #: The certified among the first learners this many expire within 30 days at every size, so that the
 #: expiring filter's first page is a full page (25 rows) at 1,000 learners too: the same page compared.
 SOON_AT_EVERY_SIZE = 250
+#: Coaches of the smallest list course: more than a page of the leader page's cadence table.
+MIN_COACHES = 30
 #: One learner in this many (never certified) is past the course's due date (the "Overdue" filter's rows).
 OVERDUE_EVERY = 40
 #: The staff list's filters compared with every sort (REST, first page): each filter's own order and
@@ -59,7 +61,10 @@ def seed_list_course(size, version, staff):
     CourseRole.objects.create(course_key=course_key, user=staff, role="staff")
     policy = CompetencyPolicy.objects.create(course_key=course_key, instrument_version=version, min_observations=3)
     users = get_user_model().objects
-    coaches = users.bulk_create([get_user_model()(username=f"l{size}coach{i:04d}") for i in range(max(1, size // 100))])
+    # about 100 learners a coach, and at least a page of coaches (the leader page's cadence table
+    # shows 25 a page: the same page compared at every size)
+    coaches = users.bulk_create([get_user_model()(username=f"l{size}coach{i:04d}")
+                                 for i in range(max(MIN_COACHES, size // 100))])
     for start in range(0, size, BATCH):
         with transaction.atomic():
             learners = users.bulk_create([get_user_model()(username=f"l{size}u{i:06d}")

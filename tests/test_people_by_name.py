@@ -281,3 +281,46 @@ def test_a_draft_older_than_the_first_history_page_names_its_observer(client, le
     drafts = page[page.index("Drafts:"):]
     drafts = drafts[:drafts.index("</p>")]
     assert "(Casey Morgan)" in drafts and "(coach_casey)" not in drafts
+
+
+def test_the_coach_filter_finds_a_coach_by_the_beginning_of_a_name(client, lead, course_key):
+    """
+    A walkthrough of issue 26: typing "Dana" in the workspace's coach filter answered a 400 page
+    ("coach_search: No coach in this course has a username starting with that") without the staff
+    links or the filters to correct it.
+    """
+    dana, dan = named("Dana", "Reyes", "coach_dana"), named("Dan", "Ng", "dng")
+    learner = named("Lee", "Learner", "learner_lee")
+    for coach in (dana, dan):
+        assign_coach(lead, course_key, coach, learner)
+    assert [ref.username for ref in api.search_coaches(lead, course_key, "dana")] == ["coach_dana"]
+    assert [ref.username for ref in api.search_coaches(lead, course_key, "Dan")] == ["coach_dana", "dng"]
+    client.force_login(lead)
+    url = reverse("miiwrap_fidelity:workspace", args=[str(course_key)])
+    chosen = client.get(url, {"coach_search": "Dana R"})
+    assert chosen.status_code == 200 and 'value="coach_dana"' in chosen.content.decode()
+    several = client.get(url, {"coach_search": "dan"}).content.decode()
+    assert "Several coaches match" in several and "Dana Reyes" in several and "Dan Ng" in several
+    nobody = client.get(url, {"coach_search": "Zora"})
+    page = nobody.content.decode()
+    assert nobody.status_code == 200 and "No coach in this course has a name or username starting with" in page
+    assert "Leader view" in page and "learner_lee" in page, "the staff links and the whole list stay"
+
+
+def test_platform_users_named_by_the_beginning_of_a_name(db, monkeypatch):
+    named("Dana", "Reyes", "dreyes")
+    named("Danae", "Moss", "dmoss")
+    named("Adana", "Park", "apark")
+    assert sorted(api.get_user(pk).username for pk in FakePlatform().users_named("dana", 10, prefix=True)) == [
+        "dmoss", "dreyes"]
+
+    class Profiles:
+        def filter(self, **conditions):
+            assert set(conditions) == {"name__istartswith"}, conditions
+            return types.SimpleNamespace(order_by=lambda field: types.SimpleNamespace(
+                values_list=lambda name, flat=False: [7]))
+
+    stand_in = types.ModuleType("common.djangoapps.student.models")
+    stand_in.UserProfile = type("UserProfile", (), {"objects": Profiles()})
+    monkeypatch.setitem(sys.modules, "common.djangoapps.student.models", stand_in)
+    assert platform.EdxPlatform().users_named("Dana", 10, prefix=True) == [7]

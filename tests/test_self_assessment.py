@@ -626,3 +626,31 @@ def test_rest_refuses_an_identifying_note_until_confirmed(client, session, assig
     assert response.status_code == 400 and "note" in json.dumps(response.json())
     response = rest_post(client, path, {**payload, "privacy_confirmed": True})
     assert response.status_code == 200 and SelfAssessment.objects.get().status == SelfAssessment.SUBMITTED
+
+
+def test_a_coded_session_with_behaviour_counts_can_be_self_assessed(asked, assigned, coach, lead, client):
+    """
+    A walkthrough of issue 26: the learner's form showed no input for a behaviour count (an MI
+    coding session), and every submission was refused "Rate every indicator before submitting".
+    """
+    from pathlib import Path  # pylint: disable=import-outside-toplevel
+
+    from miiwrap_fidelity.records import instrument_import  # pylint: disable=import-outside-toplevel
+
+    sample = Path(api.__file__).resolve().parent.parent / "data" / "mi_coding_sample_instrument.yaml"
+    mi = instrument_import.load(sample.read_text(encoding="utf-8"))[0]
+    api.save_policy(lead, COURSE, requirement_sets=[{"instrument_version": mi.pk, "min_observations": 1,
+                                                      "window_days": 90}])
+    indicators = list(mi.indicators.all())
+    coded = {i.key: {"level": "4" if i.kind == "scale" else "2"} for i in indicators}
+    observation = api.save_observation(coach, assigned, COURSE, {
+        "practice_date": (timezone.now().date() - timedelta(days=1)).isoformat(), "setting": "home_visit",
+        "instrument_version": mi.pk, "ratings": coded}, submit=True).observation
+    client.force_login(assigned)
+    page = client.get(reverse("miiwrap_fidelity:my_competency", args=[COURSE])).content.decode()
+    counts = [i.key for i in indicators if i.kind == "count"]
+    assert counts and all(f'name="rating-{key}"' in page and 'type="number"' in page for key in counts)
+    form = {f"rating-{i.key}": ("3" if i.kind == "scale" else "1") for i in indicators}
+    answer = client.post(reverse("miiwrap_fidelity:self_assess", args=[COURSE, observation.pk]), form)
+    assert answer.status_code == 302, answer.content.decode()[:2000]
+    assert SelfAssessment.objects.get(observation_id=observation.id).ratings["question"] == "1"

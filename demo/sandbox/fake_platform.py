@@ -115,14 +115,15 @@ class FakePlatform:
     def retirement_signals(self):
         return [USER_RETIRE_LMS_MISC]
 
-    def users_named(self, name, limit):
+    def users_named(self, name, limit, prefix=False):
         # The platform matches UserProfile.name; the sandbox the first and last name as get_full_name joins them.
         from django.db.models import CharField, Value  # pylint: disable=import-outside-toplevel
         from django.db.models.functions import Concat, Trim  # pylint: disable=import-outside-toplevel
 
         full_name = Trim(Concat("first_name", Value(" "), "last_name", output_field=CharField()))
+        condition = {"miiwrap_full_name__istartswith" if prefix else "miiwrap_full_name__iexact": name}
         return list(get_user_model().objects.annotate(miiwrap_full_name=full_name)
-                    .filter(miiwrap_full_name__iexact=name).order_by("pk").values_list("pk", flat=True)[:limit])
+                    .filter(**condition).order_by("pk").values_list("pk", flat=True)[:limit])
 
 
 def _certificate_data(user, course_key, status):

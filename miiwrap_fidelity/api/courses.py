@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core import exceptions as django_exceptions
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from opaque_keys.edx.keys import CourseKey
@@ -727,14 +727,15 @@ COACH_SEARCH_LIMIT = 10
 def search_coaches(viewer: User, course_key: CourseRef, prefix: str,
                    limit: int = COACH_SEARCH_LIMIT) -> list[data.UserRef]:
     """
-    Up to ``limit`` users who coach someone in the course and whose username starts with
-    ``prefix`` (any case), by username (course staff only). One bounded query: a range of the
-    username index, each checked against the assignment index; never the list of every coach.
+    Up to ``limit`` users who coach someone in the course and whose username or full name starts
+    with ``prefix`` (any case), by username (course staff only). Bounded queries: a range of the
+    username index and of the platform's name index (``NAME_LOOKUP_LIMIT`` people at most), each
+    checked against the assignment index; never the list of every coach.
 
     Args:
         viewer: who asks (course staff).
         course_key: the course.
-        prefix: the start of the username (anything but text counts as blank).
+        prefix: the start of the username or of the full name (anything but text counts as blank).
         limit: the most coaches answered.
 
     Returns:
@@ -752,8 +753,10 @@ def search_coaches(viewer: User, course_key: CourseRef, prefix: str,
     if not prefix:
         return []
     coaching = CoachAssignment.objects.filter(course_key=course_key, coach_id=OuterRef("pk"))
+    named = user_ids_named(prefix, prefix=True)
     return [data.UserRef(pk, username) for pk, username in get_user_model().objects.filter(
-        Exists(coaching), username__istartswith=prefix).order_by("username").values_list("pk", "username")[:limit]]
+        Q(username__istartswith=prefix) | Q(pk__in=named), Exists(coaching)).order_by("username").values_list(
+        "pk", "username")[:limit]]
 
 
 def course_coach(viewer: User, course_key: CourseRef, coach_id: int | str | None) -> data.UserRef | None:

@@ -79,13 +79,14 @@ NAME_LOOKUP_LIMIT = 100
 MAX_NAME_CHARS = 255
 
 
-def user_ids_named(name: object, limit: int = NAME_LOOKUP_LIMIT) -> list[int]:
+def user_ids_named(name: object, limit: int = NAME_LOOKUP_LIMIT, prefix: bool = False) -> list[int]:
     """
     The users whose full name, as the platform keeps it, is ``name`` (case ignored; one query).
 
     Args:
         name: what someone typed (spaces at either end ignored); anything but text matches no one.
         limit: the most ids answered (ask for one more than you take to tell that there are more).
+        prefix: the full names that start with ``name`` instead.
 
     Returns:
         Their ids, lowest first; empty for a blank name, a name over ``MAX_NAME_CHARS`` characters
@@ -94,7 +95,7 @@ def user_ids_named(name: object, limit: int = NAME_LOOKUP_LIMIT) -> list[int]:
     name = name.strip() if isinstance(name, str) else ""
     if not name or len(name) > MAX_NAME_CHARS or "\x00" in name:
         return []
-    return [int(user_id) for user_id in get_platform().users_named(name, limit)]
+    return [int(user_id) for user_id in get_platform().users_named(name, limit, prefix=prefix)]
 
 
 def clean_date(value: object, field: str) -> date:

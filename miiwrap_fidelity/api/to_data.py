@@ -501,7 +501,7 @@ def self_assessment_data(assessment: SelfAssessment, indicators: Iterable[Indica
             indicator_key=indicator.key, indicator_label=shown.label, critical=indicator.critical, coach=coach,
             learner_level=own_key, learner_level_label=own.get("label", own_key) if own else own_key,
             learner_outcome=_outcome(own), agreement=agreement, domain=shown.domain,
-            description=shown.description, levels=tuple(shown.levels)))
+            description=shown.description, levels=tuple(shown.levels), kind=shown.kind, count_max=shown.count_max))
     return data.SelfAssessmentData(
         id=assessment.pk, observation_id=observation.pk, course_key=str(assessment.course_key),
         learner_id=assessment.learner_id, observer=user_ref(observation.observer),

@@ -185,8 +185,8 @@ def workspace(request, course_key):
         statuses = _listed(request.user, course_key, filters)
         page = statuses.page(PAGE_SIZE, params.get("cursor") or None)
     except ValidationError as exc:
-        return render(request, "miiwrap_fidelity/workspace.html", {
-            "course_key": course_key, "form_errors": exc.message_dict, "filters": filters,
+        return render(request, "miiwrap_fidelity/workspace.html", {  # the staff links and filters stay
+            "course_key": course_key, "form_errors": exc.message_dict, "filters": filters, "is_staff": is_staff,
             "state_choices": api.STATE_FILTERS.items(), "page": None}, status=400)
     summary, own = statuses.summary, statuses.own_order
     rows = api.learner_rows(page.rows)
@@ -238,13 +238,15 @@ def _coach_filter(viewer, course_key, filters, search):
     if filters["coach"] == "none" or not search:
         return {"coach_search": "", "coach_matches": []}
     matches = api.search_coaches(viewer, course_key, search)
-    if not matches:
-        raise ValidationError({"coach_search": [_("No coach in this course has a username starting with that.")]})
+    if not matches:  # the whole list stays, with what to correct (a 400 page lost the filters and links)
+        return {"coach_search": search, "coach_matches": [], "coach_notice": _(
+            "No coach in this course has a name or username starting with “%(search)s”.") % {"search": search}}
     chosen = [coach for coach in matches if coach.username.lower() == search.lower()] or matches
     if len(chosen) == 1:
         filters["coach"] = str(chosen[0].id)
         return {"coach_search": chosen[0].username, "coach_matches": []}
-    return {"coach_search": search, "coach_matches": matches}
+    names = api.full_names([coach.id for coach in matches])
+    return {"coach_search": search, "coach_matches": [(coach, names.get(coach.id, "")) for coach in matches]}
 
 
 def _without(params, *names):

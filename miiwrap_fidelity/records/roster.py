@@ -181,7 +181,8 @@ class OwnOrder:
 
 
 def _search_branches(now, key):  # pylint: disable=unused-argument
-    """A search's two ranges: usernames that start with ``key``, then full names (not already matched)."""
+    """A search's two ranges, merged A to Z by the key that matched: usernames that start with ``key``, and
+    full names that do (of the learners whose username does not)."""
     by_username, username_params = _key_starts_with("s.username_key", key)
     by_name, name_params = _key_starts_with("s.name_key", key)
     return (Branch(by_username, tuple(username_params), "s.username_key", "mwf_status_username_key"),
@@ -198,7 +199,7 @@ def _expired_branches(now, key):  # pylint: disable=unused-argument
 
 BY_USERNAME = ("username", "-username")
 OWN_ORDERS = {
-    "search": OwnOrder(gettext_lazy("by username, then by full name"), branches=_search_branches),
+    "search": OwnOrder(gettext_lazy("by name or username, A to Z"), branches=_search_branches),
     "expiring": OwnOrder(gettext_lazy("soonest expiry first"), columns=EXPIRY_ORDER),
     str(competency.State.EXPIRED): OwnOrder(gettext_lazy("by username"), BY_USERNAME, branches=_expired_branches),
     "by_username": OwnOrder(gettext_lazy("by username"), BY_USERNAME),

@@ -344,6 +344,8 @@ class SideBySideRow:
     domain: str = ""
     description: str = ""
     levels: tuple = ()  # the indicator's anchored levels (``{"key", "label", "anchor", "met"}``), for the form
+    kind: str = "levels"  # ``rating_values`` kind: a ``count`` is a tally, with no levels
+    count_max: int | None = None  # a count's ceiling, when its instrument sets one
 
 
 @dataclass(frozen=True)

@@ -275,14 +275,16 @@ class EdxPlatform:
             return []
         return [USER_RETIRE_LMS_CRITICAL, USER_RETIRE_LMS_MISC]
 
-    def users_named(self, name, limit):
+    def users_named(self, name, limit, prefix=False):
         """
-        The ids of up to ``limit`` users whose account profile's full name is ``name``, case ignored,
-        lowest id first (one query on ``UserProfile.name``, which the platform indexes).
+        The ids of up to ``limit`` users whose account profile's full name is ``name`` (``prefix``:
+        starts with it), case ignored, lowest id first (one query on ``UserProfile.name``, which the
+        platform indexes: a prefix is a range of it).
         """
         from common.djangoapps.student.models import UserProfile  # pylint: disable=import-error,import-outside-toplevel
 
-        return list(UserProfile.objects.filter(name__iexact=name).order_by("user_id")
+        condition = {"name__istartswith" if prefix else "name__iexact": name}
+        return list(UserProfile.objects.filter(**condition).order_by("user_id")
                     .values_list("user_id", flat=True)[:limit])
 
 

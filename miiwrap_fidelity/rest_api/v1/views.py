@@ -121,7 +121,7 @@ class LearnersView(CourseView):
 
 
 class CoachesView(CourseView):
-    """GET (course staff): up to 10 coaches of the course whose username starts with ``search``."""
+    """GET (course staff): up to 10 coaches of the course whose username or full name starts with ``search``."""
     schema = ApiSchema(query={"search": "string"})
 
     def get(self, request, course_id):
