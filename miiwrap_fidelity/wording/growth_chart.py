@@ -93,6 +93,26 @@ def score_trend_svg(points, threshold):
                               f'<text x="{x(index):.1f}" y="{HEIGHT - PAD_BOTTOM + 18}" text-anchor="middle" '
                               f'font-size="11" fill="#1b1b1b">{escape(day.strftime("%Y-%m-%d"))}</text>')
     parts.append("</svg>")
+    return f'<div class="mwf-chart-row">{"".join(parts)}{_y_axis_svg(y)}</div>'
+
+
+def _y_axis_svg(y):
+    """
+    The chart's y-axis labels once more, in a narrow SVG that miiwrap_look.css lays over the chart's
+    left edge and keeps there (sticky) while a phone scrolls the chart sideways to its newest points.
+    Its white ground covers the plot as it scrolls under, not the dates below it. Hidden from screen
+    readers: the chart itself says the same (its title and description).
+    """
+    ground = HEIGHT - PAD_BOTTOM + 6
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {PAD_LEFT} {HEIGHT}" width="{PAD_LEFT}" '
+             f'height="{HEIGHT}" aria-hidden="true" focusable="false" class="mwf-chart-axis">',
+             f'<rect x="0" y="0" width="{PAD_LEFT}" height="{ground}" fill="#fff"/>',
+             f'<line x1="{PAD_LEFT - 0.5}" x2="{PAD_LEFT - 0.5}" y1="{y(100):.1f}" y2="{y(0):.1f}" '
+             f'stroke="#6b6b6b" stroke-width="1"/>']
+    for tick in (0, 25, 50, 75, 100):
+        parts.append(f'<text x="{PAD_LEFT - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" font-size="12" '
+                     f'fill="#1b1b1b">{escape(percent(tick))}</text>')
+    parts.append("</svg>")
     return "".join(parts)
 
 

@@ -157,7 +157,8 @@ def test_anchors_and_notes_are_a_tap_away_and_keyboard_operable(seeded, live_ser
 def test_tallies_timer_and_summary_scores_as_the_coach_codes(mi_coding, live_server, page):
     base = live_server.url
     learner = open_learner_page(page, base, "learner_cam", query=f"?instrument={mi_coding.pk}")
-    page.click("#mwf-record-disclosure > summary")
+    # A chosen instrument (?instrument=) opens the form on it: no click on "Show the observation form".
+    assert page.locator("#mwf-record-disclosure").evaluate("d => d.open")
     assert page.locator("fieldset.mwf-indicator").count() == 14
     assert page.input_value("#rating-question") == "", "a tally starts blank: not coded (the review: 0 hid a forgotten count)"
     summary = page.locator(".mwf-live-summary")
@@ -335,7 +336,7 @@ def test_the_form_in_spanish_fits_both_widths(mi_coding, live_server, browser):
         assert no_horizontal_overflow(page)
         shot(page, "coach_form_es_390")
         page.goto(page.url.split("?")[0] + f"?instrument={mi_coding.pk}")
-        page.click("#mwf-record-disclosure > summary")
+        assert page.locator("#mwf-record-disclosure").evaluate("d => d.open"), "the chosen instrument opens the form"
         page.locator("#mwf-indicator-question .mwf-tally-step[data-step='1']").click()
         assert no_horizontal_overflow(page)
         assert serious_violations(page) == []

@@ -5,6 +5,18 @@ document.addEventListener("DOMContentLoaded", function () {
   if (errors) { errors.focus(); }
 });
 
+// A page reloaded by a choice (the observation form's "Record with:") puts focus on what was chosen,
+// inside the form it opened, and scrolls the element it names (the form's heading) to the top. After
+// "load": the browser's own move to the link's #fragment would take the focus away again.
+window.addEventListener("load", function () {
+  var chosen = document.querySelector("[data-mwf-focus-on-load]");
+  if (!chosen || document.getElementById("mwf-errors")) { return; }
+  var target = chosen.querySelector("[aria-current]") || chosen;
+  target.setAttribute("tabindex", "-1");
+  target.focus({preventScroll: true});
+  (document.getElementById(chosen.getAttribute("data-mwf-focus-on-load")) || chosen).scrollIntoView({block: "start"});
+});
+
 // Progressive enhancement: while learners' status is being re-evaluated after a policy change,
 // ask how far it has come every two seconds and update the message (a live region) and the bar.
 document.addEventListener("DOMContentLoaded", function () {
