@@ -49,6 +49,7 @@ from miiwrap_fidelity.records.models import (
     Observation,
     SignOff,
 )
+from miiwrap_fidelity.rules import competency
 
 #: Learners seeded per step (per transaction on MySQL/MariaDB; SQLite seeds in one transaction).
 CHUNK = 500
@@ -261,8 +262,9 @@ def seed_course(course_key, version, learners, coaches, staff, today, multi_set=
     rng = random.Random(17)
     now = timezone.now()
     indicators = list(Indicator.objects.filter(version=version).order_by("position"))
-    policy = CompetencyPolicy.objects.create(course_key=course_key, instrument_version=version, min_observations=3,
-                                             requirement_sets=multi_set_rules(version) if multi_set else [])
+    policy = CompetencyPolicy.objects.create(
+        course_key=course_key, instrument_version=version,
+        requirement_sets=multi_set_rules(version) if multi_set else [competency.simple_set(version.pk).as_dict()])
     assignments = Rows(CoachAssignment, ["coach", "learner"], {"course_key": course_key}, now)
     with _transaction():
         assignments.extend((coaches[i % len(coaches)].pk, learner.pk) for i, learner in enumerate(learners))

@@ -72,13 +72,14 @@ from miiwrap_fidelity.management.commands.load_instrument import SAMPLE  # noqa:
 from miiwrap_fidelity.records import evaluation, gate_query  # noqa: E402
 from miiwrap_fidelity.records import instrument_import as instruments
 from miiwrap_fidelity.records.models import CoachAssignment, CompetencyPolicy, DriftAlert, LearnerStatus, Observation
+from miiwrap_fidelity.rules import competency  # noqa: E402
 from sandbox.models import CourseRole, Enrollment  # noqa: E402
 
 LEARNERS = int(os.environ.get("MIIWRAP_BENCH_LEARNERS", "10000"))
 #: Sizes of the courses the learner lists are compared on (issue 17), and which parts run.
 LIST_SIZES = [int(size) for size in os.environ.get("MIIWRAP_BENCH_LIST_SIZES", "1000,10000,100000").split(",")]
 PARTS = set(os.environ.get("MIIWRAP_BENCH_PARTS",
-                           "reevaluation,reads,lists,histories,exports,large-exports,concurrency").split(","))
+                           "reevaluation,reads,preview,lists,histories,exports,large-exports,concurrency").split(","))
 EXPORT_ROWS = int(os.environ.get("MIIWRAP_BENCH_EXPORT_ROWS", "1000000"))  # observations of the large-export course
 SMALL_COURSE = api.parse_course_key("course-v1:Bench+SMALL+2026")
 COACHES = max(1, LEARNERS // 100)  # a coach with about 100 learners
@@ -266,8 +267,8 @@ def reevaluations():
     print(f"states after the first run: {states}; open drift alerts {alerts:,}")
     policy = CompetencyPolicy.objects.get(course_key=COURSE)
     CompetencyPolicy.objects.filter(course_key=COURSE).update(
-        min_observations=4, min_percent=75,
-        requirement_sets=dataset.multi_set_rules(policy.instrument_version, 3) if MULTI_SET else [])
+        requirement_sets=dataset.multi_set_rules(policy.instrument_version, 3) if MULTI_SET else [
+            competency.simple_set(policy.instrument_version_id, min_observations=4, min_percent=75).as_dict()])
     reevaluate_in_child("after a policy change (UPDATE path, every row exists)")
     reevaluate_in_child("again, nothing changed")
 
@@ -300,6 +301,8 @@ def main():
         reevaluations()
     if "reads" in PARTS:
         reads(staff, coach, learners)
+    if "preview" in PARTS:
+        policy_preview(staff)
     import scale  # pylint: disable=import-outside-toplevel  (benchmarks/scale.py: issue 17's figures by size)
 
     if "lists" in PARTS:
@@ -320,6 +323,19 @@ def main():
         scale.large_export_figures(CompetencyPolicy.objects.get(course_key=COURSE).instrument_version, EXPORT_ROWS)
     if MYSQL and "concurrency" in PARTS:  # SQLite serialises every write: concurrency is measured on the server
         decisions_under_load(staff, coach)
+
+
+def policy_preview(staff):
+    """A policy change's preview (issue 25): the course's first ``PREVIEW_LEARNERS`` decided again, unsaved."""
+    policy = CompetencyPolicy.objects.get(course_key=COURSE)
+    if not LearnerStatus.objects.filter(course_key=COURSE).exists():  # the states it compares with
+        evaluation.reevaluate_course(policy, COURSE)
+    stricter = [competency.simple_set(policy.instrument_version_id, min_observations=30).as_dict()]
+    queries = query_count(lambda: api.preview_policy(staff, COURSE, requirement_sets=stricter))
+    seconds, preview = timed(lambda: api.preview_policy(staff, COURSE, requirement_sets=stricter), rounds=3)
+    print(f"-- policy preview: {preview.evaluated:,} of {preview.total:,} learners decided again in "
+          f"{seconds * 1000:,.0f} ms ({preview.evaluated / seconds:,.0f}/s), {queries} queries; "
+          f"{preview.moved_back:,} would move back; load average {os.getloadavg()[0]:.1f}")
 
 
 def reads(staff, coach, learners):

@@ -31,7 +31,7 @@ from miiwrap_fidelity.records.models import (
     LearnerStatus,
     Observation,
 )
-from miiwrap_fidelity.rules import search_keys
+from miiwrap_fidelity.rules import competency, search_keys
 from sandbox.models import CourseRole
 
 STATES = ("not_started", "in_progress", "ready", "certified", "revoked")
@@ -59,7 +59,8 @@ def seed_list_course(size, version, staff):
     rng, now = random.Random(size), timezone.now()
     course_key = api.parse_course_key(f"course-v1:Bench+LIST{size}+2026")
     CourseRole.objects.create(course_key=course_key, user=staff, role="staff")
-    policy = CompetencyPolicy.objects.create(course_key=course_key, instrument_version=version, min_observations=3)
+    policy = CompetencyPolicy.objects.create(course_key=course_key, instrument_version=version,
+                                             requirement_sets=[competency.simple_set(version.pk).as_dict()])
     users = get_user_model().objects
     # about 100 learners a coach, and at least a page of coaches (the leader page's cadence table
     # shows 25 a page: the same page compared at every size)

@@ -3,6 +3,7 @@ are read-only (they change through ``api``: role check, audit, re-evaluation).""
 from django.contrib import admin
 
 from .records import models
+from .records.program_completion import ProgramCompletion
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -50,7 +51,7 @@ class IndicatorAdmin(ReadOnlyAdmin):
 # check the course role, write the audit event and start the re-evaluation: read-only here.
 @admin.register(models.CompetencyPolicy)
 class CompetencyPolicyAdmin(ReadOnlyAdmin):
-    list_display = ("course_key", "enabled", "instrument_version", "min_observations", "min_percent", "mode")
+    list_display = ("course_key", "enabled", "instrument_version", "mode", "program")
     list_filter = ("enabled", "mode")
 
 
@@ -182,3 +183,10 @@ class SubmissionKeyAdmin(ReadOnlyAdmin):
     """Clients' submission keys and the record each first submission made (ADR 0022), kept a day."""
     list_display = ("id", "user_id", "action", "record_id", "created_at")
     list_filter = ("action",)
+
+
+@admin.register(ProgramCompletion)
+class ProgramCompletionAdmin(ReadOnlyAdmin):
+    """Whether each learner's program was complete when last decided: the latch of its event (ADR 0025)."""
+    list_display = ("id", "program", "learner", "completed", "changed_at")
+    list_filter = ("completed",)

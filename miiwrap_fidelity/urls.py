@@ -4,6 +4,7 @@ from django.urls import include, path
 from .pages import learner_and_coach as views
 from .pages import message_preferences as message_views
 from .pages import monitoring as monitoring_views
+from .pages import policy_editor
 from .pages import self_assessment as self_assessment_views
 from .pages import staff as staff_views
 
@@ -25,7 +26,7 @@ page_patterns = [
     path("courses/<str:course_id>/coaching/learners/<int:learner_id>/reflections/<int:reflection_id>/comments/",
          views.comment_reflection, name="comment_reflection"),
     path("courses/<str:course_id>/coaching/assignments/", staff_views.assignments, name="assignments"),
-    path("courses/<str:course_id>/coaching/policy/", staff_views.policy, name="policy"),
+    path("courses/<str:course_id>/coaching/policy/", policy_editor.policy, name="policy"),
     path("courses/<str:course_id>/coaching/start-dates/", staff_views.start_dates, name="start_dates"),
     path("courses/<str:course_id>/coaching/alerts/", monitoring_views.alerts, name="alerts"),
     path("courses/<str:course_id>/coaching/alerts/<int:alert_id>/acknowledge/", monitoring_views.acknowledge,

@@ -15,6 +15,7 @@ from miiwrap_fidelity import api
 from miiwrap_fidelity.management.commands.load_instrument import SAMPLE
 from miiwrap_fidelity.records import instrument_import as instruments
 from miiwrap_fidelity.records.models import CompetencyPolicy
+from miiwrap_fidelity.rules import competency
 from sandbox.enrollment import enroll
 from sandbox.models import CourseRole
 
@@ -149,10 +150,24 @@ def stranger(db):
 
 
 @pytest.fixture
+def second_version(db):
+    """A second instrument: the sample's indicators under another name."""
+    with open(SAMPLE, encoding="utf-8") as handle:
+        text = handle.read().replace("slug: miiwrap-core", "slug: second-test").replace(
+            "name: MiiWrap practice fidelity (sample)", "name: Second instrument (test)")
+    return instruments.load(text)[0]
+
+
+def one_set(version, **rule):
+    """A policy's requirement sets of one ``competency.simple_set`` (``rule``: its keywords)."""
+    return [competency.simple_set(getattr(version, "pk", version), **rule).as_dict()]
+
+
+@pytest.fixture
 def policy(lead, version, course_key):
     """The course's policy row (tests build records on it; the api itself hands out ``data.PolicyData``)."""
-    api.save_policy(lead, course_key, instrument_version=version, min_observations=3, min_percent=80,
-                    window_days=180, critical_required=True, validity_months=24)
+    api.save_policy(lead, course_key, requirement_sets=[competency.simple_set(version.pk).as_dict()],
+                    validity_months=24)
     return CompetencyPolicy.objects.get(course_key=course_key)
 
 

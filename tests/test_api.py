@@ -15,6 +15,7 @@ from miiwrap_fidelity.records.models import (
     Observation,
     SignOff,
 )
+from miiwrap_fidelity.rules import competency
 from sandbox.models import CertificateRequest
 
 from conftest import OTHER_COURSE, assign_coach, make_user, ratings_for
@@ -99,7 +100,7 @@ def test_roles_are_checked_for_every_write(assigned, coach, stranger, learner, c
         with pytest.raises(PermissionDenied):
             assign_coach(actor, course_key, actor, make_user(f"x-{actor.username}"))
         with pytest.raises(PermissionDenied):
-            api.save_policy(actor, course_key, min_observations=1)
+            api.save_policy(actor, course_key, mode="replace_grade")
     with pytest.raises(PermissionDenied):
         api.save_observation(coach, assigned, OTHER_COURSE, payload(indicators), submit=True)
     with pytest.raises(PermissionDenied):
@@ -198,12 +199,21 @@ def test_instrument_version_is_immutable_once_used(ready_learner):
 
 def test_policy_validation(lead, course_key, version):
     with pytest.raises(ValidationError) as caught:
-        api.save_policy(lead, course_key, instrument_version=version, min_percent=120, min_observations=0,
-                        mode="whatever")
-    assert {"min_percent", "min_observations", "mode"} <= set(caught.value.message_dict)
+        api.save_policy(lead, course_key, requirement_sets=[{
+            "instrument_version": version.pk, "min_observations": 0, "window_days": 30,
+            "conditions": [{"measure": "percent", "op": ">=", "value": 120}]}], mode="whatever")
+    assert {"requirement_sets[0].conditions[0].value", "requirement_sets[0].min_observations",
+            "mode"} <= set(caught.value.message_dict)
     with pytest.raises(ValidationError) as caught:
-        api.save_policy(lead, course_key, instrument_version=version, min_observations=2, min_distinct_observers=3)
-    assert "min_distinct_observers" in caught.value.message_dict
+        api.save_policy(lead, course_key, requirement_sets=[competency.simple_set(
+            version.pk, min_observations=2, min_distinct_observers=3).as_dict()])
+    assert "requirement_sets[0].min_distinct_observers" in caught.value.message_dict
+    with pytest.raises(ValidationError) as caught:  # one model of a policy (issue 25): sets only
+        api.save_policy(lead, course_key, min_observations=2)
+    assert caught.value.message_dict == {"min_observations": ["Unknown policy setting."]}
+    with pytest.raises(ValidationError) as caught:  # a new policy needs its sets
+        api.save_policy(lead, course_key, mode="add_to_grade")
+    assert "requirement_sets" in caught.value.message_dict
     with pytest.raises(ValidationError) as caught:
         api.save_policy(lead, course_key, colour="blue")
     assert "colour" in caught.value.message_dict

@@ -9,10 +9,12 @@ import json
 import pytest
 from django.urls import reverse
 from django.utils.html import escape
+from policy_form import policy_post
 
 from miiwrap_fidelity import api
-from miiwrap_fidelity.pages.staff import POLICY_LABELS
+from miiwrap_fidelity.pages.policy_editor import POLICY_LABELS
 from miiwrap_fidelity.records.models import CompetencyPolicy, Reflection
+from miiwrap_fidelity.rules import competency
 
 from conftest import COURSE
 from xblock_support import REFLECTION, call
@@ -23,28 +25,32 @@ REST = f"/api/miiwrap-fidelity/v1/courses/{COURSE}"
 
 @pytest.fixture
 def policy_form(policy, version):
-    return {"enabled": "on", "instrument_version": version.pk, "min_observations": 2, "min_percent": 75,
-            "window_days": 90, "critical_required": "on", "min_distinct_observers": 1, "validity_months": 12,
-            "mode": "add_to_grade", "drift_window_observations": 3, "drift_window_days": 120,
-            "drift_min_observations": 2, "calibration_threshold": 80}
+    return policy_post([competency.simple_set(version.pk, min_observations=2, min_percent=75, window_days=90).as_dict()],
+                       validity_months=12)
 
 
 @pytest.mark.parametrize("field, value", [
-    ("requirement_sets", "[" * 50000 + "]" * 50000),
-    ("requirement_sets", '[{"setting": "\\ud800", "instrument_version": 1, "min_observations": 2}]'),
-    ("instrument_version", "9" * 5000),
-    ("min_observations", "9" * 5000),
-    ("requirement_sets", '[{"instrument_version": ' + "9" * 5000 + ', "min_observations": 2}]'),
+    ("set-0-instrument_version", "9" * 5000),
+    ("set-0-min_observations", "9" * 5000),
+    ("set-0-window", "9" * 5000),
+    ("set-0-cond-0-value", "1e999"),
+    ("set-0-cond-0-value", "9" * 5000),
+    ("set-0-cond-0-measure", "summary:" + "x" * 5000),
+    ("set-0-setting", "home\x00visit"),
+    ("validity_months", "9" * 5000),
 ])
 def test_the_policy_page_answers_400_naming_the_field(client, lead, policy_form, field, value):
     client.force_login(lead)
-    before = CompetencyPolicy.objects.values_list("min_observations", flat=True).get()
+    before = CompetencyPolicy.objects.values_list("requirement_sets", flat=True).get()
     response = client.post(reverse("miiwrap_fidelity:policy", args=[COURSE]), {**policy_form, field: value})
     assert response.status_code == 400, response.status_code
     page = response.content.decode()
     errors = page.split('id="mwf-errors"', 1)[1].split("</div>", 1)[0]
-    assert escape(str(POLICY_LABELS[field])) in errors, errors  # the field is named in the error list
-    assert CompetencyPolicy.objects.values_list("min_observations", flat=True).get() == before
+    named = POLICY_LABELS.get(field, "Requirement sets")
+    assert escape(str(named)) in errors, errors  # the field (or the sets) named in the error list
+    if field.startswith("set-"):  # and the set's field marked where it is
+        assert 'class="mwf-field-errors"' in page.split('id="mwf-set-0"', 1)[1]
+    assert CompetencyPolicy.objects.values_list("requirement_sets", flat=True).get() == before
 
 
 @pytest.mark.parametrize("field, value", [

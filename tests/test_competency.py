@@ -8,7 +8,7 @@ from miiwrap_fidelity.wording.reason_sentences import sentence
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=timezone.utc)
 TODAY = NOW.date()
-RULES = c.Rules(instrument_version_id=7, min_observations=3, min_percent=80, window_days=90)
+RULES = c.Rules((c.simple_set(7, min_observations=3, min_percent=80, window_days=90),))
 
 
 def obs(pk, days_ago=1, met=8, applicable=10, observer=1, version=7, critical=()):
@@ -62,7 +62,7 @@ def test_critical_indicator_missed_in_latest_observation_blocks():
     reason = next(r for r in decision.reasons if r.code == "critical_not_met_latest")
     assert reason.params["indicators"] == ["mi-reflections"]
     assert "mi-reflections" in sentence(reason)
-    relaxed = c.Rules(**{**RULES.__dict__, "critical_required": False})
+    relaxed = c.Rules((c.simple_set(7, min_observations=3, min_percent=80, window_days=90, essentials=False),))
     assert c.decide(relaxed, records, [], None, NOW).evidence_met
 
 
@@ -74,7 +74,7 @@ def test_instrument_version_mismatch_does_not_count():
 
 
 def test_distinct_observers_required():
-    rules = c.Rules(**{**RULES.__dict__, "min_distinct_observers": 2})
+    rules = c.Rules((c.simple_set(7, min_observations=3, min_percent=80, window_days=90, min_distinct_observers=2),))
     same = [obs(1), obs(2), obs(3)]
     assert "observers_short" in codes(c.decide(rules, same, [], None, NOW))
     mixed = [obs(1), obs(2), obs(3, observer=2)]
@@ -89,7 +89,7 @@ def test_states_from_nothing_to_ready():
 
 
 def test_two_level_signoff_waits_for_the_lead():
-    rules = c.Rules(**{**RULES.__dict__, "require_lead_signoff": True})
+    rules = c.Rules(RULES.requirement_sets, require_lead_signoff=True)
     decision = c.decide(rules, [obs(1), obs(2), obs(3)], [approve(1)], None, NOW)
     assert decision.state == "awaiting_lead" and codes(decision) == ["lead_signoff_missing"]
     assert decision.approved_levels == ("coach",)
@@ -133,7 +133,7 @@ def test_add_months_clamps_to_month_end(start, months, expected):
 
 
 def test_no_expiry_when_validity_is_zero():
-    assert c.expiry_for(NOW, c.Rules(instrument_version_id=1, validity_months=0)) is None
+    assert c.expiry_for(NOW, c.Rules((c.simple_set(1),), validity_months=0)) is None
 
 
 def test_stale_after_is_when_the_oldest_observation_leaves_the_window():

@@ -20,7 +20,7 @@ from rest_framework.test import APIClient
 from miiwrap_fidelity import api
 from miiwrap_fidelity.records.models import AuditEvent, LearnerStartDate, LearnerStatus
 from miiwrap_fidelity.rules import competency
-from miiwrap_fidelity.rules.competency import Deadline, Rules
+from miiwrap_fidelity.rules.competency import Deadline, Rules, simple_set
 from miiwrap_fidelity.tasks import messages as notifications
 from miiwrap_fidelity.wording.reason_sentences import sentence
 from sandbox.enrollment import enroll
@@ -53,7 +53,7 @@ def test_overdue_from_the_first_moment_after_the_due_day_in_the_learners_zone(zo
     assert deadline.due_date == date(2026, 6, 1)
     assert not deadline.overdue(last_moment_on_time)
     assert deadline.overdue(last_moment_on_time + timedelta(seconds=1))
-    rules = Rules(1)
+    rules = Rules((simple_set(1),))
     on_time = competency.decide(rules, [], [], None, last_moment_on_time, deadline=deadline)
     late = competency.decide(rules, [], [], None, last_moment_on_time + timedelta(seconds=1), deadline=deadline)
     assert (on_time.overdue, late.overdue) == (False, True)
@@ -67,7 +67,7 @@ def test_a_certification_meets_the_deadline_for_good():
     issued = datetime(2026, 1, 20, tzinfo=dt_timezone.utc)
     certification = competency.CertificationRecord(1, issued, issued + timedelta(days=30), None)
     later = datetime(2026, 6, 1, tzinfo=dt_timezone.utc)  # expired by now, yet never overdue
-    decision = competency.decide(Rules(1), [], [], certification, later, deadline=deadline)
+    decision = competency.decide(Rules((simple_set(1),)), [], [], certification, later, deadline=deadline)
     assert decision.overdue is False and decision.due_date == date(2026, 1, 31)
     assert not {"due_by", "overdue"} & {r.code for r in decision.reasons}
 

@@ -12,7 +12,7 @@ from miiwrap_fidelity import api
 from miiwrap_fidelity.records.models import LearnerStatus
 from sandbox.enrollment import enroll
 
-from conftest import COURSE, OTHER_COURSE, assign_coach, make_user
+from conftest import COURSE, OTHER_COURSE, assign_coach, make_user, one_set
 
 pytestmark = pytest.mark.django_db
 
@@ -59,7 +59,7 @@ def test_a_policy_set_up_later_lists_the_learners_already_enrolled(lead, version
         enroll(user, course_key)
     assert not LearnerStatus.objects.exists(), "no policy yet"
     with django_capture_on_commit_callbacks(execute=True):
-        api.save_policy(lead, course_key, instrument_version=version, min_observations=3)
+        api.save_policy(lead, course_key, requirement_sets=one_set(version))
     assert listed(lead, course_key, coach="none") == ["early0", "early1", "early2"]
 
 

@@ -140,7 +140,9 @@ FORMS = {
     "decide_competency": ["action", "level", "reason"],
     "comment_reflection": ["text"],
     "assignments": ["action", "coach", "learner", "assignment"],
-    "policy": ["instrument_version", "min_observations", "min_percent", "window_days", "mode", "enabled"],
+    "policy": ["sets", "set-0-instrument_version", "set-0-min_observations", "set-0-window", "set-0-window_unit",
+               "set-0-conditions", "set-0-cond-0-measure", "set-0-cond-0-value", "set-0-essentials", "mode",
+               "enabled", "action", "confirm_moves_back", "prerequisite_course"],
     "acknowledge_alert": ["plan_note", "next"],
 }
 

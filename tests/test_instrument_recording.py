@@ -21,7 +21,7 @@ from miiwrap_fidelity.rules import rating_scales as rating_values
 from miiwrap_fidelity.rules import rubric
 from miiwrap_fidelity.rules.errors import ValidationError
 
-from conftest import COURSE, assign_coach
+from conftest import COURSE, assign_coach, one_set
 from observation_oracle import observations_for
 
 pytestmark = pytest.mark.django_db
@@ -44,8 +44,8 @@ def mi_version(db):
 
 @pytest.fixture
 def mi_course(lead, coach, learner, course_key, mi_version):
-    api.save_policy(lead, course_key, instrument_version=mi_version, min_observations=1, min_percent=75,
-                    window_days=180, critical_required=True, validity_months=24)
+    api.save_policy(lead, course_key, requirement_sets=one_set(mi_version, min_observations=1, min_percent=75),
+                    validity_months=24)
     assign_coach(lead, course_key, coach, learner)
     return course_key
 

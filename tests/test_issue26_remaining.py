@@ -21,7 +21,7 @@ from miiwrap_fidelity.records import instrument_import as instruments
 from miiwrap_fidelity.records.models import CoachAssignment, Observation
 from sandbox.enrollment import enroll
 
-from conftest import COURSE, make_user, ratings_for
+from conftest import COURSE, make_user, one_set, ratings_for
 from xblock_support import SIGNOFF, call, view
 
 pytestmark = pytest.mark.django_db
@@ -280,7 +280,7 @@ def test_the_signoff_block_refuses_it_with_a_400(client, workbench, two_instrume
 
 def test_the_single_instrument_block_offers_only_its_settings(client, workbench, assigned, lead, coach, course_key,
                                                              team_version):
-    api.save_policy(lead, course_key, instrument_version=team_version)
+    api.save_policy(lead, course_key, requirement_sets=one_set(team_version))
     client.force_login(coach)
     select = view(client, SIGNOFF).split('class="mwf-setting">')[1].split("</select>")[0]
     assert 'value="family_team_meeting"' in select and 'value="home_visit"' not in select

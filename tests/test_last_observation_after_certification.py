@@ -15,7 +15,7 @@ def observation(pk, day, met=20, applicable=21):
 
 
 def test_certified_learner_keeps_their_last_observation():
-    rules = competency.Rules(instrument_version_id=1, min_observations=2, min_percent=80, window_days=180)
+    rules = competency.Rules((competency.simple_set(1, min_observations=2),))
     observations = (observation(1, date(2026, 11, 1)), observation(2, date(2026, 11, 20)))
     certification = competency.CertificationRecord(9, NOW - timedelta(days=2), NOW + timedelta(days=700), None)
     signoffs = (competency.SignOffRecord(3, competency.APPROVE, competency.COACH, 8, NOW - timedelta(days=2)),)
@@ -26,7 +26,7 @@ def test_certified_learner_keeps_their_last_observation():
 
 
 def test_fresh_observation_is_the_last_one_when_there_is_one():
-    rules = competency.Rules(instrument_version_id=1, min_observations=2, min_percent=80, window_days=180)
+    rules = competency.Rules((competency.simple_set(1, min_observations=2),))
     observations = (observation(1, date(2026, 11, 1)), observation(2, date(2026, 11, 28), met=10))
     certification = competency.CertificationRecord(9, NOW - timedelta(days=2), NOW + timedelta(days=700), None)
     decision = competency.decide(rules, observations, (), certification, NOW)

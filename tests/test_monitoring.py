@@ -13,7 +13,7 @@ from miiwrap_fidelity import api, tasks
 from miiwrap_fidelity.records.models import Certification, DriftAlert, LearnerStatus, Observation
 from sandbox.models import TrackingEvent
 
-from conftest import COURSE, assign_coach, data_queries, make_user, ratings_for
+from conftest import COURSE, assign_coach, data_queries, make_user, one_set, ratings_for
 from observation_oracle import observations_for
 
 pytestmark = pytest.mark.django_db
@@ -310,7 +310,7 @@ def test_policy_change_reevaluates_every_learner_with_progress(policy, lead, coa
     monkeypatch.setattr(tasks.reevaluate_course, "update_state",
                         lambda state, meta: progress.append((state, meta)))
     with django_capture_on_commit_callbacks(execute=True):
-        api.save_policy(lead, course_key, min_observations=2)
+        api.save_policy(lead, course_key, requirement_sets=one_set(policy.instrument_version_id, min_observations=2))
     assert set(LearnerStatus.objects.values_list("state", flat=True)) == {"ready"}
     assert progress[-1] == ("PROGRESS", {"done": 3, "total": 3})
     before = list(LearnerStatus.objects.order_by("pk").values_list("state", "qualifying_count", "reasons"))

@@ -119,8 +119,12 @@ def test_api_writes(client, people, role, indicators, version):
     assert observation.status_code == (201 if allowed_coach else refused)
     revoke = post("signoffs/", {"learner": learner.pk, "action": "revoke", "reason": "x"})
     assert revoke.status_code == (400 if allowed_coach else refused)
-    policy = post("policy/", {"min_observations": 4}, method="patch")
-    assert policy.status_code == (200 if role == "staff" else refused)
+    # a policy's old single-set fields too: refused for their author's lack of a role first (issue 25)
+    for body in ({"validity_months": 12}, {"min_observations": 4}):
+        policy = post("policy/", body, method="patch")
+        assert policy.status_code == ((200 if "validity_months" in body else 400) if role == "staff" else refused)
+    preview = post("policy/preview/", {"validity_months": 6})
+    assert preview.status_code == (200 if role == "staff" else refused)
     assignment = post("coach-assignments/", {"coach": people["coach"].username, "learner": "other"})
     assert assignment.status_code == (201 if role == "staff" else refused)
 
@@ -184,6 +188,7 @@ def test_api_writes_refuse_a_restricted_token(client, people, role, indicators):
     assert send("observations/", {"learner": learner.pk, "practice_date": "2026-01-10", "setting": "supervision",
                                   "ratings": ratings_for(indicators)}).status_code == 403
     assert send("signoffs/", {"learner": learner.pk, "action": "revoke", "reason": "x"}).status_code == 403
-    assert send("policy/", {"min_observations": 4}, method="patch").status_code == 403
+    assert send("policy/", {"validity_months": 4}, method="patch").status_code == 403
+    assert send("policy/preview/", {"validity_months": 4}).status_code == 403
     assert send("coach-assignments/", {"coach": people["coach"].username, "learner": "other"}).status_code == 403
     assert (Observation.objects.count(), SignOff.objects.count(), CoachAssignment.objects.count()) == before

@@ -19,7 +19,7 @@ from miiwrap_fidelity.records.models import CoachAssignment, CompetencyPolicy, L
 from sandbox.enrollment import enroll
 from sandbox.models import CourseRole
 
-from conftest import COURSE, OTHER_COURSE, make_user, ratings_for
+from conftest import COURSE, OTHER_COURSE, make_user, one_set, ratings_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 OTHER_BASE = f"/api/miiwrap-fidelity/v1/courses/{OTHER_COURSE}"
@@ -31,8 +31,7 @@ def course_b(version):
     key = api.parse_course_key(OTHER_COURSE)
     staff_b, coach_b = make_user("staff_b"), make_user("coach_b")
     CourseRole.objects.create(course_key=key, user=staff_b, role="staff")
-    api.save_policy(staff_b, key, instrument_version=version, min_observations=3, min_percent=80, window_days=180,
-                    critical_required=True)
+    api.save_policy(staff_b, key, requirement_sets=one_set(version))
     return key, staff_b, coach_b
 
 

@@ -33,7 +33,7 @@ def session(pk, days_ago, **scores):
 
 def short_reason(observations):
     _qualifying, reasons, _latest, _counted = competency.evaluate_evidence(
-        Rules(instrument_version_id=1, requirement_sets=(MITI,)), observations, TODAY)
+        Rules(requirement_sets=(MITI,)), observations, TODAY)
     reason = next(r for r in reasons if r.code == "observations_short")
     def named(conditions):  # as the evaluation labels them (records/evaluation.py)
         return [{**c, "label": LABELS[c["key"]]} if c.get("key") else c for c in conditions]

@@ -10,7 +10,7 @@ from miiwrap_fidelity.records import evaluation
 from miiwrap_fidelity.records import reevaluation_progress as reevaluation
 from miiwrap_fidelity.records.models import CourseReevaluation, LearnerStatus
 
-from conftest import COURSE, assign_coach, make_user
+from conftest import COURSE, assign_coach, make_user, one_set
 
 pytestmark = pytest.mark.django_db
 API = f"/api/miiwrap-fidelity/v1/courses/{COURSE}/policy/reevaluation/"
@@ -41,14 +41,14 @@ def test_each_batch_is_recorded_as_it_commits(learners, lead, course_key, monkey
     assert progress["message"].endswith("(5 learners).")
 
 
-def test_saving_the_policy_requests_a_run_that_waits_for_a_worker(learners, lead, course_key, monkeypatch,
+def test_saving_the_policy_requests_a_run_that_waits_for_a_worker(learners, version, lead, course_key, monkeypatch,
                                                                  django_capture_on_commit_callbacks):
     from miiwrap_fidelity import tasks  # pylint: disable=import-outside-toplevel
 
     queued = []
     monkeypatch.setattr(tasks.reevaluate_course, "delay", queued.append)
     with django_capture_on_commit_callbacks(execute=True):
-        api.save_policy(lead, course_key, min_observations=2)
+        api.save_policy(lead, course_key, requirement_sets=one_set(version, min_observations=2))
     assert queued == [COURSE]
     progress = api.reevaluation_progress(lead, course_key)
     assert progress["state"] == "waiting" and "waiting to start" in progress["message"]

@@ -16,7 +16,7 @@ from miiwrap_fidelity.records.database_values import padded_ids
 from miiwrap_fidelity.records.models import Consequence, DriftAlert, LearnerStatus
 from miiwrap_fidelity.rules import competency, drift
 
-from conftest import assign_coach, make_user
+from conftest import assign_coach, make_user, one_set
 
 pytestmark = pytest.mark.django_db
 RESULT_FIELDS = [name for name in evaluation.STATUS_FIELDS if name != "evaluated_at"]
@@ -130,7 +130,8 @@ def test_only_changed_rows_are_written_in_one_statement_per_batch(course, policy
 def test_after_a_policy_change_the_result_is_the_full_rewrites(course, policy, lead, course_key, monkeypatch):
     monkeypatch.setattr(evaluation, "BATCH", 4)
     assert LearnerStatus.objects.get(learner=course[1]).state == "in_progress"
-    api.save_policy(lead, course_key, min_observations=2, min_percent=90, drift_window_observations=2)
+    api.save_policy(lead, course_key, requirement_sets=one_set(policy.instrument_version_id, min_observations=2,
+                                                               min_percent=90), drift_window_observations=2)
     policy.refresh_from_db()
     missing = course[4]
     LearnerStatus.objects.filter(learner=missing).delete()  # a learner without a row gets one

@@ -18,7 +18,7 @@ from miiwrap_fidelity.records import instrument_import as instruments
 from miiwrap_fidelity.rules import reliability as r
 from miiwrap_fidelity.rules.data import IndicatorData
 
-from conftest import COURSE, assign_coach
+from conftest import COURSE, assign_coach, one_set
 
 LEVELS = ["met", "partly", "absent"]
 # pingouin 0.7 calls a pandas API that pandas 3.1 deprecates; not ours to fix.
@@ -119,8 +119,8 @@ def test_counts_stay_out_of_exact_agreement():
 def test_reliability_page_reports_each_kind(lead, coach, coach2, learner, course_key, client):
     with open(api.SAMPLE_INSTRUMENTS[1], encoding="utf-8") as handle:
         version, _ = instruments.load(handle.read())
-    api.save_policy(lead, course_key, instrument_version=version, min_observations=1, min_percent=75,
-                    window_days=180, critical_required=True, validity_months=24)
+    api.save_policy(lead, course_key, requirement_sets=one_set(version, min_observations=1, min_percent=75),
+                    validity_months=24)
     assign_coach(lead, course_key, coach, learner)
     assign_coach(lead, course_key, coach2, learner)
     keys = [i.key for i in api.policy_indicators(course_key)]

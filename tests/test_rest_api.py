@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from miiwrap_fidelity import api
 from miiwrap_fidelity.records.models import CoachAssignment, CompetencyPolicy, Observation, SignOff
+from miiwrap_fidelity.rules import competency
 from sandbox.enrollment import enroll
 
 from conftest import COURSE, assign_coach, data_queries, make_user, ratings_for
@@ -115,13 +116,18 @@ def test_csv_upload_is_all_or_nothing_with_a_row_report(client, policy, lead, co
 
 def test_policy_get_and_update(client, policy, lead, coach, version):
     client.force_login(coach)
-    assert get(client, "policy/").json()["min_observations"] == 3
-    assert send(client, "patch", "policy/", {"min_observations": 2}).status_code == 403
+    assert get(client, "policy/").json()["requirement_sets"][0]["min_observations"] == 3
+    assert send(client, "patch", "policy/", {"require_lead_signoff": True}).status_code == 403
     client.force_login(lead)
-    response = send(client, "patch", "policy/", {"min_observations": 2, "require_lead_signoff": True})
+    response = send(client, "patch", "policy/", {"require_lead_signoff": True})
     assert response.status_code == 200 and response.json()["require_lead_signoff"] is True
-    assert send(client, "put", "policy/", {"min_observations": 2}).status_code == 400
-    assert send(client, "put", "policy/", {"instrument_version": version.pk, "mode": "replace_grade"}).status_code == 200
+    # One model of a policy (issue 25): the old single-set fields are refused by name, never ignored.
+    refused = send(client, "patch", "policy/", {"min_observations": 2})
+    assert refused.status_code == 400 and "requirement_sets" in refused.json()["min_observations"][0]
+    assert "requirement_sets" in send(client, "put", "policy/", {"mode": "replace_grade"}).json()
+    sets = [competency.simple_set(version.pk, min_observations=2).as_dict()]
+    put = send(client, "put", "policy/", {"requirement_sets": sets, "mode": "replace_grade"})
+    assert put.status_code == 200 and put.json()["instrument_version"] == version.pk
     assert CompetencyPolicy.objects.get().mode == "replace_grade"
     other = "/api/miiwrap-fidelity/v1/courses/course-v1:No+Policy+Here/policy/"
     assert client.get(other).status_code == 404
@@ -193,16 +199,17 @@ def test_bad_signoff_input_is_a_400(client, ready_learner, coach, body, field):
 
 
 @pytest.mark.parametrize("body, field", [
-    ({"min_percent": 0}, "min_percent"), ({"min_percent": "eighty"}, "min_percent"),
-    ({"window_days": 99999}, "window_days"), ({"mode": "sometimes"}, "mode"), ({"instrument_version": 9999},
-                                                                              "instrument_version"),
-    ({"enabled": "perhaps"}, "enabled"), ({"min_distinct_observers": 9}, "min_distinct_observers"),
+    ({"min_percent": 80}, "min_percent"), ({"window_days": 90}, "window_days"), ({"mode": "sometimes"}, "mode"),
+    ({"instrument_version": 9999}, "instrument_version"), ({"enabled": "perhaps"}, "enabled"),
+    ({"requirement_sets": [{"instrument_version": 9999, "min_observations": 1, "window_days": 30}]},
+     "requirement_sets[0].instrument_version"), ({"requirement_sets": "[]"}, "requirement_sets"),
+    ({"deadline_days": 99999}, "deadline_days"),
 ])
 def test_bad_policy_input_is_a_400(client, policy, lead, body, field):
     client.force_login(lead)
     response = send(client, "patch", "policy/", body)
     assert response.status_code == 400 and field in response.json()
-    assert CompetencyPolicy.objects.get().min_percent == 80
+    assert CompetencyPolicy.objects.get().requirement_sets[0]["conditions"][0]["value"] == 80
 
 
 @pytest.mark.parametrize("body, field", [({}, "coach"), ({"coach": "x" * 151, "learner": "y"}, "coach"),

@@ -142,13 +142,14 @@ def _check_lists(course_key, moment):
 def test_gate_and_learner_lists_agree_with_the_rules(cast, course_key, rules, plans, later):
     with transaction.atomic():
         team_meetings = rules.get("team_meetings")
-        single = {name: value for name, value in rules.items() if name != "team_meetings"}
-        policy = api.save_policy(cast["lead"], course_key, instrument_version=cast["version"],
-                                 **{**single, "min_distinct_observers": min(rules["min_distinct_observers"],
-                                                                            rules["min_observations"])})
+        set_rules = ("min_observations", "min_percent", "window_days", "critical_required", "min_distinct_observers")
+        single = {name: value for name, value in rules.items() if name != "team_meetings" and name not in set_rules}
+        first = competency.simple_set(
+            cast["version"].pk, rules["min_observations"], rules["min_percent"], rules["window_days"],
+            rules["critical_required"], min(rules["min_distinct_observers"], rules["min_observations"])).as_dict()
+        api.save_policy(cast["lead"], course_key, requirement_sets=[first], **single)
         if team_meetings:
-            api.save_policy(cast["lead"], course_key, requirement_sets=[{**policy.requirement_sets[0],
-                                                                         "setting": "home_visit"}, {
+            api.save_policy(cast["lead"], course_key, requirement_sets=[{**first, "setting": "home_visit"}, {
                 "instrument_version": cast["version"].pk, "setting": "family_team_meeting",
                 "min_observations": team_meetings["min_observations"], "window_days": team_meetings["window_days"],
                 "conditions": [{"measure": "percent", "op": ">=", "value": team_meetings["min_percent"]}]

@@ -5,21 +5,21 @@ re-evaluates the later one; courses of a program share evidence. End to end thro
 real certificate gate.
 """
 import itertools
-import json
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from policy_form import policy_post
 
 from miiwrap_fidelity import api
-from miiwrap_fidelity.records.models import LearnerStatus
+from miiwrap_fidelity.records.models import CompetencyPolicy, LearnerStatus
 from miiwrap_fidelity.rules import competency
 from miiwrap_fidelity.wording.reason_sentences import sentence
 from sandbox.models import CourseRole
 
-from conftest import OTHER_COURSE, assign_coach, ratings_for, run_gate
+from conftest import OTHER_COURSE, assign_coach, one_set, ratings_for, run_gate
 from conftest import gate_refusal as refusal
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -30,8 +30,7 @@ def stage2(policy, lead, coach, version, course_key):
     """A second course (stage 2, or a program sibling) with the same rules, the same lead and coach."""
     other = api.parse_course_key(OTHER_COURSE)
     CourseRole.objects.create(course_key=other, user=lead, role="staff")
-    api.save_policy(lead, other, instrument_version=version, min_observations=2, min_percent=80, window_days=180,
-                    critical_required=True)
+    api.save_policy(lead, other, requirement_sets=one_set(version, min_observations=2))
     return other
 
 
@@ -144,7 +143,7 @@ def test_prerequisite_rules_pure():
     active = competency.CertificationRecord(1, issued, now + timedelta(days=20), None)
     observations = [competency.ObservationRecord(pk, 1, 1, (now - timedelta(days=days)).date(), 5, 5)
                     for pk, days in ((1, 11), (2, 10), (3, 9))]
-    rules = competency.Rules(1, min_observations=1)
+    rules = competency.Rules((competency.simple_set(1, min_observations=1),))
     decision = competency.decide(rules, observations, [], None, now,
                                  prerequisite=competency.Prerequisite("course-v1:A+B+C", active))
     assert [obs.id for obs in decision.qualifying] == [3]  # strictly after the day it was issued
@@ -188,14 +187,12 @@ def test_the_policy_page_names_the_prerequisite_course(stage2, lead, course_key,
     api.save_policy(lead, stage2, prerequisite_course=str(course_key))
     client.force_login(lead)
     page = client.get(reverse("miiwrap_fidelity:policy", args=[str(stage2)])).content.decode()
-    assert "Now: “MiiWrap: high-fidelity wraparound (sandbox)”" in page
+    # chosen by name among the courses with a policy (issue 25: an id alone hid a typo)
+    assert f'<option value="{course_key}" selected>MiiWrap: high-fidelity wraparound (sandbox)</option>' in page
     url = reverse("miiwrap_fidelity:policy", args=[str(stage2)])
-    form = client.get(url).context["form"]
-    fields = {name: value for name, value in form.initial.items() if value is not False and value is not None}
-    fields["requirement_sets"] = json.dumps(fields["requirement_sets"])
-    refused = client.post(url, {**fields, "prerequisite_course": "course-v1:MiiWrap+INTRO100+2026"})
-    assert refused.status_code == 400 and "No course with a competency policy" in refused.content.decode(), \
-        refused.context["form"].errors
+    sets = CompetencyPolicy.objects.get(course_key=stage2).requirement_sets
+    refused = client.post(url, policy_post(sets, prerequisite_course="course-v1:MiiWrap+INTRO100+2026"))
+    assert refused.status_code == 400 and "Select a valid choice" in refused.content.decode()
 
 
 def test_a_platform_that_cannot_name_the_earlier_course_does_not_stop_the_evaluation(stage2, lead, coach, learner,

@@ -51,7 +51,7 @@ def test_an_observation_leaves_a_window_on_the_day_the_rules_say(practice_date, 
 
 
 def test_the_decision_goes_stale_when_an_observation_leaves_a_window_of_months():
-    rules = Rules(instrument_version_id=1, requirement_sets=(YEAR,))
+    rules = Rules(requirement_sets=(YEAR,))
     now = competency.datetime(2027, 1, 31, 12, tzinfo=competency.timezone.utc)
     decision = competency.decide(rules, [practised(date(2026, 2, 28))], [], None, now)
     assert decision.stale_after.date() == date(2027, 3, 1)  # 2026-02-28 + 12 months, and a day
@@ -89,9 +89,10 @@ def test_rest_takes_a_window_in_months(policy, lead, course_key, version, months
 def test_a_window_of_months_survives_an_edit_of_another_field_and_yields_to_days(policy, lead, course_key, version):
     api.save_policy(lead, course_key, requirement_sets=[{"instrument_version": version.pk, "min_observations": 2,
                                                           "window_months": 12}])
-    kept = api.save_policy(lead, course_key, min_observations=3)
-    assert (kept.requirement_sets[0]["min_observations"], kept.requirement_sets[0]["window_months"]) == (3, 12)
-    days = api.save_policy(lead, course_key, window_days=200)
+    kept = api.save_policy(lead, course_key, validity_months=12)  # another field: the sets stay as they are
+    assert (kept.requirement_sets[0]["min_observations"], kept.requirement_sets[0]["window_months"]) == (2, 12)
+    days = api.save_policy(lead, course_key, requirement_sets=[{**kept.requirement_sets[0], "window_days": 200,
+                                                                "window_months": None}])
     assert "window_months" not in days.requirement_sets[0] and days.requirement_sets[0]["window_days"] == 200
 
 

@@ -2,9 +2,11 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from policy_form import policy_post
 
 from miiwrap_fidelity import api
 from miiwrap_fidelity.records.models import CoachAssignment, CompetencyPolicy, Observation, ReflectionComment
+from miiwrap_fidelity.rules import competency
 from sandbox.enrollment import enroll
 
 from conftest import COURSE, assign_coach, make_user
@@ -101,19 +103,16 @@ def test_policy_editor(client, policy, lead, coach, version):
     client.force_login(lead)
     page = client.get(url("policy")).content.decode()
     assert "Qualifying observations needed" in page
-    data = {"enabled": "on", "instrument_version": version.pk, "min_observations": 2, "min_percent": 75,
-            "window_days": 90, "critical_required": "on", "min_distinct_observers": 1, "validity_months": 12,
-            "mode": "replace_grade", "drift_window_observations": 3, "drift_window_days": 120,
-            "drift_min_observations": 2, "calibration_threshold": 80}
+    sets = [competency.simple_set(version.pk, min_observations=2, min_percent=75, window_days=90).as_dict()]
+    data = policy_post(sets, validity_months=12, mode="replace_grade")
     assert client.post(url("policy"), data).status_code == 302
     saved = CompetencyPolicy.objects.get()
-    assert (saved.min_observations, saved.min_percent, saved.mode, saved.require_lead_signoff) == (
-        2, 75, "replace_grade", False)
-    for bad in ({"min_percent": 101}, {"min_observations": "many"}, {"min_distinct_observers": 5},
-                {"instrument_version": 999}, {"mode": "x"}):
+    assert (saved.requirement_sets, saved.mode, saved.require_lead_signoff) == (sets, "replace_grade", False)
+    for bad in ({"set-0-cond-0-value": 101}, {"set-0-min_observations": "many"}, {"set-0-min_distinct_observers": 5},
+                {"set-0-instrument_version": 999}, {"mode": "x"}):
         response = client.post(url("policy"), {**data, **bad})
         assert response.status_code == 400 and "Please correct the following" in response.content.decode(), bad
-    assert CompetencyPolicy.objects.get().min_percent == 75
+    assert CompetencyPolicy.objects.get().requirement_sets == sets
     client.force_login(coach)
     assert client.get(url("policy")).status_code == 403
     assert client.post(url("policy"), data).status_code == 403

@@ -41,6 +41,8 @@ VERBS = {
     "certification.expired": xapi.VOCABULARY + "/verbs/expired",
     "drift_alert.created": xapi.VOCABULARY + "/verbs/drifted",
     "competency.changed": "http://adlnet.gov/expapi/verbs/progressed",
+    "program.completed": "http://adlnet.gov/expapi/verbs/completed",
+    "program.completion_lapsed": xapi.VOCABULARY + "/verbs/lapsed",
 }
 FREE_TEXT = ("Observed a home visit.", "Private approval reasoning", "Private revocation reason")
 

@@ -51,6 +51,8 @@ from .courses import (MAX_CSV_BYTES, MAX_CSV_ROWS, POLICY_DEFAULTS, POLICY_FIELD
                       read_csv_upload, save_policy, search_coaches, unassign_coach)
 from .names import course_display_name, full_names
 from .paged import STAFF_PAGE_SIZE
+from .policy_choices import MAX_REQUIREMENT_SETS, policy_instruments, stage_choices
+from .policy_preview import PREVIEW_LEARNERS, preview_policy, save_previewed_policy
 from .start_dates import set_start_date, set_start_dates_from_csv, start_dates
 
 # Instruments
@@ -61,7 +63,7 @@ from .rubrics import instrument_version, instrument_versions
 from .amendments import amend_observation
 from .evidence import certified_evidence, offered_actions
 from .history import (HISTORY_PAGE_SIZE, growth_observations, history_page, observation_history, own_drafts,
-                      qualifying_ids)
+                      qualifying_ids, qualifying_percent)
 from .observations import (DRAFT, OBSERVATION_SETTINGS, SUBMITTED, ObservationResult, get_observation,
                            observation_settings, save_observation, sessions_open_for_co_rating)
 from .progress import learner_course_progress
@@ -77,6 +79,11 @@ from .status import (COUNT_LIMIT, EXPIRING_FILTERS, LAST_PAGE, SORT_KEYS, STATE_
                      expire_certifications, gate_decision, has_coach, learner_rows, learner_status,
                      learner_statuses, reevaluate, reevaluate_course, reevaluation_progress, refresh_stale_statuses,
                      status_reason_sentences)
+
+# Programs: a learner's progress through the courses of a program, its completion event (ADR 0025)
+from ..rules.programs import PROGRAM_CHANGED, PROGRAM_CHECK
+from .programs import program_progress, settle_program
+from .signals import program_completion_changed
 
 # Oversight: drift, rater agreement, the leader view, exports
 from .oversight import (acknowledge_alert, drift_alert_rows, export_lines, kept_leader_view, leader_figures_changed,

@@ -1,7 +1,6 @@
 """A course's competency policy and its coach assignments (one by one or from a CSV file)."""
 import csv
 import io
-import math
 from collections.abc import Iterable
 from typing import Any, cast
 
@@ -26,7 +25,7 @@ from ..records.models import (
     Reflection,
     SignOff,
 )
-from ..rules import competency, data, policy_rules
+from ..rules import data, policy_rules
 from ..rules.errors import ValidationError
 from ..rules.validation import as_id
 from . import to_data as values
@@ -112,20 +111,17 @@ def _limits(field: str) -> tuple[int, int]:
 
 
 
-#: The number fields of a policy and their ``(min, max)``; ``POLICY_MODES``: the grade modes.
-POLICY_LIMITS = {name: _limits(name) for name in (
-    "min_observations", "min_percent", "window_days", "min_distinct_observers", "validity_months",
-    "drift_window_observations", "drift_window_days", "drift_min_observations", "calibration_threshold",
-    "deadline_days")}
+#: The number fields of a policy and of its requirement sets (``policy_rules.SET_LIMITS``) and their
+#: ``(min, max)``; ``POLICY_MODES``: the grade modes.
+POLICY_LIMITS = {**{name: _limits(name) for name in (
+    "validity_months", "drift_window_observations", "drift_window_days", "drift_min_observations",
+    "calibration_threshold", "deadline_days")}, **policy_rules.SET_LIMITS}
 POLICY_MODES = CompetencyPolicy.MODE_CHOICES
 #: The explanation shown beside each policy field (the model's help texts).
 POLICY_HELP = {name: CompetencyPolicy._meta.get_field(name).help_text for name in POLICY_FIELDS}
-#: What a new policy starts from (the model's defaults).
+#: What a new policy starts from (the model's defaults; its first set is ``new_policy_sets``).
 POLICY_DEFAULTS = {name: CompetencyPolicy._meta.get_field(name).get_default()
-                   for name in POLICY_FIELDS if name != "instrument_version"}
-#: The single-set fields: a policy's first requirement set, kept in step with ``requirement_sets``.
-SINGLE_SET_FIELDS = ("instrument_version", "min_observations", "min_percent", "window_days", "critical_required",
-                     "min_distinct_observers")
+                   for name in POLICY_FIELDS if name != "requirement_sets"}
 
 
 def policy_for_editing(actor: User, course_key: CourseRef) -> data.PolicyData | None:
@@ -151,10 +147,9 @@ def save_policy(actor: User, course_key: CourseRef, **fields: Any) -> data.Polic
     """
     Create or update a course's policy (course staff only); validates every field.
 
-    ``requirement_sets`` (ADR 0013), when given, replaces the sets and the single-set fields follow
-    its first set; otherwise single-set fields given change the first set (its setting and other
-    conditions stay) and the other sets stay. Once committed, the course's learners are evaluated
-    again (and, when its program changed, those of the program's courses).
+    A policy's evidence rules are its ``requirement_sets`` only (ADR 0013, 0025): a new policy needs
+    them; an existing one keeps its sets unless new ones are given. Once committed, the course's
+    learners are evaluated again (and, when its program changed, those of the program's courses).
 
     Args:
         actor: who saves (course staff).
@@ -170,42 +165,9 @@ def save_policy(actor: User, course_key: CourseRef, **fields: Any) -> data.Polic
             not join, or ``course_key`` is not a course key.
     """
     course_key = require_course_staff(actor, course_key, _("Only course staff can change the competency policy."))
-    unknown = set(fields) - set(POLICY_FIELDS)
-    if unknown:
-        raise ValidationError({name: [_("Unknown policy setting.")] for name in sorted(unknown)})
-    sets = fields.pop("requirement_sets", None)
     try:
         with transaction.atomic():
-            policy = CompetencyPolicy.objects.filter(course_key=course_key).first() or CompetencyPolicy(
-                course_key=course_key
-            )
-            changed, previous_program = set(), policy.program
-            for name, value in fields.items():
-                attname = _attname(name)
-                value = getattr(value, "pk", value)
-                if policy.pk is None or getattr(policy, attname) != value:
-                    changed.add(name)
-                setattr(policy, attname, value)
-            if "prerequisite_course" in fields:
-                policy.prerequisite_course = _clean_prerequisite(policy.prerequisite_course, course_key)
-            if "program" in changed:
-                _require_right_to_program(actor, policy.program, course_key)
-            if sets is not None:
-                sets = _clean_sets(sets)
-                if policy.pk is not None and changed & set(SINGLE_SET_FIELDS) and sets == list(policy.requirement_sets):
-                    sets = None  # the editor sends the stored sets back with the fields: the fields' change applies
-            if sets is not None:
-                policy.requirement_sets = sets
-                submitted = {name: getattr(policy, _attname(name)) for name in changed & set(SINGLE_SET_FIELDS)}
-                _follow_first_set(policy)
-                _refuse_contradictions(policy, submitted)
-            elif changed & set(SINGLE_SET_FIELDS) or not policy.requirement_sets:
-                policy.requirement_sets = [_first_set_from_fields(policy, changed)] + list(policy.requirement_sets
-                                                                                           or [])[1:]
-            try:
-                policy.full_clean()
-            except django_exceptions.ValidationError as exc:
-                raise ValidationError(exc.message_dict) from exc
+            policy, changed, previous_program = policy_with_changes(actor, course_key, fields)
             policy.save()
             audit.record("policy.saved", policy, actor=actor, course_key=course_key)
             transaction.on_commit(lambda: _start_reevaluation(course_key), robust=True)
@@ -216,6 +178,59 @@ def save_policy(actor: User, course_key: CourseRef, **fields: Any) -> data.Polic
     finally:  # the request's kept policy is read again, whether this committed or not
         forget(("policy", str(course_key)))
     return values.policy_data(policy)
+
+
+def policy_with_changes(actor: User, course_key: CourseKey,
+                        fields: dict[str, Any]) -> tuple[CompetencyPolicy, set[str], str]:
+    """
+    The course's policy row (a new one when it has none) with ``fields`` applied and every one
+    checked, not saved: what ``save_policy`` saves and ``preview_policy`` evaluates. Internal to the
+    api: the caller checked that ``actor`` is course staff.
+
+    Args:
+        actor: who changes it (a program may be joined only with rights in its courses).
+        course_key: the course.
+        fields: the settings to change (names from ``POLICY_FIELDS``).
+
+    Returns:
+        ``(policy, the names of the fields that changed, the program it had)``.
+
+    Raises:
+        ValidationError: as ``save_policy``.
+    """
+    unknown = set(fields) - set(POLICY_FIELDS)
+    if unknown:
+        raise ValidationError({name: [_("Unknown policy setting.")] for name in sorted(unknown)})
+    fields = dict(fields)
+    sets = fields.pop("requirement_sets", None)
+    policy = CompetencyPolicy.objects.filter(course_key=course_key).first() or CompetencyPolicy(course_key=course_key)
+    changed, previous_program = set(), policy.program
+    for name, value in fields.items():
+        if policy.pk is None or getattr(policy, name) != value:
+            changed.add(name)
+        setattr(policy, name, value)
+    if "prerequisite_course" in fields:
+        policy.prerequisite_course = _clean_prerequisite(policy.prerequisite_course, course_key)
+    if "program" in changed:
+        _require_right_to_program(actor, policy.program, course_key)
+    errors: dict[str, list[str]] = {}
+    if sets is not None:
+        try:
+            policy.requirement_sets = _clean_sets(sets)
+            changed.add("requirement_sets")
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    elif policy.pk is None:
+        errors["requirement_sets"] = [_("Give the policy's requirement sets.")]
+    if not errors:  # the first set's version is the course's main instrument (ADR 0026): copied, never an input
+        policy.instrument_version_id = policy.requirement_sets[0]["instrument_version"]
+    try:
+        policy.full_clean(exclude=["instrument_version"] if errors else None)
+    except django_exceptions.ValidationError as exc:
+        errors.update(exc.message_dict)
+    if errors:  # every field's problem at once
+        raise ValidationError(errors)
+    return policy, changed, previous_program
 
 
 def _require_right_to_program(actor: User, program: str, course_key: CourseKey) -> None:
@@ -275,7 +290,7 @@ def _clean_sets(raw: Any) -> list[dict[str, Any]]:
     # (``- {None}`` leaves ids only, which the type checker cannot tell: hence the cast.)
     version_ids = cast(set[int], {as_id(v) for v in named if isinstance(v, int) and not isinstance(v, bool)} - {None})
     summary_keys, settings = _declared(version_ids)
-    return policy_rules.clean_requirement_sets(raw, summary_keys, POLICY_LIMITS, settings)
+    return policy_rules.clean_requirement_sets(raw, summary_keys, settings)
 
 
 def _declared(version_ids: Iterable[int]) -> tuple[dict[int, frozenset[str]], dict[int, list[str]]]:
@@ -284,57 +299,6 @@ def _declared(version_ids: Iterable[int]) -> tuple[dict[int, frozenset[str]], di
     rows = list(InstrumentVersion.objects.filter(pk__in=sorted(version_ids)).values_list("pk", "summaries", "settings"))
     return ({pk: frozenset(summary["key"] for summary in summaries or ()) for pk, summaries, _settings in rows},
             {pk: list(settings or ()) for pk, _summaries, settings in rows})
-
-
-def _attname(name: str) -> str:
-    return name if name != "instrument_version" else "instrument_version_id"
-
-
-def _refuse_contradictions(policy: CompetencyPolicy, submitted: dict[str, Any]) -> None:
-    """
-    A single-set field changed to a value its (also changed) first requirement set contradicts is
-    refused, naming the field: saving would silently keep the set's value.
-    """
-    errors = {name: [_("This differs from the first requirement set given with it; change one of the two.")]
-              for name, value in submitted.items() if getattr(policy, _attname(name)) != value}
-    if errors:
-        raise ValidationError(errors)
-
-
-def _follow_first_set(policy: CompetencyPolicy) -> None:
-    """The single-set fields as the first requirement set says (what lists and older clients read)."""
-    first = competency.RequirementSet.from_dict(policy.requirement_sets[0])
-    policy.instrument_version_id = first.instrument_version_id
-    policy.min_observations, policy.window_days = first.min_observations, first.window_days
-    policy.min_distinct_observers = first.min_distinct_observers
-    policy.critical_required = first.essentials_required
-    percent = next((c for c in first.conditions if c.measure == competency.PERCENT and c.op == competency.AT_LEAST),
-                   None)
-    if percent is not None:
-        policy.min_percent = max(1, math.ceil(percent.value))
-
-
-def _first_set_from_fields(policy: CompetencyPolicy, changed: set[str]) -> dict[str, Any]:
-    """
-    The first requirement set with the single-set fields' values. Its setting and its other
-    conditions stay; its percent and essentials conditions change only when their field did.
-    """
-    if not policy.requirement_sets:
-        return competency.RequirementSet(
-            policy.instrument_version_id, policy.min_observations, policy.window_days, policy.min_distinct_observers,
-            "", competency.single_set_conditions(policy.min_percent, policy.critical_required)).as_dict()
-    first = competency.RequirementSet.from_dict(policy.requirement_sets[0])
-    conditions = list(first.conditions)
-    if "min_percent" in changed:
-        conditions = [c for c in conditions if not (c.measure == competency.PERCENT and c.op == competency.AT_LEAST)]
-        conditions.insert(0, competency.Condition(competency.PERCENT, competency.AT_LEAST, policy.min_percent))
-    if "critical_required" in changed:
-        conditions = [c for c in conditions if c.measure != competency.ESSENTIALS] + (
-            [competency.Condition(competency.ESSENTIALS)] if policy.critical_required else [])
-    months = 0 if "window_days" in changed else first.window_months  # a window of months stays one
-    return competency.RequirementSet(policy.instrument_version_id, policy.min_observations,
-                                     first.window_days if months else policy.window_days,
-                                     policy.min_distinct_observers, first.setting, tuple(conditions), months).as_dict()
 
 
 def _start_reevaluation(course_key: CourseKey) -> None:

@@ -209,6 +209,19 @@ def qualifying_ids(policy: Any, observations: Iterable[Any]) -> set[int]:
             if o.co_observation_of_id is None and competency.qualifies_for_a_set(rules, values.observation_record(o))}
 
 
+def qualifying_percent(policy: Any) -> float | None:
+    """
+    The percent of indicators met a session needs (``competency.qualifying_percent``), for charts.
+
+    Args:
+        policy: the course's policy (``data.PolicyData``), or None.
+
+    Returns:
+        The percent, or None without a policy or when no requirement set asks for one.
+    """
+    return None if policy is None else competency.qualifying_percent(evaluation.rules_for(policy).sets)
+
+
 def own_drafts(viewer: User, learner: UserRef, course_key: CourseRef) -> list[Any]:
     """
     ``viewer``'s draft observations of the learner, newest first.

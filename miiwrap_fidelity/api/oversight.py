@@ -22,6 +22,7 @@ from . import to_data as values
 from .courses import policy_row, require_policy
 from .inputs import MAX_REASON_CHARS, CourseRef, User, UserRef, get_user, parse_course_key
 from .names import full_names
+from .programs import PROGRAM_EXPORT, program_export_lines
 from .roles import can_view_learner, is_course_staff, require, require_coach, require_course_staff
 from .rubrics import version_indicators
 
@@ -352,7 +353,7 @@ def export_lines(viewer: User, course_key: CourseRef, kind: str) -> Iterator[str
     Args:
         viewer: who asks.
         course_key: the course.
-        kind: a key of ``exports.EXPORTS``.
+        kind: a key of ``exports.EXPORTS``, or ``PROGRAM_EXPORT`` (``programs.program_export_lines``).
 
     Returns:
         The CSV lines, read a chunk of rows at a time, as ``viewer`` may see them.
@@ -363,6 +364,8 @@ def export_lines(viewer: User, course_key: CourseRef, kind: str) -> Iterator[str
         ValidationError: ``course_key`` is not a course key.
     """
 
+    if kind == PROGRAM_EXPORT:  # its columns are the program's courses the exporter has rights in (ADR 0025)
+        return program_export_lines(viewer, course_key)
     course_key = require_course_staff(viewer, course_key, _("Only course staff can export records."))
     if kind not in exports.EXPORTS:
         raise NotFound(_("No such export."))

@@ -16,3 +16,8 @@ course_reevaluation_requested = Signal()
 
 #: kwargs: comment_id. Sent after a coach's comment on a reflection commits (the learner is told).
 reflection_commented = Signal()
+
+#: kwargs: learner_id, program (its name), completed (True: every course of the program is certified;
+#: False: it no longer is), course_key (str: the course whose change decided it), course_keys (the
+#: program's courses, in its order). Sent once per change (ADR 0025), from the outbox.
+program_completion_changed = Signal()

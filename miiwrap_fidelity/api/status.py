@@ -19,6 +19,7 @@ from ..records.models import CompetencyPolicy, LearnerStatus
 from ..records.roster import COUNT_LIMIT, EXPIRING_FILTERS, LAST_PAGE, SORT_COLUMNS, STATE_FILTERS  # noqa: F401  (the list's filters and labels, for pages)  # noqa: F401  (lists count up to COUNT_LIMIT; the last page's cursor)
 from ..rules import competency, data
 from ..rules.errors import PermissionDenied, ValidationError
+from ..rules.programs import may_change_completion
 from ..wording import reason_sentences
 from . import self_assessments
 from . import to_data as values
@@ -421,7 +422,10 @@ def announce_change(learner_id: int, course_key: CourseRef, state: str, cause: s
         previous_state: the state before, when known.
         payload: what the consequences need besides (e.g. ``certification_id``).
     """
-    outbox.record_changes([(learner_id, course_key, state, previous_state, payload)], cause)
+    # The course's program from the policy the request read (ADR 0025): the outbox need not look it up.
+    policy = policy_row(course_key) if may_change_completion(state, previous_state) else None
+    outbox.record_changes([(learner_id, course_key, state, previous_state, payload)], cause,
+                          programs={str(course_key): policy.program} if policy is not None else None)
 
 
 def expire_certifications(now: datetime | None = None) -> int:

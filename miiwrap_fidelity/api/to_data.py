@@ -40,10 +40,10 @@ SELF_ASSESSMENT_STATE_LABELS = {
 }
 
 
-#: A policy's settings (``save_policy`` keywords); ``PolicyData`` carries them, the rubric as its id.
+#: A policy's settings (``save_policy`` keywords); ``PolicyData`` carries them and the first set's
+#: instrument version (the course's main instrument) as ``instrument_version_id``.
 POLICY_FIELDS = (
-    "enabled", "instrument_version", "min_observations", "min_percent", "window_days", "critical_required",
-    "min_distinct_observers", "require_lead_signoff", "validity_months", "mode", "drift_window_observations",
+    "enabled", "require_lead_signoff", "validity_months", "mode", "drift_window_observations",
     "drift_window_days", "drift_min_observations", "require_calibration", "calibration_threshold",
     "self_assessment",
     "requirement_sets", "deadline_days", "prerequisite_course", "program",
@@ -68,8 +68,7 @@ def policy_data(policy: CompetencyPolicy | None) -> data.PolicyData | None:
         return None
     return data.PolicyData(course_key=str(policy.course_key), instrument_version_id=policy.instrument_version_id,
                            updated_at=policy.updated_at,
-                           **{name: getattr(policy, name) for name in POLICY_FIELDS
-                              if name not in ("instrument_version", "requirement_sets")},
+                           **{name: getattr(policy, name) for name in POLICY_FIELDS if name != "requirement_sets"},
                            requirement_sets=tuple(policy.requirement_sets or ()))
 
 

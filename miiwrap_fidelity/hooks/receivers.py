@@ -84,6 +84,31 @@ def queue_competency_message(consequence):
         messages.send_competency_message.delay(consequence.learner_id, str(consequence.course_key), state, cause)
 
 
+def settle_program(consequence):
+    """The ``program_check`` consequence: decide the learner's program again (its event recorded when it changed)."""
+    api.settle_program(consequence.learner_id, consequence.payload["program"], consequence.course_key)
+
+
+def announce_program_change(consequence):
+    """The ``program_changed`` consequence: the public ``program_completion_changed`` signal (tracking event)."""
+    payload = consequence.payload
+    for receiver, result in api.program_completion_changed.send_robust(
+            sender=None, learner_id=consequence.learner_id, program=payload["program"], completed=payload["completed"],
+            course_key=payload["course_id"], course_keys=payload["course_ids"]):
+        if isinstance(result, Exception):
+            log.error("program_completion_changed receiver %r failed: %r", receiver, result)
+
+
+def emit_program_event(sender, learner_id, program, completed, **kwargs):  # pylint: disable=unused-argument
+    """Send the program's tracking event: completed, or no longer complete (ids and codes only)."""
+    event = {"user_id": learner_id, "course_id": kwargs["course_key"], "program": program,
+             "course_ids": list(kwargs["course_keys"])}
+    if completed:
+        api.send_tracking_event("program.completed", event)
+    else:
+        api.send_tracking_event("program.completion_lapsed", event)
+
+
 def queue_certificate_invalidations(consequence):
     """
     The ``certificate_invalidation`` consequence of a revocation or expiry: queue the invalidation of
@@ -124,6 +149,9 @@ def connect_internal_receivers():
     api.register_consequence_handler(api.LEADER_FIGURES, mark_leader_figures_changed)
     api.register_consequence_handler(api.MESSAGE, queue_competency_message)  # messages through edx-ace
     api.register_consequence_handler(api.INVALIDATION, queue_certificate_invalidations)  # the platform certificate
+    api.register_consequence_handler(api.PROGRAM_CHECK, settle_program)  # programs (ADR 0025)
+    api.register_consequence_handler(api.PROGRAM_CHANGED, announce_program_change)
+    api.program_completion_changed.connect(emit_program_event, dispatch_uid="miiwrap_fidelity.program_event")
     try:
         retirement_signals = api.platform_retirement_signals()
     except Exception:  # pylint: disable=broad-except

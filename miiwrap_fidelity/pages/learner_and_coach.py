@@ -30,7 +30,13 @@ PAGE_SIZE = 25
 CONFIRMED_SUBMISSION = "miiwrap_fidelity.confirmed_submission"
 EXPORT_KINDS = [("learners", gettext_lazy("learners' status")), ("observations", gettext_lazy("observations")),
                 ("ratings", gettext_lazy("indicator ratings")), ("signoffs", gettext_lazy("sign-offs")),
-                ("certifications", gettext_lazy("certifications"))]
+                ("certifications", gettext_lazy("certifications")), ("program", gettext_lazy("program progress"))]
+
+
+def _export_kinds(course_key):
+    """The exports offered: program progress only in a course of a program (elsewhere it has no column)."""
+    policy = api.get_policy(course_key)
+    return [(kind, label) for kind, label in EXPORT_KINDS if kind != "program" or (policy and policy.program)]
 
 
 #: What the observation form's autosave says (observation_form.js), in the page's language.
@@ -92,6 +98,7 @@ def _status_context(viewer, learner, course_key):
         "reasons": api.status_reason_sentences(status, reviewer=viewer.pk != learner.pk),
         # The latest certification, lapsed ones included (the status row keeps only an active one).
         "certification": api.certification_status(viewer, learner, course_key),
+        "program_progress": api.program_progress(viewer, learner, course_key),  # None outside a program (ADR 0025)
     }
 
 
@@ -109,7 +116,7 @@ def _growth_context(viewer, learner, course_key, policy, history):
     points = growth_chart.score_points(recent, api.qualifying_ids(policy, recent))
     return {
         # Built by growth_chart.score_trend_svg from numbers and escaped text only.
-        "trend_svg": mark_safe(growth_chart.score_trend_svg(points, policy.min_percent if policy else 80)),  # nosec
+        "trend_svg": mark_safe(growth_chart.score_trend_svg(points, api.qualifying_percent(policy))),  # nosec
         "score_points": points,
         "trend_rows": trend_rows, "trend_dates": trend_dates,
         "timeline": growth_chart.feedback_timeline(history.object_list),
@@ -197,7 +204,7 @@ def workspace(request, course_key):
         "count": summary["count"], "count_exact": summary["count_exact"],
         "has_policy": summary["has_policy"], "filters": filters, "state_choices": api.STATE_FILTERS.items(),
         "query": _without(params, "cursor"), "last_page": api.LAST_PAGE, **coach_filter,
-        "sort_query": _without(params, "ordering", "cursor"), "export_kinds": EXPORT_KINDS,
+        "sort_query": _without(params, "ordering", "cursor"), "export_kinds": _export_kinds(course_key),
         "expiring": [(name, days, summary[name], summary[f"{name}_exact"]) for name, days in api.EXPIRING_FILTERS]
         if is_staff else None,
         # A filter that picks a small part of the course keeps its own order (roster.OwnOrder): only

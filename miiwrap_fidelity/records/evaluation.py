@@ -47,15 +47,9 @@ LOG = logging.getLogger(__name__)
 
 def rules_for(policy):
     return competency.Rules(
-        instrument_version_id=policy.instrument_version_id,
-        min_observations=policy.min_observations,
-        min_percent=policy.min_percent,
-        window_days=policy.window_days,
-        critical_required=policy.critical_required,
-        min_distinct_observers=policy.min_distinct_observers,
+        requirement_sets=tuple(competency.RequirementSet.from_dict(raw) for raw in policy.requirement_sets),
         require_lead_signoff=policy.require_lead_signoff,
         validity_months=policy.validity_months,
-        requirement_sets=tuple(competency.RequirementSet.from_dict(raw) for raw in policy.requirement_sets or ()),
     )
 
 

@@ -19,10 +19,11 @@ from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from ..rules import competency
+from ..rules import competency, programs
 from .database_values import padded_ids
 from .index_hints import force_index
 from .models import Certification, Indicator, IndicatorRating, LearnerStatus, Observation, SignOff
+from .program_completion import statuses as program_statuses
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CHUNK = 1000
@@ -265,3 +266,34 @@ def _rating_rows(course_key, viewer_id):
                 pk__in=sorted(unseen)).values_list("pk", "key", "domain"))
         for observation_id, indicator_id, level, strength, next_step in ratings:
             yield (*sessions[observation_id], *indicators[indicator_id], level, strength, next_step)
+
+
+#: The program progress export (ADR 0025): a row per learner of the course, with their state in each
+#: course of the program the exporter may see (a column per course, headed by its id).
+PROGRAM = "program"
+PROGRAM_HEADER = ["learner_id", "learner_username", "program", "program_courses", "program_courses_shown",
+                  "program_courses_certified", "program_completed"]
+
+
+def program_rows(course_key, program, order, shown):
+    """
+    The program export as CSV lines (a generator): the course's status rows a chunk at a time by
+    its status index (as the learners export), then the chunk's rows in the ``shown`` courses (one
+    query per chunk). ``order``: the program's courses; ``shown``: those the exporter may see (the
+    others are counted in ``program_courses``; ``program_completed`` is blank when it depends on one).
+    """
+    now = timezone.now()
+    writer = csv.writer(_Echo(), quoting=csv.QUOTE_NONNUMERIC)
+    yield "\ufeff" + writer.writerow([*PROGRAM_HEADER, *(f"state:{course}" for course in shown)])
+    if not program or not shown:
+        return
+    learners = force_index(LearnerStatus.objects.filter(course_key=course_key).values_list(
+        "learner_id", "learner_username"), INDEXES["learners"])
+    for chunk in _chunks(learners, KEYS["learners"]):
+        found = program_statuses([learner_id for learner_id, _username in chunk], shown)
+        for learner_id, username in chunk:
+            states = [programs.course_state(*found.get((learner_id, course), (None, None)), now) for course in shown]
+            done, completed = programs.tally((course_done for _state, course_done in states), len(order) - len(shown))
+            yield writer.writerow([safe(value) for value in (
+                learner_id, username, program, len(order), len(shown), done, "" if completed is None else completed,
+                *(state for state, _done in states))])

@@ -169,22 +169,10 @@ class CompetencyPolicy(models.Model):
 
     course_key = CourseKeyField(max_length=255, unique=True)
     enabled = models.BooleanField(default=True)
+    # The first requirement set's instrument version, copied by ``api.save_policy`` (never an input):
+    # the course's main instrument, read by drift, the leader figures and the growth chart; PROTECT
+    # keeps a version a policy reads from being deleted (ADR 0026).
     instrument_version = models.ForeignKey(InstrumentVersion, on_delete=models.PROTECT, related_name="policies")
-    min_observations = models.PositiveSmallIntegerField(
-        default=3, validators=[MinValueValidator(1), MaxValueValidator(50)]
-    )
-    min_percent = models.PositiveSmallIntegerField(
-        default=80, validators=[MinValueValidator(1), MaxValueValidator(100)],
-        help_text=_("Percent of applicable indicators met for an observation to qualify."),
-    )
-    window_days = models.PositiveSmallIntegerField(
-        default=180, validators=[MinValueValidator(1), MaxValueValidator(3650)],
-        help_text=_("Only observations of practice within this many days count."),
-    )
-    critical_required = models.BooleanField(default=True)
-    min_distinct_observers = models.PositiveSmallIntegerField(
-        default=1, validators=[MinValueValidator(1), MaxValueValidator(10)]
-    )
     require_lead_signoff = models.BooleanField(default=False)
     validity_months = models.PositiveSmallIntegerField(
         default=24, validators=[MaxValueValidator(120)], help_text=_("0 means the certification never expires."),
@@ -210,8 +198,7 @@ class CompetencyPolicy(models.Model):
     requirement_sets = models.JSONField(
         default=list, blank=True,
         help_text=_("Requirement sets: each needs its number of qualifying observations (of a setting, with an "
-                    "instrument version, within its window, by its observers), every set must be met. The first "
-                    "set is also shown in the fields above."))
+                    "instrument, within its window, by its observers); every set must be met."))
     deadline_days = models.PositiveSmallIntegerField(
         default=0, validators=[MaxValueValidator(3650)],
         help_text=_("Competent within this many days of starting (the hire date staff upload, else the enrollment "
@@ -231,14 +218,6 @@ class CompetencyPolicy(models.Model):
 
     def __str__(self):
         return f"Policy for {self.course_key}"
-
-    def clean(self):
-        if self.min_distinct_observers and self.min_observations and (
-            self.min_distinct_observers > self.min_observations
-        ):
-            raise ValidationError(
-                {"min_distinct_observers": _("Cannot require more distinct observers than observations.")}
-            )
 
 
 class CoachAssignment(models.Model):

@@ -19,6 +19,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from ..rules import competency
+from . import program_completion
 from .models import Consequence
 
 log = logging.getLogger(__name__)
@@ -35,24 +36,37 @@ def register(kind, handler):
     HANDLERS[kind] = handler
 
 
-def record_changes(changes, cause, now=None, deliver_after_commit=True):
+def record_changes(changes, cause, now=None, deliver_after_commit=True, programs=None):
     """
     Write the consequences (``competency.consequences``) of learners' status changes in the current
     transaction, and deliver them once it commits (``deliver_after_commit``; else the periodic pass
     does). ``changes``: ``(learner_id, course_key, state, previous_state, payload)`` tuples, all for
-    ``cause``. Returns the batch that names the rows.
+    ``cause``; ``programs``: their courses' programs when the caller read them (``program_completion.checks``).
+    Returns the batch that names the rows.
     """
-    now, batch = now or timezone.now(), uuid.uuid4().hex
+    now, batch, changes = now or timezone.now(), uuid.uuid4().hex, list(changes)
     rows = []
     for learner_id, course_key, state, previous_state, payload in changes:
         body = {"state": str(state), "cause": cause, **(payload or {})}
         rows.extend(Consequence(kind=kind, learner_id=learner_id, course_key=course_key, payload=body, batch=batch,
                                 created_at=now, due_at=now)
                     for kind in competency.consequences(state, cause, previous_state))
+    rows.extend(program_completion.checks(changes, now, batch, programs))  # a program course's change (ADR 0025)
     Consequence.objects.bulk_create(rows, batch_size=BATCH)
     if rows and deliver_after_commit:
         transaction.on_commit(lambda: deliver(batch=batch), robust=True)
     return batch
+
+
+def record(kind, learner_id, course_key, payload, now=None):
+    """
+    One consequence of ``kind`` written in the current transaction and delivered once it commits
+    (a consequence that is not a status change's: a program's completion, ADR 0025).
+    """
+    now, batch = now or timezone.now(), uuid.uuid4().hex
+    Consequence.objects.create(kind=kind, learner_id=learner_id, course_key=course_key, payload=payload, batch=batch,
+                               created_at=now, due_at=now)
+    transaction.on_commit(lambda: deliver(batch=batch), robust=True)
 
 
 def deliver(batch=None, now=None, limit=BATCH):

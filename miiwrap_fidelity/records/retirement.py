@@ -22,6 +22,7 @@ from .models import (
     SignOff,
     SubmissionKey,
 )
+from .program_completion import ProgramCompletion
 
 
 def scrub_user(user_id):
@@ -56,6 +57,7 @@ def scrub_user(user_id):
         LearnerStartDate.objects.filter(learner_id=user_id).delete()  # a hire date
         OverdueNotice.objects.filter(learner_id=user_id).delete()
         Consequence.objects.filter(learner_id=user_id).delete()  # nothing is sent about them after retirement
+        ProgramCompletion.objects.filter(learner_id=user_id).delete()
         SubmissionKey.objects.filter(user_id=user_id).delete()
         audit.record("user.retired", get_user_model()(pk=user_id), subject_user_id=user_id)  # the last lock
     # The leader view's kept cadence has a row per coach (by id): dropped, computed again without them.

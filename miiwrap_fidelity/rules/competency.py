@@ -307,37 +307,62 @@ def qualifies_for_a_set(rules: "Rules", observation: "ObservationRecord") -> boo
     return any(requirement.in_scope(observation) and requirement.qualifies(observation) for requirement in rules.sets)
 
 
-def single_set_conditions(min_percent: float, critical_required: bool) -> tuple[Condition, ...]:
+def simple_set(instrument_version_id: int, min_observations: int = 3, min_percent: float = 80,
+               window_days: int = 180, essentials: bool = True, min_distinct_observers: int = 1,
+               setting: str = "") -> RequirementSet:
     """
-    The conditions of a policy's single-set fields: "at least ``min_percent``%", essentials met.
+    The most common requirement set: "``min_observations`` observations with at least
+    ``min_percent``% of applicable indicators met (and every essential one, with ``essentials``)".
+    A shorthand for writing a set (a new policy's first set, scripts, tests): a policy holds sets
+    only (ADR 0026).
 
     Args:
-        min_percent: the policy's ``min_percent``.
-        critical_required: the policy's ``critical_required`` (every essential indicator met).
+        instrument_version_id: the instrument version observed.
+        min_observations: qualifying observations needed.
+        min_percent: the percent of applicable indicators met for a session to qualify.
+        window_days: the window of practice, in days.
+        essentials: every essential indicator must be met too.
+        min_distinct_observers: distinct observers needed.
+        setting: the practice setting ("" for any).
 
     Returns:
-        The percent condition, then the essentials one when required.
+        The set.
     """
-    return (Condition(PERCENT, AT_LEAST, min_percent),) + ((Condition(ESSENTIALS),) if critical_required else ())
+    conditions = (Condition(PERCENT, AT_LEAST, min_percent),) + ((Condition(ESSENTIALS),) if essentials else ())
+    return RequirementSet(instrument_version_id, min_observations, window_days, min_distinct_observers, setting,
+                          conditions)
+
+
+def qualifying_percent(requirement_sets: Sequence[RequirementSet]) -> float | None:
+    """
+    The percent of indicators met a session needs in the first set that asks for one (what a chart
+    of scores marks), or None when no set does.
+
+    Args:
+        requirement_sets: a policy's sets.
+
+    Returns:
+        The "at least" percent, or None.
+    """
+    return next((condition.value for requirement in requirement_sets for condition in requirement.conditions
+                 if condition.measure == PERCENT and condition.op == AT_LEAST), None)
 
 
 @dataclass(frozen=True)
 class Rules:
     """
-    The parts of a ``CompetencyPolicy`` the decision needs. ``requirement_sets`` (``RequirementSet``
-    values) are the evidence rules; without them, the single-set fields (``instrument_version_id``
-    to ``min_distinct_observers``) make the one set.
+    The parts of a ``CompetencyPolicy`` the decision needs: its requirement sets (``RequirementSet``
+    values, at least one: the evidence rules), its sign-off levels and how long a certification
+    lasts.
     """
 
-    instrument_version_id: int
-    min_observations: int = 3
-    min_percent: int = 80
-    window_days: int = 180
-    critical_required: bool = True
-    min_distinct_observers: int = 1
+    requirement_sets: tuple[RequirementSet, ...]
     require_lead_signoff: bool = False
     validity_months: int = 24
-    requirement_sets: tuple = ()
+
+    def __post_init__(self) -> None:
+        if not self.requirement_sets:
+            raise ValueError("A policy has at least one requirement set.")
 
     @property
     def required_levels(self) -> tuple[str, ...]:
@@ -346,12 +371,8 @@ class Rules:
 
     @property
     def sets(self) -> tuple[RequirementSet, ...]:
-        """The evidence rules: ``requirement_sets``, or the one set the single-set fields make."""
-        if self.requirement_sets:
-            return self.requirement_sets
-        return (RequirementSet(self.instrument_version_id, self.min_observations, self.window_days,
-                               self.min_distinct_observers, "",
-                               single_set_conditions(self.min_percent, self.critical_required)),)
+        """The evidence rules."""
+        return self.requirement_sets
 
     @property
     def required_count(self) -> int:
@@ -545,6 +566,27 @@ def certification_state(expires_at: datetime | None, revoked_at: datetime | None
     if expires_at is not None and expires_at <= now + timedelta(days=expiring_days):
         return CertificationState.EXPIRING
     return CertificationState.ACTIVE
+
+
+#: How far along each stored state is, for "would this change move a learner back?" (a policy's
+#: preview): an expired or revoked certification is back at "in progress".
+STATE_STEPS = {State.NOT_STARTED: 0, State.IN_PROGRESS: 1, State.EXPIRED: 1, State.REVOKED: 1, State.READY: 2,
+               State.AWAITING_LEAD: 3, State.CERTIFIED: 4}
+
+
+def moves_back(before: str, after: str) -> bool:
+    """
+    Whether a learner going from stored state ``before`` to ``after`` loses ground (e.g. ready to
+    in progress).
+
+    Args:
+        before: the stored state now.
+        after: the state a change would give.
+
+    Returns:
+        True when ``after`` is fewer steps along than ``before``.
+    """
+    return STATE_STEPS[State(after)] < STATE_STEPS[State(before)]
 
 
 def display_state(stored_state: str, expires_at: datetime | None, now: datetime) -> str:

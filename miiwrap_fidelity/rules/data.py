@@ -88,12 +88,7 @@ class PolicyData:
 
     course_key: str
     enabled: bool
-    instrument_version_id: int
-    min_observations: int
-    min_percent: int
-    window_days: int
-    critical_required: bool
-    min_distinct_observers: int
+    instrument_version_id: int  # the first requirement set's: the course's main instrument
     require_lead_signoff: bool
     validity_months: int
     mode: str
@@ -392,3 +387,84 @@ class InstrumentChoiceData:
     id: int
     title: str
     settings: tuple = ()  # setting labels (translated); empty when any setting counts
+
+
+@dataclass(frozen=True)
+class StateChangeData:
+    """How many learners a policy change would move from one state to another, a few of them named."""
+
+    before: str
+    after: str
+    count: int
+    moves_back: bool  # fewer steps along (e.g. ready to in progress)
+    before_label: str = ""  # the states' names, in the reader's language
+    after_label: str = ""
+    learners: tuple = ()  # ``UserRef`` of the first few, by username
+    people: tuple = ()  # how each is named: their full name, else their username
+
+
+@dataclass(frozen=True)
+class PolicyPreviewData:
+    """What saving a policy change would do to the course's learners, before it is saved."""
+
+    evaluated: int  # learners decided again under the new rules
+    total: int  # learners with a status in the course (``evaluated`` is at most ``PREVIEW_LEARNERS``)
+    unchanged: int
+    changes: tuple = ()  # ``StateChangeData``, the moves back first, then the largest
+    moved_back: int = 0  # how many of ``evaluated`` would lose ground
+
+
+@dataclass(frozen=True)
+class PolicyInstrumentData:
+    """An instrument version as the policy editor offers it for a requirement set."""
+
+    id: int
+    title: str  # the instrument's name and version number
+    summaries: tuple = ()  # ``(key, label)`` of its summary scores, labels in the reader's language
+    essentials: tuple = ()  # its essential indicators' labels, in rubric order
+    settings: tuple = ()  # the settings it declares (empty: any)
+
+
+@dataclass(frozen=True)
+class ProgramCourseData:
+    """One course of a learner's program that the viewer may see (ADR 0025)."""
+
+    course_key: str
+    name: str  # the course's display name (its id when the platform has none)
+    state: str  # the learner's state there as lists show it (``competency.State``, "expiring"); "not_enrolled"
+    state_label: str
+    done: bool  # certified there on an active certification (``programs.course_done``)
+    certified_until: datetime | None = None  # that certification's expiry (None: none, or it never expires)
+
+
+@dataclass(frozen=True)
+class ProgramProgressData:
+    """
+    A learner's progress through a program (the courses whose policies name it), as the viewer may
+    see it: courses they have no right in are counted (``hidden``), never named, and their state is
+    never told, neither directly nor through ``completed`` (ADR 0025).
+    """
+
+    program: str
+    course_key: str  # the course it was asked from
+    learner: UserRef
+    courses: tuple  # ``ProgramCourseData`` the viewer may see, in the program's order (stages first)
+    total: int  # courses in the program, seen or not
+    done: int  # courses done among ``courses``
+    hidden: int  # courses of the program the viewer may not see
+    completed: bool | None  # every course done; None when that depends on a hidden course
+
+    def as_dict(self) -> dict[str, Any]:
+        """
+        The value as a dict (REST).
+
+        Returns:
+            ``{"program", "course_id", "learner", "courses", "total", "done", "hidden", "completed"}``;
+            each course ``{"course_id", "name", "state", "state_label", "done", "certified_until"}``.
+        """
+        return {"program": self.program, "course_id": self.course_key,
+                "learner": {"id": self.learner.id, "username": self.learner.username},
+                "courses": [{"course_id": course.course_key, "name": course.name, "state": course.state,
+                             "state_label": course.state_label, "done": course.done,
+                             "certified_until": course.certified_until} for course in self.courses],
+                "total": self.total, "done": self.done, "hidden": self.hidden, "completed": self.completed}

@@ -22,6 +22,8 @@ MAX_CONDITIONS = 10
 MAX_SCORE = 1_000_000
 SET_KEYS = {"instrument_version", "setting", "min_observations", "window_days", "window_months",
             "min_distinct_observers", "conditions"}
+#: ``(min, max)`` of a set's numbers: observations needed, window in days, distinct observers.
+SET_LIMITS = {"min_observations": (1, 50), "window_days": (1, 3650), "min_distinct_observers": (1, 10)}
 #: A window of months: up to 5 years.
 WINDOW_MONTHS = (1, 60)
 SUMMARY_KEY = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
@@ -43,7 +45,6 @@ def _range_error(low: int, high: int) -> str:
 
 
 def clean_requirement_sets(raw: object, versions: Mapping[int, Collection[str]],
-                           limits: Mapping[str, tuple[int, int]],
                            version_settings: Mapping[int, Collection[str]] | None = None) -> list[dict[str, Any]]:
     """
     The canonical requirement sets, or ``ValidationError`` with every problem by place.
@@ -52,8 +53,6 @@ def clean_requirement_sets(raw: object, versions: Mapping[int, Collection[str]],
         raw: the requirement sets as sent.
         versions: ``{instrument_version_id: summary keys}`` of the versions a set may name (the keys
             a ``summary`` condition may use).
-        limits: ``(min, max)`` of ``min_observations``, ``window_days`` and
-            ``min_distinct_observers`` (the policy's own field limits).
         version_settings: ``{instrument_version_id: the settings it declares}`` (none or empty:
             every setting): a set may not ask for a setting its instrument is never used in.
 
@@ -71,7 +70,7 @@ def clean_requirement_sets(raw: object, versions: Mapping[int, Collection[str]],
     errors: dict[str, list[str]] = {}
     cleaned: list[competency.RequirementSet] = []
     for index, item in enumerate(raw):
-        requirement = _clean_set(item, f"{FIELD}[{index}]", versions, limits, errors, version_settings or {})
+        requirement = _clean_set(item, f"{FIELD}[{index}]", versions, errors, version_settings or {})
         if requirement is not None:
             cleaned.append(requirement)
     if errors:
@@ -79,8 +78,7 @@ def clean_requirement_sets(raw: object, versions: Mapping[int, Collection[str]],
     return [requirement.as_dict() for requirement in cleaned]
 
 
-def _clean_set(item: object, place: str, versions: Mapping[int, Collection[str]],
-               limits: Mapping[str, tuple[int, int]], errors: dict[str, list[str]],
+def _clean_set(item: object, place: str, versions: Mapping[int, Collection[str]], errors: dict[str, list[str]],
                version_settings: Mapping[int, Collection[str]]) -> competency.RequirementSet | None:
     if not isinstance(item, dict):
         errors[place] = [_("Give a requirement set as an object.")]
@@ -115,7 +113,7 @@ def _clean_set(item: object, place: str, versions: Mapping[int, Collection[str]]
     for name in ("min_observations", "window_days", "min_distinct_observers"):
         if name in numbers or (name == "window_days" and months is not None):
             continue
-        low, high = limits[name]
+        low, high = SET_LIMITS[name]
         value = item.get(name, 1 if name == "min_distinct_observers" else None)
         numbers[name] = _number(value, low, high, integer=True)
         if numbers[name] is None:

@@ -39,6 +39,8 @@ CMI5_SATISFIED = "https://w3id.org/xapi/adl/verbs/satisfied"
 OUR_REVOKED = f"{VOCABULARY}/verbs/revoked"
 OUR_EXPIRED = f"{VOCABULARY}/verbs/expired"
 OUR_DRIFTED = f"{VOCABULARY}/verbs/drifted"
+ADL_COMPLETED = "http://adlnet.gov/expapi/verbs/completed"
+OUR_LAPSED = f"{VOCABULARY}/verbs/lapsed"
 
 ACTIVITY_PERFORMANCE = "http://adlnet.gov/expapi/activities/performance"  # the observed practice
 ACTIVITY_ASSESSMENT = "http://adlnet.gov/expapi/activities/assessment"  # a sign-off level
@@ -220,3 +222,36 @@ class CompetencyChanged(MiiwrapTransformer):
         return Result(completion=self.get_data("data.state") == "certified",
                       extensions=Extensions({extension("state"): self.get_data("data.state", True),
                                              extension("cause"): self.get_data("data.cause", True)}))
+
+
+class ProgramTransformer(MiiwrapTransformer):
+    """
+    The learner's program (the courses whose policies name it, ADR 0025) as the objective; the
+    parent is the course whose change decided it.
+    """
+
+    def get_object(self):
+        return Activity(id=self.iri("program", self.get_data("data.program", True)),
+                        definition=ActivityDefinition(type=ACTIVITY_OBJECTIVE))
+
+    def get_context(self):
+        return self.context_with(program=self.get_data("data.program"),
+                                 course_ids=list(self.get_data("data.course_ids") or []))
+
+
+@register("program.completed")
+class ProgramCompleted(ProgramTransformer):
+    """Every course of the learner's program is certified: ADL *completed* the program."""
+
+    _verb = verb(ADL_COMPLETED, "completed")
+    additional_fields = ("result",)
+
+    def get_result(self):
+        return Result(success=True, completion=True)
+
+
+@register("program.completion_lapsed")
+class ProgramCompletionLapsed(ProgramTransformer):
+    """A course of a completed program is no longer certified (expiry, revocation): our *lapsed*."""
+
+    _verb = verb(OUR_LAPSED, "lapsed")

@@ -24,7 +24,8 @@ FAIL_CLOSED_FILTERS = {CERTIFICATE_CREATION}
 TRACKING_EVENTS = [
     f"edx.miiwrap_fidelity.{name}" for name in (
         "observation.submitted", "competency.approved", "competency.revoked", "certification.issued",
-        "certification.expired", "drift_alert.created", "competency.changed",
+        "certification.expired", "drift_alert.created", "competency.changed", "program.completed",
+        "program.completion_lapsed",
     )
 ]
 

@@ -28,8 +28,8 @@ def score_points(observations, qualifying_ids):
 def score_trend_svg(points, threshold):
     """
     An accessible line chart of the fidelity score: title and description, labelled axes, each
-    point labelled with its value, the threshold as a dashed, labelled line. Empty string when
-    there are no points.
+    point labelled with its value, the threshold as a dashed, labelled line (none when the policy
+    asks for no percent: ``threshold`` None). Empty string when there are no points.
     """
     if not points:
         return ""
@@ -43,9 +43,14 @@ def score_trend_svg(points, threshold):
         return PAD_TOP + plot_h * (1 - value / 100)
 
     title = _("Fidelity score over time")
-    description = _("%(count)s observations; the dashed line marks the %(threshold)s%% needed to qualify. "
-                    "Latest: %(latest)s%% on %(date)s.") % {
-        "count": len(points), "threshold": threshold, "latest": points[-1][1], "date": points[-1][0].isoformat()}
+    values = {"count": len(points), "threshold": threshold, "latest": points[-1][1],
+              "date": points[-1][0].isoformat()}
+    if threshold is None:
+        description = _("%(count)s observations. Latest: %(latest)s%% on %(date)s.") % values
+        threshold = -1  # every point is at or above "no line"
+    else:
+        description = _("%(count)s observations; the dashed line marks the %(threshold)s%% needed to qualify. "
+                        "Latest: %(latest)s%% on %(date)s.") % values
     missed = sum(1 for _day, value, not_qualifying in points if not_qualifying and value >= threshold)
     if missed:
         description += " " + ngettext(
@@ -55,7 +60,7 @@ def score_trend_svg(points, threshold):
             "another requirement not met (crossed circles).",
             missed) % {"count": missed}
     # Worded outside the f-strings below: xgettext does not find gettext calls inside them.
-    needed = _("needed: %(threshold)s") % {"threshold": percent(threshold)}
+    needed = _("needed: %(threshold)s") % {"threshold": percent(max(threshold, 0))}
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
         f'aria-labelledby="mwf-trend-title mwf-trend-desc" class="mwf-chart">',
@@ -66,10 +71,11 @@ def score_trend_svg(points, threshold):
                      f'stroke="#d0d0d0" stroke-width="1"/>'
                      f'<text x="{PAD_LEFT - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" font-size="12" '
                      f'fill="#1b1b1b">{escape(percent(tick))}</text>')
-    parts.append(f'<line x1="{PAD_LEFT}" x2="{WIDTH - PAD_RIGHT}" y1="{y(threshold):.1f}" y2="{y(threshold):.1f}" '
-                 f'stroke="#1b1b1b" stroke-width="2" stroke-dasharray="8 5"/>'
-                 f'<text x="{WIDTH - PAD_RIGHT}" y="{y(threshold) - 6:.1f}" text-anchor="end" font-size="12" '
-                 f'fill="#1b1b1b">{escape(needed)}</text>')
+    if threshold >= 0:
+        parts.append(f'<line x1="{PAD_LEFT}" x2="{WIDTH - PAD_RIGHT}" y1="{y(threshold):.1f}" '
+                     f'y2="{y(threshold):.1f}" stroke="#1b1b1b" stroke-width="2" stroke-dasharray="8 5"/>'
+                     f'<text x="{WIDTH - PAD_RIGHT}" y="{y(threshold) - 6:.1f}" text-anchor="end" font-size="12" '
+                     f'fill="#1b1b1b">{escape(needed)}</text>')
     path = " ".join(f"{'M' if i == 0 else 'L'}{x(i):.1f},{y(value):.1f}"
                     for i, (_day, value, _missed) in enumerate(points))
     parts.append(f'<path d="{path}" fill="none" stroke="#0a3055" stroke-width="2"/>')

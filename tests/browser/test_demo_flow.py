@@ -118,7 +118,7 @@ def test_staff_pages_and_growth_page_are_accessible(seeded, live_server, page):
     assert "No learners match." in page.inner_text("table")
     # A refused policy change is explained, focused, and changes nothing.
     page.goto(f"{base}/miiwrap-fidelity/courses/{COURSE}/coaching/policy/")
-    page.fill("#id_min_percent", "150")
+    page.fill("input[name='set-0-cond-0-value']", "150")
     page.click("button:has-text('Save the policy')")
     assert page.evaluate("document.activeElement.id") == "mwf-errors"
     assert serious_violations(page) == []

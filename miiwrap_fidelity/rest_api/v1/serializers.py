@@ -87,15 +87,16 @@ class SignOffInput(serializers.Serializer):  # pylint: disable=abstract-method
 def _policy_fields():
     """The policy's fields for partial or full updates; number limits as ``api`` reads them from the model."""
     fields = {name: serializers.BooleanField(required=False)
-              for name in ("enabled", "critical_required", "require_lead_signoff", "require_calibration",
-                         "self_assessment")}
-    fields["instrument_version"] = serializers.IntegerField(min_value=1, required=False)
+              for name in ("enabled", "require_lead_signoff", "require_calibration", "self_assessment")}
     fields["mode"] = serializers.ChoiceField(choices=api.POLICY_MODES, required=False)
     fields.update({name: serializers.IntegerField(min_value=low, max_value=high, required=False)
-                   for name, (low, high) in api.POLICY_LIMITS.items()})
+                   for name, (low, high) in api.POLICY_LIMITS.items() if name in api.POLICY_FIELDS})
     fields["requirement_sets"] = serializers.JSONField(required=False)  # api.save_policy checks every part
     fields["prerequisite_course"] = serializers.CharField(max_length=255, required=False, allow_blank=True)
     fields["program"] = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    fields["confirm_moves_back"] = serializers.BooleanField(required=False, default=False, help_text=(
+        "True to save a change that moves learners back (e.g. ready to in progress); without it such a change "
+        "is refused with its preview's figures. POST policy/preview/ shows them first."))
     return fields
 
 
@@ -196,16 +197,28 @@ def signoff_out(signoff):
 def policy_out(policy):
     return {
         "course_id": str(policy.course_key), "enabled": policy.enabled,
-        "instrument_version": policy.instrument_version_id, "min_observations": policy.min_observations,
-        "min_percent": policy.min_percent, "window_days": policy.window_days,
-        "critical_required": policy.critical_required, "min_distinct_observers": policy.min_distinct_observers,
+        "instrument_version": policy.instrument_version_id,
         "require_lead_signoff": policy.require_lead_signoff, "validity_months": policy.validity_months,
         "mode": policy.mode, "drift_window_observations": policy.drift_window_observations,
         "drift_window_days": policy.drift_window_days, "drift_min_observations": policy.drift_min_observations,
         "require_calibration": policy.require_calibration, "calibration_threshold": policy.calibration_threshold,
-        "self_assessment": policy.self_assessment,         "requirement_sets": list(policy.requirement_sets), "deadline_days": policy.deadline_days,
+        "self_assessment": policy.self_assessment, "requirement_sets": list(policy.requirement_sets),
+        "deadline_days": policy.deadline_days,
         "prerequisite_course": policy.prerequisite_course, "program": policy.program,
         "updated_at": policy.updated_at,
+    }
+
+
+def policy_preview_out(preview):
+    return {
+        "evaluated": preview.evaluated, "total": preview.total, "unchanged": preview.unchanged,
+        "moved_back": preview.moved_back,
+        "changes": [{"before": change.before, "after": change.after, "count": change.count,
+                     "moves_back": change.moves_back, "before_label": change.before_label,
+                     "after_label": change.after_label,
+                     "learners": [{**user_out(learner), "name": person}
+                                  for learner, person in zip(change.learners, change.people)]}
+                    for change in preview.changes],
     }
 
 

@@ -1,7 +1,7 @@
 """Routes of REST API v1 (mounted at /api/miiwrap-fidelity/v1/)."""
 from django.urls import path, re_path
 
-from . import self_assessments, views
+from . import program_views, self_assessments, views
 from .schema import schema_view
 
 COURSE = "courses/<str:course_id>/"
@@ -10,6 +10,8 @@ urlpatterns = [
     path(f"{COURSE}learners/", views.LearnersView.as_view(), name="api-learners"),
     path(f"{COURSE}coaches/", views.CoachesView.as_view(), name="api-coaches"),
     path(f"{COURSE}learners/<int:user_id>/", views.LearnerDetailView.as_view(), name="api-learner"),
+    path(f"{COURSE}learners/<int:user_id>/program/", program_views.LearnerProgramView.as_view(),
+         name="api-learner-program"),
     path(f"{COURSE}observations/", views.ObservationsView.as_view(), name="api-observations"),
     path(f"{COURSE}observations/<int:observation_id>/", views.ObservationDetailView.as_view(),
          name="api-observation"),
@@ -24,6 +26,7 @@ urlpatterns = [
     path(f"{COURSE}signoffs/", views.SignOffsView.as_view(), name="api-signoffs"),
     path(f"{COURSE}certifications/", views.CertificationsView.as_view(), name="api-certifications"),
     path(f"{COURSE}policy/", views.PolicyView.as_view(), name="api-policy"),
+    path(f"{COURSE}policy/preview/", views.PolicyPreviewView.as_view(), name="api-policy-preview"),
     path(f"{COURSE}policy/reevaluation/", views.ReevaluationView.as_view(), name="api-reevaluation"),
     path(f"{COURSE}coach-assignments/", views.CoachAssignmentsView.as_view(), name="api-assignments"),
     path(f"{COURSE}start-dates/", views.StartDatesView.as_view(), name="api-start-dates"),

@@ -279,15 +279,43 @@ class PolicyView(CourseView):
         return self._save(partial=True)
 
     def _save(self, partial):
-        data = self.valid(s.PolicyInput, partial=partial)
-        if not partial and "instrument_version" not in data and "requirement_sets" not in data:
-            raise ValidationError({"instrument_version": [_("This field is required.")]})
-        if "instrument_version" in data:
-            try:
-                api.instrument_version(data["instrument_version"])
-            except api.NotFound as exc:
-                raise ValidationError({"instrument_version": [exc.message]}) from exc
-        return Response(s.policy_out(api.save_policy(self.request.user, self.course_key, **data)))
+        data = policy_input(self, partial)
+        confirmed = data.pop("confirm_moves_back", False)
+        return Response(s.policy_out(api.save_previewed_policy(self.request.user, self.course_key, confirmed,
+                                                               **data)))
+
+
+class PolicyPreviewView(CourseView):
+    """POST (course staff): what saving these policy fields would do to the learners' states; nothing is saved."""
+
+    schema = ApiSchema(requests={"POST": s.PolicyInput}, created="200")
+
+    def post(self, request, course_id):
+        data = policy_input(self, partial=True)
+        data.pop("confirm_moves_back", None)
+        return Response(s.policy_preview_out(api.preview_policy(request.user, self.course_key, **data)))
+
+
+#: Fields of the policy's first set before it held requirement sets only (ADR 0026): refused by name,
+#: never ignored (a script sending them would believe it changed the rules).
+SINGLE_SET_FIELDS = ("instrument_version", "min_observations", "min_percent", "window_days", "critical_required",
+                     "min_distinct_observers")
+
+
+def policy_input(view, partial):
+    """The validated policy fields of a request (course staff only: checked first, as for every write);
+    the single-set fields and, in full, no sets refused."""
+    if not api.is_course_staff(view.request.user, view.course_key):
+        raise api.PermissionDenied(_("Only course staff can change the competency policy."))
+    sent = view.request.data if isinstance(view.request.data, dict) else {}
+    removed = [name for name in SINGLE_SET_FIELDS if name in sent]
+    if removed:
+        raise ValidationError({name: [_("A policy's evidence rules are its requirement_sets only: write this in "
+                                        "the sets.")] for name in removed})
+    data = view.valid(s.PolicyInput, partial=partial)
+    if not partial and "requirement_sets" not in data:
+        raise ValidationError({"requirement_sets": [_("This field is required.")]})
+    return data
 
 
 class CoachAssignmentsView(CourseView):

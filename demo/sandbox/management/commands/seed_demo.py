@@ -89,9 +89,7 @@ class Command(BaseCommand):
         for name in ("learner_ana", "learner_ben", "learner_cam", "learner_dee"):
             enroll(people[name], course)
         # Saving the policy re-evaluates the learners already enrolled (its page shows the run).
-        api.save_policy(lead, course, instrument_version=version, min_observations=3, min_percent=80,
-                        window_days=180, critical_required=True, min_distinct_observers=1,
-                        require_lead_signoff=False, validity_months=24, mode="add_to_grade",
+        api.save_policy(lead, course, require_lead_signoff=False, validity_months=24, mode="add_to_grade",
                         requirement_sets=demo_requirement_sets(version, team_version))
         for name in ("learner_ana", "learner_ben", "learner_cam"):  # learner_dee waits for a coach
             api.assign_coach(lead, course, coach, people[name])
