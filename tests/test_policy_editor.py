@@ -196,7 +196,8 @@ def test_the_typo_case_previews_every_learner_moving_back_and_saving_is_refused(
     assert "Saving would move 4 of 5 learners back" in refused.content.decode()
     assert 'name="confirm_moves_back"' in refused.content.decode()
     assert CompetencyPolicy.objects.get().requirement_sets[0]["min_observations"] == 3
-    assert client.post(URL, policy_post(typo, confirm=True)).status_code == 302
+    token = refused.content.decode().split('name="previewed" value="', 1)[1].split('"', 1)[0]
+    assert client.post(URL, {**policy_post(typo, confirm=True), "previewed": token}).status_code == 302
     assert CompetencyPolicy.objects.get().requirement_sets[0]["min_observations"] == 30
 
 
@@ -235,3 +236,98 @@ def test_a_bad_preview_is_a_400_naming_the_place(ready_course, lead, version):
 def test_moves_back_are_the_states_order():
     assert competency.moves_back("certified", "ready") and competency.moves_back("ready", "in_progress")
     assert not competency.moves_back("in_progress", "ready") and not competency.moves_back("expired", "in_progress")
+
+
+# --- the review's findings (each reproduced first) ---------------------------------------------------------
+
+def test_leaving_a_program_that_shares_evidence_needs_a_confirmation(ready_course, lead, version, course_key):
+    """Leaving program p1 re-evaluated the other course's learners (ready -> not started) with no word."""
+    other = api.parse_course_key("course-v1:MiiWrap+OTHER+2026")
+    from sandbox.models import CourseRole  # pylint: disable=import-outside-toplevel
+    CourseRole.objects.create(course_key=other, user=lead, role="staff")
+    api.save_policy(lead, other, requirement_sets=one_set(version), program="p1")
+    api.save_policy(lead, course_key, program="p1")
+    client = APIClient()
+    client.force_authenticate(lead)
+    preview = client.post(REST + "preview/", {"program": ""}, format="json").json()
+    assert (preview["other_courses"], preview["needs_confirmation"]) == (1, True)
+    refused = client.patch(REST, {"program": ""}, format="json")
+    assert refused.status_code == 400 and "1 other course" in refused.json()["confirm_moves_back"][0]
+    assert CompetencyPolicy.objects.get(course_key=course_key).program == "p1"
+    assert client.patch(REST, {"program": "", "confirm_moves_back": True}, format="json").status_code == 200
+
+
+def test_a_condition_without_a_score_is_refused_never_taken_as_a_percent(client, policy, lead, version):
+    client.force_login(lead)
+    post = policy_post(one_set(version))
+    post.update({"set-0-conditions": 2, "set-0-cond-1-measure": "", "set-0-cond-1-op": ">=", "set-0-cond-1-value": "4"})
+    response = client.post(URL, post)
+    assert response.status_code == 400 and "Choose percent, essentials or summary." in response.content.decode()
+    assert CompetencyPolicy.objects.get().requirement_sets == one_set(version)
+
+
+def test_a_score_the_new_instrument_lacks_stays_chosen_and_is_refused(client, policy, lead, course_key, version,
+                                                                      mi_version):
+    """Choosing another instrument turned 'relational-global >= 3.5' into 'percent >= 3.5' on saving."""
+    sets = one_set(version) + [{"instrument_version": mi_version.pk, "min_observations": 1, "window_days": 90,
+                                "conditions": [{"measure": "summary", "key": "relational-global", "op": ">=",
+                                                "value": 3.5}]}]
+    api.save_policy(lead, course_key, requirement_sets=sets)
+    client.force_login(lead)
+    post = policy_post(CompetencyPolicy.objects.get().requirement_sets, action="refresh")
+    post["set-1-instrument_version"] = version.pk
+    shown = client.post(URL, post).content.decode().split('id="mwf-set-1"', 1)[1]
+    assert '<option value="summary:relational-global" selected>relational-global (not a score of this instrument)' \
+        in shown
+    post["action"] = "save"
+    refused = client.post(URL, post)
+    assert refused.status_code == 400 and "has no summary score relational-global" in refused.content.decode()
+    assert CompetencyPolicy.objects.get().requirement_sets[1]["conditions"][0]["measure"] == "summary"
+
+
+def test_an_earlier_stage_needs_rights_in_that_course(ready_course, lead, version, course_key):
+    """The preview told a course's staff who is certified in a course where they have no role."""
+    other = api.parse_course_key("course-v1:MiiWrap+OTHER+2026")
+    outsider = make_user("staff_other")
+    from sandbox.models import CourseRole  # pylint: disable=import-outside-toplevel
+    CourseRole.objects.create(course_key=other, user=outsider, role="staff")
+    api.save_policy(outsider, other, requirement_sets=one_set(version))
+    with pytest.raises(api.ValidationError) as refused:
+        api.preview_policy(lead, course_key, prerequisite_course=str(other))
+    assert "course staff there too" in refused.value.message_dict["prerequisite_course"][0]
+    assert api.stage_choices(lead, course_key) == []  # not offered either
+    CourseRole.objects.create(course_key=other, user=lead, role="staff")
+    assert api.stage_choices(lead, course_key) == [(str(other), str(other))]
+    assert api.preview_policy(lead, course_key, prerequisite_course=str(other)).moved_back == 4
+
+
+@pytest.mark.parametrize("field, value", [("sets", "9" * 5000), ("set-0-conditions", "9" * 5000),
+                                          ("action", "down:" + "9" * 5000), ("set-0-cond-0-value", "9" * 5000),
+                                          ("sets", "21"), ("set-0-conditions", "-1"), ("sets", "")])
+def test_huge_numbers_in_the_form_are_answered_not_a_500(client, policy, lead, version, field, value):
+    client.force_login(lead)
+    for action in ("save", "add_set"):
+        post = {**policy_post(one_set(version), action=action), field: value}
+        assert client.post(URL, post).status_code in (200, 302, 400)
+    assert CompetencyPolicy.objects.get().requirement_sets in (one_set(version),)
+
+
+def test_a_save_without_the_sets_changes_nothing(client, policy, lead, version, second_version, course_key):
+    api.save_policy(lead, course_key, requirement_sets=one_set(version) + one_set(second_version))
+    client.force_login(lead)
+    post = {k: v for k, v in policy_post(one_set(version)).items() if not k.startswith("set")}
+    response = client.post(URL, post)
+    assert response.status_code == 400 and "were not sent whole" in response.content.decode()
+    assert len(CompetencyPolicy.objects.get().requirement_sets) == 2
+
+
+def test_the_confirmation_holds_for_the_change_previewed_only(client, ready_course, lead, version):
+    client.force_login(lead)
+    previewed = client.post(URL, policy_post(one_set(version, min_observations=4), action="preview"))
+    token = previewed.content.decode().split('name="previewed" value="', 1)[1].split('"', 1)[0]
+    other = {**policy_post(one_set(version, min_observations=50), confirm=True), "previewed": token}
+    assert client.post(URL, other).status_code == 400  # another change than the one confirmed
+    assert CompetencyPolicy.objects.get().requirement_sets[0]["min_observations"] == 3
+    same = {**policy_post(one_set(version, min_observations=4), confirm=True), "previewed": token}
+    assert client.post(URL, same).status_code == 302
+    assert CompetencyPolicy.objects.get().requirement_sets[0]["min_observations"] == 4

@@ -204,13 +204,15 @@ def policy_with_changes(actor: User, course_key: CourseKey,
     fields = dict(fields)
     sets = fields.pop("requirement_sets", None)
     policy = CompetencyPolicy.objects.filter(course_key=course_key).first() or CompetencyPolicy(course_key=course_key)
-    changed, previous_program = set(), policy.program
+    changed, previous_program, previous_prerequisite = set(), policy.program, policy.prerequisite_course
     for name, value in fields.items():
         if policy.pk is None or getattr(policy, name) != value:
             changed.add(name)
         setattr(policy, name, value)
     if "prerequisite_course" in fields:
         policy.prerequisite_course = _clean_prerequisite(policy.prerequisite_course, course_key)
+        if policy.prerequisite_course and policy.prerequisite_course != previous_prerequisite:
+            _require_right_to_stage(actor, policy.prerequisite_course)
     if "program" in changed:
         _require_right_to_program(actor, policy.program, course_key)
     errors: dict[str, list[str]] = {}
@@ -249,6 +251,17 @@ def _require_right_to_program(actor: User, program: str, course_key: CourseKey) 
         raise ValidationError({"program": [_(
             "You can join this program only if you are course staff in every course of the program. "
             "Ask platform staff, or staff of those courses, to add this course.")]})
+
+
+def _require_right_to_stage(actor: User, prerequisite: str) -> None:
+    """
+    A course may name an earlier stage only when ``actor`` is staff there too: its decisions read the
+    learners' certifications there, which a preview of the change would tell (ADR 0018, issue 25's
+    review). The same words whether or not the course exists.
+    """
+    if not is_course_staff(actor, prerequisite):
+        raise ValidationError({"prerequisite_course": [_(
+            "You can choose an earlier course only if you are course staff there too.")]})
 
 
 #: The longest chain of stages (prerequisite of a prerequisite ...) a policy may start.

@@ -6,7 +6,7 @@ from ..rules import data, policy_rules
 from . import to_data as values
 from .inputs import CourseRef, User
 from .names import course_display_name
-from .roles import require_course_staff
+from .roles import is_course_staff, require_course_staff
 
 #: The most requirement sets a policy may have.
 MAX_REQUIREMENT_SETS = policy_rules.MAX_SETS
@@ -44,7 +44,8 @@ def policy_instruments(actor: User, course_key: CourseRef) -> list[data.PolicyIn
 
 def stage_choices(actor: User, course_key: CourseRef) -> list[tuple[str, str]] | None:
     """
-    The courses that may be this course's earlier stage (those with a policy), by name.
+    The courses that may be this course's earlier stage (those with a policy where ``actor`` is
+    course staff too), by name.
 
     Args:
         actor: who asks (course staff).
@@ -62,6 +63,7 @@ def stage_choices(actor: User, course_key: CourseRef) -> list[tuple[str, str]] |
         "course_key", flat=True)[:MAX_STAGE_CHOICES + 1])
     if len(keys) > MAX_STAGE_CHOICES:
         return None
-    return sorted(((str(key), course_display_name(key)) for key in keys), key=lambda pair: (pair[1].lower(), pair[0]))
+    return sorted(((str(key), course_display_name(key)) for key in keys if is_course_staff(actor, key)),
+                  key=lambda pair: (pair[1].lower(), pair[0]))
 
 

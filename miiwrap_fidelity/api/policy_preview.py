@@ -9,9 +9,10 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from ..records import evaluation
-from ..records.models import LearnerStatus
+from ..records.models import CompetencyPolicy, LearnerStatus
 from ..rules import competency, data
 from ..rules.errors import ValidationError
 from .courses import policy_with_changes, save_policy
@@ -45,7 +46,7 @@ def preview_policy(actor: User, course_key: CourseRef, **fields: Any) -> data.Po
         ValidationError: an invalid setting (as ``save_policy``), or ``course_key`` is not a course key.
     """
     course_key = require_course_staff(actor, course_key, _("Only course staff can change the competency policy."))
-    policy, _changed, _program = policy_with_changes(actor, course_key, fields)
+    policy, changed, previous_program = policy_with_changes(actor, course_key, fields)
     statuses = LearnerStatus.objects.filter(course_key=course_key)
     before = dict(statuses.order_by("learner_id").values_list("learner_id", "state")[:PREVIEW_LEARNERS])
     context, now = evaluation.CourseContext(policy, course_key), timezone.now()
@@ -61,9 +62,31 @@ def preview_policy(actor: User, course_key: CourseRef, **fields: Any) -> data.Po
             moved[(state, after[learner_id])].append(learner_id)
     total = statuses.count() if len(before) == PREVIEW_LEARNERS else len(before)
     changes = _named_changes(moved)
+    programs = {policy.program, previous_program} - {""} if "program" in changed else set()
+    other_courses = CompetencyPolicy.objects.filter(program__in=programs, enabled=True).exclude(
+        course_key=course_key).count() if programs else 0
     return data.PolicyPreviewData(
         evaluated=len(before), total=total, unchanged=len(before) - sum(change.count for change in changes),
-        changes=changes, moved_back=sum(change.count for change in changes if change.moves_back))
+        changes=changes, moved_back=sum(change.count for change in changes if change.moves_back),
+        other_courses=other_courses)
+
+
+def _confirmation_reasons(preview: data.PolicyPreviewData) -> list[str]:
+    """Why saving ``preview``'s change waits for the writer's confirmation."""
+    reasons = []
+    if preview.moved_back:
+        reasons.append(_(
+            "Saving would move %(count)s of %(evaluated)s learners back (for example from ready to in "
+            "progress). Check the preview; if that is intended, confirm it and save again.") % {
+            "count": preview.moved_back, "evaluated": preview.evaluated})
+    if preview.other_courses:
+        reasons.append(ngettext(
+            "Changing the program evaluates again the learners of %(count)s other course that shares this "
+            "course's evidence; their states may change. If that is intended, confirm it and save again.",
+            "Changing the program evaluates again the learners of %(count)s other courses that share this "
+            "course's evidence; their states may change. If that is intended, confirm it and save again.",
+            preview.other_courses) % {"count": preview.other_courses})
+    return reasons
 
 
 def _named_changes(moved: dict[tuple[str, str], list[int]]) -> tuple[data.StateChangeData, ...]:
@@ -105,9 +128,6 @@ def save_previewed_policy(actor: User, course_key: CourseRef, confirm_moves_back
             False (on ``confirm_moves_back``, the preview's figures in the message).
     """
     preview = preview_policy(actor, course_key, **fields)
-    if preview.moved_back and not confirm_moves_back:
-        raise ValidationError({"confirm_moves_back": [_(
-            "Saving would move %(count)s of %(evaluated)s learners back (for example from ready to in "
-            "progress). Check the preview; if that is intended, confirm it and save again.") % {
-            "count": preview.moved_back, "evaluated": preview.evaluated}]})
+    if preview.needs_confirmation and not confirm_moves_back:
+        raise ValidationError({"confirm_moves_back": _confirmation_reasons(preview)})
     return save_policy(actor, course_key, **fields)

@@ -33,12 +33,6 @@ EXPORT_KINDS = [("learners", gettext_lazy("learners' status")), ("observations",
                 ("certifications", gettext_lazy("certifications")), ("program", gettext_lazy("program progress"))]
 
 
-def _export_kinds(course_key):
-    """The exports offered: program progress only in a course of a program (elsewhere it has no column)."""
-    policy = api.get_policy(course_key)
-    return [(kind, label) for kind, label in EXPORT_KINDS if kind != "program" or (policy and policy.program)]
-
-
 #: What the observation form's autosave says (observation_form.js), in the page's language.
 AUTOSAVE_MESSAGES = {
     "saved": gettext_lazy("Saved in this browser."),
@@ -204,7 +198,7 @@ def workspace(request, course_key):
         "count": summary["count"], "count_exact": summary["count_exact"],
         "has_policy": summary["has_policy"], "filters": filters, "state_choices": api.STATE_FILTERS.items(),
         "query": _without(params, "cursor"), "last_page": api.LAST_PAGE, **coach_filter,
-        "sort_query": _without(params, "ordering", "cursor"), "export_kinds": _export_kinds(course_key),
+        "sort_query": _without(params, "ordering", "cursor"), "export_kinds": EXPORT_KINDS,
         "expiring": [(name, days, summary[name], summary[f"{name}_exact"]) for name, days in api.EXPIRING_FILTERS]
         if is_staff else None,
         # A filter that picks a small part of the course keeps its own order (roster.OwnOrder): only

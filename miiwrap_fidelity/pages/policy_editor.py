@@ -3,6 +3,9 @@ The competency policy page (issue 25): requirement sets edited as fields (add, r
 conditions chosen from the instrument's scores by name), the other settings beside them, and a
 preview of what a change does to the learners before it is saved. Every check is ``api``'s.
 """
+import hashlib
+import json
+
 from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
@@ -98,7 +101,12 @@ def policy(request, course_key):
             set_rows.new_set(instruments[0].id if instruments else "")]
         return _render(request, context, PolicyForm(initial=initial, stages=stages), rows, 200)
     form = PolicyForm(request.POST, initial=initial, stages=stages)
-    rows = set_rows.rows_from_post(request.POST) or [set_rows.new_set(instruments[0].id if instruments else "")]
+    rows = set_rows.rows_from_post(request.POST)
+    stored = set_rows.rows_of(list(existing.requirement_sets)) if existing else [
+        set_rows.new_set(instruments[0].id if instruments else "")]
+    if not rows:  # a truncated or forged post: never taken as other sets than the page showed
+        context["top_errors"] = [_("The requirement sets were not sent whole: reload the page and try again.")]
+        return _render(request, context, form, stored, 400)
     action = request.POST.get("action", "")
     if action not in ("preview", "save"):  # an editing button: nothing is checked or saved yet
         return _render(request, context, form, set_rows.apply_action(rows, action), 200)
@@ -107,10 +115,12 @@ def policy(request, course_key):
     fields = {name: value for name, value in form.cleaned_data.items()
               if not (name in OPTIONAL_NUMBERS and value is None)}
     fields["requirement_sets"], places = set_rows.sets_of(rows)
+    context["preview_token"] = token = _change_token(fields)
     try:
         if action == "save":
-            api.save_previewed_policy(request.user, course_key, request.POST.get("confirm_moves_back") == "on",
-                                      **fields)
+            # The confirmation holds for the change previewed with it, not for another one typed since.
+            confirmed = request.POST.get("confirm_moves_back") == "on" and request.POST.get("previewed") == token
+            api.save_previewed_policy(request.user, course_key, confirmed, **fields)
             messages.success(request, _("Policy saved. Learners' status is being re-evaluated."))
             return redirect(reverse("miiwrap_fidelity:policy", args=[str(course_key)]))
         context["preview"] = api.preview_policy(request.user, course_key, **fields)
@@ -127,8 +137,19 @@ def policy(request, course_key):
         return _render(request, context, form, rows, 400)
 
 
+def _change_token(fields):
+    """What a preview's confirmation is tied to: a digest of the change's fields."""
+    return hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()[:32]
+
+
 def _render(request, context, form, rows, status):
     by_id = {str(instrument.id): instrument for instrument in context["instruments"]}
+    for row in rows:  # a score the set's instrument lacks stays chosen, named as such, never turned into another
+        summaries = {set_rows.SUMMARY_PREFIX + key for key, _label in getattr(
+            by_id.get(str(row.instrument_version)), "summaries", ())}
+        for condition in row.conditions:
+            condition.unknown = condition.measure[len(set_rows.SUMMARY_PREFIX):] if (
+                condition.measure.startswith(set_rows.SUMMARY_PREFIX) and condition.measure not in summaries) else ""
     context.update({
         "form": form, "rows": [(row, by_id.get(str(row.instrument_version))) for row in rows],
         "setting_choices": api.OBSERVATION_SETTINGS, "row_errors": any(

@@ -23,6 +23,7 @@ class ConditionRow:
     op: str = AT_LEAST
     value: str = ""
     errors: list = field(default_factory=list)
+    unknown: str = ""  # a summary key the set's instrument does not have (kept and shown, never dropped)
 
 
 @dataclass
@@ -65,15 +66,24 @@ def _number_text(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def rows_from_post(post) -> list[SetRow]:
-    """The sets as posted (``set-<i>-...`` fields, ``set-<i>-cond-<j>-...`` conditions)."""
+def rows_from_post(post) -> list[SetRow] | None:
+    """
+    The sets as posted (``set-<i>-...`` fields, ``set-<i>-cond-<j>-...`` conditions); None when the
+    post does not say how many sets or conditions it holds (a truncated or forged form: never read
+    as fewer sets or conditions than the page showed).
+    """
     count = _count(post.get("sets"))
+    if count is None:
+        return None
     rows = []
     for i in range(count):
         prefix = f"set-{i}-"
+        conditions_count = _count(post.get(f"{prefix}conditions"))
+        if conditions_count is None:
+            return None
         conditions = [ConditionRow(post.get(f"{prefix}cond-{j}-measure", ""), post.get(f"{prefix}cond-{j}-op", AT_LEAST),
                                    post.get(f"{prefix}cond-{j}-value", "").strip())
-                      for j in range(_count(post.get(f"{prefix}conditions")))]
+                      for j in range(conditions_count)]
         rows.append(SetRow(
             post.get(prefix + "instrument_version", ""), post.get(prefix + "setting", ""),
             post.get(prefix + "min_observations", "").strip(), post.get(prefix + "window", "").strip(),
@@ -83,9 +93,10 @@ def rows_from_post(post) -> list[SetRow]:
     return rows
 
 
-def _count(value: object) -> int:
+def _count(value: object) -> int | None:
+    """A posted count of rows (0 to ``MAX_ROWS``), or None when it is missing or not one."""
     text = str(value or "")
-    return min(int(text), MAX_ROWS) if text.isdecimal() and text.isascii() else 0
+    return int(text) if text.isdecimal() and text.isascii() and len(text) <= 2 and int(text) <= MAX_ROWS else None
 
 
 def _whole(text: str) -> object:
@@ -94,6 +105,8 @@ def _whole(text: str) -> object:
 
 
 def _decimal(text: str) -> object:
+    if len(text) > 40:  # no threshold is that long: the api words the error
+        return text
     try:
         value = float(text.replace(",", "."))
     except ValueError:
@@ -113,9 +126,8 @@ def set_of(row: SetRow) -> tuple[dict, list[int]]:
         if condition.measure.startswith(SUMMARY_PREFIX):
             conditions.append({"measure": "summary", "key": condition.measure[len(SUMMARY_PREFIX):],
                                "op": condition.op, "value": _decimal(condition.value)})
-        else:
-            conditions.append({"measure": condition.measure or PERCENT, "op": condition.op,
-                               "value": _decimal(condition.value)})
+        else:  # no score chosen: the api asks for one (never taken as a percent)
+            conditions.append({"measure": condition.measure, "op": condition.op, "value": _decimal(condition.value)})
         places.append(index)
     if row.essentials:
         conditions.append({"measure": "essentials"})
@@ -164,7 +176,8 @@ def apply_action(rows: list[SetRow], action: str) -> list[SetRow]:
     action leaves them as they are.
     """
     name, _sep, rest = action.partition(":")
-    numbers = [int(part) for part in rest.split(":") if part.isdecimal() and part.isascii()] if rest else []
+    numbers = [int(part) for part in rest.split(":") if part.isdecimal() and part.isascii() and len(part) <= 4
+               ] if rest else []
     rows = [replace(row, conditions=list(row.conditions)) for row in rows]
     if name == "add_set" and len(rows) < MAX_ROWS:
         rows.append(new_set(rows[0].instrument_version if rows else ""))

@@ -412,6 +412,14 @@ class PolicyPreviewData:
     unchanged: int
     changes: tuple = ()  # ``StateChangeData``, the moves back first, then the largest
     moved_back: int = 0  # how many of ``evaluated`` would lose ground
+    # other courses of the program left or joined: they share (or stop sharing) this course's
+    # evidence, so their learners are evaluated again too (counted, not previewed: ADR 0026)
+    other_courses: int = 0
+
+    @property
+    def needs_confirmation(self) -> bool:
+        """Saving it needs the writer's confirmation: learners would move back, or other courses change."""
+        return bool(self.moved_back or self.other_courses)
 
 
 @dataclass(frozen=True)

@@ -212,7 +212,8 @@ def policy_out(policy):
 def policy_preview_out(preview):
     return {
         "evaluated": preview.evaluated, "total": preview.total, "unchanged": preview.unchanged,
-        "moved_back": preview.moved_back,
+        "moved_back": preview.moved_back, "other_courses": preview.other_courses,
+        "needs_confirmation": preview.needs_confirmation,
         "changes": [{"before": change.before, "after": change.after, "count": change.count,
                      "moves_back": change.moves_back, "before_label": change.before_label,
                      "after_label": change.after_label,
