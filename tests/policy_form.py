@@ -27,7 +27,5 @@ def policy_post(sets, action="save", confirm=False, **fields):
         for j, condition in enumerate(row.conditions):
             post.update({f"{prefix}cond-{j}-measure": condition.measure, f"{prefix}cond-{j}-op": condition.op,
                          f"{prefix}cond-{j}-value": condition.value})
-    post["action"] = action
-    if confirm:
-        post["confirm_moves_back"] = "on"
+    post["action"] = "confirm_save" if confirm else action  # the preview's "Save anyway" button
     return post

@@ -192,9 +192,10 @@ def test_the_typo_case_previews_every_learner_moving_back_and_saving_is_refused(
     assert "4 learners: Ready for sign-off → In progress" in preview
     assert "Ready0 Person, Ready1 Person, Ready2 Person, Ready3 Person" in preview
     refused = client.post(URL, policy_post(typo))
-    assert refused.status_code == 400
+    assert refused.status_code == 200  # not saved: the preview asks for the confirmation
     assert "Saving would move 4 of 5 learners back" in refused.content.decode()
-    assert 'name="confirm_moves_back"' in refused.content.decode()
+    assert "Set 1: qualifying observations 3 → 30" in refused.content.decode()  # which change does it
+    assert 'value="confirm_save">Save anyway: 4 learners move back</button>' in refused.content.decode()
     assert CompetencyPolicy.objects.get().requirement_sets[0]["min_observations"] == 3
     token = refused.content.decode().split('name="previewed" value="', 1)[1].split('"', 1)[0]
     assert client.post(URL, {**policy_post(typo, confirm=True), "previewed": token}).status_code == 302
@@ -262,7 +263,7 @@ def test_a_condition_without_a_score_is_refused_never_taken_as_a_percent(client,
     post = policy_post(one_set(version))
     post.update({"set-0-conditions": 2, "set-0-cond-1-measure": "", "set-0-cond-1-op": ">=", "set-0-cond-1-value": "4"})
     response = client.post(URL, post)
-    assert response.status_code == 400 and "Choose percent, essentials or summary." in response.content.decode()
+    assert response.status_code == 400 and "Choose a score for this condition." in response.content.decode()
     assert CompetencyPolicy.objects.get().requirement_sets == one_set(version)
 
 
@@ -326,7 +327,8 @@ def test_the_confirmation_holds_for_the_change_previewed_only(client, ready_cour
     previewed = client.post(URL, policy_post(one_set(version, min_observations=4), action="preview"))
     token = previewed.content.decode().split('name="previewed" value="', 1)[1].split('"', 1)[0]
     other = {**policy_post(one_set(version, min_observations=50), confirm=True), "previewed": token}
-    assert client.post(URL, other).status_code == 400  # another change than the one confirmed
+    changed = client.post(URL, other)  # another change than the one confirmed: previewed again, not saved
+    assert changed.status_code == 200 and "changed after its preview" in changed.content.decode()
     assert CompetencyPolicy.objects.get().requirement_sets[0]["min_observations"] == 3
     same = {**policy_post(one_set(version, min_observations=4), confirm=True), "previewed": token}
     assert client.post(URL, same).status_code == 302

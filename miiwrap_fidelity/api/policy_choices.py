@@ -1,8 +1,10 @@
 """What the policy editor offers (issue 25): instruments by name with their scores and essentials, and earlier stages by course name."""
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from ..records.models import CompetencyPolicy, Indicator, InstrumentVersion
 from ..rules import data, policy_rules
+from ..rules import rating_scales as rating_values
 from . import to_data as values
 from .inputs import CourseRef, User
 from .names import course_display_name
@@ -35,7 +37,9 @@ def policy_instruments(actor: User, course_key: CourseRef) -> list[data.PolicyIn
     for indicator in Indicator.objects.filter(critical=True).order_by("version_id", "position", "id"):
         essentials.setdefault(indicator.version_id, []).append(values.indicator_data(indicator).label)
     return [data.PolicyInstrumentData(
-        id=version.pk, title=f"{version.instrument.name} v{version.number}",
+        id=version.pk, title="%s v%s" % (rating_values.translated(version.title or version.instrument.name,
+                                                                   version.translations or {}, get_language(),
+                                                                   "name"), version.number),
         summaries=tuple((summary["key"], summary.get("label") or summary["key"])
                         for summary in values.summary_definitions(version.summaries or [])),
         essentials=tuple(essentials.get(version.pk, ())), settings=tuple(version.settings or ()))

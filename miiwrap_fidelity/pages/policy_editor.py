@@ -108,7 +108,8 @@ def policy(request, course_key):
         context["top_errors"] = [_("The requirement sets were not sent whole: reload the page and try again.")]
         return _render(request, context, form, stored, 400)
     action = request.POST.get("action", "")
-    if action not in ("preview", "save"):  # an editing button: nothing is checked or saved yet
+    if action not in ("preview", "save", CONFIRM):  # an editing button: nothing is checked or saved yet
+        context["focus"] = _focus_after(action, len(rows))
         return _render(request, context, form, set_rows.apply_action(rows, action), 200)
     if not form.is_valid():
         return _render(request, context, form, rows, 400)
@@ -116,10 +117,15 @@ def policy(request, course_key):
               if not (name in OPTIONAL_NUMBERS and value is None)}
     fields["requirement_sets"], places = set_rows.sets_of(rows)
     context["preview_token"] = token = _change_token(fields)
+    context["described"] = set_rows.described_changes(
+        list(existing.requirement_sets) if existing else [], fields["requirement_sets"],
+        {str(instrument.id): instrument.title for instrument in instruments}, dict(api.OBSERVATION_SETTINGS))
     try:
-        if action == "save":
+        if action in ("save", CONFIRM):
             # The confirmation holds for the change previewed with it, not for another one typed since.
-            confirmed = request.POST.get("confirm_moves_back") == "on" and request.POST.get("previewed") == token
+            confirmed = action == CONFIRM and request.POST.get("previewed") == token
+            if action == CONFIRM and not confirmed:
+                context["changed_since_preview"] = True
             api.save_previewed_policy(request.user, course_key, confirmed, **fields)
             messages.success(request, _("Policy saved. Learners' status is being re-evaluated."))
             return redirect(reverse("miiwrap_fidelity:policy", args=[str(course_key)]))
@@ -127,14 +133,35 @@ def policy(request, course_key):
         return _render(request, context, form, rows, 200)
     except ValidationError as exc:
         errors = dict(exc.message_dict)
-        if "confirm_moves_back" in errors:  # show what would move back beside the refusal
+        if "confirm_moves_back" in errors:  # not an error to correct: the preview asks for the confirmation
             context["preview"] = api.preview_policy(request.user, course_key, **fields)
+            context["confirmation"] = errors.pop("confirm_moves_back")
+            if not errors:
+                return _render(request, context, form, rows, 200)
         for name in list(errors):
             if name in form.fields:
                 form.add_error(name, errors.pop(name))
         left = set_rows.place_errors(rows, errors, places)
         context["top_errors"] = [message for messages_ in left.values() for message in messages_]
         return _render(request, context, form, rows, 400)
+
+
+#: The preview's own button: save this very change, learners moving back and all.
+CONFIRM = "confirm_save"
+
+
+def _focus_after(action, count):
+    """Where an editing button leaves the keyboard: the set it changed (the page is drawn again)."""
+    name, _sep, rest = action.partition(":")
+    index = rest.split(":")[0]
+    if name == "add_set":
+        return f"set-{count}-instrument_version"
+    if name == "refresh" and index.isdecimal() and len(index) <= 2:
+        return f"set-{index}-instrument_version"
+    if index.isdecimal() and len(index) <= 2:
+        moved = int(index) + {"up": -1, "down": 1}.get(name, 0)
+        return f"mwf-set-{max(moved if name != 'remove_set' else min(moved, count - 2), 0)}"
+    return ""
 
 
 def _change_token(fields):

@@ -7,6 +7,8 @@ on as typed when they are not whole numbers, so that the one check (``policy_rul
 import re
 from dataclasses import dataclass, field, replace
 
+from django.utils.translation import gettext as _
+
 #: A percent-of-indicators condition in a row's ``measure``; a summary score is ``summary:<key>``.
 PERCENT = "percent"
 SUMMARY_PREFIX = "summary:"
@@ -160,13 +162,18 @@ def place_errors(rows: list[SetRow], errors: dict, places: list[list[int]]) -> d
             condition = int(match.group(2))
             row_places = places[int(match.group(1))]
             if condition < len(row_places):
-                row.conditions[row_places[condition]].errors.extend(messages)
+                row.conditions[row_places[condition]].errors.extend(_condition_messages(name, messages))
             else:  # the essentials condition comes after the rows'
                 row.errors.setdefault("essentials", []).extend(messages)
             continue
         name = "window" if name in ("window_days", "window_months") else name
         row.errors.setdefault(name, []).extend(messages)
     return left
+
+
+def _condition_messages(name: str, messages: list) -> list:
+    """The api's words for a condition's measure name its JSON values; the page says what to do."""
+    return [_("Choose a score for this condition.")] if name == "measure" else messages
 
 
 def apply_action(rows: list[SetRow], action: str) -> list[SetRow]:
@@ -194,3 +201,56 @@ def apply_action(rows: list[SetRow], action: str) -> list[SetRow]:
     elif name == "remove_condition" and len(numbers) == 2 and numbers[1] < len(rows[numbers[0]].conditions):
         del rows[numbers[0]].conditions[numbers[1]]
     return rows
+
+
+def described_changes(before: list, after: list, titles: dict, settings: dict) -> list[str]:
+    """
+    What a change does to the sets, in words (issue 25's walkthrough: a preview said who would move
+    back, not which change made them): "Set 1: qualifying observations 3 → 30", a set added or
+    removed, its conditions changed.
+
+    Args:
+        before: the stored sets (``RequirementSet.as_dict`` values).
+        after: the sets as posted (``sets_of``).
+        titles: ``{instrument version id (str): its title}``.
+        settings: ``{setting key: its name}``.
+    """
+    lines = []
+    for index in range(max(len(before), len(after))):
+        number = index + 1
+        if index >= len(before):
+            lines.append(_("Set %(number)s added.") % {"number": number})
+            continue
+        if index >= len(after):
+            lines.append(_("Set %(number)s removed.") % {"number": number})
+            continue
+        old, new = before[index], after[index]
+        for label, was, now in _set_fields(old, new, titles, settings):
+            if was != now:
+                lines.append(_("Set %(number)s: %(field)s %(before)s → %(after)s") % {
+                    "number": number, "field": label, "before": was, "after": now})
+        if _conditions(old) != _conditions(new):
+            lines.append(_("Set %(number)s: its conditions changed.") % {"number": number})
+    return lines
+
+
+def _set_fields(old: dict, new: dict, titles: dict, settings: dict) -> list[tuple[str, str, str]]:
+    def window(item: dict) -> str:
+        months = item.get("window_months")
+        return (_("%(n)s months") % {"n": months}) if months else (_("%(n)s days") % {"n": item.get("window_days")})
+
+    def setting(item: dict) -> str:
+        return str(settings.get(item.get("setting") or "", _("any setting")))
+
+    def title(item: dict) -> str:
+        return str(titles.get(str(item.get("instrument_version")), item.get("instrument_version")))
+
+    return [(_("instrument"), title(old), title(new)), (_("setting"), setting(old), setting(new)),
+            (_("qualifying observations"), str(old.get("min_observations")), str(new.get("min_observations"))),
+            (_("window"), window(old), window(new)),
+            (_("different observers"), str(old.get("min_distinct_observers", 1)),
+             str(new.get("min_distinct_observers", 1)))]
+
+
+def _conditions(item: dict) -> list:
+    return sorted(repr(sorted(condition.items())) for condition in item.get("conditions") or [])

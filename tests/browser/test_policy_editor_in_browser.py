@@ -58,6 +58,8 @@ def test_a_lead_builds_a_two_set_miti_policy_previews_saves_and_the_gate_agrees(
     submit(tab, "button[value='remove_set:1']")  # keep the practice set, replace the team meeting's
     assert tab.locator("fieldset.mwf-set").count() == 1
     submit(tab, "button[value='add_set']")
+    assert tab.evaluate("document.activeElement.id") == "set-2-instrument_version" or \
+        tab.evaluate("document.activeElement.id") == "set-1-instrument_version"  # the keyboard stays on the new set
     with tab.expect_navigation():  # choosing another instrument shows its scores (the page is drawn again)
         tab.select_option("#set-1-instrument_version", str(mi.pk))
     assert tab.locator("fieldset#mwf-set-1 legend").inner_text().startswith("Set 2: Motivational interviewing")
@@ -81,8 +83,7 @@ def test_a_lead_builds_a_two_set_miti_policy_previews_saves_and_the_gate_agrees(
     assert f"{ready} learners: Ready for sign-off → In progress" in preview and "Cam Castillo" in preview
     assert serious_violations(tab) == []
     shot(tab, "preview-en-1280")
-    tab.check("input[name='confirm_moves_back']")
-    submit(tab, ".mwf-actions button[value='save']")
+    submit(tab, "#mwf-preview button[value='confirm_save']")
     assert "Policy saved" in tab.inner_text(".mwf-messages")
     stored = CompetencyPolicy.objects.get(course_key=api.parse_course_key(COURSE)).requirement_sets
     assert stored[1] == {"instrument_version": mi.pk, "setting": "supervision", "min_observations": 2,
@@ -104,8 +105,10 @@ def test_the_typo_case_previews_the_ready_learners_moving_back_and_saving_is_ref
     ready, total = LearnerStatus.objects.filter(state="ready").count(), LearnerStatus.objects.count()
     tab.fill("#set-0-min_observations", "30")
     submit(tab, ".mwf-actions button[value='save']")
-    assert f"Saving would move {ready} of {total} learners back" in tab.inner_text("#mwf-errors")
+    assert f"Saving would move {ready} of {total} learners back" in tab.inner_text("#mwf-preview")
+    assert "Set 1: qualifying observations 3 → 30" in tab.inner_text("#mwf-preview")
     assert "Ready for sign-off → In progress" in tab.inner_text("#mwf-preview")
+    assert tab.evaluate("document.activeElement.id") == "mwf-preview-heading"
     assert tab.input_value("#set-0-min_observations") == "30", "what was typed is kept to fix"
     assert CompetencyPolicy.objects.get().requirement_sets == before
     shot(tab, "typo-en-1280")

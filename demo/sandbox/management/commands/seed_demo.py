@@ -81,6 +81,8 @@ class Command(BaseCommand):
         version = InstrumentVersion.objects.order_by("-id").first()
         call_command("load_instrument", TEAM_MEETING_INSTRUMENT, stdout=self.stdout)
         team_version = InstrumentVersion.objects.order_by("-id").first()
+        # MI coding (summary scores) too, so that a lead can try a MITI-style set in the policy editor.
+        call_command("load_instrument", api.SAMPLE_INSTRUMENTS[1], stdout=self.stdout)
         course = api.parse_course_key(settings.DEMO_COURSE_ID)
         people = {name: _create(name) for name, _ in DEMO_USERS}
         users.create_superuser("admin", "admin@example.com", DEMO_PASSWORD)
