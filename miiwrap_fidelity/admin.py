@@ -3,6 +3,7 @@ are read-only (they change through ``api``: role check, audit, re-evaluation).""
 from django.contrib import admin
 
 from .records import models
+from .records.coaching_plans import CoachingPlan, PlanFocus
 from .records.program_completion import ProgramCompletion
 
 
@@ -190,3 +191,15 @@ class ProgramCompletionAdmin(ReadOnlyAdmin):
     """Whether each learner's program was complete when last decided: the latch of its event (ADR 0025)."""
     list_display = ("id", "program", "learner", "completed", "changed_at")
     list_filter = ("completed",)
+
+
+@admin.register(CoachingPlan)
+class CoachingPlanAdmin(ReadOnlyAdmin):
+    """Plans agreed after observed sessions (ADR 0027): they change through the coach's and learner's pages."""
+    list_display = ("id", "course_key", "learner", "observation", "created_at")
+    raw_id_fields = ("learner", "author", "observation")
+
+
+@admin.register(PlanFocus)
+class PlanFocusAdmin(ReadOnlyAdmin):
+    list_display = ("id", "plan", "indicator", "confirmed_outcome")

@@ -1,6 +1,7 @@
 """URLs of the plugin: pages under ``/miiwrap-fidelity/``, the REST API under ``/api/miiwrap-fidelity/v1/``."""
 from django.urls import include, path
 
+from .pages import coaching_plans as plan_views
 from .pages import learner_and_coach as views
 from .pages import message_preferences as message_views
 from .pages import monitoring as monitoring_views
@@ -21,6 +22,11 @@ page_patterns = [
          name="record_observation"),
     path("courses/<str:course_id>/coaching/learners/<int:learner_id>/observations/<int:observation_id>/amend/",
          views.amend_observation, name="amend_observation"),
+    path("courses/<str:course_id>/coaching/learners/<int:learner_id>/observations/<int:observation_id>/plan/",
+         plan_views.save_plan, name="save_plan"),
+    path("courses/<str:course_id>/coaching/learners/<int:learner_id>/plans/<int:plan_id>/follow-up/",
+         plan_views.confirm_follow_up, name="confirm_follow_up"),
+    path("courses/<str:course_id>/me/plans/<int:plan_id>/note/", plan_views.plan_note, name="plan_note"),
     path("courses/<str:course_id>/coaching/learners/<int:learner_id>/competency/", views.decide_competency,
          name="decide_competency"),
     path("courses/<str:course_id>/coaching/learners/<int:learner_id>/reflections/<int:reflection_id>/comments/",

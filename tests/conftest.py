@@ -34,7 +34,7 @@ DATABASE_MODULES = {
     "test_learner_list", "test_staff_lists_paged", "test_rule_properties", "test_time_rules", "test_history_pages",
     "test_reevaluation_progress", "test_reevaluation_writes", "test_one_submission_one_record", "test_consequences",
     "test_instrument_migration", "test_deadlines", "test_program_boundaries", "test_stages_and_programs",
-    "test_privacy_and_audit", "test_coach_flags",
+    "test_privacy_and_audit", "test_coach_flags", "test_coaching_plans", "test_coaching_plan_delivery",
 }
 DATABASE_FIXTURES = {"django_assert_num_queries", "django_assert_max_num_queries"}
 DATABASE_WORDS = re.compile(r"\b(connection|CaptureQueriesContext|threading|select_for_update|IntegrityError)\b")
@@ -250,3 +250,38 @@ def gate_refusal(user, course_key):
     except CertificateCreationRequested.PreventCertificateCreation as refused:
         return str(refused)
     return None
+
+
+@pytest.fixture
+def broker(settings):
+    """``broker.down()`` points Celery at a closed port (no retries); ``broker.up()`` restores eager tasks."""
+    from miiwrap_fidelity import tasks  # pylint: disable=import-outside-toplevel
+
+    app = tasks.reevaluate_dependents.app  # the app our tasks publish through, whichever Celery this is
+
+    # Each option under both of its names: the sandbox configures Celery from Django settings with the
+    # CELERY_ namespace, and some Celery releases read the namespaced key first.
+    down = {"task_always_eager": False, "broker_url": "amqp://guest:guest@127.0.0.1:9//",
+            "broker_connection_retry": False, "broker_connection_max_retries": 0,
+            "broker_connection_timeout": 1, "task_publish_retry": False}
+    keys = [key for name in down for key in (name, f"CELERY_{name.upper()}")]
+    saved = {key: app.conf.get(key) for key in keys}
+
+    def fresh_pool():  # connections are made again from the configuration (none was opened: refused)
+        app._pool = None  # pylint: disable=protected-access
+        app.amqp._producer_pool = None  # pylint: disable=protected-access
+
+    class Broker:
+        @staticmethod
+        def down():
+            app.conf.update({key: value for name, value in down.items()
+                             for key in (name, f"CELERY_{name.upper()}")})
+            fresh_pool()
+
+        @staticmethod
+        def up():
+            app.conf.update(saved)
+            fresh_pool()
+
+    yield Broker
+    Broker.up()

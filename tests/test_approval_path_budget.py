@@ -20,7 +20,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 #: Issue 27's budgets.
 PAGE_APPROVAL = 15
-LEARNER_PAGE = 20
+#: The coach's page of a learner: issue 27's 20, plus issue 31's coaching plan section (the current
+#: plan, the latest session and its ratings for the suggested focus, the focus agreed after each
+#: session of the history page: 4 statements).
+LEARNER_PAGE = 24
 #: After the approval commits: the certificate request (claim, read, the platform asking our gate,
 #: confirm) and the outbox's delivery of the change's consequences (one read, then a claim and a
 #: mark per consequence, and what each handler reads, the message's greeting its recipient's full

@@ -26,39 +26,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 REST = f"/api/miiwrap-fidelity/v1/courses/{COURSE}"
 
 
-@pytest.fixture
-def broker(settings):
-    """``broker.down()`` points Celery at a closed port (no retries); ``broker.up()`` restores eager tasks."""
-    from miiwrap_fidelity import tasks  # pylint: disable=import-outside-toplevel
-
-    app = tasks.reevaluate_dependents.app  # the app our tasks publish through, whichever Celery this is
-
-    # Each option under both of its names: the sandbox configures Celery from Django settings with the
-    # CELERY_ namespace, and some Celery releases read the namespaced key first.
-    down = {"task_always_eager": False, "broker_url": "amqp://guest:guest@127.0.0.1:9//",
-            "broker_connection_retry": False, "broker_connection_max_retries": 0,
-            "broker_connection_timeout": 1, "task_publish_retry": False}
-    keys = [key for name in down for key in (name, f"CELERY_{name.upper()}")]
-    saved = {key: app.conf.get(key) for key in keys}
-
-    def fresh_pool():  # connections are made again from the configuration (none was opened: refused)
-        app._pool = None  # pylint: disable=protected-access
-        app.amqp._producer_pool = None  # pylint: disable=protected-access
-
-    class Broker:
-        @staticmethod
-        def down():
-            app.conf.update({key: value for name, value in down.items()
-                             for key in (name, f"CELERY_{name.upper()}")})
-            fresh_pool()
-
-        @staticmethod
-        def up():
-            app.conf.update(saved)
-            fresh_pool()
-
-    yield Broker
-    Broker.up()
 
 
 def back():

@@ -163,6 +163,47 @@ def test_a_draft_is_its_observers_alone(client, workbench, people, role, action,
     assert (saved.overall_note == "by coach") == (role == "coach" and action != "rest_read")
 
 
+PLAN_ENDPOINTS = {
+    # the coaching loop (issue 31) after the learner's observation: (method, path, body), statuses per
+    # role in ROLES order; a follow-up before the next observation is the allowed people's 400
+    "current": ("get", "plans/current/?learner={learner}", None, [401, 200, 403, 200, 403, 403, 200, 200]),
+    "suggestions": ("get", "observations/{observation}/focus-suggestions/", None,
+                    [401, 403, 403, 200, 403, 403, 200, 200]),
+    "plan": ("post", "observations/{observation}/plan/", {"focus": [{"indicator": "mi-summaries", "step": "Sum up."}]},
+             [401, 403, 403, 200, 403, 403, 200, 200]),
+    "note": ("post", "plans/{plan}/note/", {"note": "My own note."}, [401, 200, 403, 403, 403, 403, 403, 403]),
+    "follow_up": ("post", "plans/{plan}/follow-up/", {"indicator": "mi-summaries", "outcome": "held"},
+                  [401, 403, 403, 400, 403, 403, 400, 400]),
+}
+
+
+def plan_path(people, path):
+    observation = Observation.objects.get(learner=people["self"])
+    plan = api.save_plan(people["coach"], observation.pk, [{"indicator": "mi-summaries", "step": "Sum up."}])
+    return path.format(learner=people["self"].pk, observation=observation.pk, plan=plan.id)
+
+
+@pytest.mark.parametrize("name", PLAN_ENDPOINTS)
+@pytest.mark.parametrize("role", ROLES)
+def test_plan_endpoints(client, people, name, role):
+    method, path, body, expected = PLAN_ENDPOINTS[name]
+    client = as_(client, people, role)
+    url = f"{API}/{plan_path(people, path)}"
+    response = client.get(url) if method == "get" else client.post(url, json.dumps(body),
+                                                                   content_type="application/json")
+    assert response.status_code == expected[ROLES.index(role)], response.content
+
+
+@pytest.mark.parametrize("name", PLAN_ENDPOINTS)
+def test_plan_endpoints_refuse_a_restricted_token(client, people, name):
+    method, path, body, _expected = PLAN_ENDPOINTS[name]
+    person = people["self"] if name in ("current", "note") else people["coach"]
+    url = f"{API}/{plan_path(people, path)}"
+    response = client.get(url, **restricted(person)) if method == "get" else client.post(
+        url, json.dumps(body), content_type="application/json", **restricted(person))
+    assert response.status_code == 403, response.content
+
+
 def restricted(user):
     from edx_rest_framework_extensions.auth.jwt.tests.utils import generate_jwt  # pylint: disable=all
 

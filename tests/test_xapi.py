@@ -43,8 +43,11 @@ VERBS = {
     "competency.changed": "http://adlnet.gov/expapi/verbs/progressed",
     "program.completed": "http://adlnet.gov/expapi/verbs/completed",
     "program.completion_lapsed": xapi.VOCABULARY + "/verbs/lapsed",
+    "coaching_plan.saved": xapi.VOCABULARY + "/verbs/planned",
+    "coaching_plan.followed_up": xapi.VOCABULARY + "/verbs/followed-up",
 }
-FREE_TEXT = ("Observed a home visit.", "Private approval reasoning", "Private revocation reason")
+FREE_TEXT = ("Observed a home visit.", "Private approval reasoning", "Private revocation reason",
+             "Ask the family first.", "My own note on the plan.")
 
 
 @pytest.fixture(autouse=True)
@@ -174,3 +177,30 @@ def test_our_events_pass_erbs_allow_lists_whichever_settings_run_first():
         for name in TRACKING_EVENTS:
             assert name in outer and name in inner, (order, name)
         assert "edx.course.enrollment.activated" in inner  # ERB's own stay
+
+
+def test_a_plan_and_its_follow_up_become_one_statement_each_without_their_steps(
+        assigned, coach, course_key, observe, django_capture_on_commit_callbacks):
+    session = observe(coach, assigned, days_ago=20, miss=("eng-voice-choice",))
+    with django_capture_on_commit_callbacks(execute=True):
+        plan = api.save_plan(coach, session.pk, [{"indicator": "eng-voice-choice", "step": "Ask the family first."}])
+    with django_capture_on_commit_callbacks(execute=True):
+        api.add_learner_note(assigned, plan.id, "My own note on the plan.")
+    following = observe(coach, assigned, days_ago=5)
+    with django_capture_on_commit_callbacks(execute=True):
+        api.confirm_follow_up(coach, plan.id, "eng-voice-choice", "improved")
+    with django_capture_on_commit_callbacks(execute=True):
+        api.confirm_follow_up(coach, plan.id, "eng-voice-choice", "improved")  # the same again: no statement
+    events = [e for e in tracked() if ".coaching_plan." in e["name"]]
+    assert check(events, assigned, coach, course_key) == {"coaching_plan.saved", "coaching_plan.followed_up"}
+    assert len(events) == 2, "one statement each"
+    by_name = {e["name"].removeprefix(xapi.PREFIX): e for e in events}
+    planned = Statement.from_json(json.dumps(statements([by_name["coaching_plan.saved"]])[0]))
+    assert planned.object.id == f"{LMS}/miiwrap-fidelity/plan/{plan.id}"
+    assert planned.context.instructor.account.name == f"anon-{coach.pk}"
+    assert planned.context.extensions[xapi.extension("indicator-keys")] == ["eng-voice-choice"]
+    followed = Statement.from_json(json.dumps(statements([by_name["coaching_plan.followed_up"]])[0]))
+    assert followed.object.id == f"{LMS}/miiwrap-fidelity/indicator/{course_key}/eng-voice-choice"
+    assert followed.result.extensions[xapi.extension("outcome")] == "improved"
+    assert followed.result.extensions[xapi.extension("computed-outcome")] == "improved"
+    assert followed.context.extensions[xapi.extension("observation-id")] == following.pk

@@ -51,6 +51,8 @@ from .courses import (MAX_CSV_BYTES, MAX_CSV_ROWS, POLICY_DEFAULTS, POLICY_FIELD
                       read_csv_upload, save_policy, search_coaches, unassign_coach)
 from .names import course_display_name, full_names
 from .paged import STAFF_PAGE_SIZE
+from .coaching_plans import add_learner_note, confirm_follow_up, current_plan, save_plan, suggested_focus
+from .plan_sessions import focus_by_session, latest_session
 from .policy_choices import MAX_REQUIREMENT_SETS, policy_instruments, stage_choices
 from .policy_preview import PREVIEW_LEARNERS, preview_policy, save_previewed_policy
 from .start_dates import set_start_date, set_start_dates_from_csv, start_dates
@@ -101,3 +103,8 @@ from .maintenance import (SAMPLE_INSTRUMENT, SAMPLE_INSTRUMENTS, AuditSealRefuse
                           audit_chain_sealed, import_instrument, platform_retirement_signals, purge_free_text,
                           reconcile_enrollments, refresh_search_names, retention_cutoff, retire_user, seal_audit_chain,
                           stray_status_learners, verify_audit_chain)
+
+# The coaching loop's consequences: the plan's message and events, delivered from the outbox (issue 31)
+from ..rules.competency import FOLLOW_UP_CONFIRMED, PLAN_MESSAGE, PLAN_SAVED
+from .messaging import send_plan_message
+from .signals import coaching_follow_up_confirmed, coaching_plan_saved

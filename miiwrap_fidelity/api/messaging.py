@@ -25,9 +25,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ..records import evaluation
+from ..records.coaching_plans import CoachingPlan
 from ..records.models import (
     CoachAssignment,
     CompetencyPolicy,
+    Consequence,
     ExpiryReminder,
     LearnerStatus,
     MessagePreference,
@@ -36,7 +38,7 @@ from ..records.models import (
 )
 from ..records.time_selectors import active_certification
 from ..rules import competency
-from ..rules.competency import State
+from ..rules.competency import PLAN_MESSAGE, State
 from ..seams.messages import (
     CertificationExpiring,
     Certified,
@@ -50,6 +52,8 @@ from ..seams.messages import (
     names_of,
     send,
 )
+from ..seams.platform import get_platform
+from . import to_data
 from .inputs import CourseRef, User
 
 
@@ -150,6 +154,46 @@ def send_reflection_feedback(comment_id: int) -> bool:
         return False
     return deliver(ReflectionFeedback, comment.reflection.learner, comment.reflection.course_key,
                    author=names_of([comment.author])[comment.author_id])
+
+
+class PlanAgreed(MiiwrapMessage):
+    """The learner's focus until their next observed session (issue 31): non-essential, as coaching news is."""
+
+    NAME = "coaching_plan"
+
+
+def send_plan_message(plan_id: int, consequence_id: int | None = None) -> bool:
+    """
+    Tell a learner the focus they and their coach agreed after an observed session (the outbox's
+    ``plan_message`` consequence, ADR 0019): the focus indicators, worded in the learner's
+    language, who agreed them and when, and the link to their page. The practice steps and the
+    note stay on the page: a message never carries free text about practice (which may describe a
+    family).
+
+    Args:
+        plan_id: the plan.
+        consequence_id: the consequence delivering it; when a newer one for the same plan waits (the
+            focus was saved again), this one sends nothing and the learner reads the latest focus once.
+
+    Returns:
+        True when it was sent; False when the plan is gone, a newer save will tell it, it has no
+        focus, or the learner opted out of non-essential messages or has no e-mail.
+    """
+    plan = CoachingPlan.objects.select_related("learner", "author", "observation").filter(pk=plan_id).first()
+    if plan is None:
+        return False
+    if consequence_id is not None and Consequence.objects.filter(
+            kind=PLAN_MESSAGE, learner_id=plan.learner_id, course_key=plan.course_key, pk__gt=consequence_id,
+            payload__plan_id=plan.pk).exists():
+        return False
+    language = get_platform().preferred_language(plan.learner)
+    focus = [to_data.indicator_data(item.indicator, language).label
+             for item in plan.focus.select_related("indicator").order_by("position", "id")]
+    if not focus:
+        return False
+    coach = names_of([plan.author])[plan.author.pk] if plan.author is not None else None
+    return deliver(PlanAgreed, plan.learner, plan.course_key, focus=focus, coach=coach,
+                   practice_date=plan.observation.practice_date)
 
 
 # --- on a schedule ---------------------------------------------------------------------------

@@ -13,15 +13,17 @@ from opaque_keys.edx.keys import CourseKey
 from ..records import audit, exports, leader_figures
 from ..records import drift_and_agreement as monitoring
 from ..records.models import CoachAssignment, CompetencyPolicy, DriftAlert, Indicator, LearnerStatus
-from ..rules import data, privacy
+from ..rules import coaching_loop, data, privacy
 from ..rules.errors import NotFound, ValidationError
 from ..rules.validation import as_id, clean_text
 from ..wording import alert_sentences
 from . import self_assessments
 from . import to_data as values
+from .coaching_plans import current_plan, save_plan
 from .courses import policy_row, require_policy
 from .inputs import MAX_REASON_CHARS, CourseRef, User, UserRef, get_user, parse_course_key
 from .names import full_names
+from .plan_sessions import latest_session
 from .programs import PROGRAM_EXPORT, program_export_lines
 from .roles import can_view_learner, is_course_staff, require, require_coach, require_course_staff
 from .rubrics import version_indicators
@@ -86,7 +88,10 @@ def drift_alert_rows(viewer: User, course_key: CourseRef, learner: UserRef | Non
 def acknowledge_alert(actor: User, alert_id: int | str, plan_note: str,
                       privacy_confirmed: bool = False) -> data.DriftAlertData:
     """
-    A coach (or staff) acknowledges an alert with a coaching plan note.
+    A coach (or staff) acknowledges an alert with a coaching plan note. One concept of a plan (issue
+    31): the note becomes a focus of the learner's coaching plan after their latest session, on the
+    alert's indicator (or the session's first suggested one), when that session's instrument has it
+    and the plan has room; the learner then reads it under *My focus*.
 
     Args:
         actor: a coach of the alert's learner, or course staff.
@@ -113,7 +118,22 @@ def acknowledge_alert(actor: User, alert_id: int | str, plan_note: str,
         alert.save(update_fields=["acknowledged_at", "acknowledged_by", "plan_note"])
         audit.record("drift_alert.acknowledged", alert, actor=actor, subject_user_id=alert.learner_id,
                      course_key=alert.course_key)
+        _plan_from_alert(actor, alert, note)
     return values.alert_data(alert)
+
+
+def _plan_from_alert(actor: User, alert: DriftAlert, note: str) -> None:
+    """The alert's plan note as a focus of the plan after the learner's latest session (ADR 0027)."""
+    session, suggested = latest_session(actor, alert.learner_id, alert.course_key)
+    if session is None:
+        return  # nothing observed yet: the note stays on the alert
+    rubric = {indicator.key for indicator in version_indicators(session.instrument_version_id)}
+    key = alert.indicator_key if alert.indicator_key in rubric else next(iter(suggested), "")
+    plan = current_plan(actor, alert.learner_id, alert.course_key)
+    focus = [{"indicator": f.indicator_key, "step": f.step} for f in plan.focus] if (
+        plan is not None and plan.observation_id == session.id) else []
+    if key and key not in {item["indicator"] for item in focus} and len(focus) < coaching_loop.MAX_FOCUS:
+        save_plan(actor, session.id, focus + [{"indicator": key, "step": note}], privacy_confirmed=True)
 
 
 def reliability_report(viewer: User, course_key: CourseRef) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from ..records.models import Indicator, InstrumentVersion
-from ..rules import data
+from ..rules import coaching_loop, data
 from ..rules import rating_scales as rating_values
 from ..rules.errors import NotFound
 from . import to_data as values
@@ -88,3 +88,17 @@ def with_rubric_indicators(observations: Sequence[Any]) -> Sequence[Any]:
             if rating.indicator_id in by_id:
                 rating.indicator = by_id[rating.indicator_id]
     return observations
+
+
+def loop_ratings(ratings: Iterable[tuple[Indicator, str]]) -> dict[int, coaching_loop.Rated]:
+    """
+    Ratings as the coaching loop's rules read them (ADR 0027), by indicator id.
+
+    Args:
+        ratings: ``(indicator row, the level key or point or tally given)`` pairs.
+
+    Returns:
+        ``{indicator id: coaching_loop.Rated}``.
+    """
+    return {indicator.pk: rating for indicator, level in ratings
+            if (rating := coaching_loop.rated(indicator, level)) is not None}

@@ -21,3 +21,14 @@ reflection_commented = Signal()
 #: False: it no longer is), course_key (str: the course whose change decided it), course_keys (the
 #: program's courses, in its order). Sent once per change (ADR 0025), from the outbox.
 program_completion_changed = Signal()
+
+#: kwargs: learner_id, course_key (str), plan_id, observation_id (the session it follows), coach_id (who
+#: saved it; None once retired), indicator_keys (the focus, in order). Ids and keys only: never the
+#: practice steps. Sent once per saved change of a plan's focus (issue 31, ADR 0027), from the outbox.
+coaching_plan_saved = Signal()
+
+#: kwargs: learner_id, course_key (str), plan_id, indicator_key, outcome ("improved" | "held" |
+#: "slipped": the coach's word), computed_outcome (from the ratings; None when they cannot say),
+#: observation_id (the session that followed the focus up), coach_id. Sent once per confirmation,
+#: from the outbox.
+coaching_follow_up_confirmed = Signal()

@@ -119,6 +119,53 @@ def queue_certificate_invalidations(consequence):
         certificates.invalidate_certificate.delay(certification_id)
 
 
+def announce_plan_saved(consequence):
+    """The ``plan_saved`` consequence: the public ``coaching_plan_saved`` signal (its tracking event's receiver)."""
+    payload = consequence.payload
+    for receiver, result in api.coaching_plan_saved.send_robust(
+            sender=None, learner_id=consequence.learner_id, course_key=str(consequence.course_key),
+            plan_id=payload["plan_id"], observation_id=payload["observation_id"], coach_id=payload.get("coach_id"),
+            indicator_keys=list(payload["indicator_keys"])):
+        if isinstance(result, Exception):
+            log.error("coaching_plan_saved receiver %r failed: %r", receiver, result)
+
+
+def emit_plan_saved_event(sender, learner_id, course_key, plan_id, **kwargs):  # pylint: disable=unused-argument
+    """The plan's tracking event: ids and the focus indicators' keys, never a practice step."""
+    api.send_tracking_event("coaching_plan.saved", {
+        "user_id": learner_id, "course_id": course_key, "plan_id": plan_id, "observation_id": kwargs["observation_id"],
+        "coach_id": kwargs.get("coach_id"), "indicator_keys": list(kwargs["indicator_keys"])})
+
+
+def send_plan_message(consequence):
+    """
+    The ``plan_message`` consequence: queue the learner's message with their focus (edx-ace, their
+    language, sent by a worker as every message: ADR 0008); raises when the broker is down, so the
+    consequence stays due.
+    """
+    messages.send_plan_message.delay(consequence.payload["plan_id"], consequence.pk)
+
+
+def announce_follow_up_confirmed(consequence):
+    """The ``follow_up_confirmed`` consequence: the public ``coaching_follow_up_confirmed`` signal."""
+    payload = consequence.payload
+    for receiver, result in api.coaching_follow_up_confirmed.send_robust(
+            sender=None, learner_id=consequence.learner_id, course_key=str(consequence.course_key),
+            plan_id=payload["plan_id"], indicator_key=payload["indicator_key"], outcome=payload["outcome"],
+            computed_outcome=payload.get("computed_outcome"), observation_id=payload["observation_id"],
+            coach_id=payload.get("coach_id")):
+        if isinstance(result, Exception):
+            log.error("coaching_follow_up_confirmed receiver %r failed: %r", receiver, result)
+
+
+def emit_follow_up_event(sender, learner_id, course_key, plan_id, **kwargs):  # pylint: disable=unused-argument
+    """The follow-up's tracking event: ids, the indicator's key and outcome codes."""
+    api.send_tracking_event("coaching_plan.followed_up", {
+        "user_id": learner_id, "course_id": course_key, "plan_id": plan_id, "indicator_key": kwargs["indicator_key"],
+        "outcome": kwargs["outcome"], "computed_outcome": kwargs.get("computed_outcome"),
+        "observation_id": kwargs["observation_id"], "coach_id": kwargs.get("coach_id")})
+
+
 def queue_reflection_feedback(sender, comment_id, **kwargs):  # pylint: disable=unused-argument
     """``reflection_commented`` (sent after commit): queue the learner's message; a broker outage never undoes the comment."""
     try:
@@ -152,6 +199,12 @@ def connect_internal_receivers():
     api.register_consequence_handler(api.PROGRAM_CHECK, settle_program)  # programs (ADR 0025)
     api.register_consequence_handler(api.PROGRAM_CHANGED, announce_program_change)
     api.program_completion_changed.connect(emit_program_event, dispatch_uid="miiwrap_fidelity.program_event")
+    # The coaching loop (issue 31): a plan's events and the learner's message, from the outbox too.
+    api.register_consequence_handler(api.PLAN_SAVED, announce_plan_saved)
+    api.register_consequence_handler(api.PLAN_MESSAGE, send_plan_message)
+    api.register_consequence_handler(api.FOLLOW_UP_CONFIRMED, announce_follow_up_confirmed)
+    api.coaching_plan_saved.connect(emit_plan_saved_event, dispatch_uid="miiwrap_fidelity.plan_saved_event")
+    api.coaching_follow_up_confirmed.connect(emit_follow_up_event, dispatch_uid="miiwrap_fidelity.follow_up_event")
     try:
         retirement_signals = api.platform_retirement_signals()
     except Exception:  # pylint: disable=broad-except

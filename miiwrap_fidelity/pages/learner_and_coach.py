@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 from .. import api
 from ..api import Conflict, NotFound, PermissionDenied, ValidationError
 from ..wording import field_errors, growth_chart
+from . import coaching_plans
 from .access import course_view, retrying_view
 
 PAGE_SIZE = 25
@@ -115,6 +116,8 @@ def _growth_context(viewer, learner, course_key, policy, history):
         "trend_rows": trend_rows, "trend_dates": trend_dates,
         "timeline": growth_chart.feedback_timeline(history.object_list),
         "history": history, "observations": history.object_list,
+        # focus after focus (issue 31): what was agreed after each session shown
+        "session_focus": api.focus_by_session(viewer, learner, course_key, [o.pk for o in history.object_list]),
     }
 
 
@@ -156,7 +159,8 @@ def my_competency(request, course_key, form_errors=None, http_status=200, assess
                    alert_rows=api.drift_alert_rows(request.user, course_key, learner=request.user),
                    self_assessments=api.self_assessments_for(request.user, request.user, course_key),
                    form_errors=form_errors or {},
-                   **_growth_context(request.user, request.user, course_key, context["policy"], history))
+                   **_growth_context(request.user, request.user, course_key, context["policy"], history),
+                   **coaching_plans.plan_context(request.user, request.user, course_key))
     context["names"] = _people_names(request.user, context)
     context["named_errors"] = _self_assessment_errors(context["self_assessments"], form_errors or {}, assessed)
     entered = {"ratings": {}, "note": "", **(entered or {})}
@@ -345,6 +349,8 @@ def _render_detail(request, course_key, learner, form_errors=None, form_data=Non
         course_progress=api.learner_course_progress(request.user, learner, course_key),
         self_assessments=api.self_assessments_for(request.user, learner, course_key),
         **_growth_context(request.user, learner, course_key, policy, history),
+        **coaching_plans.plan_context(request.user, learner, course_key, coach=True,
+                                      entered=request.session.pop(coaching_plans.ENTERED, None)),
     )
     context["names"] = _people_names(learner, context)
     context["learner_name"] = context["names"].get(learner.pk) or learner.username
@@ -402,6 +408,8 @@ def record_observation(request, course_key, learner_id):
     if result.observation.status == api.SUBMITTED:
         messages.success(request, _("Observation submitted (%(percent)s of applicable indicators met).")
                          % {"percent": api.format_percent(result.observation.percent)})
+        if result.observation.co_observation_of_id is None:  # next in the loop: the plan after this session
+            return redirect(f"{_detail_url(course_key, learner)}?plan=open#mwf-plan-heading")
         return redirect(_detail_url(course_key, learner))
     messages.info(request, _("Draft saved."))
     return redirect(f"{_detail_url(course_key, learner)}?draft={result.observation.pk}#mwf-record-heading")

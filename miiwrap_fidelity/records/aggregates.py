@@ -15,7 +15,7 @@ from django.utils import timezone
 from ..rules import drift
 from ..rules.competency import CertificationState, State, certification_state, percent
 from ..seams.platform import get_platform
-from . import roster
+from . import loop_figures, roster
 from .models import Certification, CoachAssignment, Indicator, IndicatorRating, LearnerStatus, Observation
 
 MIN_CELL = 5
@@ -48,6 +48,7 @@ def _submitted(course_key, version_id):
 
 def leader_view(course_key, policy):
     version = policy.instrument_version
+    loop = loop_figures.coaching_loop_figures(course_key)  # issue 31: is coaching a loop, closed?
     return {
         "pipeline": _pipeline(course_key),
         "distribution": _distribution(course_key, version.bands),
@@ -56,7 +57,9 @@ def leader_view(course_key, policy):
         "dosage": _dosage(course_key, version.pk),
         "bands": version.bands,
         **_certification_figures(course_key, timezone.now()),
-        "cadence": _coaching_cadence(course_key, timezone.localdate()),
+        "cadence": _coaching_cadence(course_key, timezone.localdate(), dict(loop.median_days_by_coach)),
+        "loop": {"plans": loop.plans, "followed_up_share": loop.followed_up_share,
+                 "improved_share": loop.improved_share},
     }
 
 
@@ -158,12 +161,15 @@ def _certification_figures(course_key, now):
             "revoked": {"count": revoked, **share_cell(revoked, certified)}}
 
 
-def _coaching_cadence(course_key, today):
+def _coaching_cadence(course_key, today, plan_days=None):
     """
     Per coach: days since each of their learners was last observed (median), and how many have
     never been observed. A coach with 1 to 4 learners is suppressed: the figure would describe them;
     so is each figure that rests on 1 to 4 of a coach's learners (a median of four, one never observed).
+    ``plan_days``: the median days from a coach's plans to their follow-ups (issue 31), for coaches
+    with 5 or more followed-up plans (None for the others).
     """
+    plan_days = plan_days or {}
     last_observed = dict(LearnerStatus.objects.filter(course_key=course_key, enrolled=True).values_list(
         "learner_id", "last_practice_date"))
     learners = {}  # coach id -> last observation dates, coaches by username (the page's order)
@@ -180,5 +186,5 @@ def _coaching_cadence(course_key, today):
         never = len(dates) - len(days)
         rows.append({"coach_id": coach_id, **cell(len(dates), {
             "median_days": cell(len(days), round(statistics.median(days)) if days else None),
-            "never_observed": cell(never, never)})})
+            "never_observed": cell(never, never), "plan_follow_up_days": plan_days.get(coach_id)})})
     return rows

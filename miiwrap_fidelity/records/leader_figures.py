@@ -27,7 +27,7 @@ CLAIM_SECONDS = 15 * 60
 #: Figures nobody reads leave the cache after a day (a page read then computes them again).
 KEEP_SECONDS = 24 * 60 * 60
 #: The shape of the kept figures: a release that changes it reads none of the older entries.
-FORMAT = 2
+FORMAT = 3  # 3: the coaching loop's figures (issue 31)
 #: The cadence rows (one per coach: 1,000 at state-wide scale) are kept in chunks of this many
 #: beside the figures, so that a page reads the chunk it shows, not every coach's row (issue 30).
 CADENCE_CHUNK = 50

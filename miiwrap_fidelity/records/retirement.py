@@ -4,6 +4,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from . import audit, coach_flags, leader_figures
+from .coaching_plans import CoachingPlan, PlanFocus
 from .models import (
     CoachAssignment,
     CompetencyPolicy,
@@ -45,6 +46,8 @@ def scrub_user(user_id):
         SelfAssessment.objects.filter(learner_id=user_id).update(ratings={}, note="")
         ReflectionComment.objects.filter(Q(author_id=user_id) | Q(reflection__learner_id=user_id)).update(text="")
         DriftAlert.objects.filter(Q(learner_id=user_id) | Q(acknowledged_by_id=user_id)).update(plan_note="")
+        CoachingPlan.objects.filter(learner_id=user_id).update(learner_note="")  # the focus stays, without words
+        PlanFocus.objects.filter(Q(plan__learner_id=user_id) | Q(plan__author_id=user_id)).update(step="")
         coaching = sorted(set(CoachAssignment.objects.filter(coach_id=user_id).values_list("course_key", "learner_id")))
         coached = {course_key for course_key, _learner_id in coaching}
         CoachAssignment.objects.filter(coach_id=user_id).delete()

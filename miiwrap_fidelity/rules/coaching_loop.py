@@ -9,7 +9,7 @@ out); for a scale, by its points. A behaviour count has no standing (more is not
 nor has an unrated or not-applicable indicator.
 """
 import statistics
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -36,6 +36,24 @@ class Rated:
     rating: str | None  # the level key, the scale point or the tally ("" or None: unrated)
     essential: bool = False
     position: int = 0  # the indicator's place in the rubric
+
+
+def rated(indicator: Any, level: str | None) -> Rated | None:
+    """
+    A rating as the loop reads it, from an indicator (anything with the ``Indicator`` fields
+    ``key``, ``kind``, ``levels``, ``spec``, ``critical``, ``position``) and the level given.
+
+    Args:
+        indicator: the indicator.
+        level: its rating (None: not rated).
+
+    Returns:
+        The rating; None when not rated.
+    """
+    if level is None:
+        return None
+    return Rated(indicator.key, indicator.kind, tuple(indicator.levels or ()), indicator.spec, level,
+                 bool(indicator.critical), indicator.position)
 
 
 def standing(rated: Rated) -> float | None:
@@ -134,27 +152,33 @@ class LoopFigures:
     median_days_by_coach: tuple = ()  # ``(coach_id, median days plan -> follow-up)``, coaches with MIN_CELL+
 
 
-def loop_figures(records: Sequence[LoopRecord]) -> LoopFigures:
+def loop_figures(records: Iterable[LoopRecord]) -> LoopFigures:
     """
     The course's loop-closure figures for leaders: how often a plan was followed up, how often a
     focus improved, and per coach the median days from a plan to its follow-up. A figure over fewer
     than ``MIN_CELL`` plans (or outcomes) is not given; no learner is ranked.
 
     Args:
-        records: the course's plans.
+        records: the course's plans (read once: a generator keeps memory flat).
 
     Returns:
         The figures.
     """
-    followed = [(record, record.followed_up_on) for record in records if record.followed_up_on is not None]
-    outcomes = [outcome for record, _day in followed for outcome in record.outcomes if outcome is not None]
+    plans = followed = known = improved = 0
     days: dict[int, list[int]] = {}
-    for record, followed_up_on in followed:
-        days.setdefault(record.coach_id, []).append((followed_up_on - record.planned_on).days)
+    for record in records:
+        plans += 1
+        if record.followed_up_on is None:
+            continue
+        followed += 1
+        days.setdefault(record.coach_id, []).append((record.followed_up_on - record.planned_on).days)
+        given = [outcome for outcome in record.outcomes if outcome is not None]
+        known += len(given)
+        improved += sum(1 for outcome in given if outcome == IMPROVED)
     return LoopFigures(
-        plans=len(records),
-        followed_up_share=_share(len(followed), len(records)),
-        improved_share=_share(sum(1 for outcome in outcomes if outcome == IMPROVED), len(outcomes)),
+        plans=plans,
+        followed_up_share=_share(followed, plans),
+        improved_share=_share(improved, known),
         median_days_by_coach=tuple(sorted((coach, float(statistics.median(values)))
                                           for coach, values in days.items() if len(values) >= MIN_CELL)))
 

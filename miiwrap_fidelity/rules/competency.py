@@ -1503,3 +1503,11 @@ def reasons_seen_blind(reasons: Iterable[Mapping[str, Any]],
     """
     return tuple(reason for reason in reasons if not (
         reason["code"] in SESSION_REASONS and (reason.get("params") or {}).get("date") in hidden_dates))
+
+
+# --- the coaching loop's consequences (issue 31, ADR 0027) -------------------------------------------
+
+#: What a coaching plan sets off, through the same outbox (ADR 0019), each delivered once and apart:
+#: a plan saved announces itself (``coaching_plan_saved`` signal, its tracking event) and tells the
+#: learner their focus (their message); a follow-up the coach confirmed announces itself.
+PLAN_SAVED, PLAN_MESSAGE, FOLLOW_UP_CONFIRMED = "plan_saved", "plan_message", "follow_up_confirmed"

@@ -476,3 +476,36 @@ class ProgramProgressData:
                              "state_label": course.state_label, "done": course.done,
                              "certified_until": course.certified_until} for course in self.courses],
                 "total": self.total, "done": self.done, "hidden": self.hidden, "completed": self.completed}
+
+
+@dataclass(frozen=True)
+class FocusData:
+    """One focus indicator of a coaching plan and how the next observation followed it up."""
+
+    indicator_id: int
+    indicator_key: str
+    indicator_label: str
+    step: str
+    computed_outcome: str | None = None  # ``coaching_loop.OUTCOMES`` from the ratings; None while unknown
+    confirmed_outcome: str = ""  # the coach's word on it ("" while not given)
+    followed_up_by: int | None = None  # the next observation's id, None while there is none
+
+    @property
+    def outcome(self) -> str | None:
+        """The follow-up as it stands: the coach's word, else the computed one."""
+        return self.confirmed_outcome or self.computed_outcome
+
+
+@dataclass(frozen=True)
+class PlanData:
+    """A coaching plan agreed after an observed session (issue 31)."""
+
+    id: int
+    course_key: str
+    learner_id: int
+    observation_id: int
+    practice_date: date
+    author: Any  # ``UserRef`` or None (retired)
+    focus: tuple = ()  # ``FocusData``, in the order chosen
+    learner_note: str = ""
+    created_at: datetime | None = None

@@ -41,6 +41,8 @@ OUR_EXPIRED = f"{VOCABULARY}/verbs/expired"
 OUR_DRIFTED = f"{VOCABULARY}/verbs/drifted"
 ADL_COMPLETED = "http://adlnet.gov/expapi/verbs/completed"
 OUR_LAPSED = f"{VOCABULARY}/verbs/lapsed"
+OUR_PLANNED = f"{VOCABULARY}/verbs/planned"
+OUR_FOLLOWED_UP = f"{VOCABULARY}/verbs/followed-up"
 
 ACTIVITY_PERFORMANCE = "http://adlnet.gov/expapi/activities/performance"  # the observed practice
 ACTIVITY_ASSESSMENT = "http://adlnet.gov/expapi/activities/assessment"  # a sign-off level
@@ -255,3 +257,47 @@ class ProgramCompletionLapsed(ProgramTransformer):
     """A course of a completed program is no longer certified (expiry, revocation): our *lapsed*."""
 
     _verb = verb(OUR_LAPSED, "lapsed")
+
+
+@register("coaching_plan.saved")
+class CoachingPlanSaved(MiiwrapTransformer):
+    """
+    The learner and their coach agreed focus indicators after an observed session (issue 31): our
+    *planned*, the plan as objective, the coach as instructor; the focus by indicator keys (never
+    the practice steps).
+    """
+
+    _verb = verb(OUR_PLANNED, "planned")
+
+    def get_object(self):
+        return Activity(id=self.iri("plan", self.get_data("data.plan_id", True)),
+                        definition=ActivityDefinition(type=ACTIVITY_OBJECTIVE))
+
+    def get_context(self):
+        return self.context_with("coach_id", observation_id=self.get_data("data.observation_id"),
+                                 indicator_keys=list(self.get_data("data.indicator_keys") or []))
+
+
+@register("coaching_plan.followed_up")
+class CoachingPlanFollowedUp(MiiwrapTransformer):
+    """
+    The coach confirmed (or corrected) how the next observation followed a focus indicator up: our
+    *followed-up*, the indicator as objective, the outcome (and the one computed from the ratings)
+    as codes.
+    """
+
+    _verb = verb(OUR_FOLLOWED_UP, "followed up")
+    additional_fields = ("result",)
+
+    def get_object(self):
+        return Activity(id=self.iri("indicator", self.course_id(), self.get_data("data.indicator_key", True)),
+                        definition=ActivityDefinition(type=ACTIVITY_OBJECTIVE))
+
+    def get_result(self):
+        computed = self.get_data("data.computed_outcome")
+        return Result(extensions=Extensions({extension("outcome"): self.get_data("data.outcome", True),
+                                             **({extension("computed-outcome"): computed} if computed else {})}))
+
+    def get_context(self):
+        return self.context_with("coach_id", plan_id=self.get_data("data.plan_id"),
+                                 observation_id=self.get_data("data.observation_id"))

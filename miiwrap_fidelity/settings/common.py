@@ -25,7 +25,7 @@ TRACKING_EVENTS = [
     f"edx.miiwrap_fidelity.{name}" for name in (
         "observation.submitted", "competency.approved", "competency.revoked", "certification.issued",
         "certification.expired", "drift_alert.created", "competency.changed", "program.completed",
-        "program.completion_lapsed",
+        "program.completion_lapsed", "coaching_plan.saved", "coaching_plan.followed_up",
     )
 ]
 

@@ -17,6 +17,12 @@ def send_reflection_feedback(comment_id):
     return api.send_reflection_feedback(comment_id)
 
 
+@shared_task(name="miiwrap_fidelity.notifications.send_plan_message")
+def send_plan_message(plan_id, consequence_id):
+    """The learner's message with the focus their coach and they agreed (issue 31)."""
+    return api.send_plan_message(plan_id, consequence_id)
+
+
 @shared_task(name="miiwrap_fidelity.notifications.send_expiry_reminders")
 def send_expiry_reminders(now=None):
     """Daily (celery beat): remind certified people 90 and 30 days before their certification expires."""

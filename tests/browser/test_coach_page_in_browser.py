@@ -61,7 +61,7 @@ def test_short_page_state_aware_actions_and_focused_errors(seeded, live_server, 
     base = live_server.url
     add_history("learner_ben", 22)
     open_learner(page, base, "learner_ben")
-    assert page.locator("nav.mwf-section-nav a").count() == 5
+    assert page.locator("nav.mwf-section-nav a").count() == 6  # issue 31 added the coaching plan
     assert not page.locator("#mwf-date").is_visible(), "the form is folded"
     assert page.locator("button[value=approve]").count() == 0, "not ready: no approval offered"
     assert page.locator("button[value=revoke]").count() == 0

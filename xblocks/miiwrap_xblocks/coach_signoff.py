@@ -180,6 +180,7 @@ class CoachSignOffXBlock(context.UnknownHandlers, XBlock):
             "observations": [_observation_summary(o, names) for o in observations],
             "observation_count": latest.paginator.count,
             "growth_url": growth_url,
+            "plan": api.current_plan(user, user, course),  # "My focus" (issue 31): the steps agreed with the coach
         }
 
     def _publish_score(self, certified):

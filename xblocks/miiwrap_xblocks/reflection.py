@@ -14,6 +14,8 @@ from miiwrap_fidelity.api import PermissionDenied, ValidationError
 from . import context
 
 _ = lambda text: text  # noqa: E731  (marks field labels for extraction; the runtime translates them)
+#: Written in a prompt, replaced by the learner's current focus indicators (issue 31).
+FOCUS_PLACEHOLDER = "{focus}"
 
 DEFAULT_PROMPTS = [
     {"id": "p1", "text": "Describe a recent family team meeting. Where did you invite the family's own words, and "
@@ -74,11 +76,24 @@ class ReflectionXBlock(context.UnknownHandlers, XBlock):
              ]}
             for prompt in shown
         ]
+        plan = self._current_plan(user) if user else None
+        # A prompt may name the learner's current focus (issue 31); without a plan, in general words.
+        named = ", ".join(focus.indicator_label for focus in plan.focus) if plan is not None and plan.focus else \
+            context.gettext(self, _("the skills you are working on"))
+        prompts = [{**prompt, "text": prompt["text"].replace(FOCUS_PLACEHOLDER, named)} for prompt in prompts]
         html = context.render(self, "reflection.html", {
             "block": self, "user": user, "state": state, "prompts": prompts,
-            "submitted": submitted, "uid": self._uid(),
+            "submitted": submitted, "uid": self._uid(), "plan": plan,
         })
         return context.fragment(html, "reflection.js", "MiiwrapReflection")
+
+    def _current_plan(self, user):
+        """The learner's current coaching plan, or None (no course, not a learner of it, no plan)."""
+        course = context.course_key(self)
+        try:
+            return api.current_plan(user, user, course) if course else None
+        except (PermissionDenied, ValidationError):
+            return None
 
     def _uid(self):
         return "mwr-" + "".join(ch if ch.isalnum() else "-" for ch in context.block_id(self))[-60:]

@@ -1,7 +1,7 @@
 """Routes of REST API v1 (mounted at /api/miiwrap-fidelity/v1/)."""
 from django.urls import path, re_path
 
-from . import program_views, self_assessments, views
+from . import plan_views, program_views, self_assessments, views
 from .schema import schema_view
 
 COURSE = "courses/<str:course_id>/"
@@ -19,6 +19,13 @@ urlpatterns = [
          name="api-observation-amendments"),
     path(f"{COURSE}observations/<int:observation_id>/self-assessment/",
          self_assessments.SelfAssessmentDetailView.as_view(), name="api-self-assessment"),
+    path(f"{COURSE}observations/<int:observation_id>/focus-suggestions/", plan_views.FocusSuggestionsView.as_view(),
+         name="api-focus-suggestions"),
+    path(f"{COURSE}observations/<int:observation_id>/plan/", plan_views.ObservationPlanView.as_view(),
+         name="api-observation-plan"),
+    path(f"{COURSE}plans/current/", plan_views.CurrentPlanView.as_view(), name="api-current-plan"),
+    path(f"{COURSE}plans/<int:plan_id>/note/", plan_views.PlanNoteView.as_view(), name="api-plan-note"),
+    path(f"{COURSE}plans/<int:plan_id>/follow-up/", plan_views.PlanFollowUpView.as_view(), name="api-plan-follow-up"),
     path(f"{COURSE}self-assessments/", self_assessments.SelfAssessmentsView.as_view(), name="api-self-assessments"),
     path(f"{COURSE}reflections/", views.ReflectionsView.as_view(), name="api-reflections"),
     path(f"{COURSE}reflections/<int:reflection_id>/comments/", views.ReflectionCommentsView.as_view(),
