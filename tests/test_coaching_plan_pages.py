@@ -125,3 +125,27 @@ def test_a_reflection_prompt_can_name_the_current_focus(client, workbench, coach
     api.save_plan(coach, session.pk, [{"indicator": "mi-summaries", "step": "Summarise."}])
     page = view(client, REFLECTION)
     assert "How did you practise Summaries this week?" in page and "My focus" in page
+
+
+def test_a_refused_note_keeps_what_the_learner_typed(client, coach, assigned, session):
+    plan = api.save_plan(coach, session.pk, [{"indicator": "mi-summaries", "step": "Summarise."}])
+    client.force_login(assigned)
+    typed = "I will call Maria Lopez at 555-123-4567 to practise summaries."
+    page = client.post(reverse("miiwrap_fidelity:plan_note", args=[COURSE, plan.id]), {"note": typed},
+                       follow=True).content.decode()
+    assert typed in page and CoachingPlan.objects.get().learner_note == ""
+
+
+def test_the_focus_is_shown_first_only_on_its_own_instruments_form(client, coach, assigned, session, lead,
+                                                                   course_key, version):
+    from miiwrap_fidelity.records import instrument_import  # pylint: disable=import-outside-toplevel
+    with open(api.SAMPLE_INSTRUMENTS[2], encoding="utf-8") as handle:
+        team = instrument_import.load(handle.read())[0]
+    api.save_policy(lead, course_key, requirement_sets=[
+        {"instrument_version": version.pk, "min_observations": 2, "window_days": 270},
+        {"instrument_version": team.pk, "setting": "family_team_meeting", "min_observations": 1,
+         "window_days": 270}])
+    api.save_plan(coach, session.pk, [{"indicator": "mi-summaries", "step": "Summarise."}])
+    client.force_login(coach)
+    assert 'id="mwf-focus-first"' in client.get(detail(assigned) + f"?instrument={version.pk}").content.decode()
+    assert 'id="mwf-focus-first"' not in client.get(detail(assigned) + f"?instrument={team.pk}").content.decode()

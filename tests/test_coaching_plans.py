@@ -125,3 +125,45 @@ def test_an_acknowledged_drift_alert_becomes_a_focus_of_the_plan(coach, assigned
     other = DriftAlert.objects.get(kind="critical_not_met")  # the plan is full: acknowledged, plan unchanged
     api.acknowledge_alert(coach, other.pk, "Practise reflections.")
     assert len(api.current_plan(coach, assigned, course_key).focus) == 2
+
+
+# --- the review's findings on b7e83b3 (each reproduced first) -------------------------------------
+
+def test_a_confirmation_holds_only_for_the_session_it_was_given_on(coach, assigned, course_key, session, observe):
+    plan = api.save_plan(coach, session.pk, [{"indicator": "mi-summaries", "step": "Summarise."}])
+    observe(coach, assigned, days_ago=5, miss=("mi-summaries",))
+    api.confirm_follow_up(coach, plan.id, "mi-summaries", "slipped")
+    between = observe(coach, assigned, days_ago=10)  # recorded later, practised before: now the follow-up
+    focus = api.current_plan(coach, assigned, course_key).focus[0]
+    assert (focus.followed_up_by, focus.confirmed_outcome, focus.outcome) == (between.pk, "", "improved")
+
+
+def test_a_staff_acknowledgement_does_not_take_the_plan_over(coach, lead, assigned, course_key, observe):
+    from miiwrap_fidelity.records.models import DriftAlert  # pylint: disable=import-outside-toplevel
+    observe(coach, assigned, days_ago=20, miss=("mi-summaries",))
+    latest = observe(coach, assigned, days_ago=10, miss=("mi-summaries",))
+    api.save_plan(coach, latest.pk, [{"indicator": "eng-strengths", "step": "Name two strengths."}])
+    api.acknowledge_alert(lead, DriftAlert.objects.get(kind="not_met_twice").pk, "Summarise every visit.")
+    assert CoachingPlan.objects.get().author == coach
+    assert len(api.current_plan(coach, assigned, course_key).focus) == 2
+
+
+def test_an_alert_on_an_indicator_the_latest_session_lacks_leaves_the_plan(coach, assigned, course_key, session):
+    from miiwrap_fidelity.records.models import DriftAlert  # pylint: disable=import-outside-toplevel
+    alert = DriftAlert.objects.create(course_key=course_key, learner=assigned, kind="not_met_twice",
+                                      indicator_key="agenda-shared")  # another instrument's indicator
+    api.acknowledge_alert(coach, alert.pk, "Agree the agenda with the family.")
+    assert DriftAlert.objects.get(pk=alert.pk).acknowledged_at is not None
+    assert not CoachingPlan.objects.exists()
+
+
+def test_an_acknowledgement_is_never_refused_for_the_plan(coach, coach2, assigned, course_key, observe):
+    """After the plan's coach retired (their steps blanked), a colleague's acknowledgement was refused."""
+    from miiwrap_fidelity.records.models import DriftAlert  # pylint: disable=import-outside-toplevel
+    observe(coach, assigned, days_ago=20, miss=("mi-summaries",))
+    latest = observe(coach, assigned, days_ago=10, miss=("mi-summaries",))
+    api.save_plan(coach, latest.pk, [{"indicator": "eng-strengths", "step": "Name two strengths."}])
+    retirement.scrub_user(coach.pk)
+    alert = DriftAlert.objects.get(kind="not_met_twice")
+    api.acknowledge_alert(coach2, alert.pk, "Summarise every visit.")
+    assert DriftAlert.objects.get(pk=alert.pk).acknowledged_by == coach2

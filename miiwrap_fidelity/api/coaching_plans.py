@@ -117,7 +117,8 @@ def save_plan(actor: User, observation_id: int | str, focus: Sequence[Mapping[st
             observation=observation, defaults={"course_key": observation.course_key,
                                                "learner_id": observation.learner_id, "author": actor})
         before = list(plan.focus.order_by("position", "id").values_list("indicator_id", "step"))
-        plan.author = actor
+        if plan.author_id is None:  # the coach who agreed it stays its author (a retired one: the next writer)
+            plan.author = actor
         plan.save(update_fields=["author", "updated_at"])
         plan.focus.all().delete()
         PlanFocus.objects.bulk_create(PlanFocus(plan=plan, indicator=indicator, position=index, step=step)
@@ -233,6 +234,7 @@ def _plan_data(plan: CoachingPlan) -> data.PlanData:
     before, after = _rated(plan.observation), (_rated(following) if following else {})
     return data.PlanData(
         id=plan.pk, course_key=str(plan.course_key), learner_id=plan.learner_id, observation_id=plan.observation_id,
+        instrument_version_id=plan.observation.instrument_version_id,
         practice_date=plan.observation.practice_date, author=values.user_ref(plan.author),
         learner_note=plan.learner_note, created_at=plan.created_at,
         focus=tuple(data.FocusData(
@@ -240,7 +242,9 @@ def _plan_data(plan: CoachingPlan) -> data.PlanData:
             indicator_label=values.indicator_data(item.indicator).label, step=item.step,
             computed_outcome=coaching_loop.follow_up(before.get(item.indicator_id), after.get(item.indicator_id))
             if following else None,
-            confirmed_outcome=item.confirmed_outcome, followed_up_by=following.pk if following else None)
+            # the coach's word holds for the session it was given on (a session recorded in between moves it)
+            confirmed_outcome=item.confirmed_outcome if following and item.followed_up_by_id == following.pk else "",
+            followed_up_by=following.pk if following else None)
             for item in focus))
 
 

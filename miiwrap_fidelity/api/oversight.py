@@ -128,12 +128,22 @@ def _plan_from_alert(actor: User, alert: DriftAlert, note: str) -> None:
     if session is None:
         return  # nothing observed yet: the note stays on the alert
     rubric = {indicator.key for indicator in version_indicators(session.instrument_version_id)}
-    key = alert.indicator_key if alert.indicator_key in rubric else next(iter(suggested), "")
+    # The alert's indicator when the latest session's instrument has it; the session's first suggestion
+    # only for an alert on no indicator (a score below the band); never another instrument's.
+    key = alert.indicator_key if alert.indicator_key else next(iter(suggested), "")
+    if key not in rubric:
+        return
     plan = current_plan(actor, alert.learner_id, alert.course_key)
     focus = [{"indicator": f.indicator_key, "step": f.step} for f in plan.focus] if (
         plan is not None and plan.observation_id == session.id) else []
-    if key and key not in {item["indicator"] for item in focus} and len(focus) < coaching_loop.MAX_FOCUS:
-        save_plan(actor, session.id, focus + [{"indicator": key, "step": note}], privacy_confirmed=True)
+    if key in {item["indicator"] for item in focus} or len(focus) >= coaching_loop.MAX_FOCUS or not all(
+            item["step"] for item in focus):  # a step blanked at a retirement: the plan is left as it is
+        return
+    try:
+        with transaction.atomic():  # the plan never stops the acknowledgement
+            save_plan(actor, session.id, focus + [{"indicator": key, "step": note}], privacy_confirmed=True)
+    except ValidationError:
+        log.warning("drift alert %s: its note was not added to the plan after session %s", alert.pk, session.id)
 
 
 def reliability_report(viewer: User, course_key: CourseRef) -> dict[str, Any]:

@@ -18,12 +18,14 @@ from .access import course_view, retrying_view
 FOCUS_ROWS = 2
 #: The session entry holding a refused plan's rows, shown again on the coach's page.
 ENTERED = "miiwrap_fidelity.plan_entered"
+#: The session entry holding a refused note of the learner's, shown again on their page.
+NOTE_ENTERED = "miiwrap_fidelity.plan_note_entered"
 #: A follow-up's outcome as people read it.
 OUTCOME_LABELS = {"improved": gettext_lazy("Improved"), "held": gettext_lazy("Held"),
                   "slipped": gettext_lazy("Slipped")}
 
 
-def plan_context(viewer, learner, course_key, coach=False, entered=None):
+def plan_context(viewer, learner, course_key, coach=False, entered=None, note_entered=None):
     """
     What the pages show of the loop: the current plan with its follow-ups, and for a coach the
     session a new plan would follow with the focus it suggests (a plan already agreed on it is
@@ -31,7 +33,7 @@ def plan_context(viewer, learner, course_key, coach=False, entered=None):
     """
     plan = api.current_plan(viewer, learner, course_key)
     context = {"plan": plan, "focus_keys": [focus.indicator_key for focus in plan.focus] if plan else [],
-               "outcome_labels": OUTCOME_LABELS}
+               "outcome_labels": OUTCOME_LABELS, "note_entered": note_entered}
     if coach:
         session, suggested = api.latest_session(viewer, learner, course_key)
         context["plan_session"] = session
@@ -100,4 +102,5 @@ def plan_note(request, course_key, plan_id):
         messages.success(request, _("Your note is saved."))
     except ValidationError as exc:
         _refused(request, exc)
+        request.session[NOTE_ENTERED] = request.POST.get("note", "")[:4000]  # shown again, nothing lost
     return redirect(reverse("miiwrap_fidelity:my_competency", args=[str(course_key)]) + "#mwf-focus-heading")

@@ -160,7 +160,8 @@ def my_competency(request, course_key, form_errors=None, http_status=200, assess
                    self_assessments=api.self_assessments_for(request.user, request.user, course_key),
                    form_errors=form_errors or {},
                    **_growth_context(request.user, request.user, course_key, context["policy"], history),
-                   **coaching_plans.plan_context(request.user, request.user, course_key))
+                   **coaching_plans.plan_context(request.user, request.user, course_key,
+                                                 note_entered=request.session.pop(coaching_plans.NOTE_ENTERED, None)))
     context["names"] = _people_names(request.user, context)
     context["named_errors"] = _self_assessment_errors(context["self_assessments"], form_errors or {}, assessed)
     entered = {"ratings": {}, "note": "", **(entered or {})}
@@ -338,6 +339,7 @@ def _render_detail(request, course_key, learner, form_errors=None, form_data=Non
         rubric_rows=api.rubric_form_rows(indicators, form_data), instrument_choices=choices,
         rubric_summaries=api.policy_summaries(course_key, chosen),
         chosen_instrument=_chosen_choice(choices, chosen),
+        rubric_version_id=_form_version(choices, chosen, policy),  # the focus is shown first on its own rubric
         drafts=api.own_drafts(request.user, learner, course_key),
         signoffs=api.signoffs_for(request.user, learner, course_key),
         reflections=api.reflections_for(request.user, learner, course_key),

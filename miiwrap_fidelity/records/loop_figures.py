@@ -46,16 +46,19 @@ def _records(course_key):
             return
         last = batch[-1][0]
         outcomes: dict = {}
-        for plan_id, indicator_id, before, after, confirmed in PlanFocus.objects.filter(
+        following_of = {row[0]: row[3] for row in batch}
+        for plan_id, indicator_id, before, after, confirmed, confirmed_on in PlanFocus.objects.filter(
                 plan_id__in=[row[0] for row in batch if row[3] is not None]).annotate(
                 before=Subquery(IndicatorRating.objects.filter(observation_id=OuterRef("plan__observation_id"),
                                                                indicator_id=OuterRef("indicator_id")).values("level")[:1]),
                 after=Subquery(IndicatorRating.objects.filter(
                     observation_id=Subquery(_next_session_of_focus().values("pk")[:1]),
                     indicator_id=OuterRef("indicator_id")).values("level")[:1]),
-        ).values_list("plan_id", "indicator_id", "before", "after", "confirmed_outcome"):
+        ).values_list("plan_id", "indicator_id", "before", "after", "confirmed_outcome", "followed_up_by_id"):
             indicator = rubric.get(indicator_id) or rubric.setdefault(
                 indicator_id, Indicator.objects.get(pk=indicator_id))  # a rubric's few indicators, once each
+            # the coach's word holds for the session it was given on (as api.coaching_plans reads it)
+            confirmed = confirmed if confirmed_on == following_of[plan_id] else ""
             outcomes.setdefault(plan_id, []).append(confirmed or coaching_loop.follow_up(
                 coaching_loop.rated(indicator, before), coaching_loop.rated(indicator, after)))
         for pk, author, planned, following, following_on in batch:

@@ -506,6 +506,7 @@ class PlanData:
     observation_id: int
     practice_date: date
     author: Any  # ``UserRef`` or None (retired)
+    instrument_version_id: int = 0  # the session's: the focus is on its indicators
     focus: tuple = ()  # ``FocusData``, in the order chosen
     learner_note: str = ""
     created_at: datetime | None = None
